@@ -1,0 +1,20 @@
+// One function per subcommand: registers its flags on the CLI11 app; its callback runs the
+// command and leaves the exit code in `rc` (0 ok, 1 failure, 2 usage, 3 unverified command).
+#pragma once
+
+#include <CLI/App.hpp>
+
+namespace sb::cli {
+
+void register_demo(CLI::App& app, int& rc);
+void register_run(CLI::App& app, int& rc);
+void register_simulate(CLI::App& app, int& rc);
+void register_read(CLI::App& app, int& rc);
+void register_control(CLI::App& app, int& rc);
+void register_history(CLI::App& app, int& rc);
+void register_check_config(CLI::App& app, int& rc);
+
+/// Prints "sunbridge: <message>" to stderr and returns 1.
+int report(const std::string& message);
+
+}  // namespace sb::cli

@@ -1,0 +1,109 @@
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <iostream>
+#include <random>
+
+#include "cli/commands.hpp"
+#include "cli/runtime.hpp"
+#include "vendors/sonnen/simulator.hpp"
+
+namespace sb::cli {
+
+namespace {
+
+struct DemoOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string db = "sunbridge-demo.db";
+  double speed = 1;
+  std::uint64_t seed = 1;
+  std::string faults;
+};
+
+std::string random_token() {
+  std::random_device rd;
+  std::string t;
+  const char* hex = "0123456789abcdef";
+  for (int i = 0; i < 32; ++i) t += hex[rd() % 16];
+  return t;
+}
+
+int demo(const DemoOptions& o) {
+  auto hp = engine::parse_host_port(o.listen);
+  if (!hp) return report("--listen: " + hp.error().message);
+  auto faults = sim::parse_fault_spec(o.faults);
+  if (!faults) return report("--faults: " + faults.error().message);
+  if (!(o.speed > 0 && o.speed <= 100'000)) return report("--speed must be within (0, 100000]");
+
+  RealClock clock;
+  ScaledClock sim_clock(clock.now(), o.speed);
+  // The simulators run on their own io_context, as the real devices would on their own boxes.
+  boost::asio::io_context sim_io;
+  sim::SiteConfig site;
+  site.seed = o.seed;
+  sonnen::Simulator sonnen_sim(sim_io.get_executor(), sim_clock, site, *faults);
+  if (auto r = sonnen_sim.listen("127.0.0.1", 0); !r) return report(r.error().message);
+  std::thread sim_thread([&] { sim_io.run(); });
+
+  engine::Config cfg;
+  cfg.path = "<demo>";
+  cfg.gateway.listen_host = hp->first;
+  cfg.gateway.listen_port = hp->second;
+  cfg.gateway.database = o.db;
+  cfg.gateway.api_token = random_token();
+  cfg.sites.push_back({"home", "Demo home (Berlin)", site.latitude, site.longitude, site.timezone});
+  ConnectionConfig c;
+  c.name = "sonnen";
+  c.vendor = "sonnen";
+  c.site = "home";
+  c.host = "127.0.0.1";
+  c.port = sonnen_sim.port();
+  c.poll_interval = Millis(2000);
+  c.timeout = Millis(3000);
+  c.where = "<demo>";
+  cfg.connections.push_back(c);
+  auto token = cfg.gateway.api_token;
+
+  int rc = 0;
+  {
+    Runtime rt(clock, 2);
+    if (auto r = rt.start(std::move(cfg)); !r) {
+      rc = report(
+          r.error().message +
+          (hp->second != 0 ? " (another program on that port? try --listen 127.0.0.1:0)" : ""));
+    } else {
+      std::string base = "http://" + hp->first + ":" + std::to_string(rt.port());
+      std::cout << "sunbridge demo\n"
+                << "  dashboard   " << base << "/#token=" << token << "\n"
+                << "  REST API    " << base << "/api/v1/health\n"
+                << "  API token   " << token << "\n"
+                << "  sonnen sim  " << sonnen_sim.url() << "/api/v1/status\n"
+                << "  database    " << o.db << "\n"
+                << "  speed       " << o.speed << "x\n"
+                << "Press Ctrl-C to stop.\n"
+                << std::flush;
+      rt.run_until_signal([] { std::cout << "stopping…\n" << std::flush; });
+    }
+  }
+  sonnen_sim.stop();
+  sim_io.stop();
+  sim_thread.join();
+  if (rc == 0) std::cout << "stopped\n";
+  return rc;
+}
+
+}  // namespace
+
+void register_demo(CLI::App& app, int& rc) {
+  auto* cmd = app.add_subcommand(
+      "demo", "Simulators + gateway + dashboard on loopback, with a SQLite file");
+  auto o = std::make_shared<DemoOptions>();
+  cmd->add_option("--listen", o->listen, "dashboard and API address, HOST:PORT (port 0 picks one)")
+      ->capture_default_str();
+  cmd->add_option("--db", o->db, "SQLite database file")->capture_default_str();
+  cmd->add_option("--speed", o->speed, "simulated time acceleration")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "simulation seed")->capture_default_str();
+  cmd->add_option("--faults", o->faults, "faults for the simulators, e.g. error=0.1,latency=200ms");
+  cmd->callback([o, &rc] { rc = demo(*o); });
+}
+
+}  // namespace sb::cli

@@ -1,0 +1,33 @@
+// sunbridge: one gateway for five solar and battery vendor APIs. Subcommands live in their
+// own files; this one only assembles them.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"sunbridge: one gateway for solar inverters and home batteries", "sunbridge"};
+  app.set_version_flag("--version", std::string("sunbridge ") + SUNBRIDGE_VERSION);
+  app.require_subcommand(1);
+  int rc = 0;
+  sb::cli::register_demo(app, rc);
+  sb::cli::register_run(app, rc);
+  sb::cli::register_simulate(app, rc);
+  sb::cli::register_read(app, rc);
+  sb::cli::register_control(app, rc);
+  sb::cli::register_history(app, rc);
+  sb::cli::register_check_config(app, rc);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  return rc;
+}

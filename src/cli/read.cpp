@@ -1,0 +1,76 @@
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/runtime.hpp"
+#include "core/metric.hpp"
+#include "engine/drivers.hpp"
+#include "net/json.hpp"
+
+namespace sb::cli {
+
+namespace {
+
+struct ReadOptions {
+  std::string config;
+  std::string connection;
+  bool json = false;
+};
+
+int read_once(const ReadOptions& o) {
+  auto cfg = engine::load_config(o.config, engine::builtin_drivers());
+  if (!cfg) return report(cfg.error().message);
+  std::vector<ConnectionConfig> picked;
+  std::string names;
+  for (const auto& c : cfg->connections) {
+    names += (names.empty() ? "" : ", ") + c.name;
+    if (c.name == o.connection) picked.push_back(c);
+  }
+  if (picked.empty())
+    return report("no connection '" + o.connection + "' in " + o.config + " (valid: " + names +
+                  ")");
+  cfg->connections = picked;
+  cfg->gateway.database = ":memory:";  // a one-shot read stores nothing
+  RealClock clock;
+  Runtime rt(clock, 1);
+  if (auto r = rt.start(std::move(*cfg), false, false); !r) return report(r.error().message);
+  if (auto r = rt.wait(rt.gateway().discover_all()); !r) return report(r.error().message);
+  auto polled = rt.wait(rt.gateway().poll_once());
+  if (!polled) return report(polled.error().message);
+  if (o.json) {
+    boost::json::array out;
+    for (const auto& [d, snap] : *polled) {
+      boost::json::object values;
+      for (const auto& s : snap.samples) values[s.metric] = s.value;
+      out.push_back(boost::json::object{
+          {"device", d.id}, {"time", format_iso8601(snap.time)}, {"values", values}});
+    }
+    std::cout << net::to_json(out) << "\n";
+    return 0;
+  }
+  for (const auto& [d, snap] : *polled) {
+    std::cout << d.id << " (" << d.model << ") at " << format_iso8601(snap.time) << "\n";
+    for (const auto& s : snap.samples) {
+      auto def = find_metric(s.metric);
+      std::printf("  %-34s %12.2f %s\n", s.metric.c_str(), s.value,
+                  def ? std::string(unit_symbol(def->unit)).c_str() : "");
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void register_read(CLI::App& app, int& rc) {
+  auto* cmd = app.add_subcommand("read", "Poll one connection once and print canonical values");
+  auto o = std::make_shared<ReadOptions>();
+  cmd->add_option("connection", o->connection, "connection name from the configuration")
+      ->required();
+  cmd->add_option("-c,--config", o->config, "configuration file (YAML)")->required();
+  cmd->add_flag("--json", o->json, "print JSON instead of a table");
+  cmd->callback([o, &rc] { rc = read_once(*o); });
+}
+
+}  // namespace sb::cli

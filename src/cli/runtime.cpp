@@ -1,0 +1,79 @@
+#include "cli/runtime.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <future>
+#include <iostream>
+
+#include "engine/drivers.hpp"
+#include "outputs/rest/rest_api.hpp"
+
+namespace sb::cli {
+
+namespace asio = boost::asio;
+
+Runtime::Runtime(const Clock& clock, int threads) : clock_(clock), threads_(std::max(1, threads)) {
+  http_ = std::make_unique<net::HttpClient>(io_.get_executor());
+}
+
+Runtime::~Runtime() {
+  shutdown();
+}
+
+void Runtime::start_threads() {
+  if (!io_threads_.empty()) return;
+  guard_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
+      io_.get_executor());
+  for (int i = 0; i < threads_; ++i) io_threads_.emplace_back([this] { io_.run(); });
+}
+
+Result<void> Runtime::start(engine::Config config, bool poll, bool serve) {
+  auto st = store::open_sqlite(config.gateway.database);
+  if (!st) return fail(st.error());
+  store_ = std::move(*st);
+  engine::GatewayDeps deps{io_.get_executor(),        clock_,    *store_,
+                           engine::builtin_drivers(), blocking_, *http_};
+  auto listen_host = config.gateway.listen_host;
+  auto listen_port = config.gateway.listen_port;
+  rest::RestOptions ro{config.gateway.api_token, true};
+  gateway_ = std::make_unique<engine::Gateway>(deps, std::move(config));
+  if (auto r = gateway_->start(poll); !r) return r;
+  if (serve) {
+    server_ = std::make_unique<net::HttpServer>(
+        io_.get_executor(), rest::make_router(*gateway_, *store_, blocking_, clock_, ro));
+    if (auto r = server_->listen(listen_host, listen_port); !r) return r;
+  }
+  start_threads();
+  return {};
+}
+
+void Runtime::run_until_signal(std::function<void()> on_signal) {
+  start_threads();
+  asio::signal_set signals(io_, SIGINT, SIGTERM);
+  std::promise<void> done;
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec && on_signal) on_signal();
+    done.set_value();
+  });
+  done.get_future().wait();
+  shutdown();
+}
+
+void Runtime::shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (server_) server_->stop();
+  if (gateway_) gateway_->stop();
+  for (int i = 0; i < 100 && server_ && server_->active_connections() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  blocking_.wait();
+  if (store_) store_->close();
+  guard_.reset();
+  io_.stop();
+  for (auto& t : io_threads_) t.join();
+  io_threads_.clear();
+  server_.reset();
+  gateway_.reset();
+}
+
+}  // namespace sb::cli

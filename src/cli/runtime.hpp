@@ -1,0 +1,67 @@
+// What `run` and `demo` share: io threads, the blocking pool, the store, the gateway and the
+// REST server, started from a Config and stopped cleanly on SIGINT / SIGTERM.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "engine/config.hpp"
+#include "engine/gateway.hpp"
+#include "net/http_client.hpp"
+#include "net/http_server.hpp"
+#include "store/store.hpp"
+
+namespace sb::cli {
+
+class Runtime {
+ public:
+  explicit Runtime(const Clock& clock, int threads = 2);
+  ~Runtime();
+
+  boost::asio::io_context& io() { return io_; }
+  boost::asio::thread_pool& blocking() { return blocking_; }
+  net::HttpClient& http() { return *http_; }
+
+  /// Opens the store, starts the gateway (polling when `poll`) and, when `serve`, the REST
+  /// server on the config's listen address.
+  Result<void> start(engine::Config config, bool poll = true, bool serve = true);
+  engine::Gateway& gateway() { return *gateway_; }
+  store::Store& store() { return *store_; }
+  std::uint16_t port() const { return server_ ? server_->port() : 0; }
+
+  /// Runs the io threads until SIGINT/SIGTERM or stop(); `on_signal` runs first (printing).
+  void run_until_signal(std::function<void()> on_signal = {});
+  /// Waits for a coroutine's result on the runtime's io threads (CLI one-shots).
+  template <class T>
+  T wait(boost::asio::awaitable<T> a);
+  /// Graceful stop: stop accepting, let requests finish (up to 5 s), stop polling, flush.
+  void shutdown();
+
+ private:
+  void start_threads();
+  const Clock& clock_;
+  int threads_;
+  boost::asio::io_context io_;
+  boost::asio::thread_pool blocking_{2};
+  std::unique_ptr<net::HttpClient> http_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<engine::Gateway> gateway_;
+  std::unique_ptr<net::HttpServer> server_;
+  std::vector<std::thread> io_threads_;
+  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
+  bool stopped_ = false;
+};
+
+}  // namespace sb::cli
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
+
+template <class T>
+T sb::cli::Runtime::wait(boost::asio::awaitable<T> a) {
+  start_threads();
+  return boost::asio::co_spawn(io_, std::move(a), boost::asio::use_future).get();
+}

@@ -1,0 +1,104 @@
+#include <CLI/CLI.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <iostream>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "engine/config.hpp"
+#include "sim/faults.hpp"
+#include "vendors/sonnen/simulator.hpp"
+
+namespace sb::cli {
+
+namespace {
+
+struct SimulateOptions {
+  std::string vendor;
+  std::string listen = "127.0.0.1:8080";
+  int devices = 1;
+  std::string faults;
+  double speed = 1;
+  std::uint64_t seed = 1;
+  double latitude = 52.52, longitude = 13.40;
+  std::string timezone = "Europe/Berlin";
+  double capacity_wh = 10'000, max_power_w = 4'600, cloudiness = 0.3;
+};
+
+int simulate(const SimulateOptions& o) {
+  if (o.vendor != "sonnen")
+    return report("no simulator for vendor '" + o.vendor + "' yet (valid: sonnen)");
+  auto hp = engine::parse_host_port(o.listen);
+  if (!hp) return report("--listen: " + hp.error().message);
+  auto faults = sim::parse_fault_spec(o.faults);
+  if (!faults) return report("--faults: " + faults.error().message);
+  if (!(o.speed > 0 && o.speed <= 100'000)) return report("--speed must be within (0, 100000]");
+  if (o.devices < 1 || o.devices > 1000) return report("--devices must be within 1..1000");
+  sim::SiteConfig site;
+  site.latitude = o.latitude;
+  site.longitude = o.longitude;
+  site.timezone = o.timezone;
+  site.battery.capacity_wh = o.capacity_wh;
+  site.battery.max_charge_w = site.battery.max_discharge_w = o.max_power_w;
+  site.cloudiness = o.cloudiness;
+  if (auto ok = sim::validate(site); !ok) return report(ok.error().message);
+
+  boost::asio::io_context io;
+  ScaledClock clock(RealClock().now(), o.speed);
+  std::vector<std::unique_ptr<sonnen::Simulator>> sims;
+  for (int i = 0; i < o.devices; ++i) {
+    auto s = site;
+    s.seed = o.seed + static_cast<std::uint64_t>(i);
+    auto sim = std::make_unique<sonnen::Simulator>(io.get_executor(), clock, s, *faults);
+    std::uint16_t port = hp->second == 0 ? 0 : static_cast<std::uint16_t>(hp->second + i);
+    if (auto r = sim->listen(hp->first, port); !r) return report(r.error().message);
+    std::cout << "listening on " << sim->url() << "\n";
+    sims.push_back(std::move(sim));
+  }
+  std::cout << "sonnen API v1: GET /api/v1/status, PUT /api/v1/setpoint/{charge|discharge}/{W}\n"
+            << "credentials: none (API v1 has no authentication)\n"
+            << "speed " << o.speed << "x, seed " << o.seed
+            << (faults->any() ? ", faults " + to_string(*faults) : "") << "\n"
+            << std::flush;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int) {
+    for (auto& s : sims) s->stop();
+    io.stop();
+  });
+  std::thread second([&] { io.run(); });
+  io.run();
+  second.join();
+  std::cout << "stopped\n";
+  return 0;
+}
+
+}  // namespace
+
+void register_simulate(CLI::App& app, int& rc) {
+  auto* cmd = app.add_subcommand(
+      "simulate", "Serve a faithful simulator of a vendor API over a simulated site");
+  auto o = std::make_shared<SimulateOptions>();
+  cmd->add_option("vendor", o->vendor, "vendor to simulate (sonnen)")->required();
+  cmd->add_option("--listen", o->listen, "HOST:PORT; port 0 picks a free one")
+      ->capture_default_str();
+  cmd->add_option("--devices", o->devices, "simulated devices, on consecutive ports")
+      ->capture_default_str();
+  cmd->add_option("--faults", o->faults,
+                  "e.g. latency=200ms,jitter=50ms,error=0.1,drop=0.05,malformed=0.02,seed=7");
+  cmd->add_option("--speed", o->speed, "time acceleration (60 = an hour a minute)")
+      ->capture_default_str();
+  cmd->add_option("--seed", o->seed, "weather and load seed; same seed, same site")
+      ->capture_default_str();
+  cmd->add_option("--latitude", o->latitude, "site latitude, degrees north")->capture_default_str();
+  cmd->add_option("--longitude", o->longitude, "site longitude, degrees east")
+      ->capture_default_str();
+  cmd->add_option("--timezone", o->timezone, "site time zone (IANA)")->capture_default_str();
+  cmd->add_option("--capacity-wh", o->capacity_wh, "battery capacity, Wh")->capture_default_str();
+  cmd->add_option("--max-power-w", o->max_power_w, "battery charge/discharge limit, W")
+      ->capture_default_str();
+  cmd->add_option("--cloudiness", o->cloudiness, "0 clear .. 1 overcast")->capture_default_str();
+  cmd->callback([o, &rc] { rc = simulate(*o); });
+}
+
+}  // namespace sb::cli

@@ -1,0 +1,54 @@
+// The driver interface every vendor implements, and the configuration a driver is made from.
+// core is std-only except for the light <boost/asio/awaitable.hpp>: the interface's coroutines
+// need the awaitable type, nothing else from Asio.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/model.hpp"
+#include "core/result.hpp"
+
+namespace sb {
+
+namespace asio = boost::asio;
+
+/// One configured connection (config file `connections:` entry).
+struct ConnectionConfig {
+  std::string name;
+  std::string vendor;
+  std::string site;
+  std::string host;
+  int port = 0;  ///< 0: the vendor's default
+  bool tls = false;
+  std::chrono::milliseconds poll_interval{10'000};
+  std::chrono::milliseconds timeout{5'000};
+  std::map<std::string, std::string> options;  ///< vendor-specific keys (secrets expanded)
+  std::string where;                           ///< "sunbridge.yaml:12" for error messages
+};
+
+/// Everything a driver may use that lives outside core (executor, HTTP client, clock).
+/// Defined in net/driver_env.hpp; core only passes it through.
+struct DriverEnv;
+
+class Driver {
+ public:
+  virtual ~Driver() = default;
+  /// Finds the devices this connection reaches.
+  virtual asio::awaitable<Result<std::vector<DeviceInfo>>> discover() = 0;
+  /// Reads live values.
+  virtual asio::awaitable<Result<Snapshot>> poll(const DeviceInfo& device) = 0;
+  virtual Capabilities capabilities(const DeviceInfo& device) const = 0;
+  /// Historic values; NotSupported unless the vendor offers history.
+  virtual asio::awaitable<Result<std::vector<Sample>>> history(const DeviceInfo& device,
+                                                               TimeRange range);
+  /// Applies a command and reads it back; NotSupported unless overridden.
+  virtual asio::awaitable<Result<CommandOutcome>> apply(const DeviceInfo& device,
+                                                        const Command& command);
+};
+
+}  // namespace sb

@@ -1,0 +1,125 @@
+// The canonical model: what every vendor is turned into.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+
+namespace sb {
+
+struct Site {
+  std::string id;
+  std::string name;
+  double latitude = 0;           ///< degrees, + north
+  double longitude = 0;          ///< degrees, + east
+  std::string timezone = "UTC";  ///< IANA name; daily values are computed in this zone
+};
+
+struct DeviceInfo {
+  std::string id;          ///< stable across restarts: "<connection>:<serial>"
+  std::string site;        ///< Site::id
+  std::string connection;  ///< the configured connection that reaches it
+  std::string vendor;      ///< registry name ("sonnen")
+  std::string kind;        ///< "battery", "inverter", "meter", "ev_charger"
+  std::string manufacturer;
+  std::string model;
+  std::string serial;
+  std::string firmware;
+};
+
+/// How a stored value came to be.
+enum class Quality : std::uint8_t { Measured = 0, Backfilled = 1, Estimated = 2, Stale = 3 };
+std::string_view to_string(Quality q);
+
+struct Sample {
+  std::string device;
+  std::string metric;
+  TimePoint time;
+  double value = 0;
+  Quality quality = Quality::Measured;
+};
+
+enum class Severity : std::uint8_t { Info = 0, Warning = 1, Error = 2 };
+std::string_view to_string(Severity s);
+
+struct Event {
+  std::string device;
+  TimePoint time;
+  Severity severity = Severity::Info;
+  std::string code;     ///< stable machine-readable code ("sonnen.offline", "poll.failed")
+  std::string message;  ///< for people
+};
+
+/// What one poll of one device returned.
+struct Snapshot {
+  TimePoint time;
+  std::vector<Sample> samples;
+  std::vector<Event> events;
+};
+
+struct TimeRange {
+  TimePoint from;
+  TimePoint to;  ///< exclusive
+};
+
+/// Commands a person or program can give a device.
+enum class CommandType {
+  BatteryPower,  ///< value: W, + discharge, - charge (the battery sign rule)
+  MinSoc,        ///< value: % the battery must not discharge below
+  Release,       ///< hand control back to the device's own mode
+};
+std::string_view to_string(CommandType t);
+/// "battery-power" / "battery_power", "min-soc", "release"; nullopt otherwise.
+std::optional<CommandType> parse_command_type(std::string_view s);
+
+struct Command {
+  std::string device;
+  CommandType type = CommandType::BatteryPower;
+  double value = 0;
+  std::optional<std::chrono::seconds> duration;  ///< how long it should hold, when leased
+  std::string requested_by;                      ///< "api", "cli", "mqtt:<client>"
+};
+
+/// What a driver reports after applying a command and reading it back.
+struct CommandOutcome {
+  bool verified = false;         ///< the read-back value matches what was asked
+  std::optional<double> before;  ///< the commanded quantity before the change
+  std::optional<double> after;   ///< the read-back value
+  std::string detail;            ///< for people
+};
+
+/// The audit row of a command (store table `commands`).
+struct CommandRecord {
+  std::int64_t id = 0;
+  TimePoint requested_at;
+  std::optional<TimePoint> finished_at;
+  std::string requested_by;
+  std::string device;
+  CommandType type = CommandType::BatteryPower;
+  double value = 0;
+  std::optional<std::int64_t> duration_s;
+  std::string status;  ///< "pending", "verified", "unverified", "rejected", "failed"
+  std::optional<double> before;
+  std::optional<double> after;
+  std::string detail;
+};
+
+/// What a device can do, with units in the names.
+struct Capabilities {
+  bool live = true;
+  bool history = false;
+  bool battery_power_setpoint = false;
+  double max_charge_w = 0;     ///< largest charge setpoint accepted, W (>= 0)
+  double max_discharge_w = 0;  ///< largest discharge setpoint accepted, W (>= 0)
+  bool min_soc = false;
+  double min_soc_low_percent = 0;
+  double min_soc_high_percent = 100;
+  bool release = false;  ///< can hand control back to the device's own mode
+};
+
+}  // namespace sb

@@ -1,0 +1,44 @@
+#include "core/registry.hpp"
+
+#include <stdexcept>
+
+namespace sb {
+
+void DriverRegistry::add(Entry entry) {
+  if (entry.name.empty() || !entry.factory)
+    throw std::logic_error("driver registry: an entry needs a name and a factory");
+  if (find(entry.name))
+    throw std::logic_error("driver registry: vendor '" + entry.name + "' registered twice");
+  entries_.push_back(std::move(entry));
+}
+
+const DriverRegistry::Entry* DriverRegistry::find(std::string_view name) const {
+  for (const auto& e : entries_)
+    if (e.name == name) return &e;
+  return nullptr;
+}
+
+std::vector<std::string> DriverRegistry::names() const {
+  std::vector<std::string> out;
+  for (const auto& e : entries_) out.push_back(e.name);
+  return out;
+}
+
+std::string DriverRegistry::check_vendor(std::string_view name) const {
+  if (find(name)) return {};
+  std::string valid;
+  for (const auto& e : entries_) valid += (valid.empty() ? "" : ", ") + e.name;
+  return "unknown vendor '" + std::string(name) + "' (valid: " + valid + ")";
+}
+
+Result<std::unique_ptr<Driver>> DriverRegistry::create(const ConnectionConfig& config,
+                                                       const DriverEnv& env) const {
+  const Entry* e = find(config.vendor);
+  if (!e) {
+    std::string where = config.where.empty() ? "" : config.where + ": ";
+    return fail(ErrorKind::InvalidArgument, where + check_vendor(config.vendor));
+  }
+  return e->factory(config, env);
+}
+
+}  // namespace sb

@@ -1,0 +1,40 @@
+#include "core/result.hpp"
+
+namespace sb {
+
+std::string_view to_string(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::Transport:
+      return "transport";
+    case ErrorKind::Timeout:
+      return "timeout";
+    case ErrorKind::Auth:
+      return "auth";
+    case ErrorKind::RateLimited:
+      return "rate_limited";
+    case ErrorKind::Protocol:
+      return "protocol";
+    case ErrorKind::NotFound:
+      return "not_found";
+    case ErrorKind::NotSupported:
+      return "not_supported";
+    case ErrorKind::InvalidArgument:
+      return "invalid_argument";
+    case ErrorKind::Conflict:
+      return "conflict";
+    case ErrorKind::Vendor:
+      return "vendor";
+    case ErrorKind::Internal:
+      return "internal";
+  }
+  return "internal";
+}
+
+std::string Error::describe() const {
+  std::string s(to_string(kind));
+  s += ": ";
+  s += message;
+  return s;
+}
+
+}  // namespace sb

@@ -1,0 +1,40 @@
+// The YAML configuration: gateway settings, sites, connections. Secrets come from ${ENV}
+// references; every error names file:line:column and the key.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/driver.hpp"
+#include "core/model.hpp"
+#include "core/registry.hpp"
+#include "core/result.hpp"
+
+namespace sb::engine {
+
+struct GatewayConfig {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  std::string database = "sunbridge.db";
+  std::string api_token;  ///< bearer token for POST /api/v1/...; empty: commands refused
+  int threads = 2;
+};
+
+struct Config {
+  std::string path;  ///< where it was read from ("<memory>" for text)
+  GatewayConfig gateway;
+  std::vector<Site> sites;
+  std::vector<ConnectionConfig> connections;
+};
+
+/// Reads and validates a config file.
+Result<Config> load_config(const std::string& path, const DriverRegistry& registry);
+/// The same for text (tests, the demo); `name` stands for the file in messages.
+Result<Config> parse_config(std::string_view text, const std::string& name,
+                            const DriverRegistry& registry);
+
+/// "127.0.0.1:8080" -> host, port; "[::1]:8080" too.
+Result<std::pair<std::string, std::uint16_t>> parse_host_port(std::string_view text);
+
+}  // namespace sb::engine

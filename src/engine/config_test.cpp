@@ -1,0 +1,136 @@
+#include "engine/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "engine/drivers.hpp"
+
+using namespace sb;
+using namespace sb::engine;
+
+namespace {
+
+Result<Config> parse(const std::string& text) {
+  return parse_config(text, "site.yaml", builtin_drivers());
+}
+
+std::string error_of(const std::string& text) {
+  auto r = parse(text);
+  EXPECT_FALSE(r);
+  return r ? "" : r.error().message;
+}
+
+const char* kGood = R"(gateway:
+  listen: 127.0.0.1:9090
+  database: /tmp/x.db
+  api_token: ${SB_TEST_TOKEN}
+sites:
+  - id: home
+    name: Home
+    latitude: 52.52
+    longitude: 13.40
+    timezone: Europe/Berlin
+connections:
+  - name: battery
+    vendor: sonnen
+    host: 192.0.2.10
+    poll_interval: 5s
+    timeout: 1500ms
+    options:
+      max_power_w: 3300
+)";
+
+}  // namespace
+
+TEST(Config, ParsesAValidFileWithEnvSecrets) {
+  setenv("SB_TEST_TOKEN", "0123456789abcdef-secret", 1);
+  auto c = parse(kGood);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->gateway.listen_port, 9090);
+  EXPECT_EQ(c->gateway.api_token, "0123456789abcdef-secret");
+  ASSERT_EQ(c->sites.size(), 1u);
+  EXPECT_EQ(c->sites[0].timezone, "Europe/Berlin");
+  ASSERT_EQ(c->connections.size(), 1u);
+  const auto& k = c->connections[0];
+  EXPECT_EQ(k.site, "home");  // the only site is the default
+  EXPECT_EQ(k.port, 8080);    // the vendor's default port
+  EXPECT_EQ(k.poll_interval.count(), 5000);
+  EXPECT_EQ(k.timeout.count(), 1500);
+  EXPECT_EQ(k.options.at("max_power_w"), "3300");
+  EXPECT_EQ(k.where, "site.yaml:12:5");
+}
+
+TEST(Config, MissingEnvVariableNamesItAndTheLine) {
+  unsetenv("SB_TEST_TOKEN");
+  EXPECT_EQ(error_of(kGood),
+            "site.yaml:4:14: 'api_token': environment variable SB_TEST_TOKEN is not set");
+}
+
+TEST(Config, UnknownVendorListsTheValidOnes) {
+  std::string t = kGood;
+  t.replace(t.find("vendor: sonnen"), 14, "vendor: sonen");
+  setenv("SB_TEST_TOKEN", "0123456789abcdef-secret", 1);
+  EXPECT_EQ(error_of(t), "site.yaml:13:13: unknown vendor 'sonen' (valid: sonnen)");
+}
+
+TEST(Config, TyposInKeysAndOptionsAreNamed) {
+  setenv("SB_TEST_TOKEN", "0123456789abcdef-secret", 1);
+  std::string t = kGood;
+  t.replace(t.find("poll_interval"), 13, "pol_interval");
+  EXPECT_NE(
+      error_of(t).find("site.yaml:15:5: unknown key 'pol_interval' (valid: name, vendor, site"),
+      std::string::npos);
+  t = kGood;
+  t.replace(t.find("max_power_w"), 11, "max_power");
+  EXPECT_EQ(error_of(t),
+            "site.yaml:18:7: unknown option 'max_power' for vendor sonnen (valid: max_power_w, "
+            "serial, verify_timeout, tolerance_w)");
+}
+
+TEST(Config, BadValuesAreNamedWithTheirPlace) {
+  setenv("SB_TEST_TOKEN", "0123456789abcdef-secret", 1);
+  std::string t = kGood;
+  t.replace(t.find("52.52"), 5, "152.5");
+  EXPECT_EQ(error_of(t), "site.yaml:8:15: 'latitude' must be within -90..90, not 152.5");
+  t = kGood;
+  t.replace(t.find("Europe/Berlin"), 13, "Europe/Berlinn");
+  EXPECT_EQ(error_of(t),
+            "site.yaml:10:15: unknown time zone 'Europe/Berlinn' (use an IANA name such as "
+            "Europe/Berlin)");
+  t = kGood;
+  t.replace(t.find("5s"), 2, "soon");
+  EXPECT_EQ(error_of(t),
+            "site.yaml:15:20: 'poll_interval': 'soon' is not a duration (e.g. 10s, 500ms, 2m)");
+  t = kGood;
+  t.replace(t.find("127.0.0.1:9090"), 14, "localhost");
+  EXPECT_EQ(error_of(t), "site.yaml:2:11: 'listen': 'localhost' is not HOST:PORT");
+}
+
+TEST(Config, BrokenYamlAndStructureErrors) {
+  EXPECT_EQ(error_of("sites: [\n"), "site.yaml:2:1: invalid YAML: end of sequence flow not found");
+  EXPECT_EQ(error_of(""), "site.yaml: the configuration is empty");
+  EXPECT_EQ(error_of("sites: []\nconnections: []\n"),
+            "site.yaml:1:8: 'sites' must be a list with at least one site");
+  EXPECT_EQ(error_of("sites:\n  - id: a\n  - id: a\nconnections:\n  - name: x\n    vendor: "
+                     "sonnen\n    site: a\n"),
+            "site.yaml:3:5: site id 'a' is used twice");
+  EXPECT_EQ(
+      error_of("sites:\n  - id: a\nconnections:\n  - name: x\n    vendor: sonnen\n    site: b\n"),
+      "site.yaml:6:11: site 'b' is not defined under 'sites'");
+}
+
+TEST(Config, MissingFileIsAClearError) {
+  auto r = load_config("/nonexistent/sunbridge.yaml", builtin_drivers());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "cannot read config file '/nonexistent/sunbridge.yaml'");
+}
+
+TEST(Config, Durations) {
+  EXPECT_EQ(parse_duration("10s")->count(), 10'000);
+  EXPECT_EQ(parse_duration("250ms")->count(), 250);
+  EXPECT_EQ(parse_duration("2m")->count(), 120'000);
+  EXPECT_EQ(parse_duration("1h")->count(), 3'600'000);
+  EXPECT_EQ(parse_duration("3")->count(), 3'000);
+  EXPECT_FALSE(parse_duration("3 weeks"));
+}

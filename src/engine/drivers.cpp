@@ -1,0 +1,16 @@
+#include "engine/drivers.hpp"
+
+#include "vendors/sonnen/driver.hpp"
+
+namespace sb::engine {
+
+const DriverRegistry& builtin_drivers() {
+  static const DriverRegistry registry = [] {
+    DriverRegistry r;
+    r.add(sonnen::registry_entry());
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace sb::engine

@@ -1,0 +1,440 @@
+#include "engine/gateway.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "core/metric.hpp"
+#include "net/blocking.hpp"
+#include "net/driver_env.hpp"
+#include "net/retry.hpp"
+
+namespace sb::engine {
+
+namespace asio = boost::asio;
+
+namespace {
+// After this many failed polls in a row a device is reported offline (its values are not
+// repeated as if fresh).
+constexpr int kOfflineAfter = 3;
+
+std::string fmt_w(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.0f W", v);
+  return b;
+}
+}  // namespace
+
+struct Gateway::Impl : std::enable_shared_from_this<Impl> {
+  struct Connection {
+    ConnectionConfig config;
+    std::unique_ptr<net::AsioSleeper> sleeper;
+    std::unique_ptr<DriverEnv> env;
+    std::unique_ptr<Driver> driver;
+    std::vector<DeviceInfo> devices;
+    ConnectionHealth health;
+    std::unique_ptr<asio::steady_timer> timer;
+    asio::strand<asio::any_io_executor> strand;
+    explicit Connection(asio::any_io_executor ex) : strand(asio::make_strand(ex)) {}
+  };
+
+  GatewayDeps deps;
+  Config config;
+  std::vector<std::unique_ptr<Connection>> connections;
+  mutable std::mutex mutex;  // guards live, devices/health in connections, busy
+  std::map<std::string, DeviceLive> live;
+  std::set<std::string> busy;  // devices with a command running
+  std::atomic<bool> stopping{false};
+
+  Impl(GatewayDeps d, Config c) : deps(d), config(std::move(c)) {}
+
+  Connection* connection_of(const std::string& device_id, DeviceInfo* out = nullptr) {
+    std::lock_guard lock(mutex);
+    for (auto& c : connections)
+      for (const auto& d : c->devices)
+        if (d.id == device_id) {
+          if (out) *out = d;
+          return c.get();
+        }
+    return nullptr;
+  }
+
+  template <class F>
+  auto blocking(F f) {
+    return net::run_blocking(deps.blocking, std::move(f));
+  }
+
+  void record_event(Event e) {
+    // Off the I/O thread; an event lost to a failing disk is logged in stats, never fatal.
+    asio::post(deps.blocking, [this, self = shared_from_this(), e = std::move(e)] {
+      (void)deps.store.add_events({e});
+    });
+  }
+
+  asio::awaitable<Result<void>> discover(Connection& c) {
+    auto found = co_await c.driver->discover();
+    if (!found) co_return fail(found.error());
+    auto now = deps.clock.now();
+    for (const auto& d : *found) {
+      auto op = blocking([this, d, now] { return deps.store.upsert_device(d, now); });
+      auto r = co_await std::move(op);
+      if (!r) co_return fail(r.error());
+    }
+    std::lock_guard lock(mutex);
+    c.devices = *found;
+    for (const auto& d : *found) {
+      auto& l = live[d.id];
+      l.device = d;
+    }
+    co_return Result<void>{};
+  }
+
+  void on_poll_ok(Connection& c, const DeviceInfo& d, Snapshot snap, double latency_ms) {
+    bool recovered = false;
+    {
+      std::lock_guard lock(mutex);
+      auto& h = c.health;
+      recovered = h.consecutive_failures >= kOfflineAfter;
+      h.polls++;
+      h.consecutive_failures = 0;
+      h.state = "ok";
+      h.last_success = snap.time;
+      h.last_latency_ms = latency_ms;
+      auto& l = live[d.id];
+      l.device = d;
+      l.online = true;
+      l.last_success = snap.time;
+      for (const auto& s : snap.samples) {
+        auto it = std::find_if(l.values.begin(), l.values.end(),
+                               [&](const LiveValue& v) { return v.metric == s.metric; });
+        if (it == l.values.end())
+          l.values.push_back({s.metric, s.time, s.value, s.quality});
+        else
+          *it = {s.metric, s.time, s.value, s.quality};
+      }
+    }
+    if (auto r = deps.store.enqueue(std::move(snap.samples)); !r) {
+      std::lock_guard lock(mutex);
+      c.health.last_error = r.error().message;
+    }
+    if (recovered)
+      record_event(
+          {d.id, deps.clock.now(), Severity::Info, "device.online", d.id + " answers again"});
+    for (auto& e : snap.events) record_event(std::move(e));
+  }
+
+  void on_poll_failed(Connection& c, const DeviceInfo* d, const Error& e) {
+    bool went_offline = false;
+    auto now = deps.clock.now();
+    {
+      std::lock_guard lock(mutex);
+      auto& h = c.health;
+      h.polls++;
+      h.failures++;
+      h.consecutive_failures++;
+      h.last_error = e.describe();
+      h.state = e.kind == ErrorKind::Auth ? "needs_credentials" : "failing";
+      if (d && h.consecutive_failures == kOfflineAfter) {
+        went_offline = true;
+        auto& l = live[d->id];
+        l.online = false;
+        // Stale values are not shown as current.
+        l.values.erase(
+            std::remove_if(l.values.begin(), l.values.end(),
+                           [](const LiveValue& v) { return v.metric != metric::kDeviceOnline; }),
+            l.values.end());
+        l.values.push_back({std::string(metric::kDeviceOnline), now, 0, Quality::Measured});
+      }
+    }
+    if (went_offline && d) {
+      (void)deps.store.enqueue({Sample{d->id, std::string(metric::kDeviceOnline), now, 0}});
+      record_event({d->id, now, Severity::Warning, "device.offline",
+                    d->id + " did not answer " + std::to_string(kOfflineAfter) +
+                        " polls in a row: " + e.describe()});
+    }
+  }
+
+  asio::awaitable<void> wait(Connection& c, Millis d) {
+    c.timer->expires_after(d);
+    boost::system::error_code ec;
+    co_await c.timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  asio::awaitable<void> run(Connection& c) {
+    auto self = shared_from_this();
+    net::Backoff backoff({Millis(1000), Millis(300'000), 2.0, 0.2, 1 << 30});
+    while (!stopping) {
+      bool known;
+      {
+        std::lock_guard lock(mutex);
+        known = !c.devices.empty();
+      }
+      if (!known) {
+        auto r = co_await discover(c);
+        if (!r) {
+          on_poll_failed(c, nullptr, r.error());
+          if (r.error().kind == ErrorKind::Auth) {
+            co_await wait(c, Millis(3'600'000));  // ask the user; do not hammer the device
+          } else {
+            co_await wait(c, std::max(c.config.poll_interval, backoff.next()));
+          }
+          continue;
+        }
+        backoff.reset();
+      }
+      auto started = std::chrono::steady_clock::now();
+      std::vector<DeviceInfo> devices;
+      {
+        std::lock_guard lock(mutex);
+        devices = c.devices;
+      }
+      bool failed = false;
+      for (const auto& d : devices) {
+        auto t0 = std::chrono::steady_clock::now();
+        auto snap = co_await c.driver->poll(d);
+        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                        .count();
+        if (snap) {
+          on_poll_ok(c, d, std::move(*snap), ms);
+        } else {
+          failed = true;
+          on_poll_failed(c, &d, snap.error());
+        }
+      }
+      if (stopping) break;
+      Millis next = c.config.poll_interval;
+      if (failed)
+        next = std::max(next, backoff.next());
+      else
+        backoff.reset();
+      auto spent = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
+      co_await wait(c, std::max(Millis(0), next - (failed ? Millis(0) : spent)));
+    }
+  }
+
+  Result<void> validate(const Command& cmd, const Capabilities& caps) const {
+    switch (cmd.type) {
+      case CommandType::BatteryPower:
+        if (!caps.battery_power_setpoint)
+          return fail(ErrorKind::NotSupported, cmd.device + " has no battery power setpoint");
+        if (!std::isfinite(cmd.value) || cmd.value < -caps.max_charge_w ||
+            cmd.value > caps.max_discharge_w)
+          return fail(ErrorKind::InvalidArgument, "battery-power " + fmt_w(cmd.value) +
+                                                      " is outside " + cmd.device + "'s range " +
+                                                      fmt_w(-caps.max_charge_w) + " (charge) .. " +
+                                                      fmt_w(caps.max_discharge_w) + " (discharge)");
+        return {};
+      case CommandType::MinSoc:
+        if (!caps.min_soc)
+          return fail(ErrorKind::NotSupported, cmd.device + " has no minimum SoC setting");
+        if (!std::isfinite(cmd.value) || cmd.value < caps.min_soc_low_percent ||
+            cmd.value > caps.min_soc_high_percent)
+          return fail(ErrorKind::InvalidArgument, "min-soc must be within the device's range");
+        return {};
+      case CommandType::Release:
+        if (!caps.release)
+          return fail(ErrorKind::NotSupported,
+                      cmd.device + " cannot hand control back to its own mode");
+        return {};
+    }
+    return fail(ErrorKind::InvalidArgument, "unknown command");
+  }
+
+  asio::awaitable<Result<CommandRecord>> execute(Command cmd) {
+    auto self = shared_from_this();
+    DeviceInfo dev;
+    Connection* c = connection_of(cmd.device, &dev);
+    if (!c) {
+      std::string known;
+      std::lock_guard lock(mutex);
+      for (const auto& entry : live) known += (known.empty() ? "" : ", ") + entry.first;
+      co_return fail(ErrorKind::NotFound, "unknown device '" + cmd.device + "'" +
+                                              (known.empty() ? "" : " (known: " + known + ")"));
+    }
+    CommandRecord rec;
+    rec.requested_at = deps.clock.now();
+    rec.requested_by = cmd.requested_by.empty() ? "unknown" : cmd.requested_by;
+    rec.device = cmd.device;
+    rec.type = cmd.type;
+    rec.value = cmd.value;
+    if (cmd.duration) rec.duration_s = cmd.duration->count();
+    auto caps = c->driver->capabilities(dev);
+    auto valid = validate(cmd, caps);
+    {
+      std::lock_guard lock(mutex);
+      if (valid && busy.contains(cmd.device))
+        valid = fail(ErrorKind::Conflict, "a command for " + cmd.device +
+                                              " is still running; try again when it has finished");
+      if (valid) busy.insert(cmd.device);
+    }
+    if (!valid) {  // refused commands are audited too
+      rec.status = "rejected";
+      rec.detail = valid.error().message;
+      rec.finished_at = deps.clock.now();
+      auto begin = blocking([this, rec] { return deps.store.begin_command(rec); });
+      auto id = co_await std::move(begin);
+      if (id) {
+        rec.id = *id;
+        auto finish = blocking([this, rec] { return deps.store.finish_command(rec); });
+        (void)co_await std::move(finish);
+      }
+      co_return fail(valid.error());
+    }
+    rec.status = "pending";
+    auto begin = blocking([this, rec] { return deps.store.begin_command(rec); });
+    auto id = co_await std::move(begin);
+    if (!id) {
+      std::lock_guard lock(mutex);
+      busy.erase(cmd.device);
+      co_return fail(with_context(id.error(), "command not audited, so not applied"));
+    }
+    rec.id = *id;
+    auto outcome = co_await c->driver->apply(dev, cmd);
+    rec.finished_at = deps.clock.now();
+    if (outcome) {
+      rec.status = outcome->verified ? "verified" : "unverified";
+      rec.before = outcome->before;
+      rec.after = outcome->after;
+      rec.detail = outcome->detail;
+    } else {
+      rec.status = "failed";
+      rec.detail = outcome.error().describe();
+    }
+    auto finish = blocking([this, rec] { return deps.store.finish_command(rec); });
+    auto fin = co_await std::move(finish);
+    {
+      std::lock_guard lock(mutex);
+      busy.erase(cmd.device);
+    }
+    record_event({cmd.device, *rec.finished_at,
+                  outcome && outcome->verified ? Severity::Info : Severity::Warning,
+                  "command." + rec.status,
+                  std::string(to_string(cmd.type)) + " " + std::to_string(cmd.value) + " by " +
+                      rec.requested_by + ": " + rec.detail});
+    if (!outcome) co_return fail(outcome.error());
+    if (!fin) co_return fail(fin.error());
+    co_return rec;
+  }
+};
+
+Gateway::Gateway(GatewayDeps deps, Config config)
+    : impl_(std::make_shared<Impl>(deps, std::move(config))) {}
+
+Gateway::~Gateway() {
+  stop();
+}
+
+Result<void> Gateway::start(bool poll) {
+  auto& I = *impl_;
+  for (const auto& s : I.config.sites)
+    if (auto r = I.deps.store.upsert_site(s); !r) return r;
+  for (const auto& cc : I.config.connections) {
+    auto c = std::make_unique<Impl::Connection>(I.deps.executor);
+    c->config = cc;
+    c->sleeper = std::make_unique<net::AsioSleeper>(c->strand);
+    c->env =
+        std::make_unique<DriverEnv>(DriverEnv{c->strand, I.deps.clock, I.deps.http, *c->sleeper});
+    auto d = I.deps.registry.create(cc, *c->env);
+    if (!d) return fail(d.error());
+    c->driver = std::move(*d);
+    c->health.name = cc.name;
+    c->health.vendor = cc.vendor;
+    c->health.state = "starting";
+    c->timer = std::make_unique<asio::steady_timer>(c->strand);
+    I.connections.push_back(std::move(c));
+  }
+  for (auto& c : I.connections) {
+    if (!poll) break;
+    auto* conn = c.get();
+    asio::co_spawn(
+        conn->strand, [impl = impl_, conn]() { return impl->run(*conn); }, asio::detached);
+  }
+  return {};
+}
+
+void Gateway::stop() {
+  auto impl = impl_;
+  if (impl->stopping.exchange(true)) return;
+  for (auto& c : impl->connections) {
+    auto* conn = c.get();
+    asio::post(conn->strand, [impl, conn] { conn->timer->cancel(); });
+  }
+}
+
+asio::awaitable<Result<void>> Gateway::discover_all() {
+  for (auto& c : impl_->connections) {
+    if (c->driver == nullptr) continue;
+    auto r = co_await impl_->discover(*c);
+    if (!r) co_return fail(with_context(r.error(), c->config.name));
+  }
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<std::vector<std::pair<DeviceInfo, Snapshot>>>> Gateway::poll_once() {
+  std::vector<std::pair<DeviceInfo, Snapshot>> out;
+  for (auto& c : impl_->connections) {
+    for (const auto& d : c->devices) {
+      auto s = co_await c->driver->poll(d);
+      if (!s) co_return fail(with_context(s.error(), d.id));
+      out.emplace_back(d, std::move(*s));
+    }
+  }
+  co_return out;
+}
+
+std::vector<Site> Gateway::sites() const {
+  return impl_->config.sites;
+}
+
+std::vector<DeviceInfo> Gateway::devices() const {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<DeviceInfo> out;
+  for (const auto& c : impl_->connections)
+    out.insert(out.end(), c->devices.begin(), c->devices.end());
+  return out;
+}
+
+std::optional<DeviceInfo> Gateway::device(const std::string& id) const {
+  DeviceInfo d;
+  if (!impl_->connection_of(id, &d)) return std::nullopt;
+  return d;
+}
+
+std::optional<Capabilities> Gateway::capabilities(const std::string& id) const {
+  DeviceInfo d;
+  auto* c = impl_->connection_of(id, &d);
+  if (!c) return std::nullopt;
+  return c->driver->capabilities(d);
+}
+
+std::vector<DeviceLive> Gateway::live() const {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<DeviceLive> out;
+  for (const auto& [id, l] : impl_->live) out.push_back(l);
+  return out;
+}
+
+std::vector<ConnectionHealth> Gateway::health() const {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<ConnectionHealth> out;
+  for (const auto& c : impl_->connections) out.push_back(c->health);
+  return out;
+}
+
+asio::awaitable<Result<CommandRecord>> Gateway::execute(Command command) {
+  auto op = impl_->execute(std::move(command));
+  co_return co_await std::move(op);
+}
+
+}  // namespace sb::engine

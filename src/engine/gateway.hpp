@@ -1,0 +1,56 @@
+// The gateway: makes a driver per connection, discovers devices, polls each on its interval,
+// stores samples and events, keeps live state and health, and executes commands (validate,
+// apply, read back, audit). Implements GatewayApi for the outputs.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+
+#include "core/gateway_api.hpp"
+#include "core/registry.hpp"
+#include "engine/config.hpp"
+#include "net/http_client.hpp"
+#include "store/store.hpp"
+
+namespace sb::engine {
+
+struct GatewayDeps {
+  boost::asio::any_io_executor executor;
+  const Clock& clock;
+  store::Store& store;
+  const DriverRegistry& registry;
+  boost::asio::thread_pool& blocking;  ///< for store calls
+  net::HttpClient& http;
+};
+
+class Gateway final : public GatewayApi {
+ public:
+  Gateway(GatewayDeps deps, Config config);
+  ~Gateway() override;
+
+  /// Makes the drivers (a bad connection fails here, clearly), stores the sites and, when
+  /// `poll`, starts one polling loop per connection (the CLI's one-shots do not poll).
+  Result<void> start(bool poll = true);
+  /// Stops polling; returns at once (loops end at their next wait).
+  void stop();
+
+  /// Runs discovery once for every connection and waits for it (CLI `read`, `control`).
+  boost::asio::awaitable<Result<void>> discover_all();
+  /// Polls every known device once, storing nothing (CLI `read`).
+  boost::asio::awaitable<Result<std::vector<std::pair<DeviceInfo, Snapshot>>>> poll_once();
+
+  std::vector<Site> sites() const override;
+  std::vector<DeviceInfo> devices() const override;
+  std::optional<DeviceInfo> device(const std::string& id) const override;
+  std::optional<Capabilities> capabilities(const std::string& device) const override;
+  std::vector<DeviceLive> live() const override;
+  std::vector<ConnectionHealth> health() const override;
+  boost::asio::awaitable<Result<CommandRecord>> execute(Command command) override;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace sb::engine

@@ -1,0 +1,21 @@
+// What a driver gets from the engine: where to run, how to talk HTTP, what time it is, how to
+// wait. Declared in core (as an incomplete type), defined here where its members live.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "core/clock.hpp"
+#include "core/driver.hpp"
+#include "net/http_client.hpp"
+#include "net/retry.hpp"
+
+namespace sb {
+
+struct DriverEnv {
+  boost::asio::any_io_executor executor;
+  const Clock& clock;
+  net::HttpClient& http;
+  net::Sleeper& sleeper;
+};
+
+}  // namespace sb

@@ -1,0 +1,51 @@
+// Async HTTP/1.1 client: keep-alive connection reuse per host, a per-request timeout, TLS with
+// certificate and host-name verification on by default. Thread-safe; one per process is enough.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "core/result.hpp"
+#include "net/http.hpp"
+
+namespace sb::net {
+
+namespace asio = boost::asio;
+
+struct HttpClientOptions {
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds request_timeout{10'000};  ///< whole exchange: write + read
+  bool verify_tls = true;                             ///< verify the peer certificate and host name
+  std::string ca_file;  ///< extra CA bundle (PEM); the system store is always used
+  std::size_t max_idle_per_host = 4;
+  std::size_t max_body_bytes = 16 * 1024 * 1024;
+  std::string user_agent = "sunbridge/" SUNBRIDGE_VERSION;
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(asio::any_io_executor executor, HttpClientOptions options = {});
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  /// Sends one request. Errors: Transport (refused, reset, TLS failure), Timeout, Protocol
+  /// (unparseable response, body too large). HTTP error statuses are responses, not errors.
+  asio::awaitable<Result<HttpResponse>> request(Endpoint endpoint, HttpRequest request);
+
+  /// Connections opened so far (tests check reuse with it).
+  std::uint64_t connections_opened() const;
+  /// Idle keep-alive connections held now.
+  std::size_t idle_connections() const;
+  /// Closes every idle connection.
+  void close_idle();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace sb::net

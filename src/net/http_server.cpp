@@ -1,0 +1,316 @@
+#include "net/http_server.hpp"
+
+#include "net/json.hpp"
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+#include <mutex>
+#include <set>
+
+namespace sb::net {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    auto j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    out.emplace_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+std::string error_json(std::string_view kind, std::string_view message) {
+  boost::json::object o;
+  o["error"] = boost::json::object{{"kind", kind}, {"message", message}};
+  return to_json(o);
+}
+
+}  // namespace
+
+void Router::add(std::string method, std::string pattern, Handler handler) {
+  routes_.push_back({std::move(method), split_path(pattern), std::move(handler)});
+}
+
+bool Router::match(const Route& r, const std::vector<std::string>& path,
+                   std::map<std::string, std::string>& params) {
+  std::map<std::string, std::string> found;
+  for (std::size_t i = 0; i < r.segments.size(); ++i) {
+    const auto& seg = r.segments[i];
+    bool param = seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
+    if (param && seg[seg.size() - 2] == '*') {  // rest of the path
+      std::string rest;
+      for (std::size_t j = i; j < path.size(); ++j) rest += (j > i ? "/" : "") + path[j];
+      found[seg.substr(1, seg.size() - 3)] = rest;
+      params = std::move(found);
+      return true;
+    }
+    if (i >= path.size()) return false;
+    if (param) {
+      found[seg.substr(1, seg.size() - 2)] = path[i];
+    } else if (seg != path[i]) {
+      return false;
+    }
+  }
+  if (r.segments.size() != path.size()) return false;
+  params = std::move(found);
+  return true;
+}
+
+asio::awaitable<ServerResponse> Router::dispatch(ServerRequest& request) const {
+  auto path = request.segments.empty() ? split_path(request.path) : request.segments;
+  std::string allow;
+  for (const auto& r : routes_) {
+    std::map<std::string, std::string> params;
+    if (!match(r, path, params)) continue;
+    if (r.method == request.method || (request.method == "HEAD" && r.method == "GET")) {
+      request.params = std::move(params);
+      co_return co_await r.handler(request);
+    }
+    if (allow.find(r.method) == std::string::npos) allow += (allow.empty() ? "" : ", ") + r.method;
+  }
+  if (!allow.empty()) {
+    if (method_not_allowed_) {
+      request.params["allow"] = allow;
+      co_return co_await method_not_allowed_(request);
+    }
+    auto res = ServerResponse::json(
+        405, error_json("method_not_allowed", request.method + " is not allowed on " +
+                                                  request.path + " (allowed: " + allow + ")"));
+    res.headers.emplace_back("Allow", allow);
+    co_return res;
+  }
+  if (not_found_) co_return co_await not_found_(request);
+  co_return ServerResponse::json(404, error_json("not_found", "no route for " + request.path));
+}
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  struct Session {
+    beast::tcp_stream stream;
+    bool busy = false;  // touched only on the session's strand
+    explicit Session(tcp::socket s) : stream(std::move(s)) {}
+  };
+
+  asio::any_io_executor executor;
+  std::shared_ptr<const Router> router;
+  HttpServerOptions options;
+  tcp::acceptor acceptor;
+  std::atomic<bool> stopping{false};
+  mutable std::mutex mutex;
+  std::set<std::shared_ptr<Session>> sessions;
+  std::uint16_t bound_port = 0;
+  std::string bound_host;
+
+  Impl(asio::any_io_executor ex, std::shared_ptr<const Router> r, HttpServerOptions o)
+      : executor(ex),
+        router(std::move(r)),
+        options(std::move(o)),
+        acceptor(asio::make_strand(ex)) {}
+
+  asio::awaitable<void> accept_loop() {
+    auto self = shared_from_this();
+    for (;;) {
+      beast::error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(
+          asio::make_strand(executor), asio::redirect_error(asio::use_awaitable, ec));
+      if (stopping) co_return;
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        continue;  // e.g. too many open files: keep serving the connections we have
+      }
+      auto session = std::make_shared<Session>(std::move(socket));
+      {
+        std::lock_guard lock(mutex);
+        sessions.insert(session);
+      }
+      auto ex = session->stream.get_executor();
+      asio::co_spawn(ex, serve(session), asio::detached);
+    }
+  }
+
+  static ServerRequest to_request(http::request<http::string_body>& msg, const tcp::socket& sock,
+                                  bool& bad_target) {
+    ServerRequest req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    auto parsed = boost::urls::parse_origin_form(req.target);
+    if (!parsed) {
+      bad_target = true;
+      return req;
+    }
+    req.path = "/";
+    bool first = true;
+    for (auto seg : parsed->segments()) {
+      if (!first) req.path += '/';
+      req.path += seg;
+      first = false;
+      if (!seg.empty()) req.segments.push_back(seg);
+    }
+    for (auto p : parsed->params()) req.query[p.key] = p.has_value ? p.value : "";
+    for (const auto& f : msg)
+      req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    req.body = std::move(msg.body());
+    beast::error_code ec;
+    auto rep = sock.remote_endpoint(ec);
+    if (!ec) req.remote = rep.address().to_string() + ":" + std::to_string(rep.port());
+    return req;
+  }
+
+  asio::awaitable<void> serve(std::shared_ptr<Session> s) {
+    auto self = shared_from_this();
+    beast::flat_buffer buffer;
+    for (;;) {
+      s->busy = false;
+      if (stopping) break;
+      beast::error_code ec;
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(options.max_body_bytes);
+      s->stream.expires_after(options.idle_timeout);
+      co_await http::async_read(s->stream, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (ec == http::error::body_limit) {
+          auto res = ServerResponse::json(
+              413,
+              error_json("payload_too_large",
+                         "request body over " + std::to_string(options.max_body_bytes) + " bytes"));
+          auto op = write(s, 11, std::move(res), false);
+          co_await std::move(op);
+        } else if (parser.got_some() && ec != beast::error::timeout &&
+                   ec != http::error::end_of_stream && ec != asio::error::operation_aborted) {
+          auto res = ServerResponse::json(
+              400, error_json("bad_request", "malformed HTTP request: " + ec.message()));
+          auto op = write(s, 11, std::move(res), false);
+          co_await std::move(op);
+        }
+        break;
+      }
+      s->busy = true;
+      auto msg = parser.release();
+      bool keep_alive = msg.keep_alive();
+      unsigned version = msg.version();
+      bool bad_target = false;
+      ServerRequest req = to_request(msg, s->stream.socket(), bad_target);
+      ServerResponse res;
+      if (bad_target) {
+        res = ServerResponse::json(400, error_json("bad_request", "malformed request target"));
+      } else {
+        try {
+          res = co_await router->dispatch(req);
+        } catch (const std::exception& e) {
+          res = ServerResponse::json(500, error_json("internal", e.what()));
+        }
+      }
+      if (res.drop) break;
+      bool keep = keep_alive && !res.close && !stopping;
+      if (req.method == "HEAD") res.body.clear();
+      auto op = write(s, version, std::move(res), keep);
+      if (!co_await std::move(op)) break;
+      if (!keep) break;
+    }
+    beast::error_code ignored;
+    s->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    s->stream.socket().close(ignored);
+    std::lock_guard lock(mutex);
+    sessions.erase(s);
+  }
+
+  asio::awaitable<bool> write(const std::shared_ptr<Session>& s, unsigned version,
+                              ServerResponse res, bool keep_alive) {
+    http::response<http::string_body> out{static_cast<http::status>(res.status), version};
+    if (!options.server_header.empty()) out.set(http::field::server, options.server_header);
+    if (!res.content_type.empty()) out.set(http::field::content_type, res.content_type);
+    for (const auto& h : res.headers) out.set(h.first, h.second);
+    out.body() = std::move(res.body);
+    out.keep_alive(keep_alive);
+    out.prepare_payload();
+    beast::error_code ec;
+    s->stream.expires_after(options.request_timeout);
+    co_await http::async_write(s->stream, out, asio::redirect_error(asio::use_awaitable, ec));
+    co_return !ec;
+  }
+};
+
+HttpServer::HttpServer(asio::any_io_executor executor, std::shared_ptr<const Router> router,
+                       HttpServerOptions options)
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(router), std::move(options))) {}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+Result<void> HttpServer::listen(const std::string& host, std::uint16_t port) {
+  beast::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec)
+    return fail(ErrorKind::InvalidArgument, "listen address '" + host + "' is not an IP address");
+  tcp::endpoint ep{address, port};
+  auto& acc = impl_->acceptor;
+  acc.open(ep.protocol(), ec);
+  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(ep, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    beast::error_code ignored;
+    acc.close(ignored);
+    return fail(ErrorKind::Transport,
+                "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+  }
+  impl_->bound_port = acc.local_endpoint().port();
+  impl_->bound_host = host;
+  asio::co_spawn(acc.get_executor(), impl_->accept_loop(), asio::detached);
+  return {};
+}
+
+std::uint16_t HttpServer::port() const {
+  return impl_->bound_port;
+}
+std::string HttpServer::host() const {
+  return impl_->bound_host;
+}
+
+void HttpServer::stop() {
+  auto impl = impl_;
+  if (impl->stopping.exchange(true)) return;
+  asio::post(impl->acceptor.get_executor(), [impl] {
+    beast::error_code ignored;
+    impl->acceptor.close(ignored);
+  });
+  std::lock_guard lock(impl->mutex);
+  for (const auto& s : impl->sessions) {
+    asio::post(s->stream.get_executor(), [s] {
+      if (!s->busy) {  // idle in keep-alive: close now; busy ones close after their response
+        beast::error_code ignored;
+        s->stream.socket().cancel(ignored);
+      }
+    });
+  }
+}
+
+std::size_t HttpServer::active_connections() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->sessions.size();
+}
+
+}  // namespace sb::net

@@ -1,0 +1,191 @@
+#include <gtest/gtest.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "net/http_client.hpp"
+#include "net/http_server.hpp"
+#include "net/test_io.hpp"
+
+using namespace sb;
+using namespace sb::net;
+namespace asio = boost::asio;
+
+namespace {
+
+struct Fixture : ::testing::Test {
+  TestIo io;
+  std::shared_ptr<Router> router = std::make_shared<Router>();
+  std::unique_ptr<HttpServer> server;
+  std::unique_ptr<HttpClient> client;
+
+  void start(HttpServerOptions so = {}, HttpClientOptions co = {}) {
+    server = std::make_unique<HttpServer>(io.executor(), router, so);
+    ASSERT_TRUE(server->listen("127.0.0.1", 0));
+    client = std::make_unique<HttpClient>(io.executor(), co);
+  }
+  Endpoint ep() const { return {"127.0.0.1", server->port(), false}; }
+  Result<HttpResponse> call(std::string method, std::string target, std::string body = {}) {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    r.body = std::move(body);
+    return io.run(client->request(ep(), r));
+  }
+};
+
+}  // namespace
+
+TEST_F(Fixture, RoutesWithPathParametersAndDecodedQuery) {
+  router->get("/api/{version}/items/{id}", [](ServerRequest& r) -> asio::awaitable<ServerResponse> {
+    co_return ServerResponse::json(200, "{\"v\":\"" + r.params["version"] + "\",\"id\":\"" +
+                                            r.params["id"] + "\",\"q\":\"" + r.query["q"] + "\"}");
+  });
+  start();
+  auto res = call("GET", "/api/v1/items/42?q=a%20b");
+  ASSERT_TRUE(res) << res.error().describe();
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, R"({"v":"v1","id":"42","q":"a b"})");
+  EXPECT_EQ(res->header("content-type"), "application/json");
+}
+
+TEST_F(Fixture, UnknownPathIs404AndWrongMethodIs405WithAllow) {
+  router->get("/x", [](ServerRequest&) -> asio::awaitable<ServerResponse> {
+    co_return ServerResponse::json(200, "{}");
+  });
+  start();
+  auto nf = call("GET", "/nope");
+  ASSERT_TRUE(nf);
+  EXPECT_EQ(nf->status, 404);
+  EXPECT_NE(nf->body.find("no route for /nope"), std::string::npos);
+  auto na = call("DELETE", "/x");
+  ASSERT_TRUE(na);
+  EXPECT_EQ(na->status, 405);
+  EXPECT_EQ(na->header("Allow"), "GET");
+}
+
+TEST_F(Fixture, RestPatternCapturesTheRemainingPath) {
+  router->get("/static/{path*}", [](ServerRequest& r) -> asio::awaitable<ServerResponse> {
+    co_return ServerResponse::text(200, r.params["path"]);
+  });
+  start();
+  auto res = call("GET", "/static/css/site.css");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "css/site.css");
+}
+
+TEST_F(Fixture, KeepAliveReusesOneConnection) {
+  router->get("/ping", [](ServerRequest&) -> asio::awaitable<ServerResponse> {
+    co_return ServerResponse::text(200, "pong");
+  });
+  start();
+  for (int i = 0; i < 5; ++i) {
+    auto res = call("GET", "/ping");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->body, "pong");
+  }
+  EXPECT_EQ(client->connections_opened(), 1u);
+  EXPECT_EQ(client->idle_connections(), 1u);
+}
+
+TEST_F(Fixture, ServerClosingAnIdleConnectionIsRetriedOnceTransparently) {
+  router->get("/ping", [](ServerRequest&) -> asio::awaitable<ServerResponse> {
+    co_return ServerResponse::text(200, "pong");
+  });
+  HttpServerOptions so;
+  so.idle_timeout = std::chrono::milliseconds(50);
+  start(so);
+  ASSERT_TRUE(call("GET", "/ping"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // real socket idle timeout
+  auto res = call("GET", "/ping");
+  ASSERT_TRUE(res) << res.error().describe();
+  EXPECT_EQ(res->body, "pong");
+  EXPECT_EQ(client->connections_opened(), 2u);
+}
+
+TEST_F(Fixture, SlowServerTimesOut) {
+  router->get("/slow", [](ServerRequest&) -> asio::awaitable<ServerResponse> {
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(500));
+    co_await t.async_wait(asio::use_awaitable);
+    co_return ServerResponse::text(200, "late");
+  });
+  start();
+  HttpRequest r;
+  r.target = "/slow";
+  r.timeout = std::chrono::milliseconds(50);
+  auto res = io.run(client->request(ep(), r));
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().kind, ErrorKind::Timeout) << res.error().message;
+}
+
+TEST_F(Fixture, RefusedConnectionIsATransportError) {
+  start();
+  auto port = server->port();
+  server->stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  HttpRequest r;
+  auto res = io.run(client->request({"127.0.0.1", port, false}, r));
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().kind, ErrorKind::Transport);
+}
+
+TEST_F(Fixture, DroppedConnectionIsATransportErrorAndMalformedResponseAProtocolError) {
+  // A raw server: closes the first connection at once, answers garbage on the second.
+  asio::ip::tcp::acceptor acc(io.io(), {asio::ip::make_address("127.0.0.1"), 0});
+  auto port = acc.local_endpoint().port();
+  std::thread raw([&] {
+    auto s1 = acc.accept();
+    s1.close();
+    auto s2 = acc.accept();
+    char buf[1024];
+    boost::system::error_code ec;
+    s2.read_some(asio::buffer(buf), ec);
+    asio::write(s2, asio::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Length: zz\r\n\r\n")), ec);
+    s2.close();
+  });
+  client = std::make_unique<HttpClient>(io.executor());
+  HttpRequest r;
+  auto dropped = io.run(client->request({"127.0.0.1", port, false}, r));
+  ASSERT_FALSE(dropped);
+  EXPECT_EQ(dropped.error().kind, ErrorKind::Transport);
+  auto garbage = io.run(client->request({"127.0.0.1", port, false}, r));
+  ASSERT_FALSE(garbage);
+  EXPECT_EQ(garbage.error().kind, ErrorKind::Protocol);
+  raw.join();
+}
+
+TEST_F(Fixture, GracefulStopLetsTheRequestInFlightFinish) {
+  router->get("/slow", [](ServerRequest&) -> asio::awaitable<ServerResponse> {
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(200));
+    co_await t.async_wait(asio::use_awaitable);
+    co_return ServerResponse::text(200, "done");
+  });
+  start();
+  auto fut =
+      asio::co_spawn(io.io(), client->request(ep(), HttpRequest{"GET", "/slow"}), asio::use_future);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  server->stop();
+  auto res = fut.get();
+  ASSERT_TRUE(res) << res.error().describe();
+  EXPECT_EQ(res->body, "done");
+  EXPECT_EQ(res->header("Connection"), "close");
+  for (int i = 0; i < 100 && server->active_connections() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(server->active_connections(), 0u);
+}
+
+TEST_F(Fixture, OversizedRequestBodyIs413) {
+  router->post("/in", [](ServerRequest&) -> asio::awaitable<ServerResponse> {
+    co_return ServerResponse::json(200, "{}");
+  });
+  HttpServerOptions so;
+  so.max_body_bytes = 16;
+  start(so);
+  auto res = call("POST", "/in", std::string(100, 'x'));
+  ASSERT_TRUE(res) << res.error().describe();
+  EXPECT_EQ(res->status, 413);
+}

@@ -1,0 +1,159 @@
+#include "net/json.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/stream_parser.hpp>
+#include <charconv>
+#include <cmath>
+
+namespace sb::net {
+
+Result<json::value> parse_json(std::string_view text, std::string_view what) {
+  json::stream_parser p;
+  boost::system::error_code ec;
+  std::size_t used = p.write_some(text.data(), text.size(), ec);
+  if (!ec && used < text.size()) {
+    // Only trailing white space may follow the value.
+    auto rest = text.substr(used);
+    if (rest.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+      return fail(ErrorKind::Protocol, std::string(what) + ": invalid JSON at byte " +
+                                           std::to_string(used) + ": extra data after the value");
+    }
+  }
+  if (!ec) p.finish(ec);
+  if (ec) {
+    std::string snippet(text.substr(0, 60));
+    return fail(ErrorKind::Protocol,
+                std::string(what) + ": invalid JSON at byte " + std::to_string(used) + ": " +
+                    ec.message() + (text.empty() ? " (empty body)" : " in '" + snippet + "'"));
+  }
+  return p.release();
+}
+
+Result<json::object> parse_json_object(std::string_view text, std::string_view what) {
+  auto v = parse_json(text, what);
+  if (!v) return fail(v.error());
+  if (!v->is_object())
+    return fail(ErrorKind::Protocol, std::string(what) + ": expected a JSON object, got " +
+                                         std::string(to_string(v->kind())));
+  return std::move(v->as_object());
+}
+
+std::optional<double> as_double(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::int64:
+      return static_cast<double>(v.get_int64());
+    case json::kind::uint64:
+      return static_cast<double>(v.get_uint64());
+    case json::kind::double_:
+      return v.get_double();
+    default:
+      return std::nullopt;
+  }
+}
+
+Result<std::optional<double>> get_optional_number(const json::object& o, std::string_view key,
+                                                  std::string_view what, bool accept_string) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return std::optional<double>{};
+  if (auto d = as_double(it->value())) return d;
+  if (accept_string && it->value().is_string()) {
+    auto s = std::string_view(it->value().get_string());
+    double d = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+    if (ec == std::errc() && p == s.data() + s.size()) return std::optional<double>{d};
+  }
+  return fail(ErrorKind::Protocol, std::string(what) + ": field '" + std::string(key) +
+                                       "' should be a number, got " + json::serialize(it->value()));
+}
+
+Result<double> get_number(const json::object& o, std::string_view key, std::string_view what,
+                          bool accept_string) {
+  auto v = get_optional_number(o, key, what, accept_string);
+  if (!v) return fail(v.error());
+  if (!*v)
+    return fail(ErrorKind::Protocol,
+                std::string(what) + ": field '" + std::string(key) + "' is missing");
+  return **v;
+}
+
+Result<std::string> get_string(const json::object& o, std::string_view key, std::string_view what) {
+  auto it = o.find(key);
+  if (it == o.end())
+    return fail(ErrorKind::Protocol,
+                std::string(what) + ": field '" + std::string(key) + "' is missing");
+  if (!it->value().is_string())
+    return fail(ErrorKind::Protocol, std::string(what) + ": field '" + std::string(key) +
+                                         "' should be a string, got " +
+                                         json::serialize(it->value()));
+  return std::string(it->value().get_string());
+}
+
+namespace {
+
+void append_number(std::string& out, double d) {
+  if (!std::isfinite(d)) {  // JSON has no NaN / Inf
+    out += "null";
+    return;
+  }
+  char buf[32];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, d);  // shortest round-trip form
+  out.append(buf, p);
+}
+
+void write(std::string& out, const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null:
+      out += "null";
+      break;
+    case json::kind::bool_:
+      out += v.get_bool() ? "true" : "false";
+      break;
+    case json::kind::int64:
+      out += std::to_string(v.get_int64());
+      break;
+    case json::kind::uint64:
+      out += std::to_string(v.get_uint64());
+      break;
+    case json::kind::double_:
+      append_number(out, v.get_double());
+      break;
+    case json::kind::string:
+      out += json::serialize(v.get_string());
+      break;
+    case json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& e : v.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        write(out, e);
+      }
+      out += ']';
+      break;
+    }
+    case json::kind::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& kv : v.get_object()) {
+        if (!first) out += ',';
+        first = false;
+        out += json::serialize(json::string_view(kv.key()));
+        out += ':';
+        write(out, kv.value());
+      }
+      out += '}';
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+std::string to_json(const json::value& v) {
+  std::string out;
+  write(out, v);
+  return out;
+}
+
+}  // namespace sb::net

@@ -1,0 +1,55 @@
+#include "net/json.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace sb;
+using namespace sb::net;
+
+TEST(Json, ParseErrorsSayWhereAndWhat) {
+  auto r = parse_json_object(R"({"a":1,)", "status");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::Protocol);
+  EXPECT_NE(r.error().message.find("status: invalid JSON at byte"), std::string::npos);
+  auto empty = parse_json("", "status");
+  ASSERT_FALSE(empty);
+  EXPECT_NE(empty.error().message.find("(empty body)"), std::string::npos);
+  auto arr = parse_json_object("[1]", "status");
+  ASSERT_FALSE(arr);
+  EXPECT_EQ(arr.error().message, "status: expected a JSON object, got array");
+  auto trailing = parse_json(R"({"a":1} x)", "status");
+  ASSERT_FALSE(trailing);
+  EXPECT_NE(trailing.error().message.find("extra data"), std::string::npos);
+  EXPECT_TRUE(parse_json("{\"a\":1}\n", "status"));
+}
+
+TEST(Json, TypedFieldsNameTheField) {
+  auto o = *parse_json_object(R"({"i":3,"d":2.5,"s":"7.5","x":"abc","n":null,"t":"hi"})", "w");
+  EXPECT_EQ(*get_number(o, "i", "w"), 3);
+  EXPECT_EQ(*get_number(o, "d", "w"), 2.5);
+  EXPECT_EQ(*get_number(o, "s", "w", true), 7.5);
+  auto notnum = get_number(o, "s", "w");
+  ASSERT_FALSE(notnum);
+  EXPECT_EQ(notnum.error().message, R"(w: field 's' should be a number, got "7.5")");
+  auto missing = get_number(o, "zz", "w");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message, "w: field 'zz' is missing");
+  EXPECT_FALSE(get_number(o, "x", "w", true));
+  EXPECT_FALSE(get_optional_number(o, "n", "w")->has_value());
+  EXPECT_EQ(*get_string(o, "t", "w"), "hi");
+  EXPECT_FALSE(get_string(o, "i", "w"));
+}
+
+TEST(Json, NumbersAreWrittenAsPeopleWriteThem) {
+  json::object o;
+  o["a"] = 2.5;
+  o["b"] = 0.0;
+  o["c"] = 230.0;
+  o["d"] = -35;
+  o["e"] = std::nan("");
+  o["s"] = "x\"y";
+  o["l"] = json::array{1, 50.01, true, nullptr};
+  EXPECT_EQ(to_json(o),
+            R"({"a":2.5,"b":0,"c":230,"d":-35,"e":null,"s":"x\"y","l":[1,50.01,true,null]})");
+}

@@ -1,0 +1,452 @@
+#include "outputs/rest/rest_api.hpp"
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <cmath>
+
+#include "core/embedded.hpp"
+#include "core/metric.hpp"
+#include "net/blocking.hpp"
+#include "net/json.hpp"
+
+extern const sb::EmbeddedFile sb_web_assets[];
+extern const std::size_t sb_web_assets_count;
+
+namespace sb::rest {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using net::ServerRequest;
+using net::ServerResponse;
+
+int http_status(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::InvalidArgument:
+      return 400;
+    case ErrorKind::Auth:
+      return 401;
+    case ErrorKind::NotFound:
+      return 404;
+    case ErrorKind::Conflict:
+      return 409;
+    case ErrorKind::NotSupported:
+      return 422;
+    case ErrorKind::RateLimited:
+      return 429;
+    case ErrorKind::Timeout:
+      return 504;
+    case ErrorKind::Transport:
+    case ErrorKind::Protocol:
+    case ErrorKind::Vendor:
+      return 502;
+    case ErrorKind::Internal:
+      return 500;
+  }
+  return 500;
+}
+
+namespace {
+
+ServerResponse error_response(const Error& e) {
+  json::object o{{"error", json::object{{"kind", to_string(e.kind)}, {"message", e.message}}}};
+  return ServerResponse::json(http_status(e.kind), net::to_json(o));
+}
+ServerResponse error_response(ErrorKind kind, std::string message) {
+  return error_response(Error{kind, std::move(message)});
+}
+ServerResponse ok(const json::value& v) {
+  return ServerResponse::json(200, net::to_json(v));
+}
+
+json::value opt_time(const std::optional<TimePoint>& t) {
+  return t ? json::value(format_iso8601(*t)) : json::value(nullptr);
+}
+json::value opt_num(const std::optional<double>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
+
+json::object site_json(const Site& s) {
+  return {{"id", s.id},
+          {"name", s.name},
+          {"latitude", s.latitude},
+          {"longitude", s.longitude},
+          {"timezone", s.timezone}};
+}
+
+json::object caps_json(const Capabilities& c) {
+  return {{"live", c.live},
+          {"history", c.history},
+          {"battery_power_setpoint", c.battery_power_setpoint},
+          {"max_charge_w", c.max_charge_w},
+          {"max_discharge_w", c.max_discharge_w},
+          {"min_soc", c.min_soc},
+          {"min_soc_low_percent", c.min_soc_low_percent},
+          {"min_soc_high_percent", c.min_soc_high_percent},
+          {"release", c.release}};
+}
+
+json::object device_json(const DeviceInfo& d, const std::optional<Capabilities>& caps) {
+  json::object o{{"id", d.id},         {"site", d.site},     {"connection", d.connection},
+                 {"vendor", d.vendor}, {"kind", d.kind},     {"manufacturer", d.manufacturer},
+                 {"model", d.model},   {"serial", d.serial}, {"firmware", d.firmware}};
+  if (caps) o["capabilities"] = caps_json(*caps);
+  return o;
+}
+
+json::object live_json(const DeviceLive& l) {
+  json::object values;
+  for (const auto& v : l.values) {
+    auto def = find_metric(v.metric);
+    values[v.metric] = json::object{{"value", v.value},
+                                    {"unit", def ? unit_symbol(def->unit) : ""},
+                                    {"time", format_iso8601(v.time)},
+                                    {"quality", to_string(v.quality)}};
+  }
+  return {{"device", l.device.id},
+          {"site", l.device.site},
+          {"online", l.online},
+          {"last_success", opt_time(l.last_success)},
+          {"values", std::move(values)}};
+}
+
+json::object command_json(const CommandRecord& c) {
+  return {{"id", c.id},
+          {"requested_at", format_iso8601(c.requested_at)},
+          {"finished_at", opt_time(c.finished_at)},
+          {"requested_by", c.requested_by},
+          {"device", c.device},
+          {"command", to_string(c.type)},
+          {"value", c.value},
+          {"duration_s", c.duration_s ? json::value(*c.duration_s) : json::value(nullptr)},
+          {"status", c.status},
+          {"before", opt_num(c.before)},
+          {"after", opt_num(c.after)},
+          {"detail", c.detail}};
+}
+
+json::object event_json(const Event& e) {
+  return {{"device", e.device},
+          {"time", format_iso8601(e.time)},
+          {"severity", to_string(e.severity)},
+          {"code", e.code},
+          {"message", e.message}};
+}
+
+// Query parameter helpers: errors name the parameter.
+Result<std::optional<TimePoint>> time_param(const ServerRequest& r, const std::string& key) {
+  auto it = r.query.find(key);
+  if (it == r.query.end() || it->second.empty()) return std::optional<TimePoint>{};
+  TimePoint t;
+  if (!parse_iso8601(it->second, t))
+    return fail(ErrorKind::InvalidArgument, "query parameter '" + key + "' = '" + it->second +
+                                                "' is not a time (RFC 3339 with a zone, e.g. "
+                                                "2026-11-21T10:00:00Z, a date, or epoch ms)");
+  return std::optional<TimePoint>{t};
+}
+
+Result<std::optional<std::int64_t>> int_param(const ServerRequest& r, const std::string& key,
+                                              std::int64_t lo, std::int64_t hi) {
+  auto it = r.query.find(key);
+  if (it == r.query.end() || it->second.empty()) return std::optional<std::int64_t>{};
+  std::int64_t v = 0;
+  const auto& s = it->second;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi)
+    return fail(ErrorKind::InvalidArgument, "query parameter '" + key + "' = '" + s +
+                                                "' must be a whole number from " +
+                                                std::to_string(lo) + " to " + std::to_string(hi));
+  return std::optional<std::int64_t>{v};
+}
+
+Result<std::optional<Millis>> step_param(const ServerRequest& r) {
+  auto it = r.query.find("step");
+  if (it == r.query.end() || it->second.empty()) return std::optional<Millis>{};
+  auto d = parse_duration(it->second);
+  if (!d || d->count() < 1000)
+    return fail(ErrorKind::InvalidArgument,
+                "query parameter 'step' = '" + it->second +
+                    "' must be a duration of at least 1s (e.g. 60s, 5m, 1h)");
+  return std::optional<Millis>{*d};
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+std::string_view content_type_for(std::string_view path) {
+  if (path.ends_with(".html")) return "text/html; charset=utf-8";
+  if (path.ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (path.ends_with(".css")) return "text/css; charset=utf-8";
+  if (path.ends_with(".svg")) return "image/svg+xml";
+  if (path.ends_with(".png")) return "image/png";
+  if (path.ends_with(".json")) return "application/json";
+  return "application/octet-stream";
+}
+
+const EmbeddedFile* find_asset(std::string_view path) {
+  for (std::size_t i = 0; i < sb_web_assets_count; ++i)
+    if (sb_web_assets[i].path == path) return &sb_web_assets[i];
+  return nullptr;
+}
+
+ServerResponse asset(std::string_view path) {
+  const auto* f = find_asset(path);
+  if (!f) return error_response(ErrorKind::NotFound, "no file " + std::string(path));
+  auto res = ServerResponse::text(200, std::string(f->data), std::string(content_type_for(path)));
+  res.headers.emplace_back("Cache-Control", "no-cache");
+  return res;
+}
+
+}  // namespace
+
+std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
+                                         asio::thread_pool& pool, const Clock& clock,
+                                         RestOptions options) {
+  auto r = std::make_shared<net::Router>();
+  using Req = ServerRequest&;
+  using Res = asio::awaitable<ServerResponse>;
+
+  r->get("/api/v1/health", [&gw, &store, &clock](Req) -> Res {
+    json::array conns;
+    bool all_ok = true;
+    for (const auto& h : gw.health()) {
+      all_ok &= h.state == "ok";
+      conns.push_back(json::object{{"name", h.name},
+                                   {"vendor", h.vendor},
+                                   {"state", h.state},
+                                   {"last_success", opt_time(h.last_success)},
+                                   {"last_error", h.last_error},
+                                   {"polls", h.polls},
+                                   {"failures", h.failures},
+                                   {"consecutive_failures", h.consecutive_failures},
+                                   {"last_latency_ms", h.last_latency_ms}});
+    }
+    auto st = store.stats();
+    all_ok &= st.last_error.empty();
+    json::object o{{"status", all_ok ? "ok" : "degraded"},
+                   {"version", SUNBRIDGE_VERSION},
+                   {"time", format_iso8601(clock.now())},
+                   {"connections", std::move(conns)},
+                   {"store", json::object{{"samples_written", st.samples_written},
+                                          {"samples_dropped", st.samples_dropped},
+                                          {"queue_depth", st.queue_depth},
+                                          {"last_error", st.last_error}}}};
+    co_return ok(o);
+  });
+
+  r->get("/api/v1/sites", [&gw](Req) -> Res {
+    json::array a;
+    for (const auto& s : gw.sites()) a.push_back(site_json(s));
+    co_return ok(a);
+  });
+
+  r->get("/api/v1/devices", [&gw](Req) -> Res {
+    json::array a;
+    for (const auto& d : gw.devices()) a.push_back(device_json(d, gw.capabilities(d.id)));
+    co_return ok(a);
+  });
+
+  r->get("/api/v1/devices/{id}", [&gw](Req q) -> Res {
+    auto d = gw.device(q.params["id"]);
+    if (!d)
+      co_return error_response(ErrorKind::NotFound, "unknown device '" + q.params["id"] + "'");
+    co_return ok(device_json(*d, gw.capabilities(d->id)));
+  });
+
+  r->get("/api/v1/live", [&gw](Req) -> Res {
+    // Per device, plus the site's flows summed over its devices for the power-flow view.
+    json::array devices;
+    std::map<std::string, std::map<std::string, double>> flows;
+    for (const auto& l : gw.live()) {
+      devices.push_back(live_json(l));
+      if (!l.online) continue;
+      for (const auto& v : l.values)
+        if (v.metric == metric::kPvPower || v.metric == metric::kLoadPower ||
+            v.metric == metric::kGridPower || v.metric == metric::kBatteryPower)
+          flows[l.device.site][v.metric] += v.value;
+    }
+    json::object sites;
+    for (const auto& site : flows) {  // no structured bindings in coroutines (g++ 12)
+      json::object f;
+      for (const auto& kv : site.second) f[kv.first] = kv.second;
+      sites[site.first] = std::move(f);
+    }
+    co_return ok(json::object{{"devices", std::move(devices)}, {"sites", std::move(sites)}});
+  });
+
+  r->get("/api/v1/devices/{id}/live", [&gw](Req q) -> Res {
+    for (const auto& l : gw.live())
+      if (l.device.id == q.params["id"]) co_return ok(live_json(l));
+    co_return error_response(ErrorKind::NotFound, "unknown device '" + q.params["id"] + "'");
+  });
+
+  r->get("/api/v1/devices/{id}/metrics", [&gw, &store, &pool](Req q) -> Res {
+    auto id = q.params["id"];
+    if (!gw.device(id))
+      co_return error_response(ErrorKind::NotFound, "unknown device '" + id + "'");
+    auto op = net::run_blocking(pool, [&store, id] { return store.metrics(id); });
+    auto m = co_await std::move(op);
+    if (!m) co_return error_response(m.error());
+    json::array a;
+    for (const auto& x : *m) a.push_back(json::string(x));
+    co_return ok(a);
+  });
+
+  r->get("/api/v1/devices/{id}/history", [&gw, &store, &pool, &clock](Req q) -> Res {
+    auto id = q.params["id"];
+    if (!gw.device(id))
+      co_return error_response(ErrorKind::NotFound, "unknown device '" + id + "'");
+    auto mit = q.query.find("metric");
+    if (mit == q.query.end() || mit->second.empty())
+      co_return error_response(ErrorKind::InvalidArgument,
+                               "query parameter 'metric' is required (e.g. battery.power)");
+    if (!is_known_metric(mit->second))
+      co_return error_response(ErrorKind::InvalidArgument, "unknown metric '" + mit->second + "'");
+    auto from = time_param(q, "from");
+    auto to = time_param(q, "to");
+    auto step = step_param(q);
+    auto limit = int_param(q, "limit", 1, 100'000);
+    for (const Error* e : {from ? nullptr : &from.error(), to ? nullptr : &to.error(),
+                           step ? nullptr : &step.error(), limit ? nullptr : &limit.error()})
+      if (e) co_return error_response(*e);
+    TimePoint t1 = to->value_or(clock.now());
+    TimePoint t0 = from->value_or(t1 - std::chrono::hours(24));
+    if (t0 >= t1)
+      co_return error_response(ErrorKind::InvalidArgument, "'from' must be before 'to'");
+    if (*step && (t1 - t0) / **step > 20'000)
+      co_return error_response(ErrorKind::InvalidArgument,
+                               "that range and step give over 20000 points; use a larger step");
+    store::HistoryQuery hq{
+        id, mit->second, {t0, t1}, *step, static_cast<std::size_t>(limit->value_or(100'000))};
+    auto op = net::run_blocking(pool, [&store, hq] { return store.history(hq); });
+    auto h = co_await std::move(op);
+    if (!h) co_return error_response(h.error());
+    json::array points;
+    for (const auto& p : *h) {
+      json::array row{to_ms(p.time), p.value};
+      if (*step) {
+        row.push_back(p.min);
+        row.push_back(p.max);
+      }
+      points.push_back(std::move(row));
+    }
+    auto def = find_metric(mit->second);
+    json::object o{{"device", id},
+                   {"metric", mit->second},
+                   {"unit", def ? unit_symbol(def->unit) : ""},
+                   {"from", format_iso8601(t0)},
+                   {"to", format_iso8601(t1)},
+                   {"step_s", *step ? json::value((*step)->count() / 1000) : json::value(nullptr)},
+                   {"columns", *step ? json::array{"time_ms", "value", "min", "max"}
+                                     : json::array{"time_ms", "value"}},
+                   {"points", std::move(points)}};
+    co_return ok(o);
+  });
+
+  r->get("/api/v1/events", [&store, &pool](Req q) -> Res {
+    auto from = time_param(q, "from");
+    auto to = time_param(q, "to");
+    auto limit = int_param(q, "limit", 1, 10'000);
+    for (const Error* e : {from ? nullptr : &from.error(), to ? nullptr : &to.error(),
+                           limit ? nullptr : &limit.error()})
+      if (e) co_return error_response(*e);
+    store::EventQuery eq;
+    if (auto it = q.query.find("device"); it != q.query.end() && !it->second.empty())
+      eq.device = it->second;
+    if (*from || *to)
+      eq.range = TimeRange{from->value_or(from_ms(0)), to->value_or(from_ms(INT64_MAX / 2))};
+    eq.limit = static_cast<std::size_t>(limit->value_or(100));
+    auto op = net::run_blocking(pool, [&store, eq] { return store.events(eq); });
+    auto ev = co_await std::move(op);
+    if (!ev) co_return error_response(ev.error());
+    json::array a;
+    for (const auto& e : *ev) a.push_back(event_json(e));
+    co_return ok(a);
+  });
+
+  r->get("/api/v1/commands", [&store, &pool](Req q) -> Res {
+    auto limit = int_param(q, "limit", 1, 10'000);
+    if (!limit) co_return error_response(limit.error());
+    std::optional<std::string> device;
+    if (auto it = q.query.find("device"); it != q.query.end() && !it->second.empty())
+      device = it->second;
+    auto n = static_cast<std::size_t>(limit->value_or(50));
+    auto op = net::run_blocking(pool, [&store, device, n] { return store.commands(device, n); });
+    auto cs = co_await std::move(op);
+    if (!cs) co_return error_response(cs.error());
+    json::array a;
+    for (const auto& c : *cs) a.push_back(command_json(c));
+    co_return ok(a);
+  });
+
+  r->post("/api/v1/devices/{id}/commands", [&gw, options](Req q) -> Res {
+    if (options.api_token.empty())
+      co_return ServerResponse::json(
+          403, net::to_json(json::object{
+                   {"error",
+                    json::object{
+                        {"kind", "forbidden"},
+                        {"message",
+                         "commands are disabled: set gateway.api_token in the configuration"}}}}));
+    auto auth = q.header("Authorization");
+    if (!auth.starts_with("Bearer ") || !constant_time_equal(auth.substr(7), options.api_token)) {
+      auto res = error_response(
+          ErrorKind::Auth, "missing or wrong bearer token (header Authorization: Bearer <token>)");
+      res.headers.emplace_back("WWW-Authenticate", "Bearer");
+      co_return res;
+    }
+    auto body = net::parse_json_object(q.body, "request body");
+    if (!body) co_return error_response(ErrorKind::InvalidArgument, body.error().message);
+    auto name = net::get_string(*body, "command", "request body");
+    if (!name) co_return error_response(ErrorKind::InvalidArgument, name.error().message);
+    auto type = parse_command_type(*name);
+    if (!type)
+      co_return error_response(
+          ErrorKind::InvalidArgument,
+          "unknown command '" + *name + "' (valid: battery-power, min-soc, release)");
+    Command c;
+    c.device = q.params["id"];
+    c.type = *type;
+    c.requested_by = "api:" + q.remote.substr(0, q.remote.rfind(':'));
+    if (c.type != CommandType::Release) {
+      auto v = net::get_number(*body, "value", "request body");
+      if (!v) co_return error_response(ErrorKind::InvalidArgument, v.error().message);
+      c.value = *v;
+    }
+    if (auto it = body->find("duration_s"); it != body->end()) {
+      auto d = net::as_double(it->value());
+      if (!d || *d <= 0 || *d > 7 * 86400)
+        co_return error_response(ErrorKind::InvalidArgument,
+                                 "request body: 'duration_s' must be 1..604800 seconds");
+      c.duration = std::chrono::seconds(static_cast<std::int64_t>(*d));
+    }
+    auto op = gw.execute(std::move(c));
+    auto rec = co_await std::move(op);
+    if (!rec) co_return error_response(rec.error());
+    co_return ok(command_json(*rec));
+  });
+
+  r->get("/api/v1/metrics", [](Req) -> Res {
+    json::array a;
+    for (const auto& m : metric_catalogue())
+      a.push_back(json::object{{"id", m.id},
+                               {"unit", unit_symbol(m.unit)},
+                               {"counter", m.kind == MetricKind::Counter},
+                               {"description", m.description}});
+    co_return ok(a);
+  });
+
+  if (options.dashboard) {
+    r->get("/", [](Req) -> Res { co_return asset("index.html"); });
+    r->get("/static/{path*}", [](Req q) -> Res { co_return asset(q.params["path"]); });
+  }
+  r->set_not_found([](Req q) -> Res {
+    co_return error_response(ErrorKind::NotFound, "no route for " + q.method + " " + q.path);
+  });
+  return r;
+}
+
+}  // namespace sb::rest

@@ -1,0 +1,30 @@
+// Our REST API (JSON) and the dashboard's static files. docs/rest-api.md describes every route.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/gateway_api.hpp"
+#include "net/http_server.hpp"
+#include "store/store.hpp"
+
+namespace sb::rest {
+
+struct RestOptions {
+  std::string api_token;  ///< bearer token for POST routes; empty: commands are refused (403)
+  bool dashboard = true;  ///< serve web/ at /
+};
+
+/// The router for the gateway's HTTP server. `gateway`, `store`, `pool` and `clock` must
+/// outlive it; store calls run on `pool`.
+std::shared_ptr<net::Router> make_router(GatewayApi& gateway, store::Store& store,
+                                         boost::asio::thread_pool& pool, const Clock& clock,
+                                         RestOptions options);
+
+/// HTTP status for an error kind (400 invalid, 404, 409 conflict, 422 not supported, 502
+/// device failure, 504 device timeout, ...).
+int http_status(ErrorKind kind);
+
+}  // namespace sb::rest

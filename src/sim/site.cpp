@@ -1,0 +1,339 @@
+#include "sim/site.hpp"
+
+#include <date/tz.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <stdexcept>
+
+namespace sb::sim {
+
+namespace {
+
+constexpr double kDeg = std::numbers::pi / 180.0;
+constexpr Millis kCell{1000};  // integration grid
+
+std::uint64_t splitmix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// Uniform [0, 1) from a seed, a stream id and an integer index: the same inputs, the same value.
+double hash01(std::uint64_t seed, std::uint64_t stream, std::int64_t index) {
+  auto h =
+      splitmix(seed ^ splitmix(stream * 0x632be59bd9b4e019ULL ^ static_cast<std::uint64_t>(index)));
+  return static_cast<double>(h >> 11) * (1.0 / 9007199254740992.0);
+}
+
+// Smooth value noise: knots every `period_s`, cosine interpolation between them.
+double value_noise(std::uint64_t seed, std::uint64_t stream, double t_s, double period_s) {
+  double x = t_s / period_s;
+  double i = std::floor(x);
+  double f = x - i;
+  double a = hash01(seed, stream, static_cast<std::int64_t>(i));
+  double b = hash01(seed, stream, static_cast<std::int64_t>(i) + 1);
+  double w = (1 - std::cos(f * std::numbers::pi)) / 2;
+  return a * (1 - w) + b * w;
+}
+
+double gauss(double x, double mu, double sigma) {
+  double d = (x - mu) / sigma;
+  return std::exp(-0.5 * d * d);
+}
+
+// Daily shape of a household's consumption by local hour: night base, a morning and a larger
+// evening peak, a small midday bump.
+double load_shape(double hour) {
+  return 0.55 + 0.9 * gauss(hour, 7.3, 0.9) + 0.35 * gauss(hour, 12.5, 1.5) +
+         1.3 * gauss(hour, 19.3, 1.7);
+}
+
+}  // namespace
+
+SunPosition sun_position(double latitude, double longitude, TimePoint t) {
+  // Low-precision solar coordinates (Astronomical Almanac), better than 0.1° over decades.
+  double jd = static_cast<double>(to_ms(t)) / 86'400'000.0 + 2440587.5;
+  double n = jd - 2451545.0;
+  double L = std::fmod(280.460 + 0.9856474 * n, 360.0);
+  double g = std::fmod(357.528 + 0.9856003 * n, 360.0) * kDeg;
+  double lambda = (L + 1.915 * std::sin(g) + 0.020 * std::sin(2 * g)) * kDeg;
+  double eps = (23.439 - 0.0000004 * n) * kDeg;
+  double ra = std::atan2(std::cos(eps) * std::sin(lambda), std::cos(lambda));
+  double dec = std::asin(std::sin(eps) * std::sin(lambda));
+  double gmst_h = std::fmod(18.697374558 + 24.06570982441908 * n, 24.0);
+  double ha = (gmst_h * 15.0 + longitude) * kDeg - ra;
+  double lat = latitude * kDeg;
+  double sin_el = std::sin(lat) * std::sin(dec) + std::cos(lat) * std::cos(dec) * std::cos(ha);
+  double el = std::asin(std::clamp(sin_el, -1.0, 1.0));
+  double az =
+      std::atan2(std::sin(ha), std::cos(ha) * std::sin(lat) - std::tan(dec) * std::cos(lat));
+  double az_deg = std::fmod(az / kDeg + 180.0 + 360.0, 360.0);
+  return {el / kDeg, az_deg};
+}
+
+double clear_sky_ghi(double elevation_deg) {
+  if (elevation_deg <= 0) return 0;
+  double cz = std::sin(elevation_deg * kDeg);
+  return 1098.0 * cz * std::exp(-0.057 / cz);
+}
+
+Result<void> validate(const SiteConfig& c) {
+  auto bad = [](std::string m) { return fail(ErrorKind::InvalidArgument, "site: " + m); };
+  if (!(c.latitude >= -90 && c.latitude <= 90)) return bad("latitude must be within -90..90");
+  if (!(c.longitude >= -180 && c.longitude <= 180))
+    return bad("longitude must be within -180..180");
+  try {
+    (void)date::locate_zone(c.timezone);
+  } catch (const std::exception&) {
+    return bad("unknown time zone '" + c.timezone + "'");
+  }
+  for (std::size_t i = 0; i < c.strings.size(); ++i) {
+    const auto& s = c.strings[i];
+    std::string which = "string " + std::to_string(i + 1) + ": ";
+    if (!(s.peak_w > 0)) return bad(which + "peak_w must be > 0");
+    if (!(s.tilt_deg >= 0 && s.tilt_deg <= 90)) return bad(which + "tilt_deg must be within 0..90");
+    if (s.modules < 1 || !(s.module_vmp_v > 0))
+      return bad(which + "needs modules >= 1 and module_vmp_v > 0");
+  }
+  const auto& b = c.battery;
+  if (!(b.capacity_wh > 0)) return bad("battery capacity_wh must be > 0");
+  if (!(b.max_charge_w >= 0 && b.max_discharge_w >= 0))
+    return bad("battery power limits must be >= 0");
+  if (!(b.charge_efficiency > 0 && b.charge_efficiency <= 1 && b.discharge_efficiency > 0 &&
+        b.discharge_efficiency <= 1))
+    return bad("battery efficiencies must be within (0, 1]");
+  if (!(b.min_soc_percent >= 0 && b.min_soc_percent < b.max_soc_percent &&
+        b.max_soc_percent <= 100))
+    return bad("battery needs 0 <= min_soc_percent < max_soc_percent <= 100");
+  if (!(b.initial_soc_percent >= b.min_soc_percent && b.initial_soc_percent <= b.max_soc_percent))
+    return bad("battery initial_soc_percent must lie between min and max");
+  if (!(c.load.annual_kwh > 0)) return bad("load annual_kwh must be > 0");
+  if (!(c.cloudiness >= 0 && c.cloudiness <= 1)) return bad("cloudiness must be within 0..1");
+  if (!(c.inverter_max_w > 0)) return bad("inverter_max_w must be > 0");
+  return {};
+}
+
+Site::Site(SiteConfig config, TimePoint start) : config_(std::move(config)) {
+  if (auto ok = validate(config_); !ok) throw std::invalid_argument(ok.error().message);
+  zone_ = date::locate_zone(config_.timezone);
+  now_ = start;
+  counters_ = config_.initial_counters;
+  // Keep the initial counters balanced: load is what the others leave.
+  const auto& c = counters_;
+  counters_.load_wh =
+      c.pv_wh + c.grid_import_wh + c.battery_discharge_wh - c.grid_export_wh - c.battery_charge_wh;
+  if (counters_.load_wh < 0) counters_.load_wh = 0;
+  stored_wh_ = config_.battery.capacity_wh * config_.battery.initial_soc_percent / 100.0;
+  reserve_soc_ = config_.battery.min_soc_percent;
+  // Scale the daily shape so that the year adds up to annual_kwh (appliance bursts included).
+  double sum = 0;
+  for (int m = 0; m < 1440; ++m) sum += load_shape(m / 60.0);
+  double mean_shape = sum / 1440.0;
+  double target_w = config_.load.annual_kwh * 1000.0 / 8760.0;
+  load_scale_ = target_w / (mean_shape + 0.07 * 1.8);  // 7 % of 5-min slots carry ~1.8 x mean
+  state_.battery_temperature_c = 20;
+  auto ms = to_ms(start);
+  auto into = ((ms % kCell.count()) + kCell.count()) % kCell.count();
+  enter_cell(from_ms(ms - into));
+  refresh_state();
+}
+
+std::string Site::local_time_string(TimePoint t) const {
+  auto local = zone_->to_local(std::chrono::time_point_cast<std::chrono::seconds>(t));
+  return date::format("%Y-%m-%d %H:%M:%S", local);
+}
+
+double Site::local_minutes(TimePoint t) const {
+  auto local = zone_->to_local(t);
+  auto day = std::chrono::floor<std::chrono::days>(local);
+  return std::chrono::duration<double, std::ratio<60>>(local - day).count();
+}
+
+double Site::cloud_index(TimePoint t) const {
+  double ts = static_cast<double>(to_ms(t)) / 1000.0;
+  // Weather fronts over hours, cumulus passing over minutes.
+  double slow = value_noise(config_.seed, 1, ts, 3 * 3600.0);
+  double fast = value_noise(config_.seed, 2, ts, 240.0);
+  double cover = std::clamp(
+      (slow - (1.0 - config_.cloudiness)) * 2.5 + (fast - 0.5) * config_.cloudiness, 0.0, 1.0);
+  return 1.0 - 0.8 * cover;  // clear-sky index: 1 clear .. 0.2 overcast
+}
+
+std::vector<StringState> Site::pv_at(TimePoint t, double* ghi_out) const {
+  auto sun = sun_position(config_.latitude, config_.longitude, t);
+  double ghi = clear_sky_ghi(sun.elevation_deg) * cloud_index(t);
+  if (ghi_out) *ghi_out = ghi;
+  std::vector<StringState> out(config_.strings.size());
+  double total = 0;
+  double el = sun.elevation_deg * kDeg, az = sun.azimuth_deg * kDeg;
+  double clear = cloud_index(t);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto& s = config_.strings[i];
+    double poa = 0;
+    if (ghi > 0) {
+      double tilt = s.tilt_deg * kDeg, saz = s.azimuth_deg * kDeg;
+      double cos_inc =
+          std::sin(el) * std::cos(tilt) + std::cos(el) * std::sin(tilt) * std::cos(az - saz);
+      // Direct part shrinks faster than diffuse under clouds.
+      double beam_share = 0.8 * std::clamp((clear - 0.2) / 0.8, 0.0, 1.0);
+      double beam_h = ghi * beam_share, diffuse = ghi - beam_h;
+      double dni = std::min(beam_h / std::max(std::sin(el), 0.05), 1000.0);
+      poa = dni * std::max(cos_inc, 0.0) + diffuse * (1 + std::cos(tilt)) / 2 +
+            ghi * 0.2 * (1 - std::cos(tilt)) / 2;
+    }
+    if (poa < 2) continue;  // dark: no voltage on the string
+    double cell_t = 15.0 + poa / 800.0 * 25.0;
+    double p = s.peak_w * poa / 1000.0 * (1 - 0.0037 * (cell_t - 25.0)) * 0.97;
+    double v = s.modules * s.module_vmp_v * (1 - 0.0035 * (cell_t - 25.0)) *
+               (0.85 + 0.15 * std::min(1.0, poa / 200.0));
+    out[i] = {p, v, p / v};
+    total += p;
+  }
+  if (total > config_.inverter_max_w) {  // clipping: the inverter moves off the MPP
+    double k = config_.inverter_max_w / total;
+    for (auto& s : out) {
+      s.power_w *= k;
+      s.current_a = s.voltage_v > 0 ? s.power_w / s.voltage_v : 0;
+    }
+  }
+  return out;
+}
+
+double Site::load_at(TimePoint t) const {
+  double minutes = local_minutes(t);
+  double ts = static_cast<double>(to_ms(t)) / 1000.0;
+  double base = load_scale_ * load_shape(minutes / 60.0);
+  double wobble = 0.85 + 0.3 * value_noise(config_.seed, 3, ts, 90.0);
+  // Appliances: some 5-minute slots carry a kettle, an oven or a washing machine.
+  std::int64_t slot = static_cast<std::int64_t>(std::floor(ts / 300.0));
+  double appliance = 0;
+  if (hash01(config_.seed, 4, slot) < 0.07) {
+    double secs_in = ts - static_cast<double>(slot) * 300.0;
+    double len = 60 + 240 * hash01(config_.seed, 5, slot);
+    if (secs_in < len) appliance = 800 + 1700 * hash01(config_.seed, 6, slot);
+  }
+  return base * wobble + appliance;
+}
+
+double Site::battery_power_for(double pv, double load) const {
+  const auto& b = config_.battery;
+  double soc = stored_wh_ / b.capacity_wh * 100.0;
+  double p = 0;
+  if (setpoint_) {
+    p = std::clamp(*setpoint_, -b.max_charge_w, b.max_discharge_w);
+    if (p > 0 && soc <= b.min_soc_percent) p = 0;
+    if (p < 0 && soc >= b.max_soc_percent) p = 0;
+  } else {
+    double net = load - pv;
+    if (net > 0) {
+      p = soc > std::max(reserve_soc_, b.min_soc_percent) ? std::min(net, b.max_discharge_w) : 0;
+    } else {
+      p = soc < b.max_soc_percent ? -std::min(-net, b.max_charge_w) : 0;
+    }
+  }
+  return p;
+}
+
+void Site::enter_cell(TimePoint cell_start) {
+  cell_start_ = cell_start;
+  double ghi = 0;
+  auto strings = pv_at(cell_start, &ghi);
+  cell_pv_ = 0;
+  for (const auto& s : strings) cell_pv_ += s.power_w;
+  cell_load_ = load_at(cell_start);
+  cell_battery_ = battery_power_for(cell_pv_, cell_load_);
+}
+
+void Site::integrate(double seconds) {
+  const auto& b = config_.battery;
+  double hours = seconds / 3600.0;
+  double batt = cell_battery_;
+  // Clamp the battery's energy to its bounds within this slice.
+  if (batt > 0) {
+    double floor_wh = b.capacity_wh * b.min_soc_percent / 100.0;
+    double can_out = std::max(0.0, (stored_wh_ - floor_wh) * b.discharge_efficiency);
+    double want = batt * hours;
+    double out = std::min(want, can_out);
+    stored_wh_ -= out / b.discharge_efficiency;
+    counters_.battery_discharge_wh += out;
+    batt = hours > 0 ? out / hours : 0;
+  } else if (batt < 0) {
+    double ceil_wh = b.capacity_wh * b.max_soc_percent / 100.0;
+    double can_in = std::max(0.0, (ceil_wh - stored_wh_) / b.charge_efficiency);
+    double want = -batt * hours;
+    double in = std::min(want, can_in);
+    stored_wh_ += in * b.charge_efficiency;
+    counters_.battery_charge_wh += in;
+    batt = hours > 0 ? -in / hours : 0;
+  }
+  double grid = cell_load_ - cell_pv_ - batt;
+  counters_.pv_wh += cell_pv_ * hours;
+  counters_.load_wh += cell_load_ * hours;
+  if (grid > 0)
+    counters_.grid_import_wh += grid * hours;
+  else
+    counters_.grid_export_wh += -grid * hours;
+  // Battery temperature relaxes towards 20 °C plus a share of its power (time constant 30 min).
+  double target = 20.0 + 8.0 * std::abs(batt) / std::max(1.0, b.max_discharge_w);
+  state_.battery_temperature_c +=
+      (target - state_.battery_temperature_c) * std::min(1.0, seconds / 1800.0);
+}
+
+void Site::advance_to(TimePoint t) {
+  while (now_ < t) {
+    TimePoint cell_end = cell_start_ + kCell;
+    TimePoint until = std::min(t, cell_end);
+    integrate(std::chrono::duration<double>(until - now_).count());
+    now_ = until;
+    if (now_ == cell_end) enter_cell(cell_end);
+  }
+  refresh_state();
+}
+
+void Site::refresh_state() {
+  const auto& b = config_.battery;
+  state_.time = now_;
+  double ghi = 0;
+  state_.strings = pv_at(cell_start_, &ghi);
+  state_.irradiance_wm2 = ghi;
+  state_.sun_elevation_deg = sun_position(config_.latitude, config_.longitude, now_).elevation_deg;
+  state_.pv_w = cell_pv_;
+  state_.load_w = cell_load_;
+  double soc = stored_wh_ / b.capacity_wh * 100.0;
+  double batt = cell_battery_;
+  if (batt > 0 && soc <= b.min_soc_percent + 1e-9) batt = 0;
+  if (batt < 0 && soc >= b.max_soc_percent - 1e-9) batt = 0;
+  state_.battery_w = batt;
+  state_.grid_w = cell_load_ - cell_pv_ - batt;
+  state_.soc_percent = soc;
+  double cycles = counters_.battery_discharge_wh / b.capacity_wh;
+  state_.soh_percent = std::max(60.0, b.initial_soh_percent - cycles * 0.004);
+  double v_oc = b.nominal_voltage_v * (0.93 + 0.12 * soc / 100.0);
+  double i = batt / v_oc;
+  state_.battery_voltage_v = v_oc - i * 0.04;
+  state_.battery_current_a = batt / state_.battery_voltage_v;
+  double ts = static_cast<double>(to_ms(now_)) / 1000.0;
+  state_.ac_voltage_v = 229.0 + 4.0 * value_noise(config_.seed, 7, ts, 20.0);
+  state_.frequency_hz = 49.98 + 0.04 * value_noise(config_.seed, 8, ts, 15.0);
+}
+
+void Site::set_battery_setpoint(std::optional<double> watts) {
+  setpoint_ = watts;
+  cell_battery_ = battery_power_for(cell_pv_, cell_load_);  // takes effect at once
+  refresh_state();
+}
+
+void Site::set_reserve_soc(double percent) {
+  reserve_soc_ = std::clamp(percent, 0.0, 100.0);
+  cell_battery_ = battery_power_for(cell_pv_, cell_load_);
+  refresh_state();
+}
+
+double Site::usable_capacity_wh() const {
+  return config_.battery.capacity_wh * state_.soh_percent / 100.0;
+}
+
+}  // namespace sb::sim

@@ -1,0 +1,166 @@
+// One simulated site: PV strings under the sun of a latitude, longitude and date (clear sky
+// times a seeded cloud process), a house load profile, a battery, and the grid that closes the
+// balance. Energy counters integrate power exactly, so pv + import + discharge == load +
+// export + charge holds to rounding at every instant. Deterministic for a seed: weather and
+// load are functions of time, and the integration runs on a fixed 1-second grid whatever the
+// pattern of advance_to() calls.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+
+namespace date {
+class time_zone;
+}
+
+namespace sb::sim {
+
+struct PvStringConfig {
+  double peak_w = 5000;        ///< STC peak power, W
+  double azimuth_deg = 180;    ///< 0 north, 90 east, 180 south
+  double tilt_deg = 30;        ///< 0 flat
+  int modules = 12;            ///< in series
+  double module_vmp_v = 34.0;  ///< maximum-power voltage per module at STC
+};
+
+struct BatteryConfig {
+  double capacity_wh = 10'000;
+  double max_charge_w = 4'600;
+  double max_discharge_w = 4'600;
+  double charge_efficiency = 0.96;     ///< AC -> stored
+  double discharge_efficiency = 0.96;  ///< stored -> AC
+  double min_soc_percent = 5;          ///< hardware floor
+  double max_soc_percent = 100;
+  double initial_soc_percent = 50;
+  double nominal_voltage_v = 51.2;
+  double initial_soh_percent = 98.5;
+};
+
+struct LoadConfig {
+  double annual_kwh = 4'500;  ///< sets the mean of the profile
+};
+
+/// Lifetime energy counters, Wh.
+struct Counters {
+  double pv_wh = 0;
+  double grid_import_wh = 0;
+  double grid_export_wh = 0;
+  double battery_charge_wh = 0;
+  double battery_discharge_wh = 0;
+  double load_wh = 0;
+};
+
+struct SiteConfig {
+  double latitude = 52.52;
+  double longitude = 13.40;
+  std::string timezone = "Europe/Berlin";
+  std::vector<PvStringConfig> strings = {PvStringConfig{}, PvStringConfig{3000, 270, 25, 8, 34.0}};
+  double inverter_max_w = 8'000;  ///< AC limit; PV above it is clipped
+  BatteryConfig battery;
+  LoadConfig load;
+  double cloudiness = 0.3;  ///< 0 always clear .. 1 mostly overcast
+  std::uint64_t seed = 1;
+  /// Where the lifetime counters start (a plant that has run for a few years).
+  Counters initial_counters{13'500'000, 6'100'000, 7'200'000, 3'050'000, 2'800'000, 0};
+};
+
+/// Checks a configuration; InvalidArgument naming the bad field.
+Result<void> validate(const SiteConfig& config);
+
+struct StringState {
+  double power_w = 0;
+  double voltage_v = 0;
+  double current_a = 0;
+};
+
+/// Instantaneous values at now().
+struct State {
+  TimePoint time;
+  std::vector<StringState> strings;
+  double pv_w = 0;  ///< DC, after clipping
+  double load_w = 0;
+  double battery_w = 0;  ///< + discharging, - charging
+  double grid_w = 0;     ///< + import, - export
+  double soc_percent = 0;
+  double soh_percent = 100;
+  double battery_voltage_v = 0;
+  double battery_current_a = 0;  ///< + discharging
+  double battery_temperature_c = 20;
+  double ac_voltage_v = 230;
+  double frequency_hz = 50;
+  double sun_elevation_deg = 0;
+  double irradiance_wm2 = 0;  ///< global horizontal, after clouds
+};
+
+enum class BatteryMode {
+  SelfConsumption,  ///< charge from surplus, discharge to cover the house, down to the reserve
+  Setpoint,         ///< hold an external setpoint (W, + discharge) until told otherwise
+};
+
+struct SunPosition {
+  double elevation_deg;
+  double azimuth_deg;  ///< 0 north, clockwise
+};
+SunPosition sun_position(double latitude, double longitude, TimePoint t);
+/// Clear-sky global horizontal irradiance (Haurwitz), W/m².
+double clear_sky_ghi(double elevation_deg);
+
+class Site {
+ public:
+  /// Throws std::invalid_argument on a bad config (validate() first for a clear error).
+  Site(SiteConfig config, TimePoint start);
+
+  /// Integrates from now() to t; does nothing when t <= now().
+  void advance_to(TimePoint t);
+  TimePoint now() const { return now_; }
+  const State& state() const { return state_; }
+  const Counters& counters() const { return counters_; }
+  const SiteConfig& config() const { return config_; }
+
+  /// + discharge, - charge, W; clamped to the battery's limits. nullopt: self-consumption.
+  void set_battery_setpoint(std::optional<double> watts);
+  std::optional<double> battery_setpoint() const { return setpoint_; }
+  BatteryMode battery_mode() const {
+    return setpoint_ ? BatteryMode::Setpoint : BatteryMode::SelfConsumption;
+  }
+  /// Reserve that self-consumption does not discharge below, %.
+  void set_reserve_soc(double percent);
+  double reserve_soc() const { return reserve_soc_; }
+  double usable_capacity_wh() const;
+
+  /// Local wall-clock time of `t` in the site's zone ("2026-11-21 14:05:00").
+  std::string local_time_string(TimePoint t) const;
+  /// Minutes from local midnight, for profiles.
+  double local_minutes(TimePoint t) const;
+
+  /// The load and the PV of time t, without integrating (pure functions of time and seed).
+  double load_at(TimePoint t) const;
+  std::vector<StringState> pv_at(TimePoint t, double* ghi = nullptr) const;
+
+ private:
+  void enter_cell(TimePoint cell_start);
+  void integrate(double seconds);
+  void refresh_state();
+  double cloud_index(TimePoint t) const;
+  double battery_power_for(double pv, double load) const;
+
+  SiteConfig config_;
+  const date::time_zone* zone_ = nullptr;
+  TimePoint now_;
+  Counters counters_;
+  State state_;
+  double stored_wh_ = 0;
+  double load_scale_ = 1;
+  double reserve_soc_ = 0;
+  std::optional<double> setpoint_;
+  // Powers held constant over the current 1-second cell.
+  TimePoint cell_start_;
+  double cell_pv_ = 0, cell_load_ = 0, cell_battery_ = 0;
+};
+
+}  // namespace sb::sim

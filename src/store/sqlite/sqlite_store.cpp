@@ -1,0 +1,622 @@
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "core/embedded.hpp"
+#include "core/metric.hpp"
+#include "store/store.hpp"
+
+extern const sb::EmbeddedFile sb_migrations[];
+extern const std::size_t sb_migrations_count;
+
+namespace sb::store {
+
+namespace {
+
+// A prepared statement that resets itself; columns and binds by 1-based index as SQLite has it.
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) != SQLITE_OK)
+      error_ = sqlite3_errmsg(db);
+  }
+  Stmt(Stmt&& o) noexcept
+      : db_(o.db_), s_(std::exchange(o.s_, nullptr)), error_(std::move(o.error_)) {}
+  Stmt& operator=(Stmt&& o) noexcept {
+    std::swap(db_, o.db_);
+    std::swap(s_, o.s_);
+    std::swap(error_, o.error_);
+    return *this;
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  bool ok() const { return s_ != nullptr; }
+  const std::string& error() const { return error_; }
+
+  Stmt& reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+    return *this;
+  }
+  Stmt& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& bind(int i, double v) {
+    sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
+  Stmt& bind(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind_null(int i) {
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  template <class T>
+  Stmt& bind_opt(int i, const std::optional<T>& v) {
+    return v ? bind(i, *v) : bind_null(i);
+  }
+  /// SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return sqlite3_step(s_); }
+  std::int64_t i64(int c) const { return sqlite3_column_int64(s_, c); }
+  double f64(int c) const { return sqlite3_column_double(s_, c); }
+  bool null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
+  std::string text(int c) const {
+    auto p = sqlite3_column_text(s_, c);
+    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s_, c)) : "";
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* s_ = nullptr;
+  std::string error_;
+};
+
+Result<void> exec(sqlite3* db, const std::string& sql, std::string_view what) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : sqlite3_errmsg(db);
+    sqlite3_free(err);
+    return fail(ErrorKind::Internal, "sqlite: " + std::string(what) + ": " + m);
+  }
+  return {};
+}
+
+Error db_error(sqlite3* db, std::string_view what) {
+  return Error{ErrorKind::Internal, "sqlite: " + std::string(what) + ": " + sqlite3_errmsg(db)};
+}
+
+std::string series_key(std::string_view device, std::string_view metric) {
+  std::string k(device);
+  k += '\x1f';
+  k += metric;
+  return k;
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, SqliteOptions options)
+      : path_(std::move(path)), options_(options) {}
+
+  ~SqliteStore() override {
+    close();
+    if (reader_) sqlite3_close_v2(reader_);
+    if (writer_) sqlite3_close_v2(writer_);
+  }
+
+  Result<void> open() {
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (path_ == ":memory:") {
+      // Two connections must see one database: a named shared-cache in-memory database.
+      static std::atomic<int> counter{0};
+      path_ = "file:sunbridge-mem-" + std::to_string(counter++) + "?mode=memory&cache=shared";
+      flags |= SQLITE_OPEN_URI;
+    }
+    if (sqlite3_open_v2(path_.c_str(), &writer_, flags, nullptr) != SQLITE_OK)
+      return fail(ErrorKind::Internal,
+                  "cannot open database '" + path_ + "': " + sqlite3_errmsg(writer_));
+    sqlite3_busy_timeout(writer_, 5000);
+    if (auto r = exec(writer_, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;", "pragmas"); !r)
+      return r;
+    if (options_.synchronous_normal)
+      if (auto r = exec(writer_, "PRAGMA synchronous=NORMAL;", "pragmas"); !r) return r;
+    if (auto r = migrate(); !r) return r;
+    if (sqlite3_open_v2(path_.c_str(), &reader_, flags, nullptr) != SQLITE_OK)
+      return fail(ErrorKind::Internal,
+                  "cannot open database '" + path_ + "' for reading: " + sqlite3_errmsg(reader_));
+    sqlite3_busy_timeout(reader_, 5000);
+    if (!prepare())
+      return fail(ErrorKind::Internal, "sqlite: preparing statements: " + prepare_error_);
+    writer_thread_ = std::thread([this] { writer_loop(); });
+    return {};
+  }
+
+  // --- sites and devices -------------------------------------------------------------------
+
+  Result<void> upsert_site(const Site& s) override {
+    std::lock_guard lock(write_mutex_);
+    auto& st = upsert_site_.reset();
+    st.bind(1, s.id).bind(2, s.name).bind(3, s.latitude).bind(4, s.longitude).bind(5, s.timezone);
+    if (st.step() != SQLITE_DONE) return fail(db_error(writer_, "upsert site " + s.id));
+    return {};
+  }
+
+  Result<void> upsert_device(const DeviceInfo& d, TimePoint seen) override {
+    std::lock_guard lock(write_mutex_);
+    auto& st = upsert_device_.reset();
+    st.bind(1, d.id).bind(2, d.site).bind(3, d.connection).bind(4, d.vendor).bind(5, d.kind);
+    st.bind(6, d.manufacturer).bind(7, d.model).bind(8, d.serial).bind(9, d.firmware);
+    st.bind(10, to_ms(seen));
+    if (st.step() != SQLITE_DONE) return fail(db_error(writer_, "upsert device " + d.id));
+    return {};
+  }
+
+  Result<std::vector<Site>> sites() override {
+    std::lock_guard lock(read_mutex_);
+    Stmt st(reader_, "SELECT id, name, latitude, longitude, timezone FROM sites ORDER BY id");
+    std::vector<Site> out;
+    int rc;
+    while ((rc = st.step()) == SQLITE_ROW)
+      out.push_back({st.text(0), st.text(1), st.f64(2), st.f64(3), st.text(4)});
+    if (rc != SQLITE_DONE) return fail(db_error(reader_, "list sites"));
+    return out;
+  }
+
+  Result<std::vector<DeviceInfo>> devices() override {
+    std::lock_guard lock(read_mutex_);
+    Stmt st(reader_,
+            "SELECT id, site_id, connection, vendor, kind, manufacturer, model, serial, firmware "
+            "FROM devices ORDER BY id");
+    std::vector<DeviceInfo> out;
+    int rc;
+    while ((rc = st.step()) == SQLITE_ROW)
+      out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.text(4), st.text(5),
+                     st.text(6), st.text(7), st.text(8)});
+    if (rc != SQLITE_DONE) return fail(db_error(reader_, "list devices"));
+    return out;
+  }
+
+  // --- samples -----------------------------------------------------------------------------
+
+  Result<void> enqueue(std::vector<Sample> samples) override {
+    if (samples.empty()) return {};
+    std::lock_guard lock(queue_mutex_);
+    if (closed_) return fail(ErrorKind::Internal, "store is closed");
+    if (queued_ + samples.size() > options_.queue_capacity) {
+      dropped_ += samples.size();
+      return fail(ErrorKind::Internal, "store queue full (" + std::to_string(queued_) +
+                                           " samples waiting): " + std::to_string(samples.size()) +
+                                           " samples dropped");
+    }
+    queued_ += samples.size();
+    queue_.push_back(std::move(samples));
+    queue_cv_.notify_one();
+    return {};
+  }
+
+  Result<void> write_samples(const std::vector<Sample>& samples) override {
+    std::lock_guard lock(write_mutex_);
+    auto r = write_batch(samples);
+    if (r) written_ += samples.size();
+    return r;
+  }
+
+  Result<void> flush() override {
+    std::unique_lock lock(queue_mutex_);
+    drained_cv_.wait(lock, [&] { return (queued_ == 0 && in_flight_ == 0) || !writer_running_; });
+    if (!last_error_.empty()) {
+      std::string e = std::exchange(last_error_, {});
+      return fail(ErrorKind::Internal, e);
+    }
+    return {};
+  }
+
+  Result<std::vector<SeriesPoint>> history(const HistoryQuery& q) override {
+    std::lock_guard lock(read_mutex_);
+    auto& find = find_series_r_.reset();
+    find.bind(1, q.device).bind(2, q.metric);
+    int rc = find.step();
+    if (rc == SQLITE_DONE) return std::vector<SeriesPoint>{};
+    if (rc != SQLITE_ROW) return fail(db_error(reader_, "find series"));
+    std::int64_t series = find.i64(0);
+    std::vector<SeriesPoint> out;
+    auto from = to_ms(q.range.from), to = to_ms(q.range.to);
+    if (!q.step) {
+      auto& st = raw_history_.reset();
+      st.bind(1, series).bind(2, from).bind(3, to).bind(4, static_cast<std::int64_t>(q.limit));
+      while ((rc = st.step()) == SQLITE_ROW) {
+        double v = st.f64(1);
+        out.push_back({from_ms(st.i64(0)), v, v, v, 1, static_cast<Quality>(st.i64(2))});
+      }
+    } else {
+      auto def = find_metric(q.metric);
+      bool counter = def && def->kind == MetricKind::Counter;
+      std::int64_t step = std::max<std::int64_t>(1, q.step->count());
+      auto& st = bucket_history_.reset();
+      st.bind(1, from).bind(2, step).bind(3, series).bind(4, from).bind(5, to);
+      st.bind(6, static_cast<std::int64_t>(q.limit));
+      while ((rc = st.step()) == SQLITE_ROW) {
+        SeriesPoint p;
+        p.time = from_ms(from + st.i64(0) * step);
+        p.min = st.f64(2);
+        p.max = st.f64(3);
+        p.value = counter ? p.max : st.f64(1);
+        p.count = st.i64(4);
+        p.quality = static_cast<Quality>(st.i64(5));
+        out.push_back(p);
+      }
+    }
+    if (rc != SQLITE_DONE) return fail(db_error(reader_, "read history"));
+    return out;
+  }
+
+  Result<std::vector<std::string>> metrics(const std::string& device) override {
+    std::lock_guard lock(read_mutex_);
+    Stmt st(reader_, "SELECT metric FROM series WHERE device_id = ? ORDER BY metric");
+    st.bind(1, device);
+    std::vector<std::string> out;
+    int rc;
+    while ((rc = st.step()) == SQLITE_ROW) out.push_back(st.text(0));
+    if (rc != SQLITE_DONE) return fail(db_error(reader_, "list metrics"));
+    return out;
+  }
+
+  // --- events ------------------------------------------------------------------------------
+
+  Result<void> add_events(const std::vector<Event>& events) override {
+    if (events.empty()) return {};
+    std::lock_guard lock(write_mutex_);
+    if (auto r = exec(writer_, "BEGIN", "begin"); !r) return r;
+    for (const auto& e : events) {
+      auto& st = insert_event_.reset();
+      st.bind(1, e.device).bind(2, to_ms(e.time)).bind(3, static_cast<std::int64_t>(e.severity));
+      st.bind(4, e.code).bind(5, e.message);
+      if (st.step() != SQLITE_DONE) {
+        auto err = db_error(writer_, "insert event");
+        (void)exec(writer_, "ROLLBACK", "rollback");
+        return fail(err);
+      }
+    }
+    return exec(writer_, "COMMIT", "commit");
+  }
+
+  Result<std::vector<Event>> events(const EventQuery& q) override {
+    std::lock_guard lock(read_mutex_);
+    std::string sql = "SELECT device_id, t, severity, code, message FROM events WHERE 1=1";
+    if (q.device) sql += " AND device_id = ?1";
+    if (q.range) sql += " AND t >= ?2 AND t < ?3";
+    sql += " ORDER BY t DESC, id DESC LIMIT ?4";
+    Stmt st(reader_, sql.c_str());
+    if (!st.ok()) return fail(ErrorKind::Internal, "sqlite: events query: " + st.error());
+    if (q.device) st.bind(1, *q.device);
+    if (q.range) st.bind(2, to_ms(q.range->from)).bind(3, to_ms(q.range->to));
+    st.bind(4, static_cast<std::int64_t>(q.limit));
+    std::vector<Event> out;
+    int rc;
+    while ((rc = st.step()) == SQLITE_ROW)
+      out.push_back({st.text(0), from_ms(st.i64(1)), static_cast<Severity>(st.i64(2)), st.text(3),
+                     st.text(4)});
+    if (rc != SQLITE_DONE) return fail(db_error(reader_, "read events"));
+    return out;
+  }
+
+  // --- command audit -----------------------------------------------------------------------
+
+  Result<std::int64_t> begin_command(const CommandRecord& c) override {
+    std::lock_guard lock(write_mutex_);
+    Stmt st(writer_,
+            "INSERT INTO commands (requested_at, requested_by, device_id, command, value, "
+            "duration_s, status, before_value, detail) VALUES (?,?,?,?,?,?,?,?,?)");
+    st.bind(1, to_ms(c.requested_at)).bind(2, c.requested_by).bind(3, c.device);
+    st.bind(4, to_string(c.type)).bind(5, c.value).bind_opt(6, c.duration_s).bind(7, c.status);
+    st.bind_opt(8, c.before).bind(9, c.detail);
+    if (st.step() != SQLITE_DONE) return fail(db_error(writer_, "insert command"));
+    return sqlite3_last_insert_rowid(writer_);
+  }
+
+  Result<void> finish_command(const CommandRecord& c) override {
+    std::lock_guard lock(write_mutex_);
+    Stmt st(writer_,
+            "UPDATE commands SET finished_at = ?, status = ?, before_value = ?, after_value = ?, "
+            "detail = ? WHERE id = ?");
+    st.bind_opt(1,
+                c.finished_at ? std::optional<std::int64_t>(to_ms(*c.finished_at)) : std::nullopt);
+    st.bind(2, c.status).bind_opt(3, c.before).bind_opt(4, c.after).bind(5, c.detail).bind(6, c.id);
+    if (st.step() != SQLITE_DONE) return fail(db_error(writer_, "update command"));
+    if (sqlite3_changes(writer_) != 1)
+      return fail(ErrorKind::NotFound, "command " + std::to_string(c.id) + " not in the audit");
+    return {};
+  }
+
+  Result<std::vector<CommandRecord>> commands(const std::optional<std::string>& device,
+                                              std::size_t limit) override {
+    std::lock_guard lock(read_mutex_);
+    std::string sql =
+        "SELECT id, requested_at, finished_at, requested_by, device_id, command, value, "
+        "duration_s, status, before_value, after_value, detail FROM commands";
+    if (device) sql += " WHERE device_id = ?1";
+    sql += " ORDER BY id DESC LIMIT ?2";
+    Stmt st(reader_, sql.c_str());
+    if (device) st.bind(1, *device);
+    st.bind(2, static_cast<std::int64_t>(limit));
+    std::vector<CommandRecord> out;
+    int rc;
+    while ((rc = st.step()) == SQLITE_ROW) {
+      CommandRecord c;
+      c.id = st.i64(0);
+      c.requested_at = from_ms(st.i64(1));
+      if (!st.null(2)) c.finished_at = from_ms(st.i64(2));
+      c.requested_by = st.text(3);
+      c.device = st.text(4);
+      c.type = parse_command_type(st.text(5)).value_or(CommandType::BatteryPower);
+      c.value = st.f64(6);
+      if (!st.null(7)) c.duration_s = st.i64(7);
+      c.status = st.text(8);
+      if (!st.null(9)) c.before = st.f64(9);
+      if (!st.null(10)) c.after = st.f64(10);
+      c.detail = st.text(11);
+      out.push_back(std::move(c));
+    }
+    if (rc != SQLITE_DONE) return fail(db_error(reader_, "read commands"));
+    return out;
+  }
+
+  StoreStats stats() const override {
+    std::lock_guard lock(queue_mutex_);
+    return {written_.load(), dropped_, batches_.load(), queued_ + in_flight_, last_error_};
+  }
+
+  void close() override {
+    {
+      std::lock_guard lock(queue_mutex_);
+      if (closed_) return;
+      closed_ = true;
+      queue_cv_.notify_all();
+    }
+    if (writer_thread_.joinable()) writer_thread_.join();
+    if (writer_) (void)exec(writer_, "PRAGMA wal_checkpoint(PASSIVE);", "checkpoint");
+  }
+
+ private:
+  Result<void> migrate() {
+    if (auto r = exec(writer_,
+                      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                      "name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+                      "schema_migrations");
+        !r)
+      return r;
+    Stmt cur(writer_, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+    cur.step();
+    int current = static_cast<int>(cur.i64(0));
+    if (current > latest_schema_version())
+      return fail(ErrorKind::Internal,
+                  "database '" + path_ + "' has schema version " + std::to_string(current) +
+                      ", newer than this sunbridge knows (" +
+                      std::to_string(latest_schema_version()) + "): upgrade sunbridge");
+    std::vector<std::pair<int, const EmbeddedFile*>> todo;
+    for (std::size_t i = 0; i < sb_migrations_count; ++i) {
+      int v = std::stoi(std::string(sb_migrations[i].path.substr(0, 4)));
+      if (v > current) todo.emplace_back(v, &sb_migrations[i]);
+    }
+    std::sort(todo.begin(), todo.end());
+    for (auto [v, f] : todo) {
+      if (auto r = exec(writer_, "BEGIN", "begin"); !r) return r;
+      auto r = exec(writer_, std::string(f->data), "migration " + std::string(f->path));
+      if (r) {
+        Stmt rec(writer_,
+                 "INSERT INTO schema_migrations VALUES (?, ?, strftime('%s','now') * 1000)");
+        rec.bind(1, static_cast<std::int64_t>(v)).bind(2, f->path);
+        if (rec.step() != SQLITE_DONE) r = fail(db_error(writer_, "record migration"));
+      }
+      if (!r) {
+        (void)exec(writer_, "ROLLBACK", "rollback");
+        return r;
+      }
+      if (auto c = exec(writer_, "COMMIT", "commit"); !c) return c;
+    }
+    return {};
+  }
+
+  bool prepare() {
+    auto check = [&](Stmt& s) {
+      if (!s.ok() && prepare_error_.empty()) prepare_error_ = s.error();
+      return s.ok();
+    };
+    upsert_site_ = Stmt(writer_,
+                        "INSERT INTO sites (id, name, latitude, longitude, timezone) VALUES "
+                        "(?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
+                        "latitude=excluded.latitude, longitude=excluded.longitude, "
+                        "timezone=excluded.timezone");
+    upsert_device_ = Stmt(writer_,
+                          "INSERT INTO devices (id, site_id, connection, vendor, kind, "
+                          "manufacturer, model, serial, firmware, first_seen, last_seen) VALUES "
+                          "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?10) ON CONFLICT(id) DO UPDATE SET "
+                          "site_id=excluded.site_id, connection=excluded.connection, "
+                          "vendor=excluded.vendor, kind=excluded.kind, "
+                          "manufacturer=excluded.manufacturer, model=excluded.model, "
+                          "serial=excluded.serial, firmware=excluded.firmware, "
+                          "last_seen=excluded.last_seen");
+    insert_series_ =
+        Stmt(writer_, "INSERT OR IGNORE INTO series (device_id, metric) VALUES (?, ?)");
+    find_series_w_ = Stmt(writer_, "SELECT id FROM series WHERE device_id = ? AND metric = ?");
+    find_series_r_ = Stmt(reader_, "SELECT id FROM series WHERE device_id = ? AND metric = ?");
+    upsert_sample_ = Stmt(writer_,
+                          "INSERT INTO samples (series_id, t, value, quality) VALUES (?,?,?,?) "
+                          "ON CONFLICT(series_id, t) DO UPDATE SET value=excluded.value, "
+                          "quality=excluded.quality WHERE excluded.quality <= samples.quality");
+    insert_event_ = Stmt(writer_,
+                         "INSERT OR IGNORE INTO events (device_id, t, severity, code, message) "
+                         "VALUES (?,?,?,?,?)");
+    raw_history_ = Stmt(reader_,
+                        "SELECT t, value, quality FROM samples WHERE series_id = ? AND t >= ? AND "
+                        "t < ? ORDER BY t LIMIT ?");
+    bucket_history_ = Stmt(reader_,
+                           "SELECT (t - ?1) / ?2 AS b, avg(value), min(value), max(value), "
+                           "count(*), max(quality) FROM samples WHERE series_id = ?3 AND t >= ?4 "
+                           "AND t < ?5 GROUP BY b ORDER BY b LIMIT ?6");
+    return check(upsert_site_) && check(upsert_device_) && check(insert_series_) &&
+           check(find_series_w_) && check(find_series_r_) && check(upsert_sample_) &&
+           check(insert_event_) && check(raw_history_) && check(bucket_history_);
+  }
+
+  // Caller holds write_mutex_.
+  Result<std::int64_t> series_id(const std::string& device, const std::string& metric) {
+    auto key = series_key(device, metric);
+    if (auto it = series_cache_.find(key); it != series_cache_.end()) return it->second;
+    insert_series_.reset().bind(1, device).bind(2, metric);
+    if (insert_series_.step() != SQLITE_DONE) return fail(db_error(writer_, "insert series"));
+    find_series_w_.reset().bind(1, device).bind(2, metric);
+    if (find_series_w_.step() != SQLITE_ROW) return fail(db_error(writer_, "find series"));
+    std::int64_t id = find_series_w_.i64(0);
+    series_cache_.emplace(std::move(key), id);
+    return id;
+  }
+
+  // Caller holds write_mutex_. One transaction; rows sorted by key for B-tree locality.
+  Result<void> write_batch(const std::vector<Sample>& samples) {
+    if (samples.empty()) return {};
+    if (auto r = exec(writer_, "BEGIN", "begin"); !r) return r;
+    struct Row {
+      std::int64_t series, t;
+      double value;
+      int quality;
+    };
+    std::vector<Row> rows;
+    rows.reserve(samples.size());
+    Result<void> result;
+    for (const auto& s : samples) {
+      auto id = series_id(s.device, s.metric);
+      if (!id) {
+        result = fail(id.error());
+        break;
+      }
+      rows.push_back({*id, to_ms(s.time), s.value, static_cast<int>(s.quality)});
+    }
+    if (result) {
+      std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+        return std::tie(a.series, a.t) < std::tie(b.series, b.t);
+      });
+      for (const auto& r : rows) {
+        auto& st = upsert_sample_.reset();
+        st.bind(1, r.series)
+            .bind(2, r.t)
+            .bind(3, r.value)
+            .bind(4, static_cast<std::int64_t>(r.quality));
+        if (st.step() != SQLITE_DONE) {
+          result = fail(db_error(writer_, "upsert sample"));
+          break;
+        }
+      }
+    }
+    if (!result) {
+      (void)exec(writer_, "ROLLBACK", "rollback");
+      series_cache_.clear();  // ids created in the rolled-back transaction are gone
+      return result;
+    }
+    if (auto r = exec(writer_, "COMMIT", "commit"); !r) {
+      series_cache_.clear();
+      return r;
+    }
+    ++batches_;
+    return {};
+  }
+
+  void writer_loop() {
+    {
+      std::lock_guard lock(queue_mutex_);
+      writer_running_ = true;
+    }
+    for (;;) {
+      std::vector<Sample> batch;
+      {
+        std::unique_lock lock(queue_mutex_);
+        queue_cv_.wait(lock, [&] { return !queue_.empty() || closed_; });
+        if (queue_.empty() && closed_) break;
+        while (!queue_.empty() && batch.size() < options_.max_batch) {
+          auto& front = queue_.front();
+          if (batch.empty()) {
+            batch = std::move(front);
+          } else {
+            batch.insert(batch.end(), std::make_move_iterator(front.begin()),
+                         std::make_move_iterator(front.end()));
+          }
+          queue_.pop_front();
+        }
+        queued_ -= batch.size();
+        in_flight_ = batch.size();
+      }
+      Result<void> r;
+      {
+        std::lock_guard wl(write_mutex_);
+        r = write_batch(batch);
+        // A busy database (another process writing) is worth a few tries before giving up.
+        for (int attempt = 0; !r && attempt < 3; ++attempt) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          r = write_batch(batch);
+        }
+      }
+      {
+        std::lock_guard lock(queue_mutex_);
+        in_flight_ = 0;
+        if (r) {
+          written_ += batch.size();
+        } else {
+          dropped_ += batch.size();
+          last_error_ = r.error().message;
+        }
+        if (queued_ == 0) drained_cv_.notify_all();
+      }
+    }
+    std::lock_guard lock(queue_mutex_);
+    writer_running_ = false;
+    drained_cv_.notify_all();
+  }
+
+  std::string path_;
+  SqliteOptions options_;
+  sqlite3* writer_ = nullptr;
+  sqlite3* reader_ = nullptr;
+  std::string prepare_error_;
+  std::mutex write_mutex_;
+  std::mutex read_mutex_;
+  Stmt upsert_site_, upsert_device_, insert_series_, find_series_w_, find_series_r_, upsert_sample_,
+      insert_event_, raw_history_, bucket_history_;
+  std::unordered_map<std::string, std::int64_t> series_cache_;
+
+  mutable std::mutex queue_mutex_;
+  std::condition_variable queue_cv_, drained_cv_;
+  std::deque<std::vector<Sample>> queue_;
+  std::size_t queued_ = 0, in_flight_ = 0;
+  bool closed_ = false, writer_running_ = false;
+  std::uint64_t dropped_ = 0;
+  std::atomic<std::uint64_t> written_{0}, batches_{0};
+  std::string last_error_;
+  std::thread writer_thread_;
+};
+
+}  // namespace
+
+int latest_schema_version() {
+  int v = 0;
+  for (std::size_t i = 0; i < sb_migrations_count; ++i)
+    v = std::max(v, std::stoi(std::string(sb_migrations[i].path.substr(0, 4))));
+  return v;
+}
+
+Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, SqliteOptions options) {
+  auto s = std::make_unique<SqliteStore>(path, options);
+  if (auto r = s->open(); !r) return fail(r.error());
+  return std::unique_ptr<Store>(std::move(s));
+}
+
+}  // namespace sb::store

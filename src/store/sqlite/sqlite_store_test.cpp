@@ -1,0 +1,202 @@
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "store/store.hpp"
+
+using namespace sb;
+using namespace sb::store;
+
+namespace {
+
+std::unique_ptr<Store> open_memory() {
+  auto s = open_sqlite(":memory:");
+  EXPECT_TRUE(s) << (s ? "" : s.error().message);
+  return std::move(*s);
+}
+
+Sample sample(std::string metric, std::int64_t ms, double v, Quality q = Quality::Measured) {
+  return {"sonnen1/123", std::move(metric), from_ms(ms), v, q};
+}
+
+std::filesystem::path temp_db(const char* name) {
+  auto p = std::filesystem::temp_directory_path() / name;
+  std::filesystem::remove(p);
+  std::filesystem::remove(p.string() + "-wal");
+  std::filesystem::remove(p.string() + "-shm");
+  return p;
+}
+
+}  // namespace
+
+TEST(SqliteStore, SitesAndDevicesRoundTripAndUpdate) {
+  auto s = open_memory();
+  ASSERT_TRUE(s->upsert_site({"home", "Home", 52.5, 13.4, "Europe/Berlin"}));
+  DeviceInfo d{"sonnen1/123", "home",  "sonnen1", "sonnen", "battery",
+               "sonnen",      "eco 8", "123",     "1.0"};
+  ASSERT_TRUE(s->upsert_device(d, from_ms(1000)));
+  d.firmware = "1.1";
+  ASSERT_TRUE(s->upsert_device(d, from_ms(2000)));
+  auto sites = s->sites();
+  ASSERT_TRUE(sites);
+  ASSERT_EQ(sites->size(), 1u);
+  EXPECT_EQ((*sites)[0].timezone, "Europe/Berlin");
+  auto devices = s->devices();
+  ASSERT_TRUE(devices);
+  ASSERT_EQ(devices->size(), 1u);
+  EXPECT_EQ((*devices)[0].firmware, "1.1");
+  EXPECT_EQ((*devices)[0].vendor, "sonnen");
+}
+
+TEST(SqliteStore, UpsertIsIdempotentAndQualityNeverDegrades) {
+  auto s = open_memory();
+  ASSERT_TRUE(s->write_samples({sample("battery.soc", 1000, 50), sample("battery.soc", 2000, 51)}));
+  // Replay: same keys, no duplicates.
+  ASSERT_TRUE(s->write_samples({sample("battery.soc", 1000, 50), sample("battery.soc", 2000, 51)}));
+  // A backfilled value does not replace a measured one; a measured one replaces a backfilled one.
+  ASSERT_TRUE(s->write_samples({sample("battery.soc", 2000, 99, Quality::Backfilled),
+                                sample("battery.soc", 3000, 40, Quality::Backfilled)}));
+  ASSERT_TRUE(s->write_samples({sample("battery.soc", 3000, 52, Quality::Measured)}));
+  auto h = s->history({"sonnen1/123", "battery.soc", {from_ms(0), from_ms(10'000)}});
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->size(), 3u);
+  EXPECT_EQ((*h)[1].value, 51);
+  EXPECT_EQ((*h)[1].quality, Quality::Measured);
+  EXPECT_EQ((*h)[2].value, 52);
+  EXPECT_EQ((*h)[2].quality, Quality::Measured);
+}
+
+TEST(SqliteStore, QueuedSamplesAreWrittenByTheWriterThread) {
+  auto s = open_memory();
+  std::vector<Sample> batch;
+  for (int i = 0; i < 10'000; ++i) batch.push_back(sample("battery.power", i * 1000, i));
+  ASSERT_TRUE(s->enqueue(batch));
+  ASSERT_TRUE(s->enqueue({sample("battery.soc", 0, 12)}));
+  ASSERT_TRUE(s->flush());
+  EXPECT_EQ(s->stats().samples_written, 10'001u);
+  EXPECT_EQ(s->stats().queue_depth, 0u);
+  auto h = s->history({"sonnen1/123", "battery.power", {from_ms(0), from_ms(10'000'000)}});
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->size(), 10'000u);
+  auto m = s->metrics("sonnen1/123");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(*m, (std::vector<std::string>{"battery.power", "battery.soc"}));
+}
+
+TEST(SqliteStore, FullQueueDropsAndCountsWithoutBlocking) {
+  auto s = open_sqlite(":memory:", SqliteOptions{.queue_capacity = 10});
+  ASSERT_TRUE(s);
+  std::vector<Sample> big(11, sample("battery.power", 0, 1));
+  auto r = (*s)->enqueue(big);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("store queue full"), std::string::npos);
+  EXPECT_EQ((*s)->stats().samples_dropped, 11u);
+}
+
+TEST(SqliteStore, BucketsAverageGaugesAndTakeTheLastCounterValue) {
+  auto s = open_memory();
+  std::vector<Sample> v;
+  for (int i = 0; i < 120; ++i) {
+    v.push_back(sample("battery.power", i * 1000, i < 60 ? 100 : 300));
+    v.push_back(sample("energy.pv_yield", i * 1000, 1000 + i));
+  }
+  ASSERT_TRUE(s->write_samples(v));
+  HistoryQuery q{"sonnen1/123", "battery.power", {from_ms(0), from_ms(120'000)}, Millis(60'000)};
+  auto h = s->history(q);
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_EQ(to_ms((*h)[1].time), 60'000);
+  EXPECT_DOUBLE_EQ((*h)[0].value, 100);
+  EXPECT_DOUBLE_EQ((*h)[1].value, 300);
+  EXPECT_EQ((*h)[0].count, 60);
+  q.metric = "energy.pv_yield";
+  h = s->history(q);
+  ASSERT_TRUE(h);
+  EXPECT_DOUBLE_EQ((*h)[0].value, 1059);
+  EXPECT_DOUBLE_EQ((*h)[1].value, 1119);
+}
+
+TEST(SqliteStore, EventsAreIdempotentAndNewestFirst) {
+  auto s = open_memory();
+  Event a{"d", from_ms(1000), Severity::Warning, "poll.failed", "timeout"};
+  Event b{"d", from_ms(2000), Severity::Info, "poll.recovered", "back"};
+  ASSERT_TRUE(s->add_events({a, b}));
+  ASSERT_TRUE(s->add_events({a}));
+  auto e = s->events({});
+  ASSERT_TRUE(e);
+  ASSERT_EQ(e->size(), 2u);
+  EXPECT_EQ((*e)[0].code, "poll.recovered");
+  EXPECT_EQ((*e)[1].severity, Severity::Warning);
+  auto ranged = s->events({std::string("d"), TimeRange{from_ms(0), from_ms(1500)}, 10});
+  ASSERT_TRUE(ranged);
+  ASSERT_EQ(ranged->size(), 1u);
+}
+
+TEST(SqliteStore, CommandAuditRecordsBeforeAfterAndOutcome) {
+  auto s = open_memory();
+  CommandRecord c;
+  c.requested_at = from_ms(5000);
+  c.requested_by = "api";
+  c.device = "sonnen1/123";
+  c.type = CommandType::BatteryPower;
+  c.value = -2000;
+  c.status = "pending";
+  c.before = 150;
+  auto id = s->begin_command(c);
+  ASSERT_TRUE(id);
+  c.id = *id;
+  c.status = "verified";
+  c.after = -1998;
+  c.finished_at = from_ms(6000);
+  c.detail = "read back -1998 W";
+  ASSERT_TRUE(s->finish_command(c));
+  auto all = s->commands(std::nullopt, 10);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].status, "verified");
+  EXPECT_EQ((*all)[0].before, 150);
+  EXPECT_EQ((*all)[0].after, -1998);
+  EXPECT_EQ((*all)[0].requested_by, "api");
+  EXPECT_EQ((*all)[0].type, CommandType::BatteryPower);
+  c.id = 999;
+  EXPECT_EQ(s->finish_command(c).error().kind, ErrorKind::NotFound);
+}
+
+TEST(SqliteStore, FileSurvivesReopenAndMigratesOnce) {
+  auto path = temp_db("sunbridge-store-test.db");
+  {
+    auto s = open_sqlite(path.string());
+    ASSERT_TRUE(s);
+    ASSERT_TRUE((*s)->enqueue({sample("battery.soc", 1000, 77)}));
+    (*s)->close();  // flushes
+  }
+  auto s = open_sqlite(path.string());
+  ASSERT_TRUE(s) << s.error().message;
+  auto h = (*s)->history({"sonnen1/123", "battery.soc", {from_ms(0), from_ms(2000)}});
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->size(), 1u);
+  EXPECT_EQ((*h)[0].value, 77);
+}
+
+TEST(SqliteStore, RefusesADatabaseFromTheFuture) {
+  auto path = temp_db("sunbridge-future.db");
+  { ASSERT_TRUE(open_sqlite(path.string())); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (999, 'x', 0)", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto s = open_sqlite(path.string());
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("schema version 999, newer than this sunbridge knows"),
+            std::string::npos);
+}
+
+TEST(SqliteStore, UnwritablePathIsAClearError) {
+  auto s = open_sqlite("/nonexistent-dir/x/sunbridge.db");
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("cannot open database '/nonexistent-dir/x/sunbridge.db'"),
+            std::string::npos);
+}

@@ -1,0 +1,98 @@
+// The storage interface. SQLite (embedded, the default) implements it now; PostgreSQL (fleets)
+// will implement the same logical schema. Calls block: call them off the I/O threads
+// (net::run_blocking), except enqueue(), which never blocks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model.hpp"
+#include "core/result.hpp"
+
+namespace sb::store {
+
+/// One point of a history answer: a raw sample, or a bucket when a step was asked for.
+struct SeriesPoint {
+  TimePoint time;    ///< sample time, or bucket start
+  double value = 0;  ///< raw value; bucket: mean for gauges, last for counters
+  double min = 0;
+  double max = 0;
+  std::int64_t count = 1;
+  Quality quality = Quality::Measured;  ///< worst quality in the bucket
+};
+
+struct HistoryQuery {
+  std::string device;
+  std::string metric;
+  TimeRange range;
+  std::optional<Millis> step;  ///< bucket width; raw samples when absent
+  std::size_t limit = 100'000;
+};
+
+struct EventQuery {
+  std::optional<std::string> device;
+  std::optional<TimeRange> range;
+  std::size_t limit = 100;
+};
+
+struct StoreStats {
+  std::uint64_t samples_written = 0;
+  std::uint64_t samples_dropped = 0;  ///< refused because the queue was full
+  std::uint64_t batches = 0;
+  std::size_t queue_depth = 0;  ///< samples waiting for the writer
+  std::string last_error;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Result<void> upsert_site(const Site& site) = 0;
+  virtual Result<void> upsert_device(const DeviceInfo& device, TimePoint seen) = 0;
+  virtual Result<std::vector<Site>> sites() = 0;
+  virtual Result<std::vector<DeviceInfo>> devices() = 0;
+
+  /// Hands samples to the writer thread; returns at once. Fails (and counts them as dropped)
+  /// when the queue is full or the store is closed.
+  virtual Result<void> enqueue(std::vector<Sample> samples) = 0;
+  /// Writes samples now, in one transaction (backfill, CLI, tests).
+  virtual Result<void> write_samples(const std::vector<Sample>& samples) = 0;
+  /// Waits until every enqueued sample is written.
+  virtual Result<void> flush() = 0;
+
+  virtual Result<std::vector<SeriesPoint>> history(const HistoryQuery& query) = 0;
+  /// Metrics stored for a device, sorted.
+  virtual Result<std::vector<std::string>> metrics(const std::string& device) = 0;
+
+  /// Stores events; an event already stored (device, time, code) is kept as it is.
+  virtual Result<void> add_events(const std::vector<Event>& events) = 0;
+  virtual Result<std::vector<Event>> events(const EventQuery& query) = 0;
+
+  /// Writes the audit row of a command as it starts; returns its id.
+  virtual Result<std::int64_t> begin_command(const CommandRecord& record) = 0;
+  /// Completes the row (status, before, after, detail, finished_at).
+  virtual Result<void> finish_command(const CommandRecord& record) = 0;
+  virtual Result<std::vector<CommandRecord>> commands(const std::optional<std::string>& device,
+                                                      std::size_t limit) = 0;
+
+  virtual StoreStats stats() const = 0;
+  /// Flushes and closes; later calls fail.
+  virtual void close() = 0;
+};
+
+struct SqliteOptions {
+  std::size_t queue_capacity = 2'000'000;  ///< samples waiting for the writer, at most
+  std::size_t max_batch = 50'000;          ///< samples per transaction
+  bool synchronous_normal = true;          ///< WAL + synchronous=NORMAL (durable at checkpoints)
+};
+
+/// Opens (creating if needed) and migrates a SQLite database. ":memory:" works for tests.
+Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, SqliteOptions options = {});
+
+/// The schema version this build knows.
+int latest_schema_version();
+
+}  // namespace sb::store

@@ -1,0 +1,152 @@
+#include "vendors/sonnen/simulator.hpp"
+
+#include <algorithm>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cmath>
+
+namespace sb::sonnen {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// The seed shows the setpoint reply as text/html with an 18-byte body; ours is
+// `{"ReturnCode": 0}\n`, 18 bytes (docs/vendors/sonnen.md, Decisions).
+constexpr const char* kReplyType = "text/html; charset=UTF-8";
+
+net::ServerResponse reply(int http_status, ReturnCode code) {
+  return net::ServerResponse::text(http_status, return_code_body(code), kReplyType);
+}
+
+// A setpoint path segment: digits only, as the seed's examples (watts, integer, >= 0).
+std::optional<int> parse_watts(const std::string& s) {
+  if (s.empty() || s.size() > 7 || s.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return std::stoi(s);
+}
+
+}  // namespace
+
+Simulator::Simulator(asio::any_io_executor executor, const Clock& clock, sim::SiteConfig site,
+                     sim::FaultSpec faults)
+    : clock_(clock), site_(std::move(site), clock.now()), faults_(faults), executor_(executor) {}
+
+Simulator::~Simulator() {
+  stop();
+}
+
+StatusV1 Simulator::status() {
+  std::lock_guard lock(mutex_);
+  return status_locked();
+}
+
+StatusV1 Simulator::status_locked() {
+  auto now = clock_.now();
+  site_.advance_to(now);
+  const auto& st = site_.state();
+  const auto& b = site_.config().battery;
+  StatusV1 s;
+  s.Consumption_W = st.load_w;
+  s.Fac = st.frequency_hz;
+  s.IsSystemInstalled = 1;
+  s.Pac_total_W = st.battery_w;
+  s.Production_W = st.pv_w;
+  s.RSOC = st.soc_percent;
+  // USOC is the share of the usable window above the hardware floor (protocols.md §3.4:
+  // clients treat it as "the" SoC; real devices show it a little below RSOC).
+  s.USOC = std::clamp((st.soc_percent - b.min_soc_percent) / (100.0 - b.min_soc_percent) * 100.0,
+                      0.0, 100.0);
+  s.Timestamp = site_.local_time_string(now);
+  s.Uac = st.ac_voltage_v;
+  s.Ubat = st.battery_voltage_v;
+  return s;
+}
+
+std::shared_ptr<net::Router> Simulator::routes() {
+  auto r = std::make_shared<net::Router>();
+  // Every request passes the fault plan first.
+  auto guarded = [this](auto handler) {
+    return [this, handler](net::ServerRequest& req) -> asio::awaitable<net::ServerResponse> {
+      ++requests_;
+      if (auto d = faults_.latency(); d.count() > 0) {
+        asio::steady_timer t(co_await asio::this_coro::executor, d);
+        co_await t.async_wait(asio::use_awaitable);
+      }
+      switch (faults_.next()) {
+        case sim::FaultAction::Drop: {
+          net::ServerResponse res;
+          res.drop = true;
+          co_return res;
+        }
+        case sim::FaultAction::Error:
+          co_return reply(500, ReturnCode::InternalError);
+        case sim::FaultAction::Malformed: {
+          auto res = handler(req);
+          res.body = res.body.substr(0, res.body.size() / 2);  // cut mid-value
+          co_return res;
+        }
+        case sim::FaultAction::None:
+          break;
+      }
+      co_return handler(req);
+    };
+  };
+
+  auto status_handler = guarded([this](net::ServerRequest&) {
+    return net::ServerResponse::json(200, serialize_status(this->status()));
+  });
+  // The seed's text says "api/status", its example "/api/v1/status": both answer.
+  r->get("/api/v1/status", status_handler);
+  r->get("/api/status", status_handler);
+
+  auto setpoint = guarded([this](net::ServerRequest& req) {
+    const auto& dir = req.params["direction"];
+    if (dir != "charge" && dir != "discharge") return reply(404, ReturnCode::InvalidPath);
+    auto watts = parse_watts(req.params["watts"]);
+    std::lock_guard lock(mutex_);
+    site_.advance_to(clock_.now());
+    const auto& b = site_.config().battery;
+    double limit = dir == "charge" ? b.max_charge_w : b.max_discharge_w;
+    // Not a whole number of watts, or beyond the rating: an invalid path for this device.
+    if (!watts || *watts > limit) return reply(400, ReturnCode::InvalidPath);
+    site_.set_battery_setpoint(dir == "charge" ? -double(*watts) : double(*watts));
+    return reply(200, ReturnCode::Ok);
+  });
+  // The seed's text spells the path "api/V1/…", its curl examples "/api/v1/…".
+  r->put("/api/v1/setpoint/{direction}/{watts}", setpoint);
+  r->put("/api/V1/setpoint/{direction}/{watts}", setpoint);
+
+  r->set_not_found([this](net::ServerRequest&) -> asio::awaitable<net::ServerResponse> {
+    ++requests_;
+    co_return reply(404, ReturnCode::InvalidPath);
+  });
+  r->set_method_not_allowed(
+      [this](net::ServerRequest& req) -> asio::awaitable<net::ServerResponse> {
+        ++requests_;
+        auto res = reply(405, ReturnCode::InvalidMethod);
+        res.headers.emplace_back("Allow", req.params["allow"]);
+        co_return res;
+      });
+  return r;
+}
+
+Result<void> Simulator::listen(const std::string& host, std::uint16_t port) {
+  server_ = std::make_unique<net::HttpServer>(executor_, routes());
+  return server_->listen(host, port);
+}
+
+std::uint16_t Simulator::port() const {
+  return server_ ? server_->port() : 0;
+}
+
+std::string Simulator::url() const {
+  return server_ ? "http://" + server_->host() + ":" + std::to_string(server_->port()) : "";
+}
+
+void Simulator::stop() {
+  if (server_) server_->stop();
+}
+
+}  // namespace sb::sonnen
