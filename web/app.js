@@ -26,7 +26,7 @@ async function api(path, opts) {
 }
 
 // --- power flow -------------------------------------------------------------------------
-const NODES = { pv: [160, 30], grid: [40, 120], home: [280, 120], bat: [160, 210] };
+const NODES = { pv: [160, 60], grid: [40, 150], home: [280, 150], bat: [160, 225] };
 function line(from, to, watts, color) {
   const [x1, y1] = NODES[from], [x2, y2] = NODES[to];
   const idle = !(watts > 5);
@@ -110,6 +110,10 @@ function drawChart(series, t0, t1) {
     if (!s.points.length) continue;
     const d = s.points.map(([t, v], i) => `${i ? 'L' : 'M'}${x(t).toFixed(1)},${y(v).toFixed(1)}`).join('');
     svg += `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.5"/>`;
+    if (s.points.length === 1) {  // a lone bucket (just after start) is a dot, not nothing
+      const [t, v] = s.points[0];
+      svg += `<circle cx="${x(t)}" cy="${y(v)}" r="2.5" fill="${s.color}"/>`;
+    }
   }
   $('chart').innerHTML = svg;
   $('legend').innerHTML = series.map((s) => `<span style="color:${s.color}">${esc(s.label)}</span>`).join('');

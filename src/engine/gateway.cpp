@@ -29,6 +29,12 @@ namespace {
 // repeated as if fresh).
 constexpr int kOfflineAfter = 3;
 
+std::string fmt_value(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g", v);
+  return b;
+}
+
 std::string fmt_w(double v) {
   char b[32];
   std::snprintf(b, sizeof b, "%.0f W", v);
@@ -320,7 +326,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     record_event({cmd.device, *rec.finished_at,
                   outcome && outcome->verified ? Severity::Info : Severity::Warning,
                   "command." + rec.status,
-                  std::string(to_string(cmd.type)) + " " + std::to_string(cmd.value) + " by " +
+                  std::string(to_string(cmd.type)) + " " + fmt_value(cmd.value) + " by " +
                       rec.requested_by + ": " + rec.detail});
     if (!outcome) co_return fail(outcome.error());
     if (!fin) co_return fail(fin.error());
