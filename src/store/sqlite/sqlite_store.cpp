@@ -121,6 +121,7 @@ class SqliteStore final : public Store {
       static std::atomic<int> counter{0};
       path_ = "file:sunbridge-mem-" + std::to_string(counter++) + "?mode=memory&cache=shared";
       flags |= SQLITE_OPEN_URI;
+      memory_ = true;
     }
     if (sqlite3_open_v2(path_.c_str(), &writer_, flags, nullptr) != SQLITE_OK)
       return fail(ErrorKind::Internal,
@@ -135,6 +136,10 @@ class SqliteStore final : public Store {
       return fail(ErrorKind::Internal,
                   "cannot open database '" + path_ + "' for reading: " + sqlite3_errmsg(reader_));
     sqlite3_busy_timeout(reader_, 5000);
+    // An in-memory database shares one cache between the connections, and shared cache locks
+    // whole tables (SQLITE_LOCKED, which no busy timeout waits out): a chart query would
+    // fail the writer's batch. Reading uncommitted data lifts the read locks. Files use WAL.
+    if (memory_) (void)exec(reader_, "PRAGMA read_uncommitted = 1;", "pragmas");
     if (!prepare())
       return fail(ErrorKind::Internal, "sqlite: preparing statements: " + prepare_error_);
     writer_thread_ = std::thread([this] { writer_loop(); });
@@ -199,6 +204,7 @@ class SqliteStore final : public Store {
                                            " samples dropped");
     }
     queued_ += samples.size();
+    ++enqueued_batches_;
     queue_.push_back(std::move(samples));
     queue_cv_.notify_one();
     return {};
@@ -212,8 +218,11 @@ class SqliteStore final : public Store {
   }
 
   Result<void> flush() override {
+    // Waits for what was enqueued before this call, not for an empty queue: pollers keep
+    // adding while we wait.
     std::unique_lock lock(queue_mutex_);
-    drained_cv_.wait(lock, [&] { return (queued_ == 0 && in_flight_ == 0) || !writer_running_; });
+    auto target = enqueued_batches_;
+    drained_cv_.wait(lock, [&] { return done_batches_ >= target || !writer_running_; });
     if (!last_error_.empty()) {
       std::string e = std::exchange(last_error_, {});
       return fail(ErrorKind::Internal, e);
@@ -538,11 +547,14 @@ class SqliteStore final : public Store {
     }
     for (;;) {
       std::vector<Sample> batch;
+      std::uint64_t taken = 0;
       {
         std::unique_lock lock(queue_mutex_);
         queue_cv_.wait(lock, [&] { return !queue_.empty() || closed_; });
         if (queue_.empty() && closed_) break;
+        taken = 0;
         while (!queue_.empty() && batch.size() < options_.max_batch) {
+          ++taken;
           auto& front = queue_.front();
           if (batch.empty()) {
             batch = std::move(front);
@@ -568,13 +580,14 @@ class SqliteStore final : public Store {
       {
         std::lock_guard lock(queue_mutex_);
         in_flight_ = 0;
+        done_batches_ += taken;
         if (r) {
           written_ += batch.size();
         } else {
           dropped_ += batch.size();
           last_error_ = r.error().message;
         }
-        if (queued_ == 0) drained_cv_.notify_all();
+        drained_cv_.notify_all();
       }
     }
     std::lock_guard lock(queue_mutex_);
@@ -597,6 +610,8 @@ class SqliteStore final : public Store {
   std::condition_variable queue_cv_, drained_cv_;
   std::deque<std::vector<Sample>> queue_;
   std::size_t queued_ = 0, in_flight_ = 0;
+  std::uint64_t enqueued_batches_ = 0, done_batches_ = 0;
+  bool memory_ = false;
   bool closed_ = false, writer_running_ = false;
   std::uint64_t dropped_ = 0;
   std::atomic<std::uint64_t> written_{0}, batches_{0};

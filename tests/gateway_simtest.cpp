@@ -1,0 +1,232 @@
+// Gateway + REST API + sonnen simulator in one process, over real HTTP: polling, offline
+// detection and recovery, commands and their error statuses, history parameters.
+#include <gtest/gtest.h>
+
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "engine/drivers.hpp"
+#include "engine/gateway.hpp"
+#include "net/http_server.hpp"
+#include "net/json.hpp"
+#include "net/test_io.hpp"
+#include "outputs/rest/rest_api.hpp"
+#include "vendors/sonnen/simulator.hpp"
+
+using namespace sb;
+using namespace std::chrono;
+namespace asio = boost::asio;
+
+namespace {
+
+const std::string kToken = "test-token-0123456789";
+
+struct GatewaySim : ::testing::Test {
+  net::TestIo io{2};
+  RealClock clock;
+  asio::thread_pool pool{2};
+  net::HttpClient http{io.executor()};
+  std::unique_ptr<store::Store> store = std::move(*store::open_sqlite(":memory:"));
+  std::unique_ptr<sonnen::Simulator> sim;
+  std::unique_ptr<engine::Gateway> gw;
+  std::unique_ptr<net::HttpServer> server;
+
+  void SetUp() override {
+    sim = std::make_unique<sonnen::Simulator>(io.executor(), clock, sim::SiteConfig{});
+    ASSERT_TRUE(sim->listen("127.0.0.1", 0));
+    engine::Config cfg;
+    cfg.sites.push_back({"home", "Home", 52.52, 13.4, "Europe/Berlin"});
+    ConnectionConfig c;
+    c.name = "bat";
+    c.vendor = "sonnen";
+    c.site = "home";
+    c.host = "127.0.0.1";
+    c.port = sim->port();
+    c.poll_interval = Millis(100);
+    c.timeout = Millis(1000);
+    c.options["verify_timeout"] = "2";
+    cfg.connections.push_back(c);
+    engine::GatewayDeps deps{io.executor(), clock, *store, engine::builtin_drivers(), pool, http};
+    gw = std::make_unique<engine::Gateway>(deps, cfg);
+    ASSERT_TRUE(gw->start());
+    serve(kToken);
+  }
+  void serve(const std::string& token) {
+    if (server) server->stop();
+    server = std::make_unique<net::HttpServer>(
+        io.executor(), rest::make_router(*gw, *store, pool, clock, {token, true}));
+    ASSERT_TRUE(server->listen("127.0.0.1", 0));
+  }
+  void TearDown() override {
+    server->stop();
+    gw->stop();
+    sim->stop();
+    pool.wait();
+    store->close();
+  }
+
+  net::HttpResponse call(std::string method, std::string target, std::string body = {},
+                         std::string token = kToken) {
+    net::HttpRequest r{std::move(method), std::move(target), {}, std::move(body)};
+    if (!token.empty()) r.headers.emplace_back("Authorization", "Bearer " + token);
+    auto res = io.run(http.request({"127.0.0.1", server->port(), false}, r));
+    EXPECT_TRUE(res) << (res ? "" : res.error().message);
+    return res ? *res : net::HttpResponse{};
+  }
+  boost::json::object json(const net::HttpResponse& r) {
+    auto o = net::parse_json_object(r.body, "response");
+    EXPECT_TRUE(o) << r.body;
+    return o ? *o : boost::json::object{};
+  }
+  template <class Pred>
+  bool eventually(Pred p, milliseconds limit = seconds(10)) {
+    auto deadline = steady_clock::now() + limit;
+    while (steady_clock::now() < deadline) {
+      if (p()) return true;
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    return false;
+  }
+  bool online() {
+    auto r = call("GET", "/api/v1/devices/bat:battery/live");
+    return r.status == 200 && json(r)["online"].as_bool();
+  }
+  std::string error_message(const net::HttpResponse& r) {
+    auto o = json(r);
+    return o.contains("error") ? std::string(o["error"].as_object()["message"].as_string())
+                               : r.body;
+  }
+  std::string post(const std::string& body, int expect_status, std::string token = kToken) {
+    auto r = call("POST", "/api/v1/devices/bat:battery/commands", body, std::move(token));
+    EXPECT_EQ(r.status, expect_status) << r.body;
+    return r.status == 200 ? r.body : error_message(r);
+  }
+};
+
+}  // namespace
+
+TEST_F(GatewaySim, PollsStoresAndServesLiveValuesAndHistory) {
+  ASSERT_TRUE(eventually([&] { return online(); }));
+  auto live = json(call("GET", "/api/v1/live"));
+  auto site = live["sites"].as_object()["home"].as_object();
+  double pv = site["pv.power"].to_number<double>(), load = site["load.power"].to_number<double>();
+  double grid = site["grid.power"].to_number<double>(),
+         bat = site["battery.power"].to_number<double>();
+  EXPECT_NEAR(pv + grid + bat, load, 2.0);  // the balance holds in what we serve
+  ASSERT_TRUE(eventually([&] {
+    (void)store->flush();
+    auto h = json(call("GET", "/api/v1/devices/bat:battery/history?metric=battery.soc"));
+    return h["points"].as_array().size() >= 3;
+  }));
+  auto bucketed =
+      json(call("GET", "/api/v1/devices/bat:battery/history?metric=battery.power&step=60s"));
+  EXPECT_EQ(bucketed["columns"].as_array().size(), 4u);
+  EXPECT_EQ(bucketed["unit"].as_string(), "W");
+  auto health = json(call("GET", "/api/v1/health"));
+  EXPECT_EQ(health["status"].as_string(), "ok");
+  EXPECT_EQ(health["connections"].as_array()[0].as_object()["state"].as_string(), "ok");
+  auto devices = call("GET", "/api/v1/devices");
+  EXPECT_NE(devices.body.find("\"battery_power_setpoint\":true"), std::string::npos);
+}
+
+TEST_F(GatewaySim, DeviceGoesOfflineAfterThreeFailedPollsAndComesBack) {
+  ASSERT_TRUE(eventually([&] { return online(); }));
+  sim->set_faults({.error_rate = 1.0});
+  ASSERT_TRUE(eventually([&] { return !online(); }));
+  auto l = json(call("GET", "/api/v1/devices/bat:battery/live"));
+  // No stale value is served as current: only device.online = 0 remains.
+  EXPECT_FALSE(l["values"].as_object().contains("battery.power"));
+  EXPECT_EQ(l["values"].as_object()["device.online"].as_object()["value"].to_number<double>(), 0);
+  auto health = json(call("GET", "/api/v1/health"));
+  auto conn = health["connections"].as_array()[0].as_object();
+  EXPECT_EQ(health["status"].as_string(), "degraded");
+  EXPECT_EQ(conn["state"].as_string(), "failing");
+  EXPECT_NE(std::string(conn["last_error"].as_string()).find("ReturnCode 13"), std::string::npos);
+  sim->set_faults({});
+  ASSERT_TRUE(eventually([&] { return online(); }, seconds(15)));
+  ASSERT_TRUE(eventually([&] {
+    auto ev = call("GET", "/api/v1/events?device=bat:battery");
+    return ev.body.find("device.offline") != std::string::npos &&
+           ev.body.find("device.online") != std::string::npos;
+  }));
+}
+
+TEST_F(GatewaySim, CommandsAreAuthenticatedValidatedVerifiedAndAudited) {
+  ASSERT_TRUE(eventually([&] { return online(); }));
+  EXPECT_EQ(post(R"({"command":"battery-power","value":-1000})", 401, "wrong-token-0000000"),
+            "missing or wrong bearer token (header Authorization: Bearer <token>)");
+  EXPECT_NE(post("not json", 400).find("request body: invalid JSON"), std::string::npos);
+  EXPECT_EQ(post(R"({"command":"boost","value":1})", 400),
+            "unknown command 'boost' (valid: battery-power, min-soc, release)");
+  EXPECT_EQ(post(R"({"command":"battery-power"})", 400), "request body: field 'value' is missing");
+  EXPECT_EQ(post(R"({"command":"battery-power","value":-99999})", 400),
+            "battery-power -99999 W is outside bat:battery's range -4600 W (charge) .. 4600 W "
+            "(discharge)");
+  EXPECT_EQ(post(R"({"command":"release"})", 422),
+            "bat:battery cannot hand control back to its own mode");
+  auto unknown =
+      call("POST", "/api/v1/devices/nope/commands", R"({"command":"battery-power","value":1})");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(error_message(unknown), "unknown device 'nope' (known: bat:battery)");
+  auto ok = post(R"({"command":"battery-power","value":-1500})", 200);
+  EXPECT_NE(ok.find("\"status\":\"verified\""), std::string::npos) << ok;
+  EXPECT_DOUBLE_EQ(sim->with_site([](sim::Site& s) { return s.state().battery_w; }), -1500);
+  auto rows = net::parse_json(call("GET", "/api/v1/commands").body, "audit")->as_array();
+  ASSERT_EQ(rows.size(), 3u);  // verified + the two refused by validation
+  EXPECT_EQ(rows[0].as_object().at("status").as_string(), "verified");
+  EXPECT_EQ(rows[1].as_object().at("status").as_string(), "rejected");
+  EXPECT_EQ(rows[0].as_object().at("requested_by").as_string(), "api:127.0.0.1");
+}
+
+TEST_F(GatewaySim, ASecondCommandWhileOneRunsIsAConflict) {
+  ASSERT_TRUE(eventually([&] { return online(); }));
+  sim->set_faults({.latency = Millis(300)});
+  net::HttpRequest r{"POST",
+                     "/api/v1/devices/bat:battery/commands",
+                     {{"Authorization", "Bearer " + kToken}},
+                     R"({"command":"battery-power","value":500})"};
+  auto first = asio::co_spawn(io.io(), http.request({"127.0.0.1", server->port(), false}, r),
+                              asio::use_future);
+  std::this_thread::sleep_for(milliseconds(100));
+  net::HttpClient other(io.executor());
+  auto second = io.run(other.request({"127.0.0.1", server->port(), false}, r));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 409);
+  EXPECT_NE(second->body.find("is still running"), std::string::npos);
+  auto done = first.get();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->status, 200) << done->body;
+}
+
+TEST_F(GatewaySim, CommandsWithoutAConfiguredTokenAreForbidden) {
+  serve("");
+  auto r = call("POST", "/api/v1/devices/bat:battery/commands",
+                R"({"command":"battery-power","value":1})");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("set gateway.api_token"), std::string::npos);
+}
+
+TEST_F(GatewaySim, HistoryParametersAreCheckedByName) {
+  ASSERT_TRUE(eventually([&] { return online(); }));
+  auto none = call("GET", "/api/v1/devices/bat:battery/history");
+  EXPECT_EQ(none.status, 400);
+  EXPECT_EQ(error_message(none), "query parameter 'metric' is required (e.g. battery.power)");
+  auto metric = call("GET", "/api/v1/devices/bat:battery/history?metric=battery.sco");
+  EXPECT_EQ(error_message(metric), "unknown metric 'battery.sco'");
+  auto from = call("GET", "/api/v1/devices/bat:battery/history?metric=battery.soc&from=yesterday");
+  EXPECT_EQ(from.status, 400);
+  EXPECT_NE(error_message(from).find("query parameter 'from' = 'yesterday' is not a time"),
+            std::string::npos);
+  auto step = call("GET", "/api/v1/devices/bat:battery/history?metric=battery.soc&step=10ms");
+  EXPECT_NE(error_message(step).find("at least 1s"), std::string::npos);
+  auto many =
+      call("GET", "/api/v1/devices/bat:battery/history?metric=battery.soc&from=2020-01-01&step=1s");
+  EXPECT_NE(error_message(many).find("over 20000 points"), std::string::npos);
+  auto order =
+      call("GET",
+           "/api/v1/devices/bat:battery/history?metric=battery.soc&from=2026-01-02&to=2026-01-01");
+  EXPECT_EQ(error_message(order), "'from' must be before 'to'");
+  auto route = call("GET", "/api/v1/nothing");
+  EXPECT_EQ(route.status, 404);
+  EXPECT_EQ(error_message(route), "no route for GET /api/v1/nothing");
+}
