@@ -246,7 +246,10 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
           return fail(ErrorKind::NotSupported, cmd.device + " has no minimum SoC setting");
         if (!std::isfinite(cmd.value) || cmd.value < caps.min_soc_low_percent ||
             cmd.value > caps.min_soc_high_percent)
-          return fail(ErrorKind::InvalidArgument, "min-soc must be within the device's range");
+          return fail(ErrorKind::InvalidArgument, "min-soc " + fmt_value(cmd.value) +
+                                                      " % is outside " + cmd.device + "'s range " +
+                                                      fmt_value(caps.min_soc_low_percent) + ".." +
+                                                      fmt_value(caps.min_soc_high_percent) + " %");
         return {};
       case CommandType::Release:
         if (!caps.release)
@@ -390,7 +393,12 @@ asio::awaitable<Result<void>> Gateway::discover_all() {
 asio::awaitable<Result<std::vector<std::pair<DeviceInfo, Snapshot>>>> Gateway::poll_once() {
   std::vector<std::pair<DeviceInfo, Snapshot>> out;
   for (auto& c : impl_->connections) {
-    for (const auto& d : c->devices) {
+    std::vector<DeviceInfo> devices;
+    {
+      std::lock_guard lock(impl_->mutex);
+      devices = c->devices;
+    }
+    for (const auto& d : devices) {
       auto s = co_await c->driver->poll(d);
       if (!s) co_return fail(with_context(s.error(), d.id));
       out.emplace_back(d, std::move(*s));

@@ -110,7 +110,7 @@ class SonnenDriver final : public Driver {
     return c;
   }
 
-  asio::awaitable<Result<CommandOutcome>> apply(const DeviceInfo& device,
+  asio::awaitable<Result<CommandOutcome>> apply(const DeviceInfo& /*device*/,
                                                 const Command& command) override {
     if (command.type == CommandType::Release)
       co_return fail(ErrorKind::NotSupported,
@@ -152,7 +152,6 @@ class SonnenDriver final : public Driver {
                                  std::to_string(std::lround(*out.after)) + " W, not " +
                                  std::to_string(std::lround(target)) + " W"
                            : "setpoint accepted but the battery could not be read back";
-    (void)device;
     co_return out;
   }
 
