@@ -56,7 +56,8 @@ int history(const HistoryOptions& o) {
       }
     if (!known)
       return report("no device '" + o.device + "' in " + cfg->gateway.database +
-                    " (known: " + names + ")");
+                    (names.empty() ? " (no devices stored yet: has `sunbridge run` polled?)"
+                                   : " (known: " + names + ")"));
   }
   auto def = find_metric(o.metric);
   std::string unit = def ? std::string(unit_symbol(def->unit)) : "";
