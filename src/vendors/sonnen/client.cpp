@@ -44,33 +44,32 @@ asio::awaitable<Result<StatusV1>> Client::status() {
   co_return parse_status(r->body);
 }
 
-asio::awaitable<Result<void>> Client::set_charge(int watts) {
-  if (watts < 0)
-    co_return fail(ErrorKind::InvalidArgument, "sonnen: charge setpoint must be >= 0 W");
-  auto op = call("PUT", "/api/v1/setpoint/charge/" + std::to_string(watts));
+asio::awaitable<Result<void>> Client::setpoint(std::string direction, int watts) {
+  const std::string what = "sonnen " + direction + " setpoint";
+  if (watts < 0) co_return fail(ErrorKind::InvalidArgument, what + " must be >= 0 W");
+  auto op = call("PUT", "/api/v1/setpoint/" + direction + "/" + std::to_string(watts));
   auto r = co_await std::move(op);
-  if (!r) co_return fail(with_context(r.error(), "sonnen setpoint"));
-  if (r->status != 200) co_return fail(error_from_reply(*r, "sonnen charge setpoint"));
+  if (!r) co_return fail(with_context(r.error(), what));
+  if (r->status != 200) co_return fail(error_from_reply(*r, what));
+  // A 200 whose body carries a non-zero ReturnCode is a refusal all the same.
   if (auto code = parse_return_code(r->body); code && *code != 0)
-    co_return fail(error_from_reply(*r, "sonnen charge setpoint"));
+    co_return fail(error_from_reply(*r, what));
   co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> Client::set_charge(int watts) {
+  auto op = setpoint("charge", watts);
+  co_return co_await std::move(op);
 }
 
 asio::awaitable<Result<void>> Client::set_discharge(int watts) {
-  if (watts < 0)
-    co_return fail(ErrorKind::InvalidArgument, "sonnen: discharge setpoint must be >= 0 W");
-  auto op = call("PUT", "/api/v1/setpoint/discharge/" + std::to_string(watts));
-  auto r = co_await std::move(op);
-  if (!r) co_return fail(with_context(r.error(), "sonnen setpoint"));
-  if (r->status != 200) co_return fail(error_from_reply(*r, "sonnen discharge setpoint"));
-  if (auto code = parse_return_code(r->body); code && *code != 0)
-    co_return fail(error_from_reply(*r, "sonnen discharge setpoint"));
-  co_return Result<void>{};
+  auto op = setpoint("discharge", watts);
+  co_return co_await std::move(op);
 }
 
 asio::awaitable<Result<void>> Client::set_battery_power(int watts) {
-  if (watts >= 0) co_return co_await set_discharge(watts);
-  co_return co_await set_charge(-watts);
+  auto op = watts >= 0 ? setpoint("discharge", watts) : setpoint("charge", -watts);
+  co_return co_await std::move(op);
 }
 
 }  // namespace sb::sonnen

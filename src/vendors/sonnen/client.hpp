@@ -31,6 +31,8 @@ class Client {
 
  private:
   asio::awaitable<Result<net::HttpResponse>> call(std::string method, std::string target);
+  /// PUT /api/v1/setpoint/{direction}/{W}.
+  asio::awaitable<Result<void>> setpoint(std::string direction, int watts);
   net::HttpClient& http_;
   net::Endpoint endpoint_;
   Millis timeout_;
