@@ -230,3 +230,32 @@ TEST_F(GatewaySim, HistoryParametersAreCheckedByName) {
   EXPECT_EQ(route.status, 404);
   EXPECT_EQ(error_message(route), "no route for GET /api/v1/nothing");
 }
+
+TEST_F(GatewaySim, DevicesFromEarlierRunsAreListedOfflineWhileUnreachable) {
+  ASSERT_TRUE(eventually([&] { return online(); }));
+  gw->stop();
+  sim->stop();
+  // A restart while the battery is unreachable: same store, same configuration.
+  engine::Config cfg;
+  cfg.sites.push_back({"home", "Home", 52.52, 13.4, "Europe/Berlin"});
+  ConnectionConfig c;
+  c.name = "bat";
+  c.vendor = "sonnen";
+  c.site = "home";
+  c.host = "127.0.0.1";
+  c.port = sim->port();
+  c.poll_interval = Millis(100);
+  cfg.connections.push_back(c);
+  engine::GatewayDeps deps{io.executor(), clock, *store, engine::builtin_drivers(), pool, http};
+  engine::Gateway again(deps, cfg);
+  ASSERT_TRUE(again.start());
+  auto devices = again.devices();
+  ASSERT_EQ(devices.size(), 1u);
+  EXPECT_EQ(devices[0].id, "bat:battery");
+  ASSERT_EQ(again.live().size(), 1u);
+  EXPECT_FALSE(again.live()[0].online);
+  EXPECT_TRUE(eventually([&] { return again.health()[0].state == "failing"; }));
+  EXPECT_NE(again.health()[0].last_error.find("Connection refused"), std::string::npos)
+      << again.health()[0].last_error;
+  again.stop();
+}

@@ -90,7 +90,10 @@ async function refreshChart() {
 }
 
 function drawChart(series, t0, t1) {
-  const W = 600, H = 240, L = 44, B = 20, T = 8;
+  // Draw in the element's own pixel width: a stretched viewBox squeezes the axis text.
+  const el = $('chart');
+  const W = Math.max(280, Math.round(el.clientWidth || 600)), H = 240, L = 44, B = 20, T = 8;
+  el.setAttribute('viewBox', `0 0 ${W} ${H}`);
   let lo = 0, hi = 100;
   for (const s of series) for (const [, v] of s.points) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
   const x = (t) => L + (t - t0) / (t1 - t0) * (W - L - 4);
@@ -102,9 +105,11 @@ function drawChart(series, t0, t1) {
     svg += `<line x1="${L}" x2="${W}" y1="${y(v)}" y2="${y(v)}" stroke="#2a333d"/>` +
            `<text x="${L - 4}" y="${y(v) + 4}" fill="#8a96a3" font-size="10" text-anchor="end">${fmtW(v)}</text>`;
   }
-  for (let h = 0; h <= 24; h += 3) {
+  const every = W < 450 ? 6 : 3;  // fewer hour labels on a phone
+  for (let h = 0; h <= 24; h += every) {
     const t = t0 + h * 3600000;
-    svg += `<text x="${x(t)}" y="${H - 4}" fill="#8a96a3" font-size="10" text-anchor="middle">${h}:00</text>`;
+    const anchor = h === 24 ? 'end' : 'middle';
+    svg += `<text x="${x(t)}" y="${H - 4}" fill="#8a96a3" font-size="10" text-anchor="${anchor}">${h}:00</text>`;
   }
   for (const s of series) {
     if (!s.points.length) continue;

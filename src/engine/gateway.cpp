@@ -49,6 +49,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     std::unique_ptr<DriverEnv> env;
     std::unique_ptr<Driver> driver;
     std::vector<DeviceInfo> devices;
+    bool discovered = false;  // devices may come from the store before the first discovery
     ConnectionHealth health;
     std::unique_ptr<asio::steady_timer> timer;
     asio::strand<asio::any_io_executor> strand;
@@ -99,6 +100,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     }
     std::lock_guard lock(mutex);
     c.devices = *found;
+    c.discovered = true;
     for (const auto& d : *found) {
       auto& l = live[d.id];
       l.device = d;
@@ -181,12 +183,12 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     auto self = shared_from_this();
     net::Backoff backoff({Millis(1000), Millis(300'000), 2.0, 0.2, 1 << 30});
     while (!stopping) {
-      bool known;
+      bool discovered;
       {
         std::lock_guard lock(mutex);
-        known = !c.devices.empty();
+        discovered = c.discovered;
       }
-      if (!known) {
+      if (!discovered) {
         auto r = co_await discover(c);
         if (!r) {
           on_poll_failed(c, nullptr, r.error());
@@ -362,6 +364,17 @@ Result<void> Gateway::start(bool poll) {
     c->health.state = "starting";
     c->timer = std::make_unique<asio::steady_timer>(c->strand);
     I.connections.push_back(std::move(c));
+  }
+  // Devices known from earlier runs are listed (offline) until their connection answers, so
+  // an unreachable battery shows up as unreachable, not as missing.
+  if (auto stored = I.deps.store.devices()) {
+    std::lock_guard lock(I.mutex);
+    for (auto& c : I.connections)
+      for (const auto& d : *stored)
+        if (d.connection == c->config.name && d.vendor == c->config.vendor) {
+          c->devices.push_back(d);
+          I.live[d.id].device = d;
+        }
   }
   for (auto& c : I.connections) {
     if (!poll) break;
