@@ -34,6 +34,12 @@ struct GatewaySim : ::testing::Test {
   void SetUp() override {
     sim = std::make_unique<sonnen::Simulator>(io.executor(), clock, sim::SiteConfig{});
     ASSERT_TRUE(sim->listen("127.0.0.1", 0));
+    gw = std::make_unique<engine::Gateway>(deps(), config());
+    ASSERT_TRUE(gw->start());
+    serve(kToken);
+  }
+  // One site, one sonnen connection to the simulator, polled every 100 ms.
+  engine::Config config() const {
     engine::Config cfg;
     cfg.sites.push_back({"home", "Home", 52.52, 13.4, "Europe/Berlin"});
     ConnectionConfig c;
@@ -46,10 +52,10 @@ struct GatewaySim : ::testing::Test {
     c.timeout = Millis(1000);
     c.options["verify_timeout"] = "2";
     cfg.connections.push_back(c);
-    engine::GatewayDeps deps{io.executor(), clock, *store, engine::builtin_drivers(), pool, http};
-    gw = std::make_unique<engine::Gateway>(deps, cfg);
-    ASSERT_TRUE(gw->start());
-    serve(kToken);
+    return cfg;
+  }
+  engine::GatewayDeps deps() {
+    return {io.executor(), clock, *store, engine::builtin_drivers(), pool, http};
   }
   void serve(const std::string& token) {
     if (server) server->stop();
@@ -236,18 +242,7 @@ TEST_F(GatewaySim, DevicesFromEarlierRunsAreListedOfflineWhileUnreachable) {
   gw->stop();
   sim->stop();
   // A restart while the battery is unreachable: same store, same configuration.
-  engine::Config cfg;
-  cfg.sites.push_back({"home", "Home", 52.52, 13.4, "Europe/Berlin"});
-  ConnectionConfig c;
-  c.name = "bat";
-  c.vendor = "sonnen";
-  c.site = "home";
-  c.host = "127.0.0.1";
-  c.port = sim->port();
-  c.poll_interval = Millis(100);
-  cfg.connections.push_back(c);
-  engine::GatewayDeps deps{io.executor(), clock, *store, engine::builtin_drivers(), pool, http};
-  engine::Gateway again(deps, cfg);
+  engine::Gateway again(deps(), config());
   ASSERT_TRUE(again.start());
   auto devices = again.devices();
   ASSERT_EQ(devices.size(), 1u);
