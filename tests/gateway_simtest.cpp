@@ -254,3 +254,21 @@ TEST_F(GatewaySim, DevicesFromEarlierRunsAreListedOfflineWhileUnreachable) {
       << again.health()[0].last_error;
   again.stop();
 }
+
+TEST_F(GatewaySim, StoredDevicesThatDiscoveryNoLongerFindsLeaveTheLiveView) {
+  ASSERT_TRUE(eventually([&] { return online(); }));
+  gw->stop();
+  // A device an earlier configuration (another serial) left in the store.
+  ASSERT_TRUE(store->upsert_device(
+      {"bat:old-serial", "home", "bat", "sonnen", "battery", "sonnen", "", "old-serial", ""},
+      clock.now()));
+  engine::Gateway again(deps(), config());
+  ASSERT_TRUE(again.start());
+  EXPECT_EQ(again.devices().size(), 2u);  // both listed until discovery answers
+  ASSERT_TRUE(eventually([&] { return again.devices().size() == 1; }));
+  EXPECT_EQ(again.devices()[0].id, "bat:battery");
+  auto live = again.live();
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live[0].device.id, "bat:battery");
+  again.stop();
+}

@@ -26,7 +26,9 @@ async function api(path, opts) {
 }
 
 // --- power flow -------------------------------------------------------------------------
+// The one place the node positions live; the SVG nodes are placed from it at start.
 const NODES = { pv: [160, 60], grid: [40, 150], home: [280, 150], bat: [160, 225] };
+for (const [name, [x, y]] of Object.entries(NODES)) $('n-' + name).setAttribute('transform', `translate(${x},${y})`);
 function line(from, to, watts, color) {
   const [x1, y1] = NODES[from], [x2, y2] = NODES[to];
   const idle = !(watts > 5);

@@ -99,6 +99,11 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
       if (!r) co_return fail(r.error());
     }
     std::lock_guard lock(mutex);
+    // Devices listed from the store that discovery no longer finds leave the live view.
+    for (const auto& old : c.devices)
+      if (std::none_of(found->begin(), found->end(),
+                       [&](const DeviceInfo& d) { return d.id == old.id; }))
+        live.erase(old.id);
     c.devices = *found;
     c.discovered = true;
     for (const auto& d : *found) {

@@ -552,7 +552,6 @@ class SqliteStore final : public Store {
         std::unique_lock lock(queue_mutex_);
         queue_cv_.wait(lock, [&] { return !queue_.empty() || closed_; });
         if (queue_.empty() && closed_) break;
-        taken = 0;
         while (!queue_.empty() && batch.size() < options_.max_batch) {
           ++taken;
           auto& front = queue_.front();
