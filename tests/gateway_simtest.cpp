@@ -186,14 +186,18 @@ TEST_F(GatewaySim, CommandsAreAuthenticatedValidatedVerifiedAndAudited) {
 
 TEST_F(GatewaySim, ASecondCommandWhileOneRunsIsAConflict) {
   ASSERT_TRUE(eventually([&] { return online(); }));
-  sim->set_faults({.latency = Millis(300)});
+  sim->set_faults({.latency = Millis(600)});
   net::HttpRequest r{"POST",
                      "/api/v1/devices/bat:battery/commands",
                      {{"Authorization", "Bearer " + kToken}},
                      R"({"command":"battery-power","value":500})"};
   auto first = asio::co_spawn(io.io(), http.request({"127.0.0.1", server->port(), false}, r),
                               asio::use_future);
-  std::this_thread::sleep_for(milliseconds(100));
+  // The first command holds the device once its audit row is written ("pending").
+  ASSERT_TRUE(eventually([&] {
+    auto c = store->commands(std::nullopt, 1);
+    return c && !c->empty() && c->front().status == "pending";
+  }));
   net::HttpClient other(io.executor());
   auto second = io.run(other.request({"127.0.0.1", server->port(), false}, r));
   ASSERT_TRUE(second);

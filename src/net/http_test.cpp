@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -159,7 +161,9 @@ TEST_F(Fixture, DroppedConnectionIsATransportErrorAndMalformedResponseAProtocolE
 }
 
 TEST_F(Fixture, GracefulStopLetsTheRequestInFlightFinish) {
-  router->get("/slow", [](ServerRequest&) -> asio::awaitable<ServerResponse> {
+  std::atomic<bool> arrived{false};
+  router->get("/slow", [&arrived](ServerRequest&) -> asio::awaitable<ServerResponse> {
+    arrived = true;
     asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(200));
     co_await t.async_wait(asio::use_awaitable);
     co_return ServerResponse::text(200, "done");
@@ -167,7 +171,9 @@ TEST_F(Fixture, GracefulStopLetsTheRequestInFlightFinish) {
   start();
   auto fut =
       asio::co_spawn(io.io(), client->request(ep(), HttpRequest{"GET", "/slow"}), asio::use_future);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 1000 && !arrived; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(arrived);
   server->stop();
   auto res = fut.get();
   ASSERT_TRUE(res) << res.error().describe();

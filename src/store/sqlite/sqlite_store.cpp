@@ -142,6 +142,8 @@ class SqliteStore final : public Store {
     if (memory_) (void)exec(reader_, "PRAGMA read_uncommitted = 1;", "pragmas");
     if (!prepare())
       return fail(ErrorKind::Internal, "sqlite: preparing statements: " + prepare_error_);
+    // Running from before the thread starts: a flush() that comes first must wait for it.
+    writer_running_ = true;
     writer_thread_ = std::thread([this] { writer_loop(); });
     return {};
   }
@@ -541,10 +543,6 @@ class SqliteStore final : public Store {
   }
 
   void writer_loop() {
-    {
-      std::lock_guard lock(queue_mutex_);
-      writer_running_ = true;
-    }
     for (;;) {
       std::vector<Sample> batch;
       std::uint64_t taken = 0;
