@@ -218,7 +218,7 @@ double Site::load_at(TimePoint t) const {
   return base * wobble + appliance;
 }
 
-double Site::battery_power_for(double pv, double load) const {
+double Site::battery_power_for(double pv, double load, SlotRule rule) const {
   const auto& b = config_.battery;
   double soc = stored_wh_ / b.capacity_wh * 100.0;
   double p = 0;
@@ -229,9 +229,12 @@ double Site::battery_power_for(double pv, double load) const {
   } else {
     double net = load - pv;
     if (net > 0) {
-      p = soc > std::max(reserve_soc_, b.min_soc_percent) ? std::min(net, b.max_discharge_w) : 0;
+      bool may = soc > std::max(reserve_soc_, b.min_soc_percent) &&
+                 load >= discharge_threshold_w_ && rule != SlotRule::NoDischarge;
+      p = may ? std::min(net, b.max_discharge_w) : 0;
     } else {
-      p = soc < b.max_soc_percent ? -std::min(-net, b.max_charge_w) : 0;
+      bool may = soc < b.max_soc_percent && rule != SlotRule::NoCharge;
+      p = may ? -std::min(-net, b.max_charge_w) : 0;
     }
   }
   return p;
@@ -244,7 +247,8 @@ void Site::enter_cell(TimePoint cell_start) {
   cell_pv_ = 0;
   for (const auto& s : strings) cell_pv_ += s.power_w;
   cell_load_ = load_at(cell_start);
-  cell_battery_ = battery_power_for(cell_pv_, cell_load_);
+  cell_rule_ = slot_rule_at(cell_start);
+  cell_battery_ = battery_power_for(cell_pv_, cell_load_, cell_rule_);
 }
 
 void Site::integrate(double seconds) {
@@ -322,14 +326,38 @@ void Site::refresh_state() {
 
 void Site::set_battery_setpoint(std::optional<double> watts) {
   setpoint_ = watts;
-  cell_battery_ = battery_power_for(cell_pv_, cell_load_);  // takes effect at once
+  cell_battery_ = battery_power_for(cell_pv_, cell_load_, cell_rule_);  // takes effect at once
   refresh_state();
 }
 
 void Site::set_reserve_soc(double percent) {
   reserve_soc_ = std::clamp(percent, 0.0, 100.0);
-  cell_battery_ = battery_power_for(cell_pv_, cell_load_);
+  cell_battery_ = battery_power_for(cell_pv_, cell_load_, cell_rule_);
   refresh_state();
+}
+
+void Site::set_discharge_threshold(double watts) {
+  discharge_threshold_w_ = std::max(0.0, watts);
+  cell_battery_ = battery_power_for(cell_pv_, cell_load_, cell_rule_);
+  refresh_state();
+}
+
+void Site::set_weekly_plan(std::optional<WeeklyPlan> plan) {
+  plan_ = std::move(plan);
+  cell_rule_ = slot_rule_at(cell_start_);
+  cell_battery_ = battery_power_for(cell_pv_, cell_load_, cell_rule_);
+  refresh_state();
+}
+
+SlotRule Site::slot_rule_at(TimePoint t) const {
+  if (!plan_) return SlotRule::Free;
+  auto local = zone_->to_local(t);
+  auto day = std::chrono::floor<std::chrono::days>(local);
+  // 1970-01-01 was a Thursday: day 0 is index 3 from Monday.
+  auto days = day.time_since_epoch().count();
+  auto weekday = ((days % 7) + 7 + 3) % 7;
+  auto slot = std::chrono::duration_cast<std::chrono::minutes>(local - day).count() / 15;
+  return (*plan_)[weekday][std::clamp<std::int64_t>(slot, 0, 95)];
 }
 
 double Site::usable_capacity_wh() const {

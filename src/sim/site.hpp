@@ -6,6 +6,7 @@
 // pattern of advance_to() calls.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -102,6 +103,11 @@ enum class BatteryMode {
   Setpoint,         ///< hold an external setpoint (W, + discharge) until told otherwise
 };
 
+/// What a 15-minute slot of a weekly plan allows the battery (KOSTAL's time control).
+enum class SlotRule : std::uint8_t { Free = 0, NoCharge = 1, NoDischarge = 2 };
+/// Seven days from Monday, 96 slots of 15 minutes from local midnight.
+using WeeklyPlan = std::array<std::array<SlotRule, 96>, 7>;
+
 struct SunPosition {
   double elevation_deg;
   double azimuth_deg;  ///< 0 north, clockwise
@@ -131,6 +137,13 @@ class Site {
   /// Reserve that self-consumption does not discharge below, %.
   void set_reserve_soc(double percent);
   double reserve_soc() const { return reserve_soc_; }
+  /// Self-consumption discharges only while the house draws at least this much, W.
+  void set_discharge_threshold(double watts);
+  double discharge_threshold() const { return discharge_threshold_w_; }
+  /// Slots that forbid charging or discharging in self-consumption; nullopt: no plan.
+  void set_weekly_plan(std::optional<WeeklyPlan> plan);
+  /// The rule in force at t (Free without a plan).
+  SlotRule slot_rule_at(TimePoint t) const;
   double usable_capacity_wh() const;
 
   /// Local wall-clock time of `t` in the site's zone ("2026-11-21 14:05:00").
@@ -147,7 +160,7 @@ class Site {
   void integrate(double seconds);
   void refresh_state();
   double cloud_index(TimePoint t) const;
-  double battery_power_for(double pv, double load) const;
+  double battery_power_for(double pv, double load, SlotRule rule) const;
 
   SiteConfig config_;
   const date::time_zone* zone_ = nullptr;
@@ -157,10 +170,13 @@ class Site {
   double stored_wh_ = 0;
   double load_scale_ = 1;
   double reserve_soc_ = 0;
+  double discharge_threshold_w_ = 0;
+  std::optional<WeeklyPlan> plan_;
   std::optional<double> setpoint_;
   // Powers held constant over the current 1-second cell.
   TimePoint cell_start_;
   double cell_pv_ = 0, cell_load_ = 0, cell_battery_ = 0;
+  SlotRule cell_rule_ = SlotRule::Free;
 };
 
 }  // namespace sb::sim

@@ -142,3 +142,38 @@ TEST(Site, BadConfigNamesTheField) {
   EXPECT_NE(validate(cfg).error().message.find("initial_soc_percent"), std::string::npos);
   EXPECT_THROW(Site(cfg, utc(2026, 1, 1)), std::invalid_argument);
 }
+
+TEST(Site, WeeklyPlanBlocksChargingAndDischargingPerQuarterHour) {
+  SiteConfig c;
+  c.timezone = "UTC";
+  c.cloudiness = 0;
+  // Wednesday 2026-06-17 12:00 UTC: strong sun, the battery would charge.
+  auto noon = utc(2026, 6, 17, 12);
+  Site s(c, noon);
+  s.advance_to(noon + std::chrono::seconds(10));
+  ASSERT_LT(s.state().battery_w, -100);
+  WeeklyPlan plan{};
+  plan[2][48] = SlotRule::NoCharge;  // Wednesday 12:00-12:15
+  s.set_weekly_plan(plan);
+  EXPECT_EQ(s.slot_rule_at(noon + std::chrono::minutes(14)), SlotRule::NoCharge);
+  EXPECT_EQ(s.slot_rule_at(noon + std::chrono::minutes(15)), SlotRule::Free);
+  EXPECT_EQ(s.slot_rule_at(noon + std::chrono::hours(24)), SlotRule::Free);  // Thursday
+  EXPECT_DOUBLE_EQ(s.state().battery_w, 0);
+  s.advance_to(noon + std::chrono::minutes(16));
+  EXPECT_LT(s.state().battery_w, -100);  // the slot has passed
+}
+
+TEST(Site, DischargeThresholdAndReserveHoldTheBattery) {
+  SiteConfig c;
+  c.timezone = "UTC";
+  auto night = utc(2026, 6, 17, 1);
+  Site s(c, night);
+  s.advance_to(night + std::chrono::seconds(5));
+  ASSERT_GT(s.state().battery_w, 0);  // covering the night load
+  s.set_discharge_threshold(50'000);
+  EXPECT_DOUBLE_EQ(s.state().battery_w, 0);
+  s.set_discharge_threshold(0);
+  EXPECT_GT(s.state().battery_w, 0);
+  s.set_reserve_soc(90);
+  EXPECT_DOUBLE_EQ(s.state().battery_w, 0);
+}
