@@ -276,6 +276,12 @@ void Site::integrate(double seconds) {
   double grid = cell_load_ - cell_pv_ - batt;
   counters_.pv_wh += cell_pv_ * hours;
   counters_.load_wh += cell_load_ * hours;
+  double home_grid = std::min(cell_load_, std::max(grid, 0.0));
+  double home_bat = std::min(cell_load_ - home_grid, std::max(batt, 0.0));
+  counters_.home_from_grid_wh += home_grid * hours;
+  counters_.home_from_battery_wh += home_bat * hours;
+  counters_.home_from_pv_wh += (cell_load_ - home_grid - home_bat) * hours;
+  counters_.charge_from_grid_wh += std::max(0.0, grid - cell_load_) * hours;
   if (grid > 0)
     counters_.grid_import_wh += grid * hours;
   else

@@ -54,6 +54,12 @@ struct Counters {
   double battery_charge_wh = 0;
   double battery_discharge_wh = 0;
   double load_wh = 0;
+  // Where the house's energy came from, and what charged the battery from the grid
+  // (home_from_pv + home_from_battery + home_from_grid == load).
+  double home_from_pv_wh = 0;
+  double home_from_battery_wh = 0;
+  double home_from_grid_wh = 0;
+  double charge_from_grid_wh = 0;
 };
 
 struct SiteConfig {
@@ -66,8 +72,10 @@ struct SiteConfig {
   LoadConfig load;
   double cloudiness = 0.3;  ///< 0 always clear .. 1 mostly overcast
   std::uint64_t seed = 1;
-  /// Where the lifetime counters start (a plant that has run for a few years).
-  Counters initial_counters{13'500'000, 6'100'000, 7'200'000, 3'050'000, 2'800'000, 0};
+  /// Where the lifetime counters start (a plant that has run for a few years); they balance:
+  /// pv + import + discharge == load + export + charge.
+  Counters initial_counters{13'500'000, 6'100'000, 7'200'000, 3'050'000, 2'800'000,
+                            12'150'000, 3'300'000,  2'800'000, 6'050'000, 50'000};
 };
 
 /// Checks a configuration; InvalidArgument naming the bad field.

@@ -53,6 +53,12 @@ TEST(Site, CountersBalanceExactlyOverADayAndOnlyGrow) {
     EXPECT_GE(c.battery_charge_wh, prev.battery_charge_wh);
     EXPECT_GE(c.battery_discharge_wh, prev.battery_discharge_wh);
     EXPECT_GE(c.load_wh, prev.load_wh);
+    // The house's sources add up to its load; grid-charged energy is part of the import.
+    EXPECT_NEAR(c.home_from_pv_wh + c.home_from_battery_wh + c.home_from_grid_wh, c.load_wh,
+                1e-6 * c.load_wh);
+    EXPECT_NEAR(c.home_from_grid_wh + c.charge_from_grid_wh, c.grid_import_wh,
+                1e-6 * c.grid_import_wh);
+    EXPECT_GE(c.home_from_pv_wh, prev.home_from_pv_wh);
     prev = c;
     const auto& s = site.state();
     EXPECT_NEAR(s.pv_w + s.grid_w + s.battery_w, s.load_w, 1e-6);  // instantaneous balance
