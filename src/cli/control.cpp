@@ -21,12 +21,16 @@ struct ControlOptions {
 int control(const ControlOptions& o) {
   auto type = parse_command_type(o.command);
   if (!type)
-    return report("unknown command '" + o.command + "' (valid: battery-power, min-soc, release)");
+    return report("unknown command '" + o.command + "' (valid: " + command_type_names() + ")");
   Command cmd;
   cmd.device = o.device;
   cmd.type = *type;
   cmd.requested_by = "cli";
-  if (*type != CommandType::Release) {
+  if (command_takes_argument(*type)) {
+    if (o.value.empty())
+      return report(o.command + " needs a value (e.g. battery-strategy auto, time-control off)");
+    cmd.argument = o.value;
+  } else if (*type != CommandType::Release) {
     if (o.value.empty())
       return report(o.command + " needs a value (e.g. battery-power -2000, min-soc 20)");
     auto [p, ec] = std::from_chars(o.value.data(), o.value.data() + o.value.size(), cmd.value);
@@ -47,7 +51,9 @@ int control(const ControlOptions& o) {
   if (auto r = rt.wait(rt.gateway().discover_all()); !r) return report(r.error().message);
   auto rec = rt.wait(rt.gateway().execute(cmd));
   if (!rec) return report(rec.error().message);
-  std::cout << rec->device << ": " << to_string(rec->type) << " " << rec->value << " -> "
+  std::cout << rec->device << ": " << to_string(rec->type) << " "
+            << (command_takes_argument(rec->type) ? rec->argument : std::to_string(rec->value))
+            << " -> "
             << rec->status << " (" << rec->detail << "), audit id " << rec->id << "\n";
   return rec->status == "verified" ? 0 : 3;
 }
@@ -60,7 +66,9 @@ void register_control(CLI::App& app, int& rc) {
   auto o = std::make_shared<ControlOptions>();
   cmd->add_option("device", o->device, "device id, e.g. sonnen:battery")->required();
   cmd->add_option("command", o->command,
-                  "battery-power (W, + discharge, - charge), min-soc (%), release")
+                  "battery-power (W, + discharge, - charge), min-soc (%), release, "
+                  "min-home-consumption (W), battery-strategy (name), smart-control (1|0), "
+                  "time-control (7 comma-separated 96-character days, or off)")
       ->required();
   cmd->add_option("value", o->value, "the command's value");
   cmd->add_option("-c,--config", o->config, "configuration file (YAML)")->required();

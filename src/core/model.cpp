@@ -36,6 +36,14 @@ std::string_view to_string(CommandType t) {
       return "min-soc";
     case CommandType::Release:
       return "release";
+    case CommandType::MinHomeConsumption:
+      return "min-home-consumption";
+    case CommandType::BatteryStrategy:
+      return "battery-strategy";
+    case CommandType::SmartControl:
+      return "smart-control";
+    case CommandType::TimeControl:
+      return "time-control";
   }
   return "battery-power";
 }
@@ -44,6 +52,43 @@ std::optional<CommandType> parse_command_type(std::string_view s) {
   if (s == "battery-power" || s == "battery_power") return CommandType::BatteryPower;
   if (s == "min-soc" || s == "min_soc") return CommandType::MinSoc;
   if (s == "release") return CommandType::Release;
+  if (s == "min-home-consumption" || s == "min_home_consumption")
+    return CommandType::MinHomeConsumption;
+  if (s == "battery-strategy" || s == "battery_strategy") return CommandType::BatteryStrategy;
+  if (s == "smart-control" || s == "smart_control") return CommandType::SmartControl;
+  if (s == "time-control" || s == "time_control") return CommandType::TimeControl;
+  return std::nullopt;
+}
+
+std::string command_type_names() {
+  return "battery-power, min-soc, release, min-home-consumption, battery-strategy, "
+         "smart-control, time-control";
+}
+
+bool command_takes_argument(CommandType t) {
+  return t == CommandType::BatteryStrategy || t == CommandType::TimeControl;
+}
+
+std::optional<std::string> check_weekly_plan(std::string_view text) {
+  static constexpr const char* kDays[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                          "Friday", "Saturday", "Sunday"};
+  if (text == "off") return std::nullopt;
+  std::size_t start = 0;
+  for (int d = 0; d < 7; ++d) {
+    auto comma = text.find(',', start);
+    auto end = comma == std::string_view::npos ? text.size() : comma;
+    auto day = text.substr(start, end - start);
+    if (day.size() != 96)
+      return std::string(kDays[d]) + " has " + std::to_string(day.size()) +
+             " characters; 96 quarter hours expected";
+    if (auto bad = day.find_first_not_of("012"); bad != std::string_view::npos)
+      return std::string(kDays[d]) + " quarter hour " + std::to_string(bad) + " is '" +
+             std::string(1, day[bad]) + "'; 0 (free), 1 (no charging) or 2 (no discharging)";
+    if (d < 6 && comma == std::string_view::npos)
+      return "7 days expected, separated by commas; found " + std::to_string(d + 1);
+    if (d == 6 && comma != std::string_view::npos) return "more than 7 days";
+    start = end + 1;
+  }
   return std::nullopt;
 }
 

@@ -72,10 +72,24 @@ enum class CommandType {
   BatteryPower,  ///< value: W, + discharge, - charge (the battery sign rule)
   MinSoc,        ///< value: % the battery must not discharge below
   Release,       ///< hand control back to the device's own mode
+  MinHomeConsumption,  ///< value: W the house must draw before the battery discharges
+  BatteryStrategy,     ///< argument: one of Capabilities::battery_strategies
+  SmartControl,        ///< value: 1 on, 0 off (vendor forecast-based charging)
+  TimeControl,         ///< argument: a WeeklyPlan text (see parse_weekly_plan), or "off"
 };
 std::string_view to_string(CommandType t);
 /// "battery-power" / "battery_power", "min-soc", "release"; nullopt otherwise.
 std::optional<CommandType> parse_command_type(std::string_view s);
+/// Every command name, for error messages ("battery-power, min-soc, ...").
+std::string command_type_names();
+/// Commands that take a text `argument` rather than a numeric `value`.
+bool command_takes_argument(CommandType t);
+
+/// A weekly battery plan as text: seven 96-character day strings from Monday joined by
+/// commas, one character per quarter hour from local midnight: '0' free, '1' no charging,
+/// '2' no discharging; or "off". Returns what is wrong with `text` (naming the day and the
+/// quarter hour), nullopt when it is a valid plan.
+std::optional<std::string> check_weekly_plan(std::string_view text);
 
 struct Command {
   std::string device;
@@ -83,6 +97,7 @@ struct Command {
   double value = 0;
   std::optional<std::chrono::seconds> duration;  ///< how long it should hold, when leased
   std::string requested_by;                      ///< "api", "cli", "mqtt:<client>"
+  std::string argument;                          ///< text commands (strategy, weekly plan)
 };
 
 /// What a driver reports after applying a command and reading it back.
@@ -107,6 +122,7 @@ struct CommandRecord {
   std::optional<double> before;
   std::optional<double> after;
   std::string detail;
+  std::string argument;  ///< text commands (strategy, weekly plan)
 };
 
 /// What a device can do, with units in the names.
@@ -120,6 +136,12 @@ struct Capabilities {
   double min_soc_low_percent = 0;
   double min_soc_high_percent = 100;
   bool release = false;  ///< can hand control back to the device's own mode
+  bool min_home_consumption = false;
+  double min_home_consumption_low_w = 0;
+  double min_home_consumption_high_w = 0;
+  std::vector<std::string> battery_strategies;  ///< empty: no strategy command
+  bool smart_control = false;
+  bool time_control = false;  ///< weekly quarter-hour plan
 };
 
 }  // namespace sb

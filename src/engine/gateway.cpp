@@ -263,6 +263,40 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
           return fail(ErrorKind::NotSupported,
                       cmd.device + " cannot hand control back to its own mode");
         return {};
+      case CommandType::MinHomeConsumption:
+        if (!caps.min_home_consumption)
+          return fail(ErrorKind::NotSupported, cmd.device + " has no minimum home consumption");
+        if (!std::isfinite(cmd.value) || cmd.value < caps.min_home_consumption_low_w ||
+            cmd.value > caps.min_home_consumption_high_w)
+          return fail(ErrorKind::InvalidArgument,
+                      "min-home-consumption " + fmt_w(cmd.value) + " is outside " + cmd.device +
+                          "'s range " + fmt_w(caps.min_home_consumption_low_w) + ".." +
+                          fmt_w(caps.min_home_consumption_high_w));
+        return {};
+      case CommandType::BatteryStrategy: {
+        const auto& s = caps.battery_strategies;
+        if (s.empty())
+          return fail(ErrorKind::NotSupported, cmd.device + " has no battery strategy setting");
+        if (std::find(s.begin(), s.end(), cmd.argument) == s.end()) {
+          std::string valid;
+          for (const auto& v : s) valid += (valid.empty() ? "" : ", ") + v;
+          return fail(ErrorKind::InvalidArgument, "battery-strategy '" + cmd.argument +
+                                                      "' is not one of " + valid);
+        }
+        return {};
+      }
+      case CommandType::SmartControl:
+        if (!caps.smart_control)
+          return fail(ErrorKind::NotSupported, cmd.device + " has no smart battery control");
+        if (cmd.value != 0 && cmd.value != 1)
+          return fail(ErrorKind::InvalidArgument, "smart-control takes 1 (on) or 0 (off)");
+        return {};
+      case CommandType::TimeControl:
+        if (!caps.time_control)
+          return fail(ErrorKind::NotSupported, cmd.device + " has no battery time control");
+        if (auto bad = check_weekly_plan(cmd.argument))
+          return fail(ErrorKind::InvalidArgument, "time-control plan: " + *bad);
+        return {};
     }
     return fail(ErrorKind::InvalidArgument, "unknown command");
   }
@@ -284,6 +318,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     rec.device = cmd.device;
     rec.type = cmd.type;
     rec.value = cmd.value;
+    rec.argument = cmd.argument;
     if (cmd.duration) rec.duration_s = cmd.duration->count();
     auto caps = c->driver->capabilities(dev);
     auto valid = validate(cmd, caps);

@@ -117,6 +117,7 @@ json::object command_json(const CommandRecord& c) {
           {"device", c.device},
           {"command", to_string(c.type)},
           {"value", c.value},
+          {"argument", c.argument},
           {"duration_s", c.duration_s ? json::value(*c.duration_s) : json::value(nullptr)},
           {"status", c.status},
           {"before", opt_num(c.before)},
@@ -406,12 +407,16 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
     if (!type)
       co_return error_response(
           ErrorKind::InvalidArgument,
-          "unknown command '" + *name + "' (valid: battery-power, min-soc, release)");
+          "unknown command '" + *name + "' (valid: " + command_type_names() + ")");
     Command c;
     c.device = q.params["id"];
     c.type = *type;
     c.requested_by = "api:" + q.remote.substr(0, q.remote.rfind(':'));
-    if (c.type != CommandType::Release) {
+    if (command_takes_argument(c.type)) {
+      auto a = net::get_string(*body, "argument", "request body");
+      if (!a) co_return error_response(ErrorKind::InvalidArgument, a.error().message);
+      c.argument = *a;
+    } else if (c.type != CommandType::Release) {
       auto v = net::get_number(*body, "value", "request body");
       if (!v) co_return error_response(ErrorKind::InvalidArgument, v.error().message);
       c.value = *v;

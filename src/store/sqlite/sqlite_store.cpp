@@ -327,10 +327,10 @@ class SqliteStore final : public Store {
     std::lock_guard lock(write_mutex_);
     Stmt st(writer_,
             "INSERT INTO commands (requested_at, requested_by, device_id, command, value, "
-            "duration_s, status, before_value, detail) VALUES (?,?,?,?,?,?,?,?,?)");
+            "duration_s, status, before_value, detail, argument) VALUES (?,?,?,?,?,?,?,?,?,?)");
     st.bind(1, to_ms(c.requested_at)).bind(2, c.requested_by).bind(3, c.device);
     st.bind(4, to_string(c.type)).bind(5, c.value).bind_opt(6, c.duration_s).bind(7, c.status);
-    st.bind_opt(8, c.before).bind(9, c.detail);
+    st.bind_opt(8, c.before).bind(9, c.detail).bind(10, c.argument);
     if (st.step() != SQLITE_DONE) return fail(db_error(writer_, "insert command"));
     return sqlite3_last_insert_rowid(writer_);
   }
@@ -354,7 +354,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(read_mutex_);
     std::string sql =
         "SELECT id, requested_at, finished_at, requested_by, device_id, command, value, "
-        "duration_s, status, before_value, after_value, detail FROM commands";
+        "duration_s, status, before_value, after_value, detail, argument FROM commands";
     if (device) sql += " WHERE device_id = ?1";
     sql += " ORDER BY id DESC LIMIT ?2";
     Stmt st(reader_, sql.c_str());
@@ -376,6 +376,7 @@ class SqliteStore final : public Store {
       if (!st.null(9)) c.before = st.f64(9);
       if (!st.null(10)) c.after = st.f64(10);
       c.detail = st.text(11);
+      c.argument = st.text(12);
       out.push_back(std::move(c));
     }
     if (rc != SQLITE_DONE) return fail(db_error(reader_, "read commands"));
