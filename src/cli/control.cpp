@@ -51,9 +51,12 @@ int control(const ControlOptions& o) {
   if (auto r = rt.wait(rt.gateway().discover_all()); !r) return report(r.error().message);
   auto rec = rt.wait(rt.gateway().execute(cmd));
   if (!rec) return report(rec.error().message);
-  std::cout << rec->device << ": " << to_string(rec->type) << " "
-            << (command_takes_argument(rec->type) ? rec->argument : std::to_string(rec->value))
-            << " -> "
+  std::cout << rec->device << ": " << to_string(rec->type) << " ";
+  if (command_takes_argument(rec->type))
+    std::cout << rec->argument;
+  else
+    std::cout << rec->value;
+  std::cout << " -> "
             << rec->status << " (" << rec->detail << "), audit id " << rec->id << "\n";
   return rec->status == "verified" ? 0 : 3;
 }
