@@ -162,9 +162,10 @@ TEST_F(GatewaySim, CommandsAreAuthenticatedValidatedVerifiedAndAudited) {
   EXPECT_EQ(post(R"({"command":"battery-power","value":-1000})", 401, "wrong-token-0000000"),
             "missing or wrong bearer token (header Authorization: Bearer <token>)");
   EXPECT_NE(post("not json", 400).find("request body: invalid JSON"), std::string::npos);
-  EXPECT_EQ(post(R"({"command":"boost","value":1})", 400),
-            "unknown command 'boost' (valid: battery-power, min-soc, release, min-home-consumption, "
-            "battery-strategy, smart-control, time-control)");
+  EXPECT_EQ(
+      post(R"({"command":"boost","value":1})", 400),
+      "unknown command 'boost' (valid: battery-power, min-soc, release, min-home-consumption, "
+      "battery-strategy, smart-control, time-control)");
   EXPECT_EQ(post(R"({"command":"battery-power"})", 400), "request body: field 'value' is missing");
   EXPECT_EQ(post(R"({"command":"battery-power","value":-99999})", 400),
             "battery-power -99999 W is outside bat:battery's range -4600 W (charge) .. 4600 W "

@@ -56,8 +56,7 @@ int control(const ControlOptions& o) {
     std::cout << rec->argument;
   else
     std::cout << rec->value;
-  std::cout << " -> "
-            << rec->status << " (" << rec->detail << "), audit id " << rec->id << "\n";
+  std::cout << " -> " << rec->status << " (" << rec->detail << "), audit id " << rec->id << "\n";
   return rec->status == "verified" ? 0 : 3;
 }
 

@@ -31,6 +31,11 @@ struct ConnectionConfig {
   std::string where;                           ///< "sunbridge.yaml:12" for error messages
 };
 
+/// Option `key` of `c` as a number within lo..hi; an InvalidArgument naming the file, line,
+/// connection, key and range otherwise.
+Result<double> number_option(const ConnectionConfig& c, const std::string& key, double lo,
+                             double hi);
+
 /// Everything a driver may use that lives outside core (executor, HTTP client, clock).
 /// Defined in net/driver_env.hpp; core only passes it through.
 struct DriverEnv;

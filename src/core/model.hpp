@@ -69,9 +69,9 @@ struct TimeRange {
 
 /// Commands a person or program can give a device.
 enum class CommandType {
-  BatteryPower,  ///< value: W, + discharge, - charge (the battery sign rule)
-  MinSoc,        ///< value: % the battery must not discharge below
-  Release,       ///< hand control back to the device's own mode
+  BatteryPower,        ///< value: W, + discharge, - charge (the battery sign rule)
+  MinSoc,              ///< value: % the battery must not discharge below
+  Release,             ///< hand control back to the device's own mode
   MinHomeConsumption,  ///< value: W the house must draw before the battery discharges
   BatteryStrategy,     ///< argument: one of Capabilities::battery_strategies
   SmartControl,        ///< value: 1 on, 0 off (vendor forecast-based charging)

@@ -1,5 +1,8 @@
 #include "core/registry.hpp"
 
+#include <charconv>
+#include <cstdio>
+
 #include <stdexcept>
 
 namespace sb {
@@ -39,6 +42,21 @@ Result<std::unique_ptr<Driver>> DriverRegistry::create(const ConnectionConfig& c
     return fail(ErrorKind::InvalidArgument, where + check_vendor(config.vendor));
   }
   return e->factory(config, env);
+}
+
+Result<double> number_option(const ConnectionConfig& c, const std::string& key, double lo,
+                             double hi) {
+  const auto& text = c.options.at(key);
+  double v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v < lo || v > hi) {
+    char range[64];
+    std::snprintf(range, sizeof range, "%g..%g", lo, hi);
+    return fail(ErrorKind::InvalidArgument, c.where + ": connection '" + c.name + "': option " +
+                                                key + " = '" + text + "' must be a number in " +
+                                                range);
+  }
+  return v;
 }
 
 }  // namespace sb

@@ -1,5 +1,6 @@
 #include "engine/drivers.hpp"
 
+#include "vendors/kostal/driver.hpp"
 #include "vendors/sonnen/driver.hpp"
 
 namespace sb::engine {
@@ -7,6 +8,7 @@ namespace sb::engine {
 const DriverRegistry& builtin_drivers() {
   static const DriverRegistry registry = [] {
     DriverRegistry r;
+    r.add(kostal::registry_entry());
     r.add(sonnen::registry_entry());
     return r;
   }();

@@ -280,8 +280,8 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
         if (std::find(s.begin(), s.end(), cmd.argument) == s.end()) {
           std::string valid;
           for (const auto& v : s) valid += (valid.empty() ? "" : ", ") + v;
-          return fail(ErrorKind::InvalidArgument, "battery-strategy '" + cmd.argument +
-                                                      "' is not one of " + valid);
+          return fail(ErrorKind::InvalidArgument,
+                      "battery-strategy '" + cmd.argument + "' is not one of " + valid);
         }
         return {};
       }
@@ -394,8 +394,8 @@ Result<void> Gateway::start(bool poll) {
     auto c = std::make_unique<Impl::Connection>(I.deps.executor);
     c->config = cc;
     c->sleeper = std::make_unique<net::AsioSleeper>(c->strand);
-    c->env =
-        std::make_unique<DriverEnv>(DriverEnv{c->strand, I.deps.clock, I.deps.http, *c->sleeper});
+    c->env = std::make_unique<DriverEnv>(
+        DriverEnv{c->strand, I.deps.clock, I.deps.http, *c->sleeper, &I.deps.blocking});
     auto d = I.deps.registry.create(cc, *c->env);
     if (!d) return fail(d.error());
     c->driver = std::move(*d);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "core/clock.hpp"
 #include "core/driver.hpp"
@@ -16,6 +17,8 @@ struct DriverEnv {
   const Clock& clock;
   net::HttpClient& http;
   net::Sleeper& sleeper;
+  /// For CPU-heavy work (PBKDF2); null: run it in place.
+  boost::asio::thread_pool* blocking = nullptr;
 };
 
 }  // namespace sb

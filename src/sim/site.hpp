@@ -75,7 +75,7 @@ struct SiteConfig {
   /// Where the lifetime counters start (a plant that has run for a few years); they balance:
   /// pv + import + discharge == load + export + charge.
   Counters initial_counters{13'500'000, 6'100'000, 7'200'000, 3'050'000, 2'800'000,
-                            12'150'000, 3'300'000,  2'800'000, 6'050'000, 50'000};
+                            12'150'000, 3'300'000, 2'800'000, 6'050'000, 50'000};
 };
 
 /// Checks a configuration; InvalidArgument naming the bad field.

@@ -87,9 +87,15 @@ sim::Counters minus(const sim::Counters& a, const sim::Counters& b) {
 }
 
 sim::Counters scaled(const sim::Counters& a, double k) {
-  return {a.pv_wh * k,          a.grid_import_wh * k,       a.grid_export_wh * k,
-          a.battery_charge_wh * k, a.battery_discharge_wh * k, a.load_wh * k,
-          a.home_from_pv_wh * k,   a.home_from_battery_wh * k, a.home_from_grid_wh * k,
+  return {a.pv_wh * k,
+          a.grid_import_wh * k,
+          a.grid_export_wh * k,
+          a.battery_charge_wh * k,
+          a.battery_discharge_wh * k,
+          a.load_wh * k,
+          a.home_from_pv_wh * k,
+          a.home_from_battery_wh * k,
+          a.home_from_grid_wh * k,
           a.charge_from_grid_wh * k};
 }
 
@@ -176,8 +182,8 @@ Simulator::Simulator(asio::any_io_executor executor, const Clock& clock, sim::Si
   local["Properties:SerialNo"] = S{"string", {}, {}, {}, {}, false, true, options_.serial};
   local["Properties:VersionIOC"] = S{"string", {}, {}, {}, {}, false, true, "01.46"};
   local["Properties:VersionMC"] = S{"string", {}, {}, {}, {}, false, true, "01.52"};
-  local["Properties:PowerId"] = S{"uint32", {}, 0, 100000, {}, false, true,
-                                  std::to_string(int(site.inverter_max_w))};
+  local["Properties:PowerId"] =
+      S{"uint32", {}, 0, 100000, {}, false, true, std::to_string(int(site.inverter_max_w))};
   local["Branding:ProductName1"] = S{"string", {}, {}, {}, {}, false, true, options_.product};
   local["Branding:ProductName2"] = S{"string", {}, {}, {}, {}, false, true, options_.power_class};
   settings_["scb:network"]["Network:Hostname"] =
@@ -409,10 +415,10 @@ Simulator::Json Simulator::auth_start(net::ServerRequest& req) {
   // Forget transactions nobody finished within a minute.
   std::erase_if(txns_, [&](const auto& kv) { return now - kv.second.created > minutes(1); });
   txns_[id] = t;
-  return reply(200, json::object{{"nonce", t.nonce},
-                                 {"transactionId", id},
-                                 {"salt", t.salt_b64},
-                                 {"rounds", t.rounds}});
+  return reply(
+      200,
+      json::object{
+          {"nonce", t.nonce}, {"transactionId", id}, {"salt", t.salt_b64}, {"rounds", t.rounds}});
 }
 
 Simulator::Json Simulator::auth_finish(net::ServerRequest& req) {
@@ -442,10 +448,10 @@ Simulator::Json Simulator::auth_finish(net::ServerRequest& req) {
   t.finished = true;
   t.client_key = *client_key;
   t.token = random_hex(32);
-  return reply(200,
-               json::object{{"token", t.token},
-                            {"signature", crypto::base64_encode(
-                                              server_signature(account.credential, msg))}});
+  return reply(
+      200, json::object{
+               {"token", t.token},
+               {"signature", crypto::base64_encode(server_signature(account.credential, msg))}});
 }
 
 Simulator::Json Simulator::auth_create_session(net::ServerRequest& req) {
@@ -554,7 +560,8 @@ Simulator::Json Simulator::processdata_get(net::ServerRequest& req) {
     if (std::none_of(module->second.begin(), module->second.end(),
                      [&](const Pd& p) { return p.id == w; }))
       return message(404, "Module or process-data not found");
-  return reply(200, json::array{json::object{{"moduleid", module->first}, {"processdata", values}}});
+  return reply(200,
+               json::array{json::object{{"moduleid", module->first}, {"processdata", values}}});
 }
 
 Simulator::Json Simulator::processdata_post(net::ServerRequest& req) {
@@ -575,9 +582,8 @@ Simulator::Json Simulator::processdata_post(net::ServerRequest& req) {
     if (module == all.end()) return message(404, "Module not found");
     json::array values;
     for (const auto& p : module->second) {
-      bool want = std::any_of(ids->as_array().begin(), ids->as_array().end(), [&](auto& v) {
-        return v.is_string() && v.as_string() == p.id;
-      });
+      bool want = std::any_of(ids->as_array().begin(), ids->as_array().end(),
+                              [&](auto& v) { return v.is_string() && v.as_string() == p.id; });
       if (want) values.push_back(json::object{{"id", p.id}, {"unit", p.unit}, {"value", p.value}});
     }
     if (values.size() != ids->as_array().size())
@@ -695,14 +701,13 @@ Simulator::Json Simulator::settings_put(net::ServerRequest& req) {
       if (def.type == "string") {
         if (id->starts_with("Battery:TimeControl:Conf") &&
             (text.size() != 96 || text.find_first_not_of("012") != std::string::npos))
-          return message(400, "Invalid value for '" + *id +
-                                  "': 96 characters of 0, 1 or 2 expected");
+          return message(400,
+                         "Invalid value for '" + *id + "': 96 characters of 0, 1 or 2 expected");
       } else {
         char* end = nullptr;
         double n = std::strtod(text.c_str(), &end);
         bool integral = def.type != "float";
-        if (text.empty() || *end != '\0' || !std::isfinite(n) ||
-            (integral && n != std::floor(n)))
+        if (text.empty() || *end != '\0' || !std::isfinite(n) || (integral && n != std::floor(n)))
           return message(400, "Invalid value for '" + *id + "': '" + text + "' is not a" +
                                   (integral ? "n integer" : " number"));
         if ((def.min && n < *def.min) || (def.max && n > *def.max))
@@ -717,7 +722,8 @@ Simulator::Json Simulator::settings_put(net::ServerRequest& req) {
   for (const auto& w : writes) {
     if (ignore_writes_.erase(w.id)) continue;
     // Dynamic SoC manages the minimum itself: a write is accepted and has no effect.
-    if (w.id == "Battery:MinSoc" && settings_["devices:local"]["Battery:DynamicSoc:Enable"].value == "1")
+    if (w.id == "Battery:MinSoc" &&
+        settings_["devices:local"]["Battery:DynamicSoc:Enable"].value == "1")
       continue;
     settings_[w.module][w.id].value = w.value;
     apply_setting_locked(w.module, w.id);
@@ -749,15 +755,14 @@ Simulator::Json Simulator::events_latest(net::ServerRequest& req) {
   if (role_of(req) == Role::None) return message(401, kUnauthorized);
   json::array out;
   for (auto it = events_.rbegin(); it != events_.rend() && out.size() < max; ++it)
-    out.push_back(json::object{
-        {"start_time", local_iso(it->start)},
-        {"end_time", it->end ? local_iso(*it->end) : local_iso(it->start)},
-        {"code", it->code},
-        {"long_description", it->long_description},
-        {"category", it->category},
-        {"description", it->description},
-        {"group", it->group},
-        {"is_active", !it->end.has_value()}});
+    out.push_back(json::object{{"start_time", local_iso(it->start)},
+                               {"end_time", it->end ? local_iso(*it->end) : local_iso(it->start)},
+                               {"code", it->code},
+                               {"long_description", it->long_description},
+                               {"category", it->category},
+                               {"description", it->description},
+                               {"group", it->group},
+                               {"is_active", !it->end.has_value()}});
   return reply(200, out);
 }
 
@@ -782,7 +787,8 @@ Simulator::Json Simulator::logdata(net::ServerRequest& req) {
   }
   if (!b.empty() && !(begin = parse_day(b)))
     return invalid_payload("begin", "must be a date YYYY-MM-DD");
-  if (!e.empty() && !(end = parse_day(e))) return invalid_payload("end", "must be a date YYYY-MM-DD");
+  if (!e.empty() && !(end = parse_day(e)))
+    return invalid_payload("end", "must be a date YYYY-MM-DD");
   std::lock_guard lock(mutex_);
   if (role_of(req) == Role::None) return message(401, kUnauthorized);
   advance_locked();
@@ -816,10 +822,10 @@ Simulator::Json Simulator::logdata(net::ServerRequest& req) {
     for (int i = 0; i < 3; ++i)
       out << '\t' << num(r.ac_u[i], 0) << '\t' << num(r.ac_i[i] * 1000, 0) << '\t'
           << num(r.ac_p[i], 0);
-    out << '\t' << num(r.frequency, 2) << '\t' << num(r.soc, 0) << '\t' << num(r.bat_u, 1)
-        << '\t' << num(r.bat_i * 1000, 0) << '\t' << num(r.bat_p, 0) << '\t'
-        << num(r.home_pv, 0) << '\t' << num(r.home_bat, 0) << '\t' << num(r.home_grid, 0)
-        << '\t' << num(r.grid_p, 0) << '\t' << num(r.total_e_kwh, 0) << '\n';
+    out << '\t' << num(r.frequency, 2) << '\t' << num(r.soc, 0) << '\t' << num(r.bat_u, 1) << '\t'
+        << num(r.bat_i * 1000, 0) << '\t' << num(r.bat_p, 0) << '\t' << num(r.home_pv, 0) << '\t'
+        << num(r.home_bat, 0) << '\t' << num(r.home_grid, 0) << '\t' << num(r.grid_p, 0) << '\t'
+        << num(r.total_e_kwh, 0) << '\n';
   }
   auto res = net::ServerResponse::text(200, out.str());
   res.headers.emplace_back("Content-Disposition", "attachment; filename=\"LogData.dat\"");
@@ -886,7 +892,8 @@ std::shared_ptr<net::Router> Simulator::routes() {
              out.push_back(json::object{{"id", id}, {"type", type}});
            }
            for (const auto& [id, list] : self->settings_)
-             if (id.starts_with("scb:")) out.push_back(json::object{{"id", id}, {"type", "service"}});
+             if (id.starts_with("scb:"))
+               out.push_back(json::object{{"id", id}, {"type", "service"}});
            out.push_back(json::object{{"id", "devices:prober"}, {"type", "device"}});
            return reply(200, out);
          }));
@@ -903,11 +910,12 @@ std::shared_ptr<net::Router> Simulator::routes() {
   r->post(base + "/events/latest", guarded(&Simulator::events_latest));
   r->get(base + "/logdata/download", guarded(&Simulator::logdata));
   r->post(base + "/logdata/download", guarded(&Simulator::logdata));
-  r->get(base + "/firmwareupdate/status", guarded(+[](Simulator* self, net::ServerRequest& req) {
-           std::lock_guard lock(self->mutex_);
-           if (self->role_of(req) == Role::None) return message(401, kUnauthorized);
-           return reply(200, json::object{{"status", "idle"}, {"current_percent", 0}, {"target", ""}});
-         }));
+  r->get(
+      base + "/firmwareupdate/status", guarded(+[](Simulator* self, net::ServerRequest& req) {
+        std::lock_guard lock(self->mutex_);
+        if (self->role_of(req) == Role::None) return message(401, kUnauthorized);
+        return reply(200, json::object{{"status", "idle"}, {"current_percent", 0}, {"target", ""}});
+      }));
   r->set_not_found([this](net::ServerRequest&) -> asio::awaitable<net::ServerResponse> {
     ++requests_;
     co_return message(404, kNotFound);

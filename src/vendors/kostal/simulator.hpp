@@ -30,9 +30,9 @@ struct SimOptions {
   std::string owner_password = "owner-password";  ///< plant owner ("user")
   std::string master_key = "MASTERKEY01234";      ///< installer ("master"), with the service code
   std::string service_code = "12345";
-  int rounds = 29000;                         ///< PBKDF2 rounds, as real devices use
+  int rounds = 29000;                          ///< PBKDF2 rounds, as real devices use
   std::chrono::seconds session_idle{15 * 60};  ///< a session unused this long expires
-  int lock_after = 5;                         ///< wrong passwords in a row before the lock
+  int lock_after = 5;                          ///< wrong passwords in a row before the lock
   std::chrono::seconds lock_for{5 * 60};
   std::string serial = "90512ABC0019";
   std::string product = "PLENTICORE plus";

@@ -19,21 +19,6 @@ struct Options {
   double tolerance_w = 50;
 };
 
-Result<double> number_option(const ConnectionConfig& c, const std::string& key, double lo,
-                             double hi) {
-  const auto& text = c.options.at(key);
-  double v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size() || v < lo || v > hi) {
-    char range[64];
-    std::snprintf(range, sizeof range, "%g..%g", lo, hi);
-    return fail(ErrorKind::InvalidArgument, c.where + ": connection '" + c.name + "': option " +
-                                                key + " = '" + text + "' must be a number in " +
-                                                range);
-  }
-  return v;
-}
-
 Result<Options> parse_options(const ConnectionConfig& c) {
   Options o;
   if (c.options.contains("max_power_w")) {

@@ -1,0 +1,244 @@
+#include "vendors/kostal/mapping.hpp"
+
+#include <charconv>
+#include <map>
+#include <sstream>
+
+#include "core/metric.hpp"
+
+namespace sb::kostal {
+
+namespace {
+
+const ModuleValues* find_module(const std::vector<ModuleValues>& ms, std::string_view id) {
+  for (const auto& m : ms)
+    if (m.module == id) return &m;
+  return nullptr;
+}
+
+std::vector<std::string> split(const std::string& line, char sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    auto p = line.find(sep, start);
+    out.push_back(line.substr(start, p == std::string::npos ? std::string::npos : p - start));
+    if (p == std::string::npos) break;
+    start = p + 1;
+  }
+  if (!out.empty() && !out.back().empty() && out.back().back() == '\r') out.back().pop_back();
+  return out;
+}
+
+}  // namespace
+
+PdRequest poll_request(int strings, bool battery) {
+  PdRequest r;
+  r.push_back({"devices:local",
+               {"Dc_P", "Grid_P", "HomeBat_P", "HomeGrid_P", "HomePv_P", "Home_P", "Inverter:State",
+                "EM_State", "LimitEvuAbs"}});
+  std::vector<std::string> ac = {"P", "Frequency"};
+  for (int i = 1; i <= 3; ++i)
+    for (const char* k : {"_U", "_I", "_P"}) ac.push_back("L" + std::to_string(i) + k);
+  r.push_back({"devices:local:ac", ac});
+  r.push_back({"devices:local:powermeter",
+               {"P", "U_L1", "U_L2", "U_L3", "I_L1", "I_L2", "I_L3", "P_L1", "P_L2", "P_L3"}});
+  if (battery)
+    r.push_back({"devices:local:battery", {"P", "SoC", "U", "I", "Cycles", "WorkCapacity"}});
+  for (int i = 1; i <= strings; ++i)
+    r.push_back({"devices:local:pv" + std::to_string(i), {"P", "U", "I"}});
+  std::vector<std::string> stats;
+  for (const char* k : {"Yield", "EnergyHome", "EnergyHomePv", "EnergyHomeBat", "EnergyHomeGrid",
+                        "EnergyChargePv", "EnergyChargeGrid", "EnergyDischarge"})
+    stats.push_back(std::string("Statistic:") + k + ":Total");
+  for (const char* k : {"Yield", "EnergyHome", "Autarky", "OwnConsumptionRate"})
+    stats.push_back(std::string("Statistic:") + k + ":Day");
+  r.push_back({"scb:statistic:EnergyFlow", stats});
+  return r;
+}
+
+DeviceState inverter_state(int code) {
+  switch (code) {
+    case 6:   // FeedIn
+    case 7:   // Throttled
+    case 11:  // GridSync
+    case 17:  // ESB (emergency power)
+      return DeviceState::Running;
+    case 0:   // Off
+    case 1:   // Init
+    case 2:   // IsoMeas
+    case 3:   // GridCheck
+    case 4:   // StartUp
+    case 9:   // Update
+    case 10:  // Standby
+    case 12:  // GridPreCheck
+    case 15:  // Shutdown
+      return DeviceState::Standby;
+    case 8:   // ExtSwitchOff
+    case 13:  // GridSwitchOff
+    case 14:  // Overheating
+    case 16:  // ImproperDcVoltage
+      return DeviceState::Fault;
+    default:
+      return DeviceState::Unknown;
+  }
+}
+
+std::vector<Sample> map_process_data(const std::vector<ModuleValues>& ms, const std::string& device,
+                                     TimePoint t) {
+  std::vector<Sample> out;
+  auto add = [&](std::string metric, std::optional<double> v) {
+    if (v) out.push_back({device, std::move(metric), t, *v, Quality::Measured});
+  };
+  auto vendor = [](std::string_view field) { return "vendor.kostal." + std::string(field); };
+  if (const auto* local = find_module(ms, "devices:local")) {
+    add(std::string(metric::kGridPower), local->get("Grid_P"));
+    add(std::string(metric::kLoadPower), local->get("Home_P"));
+    if (auto s = local->get("Inverter:State")) {
+      add(std::string(metric::kDeviceState), double(inverter_state(int(*s))));
+      add(vendor("inverter_state"), s);
+    }
+    add(vendor("dc_power"), local->get("Dc_P"));
+    add(vendor("home_from_pv_power"), local->get("HomePv_P"));
+    add(vendor("home_from_battery_power"), local->get("HomeBat_P"));
+    add(vendor("home_from_grid_power"), local->get("HomeGrid_P"));
+    add(vendor("em_state"), local->get("EM_State"));
+    add(vendor("feed_in_limit"), local->get("LimitEvuAbs"));
+  }
+  if (const auto* ac = find_module(ms, "devices:local:ac")) {
+    add(std::string(metric::kAcPower), ac->get("P"));
+    add(std::string(metric::kGridFrequency), ac->get("Frequency"));
+    add(std::string(metric::kAcVoltage), ac->get("L1_U"));
+  }
+  if (const auto* pm = find_module(ms, "devices:local:powermeter")) {
+    for (int i = 1; i <= 3; ++i) {
+      auto n = std::to_string(i);
+      add(indexed_metric(metric::kGridPhaseVoltage, i), pm->get("U_L" + n));
+      add(indexed_metric(metric::kGridPhaseCurrent, i), pm->get("I_L" + n));
+      add(indexed_metric(metric::kGridPhasePower, i), pm->get("P_L" + n));
+    }
+  }
+  if (const auto* b = find_module(ms, "devices:local:battery")) {
+    add(std::string(metric::kBatteryPower), b->get("P"));  // KOSTAL: + discharging already
+    add(std::string(metric::kBatterySoc), b->get("SoC"));
+    add(std::string(metric::kBatteryVoltage), b->get("U"));
+    add(std::string(metric::kBatteryCurrent), b->get("I"));
+    add(std::string(metric::kBatteryUsableCapacity), b->get("WorkCapacity"));
+    add(vendor("battery_cycles"), b->get("Cycles"));
+  }
+  std::optional<double> pv_total;
+  for (int i = 1; i <= 3; ++i) {
+    const auto* pv = find_module(ms, "devices:local:pv" + std::to_string(i));
+    if (!pv) continue;
+    auto p = pv->get("P");
+    add(indexed_metric(metric::kPvStringPower, i), p);
+    add(indexed_metric(metric::kPvStringVoltage, i), pv->get("U"));
+    add(indexed_metric(metric::kPvStringCurrent, i), pv->get("I"));
+    if (p) pv_total = pv_total.value_or(0) + *p;
+  }
+  add(std::string(metric::kPvPower), pv_total);
+  if (const auto* ef = find_module(ms, "scb:statistic:EnergyFlow")) {
+    auto total = [&](std::string_view k) {
+      return ef->get("Statistic:" + std::string(k) + ":Total");
+    };
+    auto yield = total("Yield"), home = total("EnergyHome"), home_pv = total("EnergyHomePv"),
+         home_bat = total("EnergyHomeBat"), home_grid = total("EnergyHomeGrid"),
+         charge_pv = total("EnergyChargePv"), charge_grid = total("EnergyChargeGrid"),
+         discharge = total("EnergyDischarge");
+    // Yield is the inverter's AC output: PV minus what charged the battery plus what the
+    // battery gave. The grid counters follow from where the house's energy came from.
+    if (yield && charge_pv && discharge)
+      add(std::string(metric::kEnergyPvYield), *yield + *charge_pv - *discharge);
+    if (home_grid && charge_grid)
+      add(std::string(metric::kEnergyGridImport), *home_grid + *charge_grid);
+    if (yield && home_pv && home_bat)
+      add(std::string(metric::kEnergyGridExport), std::max(0.0, *yield - *home_pv - *home_bat));
+    if (charge_pv && charge_grid)
+      add(std::string(metric::kEnergyBatteryCharge), *charge_pv + *charge_grid);
+    add(std::string(metric::kEnergyBatteryDischarge), discharge);
+    add(std::string(metric::kEnergyLoad), home);
+    add(vendor("yield_total"), yield);
+    add(vendor("yield_day"), ef->get("Statistic:Yield:Day"));
+    add(vendor("home_energy_day"), ef->get("Statistic:EnergyHome:Day"));
+    add(vendor("autarky_day"), ef->get("Statistic:Autarky:Day"));
+    add(vendor("own_consumption_rate_day"), ef->get("Statistic:OwnConsumptionRate:Day"));
+  }
+  return out;
+}
+
+Result<std::vector<Sample>> parse_log_data(const std::string& text, const std::string& device,
+                                           TimeRange range) {
+  std::istringstream in(text);
+  std::string line;
+  int lineno = 0;
+  std::vector<std::string> columns;
+  std::vector<Sample> out;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    if (columns.empty()) {
+      if (line.starts_with("Zeit\t")) columns = split(line, '\t');
+      continue;  // header block: type, name, serial, units
+    }
+    auto cells = split(line, '\t');
+    if (cells.size() != columns.size())
+      return fail(ErrorKind::Protocol, "KOSTAL logdata line " + std::to_string(lineno) + ": " +
+                                           std::to_string(cells.size()) + " cells, " +
+                                           std::to_string(columns.size()) + " columns");
+    std::map<std::string, double> row;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      if (cells[i].empty()) continue;
+      double v = 0;
+      auto [p, ec] = std::from_chars(cells[i].data(), cells[i].data() + cells[i].size(), v);
+      if (ec != std::errc() || p != cells[i].data() + cells[i].size())
+        return fail(ErrorKind::Protocol, "KOSTAL logdata line " + std::to_string(lineno) +
+                                             ", column '" + columns[i] + "': '" + cells[i] +
+                                             "' is not a number");
+      row[columns[i]] = v;
+    }
+    if (!row.contains("Zeit"))
+      return fail(ErrorKind::Protocol,
+                  "KOSTAL logdata line " + std::to_string(lineno) + ": no time ('Zeit')");
+    TimePoint t = from_ms(static_cast<std::int64_t>(row["Zeit"]) * 1000);
+    if (t < range.from || t >= range.to) continue;
+    auto add = [&](std::string metric, const std::string& column, double scale = 1) {
+      if (auto it = row.find(column); it != row.end())
+        out.push_back({device, std::move(metric), t, it->second * scale, Quality::Backfilled});
+    };
+    double pv = 0;
+    bool any_pv = false;
+    for (int i = 1; i <= 3; ++i) {
+      auto dc = "DC" + std::to_string(i);
+      add(indexed_metric(metric::kPvStringPower, i), dc + " P");
+      add(indexed_metric(metric::kPvStringVoltage, i), dc + " U");
+      add(indexed_metric(metric::kPvStringCurrent, i), dc + " I", 0.001);  // mA
+      if (auto it = row.find(dc + " P"); it != row.end()) {
+        pv += it->second;
+        any_pv = true;
+      }
+    }
+    if (any_pv) out.push_back({device, std::string(metric::kPvPower), t, pv, Quality::Backfilled});
+    double ac = 0;
+    bool any_ac = false;
+    for (int i = 1; i <= 3; ++i)
+      if (auto it = row.find("AC" + std::to_string(i) + " P"); it != row.end()) {
+        ac += it->second;
+        any_ac = true;
+      }
+    if (any_ac) out.push_back({device, std::string(metric::kAcPower), t, ac, Quality::Backfilled});
+    add(std::string(metric::kGridFrequency), "AC F");
+    add(std::string(metric::kBatterySoc), "SOC H");
+    add(std::string(metric::kBatteryVoltage), "BAT U");
+    add(std::string(metric::kBatteryCurrent), "BAT I", 0.001);
+    add(std::string(metric::kBatteryPower), "BAT P");
+    add(std::string(metric::kGridPower), "GRID P");
+    if (row.contains("HC1 P") && row.contains("HC2 P") && row.contains("HC3 P"))
+      out.push_back({device, std::string(metric::kLoadPower), t,
+                     row["HC1 P"] + row["HC2 P"] + row["HC3 P"], Quality::Backfilled});
+  }
+  if (columns.empty() && !text.empty())
+    return fail(ErrorKind::Protocol, "KOSTAL logdata: no column header line ('Zeit\\t…')");
+  return out;
+}
+
+}  // namespace sb::kostal
