@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/runtime.hpp"
+#include "vendors/kostal/simulator.hpp"
 #include "vendors/sonnen/simulator.hpp"
 
 namespace sb::cli {
@@ -42,6 +43,15 @@ int demo(const DemoOptions& o) {
   site.seed = o.seed;
   sonnen::Simulator sonnen_sim(sim_io.get_executor(), sim_clock, site, *faults);
   if (auto r = sonnen_sim.listen("127.0.0.1", 0); !r) return report(r.error().message);
+  // A second home with a KOSTAL PLENTICORE plus hybrid inverter and its battery.
+  sim::SiteConfig munich;
+  munich.latitude = 48.14;
+  munich.longitude = 11.58;
+  munich.seed = o.seed + 1;
+  munich.inverter_max_w = 10'000;
+  kostal::SimOptions kostal_options;
+  kostal::Simulator kostal_sim(sim_io.get_executor(), sim_clock, munich, kostal_options, *faults);
+  if (auto r = kostal_sim.listen("127.0.0.1", 0); !r) return report(r.error().message);
   std::thread sim_thread([&] { sim_io.run(); });
 
   engine::Config cfg;
@@ -61,6 +71,15 @@ int demo(const DemoOptions& o) {
   c.timeout = Millis(3000);
   c.where = "<demo>";
   cfg.connections.push_back(c);
+  cfg.sites.push_back(
+      {"munich", "Demo home 2 (Munich)", munich.latitude, munich.longitude, munich.timezone});
+  ConnectionConfig k = c;
+  k.name = "kostal";
+  k.vendor = "kostal";
+  k.site = "munich";
+  k.port = kostal_sim.port();
+  k.options["password"] = kostal_options.owner_password;
+  cfg.connections.push_back(k);
   auto token = cfg.gateway.api_token;
 
   int rc = 0;
@@ -77,6 +96,8 @@ int demo(const DemoOptions& o) {
                 << "  REST API    " << base << "/api/v1/health\n"
                 << "  API token   " << token << "\n"
                 << "  sonnen sim  " << sonnen_sim.url() << "/api/v1/status\n"
+                << "  KOSTAL sim  " << kostal_sim.url() << "/api/v1/info/version (password "
+                << kostal_options.owner_password << ")\n"
                 << "  database    " << o.db << "\n"
                 << "  speed       " << o.speed << "x\n"
                 << "Press Ctrl-C to stop.\n"
@@ -85,6 +106,7 @@ int demo(const DemoOptions& o) {
     }
   }
   sonnen_sim.stop();
+  kostal_sim.stop();
   sim_io.stop();
   sim_thread.join();
   if (rc == 0) std::cout << "stopped\n";

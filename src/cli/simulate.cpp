@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "engine/config.hpp"
 #include "sim/faults.hpp"
+#include "vendors/kostal/simulator.hpp"
 #include "vendors/sonnen/simulator.hpp"
 
 namespace sb::cli {
@@ -24,11 +25,28 @@ struct SimulateOptions {
   double latitude = 52.52, longitude = 13.40;
   std::string timezone = "Europe/Berlin";
   double capacity_wh = 10'000, max_power_w = 4'600, cloudiness = 0.3;
+  std::string password = "owner-password", master_key = "MASTERKEY01234", service_code = "12345";
+  int session_idle_s = 900;
 };
 
+// Runs the simulators until SIGINT / SIGTERM.
+template <class Sim>
+int serve(boost::asio::io_context& io, std::vector<std::unique_ptr<Sim>>& sims) {
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int) {
+    for (auto& s : sims) s->stop();
+    io.stop();
+  });
+  std::thread second([&] { io.run(); });
+  io.run();
+  second.join();
+  std::cout << "stopped\n";
+  return 0;
+}
+
 int simulate(const SimulateOptions& o) {
-  if (o.vendor != "sonnen")
-    return report("no simulator for vendor '" + o.vendor + "' yet (valid: sonnen)");
+  if (o.vendor != "sonnen" && o.vendor != "kostal")
+    return report("no simulator for vendor '" + o.vendor + "' yet (valid: kostal, sonnen)");
   auto hp = engine::parse_host_port(o.listen);
   if (!hp) return report("--listen: " + hp.error().message);
   auto faults = sim::parse_fault_spec(o.faults);
@@ -46,6 +64,34 @@ int simulate(const SimulateOptions& o) {
 
   boost::asio::io_context io;
   ScaledClock clock(RealClock().now(), o.speed);
+  if (o.vendor == "kostal") {
+    if (o.session_idle_s < 1) return report("--session-idle must be at least 1 second");
+    kostal::SimOptions ko;
+    ko.owner_password = o.password;
+    ko.master_key = o.master_key;
+    ko.service_code = o.service_code;
+    ko.session_idle = std::chrono::seconds(o.session_idle_s);
+    std::vector<std::unique_ptr<kostal::Simulator>> sims;
+    for (int i = 0; i < o.devices; ++i) {
+      auto s = site;
+      s.seed = o.seed + static_cast<std::uint64_t>(i);
+      auto opts = ko;
+      opts.serial = "90512ABC" + std::to_string(1000 + i);
+      auto sim = std::make_unique<kostal::Simulator>(io.get_executor(), clock, s, opts, *faults);
+      std::uint16_t port = hp->second == 0 ? 0 : static_cast<std::uint16_t>(hp->second + i);
+      if (auto r = sim->listen(hp->first, port); !r) return report(r.error().message);
+      std::cout << "listening on " << sim->url() << "\n";
+      sims.push_back(std::move(sim));
+    }
+    std::cout << "KOSTAL PLENTICORE plus API: base /api/v1 (auth/start, processdata, settings, "
+                 "events/latest, logdata/download, ...)\n"
+              << "credentials: user password '" << o.password << "'; master key '" << o.master_key
+              << "' with service code '" << o.service_code << "'\n"
+              << "speed " << o.speed << "x, seed " << o.seed
+              << (faults->any() ? ", faults " + to_string(*faults) : "") << "\n"
+              << std::flush;
+    return serve(io, sims);
+  }
   std::vector<std::unique_ptr<sonnen::Simulator>> sims;
   for (int i = 0; i < o.devices; ++i) {
     auto s = site;
@@ -61,16 +107,7 @@ int simulate(const SimulateOptions& o) {
             << "speed " << o.speed << "x, seed " << o.seed
             << (faults->any() ? ", faults " + to_string(*faults) : "") << "\n"
             << std::flush;
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) {
-    for (auto& s : sims) s->stop();
-    io.stop();
-  });
-  std::thread second([&] { io.run(); });
-  io.run();
-  second.join();
-  std::cout << "stopped\n";
-  return 0;
+  return serve(io, sims);
 }
 
 }  // namespace
@@ -79,7 +116,7 @@ void register_simulate(CLI::App& app, int& rc) {
   auto* cmd = app.add_subcommand(
       "simulate", "Serve a faithful simulator of a vendor API over a simulated site");
   auto o = std::make_shared<SimulateOptions>();
-  cmd->add_option("vendor", o->vendor, "vendor to simulate (sonnen)")->required();
+  cmd->add_option("vendor", o->vendor, "vendor to simulate (kostal, sonnen)")->required();
   cmd->add_option("--listen", o->listen, "HOST:PORT; port 0 picks a free one")
       ->capture_default_str();
   cmd->add_option("--devices", o->devices, "simulated devices, on consecutive ports")
@@ -98,6 +135,15 @@ void register_simulate(CLI::App& app, int& rc) {
   cmd->add_option("--max-power-w", o->max_power_w, "battery charge/discharge limit, W")
       ->capture_default_str();
   cmd->add_option("--cloudiness", o->cloudiness, "0 clear .. 1 overcast")->capture_default_str();
+  cmd->add_option("--password", o->password, "kostal: the plant owner's password")
+      ->capture_default_str();
+  cmd->add_option("--master-key", o->master_key, "kostal: the installer's master key")
+      ->capture_default_str();
+  cmd->add_option("--service-code", o->service_code, "kostal: the installer's service code")
+      ->capture_default_str();
+  cmd->add_option("--session-idle", o->session_idle_s,
+                  "kostal: seconds before an idle session ends")
+      ->capture_default_str();
   cmd->callback([o, &rc] { rc = simulate(*o); });
 }
 

@@ -74,6 +74,8 @@ json::object site_json(const Site& s) {
 }
 
 json::object caps_json(const Capabilities& c) {
+  json::array strategies;
+  for (const auto& s : c.battery_strategies) strategies.push_back(json::value(s));
   return {{"live", c.live},
           {"history", c.history},
           {"battery_power_setpoint", c.battery_power_setpoint},
@@ -82,7 +84,13 @@ json::object caps_json(const Capabilities& c) {
           {"min_soc", c.min_soc},
           {"min_soc_low_percent", c.min_soc_low_percent},
           {"min_soc_high_percent", c.min_soc_high_percent},
-          {"release", c.release}};
+          {"release", c.release},
+          {"min_home_consumption", c.min_home_consumption},
+          {"min_home_consumption_low_w", c.min_home_consumption_low_w},
+          {"min_home_consumption_high_w", c.min_home_consumption_high_w},
+          {"battery_strategies", strategies},
+          {"smart_control", c.smart_control},
+          {"time_control", c.time_control}};
 }
 
 json::object device_json(const DeviceInfo& d, const std::optional<Capabilities>& caps) {
