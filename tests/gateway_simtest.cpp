@@ -269,8 +269,10 @@ TEST_F(GatewaySim, StoredDevicesThatDiscoveryNoLongerFindsLeaveTheLiveView) {
       {"bat:old-serial", "home", "bat", "sonnen", "battery", "sonnen", "", "old-serial", ""},
       clock.now()));
   engine::Gateway again(deps(), config());
+  sim->set_faults({.latency = Millis(1000)});  // discovery answers a second later
   ASSERT_TRUE(again.start());
   EXPECT_EQ(again.devices().size(), 2u);  // both listed until discovery answers
+  sim->set_faults({});
   ASSERT_TRUE(eventually([&] { return again.devices().size() == 1; }));
   EXPECT_EQ(again.devices()[0].id, "bat:battery");
   auto live = again.live();
