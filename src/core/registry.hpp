@@ -42,4 +42,19 @@ class DriverRegistry {
   std::vector<Entry> entries_;
 };
 
+/// The factory of a driver for a device on the local network: the connection needs a host,
+/// `parse(config)` turns its options into `Options`, and `D(config, options, env)` is built.
+template <class D, class Parse>
+DriverRegistry::Factory local_device_factory(Parse parse) {
+  return
+      [parse](const ConnectionConfig& c, const DriverEnv& env) -> Result<std::unique_ptr<Driver>> {
+        if (c.host.empty())
+          return fail(ErrorKind::InvalidArgument,
+                      c.where + ": connection '" + c.name + "' needs a host");
+        auto o = parse(c);
+        if (!o) return fail(o.error());
+        return std::unique_ptr<Driver>(std::make_unique<D>(c, *o, env));
+      };
+}
+
 }  // namespace sb

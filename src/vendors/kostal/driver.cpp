@@ -264,14 +264,7 @@ DriverRegistry::Entry registry_entry() {
           "KOSTAL PLENTICORE plus / PIKO IQ, local REST API (port 80, owner or installer login)",
           kDefaultPort,
           {"password", "role", "service_code", "verify_timeout"},
-          [](const ConnectionConfig& c, const DriverEnv& env) -> Result<std::unique_ptr<Driver>> {
-            if (c.host.empty())
-              return fail(ErrorKind::InvalidArgument,
-                          c.where + ": connection '" + c.name + "' needs a host");
-            auto o = parse_options(c);
-            if (!o) return fail(o.error());
-            return std::unique_ptr<Driver>(std::make_unique<KostalDriver>(c, *o, env));
-          }};
+          local_device_factory<KostalDriver>(parse_options)};
 }
 
 }  // namespace sb::kostal

@@ -154,14 +154,7 @@ DriverRegistry::Entry registry_entry() {
           "sonnenBatterie, local REST API v1 (port 8080, no authentication)",
           kDefaultPort,
           {"max_power_w", "serial", "verify_timeout", "tolerance_w"},
-          [](const ConnectionConfig& c, const DriverEnv& env) -> Result<std::unique_ptr<Driver>> {
-            if (c.host.empty())
-              return fail(ErrorKind::InvalidArgument,
-                          c.where + ": connection '" + c.name + "' needs a host");
-            auto o = parse_options(c);
-            if (!o) return fail(o.error());
-            return std::unique_ptr<Driver>(std::make_unique<SonnenDriver>(c, *o, env));
-          }};
+          local_device_factory<SonnenDriver>(parse_options)};
 }
 
 }  // namespace sb::sonnen
