@@ -148,7 +148,9 @@ TEST_F(KostalSim, InstallerLoginGetsTheInstallerRoleAndWritesInstallerSettings) 
   ASSERT_TRUE(meta);
   for (const auto& m : *meta)
     for (const auto& s : m.settings)
-      if (s.id == "Battery:ExternControl") EXPECT_EQ(s.access, "readonly");
+      if (s.id == "Battery:ExternControl") {
+        EXPECT_EQ(s.access, "readonly");
+      }
   auto refused = io.run(owner.write_settings("devices:local", {{"Battery:ExternControl", "0"}}));
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().kind, ErrorKind::Auth);

@@ -8,12 +8,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <numeric>
 #include <sstream>
 
 #include "net/crypto.hpp"
 #include "net/json.hpp"
+#include "sim/http_faults.hpp"
 
 namespace sb::kostal {
 
@@ -769,11 +771,13 @@ Simulator::Json Simulator::events_latest(net::ServerRequest& req) {
 Simulator::Json Simulator::logdata(net::ServerRequest& req) {
   std::optional<date::local_days> begin, end;
   auto parse_day = [](const std::string& s) -> std::optional<date::local_days> {
-    std::istringstream in(s);
-    date::local_days d;
-    in >> date::parse("%Y-%m-%d", d);
-    if (in.fail() || s.size() != 10) return std::nullopt;
-    return d;
+    int y = 0, m = 0, d = 0;
+    char tail = 0;
+    if (s.size() != 10 || std::sscanf(s.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+      return std::nullopt;
+    date::year_month_day ymd{date::year{y}, date::month(unsigned(m)), date::day(unsigned(d))};
+    if (!ymd.ok()) return std::nullopt;
+    return date::local_days(ymd);
   };
   std::string b, e;
   if (!req.body.empty()) {
@@ -836,37 +840,18 @@ Simulator::Json Simulator::logdata(net::ServerRequest& req) {
 
 std::shared_ptr<net::Router> Simulator::routes() {
   auto r = std::make_shared<net::Router>();
-  auto guarded = [this](auto handler) {
-    return [this, handler](net::ServerRequest& req) -> asio::awaitable<net::ServerResponse> {
-      ++requests_;
-      if (auto d = faults_.latency(); d.count() > 0) {
-        asio::steady_timer t(co_await asio::this_coro::executor, d);
-        co_await t.async_wait(asio::use_awaitable);
-      }
-      bool down = false;
-      {
-        std::lock_guard lock(mutex_);
-        down = unavailable_until_ && clock_.now() < *unavailable_until_;
-      }
-      if (down) co_return message(503, kInternal);
-      switch (faults_.next()) {
-        case sim::FaultAction::Drop: {
-          net::ServerResponse res;
-          res.drop = true;
-          co_return res;
-        }
-        case sim::FaultAction::Error:
-          co_return message(503, kInternal);
-        case sim::FaultAction::Malformed: {
-          auto res = std::invoke(handler, this, req);
-          res.body = res.body.substr(0, res.body.size() / 2);
-          co_return res;
-        }
-        case sim::FaultAction::None:
-          break;
-      }
-      co_return std::invoke(handler, this, req);
-    };
+  // Every request passes the fault plan first; a restarting or sleeping board answers 503.
+  sim::HttpFaultReplies faults{[] { return message(503, kInternal); },
+                               [this]() -> std::optional<net::ServerResponse> {
+                                 std::lock_guard lock(mutex_);
+                                 if (unavailable_until_ && clock_.now() < *unavailable_until_)
+                                   return message(503, kInternal);
+                                 return std::nullopt;
+                               }};
+  auto guarded = [this, faults](auto handler) {
+    return sim::with_faults(faults_, requests_, faults, [this, handler](net::ServerRequest& req) {
+      return std::invoke(handler, this, req);
+    });
   };
   const std::string base = "/api/v1";
   r->get(base + "/info/version", guarded(+[](Simulator* self, net::ServerRequest&) {
@@ -916,17 +901,9 @@ std::shared_ptr<net::Router> Simulator::routes() {
         if (self->role_of(req) == Role::None) return message(401, kUnauthorized);
         return reply(200, json::object{{"status", "idle"}, {"current_percent", 0}, {"target", ""}});
       }));
-  r->set_not_found([this](net::ServerRequest&) -> asio::awaitable<net::ServerResponse> {
-    ++requests_;
-    co_return message(404, kNotFound);
-  });
-  r->set_method_not_allowed(
-      [this](net::ServerRequest& req) -> asio::awaitable<net::ServerResponse> {
-        ++requests_;
-        auto res = message(405, kNotAllowed);
-        res.headers.emplace_back("Allow", req.params["allow"]);
-        co_return res;
-      });
+  sim::set_fallbacks(
+      *r, requests_, [] { return message(404, kNotFound); },
+      [] { return message(405, kNotAllowed); });
   return r;
 }
 

@@ -1,5 +1,7 @@
 #include "vendors/sonnen/simulator.hpp"
 
+#include "sim/http_faults.hpp"
+
 #include <algorithm>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -68,30 +70,8 @@ std::shared_ptr<net::Router> Simulator::routes() {
   auto r = std::make_shared<net::Router>();
   // Every request passes the fault plan first.
   auto guarded = [this](auto handler) {
-    return [this, handler](net::ServerRequest& req) -> asio::awaitable<net::ServerResponse> {
-      ++requests_;
-      if (auto d = faults_.latency(); d.count() > 0) {
-        asio::steady_timer t(co_await asio::this_coro::executor, d);
-        co_await t.async_wait(asio::use_awaitable);
-      }
-      switch (faults_.next()) {
-        case sim::FaultAction::Drop: {
-          net::ServerResponse res;
-          res.drop = true;
-          co_return res;
-        }
-        case sim::FaultAction::Error:
-          co_return reply(500, ReturnCode::InternalError);
-        case sim::FaultAction::Malformed: {
-          auto res = handler(req);
-          res.body = res.body.substr(0, res.body.size() / 2);  // cut mid-value
-          co_return res;
-        }
-        case sim::FaultAction::None:
-          break;
-      }
-      co_return handler(req);
-    };
+    return sim::with_faults(faults_, requests_,
+                            {[] { return reply(500, ReturnCode::InternalError); }, {}}, handler);
   };
 
   auto status_handler = guarded([this](net::ServerRequest&) {
@@ -118,17 +98,9 @@ std::shared_ptr<net::Router> Simulator::routes() {
   r->put("/api/v1/setpoint/{direction}/{watts}", setpoint);
   r->put("/api/V1/setpoint/{direction}/{watts}", setpoint);
 
-  r->set_not_found([this](net::ServerRequest&) -> asio::awaitable<net::ServerResponse> {
-    ++requests_;
-    co_return reply(404, ReturnCode::InvalidPath);
-  });
-  r->set_method_not_allowed(
-      [this](net::ServerRequest& req) -> asio::awaitable<net::ServerResponse> {
-        ++requests_;
-        auto res = reply(405, ReturnCode::InvalidMethod);
-        res.headers.emplace_back("Allow", req.params["allow"]);
-        co_return res;
-      });
+  sim::set_fallbacks(
+      *r, requests_, [] { return reply(404, ReturnCode::InvalidPath); },
+      [] { return reply(405, ReturnCode::InvalidMethod); });
   return r;
 }
 
