@@ -272,6 +272,14 @@ asio::awaitable<Result<net::HttpResponse>> Client::call(std::string method, std:
   co_return r;
 }
 
+asio::awaitable<Result<json::array>> Client::call_array(std::string method, std::string target,
+                                                        std::string body, std::string what) {
+  auto op = call(std::move(method), std::move(target), std::move(body), what);
+  auto r = co_await std::move(op);
+  if (!r) co_return fail(r.error());
+  co_return parse_array(r->body, what);
+}
+
 asio::awaitable<Result<VersionInfo>> Client::version() {
   auto op = send("GET", "/info/version", "", false);
   auto r = co_await std::move(op);
@@ -315,10 +323,8 @@ asio::awaitable<Result<MeInfo>> Client::me() {
 }
 
 asio::awaitable<Result<std::vector<ModuleInfo>>> Client::modules() {
-  auto op = call("GET", "/modules", "", "KOSTAL modules");
-  auto r = co_await std::move(op);
-  if (!r) co_return fail(r.error());
-  auto a = parse_array(r->body, "KOSTAL modules");
+  auto op = call_array("GET", "/modules", "", "KOSTAL modules");
+  auto a = co_await std::move(op);
   if (!a) co_return fail(a.error());
   std::vector<ModuleInfo> out;
   for (const auto& v : *a) {
@@ -333,10 +339,8 @@ asio::awaitable<Result<std::vector<ModuleInfo>>> Client::modules() {
 
 asio::awaitable<Result<std::vector<std::pair<std::string, std::vector<std::string>>>>>
 Client::process_data_ids() {
-  auto op = call("GET", "/processdata", "", "KOSTAL processdata");
-  auto r = co_await std::move(op);
-  if (!r) co_return fail(r.error());
-  auto a = parse_array(r->body, "KOSTAL processdata");
+  auto op = call_array("GET", "/processdata", "", "KOSTAL processdata");
+  auto a = co_await std::move(op);
   if (!a) co_return fail(a.error());
   std::vector<std::pair<std::string, std::vector<std::string>>> out;
   for (const auto& v : *a) {
@@ -362,10 +366,8 @@ asio::awaitable<Result<ModuleValues>> Client::process_data(std::string module,
     target += "/" + list;
   }
   const std::string what = "KOSTAL processdata " + module;
-  auto op = call("GET", target, "", what);
-  auto r = co_await std::move(op);
-  if (!r) co_return fail(r.error());
-  auto a = parse_array(r->body, what);
+  auto op = call_array("GET", target, "", what);
+  auto a = co_await std::move(op);
   if (!a) co_return fail(a.error());
   if (a->empty()) co_return fail(ErrorKind::Protocol, what + ": empty answer");
   co_return parse_module_values(a->front(), what);
@@ -379,10 +381,8 @@ asio::awaitable<Result<std::vector<ModuleValues>>> Client::process_data(
     for (const auto& id : item.second) ids.push_back(json::value(id));
     body.push_back(json::object{{"moduleid", item.first}, {"processdataids", ids}});
   }
-  auto op = call("POST", "/processdata", net::to_json(body), "KOSTAL processdata");
-  auto r = co_await std::move(op);
-  if (!r) co_return fail(r.error());
-  auto a = parse_array(r->body, "KOSTAL processdata");
+  auto op = call_array("POST", "/processdata", net::to_json(body), "KOSTAL processdata");
+  auto a = co_await std::move(op);
   if (!a) co_return fail(a.error());
   std::vector<ModuleValues> out;
   for (const auto& v : *a) {
@@ -394,10 +394,8 @@ asio::awaitable<Result<std::vector<ModuleValues>>> Client::process_data(
 }
 
 asio::awaitable<Result<std::vector<ModuleSettings>>> Client::settings_meta() {
-  auto op = call("GET", "/settings", "", "KOSTAL settings");
-  auto r = co_await std::move(op);
-  if (!r) co_return fail(r.error());
-  auto a = parse_array(r->body, "KOSTAL settings");
+  auto op = call_array("GET", "/settings", "", "KOSTAL settings");
+  auto a = co_await std::move(op);
   if (!a) co_return fail(a.error());
   std::vector<ModuleSettings> out;
   for (const auto& v : *a) {
@@ -430,10 +428,8 @@ asio::awaitable<Result<std::vector<SettingValue>>> Client::settings(std::string 
   const std::string what = "KOSTAL settings " + module;
   std::string body = "[{\"moduleid\":" + net::to_json(json::value(module)) +
                      ",\"settingids\":" + ids_json(ids) + "}]";
-  auto op = call("POST", "/settings", body, what);
-  auto r = co_await std::move(op);
-  if (!r) co_return fail(r.error());
-  auto a = parse_array(r->body, what);
+  auto op = call_array("POST", "/settings", body, what);
+  auto a = co_await std::move(op);
   if (!a) co_return fail(a.error());
   std::vector<SettingValue> out;
   for (const auto& v : *a) {
@@ -465,11 +461,10 @@ asio::awaitable<Result<void>> Client::write_settings(std::string module,
 }
 
 asio::awaitable<Result<std::vector<EventInfo>>> Client::events(int max, std::string language) {
-  auto op = call("POST", "/events/latest",
+  auto op =
+      call_array("POST", "/events/latest",
                  net::to_json(json::object{{"language", language}, {"max", max}}), "KOSTAL events");
-  auto r = co_await std::move(op);
-  if (!r) co_return fail(r.error());
-  auto a = parse_array(r->body, "KOSTAL events");
+  auto a = co_await std::move(op);
   if (!a) co_return fail(a.error());
   std::vector<EventInfo> out;
   for (const auto& v : *a) {

@@ -6,6 +6,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/json/array.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -115,6 +116,9 @@ class Client {
   /// A call that needs a session: logs in first when there is none, and once more on 401.
   asio::awaitable<Result<net::HttpResponse>> call(std::string method, std::string target,
                                                   std::string body, std::string what);
+  /// call() whose answer must be a JSON array (most of this API).
+  asio::awaitable<Result<boost::json::array>> call_array(std::string method, std::string target,
+                                                         std::string body, std::string what);
 
   net::HttpClient& http_;
   net::Endpoint endpoint_;
