@@ -146,6 +146,7 @@ Simulator::Simulator(asio::any_io_executor executor, const Clock& clock, sim::Si
       // The site starts at local midnight so that the day's statistics agree with its physics.
       site_(site, local_midnight(zone_, clock.now())),
       faults_(faults),
+      gate_(std::make_unique<sim::RequestGate>()),
       executor_(executor) {
   auto salt_owner = crypto::random_bytes(12), salt_master = crypto::random_bytes(12);
   owner_.credential = make_credential(options_.owner_password, salt_owner, options_.rounds);
@@ -849,9 +850,9 @@ std::shared_ptr<net::Router> Simulator::routes() {
                                  return std::nullopt;
                                }};
   auto guarded = [this, faults](auto handler) {
-    return sim::with_faults(faults_, requests_, faults, [this, handler](net::ServerRequest& req) {
-      return std::invoke(handler, this, req);
-    });
+    return sim::with_faults(
+        *gate_, faults_, requests_, faults,
+        [this, handler](net::ServerRequest& req) { return std::invoke(handler, this, req); });
   };
   const std::string base = "/api/v1";
   r->get(base + "/info/version", guarded(+[](Simulator* self, net::ServerRequest&) {
@@ -902,7 +903,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
         return reply(200, json::object{{"status", "idle"}, {"current_percent", 0}, {"target", ""}});
       }));
   sim::set_fallbacks(
-      *r, requests_, [] { return message(404, kNotFound); },
+      *r, *gate_, requests_, [] { return message(404, kNotFound); },
       [] { return message(405, kNotAllowed); });
   return r;
 }
@@ -924,6 +925,7 @@ std::string Simulator::url() const {
 
 void Simulator::stop() {
   if (server_) server_->stop();
+  gate_->close();
 }
 
 void Simulator::unavailable_for(Millis d) {

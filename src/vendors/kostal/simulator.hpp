@@ -24,6 +24,10 @@ namespace date {
 class time_zone;
 }
 
+namespace sb::sim {
+class RequestGate;
+}
+
 namespace sb::kostal {
 
 struct SimOptions {
@@ -171,6 +175,7 @@ class Simulator {
   std::optional<TimePoint> unavailable_until_;
   std::set<std::string> ignore_writes_;
   sim::FaultInjector faults_;
+  std::unique_ptr<sim::RequestGate> gate_;  // handlers in flight; closed by stop()
   std::unique_ptr<net::HttpServer> server_;
   std::atomic<std::uint64_t> requests_{0};
   boost::asio::any_io_executor executor_;

@@ -33,7 +33,11 @@ std::optional<int> parse_watts(const std::string& s) {
 
 Simulator::Simulator(asio::any_io_executor executor, const Clock& clock, sim::SiteConfig site,
                      sim::FaultSpec faults)
-    : clock_(clock), site_(std::move(site), clock.now()), faults_(faults), executor_(executor) {}
+    : clock_(clock),
+      site_(std::move(site), clock.now()),
+      faults_(faults),
+      gate_(std::make_unique<sim::RequestGate>()),
+      executor_(executor) {}
 
 Simulator::~Simulator() {
   stop();
@@ -70,7 +74,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
   auto r = std::make_shared<net::Router>();
   // Every request passes the fault plan first.
   auto guarded = [this](auto handler) {
-    return sim::with_faults(faults_, requests_,
+    return sim::with_faults(*gate_, faults_, requests_,
                             {[] { return reply(500, ReturnCode::InternalError); }, {}}, handler);
   };
 
@@ -99,7 +103,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
   r->put("/api/V1/setpoint/{direction}/{watts}", setpoint);
 
   sim::set_fallbacks(
-      *r, requests_, [] { return reply(404, ReturnCode::InvalidPath); },
+      *r, *gate_, requests_, [] { return reply(404, ReturnCode::InvalidPath); },
       [] { return reply(405, ReturnCode::InvalidMethod); });
   return r;
 }
@@ -119,6 +123,7 @@ std::string Simulator::url() const {
 
 void Simulator::stop() {
   if (server_) server_->stop();
+  gate_->close();
 }
 
 }  // namespace sb::sonnen

@@ -13,6 +13,10 @@
 #include "sim/site.hpp"
 #include "vendors/sonnen/wire.hpp"
 
+namespace sb::sim {
+class RequestGate;
+}
+
 namespace sb::sonnen {
 
 class Simulator {
@@ -48,6 +52,7 @@ class Simulator {
   std::mutex mutex_;
   sim::Site site_;
   sim::FaultInjector faults_;
+  std::unique_ptr<sim::RequestGate> gate_;  // handlers in flight; closed by stop()
   std::unique_ptr<net::HttpServer> server_;
   std::atomic<std::uint64_t> requests_{0};
   boost::asio::any_io_executor executor_;

@@ -1,6 +1,8 @@
 // The sonnen driver against its in-process simulator over real HTTP.
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
 #include <map>
 
 #include "net/driver_env.hpp"
@@ -220,6 +222,22 @@ TEST_F(SonnenSim, LatencyBeyondTheTimeoutIsATimeout) {
   auto snap = io.run(driver->poll(device));
   ASSERT_FALSE(snap);
   EXPECT_EQ(snap.error().kind, ErrorKind::Timeout);
+}
+
+TEST_F(SonnenSim, StoppingCutsARequestInItsLatencyShortAndLeavesNothingRunning) {
+  sim->set_faults({.latency = Millis(5000)});
+  net::HttpRequest r{"GET", "/api/v1/status", {}, {}};
+  auto pending = boost::asio::co_spawn(io.io(), http.request({"127.0.0.1", sim->port(), false}, r),
+                                       boost::asio::use_future);
+  while (sim->requests() == 0) std::this_thread::sleep_for(milliseconds(5));
+  auto t0 = steady_clock::now();
+  sim->stop();
+  // The handler left its latency at once (not after 5 s) and dropped the connection.
+  EXPECT_LT(steady_clock::now() - t0, milliseconds(2500));
+  auto res = pending.get();
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().kind, ErrorKind::Transport) << res.error().message;
+  sim.reset();  // nothing of it is touched afterwards (ASan would see it)
 }
 
 TEST_F(SonnenSim, StoppedSimulatorIsATransportError) {
