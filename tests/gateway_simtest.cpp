@@ -1,5 +1,6 @@
 // Gateway + REST API + sonnen simulator in one process, over real HTTP: polling, offline
-// detection and recovery, commands and their error statuses, history parameters.
+// detection and recovery, commands and their error statuses, history parameters. And the
+// gateway's shutdown against the KOSTAL simulator: polling ends, the session is logged out.
 #include <gtest/gtest.h>
 
 #include <boost/asio/thread_pool.hpp>
@@ -11,6 +12,7 @@
 #include "net/json.hpp"
 #include "net/test_io.hpp"
 #include "outputs/rest/rest_api.hpp"
+#include "vendors/kostal/simulator.hpp"
 #include "vendors/sonnen/simulator.hpp"
 
 using namespace sb;
@@ -279,4 +281,45 @@ TEST_F(GatewaySim, StoredDevicesThatDiscoveryNoLongerFindsLeaveTheLiveView) {
   ASSERT_EQ(live.size(), 1u);
   EXPECT_EQ(live[0].device.id, "bat:battery");
   again.stop();
+}
+
+TEST(GatewayClose, StopsPollingAndLogsOutOfTheInverter) {
+  net::TestIo io{2};
+  RealClock clock;
+  asio::thread_pool pool{2};
+  net::HttpClient http{io.executor()};
+  auto store = std::move(*store::open_sqlite(":memory:"));
+  kostal::SimOptions so;
+  so.rounds = 1000;
+  kostal::Simulator sim(io.executor(), clock, sim::SiteConfig{}, so);
+  ASSERT_TRUE(sim.listen("127.0.0.1", 0));
+  engine::Config cfg;
+  cfg.sites.push_back({"home", "Home", 48.14, 11.58, "Europe/Berlin"});
+  ConnectionConfig c;
+  c.name = "inv";
+  c.vendor = "kostal";
+  c.site = "home";
+  c.host = "127.0.0.1";
+  c.port = sim.port();
+  c.poll_interval = Millis(50);
+  c.options["password"] = "owner-password";
+  cfg.connections.push_back(c);
+  engine::Gateway gw({io.executor(), clock, *store, engine::builtin_drivers(), pool, http}, cfg);
+  ASSERT_TRUE(gw.start());
+  auto deadline = steady_clock::now() + seconds(10);
+  auto polled = [&] {
+    auto live = gw.live();
+    return !live.empty() && live[0].online;
+  };
+  while (!polled() && steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(polled());
+  EXPECT_EQ(sim.sessions(), 1u);
+  gw.close(seconds(3));
+  EXPECT_EQ(sim.sessions(), 0u);  // auth/logout ended the one session polling used
+  auto after = sim.requests();
+  std::this_thread::sleep_for(200ms);  // four poll intervals: nothing more reaches the device
+  EXPECT_EQ(sim.requests(), after);
+  sim.stop();
+  pool.wait();
+  store->close();
 }

@@ -63,7 +63,14 @@ void Runtime::shutdown() {
   if (stopped_) return;
   stopped_ = true;
   if (server_) server_->stop();
-  if (gateway_) gateway_->stop();
+  if (gateway_) {
+    // With the io threads running, drivers log out of their devices; without, nothing could
+    // have been opened.
+    if (io_threads_.empty())
+      gateway_->stop();
+    else
+      gateway_->close(std::chrono::seconds(3));
+  }
   for (int i = 0; i < 100 && server_ && server_->active_connections() > 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   blocking_.wait();

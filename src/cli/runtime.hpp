@@ -37,7 +37,8 @@ class Runtime {
   /// Waits for a coroutine's result on the runtime's io threads (CLI one-shots).
   template <class T>
   T wait(boost::asio::awaitable<T> a);
-  /// Graceful stop: stop accepting, let requests finish (up to 5 s), stop polling, flush.
+  /// Graceful stop: stop accepting, stop polling and let drivers log out (up to 3 s), let
+  /// requests finish (up to 5 s), flush.
   void shutdown();
 
  private:

@@ -10,4 +10,8 @@ asio::awaitable<Result<CommandOutcome>> Driver::apply(const DeviceInfo& device, 
   co_return fail(ErrorKind::NotSupported, device.vendor + " accepts no commands");
 }
 
+asio::awaitable<void> Driver::close() {
+  co_return;
+}
+
 }  // namespace sb

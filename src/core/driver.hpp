@@ -54,6 +54,9 @@ class Driver {
   /// Applies a command and reads it back; NotSupported unless overridden.
   virtual asio::awaitable<Result<CommandOutcome>> apply(const DeviceInfo& device,
                                                         const Command& command);
+  /// Ends what the driver holds open on the device (a login session, say) when the gateway
+  /// stops. No polls run during or after it. Default: nothing to end.
+  virtual asio::awaitable<void> close();
 };
 
 }  // namespace sb

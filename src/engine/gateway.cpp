@@ -9,8 +9,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <cmath>
 #include <cstdio>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -52,6 +54,8 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     bool discovered = false;  // devices may come from the store before the first discovery
     ConnectionHealth health;
     std::unique_ptr<asio::steady_timer> timer;
+    bool running = false;  // the polling loop is on; strand only
+    bool closed = false;   // driver->close() has run; strand only
     asio::strand<asio::any_io_executor> strand;
     explicit Connection(asio::any_io_executor ex) : strand(asio::make_strand(ex)) {}
   };
@@ -186,6 +190,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
 
   asio::awaitable<void> run(Connection& c) {
     auto self = shared_from_this();
+    c.running = true;
     net::Backoff backoff({Millis(1000), Millis(300'000), 2.0, 0.2, 1 << 30});
     while (!stopping) {
       bool discovered;
@@ -234,6 +239,23 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
       auto spent = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
       co_await wait(c, std::max(Millis(0), next - (failed ? Millis(0) : spent)));
     }
+    c.running = false;
+  }
+
+  /// On c's strand: waits (until `deadline`) for the polling loop to leave, then closes the
+  /// driver. A loop still inside a slow poll at the deadline keeps its session: closing under
+  /// a running call would race it, and the session expires on the device anyway.
+  asio::awaitable<void> close(Connection& c, std::chrono::steady_clock::time_point deadline) {
+    auto self = shared_from_this();
+    asio::steady_timer t(c.strand);
+    while (c.running && std::chrono::steady_clock::now() < deadline) {
+      t.expires_after(Millis(10));
+      boost::system::error_code ec;
+      co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (c.running || c.closed) co_return;
+    c.closed = true;
+    co_await c.driver->close();
   }
 
   Result<void> validate(const Command& cmd, const Capabilities& caps) const {
@@ -432,6 +454,21 @@ void Gateway::stop() {
     auto* conn = c.get();
     asio::post(conn->strand, [impl, conn] { conn->timer->cancel(); });
   }
+}
+
+void Gateway::close(std::chrono::milliseconds budget) {
+  stop();
+  auto deadline = std::chrono::steady_clock::now() + budget;
+  std::vector<std::future<void>> closing;
+  for (auto& c : impl_->connections) {
+    auto* conn = c.get();
+    closing.push_back(asio::co_spawn(
+        conn->strand, [impl = impl_, conn, deadline] { return impl->close(*conn, deadline); },
+        asio::use_future));
+  }
+  // Each driver's close() is bounded by its own HTTP timeout; the budget bounds the waiting
+  // here so a hung device cannot hold up the shutdown of the whole gateway.
+  for (auto& f : closing) f.wait_until(deadline + std::chrono::milliseconds(500));
 }
 
 asio::awaitable<Result<void>> Gateway::discover_all() {

@@ -5,6 +5,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <memory>
 
 #include "core/gateway_api.hpp"
@@ -34,6 +35,10 @@ class Gateway final : public GatewayApi {
   Result<void> start(bool poll = true);
   /// Stops polling; returns at once (loops end at their next wait).
   void stop();
+  /// Stops polling, waits for each connection's loop to end and lets its driver close what it
+  /// holds open (a login session), all within `budget`. Blocks: call it from a thread that is
+  /// not one of the io threads, while they run.
+  void close(std::chrono::milliseconds budget);
 
   /// Runs discovery once for every connection and waits for it (CLI `read`, `control`).
   boost::asio::awaitable<Result<void>> discover_all();

@@ -248,6 +248,13 @@ class KostalDriver final : public Driver {
     co_return out;
   }
 
+  /// The inverter allows a few sessions at a time; ours is handed back rather than left to
+  /// expire. A failed logout changes nothing: the session dies on its own after its idle time.
+  asio::awaitable<void> close() override {
+    auto op = client_.logout();
+    (void)co_await std::move(op);
+  }
+
  private:
   ConnectionConfig config_;
   Options options_;
