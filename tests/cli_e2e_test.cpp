@@ -191,6 +191,50 @@ TEST(CliE2E, SimulateThenReadAndControlThroughAConfigFile) {
   fs::remove_all(dir);
 }
 
+TEST(CliE2E, KostalInverterThroughAConfigFileWithItsPasswordFromTheEnvironment) {
+  auto dir = temp_dir("kostal");
+  test::Process sim(
+      {kBin, "simulate", "kostal", "--listen", "127.0.0.1:0", "--password", "s3cret-pw"});
+  auto first = sim.line();
+  ASSERT_TRUE(first) << sim.rest_of_stderr();
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(*first, m, std::regex(R"(^listening on http://127\.0\.0\.1:(\d+)$)")))
+      << *first;
+  auto cfg = dir / "sunbridge.yaml";
+  std::ofstream(cfg) << "gateway:\n  database: " << (dir / "k.db").string()
+                     << "\nsites:\n  - id: home\n    timezone: Europe/Berlin\nconnections:\n"
+                     << "  - name: roof\n    vendor: kostal\n    host: 127.0.0.1\n    port: "
+                     << m[1] << "\n    options:\n      password: ${SB_E2E_KOSTAL_PW}\n";
+
+  setenv("SB_E2E_KOSTAL_PW", "s3cret-pw", 1);
+  test::Process read({kBin, "read", "roof", "-c", cfg.string(), "--json"});
+  ASSERT_EQ(read.wait(), 0) << read.rest_of_stderr();
+  auto out = read.rest_of_stdout();
+  EXPECT_NE(out.find("\"device\":\"roof:90512ABC1000\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"energy.pv_yield\":"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"battery.soc\":"), std::string::npos) << out;
+
+  test::Process ctl({kBin, "control", "roof:90512ABC1000", "min-soc", "25", "-c", cfg.string()});
+  ASSERT_EQ(ctl.wait(), 0) << ctl.rest_of_stderr();
+  EXPECT_NE(ctl.rest_of_stdout().find("min-soc 25 -> verified"), std::string::npos)
+      << ctl.rest_of_stdout();
+
+  // A wrong password is named as such, once: no retries that would lock the owner out.
+  setenv("SB_E2E_KOSTAL_PW", "wrong-pw", 1);
+  test::Process wrong({kBin, "read", "roof", "-c", cfg.string()});
+  EXPECT_EQ(wrong.wait(), 1);
+  EXPECT_NE(wrong.rest_of_stderr().find(
+                "KOSTAL login as 'user': the device refused the password; needs credentials"),
+            std::string::npos)
+      << wrong.rest_of_stderr();
+  unsetenv("SB_E2E_KOSTAL_PW");
+
+  sim.signal(SIGINT);
+  EXPECT_EQ(sim.wait(), 0);
+  fs::remove_all(dir);
+}
+
 TEST(CliE2E, MalformedConfigIsReportedWithFileAndLine) {
   auto dir = temp_dir("cfg");
   auto cfg = dir / "bad.yaml";

@@ -1,4 +1,5 @@
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <iostream>
@@ -52,9 +53,11 @@ int read_once(const ReadOptions& o) {
   }
   for (const auto& [d, snap] : *polled) {
     std::cout << d.id << " (" << d.model << ") at " << format_iso8601(snap.time) << "\n";
+    int width = 20;
+    for (const auto& s : snap.samples) width = std::max(width, static_cast<int>(s.metric.size()));
     for (const auto& s : snap.samples) {
       auto def = find_metric(s.metric);
-      std::printf("  %-34s %12.2f %s\n", s.metric.c_str(), s.value,
+      std::printf("  %-*s %12.2f %s\n", width, s.metric.c_str(), s.value,
                   def ? std::string(unit_symbol(def->unit)).c_str() : "");
     }
   }

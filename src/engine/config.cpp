@@ -3,6 +3,7 @@
 #include <date/tz.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -248,6 +249,7 @@ class Parser {
     if (auto h = n["host"]) {
       auto hv = scalar(h, "host");
       if (!hv) return fail(hv.error());
+      if (auto bad = host_problem(*hv)) return err(h, "'host': " + *bad);
       c.host = *hv;
     }
     c.port = entry->default_port;
@@ -298,6 +300,25 @@ class Parser {
 };
 
 }  // namespace
+
+std::optional<std::string> host_problem(std::string_view host) {
+  auto q = "'" + std::string(host) + "'";
+  if (host.empty()) return "is empty";
+  if (host.starts_with("http://") || host.starts_with("https://"))
+    return q + " is a URL; give the bare host name or address, and 'port' / 'tls' apart";
+  auto colons = std::count(host.begin(), host.end(), ':');
+  if (colons == 1) {
+    auto at = host.find(':');
+    return q + " carries a port; write host: " + std::string(host.substr(0, at)) +
+           " and port: " + std::string(host.substr(at + 1));
+  }
+  if (colons == 0 && host.find_first_of("/ \t[]@?#") != std::string_view::npos)
+    return q + " is not a host name or IP address";
+  if (colons > 1 && host.find_first_not_of("0123456789abcdefABCDEF:.%") != std::string_view::npos &&
+      host.find('%') == std::string_view::npos)
+    return q + " is not a host name or IP address";
+  return std::nullopt;
+}
 
 Result<std::pair<std::string, std::uint16_t>> parse_host_port(std::string_view text) {
   std::string host;

@@ -2,6 +2,7 @@
 // references; every error names file:line:column and the key.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,5 +37,8 @@ Result<Config> parse_config(std::string_view text, const std::string& name,
 
 /// "127.0.0.1:8080" -> host, port; "[::1]:8080" too.
 Result<std::pair<std::string, std::uint16_t>> parse_host_port(std::string_view text);
+/// What is wrong with a connection's `host` (it carries a port, it is a URL, …), or nothing
+/// for a bare host name, IPv4 or IPv6 address.
+std::optional<std::string> host_problem(std::string_view host);
 
 }  // namespace sb::engine

@@ -105,6 +105,19 @@ TEST(Config, BadValuesAreNamedWithTheirPlace) {
   t = kGood;
   t.replace(t.find("127.0.0.1:9090"), 14, "localhost");
   EXPECT_EQ(error_of(t), "site.yaml:2:11: 'listen': 'localhost' is not HOST:PORT");
+  t = kGood;
+  t.replace(t.find("192.0.2.10"), 10, "192.0.2.10:8080");
+  EXPECT_EQ(error_of(t),
+            "site.yaml:14:11: 'host': '192.0.2.10:8080' carries a port; write host: 192.0.2.10 "
+            "and port: 8080");
+  t = kGood;
+  t.replace(t.find("192.0.2.10"), 10, "http://192.0.2.10/api");
+  EXPECT_EQ(error_of(t),
+            "site.yaml:14:11: 'host': 'http://192.0.2.10/api' is a URL; give the bare host name "
+            "or address, and 'port' / 'tls' apart");
+  t = kGood;
+  t.replace(t.find("192.0.2.10"), 10, "fd00::10");  // IPv6 literals are hosts
+  EXPECT_TRUE(parse(t)) << parse(t).error().message;
 }
 
 TEST(Config, BrokenYamlAndStructureErrors) {
