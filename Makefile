@@ -2,12 +2,13 @@
 #   make demo    simulators + gateway + dashboard on loopback, SQLite file in ./demo-data
 #   make test    every test (unit, simulator, end to end)
 #   make bench   the benchmarks under bench/, figures printed
+#   make interop public vendor clients (from the npm registry) against our simulators
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test demo bench format clean
+.PHONY: all deps configure build test demo bench interop format clean
 
 all: build
 
@@ -32,6 +33,9 @@ demo: build
 
 bench: build
 	@for b in $(BUILD_DIR)/bench/*_bench; do echo "== $$b"; $$b --benchmark_min_time=0.5 || exit 1; done
+
+interop: build
+	scripts/interop/kostal-iobroker.sh $(BUILD_DIR)/sunbridge
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -27,6 +27,7 @@ struct SimulateOptions {
   double capacity_wh = 10'000, max_power_w = 4'600, cloudiness = 0.3;
   std::string password = "owner-password", master_key = "MASTERKEY01234", service_code = "12345";
   int session_idle_s = 900;
+  std::string firmware = "current";
 };
 
 // Runs the simulators until SIGINT / SIGTERM.
@@ -71,6 +72,7 @@ int simulate(const SimulateOptions& o) {
     ko.master_key = o.master_key;
     ko.service_code = o.service_code;
     ko.session_idle = std::chrono::seconds(o.session_idle_s);
+    ko.empty_units = ko.legacy_network_ids = o.firmware == "2019";
     std::vector<std::unique_ptr<kostal::Simulator>> sims;
     for (int i = 0; i < o.devices; ++i) {
       auto s = site;
@@ -143,6 +145,11 @@ void register_simulate(CLI::App& app, int& rc) {
       ->capture_default_str();
   cmd->add_option("--session-idle", o->session_idle_s,
                   "kostal: seconds before an idle session ends")
+      ->capture_default_str();
+  cmd->add_option("--firmware", o->firmware,
+                  "kostal: 'current', or '2019' (process-data units empty, scb:network ids "
+                  "without the Network: prefix)")
+      ->check(CLI::IsMember({"current", "2019"}))
       ->capture_default_str();
   cmd->callback([o, &rc] { rc = simulate(*o); });
 }

@@ -395,6 +395,51 @@ TEST_F(KostalSim, WireShapesMatchTheRealDevice) {
   EXPECT_EQ(bad_plan.error().kind, ErrorKind::InvalidArgument);
 }
 
+TEST_F(KostalSim, TheSettingsPublicClientsReadInOnePostAreAllThere) {
+  // The ioBroker plenticore adapter's settings poll (older firmware ids); one unknown id would
+  // fail the whole POST with 404.
+  sim->stop();
+  kostal::SimOptions o;
+  o.rounds = 1000;
+  o.legacy_network_ids = true;
+  sim = std::make_unique<kostal::Simulator>(io.executor(), clock, sim::SiteConfig{}, o);
+  ASSERT_TRUE(sim->listen("127.0.0.1", 0));
+  auto c = client();
+  ASSERT_TRUE(io.run(c.login()));
+  std::map<std::string, std::vector<std::string>> wanted = {
+      {"devices:local",
+       {"Battery:DynamicSoc:Enable", "Battery:MinHomeComsumption", "Battery:MinSoc",
+        "Battery:SmartBatteryControl:Enable", "Battery:Strategy", "Battery:SupportedTypes",
+        "Battery:Type", "Battery:ExternControl", "Battery:ExternControl:DcPowerAbs",
+        "Battery:ExternControl:MaxChargePowerAbs", "Inverter:MaxApparentPower",
+        "EnergySensor:InstalledSensor", "OptionKeys:StateKey0", "Generator:ExtModuleControl:Enable",
+        "Generator:ShadowMgmt:Enable"}},
+      {"scb:network",
+       {"Hostname", "IPv4Address", "IPv4Auto", "IPv4DNS1", "IPv4DNS2", "IPv4Gateway",
+        "IPv4Subnetmask"}},
+      {"scb:time", {"NTPuse", "NTPservers", "Timezone"}},
+      {"scb:modbus", {"ModbusEnable", "ModbusUnitId"}},
+      {"scb:export", {"LastExport", "LastExportOk", "Portal", "ExportEnable"}}};
+  for (const auto& [module, ids] : wanted) {
+    auto got = io.run(c.settings(module, ids));
+    ASSERT_TRUE(got) << module << ": " << got.error().message;
+    EXPECT_EQ(got->size(), ids.size()) << module;
+  }
+  auto host = io.run(c.settings("scb:network", {"Hostname"}));
+  ASSERT_TRUE(host);
+  EXPECT_EQ((*host)[0].value, "scb");
+  // Newer firmware's id is not there on the older one.
+  auto newer = io.run(c.settings("scb:network", {"Network:Hostname"}));
+  ASSERT_FALSE(newer);
+  EXPECT_EQ(newer.error().kind, ErrorKind::NotFound);
+  // scb:export is listed once although it has both process data and settings.
+  auto modules = io.run(c.modules());
+  ASSERT_TRUE(modules);
+  EXPECT_EQ(std::count_if(modules->begin(), modules->end(),
+                          [](const kostal::ModuleInfo& m) { return m.id == "scb:export"; }),
+            1);
+}
+
 TEST_F(KostalSim, EscapedSlashesAndEmptyUnitsAreUnderstood) {
   EXPECT_EQ(kostal::escape_slashes(R"({"Timezone":"Europe/Berlin"})"),
             R"({"Timezone":"Europe\/Berlin"})");

@@ -189,8 +189,38 @@ Simulator::Simulator(asio::any_io_executor executor, const Clock& clock, sim::Si
       S{"uint32", {}, 0, 100000, {}, false, true, std::to_string(int(site.inverter_max_w))};
   local["Branding:ProductName1"] = S{"string", {}, {}, {}, {}, false, true, options_.product};
   local["Branding:ProductName2"] = S{"string", {}, {}, {}, {}, false, true, options_.power_class};
-  settings_["scb:network"]["Network:Hostname"] =
-      S{"string", {}, {}, {}, {}, true, false, options_.hostname};
+  // What real devices carry besides the settings sunbridge uses: clients such as the ioBroker
+  // adapter read them in the same POST, and one unknown id fails the whole request with 404.
+  local["Battery:SupportedTypes"] = S{"uint32", {}, 0, 255, {}, false, true, "7"};
+  local["Battery:ExternControl:DcPowerAbs"] =
+      S{"float", "W", -10000, 10000, {}, true, false, "0.0"};
+  local["Battery:ExternControl:MaxDischargePowerAbs"] =
+      S{"float", "W", 0, 10000, {}, true, false, "10000.0"};
+  local["Inverter:MaxApparentPower"] =
+      S{"uint16", "VA", 0, 65535, {}, false, true, std::to_string(int(site.inverter_max_w))};
+  local["EnergySensor:InstalledSensor"] = S{"uint8", {}, 0, 3, "1", true, false, "1"};
+  local["EnergySensor:SensorPosition"] = S{"uint8", {}, 0, 2, "1", true, false, "1"};
+  local["OptionKeys:StateKey0"] = S{"uint8", {}, 0, 1, {}, false, true, "1"};
+  local["Generator:ExtModuleControl:Enable"] = S{"bool", {}, 0, 1, "0", true, false, "0"};
+  local["Generator:ShadowMgmt:Enable"] = S{"uint8", {}, 0, 2, "0", false, false, "0"};
+  // The network ids lost their "Network:" prefix in newer firmware's predecessors; HA probes
+  // both (protocols.md §1.8).
+  auto net_id = [&](const char* id) {
+    return options_.legacy_network_ids ? std::string(id) : "Network:" + std::string(id);
+  };
+  auto& network = settings_["scb:network"];
+  network[net_id("Hostname")] = S{"string", {}, {}, {}, {}, true, false, options_.hostname};
+  network[net_id("IPv4Auto")] = S{"bool", {}, 0, 1, "1", true, false, "1"};
+  network[net_id("IPv4Address")] = S{"string", {}, {}, {}, {}, true, false, "192.168.178.50"};
+  network[net_id("IPv4Subnetmask")] = S{"string", {}, {}, {}, {}, true, false, "255.255.255.0"};
+  network[net_id("IPv4Gateway")] = S{"string", {}, {}, {}, {}, true, false, "192.168.178.1"};
+  network[net_id("IPv4DNS1")] = S{"string", {}, {}, {}, {}, true, false, "192.168.178.1"};
+  network[net_id("IPv4DNS2")] = S{"string", {}, {}, {}, {}, true, false, ""};
+  auto& exp = settings_["scb:export"];
+  exp["ExportEnable"] = S{"bool", {}, 0, 1, "1", false, false, "1"};
+  exp["Portal"] = S{"uint8", {}, 0, 2, "1", false, false, "1"};
+  exp["LastExport"] = S{"string", {}, {}, {}, {}, false, true, ""};
+  exp["LastExportOk"] = S{"string", {}, {}, {}, {}, false, true, ""};
   settings_["scb:time"]["NTPuse"] = S{"bool", {}, 0, 1, "1", true, false, "1"};
   settings_["scb:time"]["NTPservers"] = S{"string", {}, {}, {}, {}, true, false, "pool.ntp.org"};
   settings_["scb:time"]["Timezone"] = S{"string", {}, {}, {}, {}, true, false, site.timezone};
@@ -800,7 +830,7 @@ Simulator::Json Simulator::logdata(net::ServerRequest& req) {
   std::size_t strings = site_.config().strings.size();
   std::ostringstream out;
   out << "Wechselrichter Typ:\t" << options_.product << " " << options_.power_class << "\n"
-      << "Wechselrichter Name:\t" << settings_["scb:network"]["Network:Hostname"].value << "\n"
+      << "Wechselrichter Name:\t" << options_.hostname << "\n"
       << "Wechselrichter Seriennummer:\t" << options_.serial << "\n"
       << "Datei erstellt am:\t" << local_iso(clock_.now()) << "\n"
       << "Logdaten U[V], I[mA], P[W], E[kWh], F[Hz], R[kOhm], Ain T[digit], Zeit[sec]\n"
@@ -871,14 +901,15 @@ std::shared_ptr<net::Router> Simulator::routes() {
            std::lock_guard lock(self->mutex_);
            if (self->role_of(req) == Role::None) return message(401, kUnauthorized);
            json::array out;
-           for (const auto& [id, list] : self->process_data_locked()) {
+           auto process = self->process_data_locked();
+           for (const auto& [id, list] : process) {
              std::string type = id.starts_with("scb:") ? "service" : "device";
              if (id.starts_with("devices:local:"))
                type = "device:" + id.substr(14, id.find_first_of("0123456789", 14) - 14);
              out.push_back(json::object{{"id", id}, {"type", type}});
            }
            for (const auto& [id, list] : self->settings_)
-             if (id.starts_with("scb:"))
+             if (id.starts_with("scb:") && !process.contains(id))
                out.push_back(json::object{{"id", id}, {"type", "service"}});
            out.push_back(json::object{{"id", "devices:prober"}, {"type", "device"}});
            return reply(200, out);

@@ -44,6 +44,8 @@ struct SimOptions {
   std::string sw_version = "01.26.09454";
   std::string hostname = "scb";
   bool empty_units = false;  ///< 2019 firmware: every process-data unit is ""
+  /// Older firmware: scb:network ids without the "Network:" prefix (Hostname, IPv4Address…).
+  bool legacy_network_ids = false;
 };
 
 enum class Role { None, User, Installer };
