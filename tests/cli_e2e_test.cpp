@@ -52,6 +52,29 @@ std::int64_t count_rows(const fs::path& db, const std::string& sql) {
   return n;
 }
 
+/// The port a `simulate` process says it listens on ("" when it did not start).
+std::string listening_port(test::Process& sim) {
+  auto first = sim.line();
+  if (!first) return "";
+  std::smatch m;
+  if (!std::regex_search(*first, m, std::regex(R"(^listening on http://127\.0\.0\.1:(\d+)$)")))
+    return "";
+  return m[1];
+}
+
+/// A configuration with one site and one connection to 127.0.0.1:port; `options` is YAML
+/// indented for the connection's `options:` block (may be empty).
+fs::path write_config(const fs::path& dir, const std::string& name, const std::string& vendor,
+                      const std::string& port, const std::string& options = {}) {
+  auto cfg = dir / "sunbridge.yaml";
+  std::ofstream(cfg) << "gateway:\n  database: " << (dir / "s.db").string()
+                     << "\nsites:\n  - id: home\n    timezone: Europe/Berlin\nconnections:\n"
+                     << "  - name: " << name << "\n    vendor: " << vendor
+                     << "\n    host: 127.0.0.1\n    port: " << port << "\n"
+                     << (options.empty() ? "" : "    options:\n" + options);
+  return cfg;
+}
+
 }  // namespace
 
 TEST(CliE2E, DemoServesLiveChangingDataTakesACommandAndStopsCleanly) {
@@ -150,17 +173,9 @@ TEST(CliE2E, DemoServesLiveChangingDataTakesACommandAndStopsCleanly) {
 TEST(CliE2E, SimulateThenReadAndControlThroughAConfigFile) {
   auto dir = temp_dir("sim");
   test::Process sim({kBin, "simulate", "sonnen", "--listen", "127.0.0.1:0", "--seed", "3"});
-  auto first = sim.line();
-  ASSERT_TRUE(first) << sim.rest_of_stderr();
-  std::smatch m;
-  ASSERT_TRUE(
-      std::regex_search(*first, m, std::regex(R"(^listening on http://127\.0\.0\.1:(\d+)$)")))
-      << *first;
-  auto cfg = dir / "sunbridge.yaml";
-  std::ofstream(cfg) << "gateway:\n  database: " << (dir / "s.db").string()
-                     << "\nsites:\n  - id: home\n    timezone: Europe/Berlin\nconnections:\n"
-                     << "  - name: sonnen1\n    vendor: sonnen\n    host: 127.0.0.1\n    port: "
-                     << m[1] << "\n";
+  auto port = listening_port(sim);
+  ASSERT_FALSE(port.empty()) << sim.rest_of_stderr();
+  auto cfg = write_config(dir, "sonnen1", "sonnen", port);
 
   test::Process read({kBin, "read", "sonnen1", "-c", cfg.string(), "--json"});
   ASSERT_EQ(read.wait(), 0) << read.rest_of_stderr();
@@ -195,17 +210,9 @@ TEST(CliE2E, KostalInverterThroughAConfigFileWithItsPasswordFromTheEnvironment) 
   auto dir = temp_dir("kostal");
   test::Process sim(
       {kBin, "simulate", "kostal", "--listen", "127.0.0.1:0", "--password", "s3cret-pw"});
-  auto first = sim.line();
-  ASSERT_TRUE(first) << sim.rest_of_stderr();
-  std::smatch m;
-  ASSERT_TRUE(
-      std::regex_search(*first, m, std::regex(R"(^listening on http://127\.0\.0\.1:(\d+)$)")))
-      << *first;
-  auto cfg = dir / "sunbridge.yaml";
-  std::ofstream(cfg) << "gateway:\n  database: " << (dir / "k.db").string()
-                     << "\nsites:\n  - id: home\n    timezone: Europe/Berlin\nconnections:\n"
-                     << "  - name: roof\n    vendor: kostal\n    host: 127.0.0.1\n    port: "
-                     << m[1] << "\n    options:\n      password: ${SB_E2E_KOSTAL_PW}\n";
+  auto port = listening_port(sim);
+  ASSERT_FALSE(port.empty()) << sim.rest_of_stderr();
+  auto cfg = write_config(dir, "roof", "kostal", port, "      password: ${SB_E2E_KOSTAL_PW}\n");
 
   setenv("SB_E2E_KOSTAL_PW", "s3cret-pw", 1);
   test::Process read({kBin, "read", "roof", "-c", cfg.string(), "--json"});
