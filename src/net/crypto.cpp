@@ -89,6 +89,15 @@ std::string hex(std::string_view in) {
   return out;
 }
 
+std::string md5(std::string_view data) {
+  std::string out(16, '\0');
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(out.data()), &len,
+             EVP_md5(), nullptr);
+  out.resize(len);
+  return out;
+}
+
 std::string sha256(std::string_view data) {
   std::string out(SHA256_DIGEST_LENGTH, '\0');
   SHA256(bytes(data), data.size(), reinterpret_cast<unsigned char*>(out.data()));

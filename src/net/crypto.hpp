@@ -1,6 +1,7 @@
 // Small, exact cryptographic building blocks over OpenSSL: Base64 (RFC 4648, padded, strict),
-// SHA-256, HMAC-SHA256, PBKDF2-HMAC-SHA256, AES-256-GCM with any IV length, random bytes.
-// Bytes are std::string (binary-safe) so that they travel through JSON helpers unchanged.
+// MD5 (for vendor signatures only), SHA-256, HMAC-SHA256, PBKDF2-HMAC-SHA256, AES-256-GCM with any
+// IV length, random bytes. Bytes are std::string (binary-safe) so that they travel through JSON
+// helpers unchanged.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +19,8 @@ std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
 std::string hex(std::string_view bytes);
 
+/// MD5: not for security; FoxESS signs its requests with it.
+std::string md5(std::string_view data);
 std::string sha256(std::string_view data);
 std::string hmac_sha256(std::string_view key, std::string_view data);
 std::string pbkdf2_sha256(std::string_view password, std::string_view salt, int rounds,

@@ -1,0 +1,417 @@
+#include "vendors/foxess/client.hpp"
+
+#include <boost/json.hpp>
+#include <cmath>
+
+#include "net/json.hpp"
+#include "vendors/foxess/signature.hpp"
+
+namespace sb::foxess {
+
+namespace json = boost::json;
+
+Error error_from_errno(int err, std::string_view msg, std::string_view what) {
+  std::string text = std::string(what) + ": errno " + std::to_string(err) +
+                     (msg.empty() ? std::string() : " (" + std::string(msg) + ")");
+  Error e{ErrorKind::Vendor, text};
+  e.vendor_code = err;
+  switch (err) {
+    case 40400:
+      e.kind = ErrorKind::RateLimited;
+      e.message += ": too many calls for the account's limits";
+      break;
+    case 40256:
+    case 41808:
+    case 41809:
+      e.kind = ErrorKind::Auth;
+      e.message += err == 41808   ? ": the API key is not valid (regenerated or mistyped?)"
+                   : err == 41809 ? ": the timestamp is stale (is this machine's clock right?)"
+                                  : ": the cloud refused the request's signature or headers";
+      break;
+    case 40257:
+    case 42023:
+      e.kind = ErrorKind::InvalidArgument;
+      break;
+    case 44096:
+      e.kind = ErrorKind::Conflict;
+      e.message += ": a schedule is active";
+      break;
+    case 41200:
+    case 41202:
+    case 41203:
+      e.kind = ErrorKind::Transport;  // transient on the cloud's side: retry later
+      break;
+    default:
+      break;
+  }
+  return e;
+}
+
+namespace {
+
+std::string text_of(const json::value& v) {
+  if (v.is_string()) return std::string(v.as_string());
+  if (auto d = net::as_double(v)) {
+    if (*d == std::floor(*d) && std::abs(*d) < 1e15) return std::to_string(std::int64_t(*d));
+    return net::to_json(v);
+  }
+  return "";
+}
+
+std::string str(const json::object& o, std::string_view key) {
+  auto v = o.if_contains(key);
+  return v ? text_of(*v) : "";
+}
+
+double num(const json::object& o, std::string_view key) {
+  auto v = o.if_contains(key);
+  if (!v) return 0;
+  if (auto d = net::as_double(*v)) return *d;
+  if (v->is_string()) return std::strtod(std::string(v->as_string()).c_str(), nullptr);
+  return 0;
+}
+
+Result<const json::array*> array_of(const json::value& v, std::string_view what) {
+  if (!v.is_array()) return fail(ErrorKind::Protocol, std::string(what) + ": result is not a list");
+  return &v.as_array();
+}
+
+Result<const json::object*> object_of(const json::value& v, std::string_view what) {
+  if (!v.is_object())
+    return fail(ErrorKind::Protocol, std::string(what) + ": result is not an object");
+  return &v.as_object();
+}
+
+// "2026-11-22 10:44:04" (UTC, as history sends it).
+std::optional<TimePoint> utc_time(std::string_view s) {
+  if (s.size() < 19) return std::nullopt;
+  std::string iso(s.substr(0, 19));
+  iso[10] = 'T';
+  iso += "Z";
+  TimePoint t;
+  if (!parse_iso8601(iso, t)) return std::nullopt;
+  return t;
+}
+
+json::array strings(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.push_back(json::string(s));
+  return a;
+}
+
+}  // namespace
+
+Client::Client(net::HttpClient& http, net::Endpoint endpoint, std::string api_key,
+               const Clock& clock, Millis timeout)
+    : http_(http),
+      endpoint_(std::move(endpoint)),
+      api_key_(std::move(api_key)),
+      clock_(clock),
+      timeout_(timeout) {}
+
+asio::awaitable<Result<json::value>> Client::call(std::string method, std::string path,
+                                                  std::map<std::string, std::string> query,
+                                                  std::optional<json::value> body) {
+  const std::string what = "FoxESS " + path;
+  net::HttpRequest req;
+  req.method = method;
+  req.target = path;
+  char sep = '?';
+  for (const auto& [k, v] : query) {
+    req.target += sep + net::url_encode(k) + "=" + net::url_encode(v);
+    sep = '&';
+  }
+  // The signature covers the path only, never the query (protocols.md §2.1).
+  req.headers = signed_headers(path, api_key_, to_ms(clock_.now()));
+  if (body) {
+    req.headers.emplace_back("Content-Type", "application/json");
+    req.body = net::to_json(*body);
+  }
+  req.timeout = timeout_;
+  auto op = http_.request(endpoint_, std::move(req));
+  auto r = co_await std::move(op);
+  if (!r) co_return fail(with_context(r.error(), what));
+  if (r->status == 429) {
+    Error e{ErrorKind::RateLimited, what + ": HTTP 429 Too Many Requests"};
+    co_return fail(e);
+  }
+  if (r->status >= 500)
+    co_return fail(ErrorKind::Transport,
+                   what + ": HTTP " + std::to_string(r->status) + " from the cloud (transient)");
+  if (r->status != 200)
+    co_return fail(r->status == 404 ? ErrorKind::NotFound : ErrorKind::Protocol,
+                   what + ": HTTP " + std::to_string(r->status));
+  auto doc = net::parse_json_object(r->body, what);
+  if (!doc) co_return fail(doc.error());
+  auto err = doc->if_contains("errno");
+  auto code = err ? net::as_double(*err) : std::nullopt;
+  if (!code) co_return fail(ErrorKind::Protocol, what + ": the reply has no errno");
+  if (*code != 0) co_return fail(error_from_errno(int(*code), str(*doc, "msg"), what));
+  auto res = doc->if_contains("result");
+  co_return res ? *res : json::value(nullptr);
+}
+
+asio::awaitable<Result<std::vector<Plant>>> Client::plants() {
+  std::vector<Plant> out;
+  for (int page = 1;; ++page) {
+    auto op = call("POST", "/op/v0/plant/list", {},
+                   json::object{{"currentPage", page}, {"pageSize", 100}});
+    auto r = co_await std::move(op);
+    if (!r) co_return fail(r.error());
+    auto o = object_of(*r, "FoxESS plant list");
+    if (!o) co_return fail(o.error());
+    auto data = (*o)->if_contains("data");
+    if (!data || !data->is_array())
+      co_return fail(ErrorKind::Protocol, "FoxESS plant list: no data list");
+    for (const auto& p : data->as_array()) {
+      if (!p.is_object()) continue;
+      out.push_back({str(p.as_object(), "stationID"), str(p.as_object(), "name"),
+                     str(p.as_object(), "ianaTimezone")});
+    }
+    if (data->as_array().empty() || int(out.size()) >= int(num(**o, "total"))) break;
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<PlantDetail>> Client::plant(std::string station_id) {
+  auto op = call("GET", "/op/v0/plant/detail", {{"id", station_id}}, std::nullopt);
+  auto r = co_await std::move(op);
+  if (!r) co_return fail(r.error());
+  auto o = object_of(*r, "FoxESS plant detail");
+  if (!o) co_return fail(o.error());
+  PlantDetail d{
+      str(**o, "stationName"), str(**o, "country"),  str(**o, "city"),     str(**o, "address"),
+      str(**o, "postcode"),    str(**o, "timezone"), num(**o, "capacity"), {}};
+  if (auto m = (*o)->if_contains("modules"); m && m->is_array())
+    for (const auto& x : m->as_array())
+      if (x.is_object())
+        d.modules.emplace_back(str(x.as_object(), "moduleSN"), str(x.as_object(), "deviceSN"));
+  co_return d;
+}
+
+asio::awaitable<Result<std::vector<Device>>> Client::devices() {
+  std::vector<Device> out;
+  for (int page = 1;; ++page) {
+    auto op = call("POST", "/op/v0/device/list", {},
+                   json::object{{"currentPage", page}, {"pageSize", 100}});
+    auto r = co_await std::move(op);
+    if (!r) co_return fail(r.error());
+    auto o = object_of(*r, "FoxESS device list");
+    if (!o) co_return fail(o.error());
+    auto data = (*o)->if_contains("data");
+    if (!data || !data->is_array())
+      co_return fail(ErrorKind::Protocol, "FoxESS device list: no data list");
+    for (const auto& x : data->as_array()) {
+      if (!x.is_object()) continue;
+      const auto& d = x.as_object();
+      Device dev{str(d, "deviceSN"),
+                 str(d, "moduleSN"),
+                 str(d, "stationID"),
+                 str(d, "stationName"),
+                 str(d, "deviceType"),
+                 str(d, "productType"),
+                 int(num(d, "status")),
+                 false,
+                 false};
+      if (auto b = d.if_contains("hasPV"); b && b->is_bool()) dev.has_pv = b->as_bool();
+      if (auto b = d.if_contains("hasBattery"); b && b->is_bool()) dev.has_battery = b->as_bool();
+      if (dev.sn.empty())
+        co_return fail(ErrorKind::Protocol, "FoxESS device list: a device has no deviceSN");
+      out.push_back(std::move(dev));
+    }
+    if (data->as_array().empty() || int(out.size()) >= int(num(**o, "total"))) break;
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<DeviceDetail>> Client::device(std::string sn) {
+  auto op = call("GET", "/op/v0/device/detail", {{"sn", sn}}, std::nullopt);
+  auto r = co_await std::move(op);
+  if (!r) co_return fail(r.error());
+  auto o = object_of(*r, "FoxESS device detail");
+  if (!o) co_return fail(o.error());
+  const auto& d = **o;
+  DeviceDetail out;
+  out.sn = str(d, "deviceSN");
+  out.device_type = str(d, "deviceType");
+  out.product_type = str(d, "productType");
+  out.master_version = str(d, "masterVersion");
+  out.manager_version = str(d, "managerVersion");
+  out.status = int(num(d, "status"));
+  out.capacity_kw = num(d, "capacity");
+  if (auto f = d.if_contains("function"); f && f->is_object())
+    if (auto s = f->as_object().if_contains("scheduler"); s && s->is_bool())
+      out.scheduler = s->as_bool();
+  if (auto b = d.if_contains("batteryList"); b && b->is_array())
+    for (const auto& x : b->as_array())
+      if (x.is_object())
+        out.batteries.push_back({str(x.as_object(), "batterySN"), str(x.as_object(), "model"),
+                                 num(x.as_object(), "capicty")});
+  co_return out;
+}
+
+asio::awaitable<Result<std::map<std::string, std::string>>> Client::variables() {
+  auto op = call("GET", "/op/v0/device/variable/get", {}, std::nullopt);
+  auto r = co_await std::move(op);
+  if (!r) co_return fail(r.error());
+  auto a = array_of(*r, "FoxESS variables");
+  if (!a) co_return fail(a.error());
+  std::map<std::string, std::string> out;
+  for (const auto& item : **a)
+    if (item.is_object())
+      for (const auto& [name, meta] : item.as_object())
+        out[std::string(name)] = meta.is_object() ? str(meta.as_object(), "unit") : "";
+  co_return out;
+}
+
+asio::awaitable<Result<std::vector<RealTime>>> Client::real_time(
+    std::vector<std::string> sns, std::vector<std::string> variables) {
+  std::vector<RealTime> out;
+  for (std::size_t from = 0; from < sns.size(); from += 50) {
+    std::vector<std::string> batch(sns.begin() + std::ptrdiff_t(from),
+                                   sns.begin() + std::ptrdiff_t(std::min(sns.size(), from + 50)));
+    json::object body{{"sns", strings(batch)}};
+    if (!variables.empty()) body["variables"] = strings(variables);
+    auto op = call("POST", "/op/v1/device/real/query", {}, json::value(body));
+    auto r = co_await std::move(op);
+    if (!r) co_return fail(r.error());
+    auto a = array_of(*r, "FoxESS real-time query");
+    if (!a) co_return fail(a.error());
+    for (const auto& item : **a) {
+      if (!item.is_object()) continue;
+      const auto& d = item.as_object();
+      RealTime rt{str(d, "deviceSN"), str(d, "time"), {}};
+      if (auto datas = d.if_contains("datas"); datas && datas->is_array())
+        for (const auto& x : datas->as_array()) {
+          if (!x.is_object()) continue;
+          auto v = x.as_object().if_contains("value");
+          auto value = v ? net::as_double(*v) : std::nullopt;
+          if (!value) continue;  // a variable without data carries no number
+          rt.data.push_back({str(x.as_object(), "variable"), str(x.as_object(), "unit"), *value});
+        }
+      out.push_back(std::move(rt));
+    }
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<std::vector<Series>>> Client::history(std::string sn,
+                                                             std::vector<std::string> variables,
+                                                             TimePoint begin, TimePoint end) {
+  json::object body{{"sn", sn}, {"begin", to_ms(begin)}, {"end", to_ms(end)}};
+  if (!variables.empty()) body["variables"] = strings(variables);
+  auto op = call("POST", "/op/v0/device/history/query", {}, json::value(body));
+  auto r = co_await std::move(op);
+  if (!r) co_return fail(r.error());
+  auto a = array_of(*r, "FoxESS history");
+  if (!a) co_return fail(a.error());
+  std::vector<Series> out;
+  for (const auto& dev : **a) {
+    if (!dev.is_object()) continue;
+    auto datas = dev.as_object().if_contains("datas");
+    if (!datas || !datas->is_array()) continue;
+    for (const auto& s : datas->as_array()) {
+      if (!s.is_object()) continue;
+      Series series{str(s.as_object(), "variable"), str(s.as_object(), "unit"), {}};
+      if (auto data = s.as_object().if_contains("data"); data && data->is_array())
+        for (const auto& p : data->as_array()) {
+          if (!p.is_object()) continue;
+          auto t = utc_time(str(p.as_object(), "time"));
+          auto v = p.as_object().if_contains("value");
+          auto value = v ? net::as_double(*v) : std::nullopt;
+          if (!t || !value)
+            co_return fail(ErrorKind::Protocol, "FoxESS history: a point of " + series.variable +
+                                                    " has no time or value");
+          series.points.push_back({*t, *value});
+        }
+      out.push_back(std::move(series));
+    }
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<std::vector<ReportSeries>>> Client::report(
+    std::string sn, std::string dimension, int year, int month, int day,
+    std::vector<std::string> variables) {
+  json::object body{
+      {"sn", sn}, {"year", year}, {"dimension", dimension}, {"variables", strings(variables)}};
+  if (dimension != "year") body["month"] = month;
+  if (dimension == "day") body["day"] = day;
+  auto op = call("POST", "/op/v0/device/report/query", {}, json::value(body));
+  auto r = co_await std::move(op);
+  if (!r) co_return fail(r.error());
+  auto a = array_of(*r, "FoxESS report");
+  if (!a) co_return fail(a.error());
+  std::vector<ReportSeries> out;
+  for (const auto& x : **a) {
+    if (!x.is_object()) continue;
+    ReportSeries s{str(x.as_object(), "variable"), str(x.as_object(), "unit"), {}};
+    if (auto v = x.as_object().if_contains("values"); v && v->is_array())
+      for (const auto& n : v->as_array()) s.values.push_back(net::as_double(n).value_or(0));
+    out.push_back(std::move(s));
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<Generation>> Client::generation(std::string sn) {
+  auto op = call("GET", "/op/v0/device/generation", {{"sn", sn}}, std::nullopt);
+  auto r = co_await std::move(op);
+  if (!r) co_return fail(r.error());
+  auto o = object_of(*r, "FoxESS generation");
+  if (!o) co_return fail(o.error());
+  co_return Generation{num(**o, "today"), num(**o, "month"), num(**o, "cumulative")};
+}
+
+asio::awaitable<Result<std::pair<int, int>>> Client::min_soc(std::string sn) {
+  auto op = call("GET", "/op/v0/device/battery/soc/get", {{"sn", sn}}, std::nullopt);
+  auto r = co_await std::move(op);
+  if (!r) co_return fail(r.error());
+  auto o = object_of(*r, "FoxESS battery SoC");
+  if (!o) co_return fail(o.error());
+  co_return std::pair{int(num(**o, "minSoc")), int(num(**o, "minSocOnGrid"))};
+}
+
+asio::awaitable<Result<void>> Client::set_min_soc(std::string sn, int min_soc,
+                                                  int min_soc_on_grid) {
+  auto op = call("POST", "/op/v0/device/battery/soc/set", {},
+                 json::object{{"sn", sn}, {"minSoc", min_soc}, {"minSocOnGrid", min_soc_on_grid}});
+  auto r = co_await std::move(op);
+  if (!r) co_return fail(r.error());
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<Setting>> Client::setting(std::string sn, std::string key) {
+  auto op = call("POST", "/op/v0/device/setting/get", {}, json::object{{"sn", sn}, {"key", key}});
+  auto r = co_await std::move(op);
+  if (!r) co_return fail(r.error());
+  auto o = object_of(*r, "FoxESS setting " + key);
+  if (!o) co_return fail(o.error());
+  Setting s{str(**o, "value"), str(**o, "unit"), num(**o, "precision"), {}, {}, {}};
+  if (auto range = (*o)->if_contains("range"); range && range->is_object()) {
+    s.min = num(range->as_object(), "min");
+    s.max = num(range->as_object(), "max");
+  }
+  if (auto list = (*o)->if_contains("enumList"); list && list->is_array())
+    for (const auto& x : list->as_array()) s.choices.push_back(text_of(x));
+  co_return s;
+}
+
+asio::awaitable<Result<void>> Client::set_setting(std::string sn, std::string key,
+                                                  std::string value) {
+  auto op = call("POST", "/op/v0/device/setting/set", {},
+                 json::object{{"sn", sn}, {"key", key}, {"value", value}});
+  auto r = co_await std::move(op);
+  if (!r) co_return fail(r.error());
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<AccessCount>> Client::access_count() {
+  auto op = call("GET", "/op/v0/user/getAccessCount", {}, std::nullopt);
+  auto r = co_await std::move(op);
+  if (!r) co_return fail(r.error());
+  auto o = object_of(*r, "FoxESS access count");
+  if (!o) co_return fail(o.error());
+  co_return AccessCount{int(num(**o, "total")), int(num(**o, "remaining"))};
+}
+
+}  // namespace sb::foxess

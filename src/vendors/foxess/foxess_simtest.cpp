@@ -1,0 +1,292 @@
+// The FoxESS client against the simulator over real HTTP: a multi-plant account, real-time
+// values that balance, settings written and read back, every authentication failure, the
+// rate limits and the daily quota (on a manual clock), transient errno bursts, malformed bodies,
+// history and reports that agree with the counters.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <map>
+
+#include "net/json.hpp"
+#include "net/test_io.hpp"
+#include "vendors/foxess/client.hpp"
+#include "vendors/foxess/signature.hpp"
+#include "vendors/foxess/simulator.hpp"
+
+using namespace sb;
+using namespace sb::net;
+using namespace std::chrono;
+
+namespace {
+
+TimePoint summer_noon() {
+  TimePoint t;
+  parse_iso8601("2026-06-21T10:00:00Z", t);
+  return t;
+}
+
+struct FoxSim : ::testing::Test {
+  TestIo io;
+  ManualClock clock{summer_noon()};
+  HttpClient http{io.executor()};
+  std::unique_ptr<foxess::Simulator> sim;
+
+  void start(foxess::SimOptions o) {
+    sim = std::make_unique<foxess::Simulator>(io.executor(), clock, std::move(o));
+    ASSERT_TRUE(sim->listen("127.0.0.1", 0));
+  }
+  void SetUp() override {
+    foxess::SimOptions o;
+    o.plants = foxess::make_account(3, 4, 7, true);  // 12 inverters, every third without battery
+    o.query_gap = o.write_gap = Millis(0);
+    start(o);
+  }
+  void TearDown() override { sim->stop(); }
+  foxess::Client client(std::string key = "") {
+    return foxess::Client(http, {"127.0.0.1", sim->port(), false},
+                          key.empty() ? sim->options().api_key : key, clock, Millis(3000));
+  }
+  // A raw POST with headers as given (for the signature and header failures).
+  int raw_errno(const std::string& path, Headers headers, std::string body = "{}") {
+    headers.emplace_back("Content-Type", "application/json");
+    HttpRequest r{"POST", path, std::move(headers), std::move(body)};
+    auto res = io.run(http.request({"127.0.0.1", sim->port(), false}, r));
+    EXPECT_TRUE(res);
+    auto o = parse_json_object(res ? res->body : "", "reply");
+    EXPECT_TRUE(o) << (res ? res->body : "");
+    return o ? int(*as_double((*o)["errno"])) : -1;
+  }
+  std::map<std::string, double> values(const foxess::RealTime& rt) {
+    std::map<std::string, double> m;
+    for (const auto& d : rt.data) m[d.variable] = d.value;
+    return m;
+  }
+};
+
+}  // namespace
+
+TEST_F(FoxSim, AMultiPlantAccountIsListedPageByPage) {
+  auto c = client();
+  auto plants = io.run(c.plants());
+  ASSERT_TRUE(plants) << plants.error().message;
+  ASSERT_EQ(plants->size(), 3u);
+  EXPECT_EQ((*plants)[1].timezone, "Europe/Berlin");
+  auto devices = io.run(c.devices());
+  ASSERT_TRUE(devices) << devices.error().message;
+  ASSERT_EQ(devices->size(), 12u);
+  EXPECT_EQ(std::count_if(devices->begin(), devices->end(),
+                          [](const foxess::Device& d) { return d.has_battery; }),
+            8);
+  // Pages of ten: the second page holds the last two.
+  auto page2 = io.run(c.call("POST", "/op/v0/device/list", {},
+                             boost::json::object{{"currentPage", 2}, {"pageSize", 10}}));
+  ASSERT_TRUE(page2);
+  EXPECT_EQ(page2->as_object().at("data").as_array().size(), 2u);
+  EXPECT_EQ(page2->as_object().at("total").as_int64(), 12);
+  auto small = io.run(c.call("POST", "/op/v0/device/list", {},
+                             boost::json::object{{"currentPage", 1}, {"pageSize", 5}}));
+  ASSERT_FALSE(small);
+  EXPECT_EQ(small.error().kind, ErrorKind::InvalidArgument);
+  EXPECT_NE(small.error().message.find("errno 40257"), std::string::npos);
+
+  auto detail = io.run(c.plant((*plants)[0].station_id));
+  ASSERT_TRUE(detail) << detail.error().message;
+  EXPECT_EQ(detail->modules.size(), 4u);
+  EXPECT_EQ(detail->city, "Berlin");
+  auto dev = io.run(c.device((*devices)[0].sn));
+  ASSERT_TRUE(dev) << dev.error().message;
+  ASSERT_EQ(dev->batteries.size(), 1u);
+  EXPECT_DOUBLE_EQ(dev->batteries[0].capacity_wh, 10000);  // from `capicty`
+  EXPECT_TRUE(dev->scheduler);
+  auto vars = io.run(c.variables());
+  ASSERT_TRUE(vars);
+  EXPECT_EQ(vars->size(), 120u);
+  EXPECT_EQ(vars->at("ambientTemperation"), "℃");
+}
+
+TEST_F(FoxSim, RealTimeValuesAreInKilowattsAndBalance) {
+  auto c = client();
+  auto devices = io.run(c.devices());
+  ASSERT_TRUE(devices);
+  std::vector<std::string> sns;
+  for (const auto& d : *devices) sns.push_back(d.sn);
+  auto rt = io.run(c.real_time(sns, {}));
+  ASSERT_TRUE(rt) << rt.error().message;
+  ASSERT_EQ(rt->size(), 12u);
+  for (const auto& dev : *rt) {
+    auto v = values(dev);
+    double bat = v.contains("invBatPower") ? v["invBatPower"] : 0;
+    double grid = v["gridConsumptionPower"] - v["feedinPower"];
+    EXPECT_NEAR(v["pvPower"] + bat + grid, v["loadsPower"], 0.01) << dev.sn;
+    EXPECT_GT(v["pvPower"], 0.5) << "summer noon in Germany";
+    EXPECT_LT(v["pvPower"], 10);  // kW, not W
+    EXPECT_EQ(v["runningState"], 163);
+    EXPECT_GT(v["generation"], 1000);  // kWh lifetime
+  }
+  auto without = values((*rt)[2]);  // the third has no battery
+  EXPECT_FALSE(without.contains("SoC"));
+  EXPECT_TRUE(values((*rt)[0]).contains("SoC"));
+  auto some = io.run(c.real_time({(*devices)[0].sn}, {"SoC", "pvPower"}));
+  ASSERT_TRUE(some);
+  EXPECT_EQ((*some)[0].data.size(), 2u);
+  auto unknown = io.run(c.real_time({(*devices)[0].sn}, {"pvPowr"}));
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("unknown variable 'pvPowr'"), std::string::npos);
+}
+
+TEST_F(FoxSim, SettingsAreWrittenReadBackAndDriveTheBattery) {
+  auto c = client();
+  auto sn = io.run(c.devices())->front().sn;
+  ASSERT_TRUE(io.run(c.set_min_soc(sn, 20, 30)));
+  auto soc = io.run(c.min_soc(sn));
+  ASSERT_TRUE(soc);
+  EXPECT_EQ(*soc, std::pair(20, 30));
+  EXPECT_DOUBLE_EQ(sim->with_site(sn, [](sim::Site* s) { return s->reserve_soc(); }), 30);
+  auto bad = io.run(c.set_min_soc(sn, 5, 30));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().kind, ErrorKind::InvalidArgument);
+  EXPECT_NE(bad.error().message.find("within 10..100"), std::string::npos);
+
+  ASSERT_TRUE(io.run(c.set_setting(sn, "ExportLimit", "5000")));
+  auto limit = io.run(c.setting(sn, "ExportLimit"));
+  ASSERT_TRUE(limit);
+  EXPECT_EQ(limit->value, "5000");
+  EXPECT_EQ(limit->unit, "W");
+  EXPECT_EQ(limit->max, 30000);
+  ASSERT_TRUE(io.run(c.set_setting(sn, "WorkMode", "Backup")));
+  auto mode = io.run(c.setting(sn, "WorkMode"));
+  ASSERT_TRUE(mode);
+  EXPECT_EQ(mode->value, "Backup");
+  EXPECT_EQ(mode->choices.size(), 3u);
+  // Backup holds the battery: no discharge over the next hour.
+  double before =
+      sim->with_site(sn, [](sim::Site* s) { return s->counters().battery_discharge_wh; });
+  clock.advance(hours(1));
+  double after =
+      sim->with_site(sn, [](sim::Site* s) { return s->counters().battery_discharge_wh; });
+  EXPECT_DOUBLE_EQ(after, before);
+  auto wrong = io.run(c.set_setting(sn, "WorkMode", "Turbo"));
+  ASSERT_FALSE(wrong);
+  EXPECT_NE(wrong.error().message.find("'Turbo' is not supported"), std::string::npos);
+}
+
+TEST_F(FoxSim, EveryAuthenticationFailureHasItsErrno) {
+  const std::string path = "/op/v0/device/list";
+  auto key = sim->options().api_key;
+  auto ts = to_ms(clock.now());
+  auto headers = [&](std::string token, std::int64_t t, std::string sig) {
+    return Headers{
+        {"token", token}, {"timestamp", std::to_string(t)}, {"signature", sig}, {"lang", "en"}};
+  };
+  const std::string body = R"({"currentPage":1,"pageSize":10})";
+  EXPECT_EQ(raw_errno(path, headers(key, ts, foxess::sign(path, key, ts)), body), 0);
+  // Real CR LF, as the document's prose reads: refused.
+  EXPECT_EQ(raw_errno(path, headers(key, ts, foxess::sign(path, key, ts, true)), body), 40256);
+  // The query string is not signed; signing it fails.
+  EXPECT_EQ(raw_errno(path, headers(key, ts, foxess::sign(path + "?x=1", key, ts)), body), 40256);
+  EXPECT_EQ(raw_errno(path, {{"token", key}, {"timestamp", std::to_string(ts)}, {"lang", "en"}}),
+            40256);
+  auto other = std::string("fox-ffffffffffffffffffffffffffffffff");
+  EXPECT_EQ(raw_errno(path, headers(other, ts, foxess::sign(path, other, ts)), body), 41808);
+  auto stale = ts - 10 * 60 * 1000;
+  EXPECT_EQ(raw_errno(path, headers(key, stale, foxess::sign(path, key, stale)), body), 41809);
+
+  auto wrong = io.run(client(other).devices());
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().kind, ErrorKind::Auth);
+  EXPECT_NE(wrong.error().message.find("API key is not valid"), std::string::npos);
+}
+
+TEST_F(FoxSim, PacingAndTheDailyQuotaAreEnforcedAndResetAtMidnightUtc) {
+  sim->stop();
+  foxess::SimOptions o;
+  o.plants = foxess::make_account(1, 1);
+  o.daily_calls_per_inverter = 5;
+  start(o);
+  auto c = client();
+  ASSERT_TRUE(io.run(c.devices()));
+  // A second query of the same interface within a second: 40400.
+  auto again = io.run(c.devices());
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind, ErrorKind::RateLimited);
+  clock.advance(milliseconds(1000));
+  ASSERT_TRUE(io.run(c.devices()));
+  // Writes: one per two seconds per interface.
+  auto sn = sim->options().plants[0].inverters[0].sn;
+  ASSERT_TRUE(io.run(c.set_setting(sn, "MinSoc", "15")));
+  clock.advance(milliseconds(1500));
+  EXPECT_EQ(io.run(c.set_setting(sn, "MinSoc", "20")).error().kind, ErrorKind::RateLimited);
+  auto count = io.run(c.access_count());
+  ASSERT_TRUE(count);
+  EXPECT_EQ(count->total, 5);
+  EXPECT_EQ(count->remaining, 1);  // 3 calls before it, and this one
+  clock.advance(seconds(5));
+  auto last = io.run(c.min_soc(sn));
+  ASSERT_TRUE(last);
+  clock.advance(seconds(5));
+  auto gone = io.run(c.min_soc(sn));
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().kind, ErrorKind::RateLimited);
+  EXPECT_EQ(sim->quota().used, 5);
+  // The next UTC day starts with the whole quota.
+  clock.set(summer_noon() + hours(14) + seconds(1));
+  auto next_day = io.run(c.min_soc(sn));
+  ASSERT_TRUE(next_day) << next_day.error().message;
+  EXPECT_EQ(sim->quota().used, 1);
+}
+
+TEST_F(FoxSim, TransientErrnoBurstsHttpErrorsAndCutBodies) {
+  auto c = client();
+  sim->fail_next(1, 41200);
+  sim->fail_next(1, 503);
+  sim->fail_next(1, 429);
+  auto a = io.run(c.access_count());
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().kind, ErrorKind::Transport);
+  EXPECT_NE(a.error().message.find("errno 41200"), std::string::npos);
+  auto b = io.run(c.access_count());
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.error().kind, ErrorKind::Transport);
+  EXPECT_NE(b.error().message.find("HTTP 503"), std::string::npos);
+  auto d = io.run(c.access_count());
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().kind, ErrorKind::RateLimited);
+  EXPECT_TRUE(io.run(c.access_count()));
+  sim->set_faults({.malformed_rate = 1.0});
+  auto cut = io.run(c.access_count());
+  ASSERT_FALSE(cut);
+  EXPECT_EQ(cut.error().kind, ErrorKind::Protocol);
+  sim->set_faults({});
+}
+
+TEST_F(FoxSim, HistoryAndReportsAgreeWithTheCounters) {
+  auto c = client();
+  auto sn = io.run(c.devices())->front().sn;
+  clock.advance(hours(6));
+  auto now = clock.now();
+  auto h = io.run(c.history(sn, {"pvPower", "SoC"}, now - hours(3), now));
+  ASSERT_TRUE(h) << h.error().message;
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_EQ((*h)[0].points.size(), 37u);  // every 5 minutes for 3 hours, both ends included
+  auto too_long = io.run(c.history(sn, {}, now - hours(25), now));
+  ASSERT_FALSE(too_long);
+  EXPECT_NE(too_long.error().message.find("at most 24 hours"), std::string::npos);
+
+  auto day = io.run(c.report(sn, "day", 2026, 6, 21, {"generation", "feedin"}));
+  ASSERT_TRUE(day) << day.error().message;
+  ASSERT_EQ((*day)[0].values.size(), 24u);
+  double sum = 0;
+  for (double v : (*day)[0].values) sum += v;
+  auto gen = io.run(c.generation(sn));
+  ASSERT_TRUE(gen);
+  EXPECT_NEAR(sum, gen->today_kwh, 0.2);  // hourly values (0.01 kWh) add up to today
+  EXPECT_GT(gen->today_kwh, 5);
+  EXPECT_GT(gen->month_kwh, gen->today_kwh);
+  EXPECT_GT(gen->cumulative_kwh, gen->month_kwh);
+  auto month = io.run(c.report(sn, "month", 2026, 6, 0, {"gridConsumption"}));
+  ASSERT_TRUE(month);
+  EXPECT_EQ((*month)[0].values.size(), 30u);
+  auto bad = io.run(c.report(sn, "week", 2026, 6, 0, {"generation"}));
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("dimension must be year, month or day"), std::string::npos);
+}

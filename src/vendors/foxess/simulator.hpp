@@ -1,0 +1,121 @@
+// A FoxESS Cloud account as the Open API serves it (foxess.md, protocols.md §2): plants, their
+// inverters (each a simulated site), the {errno, msg, result} envelope on HTTP 200, request
+// signatures, the documented rate limits and quota, and the interfaces of seed 001.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "net/http_server.hpp"
+#include "sim/calendar.hpp"
+#include "sim/faults.hpp"
+#include "sim/site.hpp"
+
+namespace sb::sim {
+class RequestGate;
+}
+
+namespace sb::foxess {
+
+struct SimInverter {
+  std::string sn;                         ///< "60BH10202SIM0001"
+  std::string device_type = "H3-10.0-E";  ///< model
+  std::string product_type = "H3";        ///< series
+  bool has_battery = true;
+  sim::SiteConfig site;
+};
+
+struct SimPlant {
+  std::string station_id;
+  std::string name;
+  std::string country = "DE";
+  std::string city = "Berlin";
+  std::string address = "Solarweg 1";
+  std::string postcode = "10115";
+  std::vector<SimInverter> inverters;
+};
+
+struct SimOptions {
+  std::string api_key = "fox-0123456789abcdef0123456789abcdef";
+  std::vector<SimPlant> plants;  ///< empty: make_account(1, 1)
+  int daily_calls_per_inverter = 1440;
+  Millis query_gap{1000};    ///< per interface, queries
+  Millis write_gap{2000};    ///< per interface, writes
+  Millis max_skew{300'000};  ///< a timestamp further from the cloud's clock is stale
+  std::string user_name = "Demo Owner";
+  std::string user_email = "owner@example.org";
+};
+
+/// `plants` plants of `per_plant` inverters; sites spread over Germany and seeded from `seed`,
+/// every third inverter without a battery when `mixed`.
+std::vector<SimPlant> make_account(int plants, int per_plant, std::uint64_t seed = 1,
+                                   bool mixed = false, const sim::SiteConfig& base = {});
+
+/// How much of the account's daily quota is used (calls counted since 00:00 UTC).
+struct Quota {
+  int total = 0;
+  int used = 0;
+};
+
+class Simulator {
+ public:
+  Simulator(boost::asio::any_io_executor executor, const Clock& clock, SimOptions options = {},
+            sim::FaultSpec faults = {});
+  ~Simulator();
+
+  Result<void> listen(const std::string& host, std::uint16_t port);
+  std::uint16_t port() const;
+  std::string url() const;
+  void stop();
+
+  void set_faults(sim::FaultSpec faults) { faults_.set(faults); }
+  /// The next `count` requests fail with `code`: an errno (>= 1000, in a 200 envelope, e.g.
+  /// 41200) or an HTTP status (429, 502, 503).
+  void fail_next(int count, int code);
+  Quota quota();
+  /// Calls refused with 40400 so far (rate or quota).
+  std::uint64_t rate_limited() const { return rate_limited_.load(); }
+  std::uint64_t requests() const { return requests_.load(); }
+  const SimOptions& options() const { return options_; }
+  /// Runs f on an inverter's site brought up to now (nullptr for an unknown SN).
+  template <class F>
+  auto with_site(const std::string& sn, F f) {
+    std::lock_guard lock(mutex_);
+    return f(site_locked(sn));
+  }
+  /// A device setting as setting/get returns its value ("" for an unknown SN or key).
+  std::string setting(const std::string& sn, const std::string& key);
+
+  struct Row;  // one 5-minute history row
+  struct Inverter;
+
+ private:
+  Inverter* find_locked(const std::string& sn);
+  sim::Site* site_locked(const std::string& sn);  // brought up to now
+  void advance_locked(Inverter& inv, TimePoint now);
+  std::shared_ptr<net::Router> routes();
+
+  const Clock& clock_;
+  SimOptions options_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Inverter>> inverters_;
+  // quota and per-interface pacing, guarded by mutex_
+  std::int64_t quota_day_ = -1;
+  int quota_used_ = 0;
+  std::map<std::string, TimePoint> last_call_;
+  std::deque<int> forced_;  // fail_next codes
+  sim::FaultInjector faults_;
+  std::unique_ptr<sim::RequestGate> gate_;
+  std::unique_ptr<net::HttpServer> server_;
+  std::atomic<std::uint64_t> requests_{0};
+  std::atomic<std::uint64_t> rate_limited_{0};
+  boost::asio::any_io_executor executor_;
+};
+
+}  // namespace sb::foxess
