@@ -1,0 +1,79 @@
+#include "engine/quota_planner.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace sb;
+using namespace sb::engine;
+using namespace std::chrono;
+
+namespace {
+TimePoint at(const char* iso) {
+  TimePoint t;
+  parse_iso8601(iso, t);
+  return t;
+}
+}  // namespace
+
+TEST(QuotaPlanner, PacesEachInterfaceOnItsOwn) {
+  ManualClock clock(at("2026-06-21T00:00:00Z"));
+  QuotaPlanner p(clock, {});
+  EXPECT_TRUE(p.try_take("/a", CallPurpose::Live));
+  EXPECT_FALSE(p.try_take("/a", CallPurpose::Live));  // within a second
+  EXPECT_TRUE(p.try_take("/b", CallPurpose::Live));   // another interface
+  EXPECT_EQ(p.pacing_wait("/a"), Millis(1000));
+  clock.advance(Millis(1000));
+  EXPECT_TRUE(p.try_take("/a", CallPurpose::Live));
+  EXPECT_TRUE(p.try_take("/w", CallPurpose::Command, true));
+  clock.advance(Millis(1500));
+  EXPECT_FALSE(p.try_take("/w", CallPurpose::Command, true));  // writes: 2 s
+  EXPECT_EQ(p.used(), 4);
+}
+
+TEST(QuotaPlanner, LiveDataLeavesTheBackgroundShareAndTheCommandReserve) {
+  ManualClock clock(at("2026-06-21T00:00:00Z"));
+  QuotaPlanner p(clock, {100, Millis(0), Millis(0), Millis(0), 0.05, 0.15});
+  int live = 0;
+  while (p.try_take("/live", CallPurpose::Live)) ++live;
+  EXPECT_EQ(live, 80);
+  int background = 0;
+  while (p.try_take("/history", CallPurpose::Background)) ++background;
+  EXPECT_EQ(background, 15);
+  int commands = 0;
+  while (p.try_take("/set", CallPurpose::Command, true)) ++commands;
+  EXPECT_EQ(commands, 5);
+  EXPECT_EQ(p.left(), 0);
+  // A new day (00:00 UTC) brings the whole budget back.
+  clock.set(at("2026-06-22T00:00:00Z"));
+  EXPECT_EQ(p.left(), 100);
+  EXPECT_TRUE(p.try_take("/live", CallPurpose::Live));
+}
+
+TEST(QuotaPlanner, LiveIntervalSpreadsWhatIsLeftOverTheRestOfTheDay) {
+  ManualClock clock(at("2026-06-21T00:00:00Z"));
+  QuotaPlanner p(clock, {1440, Millis(1000), Millis(2000)});
+  // 1440 - 72 reserve - 216 background = 1152 live calls over 24 h: one every 75 s.
+  EXPECT_EQ(p.live_interval(1, Millis(10'000)), Millis(75'000));
+  // Twenty inverters in one account, one batch call per refresh: the floor rules.
+  p.set_daily_calls(1440 * 20);
+  EXPECT_EQ(p.live_interval(1, Millis(10'000)), Millis(10'000));
+  // Half the day gone with the budget untouched: the rest spreads wider, not faster than needed.
+  p.set_daily_calls(1440);
+  clock.set(at("2026-06-21T12:00:00Z"));
+  EXPECT_EQ(p.live_interval(1, Millis(10'000)), Millis(37'500));
+  // The vendor says less is left than we counted: we believe it.
+  p.observe_remaining(1440 - 1368 + 288 / 2);
+  EXPECT_GT(p.live_interval(1, Millis(10'000)), Millis(37'500));
+}
+
+TEST(QuotaPlanner, ARefusalForTheDayStopsEverythingUntilTheReset) {
+  ManualClock clock(at("2026-06-21T18:00:00Z"));
+  QuotaPlanner p(clock, {});
+  p.on_refused("/live", true);
+  EXPECT_FALSE(p.try_take("/live", CallPurpose::Live));
+  EXPECT_FALSE(p.try_take("/set", CallPurpose::Command, true));
+  EXPECT_EQ(p.left(), 0);
+  EXPECT_EQ(p.next_reset(), at("2026-06-22T00:00:00Z"));
+  EXPECT_GE(p.live_interval(1, Millis(10'000)), hours(6));
+  clock.set(at("2026-06-22T00:00:01Z"));
+  EXPECT_TRUE(p.try_take("/live", CallPurpose::Live));
+}
