@@ -1,5 +1,6 @@
 #include "engine/drivers.hpp"
 
+#include "vendors/foxess/driver.hpp"
 #include "vendors/kostal/driver.hpp"
 #include "vendors/sonnen/driver.hpp"
 
@@ -8,6 +9,7 @@ namespace sb::engine {
 const DriverRegistry& builtin_drivers() {
   static const DriverRegistry registry = [] {
     DriverRegistry r;
+    r.add(foxess::registry_entry());
     r.add(kostal::registry_entry());
     r.add(sonnen::registry_entry());
     return r;

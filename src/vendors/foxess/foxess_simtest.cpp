@@ -7,9 +7,13 @@
 #include <boost/json.hpp>
 #include <map>
 
+#include "core/metric.hpp"
+#include "net/driver_env.hpp"
 #include "net/json.hpp"
+#include "net/retry.hpp"
 #include "net/test_io.hpp"
 #include "vendors/foxess/client.hpp"
+#include "vendors/foxess/driver.hpp"
 #include "vendors/foxess/signature.hpp"
 #include "vendors/foxess/simulator.hpp"
 
@@ -55,6 +59,32 @@ struct FoxSim : ::testing::Test {
     auto o = parse_json_object(res ? res->body : "", "reply");
     EXPECT_TRUE(o) << (res ? res->body : "");
     return o ? int(*as_double((*o)["errno"])) : -1;
+  }
+  ManualSleeper sleeper{clock};
+  boost::asio::thread_pool pool{1};
+  DriverEnv env{io.executor(), clock, http, sleeper, &pool};
+  ConnectionConfig config(std::string key = "") {
+    ConnectionConfig c;
+    c.name = "fox";
+    c.vendor = "foxess";
+    c.site = "home";
+    c.host = "127.0.0.1";
+    c.port = sim->port();
+    c.poll_interval = Millis(10'000);
+    c.timeout = Millis(3000);
+    c.options["api_key"] = key.empty() ? sim->options().api_key : key;
+    c.options["verify_timeout"] = "10";
+    return c;
+  }
+  std::unique_ptr<Driver> driver(const ConnectionConfig& c) {
+    auto made = foxess::registry_entry().factory(c, env);
+    EXPECT_TRUE(made) << made.error().message;
+    return made ? std::move(*made) : nullptr;
+  }
+  std::map<std::string, double> metrics(const Snapshot& s) {
+    std::map<std::string, double> m;
+    for (const auto& x : s.samples) m[x.metric] = x.value;
+    return m;
   }
   std::map<std::string, double> values(const foxess::RealTime& rt) {
     std::map<std::string, double> m;
@@ -289,4 +319,117 @@ TEST_F(FoxSim, HistoryAndReportsAgreeWithTheCounters) {
   auto bad = io.run(c.report(sn, "week", 2026, 6, 0, {"generation"}));
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("dimension must be year, month or day"), std::string::npos);
+}
+
+TEST_F(FoxSim, DriverDiscoversTheAccountAndPollsEveryInverterFromOneBatchCall) {
+  auto d = driver(config());
+  auto found = io.run(d->discover());
+  ASSERT_TRUE(found) << found.error().message;
+  ASSERT_EQ(found->size(), 12u);
+  EXPECT_EQ((*found)[0].vendor, "foxess");
+  EXPECT_EQ((*found)[0].model, "H3-10.0-E");
+  auto before = sim->requests();
+  for (const auto& dev : *found) {
+    auto snap = io.run(d->poll(dev));
+    ASSERT_TRUE(snap) << snap.error().message;
+    auto m = metrics(*snap);
+    EXPECT_NEAR(m["pv.power"] + m["battery.power"] + m["grid.power"], m["load.power"], 10)
+        << dev.id;
+    EXPECT_GT(m["pv.power"], 500);            // W now
+    EXPECT_GT(m["energy.grid_import"], 1e6);  // Wh
+    EXPECT_EQ(m["device.state"], double(DeviceState::Running));
+    EXPECT_EQ(m["vendor.foxess.quota_left"] + m["vendor.foxess.quota_used"], 1440 * 12);
+  }
+  EXPECT_EQ(sim->requests() - before, 1u);  // twelve inverters, one call
+  EXPECT_TRUE(d->capabilities((*found)[0]).min_soc);
+  EXPECT_FALSE(d->capabilities((*found)[2]).min_soc);  // no battery
+}
+
+TEST_F(FoxSim, DriverWritesMinSocAndWorkModeAndReadsThemBack) {
+  auto d = driver(config());
+  auto found = io.run(d->discover());
+  ASSERT_TRUE(found);
+  const auto& dev = (*found)[0];
+  Command cmd{dev.id, CommandType::MinSoc, 35, {}, "test", ""};
+  auto r = io.run(d->apply(dev, cmd));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->verified) << r->detail;
+  EXPECT_EQ(r->before, 10);
+  EXPECT_EQ(r->after, 35);
+  EXPECT_EQ(sim->setting(dev.serial, "MinSocOnGrid"), "35");
+  EXPECT_EQ(sim->setting(dev.serial, "MinSoc"), "10");
+  Command mode{dev.id, CommandType::BatteryStrategy, 0, {}, "test", "Feedin"};
+  auto m = io.run(d->apply(dev, mode));
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_TRUE(m->verified) << m->detail;
+  EXPECT_EQ(sim->setting(dev.serial, "WorkMode"), "Feedin");
+  Command bad{dev.id, CommandType::BatteryStrategy, 0, {}, "test", "Turbo"};
+  auto b = io.run(d->apply(dev, bad));
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.error().kind, ErrorKind::InvalidArgument);
+  Command power{dev.id, CommandType::BatteryPower, 1000, {}, "test", ""};
+  EXPECT_EQ(io.run(d->apply(dev, power)).error().kind, ErrorKind::NotSupported);
+}
+
+TEST_F(FoxSim, DriverWithAWrongKeyFailsDiscoveryAsAnAuthError) {
+  auto d = driver(config("fox-not-the-key-000000000000000000000"));
+  auto found = io.run(d->discover());
+  ASSERT_FALSE(found);
+  EXPECT_EQ(found.error().kind, ErrorKind::Auth);
+  auto none = foxess::registry_entry().factory(
+      [&] {
+        auto c = config();
+        c.options.erase("api_key");
+        return c;
+      }(),
+      env);
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message.find("option api_key is required"), std::string::npos);
+}
+
+TEST_F(FoxSim, DriverNeverRunsIntoTheLimitsAndRecoversTheNextDay) {
+  sim->stop();
+  foxess::SimOptions o;
+  o.plants = foxess::make_account(1, 1);
+  o.daily_calls_per_inverter = 40;  // a tiny budget to use up in a test
+  start(o);
+  auto c = config();
+  c.options["daily_calls"] = "40";
+  auto d = driver(c);
+  auto found = io.run(d->discover());
+  ASSERT_TRUE(found);
+  const auto& dev = (*found)[0];
+  // A poll every 10 s for a day: the planner spreads 40 calls, the cloud refuses none.
+  int ok = 0, failed = 0;
+  for (int i = 0; i < 8640; ++i) {
+    auto snap = io.run(d->poll(dev));
+    snap ? ++ok : ++failed;
+    clock.advance(seconds(10));
+  }
+  EXPECT_EQ(sim->rate_limited(), 0u);
+  EXPECT_EQ(failed, 0);
+  EXPECT_LE(sim->quota().used, 40);
+  EXPECT_GE(sim->requests(), 25u);  // the live share of 40 (and the discovery)
+  // The next day the budget is back: fresh data again.
+  auto snap = io.run(d->poll(dev));
+  ASSERT_TRUE(snap) << snap.error().message;
+  EXPECT_GT(snap->time, clock.now() - minutes(15));
+}
+
+TEST_F(FoxSim, DriverHistoryBackfillsAGapInDayLongCalls) {
+  auto d = driver(config());
+  auto found = io.run(d->discover());
+  ASSERT_TRUE(found);
+  clock.advance(hours(30));
+  auto now = clock.now();
+  auto h = io.run(d->history((*found)[0], {now - hours(28), now}));
+  ASSERT_TRUE(h) << h.error().message;
+  std::size_t soc = 0, pv = 0;
+  for (const auto& s : *h) {
+    if (s.metric == "battery.soc") ++soc;
+    if (s.metric == "pv.power") ++pv;
+    EXPECT_EQ(s.quality, Quality::Backfilled);
+  }
+  EXPECT_EQ(soc, 28u * 12);  // every 5 minutes
+  EXPECT_EQ(pv, 28u * 12);
 }

@@ -1,0 +1,162 @@
+#include "vendors/foxess/mapping.hpp"
+
+#include <charconv>
+#include <map>
+
+#include "core/metric.hpp"
+
+namespace sb::foxess {
+
+std::optional<TimePoint> parse_device_time(std::string_view text) {
+  if (text.size() < 19) return std::nullopt;
+  std::string iso(text.substr(0, 19));
+  iso[10] = 'T';
+  TimePoint t;
+  if (!parse_iso8601(iso + "Z", t)) return std::nullopt;
+  // An offset ("+1000", "-0330") after the zone name makes the local time UTC.
+  auto sign = text.find_last_of("+-");
+  if (text.size() > 20 && sign != std::string_view::npos && sign > 19 && text.size() - sign == 5) {
+    int hh = 0, mm = 0;
+    auto d = text.data() + sign + 1;
+    if (std::from_chars(d, d + 2, hh).ec != std::errc() ||
+        std::from_chars(d + 2, d + 4, mm).ec != std::errc())
+      return std::nullopt;
+    auto off = std::chrono::minutes(hh * 60 + mm);
+    t -= text[sign] == '+' ? off : -off;
+  }
+  return t;
+}
+
+DeviceState running_state(int code) {
+  switch (code) {
+    case 163:  // on-grid
+    case 164:  // off-grid
+      return DeviceState::Running;
+    case 160:  // self-test
+    case 161:  // waiting
+    case 162:  // checking
+    case 167:  // standby
+    case 168:  // upgrading
+      return DeviceState::Standby;
+    case 165:  // fault
+    case 166:  // permanent fault
+      return DeviceState::Fault;
+    default:
+      return DeviceState::Unknown;
+  }
+}
+
+namespace {
+
+// Variables that become canonical metrics one to one (with a factor).
+struct Direct {
+  std::string_view metric;
+  double factor;
+};
+
+const std::map<std::string, Direct>& direct() {
+  static const std::map<std::string, Direct> m = {
+      {"pvPower", {metric::kPvPower, 1000}},
+      {"generationPower", {metric::kAcPower, 1000}},
+      {"loadsPower", {metric::kLoadPower, 1000}},
+      {"SoC", {metric::kBatterySoc, 1}},
+      {"SOH", {metric::kBatterySoh, 1}},
+      {"batVolt", {metric::kBatteryVoltage, 1}},
+      {"batCurrent", {metric::kBatteryCurrent, 1}},
+      {"batTemperature", {metric::kBatteryTemperature, 1}},
+      {"RFreq", {metric::kGridFrequency, 1}},
+      {"gridConsumption", {metric::kEnergyGridImport, 1000}},
+      {"feedin", {metric::kEnergyGridExport, 1000}},
+      {"loads", {metric::kEnergyLoad, 1000}},
+      {"chargeEnergyToTal", {metric::kEnergyBatteryCharge, 1000}},
+      {"dischargeEnergyToTal", {metric::kEnergyBatteryDischarge, 1000}},
+  };
+  return m;
+}
+
+}  // namespace
+
+std::vector<Sample> map_real_time(const std::vector<Datum>& data, const std::string& device,
+                                  TimePoint time) {
+  std::map<std::string, double> v;
+  for (const auto& d : data) v[d.variable] = d.value;
+  std::vector<Sample> out;
+  auto add = [&](std::string metric, double value) {
+    out.push_back({device, std::move(metric), time, value, Quality::Measured});
+  };
+  auto has = [&](const char* k) { return v.contains(k); };
+  for (const auto& [name, value] : v) {
+    if (auto d = direct().find(name); d != direct().end()) {
+      add(std::string(d->second.metric), value * d->second.factor);
+      continue;
+    }
+    // pvNVolt / pvNCurrent / pvNPower
+    if (name.size() > 3 && name.starts_with("pv") &&
+        std::isdigit(static_cast<unsigned char>(name[2]))) {
+      std::size_t i = 2;
+      int n = 0;
+      while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i])))
+        n = n * 10 + (name[i++] - '0');
+      auto rest = name.substr(i);
+      if (rest == "Power") add(indexed_metric(metric::kPvStringPower, n), value * 1000);
+      if (rest == "Volt") add(indexed_metric(metric::kPvStringVoltage, n), value);
+      if (rest == "Current") add(indexed_metric(metric::kPvStringCurrent, n), value);
+      if (rest == "Power" || rest == "Volt" || rest == "Current") continue;
+    }
+    // The inverter's AC phases R, S, T.
+    static const std::map<std::string, std::pair<std::string_view, double>> phases = {
+        {"Volt", {metric::kGridPhaseVoltage, 1}},
+        {"Current", {metric::kGridPhaseCurrent, 1}},
+        {"Power", {metric::kGridPhasePower, 1000}}};
+    if (name.size() > 1 && (name[0] == 'R' || name[0] == 'S' || name[0] == 'T')) {
+      auto p = phases.find(name.substr(1));
+      if (p != phases.end()) {
+        int n = name[0] == 'R' ? 1 : name[0] == 'S' ? 2 : 3;
+        add(indexed_metric(p->second.first, n), value * p->second.second);
+        continue;
+      }
+    }
+    if (name == "runningState") {
+      add(std::string(metric::kDeviceState), double(int(running_state(int(value)))));
+    }
+    add("vendor.foxess." + name, value);
+  }
+  if (has("gridConsumptionPower") || has("feedinPower"))
+    add(std::string(metric::kGridPower), (v["gridConsumptionPower"] - v["feedinPower"]) * 1000);
+  if (has("batDischargePower") || has("batChargePower"))
+    add(std::string(metric::kBatteryPower), (v["batDischargePower"] - v["batChargePower"]) * 1000);
+  else if (has("invBatPower"))
+    add(std::string(metric::kBatteryPower), v["invBatPower"] * 1000);
+  // PV yield: the AC generation with the battery's round trip taken out (exact while the
+  // battery charges from PV only; grid charging counts as PV here).
+  if (has("generation"))
+    add(std::string(metric::kEnergyPvYield),
+        (v["generation"] + v["chargeEnergyToTal"] - v["dischargeEnergyToTal"]) * 1000);
+  return out;
+}
+
+const std::vector<std::string>& history_variables() {
+  static const std::vector<std::string> vars = {
+      "pvPower",        "loadsPower",        "feedinPower", "gridConsumptionPower",
+      "batChargePower", "batDischargePower", "SoC",         "generationPower"};
+  return vars;
+}
+
+std::vector<Sample> map_history(const std::vector<Series>& series, const std::string& device,
+                                TimeRange range) {
+  // Points of the same instant are mapped together, so derived metrics (grid, battery) pair up.
+  std::map<TimePoint, std::vector<Datum>> at;
+  for (const auto& s : series)
+    for (const auto& p : s.points)
+      if (p.time >= range.from && p.time < range.to)
+        at[p.time].push_back({s.variable, s.unit, p.value});
+  std::vector<Sample> out;
+  for (const auto& [t, data] : at)
+    for (auto& sample : map_real_time(data, device, t)) {
+      sample.quality = Quality::Backfilled;
+      out.push_back(std::move(sample));
+    }
+  return out;
+}
+
+}  // namespace sb::foxess
