@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/runtime.hpp"
+#include "vendors/foxess/simulator.hpp"
 #include "vendors/kostal/simulator.hpp"
 #include "vendors/sonnen/simulator.hpp"
 
@@ -52,6 +53,15 @@ int demo(const DemoOptions& o) {
   kostal::SimOptions kostal_options;
   kostal::Simulator kostal_sim(sim_io.get_executor(), sim_clock, munich, kostal_options, *faults);
   if (auto r = kostal_sim.listen("127.0.0.1", 0); !r) return report(r.error().message);
+  // An installer's FoxESS Cloud account: three inverters in two plants, one without battery.
+  foxess::SimOptions fox_options;
+  sim::SiteConfig fox_base;
+  fox_base.cloudiness = 0.4;
+  fox_options.plants = foxess::make_account(2, 1, o.seed + 2, false, fox_base);
+  auto third = foxess::make_account(1, 3, o.seed + 2, true, fox_base)[0].inverters.back();
+  fox_options.plants[1].inverters.push_back(third);  // F3, no battery
+  foxess::Simulator fox_sim(sim_io.get_executor(), sim_clock, fox_options, *faults);
+  if (auto r = fox_sim.listen("127.0.0.1", 0); !r) return report(r.error().message);
   std::thread sim_thread([&] { sim_io.run(); });
 
   engine::Config cfg;
@@ -80,6 +90,16 @@ int demo(const DemoOptions& o) {
   k.port = kostal_sim.port();
   k.options["password"] = kostal_options.owner_password;
   cfg.connections.push_back(k);
+  cfg.sites.push_back(
+      {"fleet", "Demo installer fleet (FoxESS Cloud)", 53.55, 9.99, "Europe/Berlin"});
+  ConnectionConfig f = c;
+  f.name = "foxess";
+  f.vendor = "foxess";
+  f.site = "fleet";
+  f.port = fox_sim.port();
+  f.poll_interval = Millis(10'000);
+  f.options["api_key"] = fox_options.api_key;
+  cfg.connections.push_back(f);
   auto token = cfg.gateway.api_token;
 
   int rc = 0;
@@ -98,6 +118,8 @@ int demo(const DemoOptions& o) {
                 << "  sonnen sim  " << sonnen_sim.url() << "/api/v1/status\n"
                 << "  KOSTAL sim  " << kostal_sim.url() << "/api/v1/info/version (password "
                 << kostal_options.owner_password << ")\n"
+                << "  FoxESS sim  " << fox_sim.url() << "/op/v0/device/list (api key "
+                << fox_options.api_key << ")\n"
                 << "  database    " << o.db << "\n"
                 << "  speed       " << o.speed << "x\n"
                 << "Press Ctrl-C to stop.\n"
@@ -107,6 +129,7 @@ int demo(const DemoOptions& o) {
   }
   sonnen_sim.stop();
   kostal_sim.stop();
+  fox_sim.stop();
   sim_io.stop();
   sim_thread.join();
   if (rc == 0) std::cout << "stopped\n";

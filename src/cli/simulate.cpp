@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "engine/config.hpp"
 #include "sim/faults.hpp"
+#include "vendors/foxess/simulator.hpp"
 #include "vendors/kostal/simulator.hpp"
 #include "vendors/sonnen/simulator.hpp"
 
@@ -28,6 +29,8 @@ struct SimulateOptions {
   std::string password = "owner-password", master_key = "MASTERKEY01234", service_code = "12345";
   int session_idle_s = 900;
   std::string firmware = "current";
+  int plants = 1, daily_calls = 1440;
+  std::string api_key = foxess::SimOptions{}.api_key;
 };
 
 // Runs the simulators until SIGINT / SIGTERM.
@@ -46,8 +49,8 @@ int serve(boost::asio::io_context& io, std::vector<std::unique_ptr<Sim>>& sims) 
 }
 
 int simulate(const SimulateOptions& o) {
-  if (o.vendor != "sonnen" && o.vendor != "kostal")
-    return report("no simulator for vendor '" + o.vendor + "' yet (valid: kostal, sonnen)");
+  if (o.vendor != "sonnen" && o.vendor != "kostal" && o.vendor != "foxess")
+    return report("no simulator for vendor '" + o.vendor + "' yet (valid: foxess, kostal, sonnen)");
   auto hp = engine::parse_host_port(o.listen);
   if (!hp) return report("--listen: " + hp.error().message);
   auto faults = sim::parse_fault_spec(o.faults);
@@ -65,6 +68,34 @@ int simulate(const SimulateOptions& o) {
 
   boost::asio::io_context io;
   ScaledClock clock(RealClock().now(), o.speed);
+  if (o.vendor == "foxess") {
+    if (o.plants < 1 || o.plants > o.devices)
+      return report("--plants must be within 1..--devices (" + std::to_string(o.devices) + ")");
+    if (o.daily_calls < 1) return report("--daily-calls must be at least 1");
+    if (o.api_key.size() < 8) return report("--api-key must have at least 8 characters");
+    foxess::SimOptions fo;
+    fo.api_key = o.api_key;
+    fo.daily_calls_per_inverter = o.daily_calls;
+    // --devices inverters spread over --plants plants (the first plants get one more).
+    fo.plants = foxess::make_account(o.plants, 1, o.seed, o.devices >= 3, site);
+    for (int i = o.plants, p = 0; i < o.devices; ++i, p = (p + 1) % o.plants) {
+      auto extra = foxess::make_account(1, i + 1, o.seed, o.devices >= 3, site)[0].inverters.back();
+      extra.site.latitude = fo.plants[std::size_t(p)].inverters[0].site.latitude;
+      extra.site.longitude = fo.plants[std::size_t(p)].inverters[0].site.longitude;
+      fo.plants[std::size_t(p)].inverters.push_back(extra);
+    }
+    std::vector<std::unique_ptr<foxess::Simulator>> sims;
+    sims.push_back(std::make_unique<foxess::Simulator>(io.get_executor(), clock, fo, *faults));
+    if (auto r = sims[0]->listen(hp->first, hp->second); !r) return report(r.error().message);
+    std::cout << "listening on " << sims[0]->url() << "\n"
+              << "FoxESS Open API: /op/v0/... and /op/v1/... (" << o.devices << " inverter(s) in "
+              << o.plants << " plant(s); " << o.daily_calls << " calls per inverter per day)\n"
+              << "credentials: api key '" << o.api_key << "' (header token, signed requests)\n"
+              << "speed " << o.speed << "x, seed " << o.seed
+              << (faults->any() ? ", faults " + to_string(*faults) : "") << "\n"
+              << std::flush;
+    return serve(io, sims);
+  }
   if (o.vendor == "kostal") {
     if (o.session_idle_s < 1) return report("--session-idle must be at least 1 second");
     kostal::SimOptions ko;
@@ -118,10 +149,11 @@ void register_simulate(CLI::App& app, int& rc) {
   auto* cmd = app.add_subcommand(
       "simulate", "Serve a faithful simulator of a vendor API over a simulated site");
   auto o = std::make_shared<SimulateOptions>();
-  cmd->add_option("vendor", o->vendor, "vendor to simulate (kostal, sonnen)")->required();
+  cmd->add_option("vendor", o->vendor, "vendor to simulate (foxess, kostal, sonnen)")->required();
   cmd->add_option("--listen", o->listen, "HOST:PORT; port 0 picks a free one")
       ->capture_default_str();
-  cmd->add_option("--devices", o->devices, "simulated devices, on consecutive ports")
+  cmd->add_option("--devices", o->devices,
+                  "simulated devices, on consecutive ports (foxess: inverters of one account)")
       ->capture_default_str();
   cmd->add_option("--faults", o->faults,
                   "e.g. latency=200ms,jitter=50ms,error=0.1,drop=0.05,malformed=0.02,seed=7");
@@ -145,6 +177,11 @@ void register_simulate(CLI::App& app, int& rc) {
       ->capture_default_str();
   cmd->add_option("--session-idle", o->session_idle_s,
                   "kostal: seconds before an idle session ends")
+      ->capture_default_str();
+  cmd->add_option("--plants", o->plants, "foxess: plants the --devices inverters are spread over")
+      ->capture_default_str();
+  cmd->add_option("--api-key", o->api_key, "foxess: the account's API key")->capture_default_str();
+  cmd->add_option("--daily-calls", o->daily_calls, "foxess: calls per inverter per day")
       ->capture_default_str();
   cmd->add_option("--firmware", o->firmware,
                   "kostal: 'current', or '2019' (process-data units empty, scb:network ids "

@@ -102,16 +102,28 @@ json::array strings(const std::vector<std::string>& v) {
 }  // namespace
 
 Client::Client(net::HttpClient& http, net::Endpoint endpoint, std::string api_key,
-               const Clock& clock, Millis timeout)
+               const Clock& clock, Millis timeout, net::Sleeper* sleeper)
     : http_(http),
       endpoint_(std::move(endpoint)),
       api_key_(std::move(api_key)),
       clock_(clock),
-      timeout_(timeout) {}
+      timeout_(timeout),
+      sleeper_(sleeper) {}
 
 asio::awaitable<Result<json::value>> Client::call(std::string method, std::string path,
                                                   std::map<std::string, std::string> query,
                                                   std::optional<json::value> body) {
+  auto first = call_once(method, path, query, body);
+  auto r = co_await std::move(first);
+  if (r || !sleeper_ || r.error().vendor_code != 40400) co_return r;
+  co_await sleeper_->sleep(Millis(2000));
+  auto again = call_once(method, path, query, body);
+  co_return co_await std::move(again);
+}
+
+asio::awaitable<Result<json::value>> Client::call_once(std::string method, std::string path,
+                                                       std::map<std::string, std::string> query,
+                                                       std::optional<json::value> body) {
   const std::string what = "FoxESS " + path;
   net::HttpRequest req;
   req.method = method;

@@ -13,6 +13,7 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "net/http_client.hpp"
+#include "net/retry.hpp"
 
 namespace sb::foxess {
 
@@ -82,8 +83,11 @@ struct ReportSeries {
 
 class Client {
  public:
+  /// With a `sleeper`, a call refused with 40400 is sent once more after the longest pacing
+  /// gap (2 s): another process on the same account may have called the same interface just
+  /// before. A second refusal is returned.
   Client(net::HttpClient& http, net::Endpoint endpoint, std::string api_key, const Clock& clock,
-         Millis timeout);
+         Millis timeout, net::Sleeper* sleeper = nullptr);
 
   /// One signed call; the envelope's `result` on errno 0.
   asio::awaitable<Result<boost::json::value>> call(std::string method, std::string path,
@@ -117,8 +121,12 @@ class Client {
   net::HttpClient& http_;
   net::Endpoint endpoint_;
   std::string api_key_;
+  asio::awaitable<Result<boost::json::value>> call_once(std::string method, std::string path,
+                                                        std::map<std::string, std::string> query,
+                                                        std::optional<boost::json::value> body);
   const Clock& clock_;
   Millis timeout_;
+  net::Sleeper* sleeper_;
 };
 
 }  // namespace sb::foxess

@@ -56,7 +56,7 @@ class FoxessDriver final : public Driver {
         env_(env),
         client_(env.http,
                 net::Endpoint{config_.host, static_cast<std::uint16_t>(config_.port), config_.tls},
-                options_.api_key, env.clock, config_.timeout),
+                options_.api_key, env.clock, config_.timeout, &env_.sleeper),
         planner_(env.clock, {options_.daily_calls_per_inverter}) {}
 
   asio::awaitable<Result<std::vector<DeviceInfo>>> discover() override {

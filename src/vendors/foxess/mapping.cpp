@@ -85,6 +85,7 @@ std::vector<Sample> map_real_time(const std::vector<Datum>& data, const std::str
     out.push_back({device, std::move(metric), time, value, Quality::Measured});
   };
   auto has = [&](const char* k) { return v.contains(k); };
+  std::vector<Sample> vendor;  // after the canonical metrics
   for (const auto& [name, value] : v) {
     if (auto d = direct().find(name); d != direct().end()) {
       add(std::string(d->second.metric), value * d->second.factor);
@@ -116,10 +117,9 @@ std::vector<Sample> map_real_time(const std::vector<Datum>& data, const std::str
         continue;
       }
     }
-    if (name == "runningState") {
+    if (name == "runningState")
       add(std::string(metric::kDeviceState), double(int(running_state(int(value)))));
-    }
-    add("vendor.foxess." + name, value);
+    vendor.push_back({device, "vendor.foxess." + name, time, value, Quality::Measured});
   }
   if (has("gridConsumptionPower") || has("feedinPower"))
     add(std::string(metric::kGridPower), (v["gridConsumptionPower"] - v["feedinPower"]) * 1000);
@@ -132,6 +132,7 @@ std::vector<Sample> map_real_time(const std::vector<Datum>& data, const std::str
   if (has("generation"))
     add(std::string(metric::kEnergyPvYield),
         (v["generation"] + v["chargeEnergyToTal"] - v["dischargeEnergyToTal"]) * 1000);
+  out.insert(out.end(), vendor.begin(), vendor.end());
   return out;
 }
 
