@@ -80,6 +80,32 @@ double clear_sky_ghi(double elevation_deg) {
   return 1098.0 * cz * std::exp(-0.057 / cz);
 }
 
+Counters minus(const Counters& a, const Counters& b) {
+  return {a.pv_wh - b.pv_wh,
+          a.grid_import_wh - b.grid_import_wh,
+          a.grid_export_wh - b.grid_export_wh,
+          a.battery_charge_wh - b.battery_charge_wh,
+          a.battery_discharge_wh - b.battery_discharge_wh,
+          a.load_wh - b.load_wh,
+          a.home_from_pv_wh - b.home_from_pv_wh,
+          a.home_from_battery_wh - b.home_from_battery_wh,
+          a.home_from_grid_wh - b.home_from_grid_wh,
+          a.charge_from_grid_wh - b.charge_from_grid_wh};
+}
+
+Counters scaled(const Counters& a, double k) {
+  return {a.pv_wh * k,
+          a.grid_import_wh * k,
+          a.grid_export_wh * k,
+          a.battery_charge_wh * k,
+          a.battery_discharge_wh * k,
+          a.load_wh * k,
+          a.home_from_pv_wh * k,
+          a.home_from_battery_wh * k,
+          a.home_from_grid_wh * k,
+          a.charge_from_grid_wh * k};
+}
+
 Result<void> validate(const SiteConfig& c) {
   auto bad = [](std::string m) { return fail(ErrorKind::InvalidArgument, "site: " + m); };
   if (!(c.latitude >= -90 && c.latitude <= 90)) return bad("latitude must be within -90..90");

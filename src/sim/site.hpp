@@ -62,6 +62,10 @@ struct Counters {
   double charge_from_grid_wh = 0;
 };
 
+/// Counter arithmetic: differences over a period, and a share of them (all fields alike).
+Counters minus(const Counters& a, const Counters& b);
+Counters scaled(const Counters& a, double k);
+
 struct SiteConfig {
   double latitude = 52.52;
   double longitude = 13.40;

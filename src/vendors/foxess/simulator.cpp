@@ -68,32 +68,6 @@ net::ServerResponse envelope(const Reply& r) {
   return net::ServerResponse::json(200, net::to_json(o));
 }
 
-sim::Counters operator-(const sim::Counters& a, const sim::Counters& b) {
-  return {a.pv_wh - b.pv_wh,
-          a.grid_import_wh - b.grid_import_wh,
-          a.grid_export_wh - b.grid_export_wh,
-          a.battery_charge_wh - b.battery_charge_wh,
-          a.battery_discharge_wh - b.battery_discharge_wh,
-          a.load_wh - b.load_wh,
-          a.home_from_pv_wh - b.home_from_pv_wh,
-          a.home_from_battery_wh - b.home_from_battery_wh,
-          a.home_from_grid_wh - b.home_from_grid_wh,
-          a.charge_from_grid_wh - b.charge_from_grid_wh};
-}
-
-sim::Counters scaled(const sim::Counters& a, double k) {
-  return {a.pv_wh * k,
-          a.grid_import_wh * k,
-          a.grid_export_wh * k,
-          a.battery_charge_wh * k,
-          a.battery_discharge_wh * k,
-          a.load_wh * k,
-          a.home_from_pv_wh * k,
-          a.home_from_battery_wh * k,
-          a.home_from_grid_wh * k,
-          a.charge_from_grid_wh * k};
-}
-
 // What the inverter put out on its AC side: PV that did not charge the battery, plus
 // discharge ("Cumulative power generation").
 double ac_yield_wh(const sim::Counters& c) {
@@ -526,7 +500,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
     auto midnight = inv.cal.midnight(inv.site->now());
     auto it = inv.hourly.find(to_ms(midnight));
     auto base = it != inv.hourly.end() ? it->second : inv.start_counters;
-    return inv.site->counters() - base;
+    return sim::minus(inv.site->counters(), base);
   };
   auto real_time = [this, today_of](Inverter& inv, const std::set<std::string>& wanted) {
     const auto& st = inv.site->state();
@@ -690,30 +664,30 @@ std::shared_ptr<net::Router> Simulator::routes() {
         }
         return Reply{kSuccess, "success", out};
       });
-  get("/op/v0/device/generation",
-      [this, device, today_of](net::ServerRequest& req, const json::object&) {
-        std::lock_guard lock(mutex_);
-        Reply err;
-        auto* inv = device(req.query["sn"], err);
-        if (!inv) return err;
-        auto now_c = inv->site->counters();
-        auto f = inv->cal.fields(inv->site->now());
-        auto month_start = inv->cal.at(f.year, f.month, 1);
-        sim::Counters month_base;
-        if (month_start <= inv->start) {
-          // Before the simulation started: the lifetime spread evenly over four years.
-          double days = duration<double, std::ratio<86400>>(inv->start - month_start).count();
-          month_base = inv->start_counters - scaled(inv->start_counters, days / 1460.0);
-        } else {
-          auto it = inv->hourly.find(to_ms(month_start));
-          month_base = it != inv->hourly.end() ? it->second : inv->start_counters;
-        }
-        auto r1 = [](double wh) { return round_to(wh / 1000.0, 0.1); };
-        return Reply{kSuccess, "success",
-                     json::object{{"today", r1(ac_yield_wh(today_of(*inv)))},
-                                  {"month", r1(ac_yield_wh(now_c - month_base))},
-                                  {"cumulative", r1(ac_yield_wh(now_c))}}};
-      });
+  get("/op/v0/device/generation", [this, device, today_of](net::ServerRequest& req,
+                                                           const json::object&) {
+    std::lock_guard lock(mutex_);
+    Reply err;
+    auto* inv = device(req.query["sn"], err);
+    if (!inv) return err;
+    auto now_c = inv->site->counters();
+    auto f = inv->cal.fields(inv->site->now());
+    auto month_start = inv->cal.at(f.year, f.month, 1);
+    sim::Counters month_base;
+    if (month_start <= inv->start) {
+      // Before the simulation started: the lifetime spread evenly over four years.
+      double days = duration<double, std::ratio<86400>>(inv->start - month_start).count();
+      month_base = sim::minus(inv->start_counters, sim::scaled(inv->start_counters, days / 1460.0));
+    } else {
+      auto it = inv->hourly.find(to_ms(month_start));
+      month_base = it != inv->hourly.end() ? it->second : inv->start_counters;
+    }
+    auto r1 = [](double wh) { return round_to(wh / 1000.0, 0.1); };
+    return Reply{kSuccess, "success",
+                 json::object{{"today", r1(ac_yield_wh(today_of(*inv)))},
+                              {"month", r1(ac_yield_wh(sim::minus(now_c, month_base)))},
+                              {"cumulative", r1(ac_yield_wh(now_c))}}};
+  });
 
   // --- Battery SoC and device settings ---
   get("/op/v0/device/battery/soc/get", [this, device](net::ServerRequest& req,
@@ -878,7 +852,8 @@ std::shared_ptr<net::Router> Simulator::routes() {
           if (row.time < from || row.time > to) continue;
           auto midnight = inv->cal.midnight(row.time);
           auto it = inv->hourly.find(to_ms(midnight));
-          auto today = row.counters - (it != inv->hourly.end() ? it->second : inv->start_counters);
+          auto today =
+              sim::minus(row.counters, it != inv->hourly.end() ? it->second : inv->start_counters);
           auto t = utc_text(row.time);
           for (const auto& [name, value] : variable_values(inv->cfg, row.state, row.counters, today,
                                                            inv->cfg.site.battery.capacity_wh))
@@ -951,8 +926,8 @@ std::shared_ptr<net::Router> Simulator::routes() {
       if (t >= now) return inv->site->counters();
       if (t <= inv->start) {
         double days = duration<double, std::ratio<86400>>(inv->start - t).count();
-        auto back = scaled(inv->start_counters, std::min(1.0, days / 1460.0));
-        return inv->start_counters - back;
+        auto back = sim::scaled(inv->start_counters, std::min(1.0, days / 1460.0));
+        return sim::minus(inv->start_counters, back);
       }
       auto it = inv->hourly.upper_bound(to_ms(t));
       if (it != inv->hourly.begin()) --it;

@@ -75,32 +75,6 @@ std::string float_text(double v) {
   return s;
 }
 
-sim::Counters minus(const sim::Counters& a, const sim::Counters& b) {
-  return {a.pv_wh - b.pv_wh,
-          a.grid_import_wh - b.grid_import_wh,
-          a.grid_export_wh - b.grid_export_wh,
-          a.battery_charge_wh - b.battery_charge_wh,
-          a.battery_discharge_wh - b.battery_discharge_wh,
-          a.load_wh - b.load_wh,
-          a.home_from_pv_wh - b.home_from_pv_wh,
-          a.home_from_battery_wh - b.home_from_battery_wh,
-          a.home_from_grid_wh - b.home_from_grid_wh,
-          a.charge_from_grid_wh - b.charge_from_grid_wh};
-}
-
-sim::Counters scaled(const sim::Counters& a, double k) {
-  return {a.pv_wh * k,
-          a.grid_import_wh * k,
-          a.grid_export_wh * k,
-          a.battery_charge_wh * k,
-          a.battery_discharge_wh * k,
-          a.load_wh * k,
-          a.home_from_pv_wh * k,
-          a.home_from_battery_wh * k,
-          a.home_from_grid_wh * k,
-          a.charge_from_grid_wh * k};
-}
-
 TimePoint next_local_midnight(const date::time_zone* zone, TimePoint t) {
   auto local = zone->to_local(t);
   auto day = date::floor<date::days>(local);
@@ -156,12 +130,12 @@ Simulator::Simulator(asio::any_io_executor executor, const Clock& clock, sim::Si
   // over four years.
   day_start_ = site_.counters();
   auto ymd = date::year_month_day(date::floor<date::days>(zone_->to_local(site_.now())));
-  auto per_day = scaled(site_.counters(), 1.0 / 1461.0);
+  auto per_day = sim::scaled(site_.counters(), 1.0 / 1461.0);
   int day_of_month = int(unsigned(ymd.day())) - 1;
   int day_of_year =
       (date::local_days(ymd) - date::local_days(ymd.year() / date::January / 1)).count();
-  month_start_ = minus(day_start_, scaled(per_day, day_of_month));
-  year_start_ = minus(day_start_, scaled(per_day, day_of_year));
+  month_start_ = sim::minus(day_start_, sim::scaled(per_day, day_of_month));
+  year_start_ = sim::minus(day_start_, sim::scaled(per_day, day_of_year));
   next_midnight_ = next_local_midnight(zone_, site_.now());
   next_log_ = site_.now();
 
@@ -370,9 +344,9 @@ std::map<std::string, std::vector<Simulator::Pd>> Simulator::process_data_locked
         {"I", "A", str.current_a}, {"P", "W", str.power_w}, {"U", "V", str.voltage_v}};
   }
   auto& ef = m["scb:statistic:EnergyFlow"];
-  const std::pair<const char*, sim::Counters> periods[] = {{"Day", minus(c, day_start_)},
-                                                           {"Month", minus(c, month_start_)},
-                                                           {"Year", minus(c, year_start_)},
+  const std::pair<const char*, sim::Counters> periods[] = {{"Day", sim::minus(c, day_start_)},
+                                                           {"Month", sim::minus(c, month_start_)},
+                                                           {"Year", sim::minus(c, year_start_)},
                                                            {"Total", c}};
   for (const auto& [name, d] : periods) {
     std::string p = name;
