@@ -280,6 +280,8 @@ asio::awaitable<Result<std::vector<RealTime>>> Client::real_time(
     std::vector<std::string> sns, std::vector<std::string> variables) {
   std::vector<RealTime> out;
   for (std::size_t from = 0; from < sns.size(); from += 50) {
+    // One query per second per interface: the next batch waits its turn.
+    if (from > 0 && sleeper_) co_await sleeper_->sleep(Millis(1000));
     std::vector<std::string> batch(sns.begin() + std::ptrdiff_t(from),
                                    sns.begin() + std::ptrdiff_t(std::min(sns.size(), from + 50)));
     json::object body{{"sns", strings(batch)}};

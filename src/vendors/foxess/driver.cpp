@@ -99,6 +99,8 @@ class FoxessDriver final : public Driver {
       std::vector<std::string> sns;
       for (const auto& [sn, d] : devices_) sns.push_back(sn);
       if (sns.empty()) sns.push_back(device.serial);
+      // Batches beyond the first count against the budget too (the client paces them itself,
+      // so they are booked under their own names rather than refused for pacing here).
       for (int extra = 1; extra < calls; ++extra)
         (void)planner_.try_take(kRealTime + std::to_string(extra), engine::CallPurpose::Live);
       auto op = client_.real_time(sns, {});
