@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/model.hpp"
 #include "core/result.hpp"
 
@@ -35,6 +36,10 @@ struct ConnectionConfig {
 /// connection, key and range otherwise.
 Result<double> number_option(const ConnectionConfig& c, const std::string& key, double lo,
                              double hi);
+/// Option `key` of `c` in seconds (lo..hi, fractions allowed) as a duration; `fallback` when
+/// the connection does not set it; the same error as number_option otherwise.
+Result<Millis> seconds_option(const ConnectionConfig& c, const std::string& key, double lo,
+                              double hi, Millis fallback);
 
 /// Everything a driver may use that lives outside core (executor, HTTP client, clock).
 /// Defined in net/driver_env.hpp; core only passes it through.

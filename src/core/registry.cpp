@@ -59,4 +59,12 @@ Result<double> number_option(const ConnectionConfig& c, const std::string& key, 
   return v;
 }
 
+Result<Millis> seconds_option(const ConnectionConfig& c, const std::string& key, double lo,
+                              double hi, Millis fallback) {
+  if (!c.options.contains(key)) return fallback;
+  auto v = number_option(c, key, lo, hi);
+  if (!v) return fail(v.error());
+  return Millis(static_cast<std::int64_t>(*v * 1000));
+}
+
 }  // namespace sb

@@ -35,11 +35,9 @@ Result<Options> parse_options(const ConnectionConfig& c) {
                     "option api_key is required (FoxESS Cloud: personal center -> API "
                     "management; keep it in an environment variable: ${FOXESS_API_KEY})");
   o.api_key = key->second;
-  if (c.options.contains("verify_timeout")) {
-    auto v = number_option(c, "verify_timeout", 0, 600);
-    if (!v) return fail(v.error());
-    o.verify_timeout = Millis(static_cast<std::int64_t>(*v * 1000));
-  }
+  auto verify = seconds_option(c, "verify_timeout", 0, 600, o.verify_timeout);
+  if (!verify) return fail(verify.error());
+  o.verify_timeout = *verify;
   if (c.options.contains("daily_calls")) {
     auto v = number_option(c, "daily_calls", 10, 1'000'000);
     if (!v) return fail(v.error());

@@ -41,11 +41,9 @@ Result<Options> parse_options(const ConnectionConfig& c) {
   if (o.credentials.role == "master" && o.credentials.service_code.empty())
     return fail(ErrorKind::InvalidArgument,
                 where + "role master needs option service_code (the installer's code)");
-  if (c.options.contains("verify_timeout")) {
-    auto v = number_option(c, "verify_timeout", 0, 600);
-    if (!v) return fail(v.error());
-    o.verify_timeout = Millis(static_cast<std::int64_t>(*v * 1000));
-  }
+  auto verify = seconds_option(c, "verify_timeout", 0, 600, o.verify_timeout);
+  if (!verify) return fail(verify.error());
+  o.verify_timeout = *verify;
   return o;
 }
 

@@ -36,11 +36,9 @@ Result<Options> parse_options(const ConnectionConfig& c) {
                       "' may use only letters, digits, '_', '.' and '-'");
     o.serial = it->second;
   }
-  if (c.options.contains("verify_timeout")) {
-    auto v = number_option(c, "verify_timeout", 0, 600);
-    if (!v) return fail(v.error());
-    o.verify_timeout = Millis(static_cast<std::int64_t>(*v * 1000));
-  }
+  auto verify = seconds_option(c, "verify_timeout", 0, 600, o.verify_timeout);
+  if (!verify) return fail(verify.error());
+  o.verify_timeout = *verify;
   if (c.options.contains("tolerance_w")) {
     auto v = number_option(c, "tolerance_w", 0, 10'000);
     if (!v) return fail(v.error());
