@@ -1,6 +1,7 @@
 // The fault plan of a simulator that serves HTTP: every handler is wrapped so that requests
 // are counted and meet latency, dropped connections, the vendor's own error and cut bodies in
-// one place. Header-only; the vendor simulators that include it link sb_net.
+// one place; and where such a simulator listens (HttpEndpoint). Header-only; the vendor
+// simulators that include it link sb_net.
 #pragma once
 
 #include <atomic>
@@ -86,6 +87,37 @@ class RequestGate {
 
  private:
   std::shared_ptr<State> state_;
+};
+
+/// Where a simulator serves HTTP: its server and the gate of its handlers in flight. Stopping
+/// closes the listener, then the gate, so nothing of the simulator is touched afterwards.
+class HttpEndpoint {
+ public:
+  explicit HttpEndpoint(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
+  ~HttpEndpoint() { stop(); }
+  HttpEndpoint(const HttpEndpoint&) = delete;
+  HttpEndpoint& operator=(const HttpEndpoint&) = delete;
+
+  const RequestGate& gate() const { return gate_; }
+  Result<void> listen(std::shared_ptr<const net::Router> router, const std::string& host,
+                      std::uint16_t port) {
+    server_ = std::make_unique<net::HttpServer>(executor_, std::move(router));
+    return server_->listen(host, port);
+  }
+  std::uint16_t port() const { return server_ ? server_->port() : 0; }
+  /// "http://127.0.0.1:8080"; empty before listen().
+  std::string url() const {
+    return server_ ? "http://" + server_->host() + ":" + std::to_string(server_->port()) : "";
+  }
+  void stop() {
+    if (server_) server_->stop();
+    gate_.close();
+  }
+
+ private:
+  boost::asio::any_io_executor executor_;
+  RequestGate gate_;
+  std::unique_ptr<net::HttpServer> server_;
 };
 
 /// A response that closes the connection without an answer.

@@ -308,8 +308,7 @@ Simulator::Simulator(boost::asio::any_io_executor executor, const Clock& clock, 
     : clock_(clock),
       options_(std::move(options)),
       faults_(faults),
-      gate_(std::make_unique<sim::RequestGate>()),
-      executor_(executor) {
+      http_(std::make_unique<sim::HttpEndpoint>(executor)) {
   if (options_.plants.empty()) options_.plants = make_account(1, 1);
   auto now = clock_.now();
   int n = 0;
@@ -469,7 +468,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
       }
       return envelope(fn(req, body));
     };
-    return sim::with_faults(*gate_, faults_, requests_,
+    return sim::with_faults(http_->gate(), faults_, requests_,
                             {[] { return envelope(error(41200, "Failed to load data")); }, {}},
                             handler);
   };
@@ -951,7 +950,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
   });
 
   sim::set_fallbacks(
-      *r, *gate_, requests_,
+      *r, http_->gate(), requests_,
       [] {
         return net::ServerResponse::json(
             404, R"({"timestamp":0,"status":404,"error":"Not Found","path":""})");
@@ -964,21 +963,19 @@ std::shared_ptr<net::Router> Simulator::routes() {
 }
 
 Result<void> Simulator::listen(const std::string& host, std::uint16_t port) {
-  server_ = std::make_unique<net::HttpServer>(executor_, routes());
-  return server_->listen(host, port);
+  return http_->listen(routes(), host, port);
 }
 
 std::uint16_t Simulator::port() const {
-  return server_ ? server_->port() : 0;
+  return http_->port();
 }
 
 std::string Simulator::url() const {
-  return server_ ? "http://" + server_->host() + ":" + std::to_string(server_->port()) : "";
+  return http_->url();
 }
 
 void Simulator::stop() {
-  if (server_) server_->stop();
-  gate_->close();
+  http_->stop();
 }
 
 }  // namespace sb::foxess

@@ -18,7 +18,7 @@
 #include "sim/site.hpp"
 
 namespace sb::sim {
-class RequestGate;
+class HttpEndpoint;
 }
 
 namespace sb::foxess {
@@ -111,11 +111,9 @@ class Simulator {
   std::map<std::string, TimePoint> last_call_;
   std::deque<int> forced_;  // fail_next codes
   sim::FaultInjector faults_;
-  std::unique_ptr<sim::RequestGate> gate_;
-  std::unique_ptr<net::HttpServer> server_;
+  std::unique_ptr<sim::HttpEndpoint> http_;  // server and handlers in flight; stop() closes
   std::atomic<std::uint64_t> requests_{0};
   std::atomic<std::uint64_t> rate_limited_{0};
-  boost::asio::any_io_executor executor_;
 };
 
 }  // namespace sb::foxess

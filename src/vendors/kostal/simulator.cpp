@@ -120,8 +120,7 @@ Simulator::Simulator(asio::any_io_executor executor, const Clock& clock, sim::Si
       // The site starts at local midnight so that the day's statistics agree with its physics.
       site_(site, local_midnight(zone_, clock.now())),
       faults_(faults),
-      gate_(std::make_unique<sim::RequestGate>()),
-      executor_(executor) {
+      http_(std::make_unique<sim::HttpEndpoint>(executor)) {
   auto salt_owner = crypto::random_bytes(12), salt_master = crypto::random_bytes(12);
   owner_.credential = make_credential(options_.owner_password, salt_owner, options_.rounds);
   master_.credential = make_credential(options_.master_key, salt_master, options_.rounds);
@@ -855,7 +854,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
                                }};
   auto guarded = [this, faults](auto handler) {
     return sim::with_faults(
-        *gate_, faults_, requests_, faults,
+        http_->gate(), faults_, requests_, faults,
         [this, handler](net::ServerRequest& req) { return std::invoke(handler, this, req); });
   };
   const std::string base = "/api/v1";
@@ -908,7 +907,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
         return reply(200, json::object{{"status", "idle"}, {"current_percent", 0}, {"target", ""}});
       }));
   sim::set_fallbacks(
-      *r, *gate_, requests_, [] { return message(404, kNotFound); },
+      *r, http_->gate(), requests_, [] { return message(404, kNotFound); },
       [] { return message(405, kNotAllowed); });
   return r;
 }
@@ -916,21 +915,19 @@ std::shared_ptr<net::Router> Simulator::routes() {
 // --- control -------------------------------------------------------------------------------
 
 Result<void> Simulator::listen(const std::string& host, std::uint16_t port) {
-  server_ = std::make_unique<net::HttpServer>(executor_, routes());
-  return server_->listen(host, port);
+  return http_->listen(routes(), host, port);
 }
 
 std::uint16_t Simulator::port() const {
-  return server_ ? server_->port() : 0;
+  return http_->port();
 }
 
 std::string Simulator::url() const {
-  return server_ ? "http://" + server_->host() + ":" + std::to_string(server_->port()) : "";
+  return http_->url();
 }
 
 void Simulator::stop() {
-  if (server_) server_->stop();
-  gate_->close();
+  http_->stop();
 }
 
 void Simulator::unavailable_for(Millis d) {

@@ -25,7 +25,7 @@ class time_zone;
 }
 
 namespace sb::sim {
-class RequestGate;
+class HttpEndpoint;
 }
 
 namespace sb::kostal {
@@ -177,10 +177,8 @@ class Simulator {
   std::optional<TimePoint> unavailable_until_;
   std::set<std::string> ignore_writes_;
   sim::FaultInjector faults_;
-  std::unique_ptr<sim::RequestGate> gate_;  // handlers in flight; closed by stop()
-  std::unique_ptr<net::HttpServer> server_;
+  std::unique_ptr<sim::HttpEndpoint> http_;  // server and handlers in flight; stop() closes
   std::atomic<std::uint64_t> requests_{0};
-  boost::asio::any_io_executor executor_;
 };
 
 /// "Europe/Berlin" -> "Europe\/Berlin": the device escapes every '/' in its JSON.

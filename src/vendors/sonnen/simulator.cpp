@@ -36,8 +36,7 @@ Simulator::Simulator(asio::any_io_executor executor, const Clock& clock, sim::Si
     : clock_(clock),
       site_(std::move(site), clock.now()),
       faults_(faults),
-      gate_(std::make_unique<sim::RequestGate>()),
-      executor_(executor) {}
+      http_(std::make_unique<sim::HttpEndpoint>(executor)) {}
 
 Simulator::~Simulator() {
   stop();
@@ -74,7 +73,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
   auto r = std::make_shared<net::Router>();
   // Every request passes the fault plan first.
   auto guarded = [this](auto handler) {
-    return sim::with_faults(*gate_, faults_, requests_,
+    return sim::with_faults(http_->gate(), faults_, requests_,
                             {[] { return reply(500, ReturnCode::InternalError); }, {}}, handler);
   };
 
@@ -103,27 +102,25 @@ std::shared_ptr<net::Router> Simulator::routes() {
   r->put("/api/V1/setpoint/{direction}/{watts}", setpoint);
 
   sim::set_fallbacks(
-      *r, *gate_, requests_, [] { return reply(404, ReturnCode::InvalidPath); },
+      *r, http_->gate(), requests_, [] { return reply(404, ReturnCode::InvalidPath); },
       [] { return reply(405, ReturnCode::InvalidMethod); });
   return r;
 }
 
 Result<void> Simulator::listen(const std::string& host, std::uint16_t port) {
-  server_ = std::make_unique<net::HttpServer>(executor_, routes());
-  return server_->listen(host, port);
+  return http_->listen(routes(), host, port);
 }
 
 std::uint16_t Simulator::port() const {
-  return server_ ? server_->port() : 0;
+  return http_->port();
 }
 
 std::string Simulator::url() const {
-  return server_ ? "http://" + server_->host() + ":" + std::to_string(server_->port()) : "";
+  return http_->url();
 }
 
 void Simulator::stop() {
-  if (server_) server_->stop();
-  gate_->close();
+  http_->stop();
 }
 
 }  // namespace sb::sonnen

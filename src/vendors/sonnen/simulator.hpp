@@ -14,7 +14,7 @@
 #include "vendors/sonnen/wire.hpp"
 
 namespace sb::sim {
-class RequestGate;
+class HttpEndpoint;
 }
 
 namespace sb::sonnen {
@@ -52,10 +52,8 @@ class Simulator {
   std::mutex mutex_;
   sim::Site site_;
   sim::FaultInjector faults_;
-  std::unique_ptr<sim::RequestGate> gate_;  // handlers in flight; closed by stop()
-  std::unique_ptr<net::HttpServer> server_;
+  std::unique_ptr<sim::HttpEndpoint> http_;  // server and handlers in flight; stop() closes
   std::atomic<std::uint64_t> requests_{0};
-  boost::asio::any_io_executor executor_;
 };
 
 }  // namespace sb::sonnen
