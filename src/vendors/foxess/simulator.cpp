@@ -38,6 +38,23 @@ struct Simulator::Inverter {
   TimePoint next_row;
   std::map<std::int64_t, sim::Counters> hourly;  // counters at each hour's start
   explicit Inverter(const std::string& zone) : cal(zone) {}
+
+  /// The lifetime counters at `t`: now's for now or later; from the hourly ledger since the
+  /// start; before the start, the lifetime spread evenly over four years.
+  sim::Counters counters_at(TimePoint t) const {
+    if (t >= site->now()) return site->counters();
+    if (t <= start) {
+      double days = std::chrono::duration<double, std::ratio<86400>>(start - t).count();
+      return sim::minus(start_counters, sim::scaled(start_counters, std::min(1.0, days / 1460.0)));
+    }
+    auto it = hourly.upper_bound(to_ms(t));
+    if (it != hourly.begin()) --it;
+    return it->second;
+  }
+  /// Energy since local midnight of `t`, for a row with the counters `c` at `t`.
+  sim::Counters today(TimePoint t, const sim::Counters& c) const {
+    return sim::minus(c, counters_at(cal.midnight(t)));
+  }
 };
 
 namespace {
@@ -249,6 +266,11 @@ const std::map<std::string, SettingSpec>& setting_specs() {
   return m;
 }
 
+// A plant's zone is its inverters' (sites share the plant's place).
+std::string zone_of(const SimPlant& plant) {
+  return plant.inverters.empty() ? "Europe/Berlin" : plant.inverters[0].site.timezone;
+}
+
 const std::vector<std::string> kWorkModes = {"SelfUse", "Feedin", "Backup"};
 const std::vector<std::string> kGridCodes = {"Germany-VDE4105", "Austria-TOR", "UK-G99",
                                              "Netherlands-NEN", "Italy-CEI021"};
@@ -385,7 +407,12 @@ void Simulator::fail_next(int count, int code) {
 
 Quota Simulator::quota() {
   std::lock_guard lock(mutex_);
-  auto day = to_ms(clock_.now()) / 86'400'000;
+  return quota_locked(clock_.now());
+}
+
+Quota Simulator::quota_locked(TimePoint now) {
+  // The account's count starts again at 00:00 UTC.
+  auto day = to_ms(now) / 86'400'000;
   if (day != quota_day_) {
     quota_day_ = day;
     quota_used_ = 0;
@@ -448,12 +475,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
       }
       {
         std::lock_guard lock(mutex_);
-        auto day = to_ms(now) / 86'400'000;
-        if (day != quota_day_) {
-          quota_day_ = day;
-          quota_used_ = 0;
-        }
-        if (quota_used_ >= options_.daily_calls_per_inverter * int(inverters_.size())) {
+        if (auto q = quota_locked(now); q.used >= q.total) {
           ++rate_limited_;
           return envelope(error(kTooFrequent, "requests too frequent: the daily quota is used up"));
         }
@@ -495,12 +517,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
     advance_locked(*inv, clock_.now());
     return inv;
   };
-  auto today_of = [](Inverter& inv) {
-    auto midnight = inv.cal.midnight(inv.site->now());
-    auto it = inv.hourly.find(to_ms(midnight));
-    auto base = it != inv.hourly.end() ? it->second : inv.start_counters;
-    return sim::minus(inv.site->counters(), base);
-  };
+  auto today_of = [](Inverter& inv) { return inv.today(inv.site->now(), inv.site->counters()); };
   auto real_time = [this, today_of](Inverter& inv, const std::set<std::string>& wanted) {
     const auto& st = inv.site->state();
     auto time = inv.cal.stamp_with_zone(inv.site->now());
@@ -518,11 +535,9 @@ std::shared_ptr<net::Router> Simulator::routes() {
     if (!p) return error(kBodyInvalid, "request body parameters invalid: " + why);
     std::lock_guard lock(mutex_);
     return Reply{kSuccess, "success", page_of(options_.plants, *p, [](const SimPlant& pl) {
-                   return json::object{
-                       {"stationID", pl.station_id},
-                       {"name", pl.name},
-                       {"ianaTimezone", pl.inverters.empty() ? std::string("Europe/Berlin")
-                                                             : pl.inverters[0].site.timezone}};
+                   return json::object{{"stationID", pl.station_id},
+                                       {"name", pl.name},
+                                       {"ianaTimezone", zone_of(pl)}};
                  })};
   });
   get("/op/v0/plant/detail", [this](net::ServerRequest& req, const json::object&) {
@@ -546,8 +561,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
                                 {"createDate", std::to_string(to_ms(start) - 86'400'000LL * 1460)},
                                 {"postcode", pl.postcode},
                                 {"capacity", capacity_w / 1000},
-                                {"timezone", pl.inverters.empty() ? std::string("Europe/Berlin")
-                                                                  : pl.inverters[0].site.timezone},
+                                {"timezone", zone_of(pl)},
                                 {"user", json::object{{"name", options_.user_name},
                                                       {"email", options_.user_email},
                                                       {"phone", ""}}},
@@ -663,30 +677,22 @@ std::shared_ptr<net::Router> Simulator::routes() {
         }
         return Reply{kSuccess, "success", out};
       });
-  get("/op/v0/device/generation", [this, device, today_of](net::ServerRequest& req,
-                                                           const json::object&) {
-    std::lock_guard lock(mutex_);
-    Reply err;
-    auto* inv = device(req.query["sn"], err);
-    if (!inv) return err;
-    auto now_c = inv->site->counters();
-    auto f = inv->cal.fields(inv->site->now());
-    auto month_start = inv->cal.at(f.year, f.month, 1);
-    sim::Counters month_base;
-    if (month_start <= inv->start) {
-      // Before the simulation started: the lifetime spread evenly over four years.
-      double days = duration<double, std::ratio<86400>>(inv->start - month_start).count();
-      month_base = sim::minus(inv->start_counters, sim::scaled(inv->start_counters, days / 1460.0));
-    } else {
-      auto it = inv->hourly.find(to_ms(month_start));
-      month_base = it != inv->hourly.end() ? it->second : inv->start_counters;
-    }
-    auto r1 = [](double wh) { return round_to(wh / 1000.0, 0.1); };
-    return Reply{kSuccess, "success",
-                 json::object{{"today", r1(ac_yield_wh(today_of(*inv)))},
-                              {"month", r1(ac_yield_wh(sim::minus(now_c, month_base)))},
-                              {"cumulative", r1(ac_yield_wh(now_c))}}};
-  });
+  get("/op/v0/device/generation",
+      [this, device, today_of](net::ServerRequest& req, const json::object&) {
+        std::lock_guard lock(mutex_);
+        Reply err;
+        auto* inv = device(req.query["sn"], err);
+        if (!inv) return err;
+        auto now_c = inv->site->counters();
+        auto f = inv->cal.fields(inv->site->now());
+        auto month_start = inv->cal.at(f.year, f.month, 1);
+        auto month_base = inv->counters_at(month_start);
+        auto r1 = [](double wh) { return round_to(wh / 1000.0, 0.1); };
+        return Reply{kSuccess, "success",
+                     json::object{{"today", r1(ac_yield_wh(today_of(*inv)))},
+                                  {"month", r1(ac_yield_wh(sim::minus(now_c, month_base)))},
+                                  {"cumulative", r1(ac_yield_wh(now_c))}}};
+      });
 
   // --- Battery SoC and device settings ---
   get("/op/v0/device/battery/soc/get", [this, device](net::ServerRequest& req,
@@ -815,10 +821,10 @@ std::shared_ptr<net::Router> Simulator::routes() {
   });
   get("/op/v0/user/getAccessCount", [this](net::ServerRequest&, const json::object&) {
     std::lock_guard lock(mutex_);
-    int total = options_.daily_calls_per_inverter * int(inverters_.size());
+    auto q = quota_locked(clock_.now());
     return Reply{kSuccess, "success",
-                 json::object{{"total", std::to_string(total)},
-                              {"remaining", std::to_string(std::max(0, total - quota_used_))}}};
+                 json::object{{"total", std::to_string(q.total)},
+                              {"remaining", std::to_string(std::max(0, q.total - q.used))}}};
   });
 
   // --- History and reports ---
@@ -849,10 +855,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
         std::map<std::string, json::array> series;
         for (const auto& row : inv->rows) {
           if (row.time < from || row.time > to) continue;
-          auto midnight = inv->cal.midnight(row.time);
-          auto it = inv->hourly.find(to_ms(midnight));
-          auto today =
-              sim::minus(row.counters, it != inv->hourly.end() ? it->second : inv->start_counters);
+          auto today = inv->today(row.time, row.counters);
           auto t = utc_text(row.time);
           for (const auto& [name, value] : variable_values(inv->cfg, row.state, row.counters, today,
                                                            inv->cfg.site.battery.capacity_wh))
@@ -920,18 +923,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
       for (auto t = first; t < next; t += hours(1)) edges.push_back(t);
       edges.push_back(next);
     }
-    auto now = inv->site->now();
-    auto counters_at = [&](TimePoint t) {
-      if (t >= now) return inv->site->counters();
-      if (t <= inv->start) {
-        double days = duration<double, std::ratio<86400>>(inv->start - t).count();
-        auto back = sim::scaled(inv->start_counters, std::min(1.0, days / 1460.0));
-        return sim::minus(inv->start_counters, back);
-      }
-      auto it = inv->hourly.upper_bound(to_ms(t));
-      if (it != inv->hourly.begin()) --it;
-      return it->second;
-    };
+    auto counters_at = [inv](TimePoint t) { return inv->counters_at(t); };
     json::array out;
     for (const auto& v : vars->as_array()) {
       auto name = v.is_string() ? std::string(v.as_string()) : "";

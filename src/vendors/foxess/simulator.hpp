@@ -98,6 +98,7 @@ class Simulator {
  private:
   Inverter* find_locked(const std::string& sn);
   sim::Site* site_locked(const std::string& sn);  // brought up to now
+  Quota quota_locked(TimePoint now);
   void advance_locked(Inverter& inv, TimePoint now);
   std::shared_ptr<net::Router> routes();
 
