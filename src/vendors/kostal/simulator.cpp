@@ -75,19 +75,6 @@ std::string float_text(double v) {
   return s;
 }
 
-TimePoint next_local_midnight(const date::time_zone* zone, TimePoint t) {
-  auto local = zone->to_local(t);
-  auto day = date::floor<date::days>(local);
-  auto next = date::local_days(day) + date::days(1);
-  return time_point_cast<Millis>(zone->to_sys(next, date::choose::earliest));
-}
-
-TimePoint local_midnight(const date::time_zone* zone, TimePoint t) {
-  auto local = zone->to_local(t);
-  auto day = date::floor<date::days>(local);
-  return time_point_cast<Millis>(zone->to_sys(date::local_days(day), date::choose::earliest));
-}
-
 // Slot rule of KOSTAL's 96-character plan strings: '0' free, '1' no charging, '2' no discharge.
 std::optional<sim::WeeklyPlan> parse_plan(const std::map<std::string, Simulator::SettingDef>& s) {
   if (s.at("Battery:TimeControl:Enable").value != "1") return std::nullopt;
@@ -117,8 +104,9 @@ Simulator::Simulator(asio::any_io_executor executor, const Clock& clock, sim::Si
     : clock_(clock),
       options_(std::move(options)),
       zone_(date::locate_zone(site.timezone)),
+      calendar_(site.timezone),
       // The site starts at local midnight so that the day's statistics agree with its physics.
-      site_(site, local_midnight(zone_, clock.now())),
+      site_(site, calendar_.midnight(clock.now())),
       faults_(faults),
       http_(std::make_unique<sim::HttpEndpoint>(executor)) {
   auto salt_owner = crypto::random_bytes(12), salt_master = crypto::random_bytes(12);
@@ -135,7 +123,7 @@ Simulator::Simulator(asio::any_io_executor executor, const Clock& clock, sim::Si
       (date::local_days(ymd) - date::local_days(ymd.year() / date::January / 1)).count();
   month_start_ = sim::minus(day_start_, sim::scaled(per_day, day_of_month));
   year_start_ = sim::minus(day_start_, sim::scaled(per_day, day_of_year));
-  next_midnight_ = next_local_midnight(zone_, site_.now());
+  next_midnight_ = calendar_.next_midnight(site_.now());
   next_log_ = site_.now();
 
   using S = SettingDef;
@@ -235,12 +223,11 @@ void Simulator::advance_locked() {
 }
 
 void Simulator::roll_periods_locked() {
-  auto before = date::year_month_day(date::floor<date::days>(zone_->to_local(site_.now() - 1s)));
-  auto after = date::year_month_day(date::floor<date::days>(zone_->to_local(site_.now())));
+  auto before = calendar_.fields(site_.now() - 1s), after = calendar_.fields(site_.now());
   day_start_ = site_.counters();
-  if (before.month() != after.month()) month_start_ = day_start_;
-  if (before.year() != after.year()) year_start_ = day_start_;
-  next_midnight_ = next_local_midnight(zone_, site_.now() + 1s);
+  if (before.month != after.month) month_start_ = day_start_;
+  if (before.year != after.year) year_start_ = day_start_;
+  next_midnight_ = calendar_.next_midnight(site_.now() + 1s);
 }
 
 void Simulator::record_log_locked() {

@@ -16,6 +16,7 @@
 
 #include "core/clock.hpp"
 #include "net/http_server.hpp"
+#include "sim/calendar.hpp"
 #include "sim/faults.hpp"
 #include "sim/site.hpp"
 #include "vendors/kostal/scram.hpp"
@@ -165,6 +166,7 @@ class Simulator {
   SimOptions options_;
   std::mutex mutex_;
   const date::time_zone* zone_;
+  sim::Calendar calendar_;  // midnights and local dates of the site's zone
   sim::Site site_;
   sim::Counters day_start_, month_start_, year_start_;
   TimePoint next_midnight_, next_log_;
