@@ -21,4 +21,10 @@ struct DriverEnv {
   boost::asio::thread_pool* blocking = nullptr;
 };
 
+/// Where a connection's requests go: its host, its port (or `default_port` when it set none),
+/// TLS as configured.
+inline net::Endpoint endpoint_of(const ConnectionConfig& c, int default_port) {
+  return {c.host, static_cast<std::uint16_t>(c.port ? c.port : default_port), c.tls};
+}
+
 }  // namespace sb

@@ -52,9 +52,8 @@ class FoxessDriver final : public Driver {
       : config_(std::move(config)),
         options_(std::move(options)),
         env_(env),
-        client_(env.http,
-                net::Endpoint{config_.host, static_cast<std::uint16_t>(config_.port), config_.tls},
-                options_.api_key, env.clock, config_.timeout, &env_.sleeper),
+        client_(env.http, endpoint_of(config_, 443), options_.api_key, env.clock, config_.timeout,
+                &env_.sleeper),
         planner_(env.clock, {options_.daily_calls_per_inverter}) {}
 
   asio::awaitable<Result<std::vector<DeviceInfo>>> discover() override {

@@ -121,12 +121,8 @@ class KostalDriver final : public Driver {
       : config_(std::move(config)),
         options_(std::move(options)),
         env_(env),
-        client_(
-            env.http,
-            net::Endpoint{config_.host,
-                          static_cast<std::uint16_t>(config_.port ? config_.port : kDefaultPort),
-                          config_.tls},
-            options_.credentials, config_.timeout, env.blocking) {}
+        client_(env.http, endpoint_of(config_, kDefaultPort), options_.credentials, config_.timeout,
+                env.blocking) {}
 
   asio::awaitable<Result<std::vector<DeviceInfo>>> discover() override {
     auto version = co_await client_.version();

@@ -53,12 +53,7 @@ class SonnenDriver final : public Driver {
       : config_(std::move(config)),
         options_(std::move(options)),
         env_(env),
-        client_(
-            env.http,
-            net::Endpoint{config_.host,
-                          static_cast<std::uint16_t>(config_.port ? config_.port : kDefaultPort),
-                          config_.tls},
-            config_.timeout) {}
+        client_(env.http, endpoint_of(config_, kDefaultPort), config_.timeout) {}
 
   asio::awaitable<Result<std::vector<DeviceInfo>>> discover() override {
     auto s = co_await client_.status();
