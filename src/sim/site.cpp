@@ -244,7 +244,7 @@ double Site::load_at(TimePoint t) const {
   return base * wobble + appliance;
 }
 
-double Site::battery_power_for(double pv, double load, SlotRule rule) const {
+double Site::battery_power_for(double pv, double load, SlotRule rule, const DaySegment* seg) const {
   const auto& b = config_.battery;
   double soc = stored_wh_ / b.capacity_wh * 100.0;
   double p = 0;
@@ -252,29 +252,63 @@ double Site::battery_power_for(double pv, double load, SlotRule rule) const {
     p = std::clamp(*setpoint_, -b.max_charge_w, b.max_discharge_w);
     if (p > 0 && soc <= b.min_soc_percent) p = 0;
     if (p < 0 && soc >= b.max_soc_percent) p = 0;
+    return p;  // an external setpoint is held as given
+  }
+  auto mode = seg ? seg->mode : SegmentMode::SelfUse;
+  double reserve = std::max(seg && seg->min_soc_percent > 0 ? seg->min_soc_percent : reserve_soc_,
+                            b.min_soc_percent);
+  if (mode == SegmentMode::Charge) {
+    double ceiling = std::min(seg->max_soc_percent, b.max_soc_percent);
+    p = soc < ceiling ? -std::min(seg->power_w, b.max_charge_w) : 0;
+  } else if (mode == SegmentMode::Discharge) {
+    p = soc > reserve ? std::min(seg->power_w, b.max_discharge_w) : 0;
   } else {
     double net = load - pv;
     if (net > 0) {
-      bool may = soc > std::max(reserve_soc_, b.min_soc_percent) &&
-                 load >= discharge_threshold_w_ && rule != SlotRule::NoDischarge;
+      bool may = soc > reserve && load >= discharge_threshold_w_ && rule != SlotRule::NoDischarge &&
+                 mode != SegmentMode::NoDischarge;
       p = may ? std::min(net, b.max_discharge_w) : 0;
     } else {
-      bool may = soc < b.max_soc_percent && rule != SlotRule::NoCharge;
+      bool may =
+          soc < b.max_soc_percent && rule != SlotRule::NoCharge && mode != SegmentMode::NoCharge;
       p = may ? -std::min(-net, b.max_charge_w) : 0;
     }
   }
+  if (import_limit_w_) {
+    // Peak shaving: charge less first, then discharge, so that import stays at the limit.
+    double over = load - pv - p - *import_limit_w_;
+    if (over > 0 && p < 0) {
+      p = std::min(0.0, p + over);
+      over = load - pv - p - *import_limit_w_;
+    }
+    if (over > 0 && soc > std::max(peak_shaving_soc_, b.min_soc_percent))
+      p = std::min(b.max_discharge_w, p + over);
+  }
+  // Discharge never exports beyond the limit, even with all PV curtailed.
+  if (export_limit_w_ && p > load + *export_limit_w_) p = std::max(0.0, load + *export_limit_w_);
   return p;
+}
+
+double Site::curtailed(double pv, double load, double battery) const {
+  if (!export_limit_w_) return pv;
+  return std::clamp(load - battery + *export_limit_w_, 0.0, pv);
+}
+
+void Site::recompute_cell() {
+  cell_rule_ = slot_rule_at(cell_start_);
+  cell_battery_ =
+      battery_power_for(cell_pv_available_, cell_load_, cell_rule_, segment_at(cell_start_));
+  cell_pv_ = curtailed(cell_pv_available_, cell_load_, cell_battery_);
 }
 
 void Site::enter_cell(TimePoint cell_start) {
   cell_start_ = cell_start;
   double ghi = 0;
   auto strings = pv_at(cell_start, &ghi);
-  cell_pv_ = 0;
-  for (const auto& s : strings) cell_pv_ += s.power_w;
+  cell_pv_available_ = 0;
+  for (const auto& s : strings) cell_pv_available_ += s.power_w;
   cell_load_ = load_at(cell_start);
-  cell_rule_ = slot_rule_at(cell_start);
-  cell_battery_ = battery_power_for(cell_pv_, cell_load_, cell_rule_);
+  recompute_cell();
 }
 
 void Site::integrate(double seconds) {
@@ -299,8 +333,10 @@ void Site::integrate(double seconds) {
     counters_.battery_charge_wh += in;
     batt = hours > 0 ? -in / hours : 0;
   }
-  double grid = cell_load_ - cell_pv_ - batt;
-  counters_.pv_wh += cell_pv_ * hours;
+  // A battery that hit its bound leaves more PV for the export limit to curtail.
+  double pv = batt == cell_battery_ ? cell_pv_ : curtailed(cell_pv_available_, cell_load_, batt);
+  double grid = cell_load_ - pv - batt;
+  counters_.pv_wh += pv * hours;
   counters_.load_wh += cell_load_ * hours;
   double home_grid = std::min(cell_load_, std::max(grid, 0.0));
   double home_bat = std::min(cell_load_ - home_grid, std::max(batt, 0.0));
@@ -336,14 +372,22 @@ void Site::refresh_state() {
   state_.strings = pv_at(cell_start_, &ghi);
   state_.irradiance_wm2 = ghi;
   state_.sun_elevation_deg = sun_position(config_.latitude, config_.longitude, now_).elevation_deg;
-  state_.pv_w = cell_pv_;
   state_.load_w = cell_load_;
   double soc = stored_wh_ / b.capacity_wh * 100.0;
   double batt = cell_battery_;
   if (batt > 0 && soc <= b.min_soc_percent + 1e-9) batt = 0;
   if (batt < 0 && soc >= b.max_soc_percent - 1e-9) batt = 0;
+  double pv = batt == cell_battery_ ? cell_pv_ : curtailed(cell_pv_available_, cell_load_, batt);
+  if (pv < cell_pv_available_) {  // curtailed: the strings move off their MPP alike
+    double k = cell_pv_available_ > 0 ? pv / cell_pv_available_ : 0;
+    for (auto& s : state_.strings) {
+      s.power_w *= k;
+      s.current_a *= k;
+    }
+  }
+  state_.pv_w = pv;
   state_.battery_w = batt;
-  state_.grid_w = cell_load_ - cell_pv_ - batt;
+  state_.grid_w = cell_load_ - pv - batt;
   state_.soc_percent = soc;
   double cycles = counters_.battery_discharge_wh / b.capacity_wh;
   state_.soh_percent = std::max(60.0, b.initial_soh_percent - cycles * 0.004);
@@ -358,26 +402,58 @@ void Site::refresh_state() {
 
 void Site::set_battery_setpoint(std::optional<double> watts) {
   setpoint_ = watts;
-  cell_battery_ = battery_power_for(cell_pv_, cell_load_, cell_rule_);  // takes effect at once
+  recompute_cell();  // takes effect at once
   refresh_state();
 }
 
 void Site::set_reserve_soc(double percent) {
   reserve_soc_ = std::clamp(percent, 0.0, 100.0);
-  cell_battery_ = battery_power_for(cell_pv_, cell_load_, cell_rule_);
+  recompute_cell();
   refresh_state();
 }
 
 void Site::set_discharge_threshold(double watts) {
   discharge_threshold_w_ = std::max(0.0, watts);
-  cell_battery_ = battery_power_for(cell_pv_, cell_load_, cell_rule_);
+  recompute_cell();
   refresh_state();
 }
 
 void Site::set_weekly_plan(std::optional<WeeklyPlan> plan) {
   plan_ = std::move(plan);
-  cell_rule_ = slot_rule_at(cell_start_);
-  cell_battery_ = battery_power_for(cell_pv_, cell_load_, cell_rule_);
+  recompute_cell();
+  refresh_state();
+}
+
+void Site::set_day_plan(std::vector<DaySegment> segments) {
+  for (const auto& s : segments)
+    if (s.start_minute < 0 || s.end_minute > 1440 || s.start_minute >= s.end_minute ||
+        !(s.power_w >= 0))
+      throw std::invalid_argument("day plan segment " + std::to_string(s.start_minute) + ".." +
+                                  std::to_string(s.end_minute) + " is not within one day");
+  day_plan_ = std::move(segments);
+  recompute_cell();
+  refresh_state();
+}
+
+const DaySegment* Site::segment_at(TimePoint t) const {
+  if (day_plan_.empty()) return nullptr;
+  auto minute = static_cast<int>(std::floor(local_minutes(t)));
+  for (const auto& s : day_plan_)
+    if (minute >= s.start_minute && minute < s.end_minute) return &s;
+  return nullptr;
+}
+
+void Site::set_export_limit(std::optional<double> watts) {
+  export_limit_w_ = watts ? std::optional<double>(std::max(0.0, *watts)) : std::nullopt;
+  recompute_cell();
+  refresh_state();
+}
+
+void Site::set_peak_shaving(std::optional<double> import_limit_w, double min_soc_percent) {
+  import_limit_w_ =
+      import_limit_w ? std::optional<double>(std::max(0.0, *import_limit_w)) : std::nullopt;
+  peak_shaving_soc_ = std::clamp(min_soc_percent, 0.0, 100.0);
+  recompute_cell();
   refresh_state();
 }
 

@@ -120,6 +120,25 @@ enum class SlotRule : std::uint8_t { Free = 0, NoCharge = 1, NoDischarge = 2 };
 /// Seven days from Monday, 96 slots of 15 minutes from local midnight.
 using WeeklyPlan = std::array<std::array<SlotRule, 96>, 7>;
 
+/// What the battery does in a segment of a daily plan (time-of-use schedules such as FoxESS's
+/// scheduler groups and force-charge windows).
+enum class SegmentMode : std::uint8_t {
+  SelfUse,      ///< self-consumption, with the segment's reserve
+  NoCharge,     ///< PV serves the house and the grid; the battery is not charged
+  NoDischarge,  ///< the battery is kept for outages; it still charges from surplus
+  Charge,       ///< charge at power_w (PV first, then the grid) up to max_soc_percent
+  Discharge,    ///< discharge at power_w (the house first, the rest exported) down to min_soc
+};
+
+struct DaySegment {
+  int start_minute = 0;  ///< local minutes from midnight, inclusive (0..1439)
+  int end_minute = 0;    ///< local minutes from midnight, exclusive (1..1440)
+  SegmentMode mode = SegmentMode::SelfUse;
+  double power_w = 0;            ///< Charge / Discharge power, W (>= 0)
+  double min_soc_percent = 0;    ///< reserve while the segment runs; 0: the site's reserve
+  double max_soc_percent = 100;  ///< Charge stops here
+};
+
 struct SunPosition {
   double elevation_deg;
   double azimuth_deg;  ///< 0 north, clockwise
@@ -156,6 +175,21 @@ class Site {
   void set_weekly_plan(std::optional<WeeklyPlan> plan);
   /// The rule in force at t (Free without a plan).
   SlotRule slot_rule_at(TimePoint t) const;
+  /// A daily plan of segments in local time; where two overlap, the first wins. Outside every
+  /// segment the battery is in self-consumption. Empty: no plan.
+  void set_day_plan(std::vector<DaySegment> segments);
+  const std::vector<DaySegment>& day_plan() const { return day_plan_; }
+  /// The segment in force at t (nullptr outside the plan).
+  const DaySegment* segment_at(TimePoint t) const;
+  /// Export to the grid never exceeds this, W: PV is curtailed first, then discharge.
+  /// nullopt: no limit.
+  void set_export_limit(std::optional<double> watts);
+  std::optional<double> export_limit() const { return export_limit_w_; }
+  /// Peak shaving: import above `import_limit_w` is covered by the battery (even beyond its
+  /// mode) while its SoC is above `min_soc_percent`, and grid charging stays below the limit.
+  /// nullopt: off.
+  void set_peak_shaving(std::optional<double> import_limit_w, double min_soc_percent);
+  std::optional<double> import_limit() const { return import_limit_w_; }
   double usable_capacity_wh() const;
 
   /// Local wall-clock time of `t` in the site's zone ("2026-11-21 14:05:00").
@@ -172,7 +206,10 @@ class Site {
   void integrate(double seconds);
   void refresh_state();
   double cloud_index(TimePoint t) const;
-  double battery_power_for(double pv, double load, SlotRule rule) const;
+  double battery_power_for(double pv, double load, SlotRule rule, const DaySegment* seg) const;
+  void recompute_cell();
+  // PV the cell may use: what the strings give, less what the export limit curtails.
+  double curtailed(double pv, double load, double battery) const;
 
   SiteConfig config_;
   const date::time_zone* zone_ = nullptr;
@@ -185,9 +222,14 @@ class Site {
   double discharge_threshold_w_ = 0;
   std::optional<WeeklyPlan> plan_;
   std::optional<double> setpoint_;
+  std::vector<DaySegment> day_plan_;
+  std::optional<double> export_limit_w_;
+  std::optional<double> import_limit_w_;
+  double peak_shaving_soc_ = 0;
   // Powers held constant over the current 1-second cell.
   TimePoint cell_start_;
   double cell_pv_ = 0, cell_load_ = 0, cell_battery_ = 0;
+  double cell_pv_available_ = 0;  // before the export limit
   SlotRule cell_rule_ = SlotRule::Free;
 };
 

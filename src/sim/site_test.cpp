@@ -183,3 +183,84 @@ TEST(Site, DischargeThresholdAndReserveHoldTheBattery) {
   s.set_reserve_soc(90);
   EXPECT_DOUBLE_EQ(s.state().battery_w, 0);
 }
+
+TEST(Site, DayPlanSegmentsChargeFromTheGridDischargeAndHoldInLocalTime) {
+  SiteConfig c;
+  c.timezone = "Europe/Berlin";
+  auto night = utc(2026, 6, 17, 0);  // 02:00 in Berlin (CEST)
+  Site s(c, night);
+  s.advance_to(night + seconds(5));
+  ASSERT_GT(s.state().battery_w, 0);  // self-consumption covers the night load
+  // 02:00-03:00 local: charge at 3 kW up to 60 %; 03:00-04:00: discharge 2.5 kW down to 40 %.
+  s.set_day_plan({{120, 180, SegmentMode::Charge, 3000, 0, 60},
+                  {180, 240, SegmentMode::Discharge, 2500, 40, 100}});
+  ASSERT_NE(s.segment_at(s.now()), nullptr);
+  EXPECT_EQ(s.segment_at(s.now())->mode, SegmentMode::Charge);
+  EXPECT_DOUBLE_EQ(s.state().battery_w, -3000);
+  EXPECT_NEAR(s.state().grid_w, s.state().load_w + 3000, 1e-6);  // all of it from the grid
+  auto before = s.counters();
+  s.advance_to(night + seconds(5) + minutes(10));
+  EXPECT_NEAR(s.counters().charge_from_grid_wh - before.charge_from_grid_wh, 500, 2);
+  EXPECT_NEAR(s.state().soc_percent, 50 + 500 * 0.96 / 100, 0.1);
+  s.advance_to(night + minutes(59));
+  EXPECT_NEAR(s.state().soc_percent, 60, 0.2);  // stops at the segment's ceiling
+  EXPECT_DOUBLE_EQ(s.state().battery_w, 0);
+  s.advance_to(night + minutes(61));
+  EXPECT_DOUBLE_EQ(s.state().battery_w, 2500);  // the discharge segment exports the rest
+  EXPECT_NEAR(s.state().grid_w, s.state().load_w - 2500, 1e-6);
+  s.advance_to(night + minutes(120) + seconds(1));
+  EXPECT_EQ(s.segment_at(s.now()), nullptr);  // 04:00: back to self-consumption
+  EXPECT_NEAR(s.state().battery_w, std::min(s.state().load_w, c.battery.max_discharge_w), 1e-6);
+  s.set_day_plan({{0, 1440, SegmentMode::NoDischarge}});
+  EXPECT_DOUBLE_EQ(s.state().battery_w, 0);
+  EXPECT_NEAR(balance_error(s.counters()), 0, 1e-3);
+  EXPECT_THROW(s.set_day_plan({{300, 200, SegmentMode::SelfUse}}), std::invalid_argument);
+}
+
+TEST(Site, ExportLimitCurtailsPvAndDischargeAndTheBalanceHolds) {
+  SiteConfig c;
+  c.timezone = "UTC";
+  c.cloudiness = 0;
+  c.battery.initial_soc_percent = 100;  // full: every surplus watt would be exported
+  auto noon = utc(2026, 6, 17, 12);
+  Site s(c, noon);
+  s.advance_to(noon + seconds(10));
+  ASSERT_LT(s.state().grid_w, -3000);
+  s.set_export_limit(1000);
+  EXPECT_NEAR(s.state().grid_w, -1000, 1e-6);
+  EXPECT_NEAR(s.state().pv_w, s.state().load_w + 1000, 1e-6);
+  double strings = 0;
+  for (const auto& st : s.state().strings) strings += st.power_w;
+  EXPECT_NEAR(strings, s.state().pv_w, 1e-6);
+  auto before = s.counters();
+  s.advance_to(noon + seconds(10) + minutes(30));
+  EXPECT_NEAR(s.counters().grid_export_wh - before.grid_export_wh, 500, 1);
+  EXPECT_NEAR(balance_error(s.counters()), 0, 1e-3);
+  // A forced discharge at night exports no more than the limit either.
+  s.set_export_limit(0);
+  s.set_day_plan({{0, 1440, SegmentMode::Discharge, 4000}});
+  EXPECT_NEAR(s.state().grid_w, 0, 1e-6);
+  s.set_export_limit(std::nullopt);
+  EXPECT_LT(s.state().grid_w, -1000);
+}
+
+TEST(Site, PeakShavingHoldsImportAtTheLimitWhileTheBatteryAllows) {
+  SiteConfig c;
+  c.timezone = "UTC";
+  auto night = utc(2026, 6, 17, 1);
+  Site s(c, night);
+  // A forced grid charge of 4 kW on top of the house would import over 4 kW.
+  s.set_day_plan({{0, 1440, SegmentMode::Charge, 4000, 0, 100}});
+  ASSERT_GT(s.state().grid_w, 4000);
+  s.set_peak_shaving(2500, 20);
+  EXPECT_NEAR(s.state().grid_w, 2500, 1e-6);  // charging gave way
+  // Backup mode does not discharge, but peak shaving does when the house needs more.
+  s.set_day_plan({{0, 1440, SegmentMode::NoDischarge}});
+  s.set_peak_shaving(0, 20);
+  EXPECT_NEAR(s.state().battery_w, s.state().load_w, 1e-6);
+  EXPECT_NEAR(s.state().grid_w, 0, 1e-6);
+  s.set_peak_shaving(0, 60);  // SoC 50 % is below the peak-shaving floor: no help
+  EXPECT_DOUBLE_EQ(s.state().battery_w, 0);
+  s.set_peak_shaving(std::nullopt, 0);
+  EXPECT_DOUBLE_EQ(s.state().battery_w, 0);
+}
