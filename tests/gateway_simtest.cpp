@@ -167,7 +167,10 @@ TEST_F(GatewaySim, CommandsAreAuthenticatedValidatedVerifiedAndAudited) {
   EXPECT_EQ(
       post(R"({"command":"boost","value":1})", 400),
       "unknown command 'boost' (valid: battery-power, min-soc, release, min-home-consumption, "
-      "battery-strategy, smart-control, time-control)");
+      "battery-strategy, smart-control, time-control, export-limit, min-soc-off-grid, "
+      "tou-schedule, charge-windows, peak-shaving)");
+  EXPECT_EQ(post(R"({"command":"tou-schedule","argument":"00:00-05:00 charge power=1000"})", 422),
+            "bat:battery has no time-of-use schedule");
   EXPECT_EQ(post(R"({"command":"battery-power"})", 400), "request body: field 'value' is missing");
   EXPECT_EQ(post(R"({"command":"battery-power","value":-99999})", 400),
             "battery-power -99999 W is outside bat:battery's range -4600 W (charge) .. 4600 W "
@@ -182,7 +185,7 @@ TEST_F(GatewaySim, CommandsAreAuthenticatedValidatedVerifiedAndAudited) {
   EXPECT_NE(ok.find("\"status\":\"verified\""), std::string::npos) << ok;
   EXPECT_DOUBLE_EQ(sim->with_site([](sim::Site& s) { return s.state().battery_w; }), -1500);
   auto rows = net::parse_json(call("GET", "/api/v1/commands").body, "audit")->as_array();
-  ASSERT_EQ(rows.size(), 3u);  // verified + the two refused by validation
+  ASSERT_EQ(rows.size(), 4u);  // verified + the three refused by validation
   EXPECT_EQ(rows[0].as_object().at("status").as_string(), "verified");
   EXPECT_EQ(rows[1].as_object().at("status").as_string(), "rejected");
   EXPECT_EQ(rows[0].as_object().at("requested_by").as_string(), "api:127.0.0.1");

@@ -70,7 +70,11 @@ void register_control(CLI::App& app, int& rc) {
   cmd->add_option("command", o->command,
                   "battery-power (W, + discharge, - charge), min-soc (%), release, "
                   "min-home-consumption (W), battery-strategy (name), smart-control (1|0), "
-                  "time-control (7 comma-separated 96-character days, or off)")
+                  "time-control (7 comma-separated 96-character days, or off), export-limit (W), "
+                  "min-soc-off-grid (%), tou-schedule ('00:00-05:00 charge power=3000 "
+                  "max-soc=90; 17:00-21:00 discharge power=2500 min-soc=20', or off), "
+                  "charge-windows ('02:00-05:00,13:00-15:00', or off), peak-shaving "
+                  "('limit=4000 soc=30', or off)")
       ->required();
   cmd->add_option("value", o->value, "the command's value");
   cmd->add_option("-c,--config", o->config, "configuration file (YAML)")->required();

@@ -44,6 +44,16 @@ std::string_view to_string(CommandType t) {
       return "smart-control";
     case CommandType::TimeControl:
       return "time-control";
+    case CommandType::ExportLimit:
+      return "export-limit";
+    case CommandType::MinSocOffGrid:
+      return "min-soc-off-grid";
+    case CommandType::TouSchedule:
+      return "tou-schedule";
+    case CommandType::ChargeWindows:
+      return "charge-windows";
+    case CommandType::PeakShaving:
+      return "peak-shaving";
   }
   return "battery-power";
 }
@@ -57,16 +67,24 @@ std::optional<CommandType> parse_command_type(std::string_view s) {
   if (s == "battery-strategy" || s == "battery_strategy") return CommandType::BatteryStrategy;
   if (s == "smart-control" || s == "smart_control") return CommandType::SmartControl;
   if (s == "time-control" || s == "time_control") return CommandType::TimeControl;
+  if (s == "export-limit" || s == "export_limit") return CommandType::ExportLimit;
+  if (s == "min-soc-off-grid" || s == "min_soc_off_grid") return CommandType::MinSocOffGrid;
+  if (s == "tou-schedule" || s == "tou_schedule") return CommandType::TouSchedule;
+  if (s == "charge-windows" || s == "charge_windows") return CommandType::ChargeWindows;
+  if (s == "peak-shaving" || s == "peak_shaving") return CommandType::PeakShaving;
   return std::nullopt;
 }
 
 std::string command_type_names() {
   return "battery-power, min-soc, release, min-home-consumption, battery-strategy, "
-         "smart-control, time-control";
+         "smart-control, time-control, export-limit, min-soc-off-grid, tou-schedule, "
+         "charge-windows, peak-shaving";
 }
 
 bool command_takes_argument(CommandType t) {
-  return t == CommandType::BatteryStrategy || t == CommandType::TimeControl;
+  return t == CommandType::BatteryStrategy || t == CommandType::TimeControl ||
+         t == CommandType::TouSchedule || t == CommandType::ChargeWindows ||
+         t == CommandType::PeakShaving;
 }
 
 std::optional<std::string> check_weekly_plan(std::string_view text) {

@@ -76,6 +76,11 @@ enum class CommandType {
   BatteryStrategy,     ///< argument: one of Capabilities::battery_strategies
   SmartControl,        ///< value: 1 on, 0 off (vendor forecast-based charging)
   TimeControl,         ///< argument: a WeeklyPlan text (see parse_weekly_plan), or "off"
+  ExportLimit,         ///< value: W the site may export at most
+  MinSocOffGrid,       ///< value: % the battery must not discharge below when off grid
+  TouSchedule,         ///< argument: a time-of-use schedule (core/schedule.hpp), or "off"
+  ChargeWindows,       ///< argument: grid-charge windows (core/schedule.hpp), or "off"
+  PeakShaving,         ///< argument: "limit=W soc=%" (core/schedule.hpp), or "off"
 };
 std::string_view to_string(CommandType t);
 /// "battery-power" / "battery_power", "min-soc", "release"; nullopt otherwise.
@@ -142,6 +147,15 @@ struct Capabilities {
   std::vector<std::string> battery_strategies;  ///< empty: no strategy command
   bool smart_control = false;
   bool time_control = false;  ///< weekly quarter-hour plan
+  bool export_limit = false;
+  double export_limit_high_w = 0;      ///< largest export limit accepted, W
+  bool min_soc_off_grid = false;       ///< within min_soc_low_percent..min_soc_high_percent
+  int tou_segments = 0;                ///< segments a time-of-use schedule may have; 0: none
+  std::vector<std::string> tou_modes;  ///< the TouMode names the device can follow
+  double tou_max_power_w = 0;          ///< largest charge / discharge power of a segment, W
+  int charge_windows = 0;              ///< grid-charge windows the device has; 0: none
+  bool peak_shaving = false;
+  double peak_shaving_high_w = 0;  ///< largest import limit accepted, W
 };
 
 }  // namespace sb

@@ -18,6 +18,7 @@
 #include <set>
 
 #include "core/metric.hpp"
+#include "core/schedule.hpp"
 #include "net/blocking.hpp"
 #include "net/driver_env.hpp"
 #include "net/retry.hpp"
@@ -319,6 +320,67 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
         if (auto bad = check_weekly_plan(cmd.argument))
           return fail(ErrorKind::InvalidArgument, "time-control plan: " + *bad);
         return {};
+      case CommandType::ExportLimit:
+        if (!caps.export_limit)
+          return fail(ErrorKind::NotSupported, cmd.device + " has no export limit");
+        if (!std::isfinite(cmd.value) || cmd.value < 0 || cmd.value > caps.export_limit_high_w)
+          return fail(ErrorKind::InvalidArgument, "export-limit " + fmt_w(cmd.value) +
+                                                      " is outside " + cmd.device + "'s range 0.." +
+                                                      fmt_w(caps.export_limit_high_w));
+        return {};
+      case CommandType::MinSocOffGrid:
+        if (!caps.min_soc_off_grid)
+          return fail(ErrorKind::NotSupported, cmd.device + " has no off-grid minimum SoC");
+        if (!std::isfinite(cmd.value) || cmd.value < caps.min_soc_low_percent ||
+            cmd.value > caps.min_soc_high_percent)
+          return fail(ErrorKind::InvalidArgument, "min-soc-off-grid " + fmt_value(cmd.value) +
+                                                      " % is outside " + cmd.device + "'s range " +
+                                                      fmt_value(caps.min_soc_low_percent) + ".." +
+                                                      fmt_value(caps.min_soc_high_percent) + " %");
+        return {};
+      case CommandType::TouSchedule: {
+        if (caps.tou_segments == 0)
+          return fail(ErrorKind::NotSupported, cmd.device + " has no time-of-use schedule");
+        auto s = parse_tou_schedule(cmd.argument);
+        if (!s) return fail(ErrorKind::InvalidArgument, "tou-schedule: " + s.error().message);
+        if (int(s->size()) > caps.tou_segments)
+          return fail(ErrorKind::InvalidArgument,
+                      "tou-schedule: " + std::to_string(s->size()) + " segments; " + cmd.device +
+                          " takes at most " + std::to_string(caps.tou_segments));
+        for (const auto& seg : *s) {
+          auto mode = std::string(to_string(seg.mode));
+          if (std::find(caps.tou_modes.begin(), caps.tou_modes.end(), mode) == caps.tou_modes.end())
+            return fail(ErrorKind::InvalidArgument,
+                        "tou-schedule: " + cmd.device + " cannot follow mode " + mode);
+          if (seg.power_w && *seg.power_w > caps.tou_max_power_w)
+            return fail(ErrorKind::InvalidArgument, "tou-schedule: power " + fmt_w(*seg.power_w) +
+                                                        " is above " + cmd.device + "'s " +
+                                                        fmt_w(caps.tou_max_power_w));
+        }
+        return {};
+      }
+      case CommandType::ChargeWindows: {
+        if (caps.charge_windows == 0)
+          return fail(ErrorKind::NotSupported, cmd.device + " has no grid-charge windows");
+        auto w = parse_time_windows(cmd.argument);
+        if (!w) return fail(ErrorKind::InvalidArgument, "charge-windows: " + w.error().message);
+        if (int(w->size()) > caps.charge_windows)
+          return fail(ErrorKind::InvalidArgument, "charge-windows: " + std::to_string(w->size()) +
+                                                      " windows; " + cmd.device + " has " +
+                                                      std::to_string(caps.charge_windows));
+        return {};
+      }
+      case CommandType::PeakShaving: {
+        if (!caps.peak_shaving)
+          return fail(ErrorKind::NotSupported, cmd.device + " has no peak shaving");
+        auto p = parse_peak_shaving(cmd.argument);
+        if (!p) return fail(ErrorKind::InvalidArgument, p.error().message);
+        if (*p && (*p)->import_limit_w > caps.peak_shaving_high_w)
+          return fail(ErrorKind::InvalidArgument,
+                      "peak shaving: limit " + fmt_w((*p)->import_limit_w) + " is above " +
+                          cmd.device + "'s " + fmt_w(caps.peak_shaving_high_w));
+        return {};
+      }
     }
     return fail(ErrorKind::InvalidArgument, "unknown command");
   }

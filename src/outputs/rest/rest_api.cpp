@@ -76,6 +76,8 @@ json::object site_json(const Site& s) {
 json::object caps_json(const Capabilities& c) {
   json::array strategies;
   for (const auto& s : c.battery_strategies) strategies.push_back(json::value(s));
+  json::array tou_modes;
+  for (const auto& m : c.tou_modes) tou_modes.push_back(json::value(m));
   return {{"live", c.live},
           {"history", c.history},
           {"battery_power_setpoint", c.battery_power_setpoint},
@@ -90,7 +92,16 @@ json::object caps_json(const Capabilities& c) {
           {"min_home_consumption_high_w", c.min_home_consumption_high_w},
           {"battery_strategies", strategies},
           {"smart_control", c.smart_control},
-          {"time_control", c.time_control}};
+          {"time_control", c.time_control},
+          {"export_limit", c.export_limit},
+          {"export_limit_high_w", c.export_limit_high_w},
+          {"min_soc_off_grid", c.min_soc_off_grid},
+          {"tou_segments", c.tou_segments},
+          {"tou_modes", tou_modes},
+          {"tou_max_power_w", c.tou_max_power_w},
+          {"charge_windows", c.charge_windows},
+          {"peak_shaving", c.peak_shaving},
+          {"peak_shaving_high_w", c.peak_shaving_high_w}};
 }
 
 json::object device_json(const DeviceInfo& d, const std::optional<Capabilities>& caps) {
