@@ -3,6 +3,7 @@
 // call per interface this project uses; paging is followed to the end.
 #pragma once
 
+#include <array>
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
 #include <map>
@@ -14,6 +15,7 @@
 #include "core/result.hpp"
 #include "net/http_client.hpp"
 #include "net/retry.hpp"
+#include "vendors/foxess/scheduler.hpp"
 
 namespace sb::foxess {
 
@@ -81,6 +83,50 @@ struct ReportSeries {
   std::vector<double> values;
 };
 
+struct PlantSpec {  ///< plant/create and plant/update (foxess.md §5.1.1)
+  std::string name, country_code, city, address, postcode, timezone;
+  int type = 2;  ///< 1 PV, 2 energy storage, 3 charge pile, 4 mini device
+  std::vector<std::pair<std::string, std::string>> modules;  ///< (module SN, key)
+};
+struct PlantCreated {
+  std::string station_id;
+  std::vector<std::pair<std::string, int>> modules;  ///< (module SN, errno; 0 usable)
+};
+struct Module {
+  std::string sn, station_id;
+  int status = 0;  ///< 1 online, 2 offline
+  int signal = 0;  ///< 0..100
+};
+struct Meter {
+  std::string sn, station_id, station_name;
+  int status = 0;
+};
+struct SchedulerFlag {
+  bool supported = false, enabled = false;
+};
+struct Schedule {
+  bool enabled = false;
+  std::vector<SchedulerGroup> groups;  ///< as returned: unused slots have workMode "Invalid"
+  SchedulerLimits limits;              ///< from v1 `properties` (defaults otherwise)
+};
+struct ChargeWindow {
+  bool enable = false;
+  int start_hour = 0, start_minute = 0, end_hour = 0, end_minute = 0;
+  bool operator==(const ChargeWindow&) const = default;
+};
+using ForceCharge = std::array<ChargeWindow, 2>;
+struct DeviceTime {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+};
+struct PeakShavingSetting {
+  Setting import_limit;  ///< value in import_limit.unit (kW or W)
+  Setting soc;
+};
+struct OAuthTokens {
+  std::string access_token, refresh_token;
+  std::chrono::seconds expires_in{0};
+};
+
 class Client {
  public:
   /// With a `sleeper`, a call refused with 40400 is sent once more after the longest pacing
@@ -117,10 +163,68 @@ class Client {
   asio::awaitable<Result<void>> set_setting(std::string sn, std::string key, std::string value);
   asio::awaitable<Result<AccessCount>> access_count();
 
+  // Power stations
+  asio::awaitable<Result<PlantCreated>> create_plant(PlantSpec spec);
+  asio::awaitable<Result<PlantCreated>> update_plant(std::string station_id, PlantSpec spec);
+  asio::awaitable<Result<void>> delete_plant(std::string station_id);
+  // Inverters
+  /// Fault code -> English text (fault/get).
+  asio::awaitable<Result<std::map<int, std::string>>> fault_codes();
+  /// The deprecated v0 real-time query: one SN, or every device of the account when empty.
+  asio::awaitable<Result<std::vector<RealTime>>> real_time_v0(std::string sn,
+                                                              std::vector<std::string> variables);
+  asio::awaitable<Result<ForceCharge>> force_charge(std::string sn);
+  asio::awaitable<Result<void>> set_force_charge(std::string sn, ForceCharge windows);
+  asio::awaitable<Result<DeviceTime>> device_time(std::string sn);
+  asio::awaitable<Result<void>> set_device_time(std::string sn, DeviceTime t);
+  asio::awaitable<Result<PeakShavingSetting>> peak_shaving(std::string sn);
+  /// import_limit in the unit peak_shaving() reports.
+  asio::awaitable<Result<void>> set_peak_shaving(std::string sn, double import_limit, int soc);
+  // Scheduler: v1 unless `v1` is false (the deprecated v0 paths)
+  asio::awaitable<Result<SchedulerFlag>> scheduler_flag(std::string sn, bool v1 = true);
+  asio::awaitable<Result<void>> set_scheduler_flag(std::string sn, bool enable, bool v1 = true);
+  asio::awaitable<Result<Schedule>> scheduler(std::string sn, bool v1 = true);
+  /// Replaces the whole schedule (the cloud turns the scheduler on with it).
+  asio::awaitable<Result<void>> set_scheduler(std::string sn, std::vector<SchedulerGroup> groups,
+                                              bool v1 = true);
+  // Data loggers and meters
+  asio::awaitable<Result<std::vector<Module>>> modules();
+  asio::awaitable<Result<std::vector<Meter>>> meters();
+  /// The eight meter settings by name.
+  asio::awaitable<Result<std::map<std::string, Setting>>> meter_settings(std::string sn);
+  /// `mode` and the settings it allows (feedinPower outside normal; the G100 ones in G100).
+  asio::awaitable<Result<void>> set_meter_settings(std::string sn,
+                                                   std::map<std::string, std::string> values);
+
+  // OAuth 2.0 (foxess.md §2.3). With an access token set, calls carry `Authorization: Bearer`
+  // and sign with the token in the API key's place.
+  void use_access_token(std::string token) { access_token_ = std::move(token); }
+  static std::string authorize_url(const net::Endpoint& cloud, const std::string& client_id,
+                                   const std::string& redirect_uri, const std::string& scope,
+                                   const std::string& state);
+  asio::awaitable<Result<OAuthTokens>> exchange_code(std::string client_id,
+                                                     std::string client_secret, std::string code,
+                                                     std::string redirect_uri);
+  asio::awaitable<Result<OAuthTokens>> refresh_tokens(std::string client_id,
+                                                      std::string client_secret,
+                                                      std::string refresh_token);
+  asio::awaitable<Result<void>> revoke(std::string client_id, std::string client_secret,
+                                       std::string access_token);
+
  private:
+  asio::awaitable<Result<const boost::json::object*>> call_object(
+      std::string method, std::string path, std::map<std::string, std::string> query,
+      std::optional<boost::json::value> body, boost::json::value& keep);
+  asio::awaitable<Result<void>> call_void(std::string method, std::string path,
+                                          std::optional<boost::json::value> body);
+  template <class T, class F>
+  asio::awaitable<Result<std::vector<T>>> paged(std::string path, std::string what, F item);
+  asio::awaitable<Result<OAuthTokens>> token_call(std::string path,
+                                                  std::map<std::string, std::string> params);
   net::HttpClient& http_;
   net::Endpoint endpoint_;
   std::string api_key_;
+  std::string access_token_;
   asio::awaitable<Result<boost::json::value>> call_once(std::string method, std::string path,
                                                         std::map<std::string, std::string> query,
                                                         std::optional<boost::json::value> body);

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <set>
 
+#include "core/schedule.hpp"
 #include "engine/quota_planner.hpp"
 #include "net/driver_env.hpp"
 #include "vendors/foxess/client.hpp"
@@ -18,6 +20,8 @@ constexpr const char* kCloudHost = "www.foxesscloud.com";
 constexpr const char* kRealTime = "/op/v1/device/real/query";
 constexpr int kCallsPerInverter = 1440;
 const std::vector<std::string> kWorkModes = {"SelfUse", "Feedin", "Backup"};
+constexpr double kExportLimitMaxW = 30'000;  // the ExportLimit setting's range
+constexpr double kImportLimitMaxW = 50'000;  // peakShaving importLimit 0..50 kW
 
 struct Options {
   std::string api_key;
@@ -127,11 +131,22 @@ class FoxessDriver final : public Driver {
     c.history = true;
     auto it = devices_.find(device.serial);
     bool battery = it == devices_.end() || it->second.has_battery;
+    c.export_limit = true;
+    c.export_limit_high_w = kExportLimitMaxW;
     if (battery) {
       c.min_soc = true;
+      c.min_soc_off_grid = true;
       c.min_soc_low_percent = 10;
       c.min_soc_high_percent = 100;
       c.battery_strategies = kWorkModes;
+      c.tou_segments = kSchedulerGroups;
+      for (auto m : {TouMode::SelfUse, TouMode::FeedIn, TouMode::Backup, TouMode::Charge,
+                     TouMode::Discharge})
+        c.tou_modes.emplace_back(to_string(m));
+      c.tou_max_power_w = kExportLimitMaxW;  // the device's own range is checked on apply
+      c.charge_windows = 2;
+      c.peak_shaving = true;
+      c.peak_shaving_high_w = kImportLimitMaxW;
     }
     return c;
   }
@@ -163,6 +178,26 @@ class FoxessDriver final : public Driver {
     }
     if (cmd.type == CommandType::BatteryStrategy) {
       auto op = apply_work_mode(device, cmd);
+      co_return co_await std::move(op);
+    }
+    if (cmd.type == CommandType::MinSocOffGrid) {
+      auto op = apply_min_soc_off_grid(device, cmd);
+      co_return co_await std::move(op);
+    }
+    if (cmd.type == CommandType::ExportLimit) {
+      auto op = apply_export_limit(device, cmd);
+      co_return co_await std::move(op);
+    }
+    if (cmd.type == CommandType::TouSchedule) {
+      auto op = apply_schedule(device, cmd);
+      co_return co_await std::move(op);
+    }
+    if (cmd.type == CommandType::ChargeWindows) {
+      auto op = apply_charge_windows(device, cmd);
+      co_return co_await std::move(op);
+    }
+    if (cmd.type == CommandType::PeakShaving) {
+      auto op = apply_peak_shaving(device, cmd);
       co_return co_await std::move(op);
     }
     co_return fail(ErrorKind::NotSupported,
@@ -252,6 +287,199 @@ class FoxessDriver final : public Driver {
     out.detail = "the cloud accepted work mode " + cmd.argument + " but reads back " +
                  (seen.empty() ? std::string("nothing") : seen);
     co_return out;
+  }
+
+  // Reads `interface` back until `read` gives `want` or verify_timeout passes; each read is a
+  // command call in the budget. `what` names the setting in the outcome.
+  using Reader = std::function<asio::awaitable<Result<std::string>>()>;
+  asio::awaitable<Result<CommandOutcome>> read_back(std::string interface, Reader read,
+                                                    std::string want, std::string what) {
+    CommandOutcome out;
+    auto deadline = env_.clock.now() + options_.verify_timeout;
+    std::string seen;
+    for (;;) {
+      auto t = take_for_command(interface, false);
+      if (auto r = co_await std::move(t); !r) co_return fail(r.error());
+      auto op = read();
+      auto now = co_await std::move(op);
+      if (now) {
+        seen = *now;
+        if (seen == want) {
+          out.verified = true;
+          out.detail = what + " " + seen + " read back from the cloud";
+          co_return out;
+        }
+      }
+      if (env_.clock.now() >= deadline) break;
+      co_await env_.sleeper.sleep(std::chrono::seconds(2));
+    }
+    out.detail = "the cloud accepted " + what + " " + want + " but reads back " +
+                 (seen.empty() ? std::string("nothing") : seen);
+    co_return out;
+  }
+
+  // One write, paced and budgeted as a command.
+  template <class Op>
+  asio::awaitable<Result<void>> write(std::string interface, Op op) {
+    auto t = take_for_command(interface, true);
+    if (auto r = co_await std::move(t); !r) co_return fail(r.error());
+    auto w = co_await std::move(op);
+    if (!w) co_return fail(refused(w.error(), interface));
+    co_return Result<void>{};
+  }
+
+  asio::awaitable<Result<CommandOutcome>> apply_min_soc_off_grid(const DeviceInfo& device,
+                                                                 Command cmd) {
+    const std::string get = "/op/v0/device/battery/soc/get", set = "/op/v0/device/battery/soc/set";
+    auto t1 = take_for_command(get, false);
+    if (auto r = co_await std::move(t1); !r) co_return fail(r.error());
+    auto op = client_.min_soc(device.serial);
+    auto before = co_await std::move(op);
+    if (!before) co_return fail(refused(before.error(), get));
+    int target = int(std::lround(cmd.value));
+    auto w = write(set, client_.set_min_soc(device.serial, target, before->second));
+    if (auto r = co_await std::move(w); !r) co_return fail(r.error());
+    std::string sn = device.serial;
+    Reader read = [this, sn]() -> asio::awaitable<Result<std::string>> {
+      auto op = client_.min_soc(sn);
+      auto r = co_await std::move(op);
+      if (!r) co_return fail(r.error());
+      co_return std::to_string(r->first) + " %";
+    };
+    auto rb = read_back(get, read, std::to_string(target) + " %", "off-grid minimum SoC");
+    auto out = co_await std::move(rb);
+    if (out) out->before = before->first;
+    if (out && out->verified) out->after = target;
+    co_return out;
+  }
+
+  asio::awaitable<Result<CommandOutcome>> apply_export_limit(const DeviceInfo& device,
+                                                             Command cmd) {
+    const std::string get = "/op/v0/device/setting/get", set = "/op/v0/device/setting/set";
+    auto want = std::to_string(std::lround(cmd.value));
+    auto w = write(set, client_.set_setting(device.serial, "ExportLimit", want));
+    if (auto r = co_await std::move(w); !r) co_return fail(r.error());
+    std::string sn = device.serial;
+    Reader read = [this, sn]() -> asio::awaitable<Result<std::string>> {
+      auto op = client_.setting(sn, "ExportLimit");
+      auto r = co_await std::move(op);
+      if (!r) co_return fail(r.error());
+      // The cloud may answer "5000" or "5000.0": compare numbers.
+      co_return std::to_string(std::lround(std::strtod(r->value.c_str(), nullptr))) + " W";
+    };
+    auto rb = read_back(get, read, want + " W", "export limit");
+    auto out = co_await std::move(rb);
+    if (out && out->verified) out->after = std::round(cmd.value);
+    co_return out;
+  }
+
+  asio::awaitable<Result<CommandOutcome>> apply_schedule(const DeviceInfo& device, Command cmd) {
+    auto parsed = parse_tou_schedule(cmd.argument);
+    if (!parsed) co_return fail(parsed.error());
+    std::string sn = device.serial;
+    const std::string get = "/op/v1/device/scheduler/get";
+    const std::string flag = "/op/v1/device/scheduler/set/flag";
+    if (parsed->empty()) {  // off: the main switch off; the groups stay as they were
+      auto w = write(flag, client_.set_scheduler_flag(sn, false));
+      if (auto r = co_await std::move(w); !r) co_return fail(r.error());
+    } else {
+      // The device's ranges (properties) and reserve shape the groups.
+      auto t = take_for_command(get, false);
+      if (auto r = co_await std::move(t); !r) co_return fail(r.error());
+      auto op = client_.scheduler(sn);
+      auto current = co_await std::move(op);
+      if (!current) co_return fail(refused(current.error(), get));
+      GroupDefaults d;
+      d.limits = current->limits;
+      d.max_power_w = current->limits.fd_pwr_max;
+      auto groups = groups_of(*parsed, d);
+      if (!groups) co_return fail(groups.error());
+      auto w = write("/op/v1/device/scheduler/enable", client_.set_scheduler(sn, *groups));
+      if (auto r = co_await std::move(w); !r) co_return fail(r.error());
+    }
+    // What we expect to read back, in the same canonical form the reader produces.
+    Schedule expected;
+    expected.enabled = !parsed->empty();
+    if (expected.enabled) {
+      GroupDefaults d;
+      auto groups = groups_of(*parsed, d);
+      if (groups) expected.groups = *groups;
+    }
+    Reader read = [this, sn]() -> asio::awaitable<Result<std::string>> {
+      auto op = client_.scheduler(sn);
+      auto r = co_await std::move(op);
+      if (!r) co_return fail(r.error());
+      co_return tou_text(*r);
+    };
+    auto rb = read_back(get, read, tou_text(expected), "schedule");
+    co_return co_await std::move(rb);
+  }
+
+  asio::awaitable<Result<CommandOutcome>> apply_charge_windows(const DeviceInfo& device,
+                                                               Command cmd) {
+    auto parsed = parse_time_windows(cmd.argument);
+    if (!parsed) co_return fail(parsed.error());
+    auto windows = force_charge_of(*parsed);
+    if (!windows) co_return fail(windows.error());
+    std::string sn = device.serial;
+    const std::string get = "/op/v0/device/battery/forceChargeTime/get";
+    auto w =
+        write("/op/v0/device/battery/forceChargeTime/set", client_.set_force_charge(sn, *windows));
+    if (auto r = co_await std::move(w); !r) co_return fail(r.error());
+    Reader read = [this, sn]() -> asio::awaitable<Result<std::string>> {
+      auto op = client_.force_charge(sn);
+      auto r = co_await std::move(op);
+      if (!r) co_return fail(r.error());
+      co_return format_time_windows(windows_of(*r));
+    };
+    auto rb = read_back(get, read, format_time_windows(windows_of(*windows)), "charge windows");
+    co_return co_await std::move(rb);
+  }
+
+  asio::awaitable<Result<CommandOutcome>> apply_peak_shaving(const DeviceInfo& device,
+                                                             Command cmd) {
+    auto parsed = parse_peak_shaving(cmd.argument);
+    if (!parsed) co_return fail(parsed.error());
+    std::string sn = device.serial;
+    const std::string get = "/op/v0/device/peakShaving/get";
+    const std::string set_mode = "/op/v0/device/setting/set";
+    std::optional<PeakShaving> want = *parsed;
+    if (want) {
+      // The limit goes in the unit the device reports (kW on the cloud), rounded to its step.
+      auto t = take_for_command(get, false);
+      if (auto r = co_await std::move(t); !r) co_return fail(r.error());
+      auto op = client_.peak_shaving(sn);
+      auto current = co_await std::move(op);
+      if (!current) co_return fail(refused(current.error(), get));
+      double scale = current->import_limit.unit == "kW" ? 1000 : 1;
+      double step = current->import_limit.precision > 0 ? current->import_limit.precision : 1;
+      double limit = std::round((*parsed)->import_limit_w / scale / step) * step;
+      want->import_limit_w = std::round(limit * scale);  // what the device can hold
+      auto w =
+          write("/op/v0/device/peakShaving/set",
+                client_.set_peak_shaving(sn, limit, int(std::lround((*parsed)->min_soc_percent))));
+      if (auto r = co_await std::move(w); !r) co_return fail(r.error());
+      auto m = write(set_mode, client_.set_setting(sn, "WorkMode", "PeakShaving"));
+      if (auto r = co_await std::move(m); !r) co_return fail(r.error());
+    } else {
+      auto m = write(set_mode, client_.set_setting(sn, "WorkMode", "SelfUse"));
+      if (auto r = co_await std::move(m); !r) co_return fail(r.error());
+    }
+    Reader read = [this, sn]() -> asio::awaitable<Result<std::string>> {
+      auto mop = client_.setting(sn, "WorkMode");
+      auto mode = co_await std::move(mop);
+      if (!mode) co_return fail(mode.error());
+      if (mode->value != "PeakShaving") co_return std::string("off");
+      auto op = client_.peak_shaving(sn);
+      auto r = co_await std::move(op);
+      if (!r) co_return fail(r.error());
+      double scale = r->import_limit.unit == "kW" ? 1000 : 1;
+      co_return format_peak_shaving(
+          PeakShaving{std::round(std::strtod(r->import_limit.value.c_str(), nullptr) * scale),
+                      std::strtod(r->soc.value.c_str(), nullptr)});
+    };
+    auto rb = read_back(get, read, format_peak_shaving(want), "peak shaving");
+    co_return co_await std::move(rb);
   }
 
   Error budget_error(const std::string& what) const {

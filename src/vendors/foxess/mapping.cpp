@@ -161,3 +161,136 @@ std::vector<Sample> map_history(const std::vector<Series>& series, const std::st
 }
 
 }  // namespace sb::foxess
+
+namespace sb::foxess {
+
+namespace {
+
+void set_times(SchedulerGroup& g, int start, int end) {
+  g.start_hour = start / 60;
+  g.start_minute = start % 60;
+  if (end >= 1440) end = 23 * 60 + 59;  // the cloud's day ends at 23:59
+  g.end_hour = end / 60;
+  g.end_minute = end % 60;
+}
+
+}  // namespace
+
+Result<std::vector<SchedulerGroup>> groups_of(const TouSchedule& s, const GroupDefaults& d) {
+  if (int(s.size()) > kSchedulerGroups)
+    return fail(ErrorKind::InvalidArgument,
+                "FoxESS schedules have at most " + std::to_string(kSchedulerGroups) + " segments");
+  std::vector<SchedulerGroup> out;
+  for (const auto& seg : s) {
+    auto where = "FoxESS segment " + format_minutes(seg.start_minute) + "-" +
+                 format_minutes(seg.end_minute) + ": ";
+    SchedulerGroup g;
+    g.enable = 1;
+    set_times(g, seg.start_minute, seg.end_minute);
+    switch (seg.mode) {
+      case TouMode::SelfUse:
+        g.work_mode = "SelfUse";
+        break;
+      case TouMode::FeedIn:
+        g.work_mode = "Feedin";
+        break;
+      case TouMode::Backup:
+        g.work_mode = "Backup";
+        break;
+      case TouMode::Charge:
+        g.work_mode = "ForceCharge";
+        break;
+      case TouMode::Discharge:
+        g.work_mode = "ForceDischarge";
+        break;
+    }
+    g.min_soc_on_grid = d.min_soc_on_grid;
+    if (seg.min_soc_percent && seg.mode != TouMode::Discharge)
+      g.min_soc_on_grid = int(std::lround(*seg.min_soc_percent));
+    if (g.min_soc_on_grid < d.limits.min_soc_on_grid_min)
+      return fail(ErrorKind::InvalidArgument, where + "min-soc must be at least " +
+                                                  std::to_string(d.limits.min_soc_on_grid_min) +
+                                                  " %");
+    // fdSoc is where a forced discharge stops; the cloud wants it >= minSocOnGrid and >= its
+    // own floor in every group.
+    g.fd_soc = std::max(g.min_soc_on_grid, d.limits.fd_soc_min);
+    if (seg.mode == TouMode::Discharge && seg.min_soc_percent) {
+      g.fd_soc = int(std::lround(*seg.min_soc_percent));
+      if (g.fd_soc < d.limits.fd_soc_min)
+        return fail(ErrorKind::InvalidArgument, where + "a discharge must stop at " +
+                                                    std::to_string(d.limits.fd_soc_min) +
+                                                    " % or above");
+      g.min_soc_on_grid = std::min(g.min_soc_on_grid, g.fd_soc);
+    }
+    g.fd_pwr = seg.power_w.value_or(std::min(d.max_power_w, d.limits.fd_pwr_max));
+    if (g.fd_pwr > d.limits.fd_pwr_max)
+      return fail(ErrorKind::InvalidArgument, where + "power is above the device's " +
+                                                  std::to_string(int(d.limits.fd_pwr_max)) + " W");
+    g.max_soc = seg.max_soc_percent ? int(std::lround(*seg.max_soc_percent)) : 100;
+    out.push_back(g);
+  }
+  return out;
+}
+
+std::string tou_text(const Schedule& s) {
+  TouSchedule out;
+  if (!s.enabled) return "off";
+  for (const auto& g : s.groups) {
+    if (!g.enable) continue;
+    TouSegment seg;
+    seg.start_minute = group_start(g);
+    seg.end_minute = group_end(g);
+    if (g.work_mode == "SelfUse")
+      seg.mode = TouMode::SelfUse;
+    else if (g.work_mode == "Feedin")
+      seg.mode = TouMode::FeedIn;
+    else if (g.work_mode == "Backup")
+      seg.mode = TouMode::Backup;
+    else if (g.work_mode == "ForceCharge")
+      seg.mode = TouMode::Charge;
+    else if (g.work_mode == "ForceDischarge")
+      seg.mode = TouMode::Discharge;
+    else
+      continue;  // "Invalid": an unused slot
+    if (seg.mode == TouMode::Charge || seg.mode == TouMode::Discharge) seg.power_w = g.fd_pwr;
+    if (seg.mode == TouMode::Discharge)
+      seg.min_soc_percent = g.fd_soc;
+    else
+      seg.min_soc_percent = g.min_soc_on_grid;
+    if (seg.mode == TouMode::Charge || g.max_soc.value_or(100) != 100)
+      seg.max_soc_percent = g.max_soc.value_or(100);
+    out.push_back(seg);
+  }
+  std::sort(out.begin(), out.end(), [](const TouSegment& a, const TouSegment& b) {
+    return a.start_minute < b.start_minute;
+  });
+  return format_tou_schedule(out);
+}
+
+Result<ForceCharge> force_charge_of(const std::vector<TimeWindow>& w) {
+  if (w.size() > 2)
+    return fail(ErrorKind::InvalidArgument, "FoxESS has two force-charge periods; " +
+                                                std::to_string(w.size()) + " windows given");
+  ForceCharge out{};
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    SchedulerGroup g;
+    set_times(g, w[i].start_minute, w[i].end_minute);
+    out[i] = ChargeWindow{true, g.start_hour, g.start_minute, g.end_hour, g.end_minute};
+  }
+  return out;
+}
+
+std::vector<TimeWindow> windows_of(const ForceCharge& f) {
+  std::vector<TimeWindow> out;
+  for (const auto& w : f) {
+    if (!w.enable) continue;
+    int end = w.end_hour * 60 + w.end_minute;
+    out.push_back({w.start_hour * 60 + w.start_minute, end == 23 * 60 + 59 ? 1440 : end});
+  }
+  std::sort(out.begin(), out.end(), [](const TimeWindow& a, const TimeWindow& b) {
+    return a.start_minute < b.start_minute;
+  });
+  return out;
+}
+
+}  // namespace sb::foxess

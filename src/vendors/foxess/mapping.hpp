@@ -8,6 +8,7 @@
 
 #include "core/metric.hpp"
 #include "core/model.hpp"
+#include "core/schedule.hpp"
 #include "vendors/foxess/client.hpp"
 
 namespace sb::foxess {
@@ -27,5 +28,26 @@ DeviceState running_state(int code);
 const std::vector<std::string>& history_variables();
 std::vector<Sample> map_history(const std::vector<Series>& series, const std::string& device,
                                 TimeRange range);
+
+}  // namespace sb::foxess
+
+namespace sb::foxess {
+
+/// What a canonical schedule needs from the device to become scheduler groups.
+struct GroupDefaults {
+  int min_soc_on_grid = 10;  ///< the device's reserve, for segments that name none
+  double max_power_w = 6000;
+  SchedulerLimits limits;
+};
+
+/// A time-of-use schedule as v1 scheduler groups (24:00 becomes 23:59, the cloud's last
+/// minute); an error text when the device's limits cannot hold it.
+Result<std::vector<SchedulerGroup>> groups_of(const TouSchedule& s, const GroupDefaults& d);
+/// The enabled groups of a schedule read back, as canonical text ("off" when disabled).
+std::string tou_text(const Schedule& s);
+
+/// Canonical grid-charge windows as the two force-charge periods, and back.
+Result<ForceCharge> force_charge_of(const std::vector<TimeWindow>& w);
+std::vector<TimeWindow> windows_of(const ForceCharge& f);
 
 }  // namespace sb::foxess

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <boost/url/parse_query.hpp>
 #include <charconv>
 #include <cmath>
 #include <functional>
@@ -9,6 +10,7 @@
 
 #include "net/json.hpp"
 #include "sim/http_faults.hpp"
+#include "vendors/foxess/scheduler.hpp"
 #include "vendors/foxess/signature.hpp"
 #include "vendors/foxess/variables.hpp"
 
@@ -34,7 +36,20 @@ struct Simulator::Inverter {
   double export_limit_w = 0;
   std::string work_mode = "SelfUse";
   std::string grid_code = "Germany-VDE4105";
-  std::deque<Row> rows;  // every 5 minutes, the last 10 days
+  // Scheduler (v0 and v1 share it), force-charge windows, device clock, peak shaving.
+  bool scheduler_on = false;
+  std::vector<SchedulerGroup> groups;
+  struct Window {
+    bool enable = false;
+    int start_hour = 0, start_minute = 0, end_hour = 0, end_minute = 0;
+  };
+  std::array<Window, 2> force_charge{};
+  Millis clock_offset{0};
+  bool time_sync = true;
+  double peak_import_limit_kw = 5.0;
+  int peak_soc = 20;
+  std::optional<double> meter_share_w;  // the plant meter's feed-in limit, this inverter's part
+  std::deque<Row> rows;                 // every 5 minutes, the last 10 days
   TimePoint next_row;
   std::map<std::int64_t, sim::Counters> hourly;  // counters at each hour's start
   explicit Inverter(const std::string& zone) : cal(zone) {}
@@ -268,10 +283,13 @@ const std::map<std::string, SettingSpec>& setting_specs() {
 
 // A plant's zone is its inverters' (sites share the plant's place).
 std::string zone_of(const SimPlant& plant) {
+  if (!plant.timezone.empty()) return plant.timezone;
   return plant.inverters.empty() ? "Europe/Berlin" : plant.inverters[0].site.timezone;
 }
 
-const std::vector<std::string> kWorkModes = {"SelfUse", "Feedin", "Backup"};
+const std::vector<std::string> kWorkModes = {"SelfUse", "Feedin", "Backup", "PeakShaving"};
+constexpr int kScheduleActive = 44096;  // protocols.md §2.3 (TonyM1958 set_charge / set_min)
+constexpr int kTimeOverlap = 42023;
 const std::vector<std::string> kGridCodes = {"Germany-VDE4105", "Austria-TOR", "UK-G99",
                                              "Netherlands-NEN", "Italy-CEI021"};
 
@@ -302,6 +320,10 @@ std::vector<SimPlant> make_account(int plants, int per_plant, std::uint64_t seed
     plant.city = city.city;
     plant.postcode = city.postcode;
     plant.address = "Sonnenallee " + std::to_string(p + 1);
+    char meter[24];
+    std::snprintf(meter, sizeof meter, "60GW%04lluMTR%04d",
+                  static_cast<unsigned long long>(seed % 10000), p + 1);
+    plant.meter_sn = meter;
     for (int i = 0; i < per_plant; ++i, ++n) {
       SimInverter inv;
       char sn[24];
@@ -334,7 +356,18 @@ Simulator::Simulator(boost::asio::any_io_executor executor, const Clock& clock, 
   if (options_.plants.empty()) options_.plants = make_account(1, 1);
   auto now = clock_.now();
   int n = 0;
-  for (const auto& plant : options_.plants)
+  for (auto& plant : options_.plants) {
+    plant.timezone = zone_of(plant);
+    if (!plant.meter_sn.empty())
+      meters_[plant.meter_sn] = Meter{plant.station_id,
+                                      {{"mode", "normal"},
+                                       {"feedinPower", "0"},
+                                       {"outputMaxCurrent", "60"},
+                                       {"inputMaxCurrent", "60"},
+                                       {"overVoltageMaxValue", "253"},
+                                       {"underVoltageMinValue", "195"},
+                                       {"sysOnOffPowerValue", "0"},
+                                       {"deviceQuantity", std::to_string(plant.inverters.size())}}};
     for (const auto& cfg : plant.inverters) {
       auto inv = std::make_unique<Inverter>(cfg.site.timezone);
       inv->cfg = cfg;
@@ -355,6 +388,8 @@ Simulator::Simulator(boost::asio::any_io_executor executor, const Clock& clock, 
       advance_locked(*inv, now);
       inverters_.push_back(std::move(inv));
     }
+  }
+  plants_made_ = int(options_.plants.size());
 }
 
 Simulator::~Simulator() {
@@ -385,6 +420,96 @@ void Simulator::advance_locked(Inverter& inv, TimePoint now) {
     inv.next_row += kRowStep;
   }
   if (inv.site->now() < now) inv.site->advance_to(now);
+}
+
+void Simulator::apply_controls_locked(Inverter& inv) {
+  using sim::DaySegment;
+  using sim::SegmentMode;
+  std::vector<DaySegment> plan;
+  const auto& battery = inv.cfg.site.battery;
+  if (inv.scheduler_on) {
+    // The scheduler replaces the work mode and the force-charge windows while it is on.
+    for (const auto& g : inv.groups) {
+      if (!g.enable) continue;
+      DaySegment seg{group_start(g), group_end(g)};
+      seg.min_soc_percent = g.min_soc_on_grid;
+      if (g.work_mode == "Feedin") seg.mode = SegmentMode::NoCharge;
+      if (g.work_mode == "Backup") seg.mode = SegmentMode::NoDischarge;
+      if (g.work_mode == "ForceCharge") {
+        seg.mode = SegmentMode::Charge;
+        seg.power_w = g.fd_pwr;
+        seg.max_soc_percent = g.max_soc.value_or(inv.max_soc);
+      }
+      if (g.work_mode == "ForceDischarge") {
+        seg.mode = SegmentMode::Discharge;
+        seg.power_w = g.fd_pwr;
+        seg.min_soc_percent = g.fd_soc;
+      }
+      plan.push_back(seg);
+    }
+  } else {
+    // Force-charge windows charge from the grid at full power up to MaxSoc; a window whose
+    // end is before its start runs across midnight.
+    for (const auto& w : inv.force_charge) {
+      if (!w.enable) continue;
+      int start = w.start_hour * 60 + w.start_minute, end = w.end_hour * 60 + w.end_minute;
+      if (end == 23 * 60 + 59) end = 1440;
+      DaySegment seg{start, end, SegmentMode::Charge, battery.max_charge_w, 0, double(inv.max_soc)};
+      if (end > start) {
+        plan.push_back(seg);
+      } else if (end < start) {
+        seg.end_minute = 1440;
+        plan.push_back(seg);
+        seg.start_minute = 0;
+        seg.end_minute = end;
+        if (end > 0) plan.push_back(seg);
+      }
+    }
+    if (inv.work_mode == "Feedin") plan.push_back({0, 1440, SegmentMode::NoCharge});
+    if (inv.work_mode == "Backup") plan.push_back({0, 1440, SegmentMode::NoDischarge});
+    // Peak shaving keeps `soc` for the peaks: self-consumption stops there, and import above
+    // the limit is covered down to minSocOnGrid.
+    if (inv.work_mode == "PeakShaving")
+      plan.push_back({0, 1440, SegmentMode::SelfUse, 0, double(inv.peak_soc)});
+  }
+  inv.site->set_day_plan(std::move(plan));
+  double limit = inv.export_limit_w;
+  if (inv.meter_share_w) limit = std::min(limit, *inv.meter_share_w);
+  inv.site->set_export_limit(limit < inv.cfg.site.inverter_max_w ? std::optional<double>(limit)
+                                                                 : std::nullopt);
+  bool shaving = !inv.scheduler_on && inv.work_mode == "PeakShaving";
+  inv.site->set_peak_shaving(
+      shaving ? std::optional<double>(inv.peak_import_limit_kw * 1000) : std::nullopt,
+      inv.min_soc_on_grid);
+}
+
+bool Simulator::scheduler_enabled(const std::string& sn) {
+  std::lock_guard lock(mutex_);
+  auto* inv = find_locked(sn);
+  return inv && inv->scheduler_on;
+}
+
+std::string Simulator::new_token(const char* prefix) {
+  // Unguessable enough for a simulator, and distinct across runs of one process.
+  auto n = ++token_serial_;
+  auto t = static_cast<unsigned long long>(to_ms(clock_.now()));
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s%012llx%08llx", prefix, t ^ (n * 0x9E3779B97F4A7C15ULL),
+                static_cast<unsigned long long>(n * 2654435761ULL));
+  return buf;
+}
+
+void Simulator::revoke_all_tokens() {
+  std::lock_guard lock(mutex_);
+  access_tokens_.clear();
+  for (auto& [token, valid] : refresh_tokens_) valid = false;
+}
+
+std::string Simulator::issue_code(const std::string& redirect_uri) {
+  std::lock_guard lock(mutex_);
+  auto code = new_token("code-");
+  codes_[code] = {redirect_uri, clock_.now() + std::chrono::minutes(10)};
+  return code;
 }
 
 std::string Simulator::setting(const std::string& sn, const std::string& key) {
@@ -451,14 +576,26 @@ std::shared_ptr<net::Router> Simulator::routes() {
         return envelope(error(kHeaderInvalid, "request header parameters missing: token"));
       if (!token.empty() && bearer)
         return envelope(error(kHeaderInvalid, "send either token or Authorization, not both"));
-      if (bearer || token != options_.api_key)
+      auto now = clock_.now();
+      if (bearer) {
+        // OAuth mode: the access token takes the API key's place, in the signature too
+        // (foxess.md B.2).
+        auto auth = std::string(req.header("Authorization"));
+        if (!auth.starts_with("Bearer "))
+          return envelope(error(kHeaderInvalid, "Authorization must be 'Bearer <access token>'"));
+        token = auth.substr(7);
+        std::lock_guard lock(mutex_);
+        auto it = access_tokens_.find(token);
+        if (it == access_tokens_.end()) return envelope(error(kTokenInvalid, "token invalid"));
+        if (now >= it->second) return envelope(error(kSignatureExpired, "token expired"));
+      } else if (token != options_.api_key) {
         return envelope(error(kTokenInvalid, "token invalid"));
+      }
       auto ts_text = std::string(req.header("timestamp"));
       std::int64_t ts = 0;
       auto [end, ec] = std::from_chars(ts_text.data(), ts_text.data() + ts_text.size(), ts);
       if (ec != std::errc() || end != ts_text.data() + ts_text.size())
         return envelope(error(kHeaderInvalid, "timestamp must be epoch milliseconds"));
-      auto now = clock_.now();
       if (std::llabs(ts - to_ms(now)) > options_.max_skew.count())
         return envelope(error(kSignatureExpired, "expired signature"));
       if (req.header("signature") != sign(path, token, ts))
@@ -718,6 +855,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
                inv->min_soc = int(*a);
                inv->min_soc_on_grid = int(*b);
                inv->site->set_reserve_soc(double(*b));
+               apply_controls_locked(*inv);
                return Reply{};
              });
   post_query("/op/v0/device/setting/get",
@@ -773,17 +911,15 @@ std::shared_ptr<net::Router> Simulator::routes() {
             inv->grid_code = *value;
             return Reply{};
           }
+          if (inv->scheduler_on)
+            return error(kScheduleActive,
+                         "the work mode cannot be changed while the scheduler is enabled");
+          if (*value == "PeakShaving" && !inv->cfg.has_battery)
+            return error(kBodyInvalid,
+                         "request body parameters invalid: peak shaving not "
+                         "available on this device");
           inv->work_mode = *value;
-          // Backup keeps the battery for outages: no discharge; Feed-in sends PV to the
-          // grid first: no charging from PV.
-          std::optional<sim::WeeklyPlan> plan;
-          if (*value != "SelfUse") {
-            sim::WeeklyPlan p{};
-            for (auto& day : p)
-              day.fill(*value == "Backup" ? sim::SlotRule::NoDischarge : sim::SlotRule::NoCharge);
-            plan = p;
-          }
-          inv->site->set_weekly_plan(plan);
+          apply_controls_locked(*inv);
           return Reply{};
         }
         double v = 0;
@@ -801,6 +937,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
         }
         if (key == "MaxSoc") inv->max_soc = int(v);
         if (key == "ExportLimit") inv->export_limit_w = v;
+        apply_controls_locked(*inv);
         return Reply{};
       });
 
@@ -941,6 +1078,520 @@ std::shared_ptr<net::Router> Simulator::routes() {
     return Reply{kSuccess, "success", out};
   });
 
+  // --- Scheduler: v1, and the deprecated v0 over the same state (foxess.md §5.3, §5.5) ---
+  auto scheduler_device = [this, device](const json::object& body, Reply& err) -> Inverter* {
+    auto sn = string_field(body, "deviceSN").value_or("");
+    if (sn.empty()) {
+      err = error(kBodyInvalid, "request body parameters invalid: deviceSN is required");
+      return nullptr;
+    }
+    auto* inv = device(sn, err);
+    if (inv && !inv->cfg.has_battery) {
+      err = error(kBodyInvalid,
+                  "request body parameters invalid: " + sn + " does not support the scheduler");
+      return nullptr;
+    }
+    return inv;
+  };
+  auto limits_of = [](const Inverter& inv, bool v1) {
+    SchedulerLimits l;
+    // The deprecated V0 text gives fdPwr 0..6000 and fdSoc 0..100; v1 publishes the device's.
+    l.fd_pwr_max = v1 ? inv.cfg.site.inverter_max_w : 6000;
+    return l;
+  };
+  for (bool v1 : {true, false}) {
+    std::string base = v1 ? "/op/v1/device/scheduler/" : "/op/v0/device/scheduler/";
+    post_query(base + "get/flag", [this, device](net::ServerRequest&, const json::object& body) {
+      auto sn = string_field(body, "deviceSN").value_or("");
+      if (sn.empty())
+        return error(kBodyInvalid, "request body parameters invalid: deviceSN is required");
+      std::lock_guard lock(mutex_);
+      Reply err;
+      auto* inv = device(sn, err);
+      if (!inv) return err;
+      return Reply{kSuccess, "success",
+                   json::object{{"support", inv->cfg.has_battery ? 1 : 0},
+                                {"enable", inv->scheduler_on ? 1 : 0}}};
+    });
+    auto set_flag = [this, scheduler_device](net::ServerRequest&, const json::object& body) {
+      std::lock_guard lock(mutex_);
+      Reply err;
+      auto* inv = scheduler_device(body, err);
+      if (!inv) return err;
+      auto e = int_field(body, "enable");
+      if (!e || (*e != 0 && *e != 1))
+        return error(kBodyInvalid, "request body parameters invalid: enable must be 0 or 1");
+      inv->scheduler_on = *e == 1;
+      apply_controls_locked(*inv);
+      return Reply{};
+    };
+    post_write(base + "set/flag", set_flag);
+    // The seed's code example sets the flag through this undocumented path (foxess.md §8).
+    if (!v1) post_write(base + "set", set_flag);
+    post_query(base + "get", [this, v1, scheduler_device, limits_of](net::ServerRequest&,
+                                                                     const json::object& body) {
+      std::lock_guard lock(mutex_);
+      Reply err;
+      auto* inv = scheduler_device(body, err);
+      if (!inv) return err;
+      json::array groups;
+      for (int i = 0; i < kSchedulerGroups; ++i)
+        groups.push_back(to_json(
+            std::size_t(i) < inv->groups.size() ? inv->groups[std::size_t(i)] : SchedulerGroup{},
+            v1));
+      json::object out{{"enable", inv->scheduler_on ? "1" : "0"}, {"groups", groups}};
+      if (v1) {
+        auto l = limits_of(*inv, true);
+        auto prop = [](const char* unit, double lo, double hi) {
+          return json::object{
+              {"unit", unit}, {"precision", 1}, {"range", json::object{{"min", lo}, {"max", hi}}}};
+        };
+        out["properties"] = json::object{{"minSocOnGrid", prop("%", l.min_soc_on_grid_min, 100)},
+                                         {"fdSoc", prop("%", l.fd_soc_min, 100)},
+                                         {"fdPwr", prop("W", 0, l.fd_pwr_max)},
+                                         {"maxSoc", prop("%", l.min_soc_on_grid_min, 100)}};
+      }
+      return Reply{kSuccess, "success", out};
+    });
+    post_write(base + "enable", [this, v1, scheduler_device, limits_of](net::ServerRequest&,
+                                                                        const json::object& body) {
+      std::lock_guard lock(mutex_);
+      Reply err;
+      auto* inv = scheduler_device(body, err);
+      if (!inv) return err;
+      auto groups = body.if_contains("groups");
+      auto checked =
+          check_scheduler_groups(groups ? *groups : json::value(nullptr), v1, limits_of(*inv, v1));
+      if (auto* refusal = std::get_if<SchedulerRefusal>(&checked))
+        return error(refusal->err, refusal->msg);
+      // The whole schedule is replaced, and writing it turns the scheduler on.
+      inv->groups = std::get<std::vector<SchedulerGroup>>(std::move(checked));
+      inv->scheduler_on = true;
+      apply_controls_locked(*inv);
+      return Reply{};
+    });
+  }
+
+  // --- Force-charge windows ---
+  get("/op/v0/device/battery/forceChargeTime/get",
+      [this, device](net::ServerRequest& req, const json::object&) {
+        std::lock_guard lock(mutex_);
+        Reply err;
+        auto* inv = device(req.query["sn"], err);
+        if (!inv) return err;
+        json::object out;
+        for (int i = 0; i < 2; ++i) {
+          const auto& w = inv->force_charge[std::size_t(i)];
+          auto n = std::to_string(i + 1);
+          out["enable" + n] = w.enable ? "true" : "false";  // a string here, a boolean in set
+          out["startTime" + n] = json::object{{"hour", w.start_hour}, {"minute", w.start_minute}};
+          out["endTime" + n] = json::object{{"hour", w.end_hour}, {"minute", w.end_minute}};
+        }
+        return Reply{kSuccess, "success", out};
+      });
+  post_write("/op/v0/device/battery/forceChargeTime/set", [this, device](net::ServerRequest&,
+                                                                         const json::object& body) {
+    std::lock_guard lock(mutex_);
+    Reply err;
+    auto* inv = device(string_field(body, "sn").value_or(""), err);
+    if (!inv) return err;
+    if (!inv->cfg.has_battery)
+      return error(kBodyInvalid,
+                   "request body parameters invalid: " + inv->cfg.sn + " has no battery");
+    if (inv->scheduler_on)
+      return error(kScheduleActive,
+                   "force-charge times cannot be changed while the scheduler is "
+                   "enabled");
+    std::array<Inverter::Window, 2> w{};
+    for (int i = 0; i < 2; ++i) {
+      auto n = std::to_string(i + 1);
+      auto en = body.if_contains("enable" + n);
+      if (!en || !en->is_bool())
+        return error(kBodyInvalid,
+                     "request body parameters invalid: enable" + n + " is required (a boolean)");
+      w[std::size_t(i)].enable = en->as_bool();
+      for (const char* which : {"startTime", "endTime"}) {
+        auto t = body.if_contains(which + n);
+        auto h = t && t->is_object() ? int_field(t->as_object(), "hour") : std::nullopt;
+        auto m = t && t->is_object() ? int_field(t->as_object(), "minute") : std::nullopt;
+        if (!h || !m || *h < 0 || *h > 23 || *m < 0 || *m > 59)
+          return error(kBodyInvalid, "request body parameters invalid: " + std::string(which) + n +
+                                         " needs hour 0..23 and minute 0..59");
+        auto& dst = w[std::size_t(i)];
+        (std::string(which) == "startTime" ? dst.start_hour : dst.end_hour) = int(*h);
+        (std::string(which) == "startTime" ? dst.start_minute : dst.end_minute) = int(*m);
+      }
+    }
+    inv->force_charge = w;
+    apply_controls_locked(*inv);
+    return Reply{};
+  });
+
+  // --- Device clock ---
+  post_query("/op/v0/device/time/get",
+             [this, device](net::ServerRequest&, const json::object& body) {
+               std::lock_guard lock(mutex_);
+               Reply err;
+               auto* inv = device(string_field(body, "sn").value_or(""), err);
+               if (!inv) return err;
+               auto f = inv->cal.fields(clock_.now() + inv->clock_offset);
+               auto two = [](int v) {
+                 char buf[8];
+                 std::snprintf(buf, sizeof buf, "%02d", v);
+                 return std::string(buf);
+               };
+               return Reply{kSuccess, "success",
+                            json::object{{"year", std::to_string(f.year)},
+                                         {"month", two(f.month)},
+                                         {"day", two(f.day)},
+                                         {"hour", two(f.hour)},
+                                         {"minute", two(f.minute)},
+                                         {"second", two(f.second)}}};
+             });
+  post_write("/op/v0/device/time/set", [this, device](net::ServerRequest&,
+                                                      const json::object& body) {
+    std::lock_guard lock(mutex_);
+    Reply err;
+    auto* inv = device(string_field(body, "sn").value_or(""), err);
+    if (!inv) return err;
+    // All strings (foxess.md §5.4.16; the printed ranges are shifted, these are the intended).
+    struct F {
+      const char* key;
+      int lo, hi;
+    };
+    int v[6] = {};
+    const F fields[] = {{"year", 0, 2099}, {"month", 1, 12},  {"day", 1, 31},
+                        {"hour", 0, 23},   {"minute", 0, 59}, {"second", 0, 59}};
+    for (int i = 0; i < 6; ++i) {
+      auto text = string_field(body, fields[i].key);
+      int x = -1;
+      if (text) {
+        auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), x);
+        if (ec != std::errc() || p != text->data() + text->size()) x = -1;
+      }
+      if (!text || x < fields[i].lo || x > fields[i].hi || (i == 0 && x > 99 && x < 2000))
+        return error(kBodyInvalid, std::string("request body parameters invalid: ") +
+                                       fields[i].key + " must be a string of an integer within " +
+                                       (i == 0 ? std::string("0..99 or 2000..2099")
+                                               : std::to_string(fields[i].lo) + ".." +
+                                                     std::to_string(fields[i].hi)));
+      v[i] = x;
+    }
+    if (v[0] < 100) v[0] += 2000;
+    static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (v[0] % 4 == 0 && v[0] % 100 != 0) || v[0] % 400 == 0;
+    if (v[2] > kDays[v[1] - 1] + (v[1] == 2 && leap ? 1 : 0))
+      return error(kBodyInvalid, "request body parameters invalid: " + std::to_string(v[0]) + "-" +
+                                     std::to_string(v[1]) + " has no day " + std::to_string(v[2]));
+    auto set = inv->cal.at(v[0], v[1], v[2], v[3]) + minutes(v[4]) + seconds(v[5]);
+    inv->clock_offset = duration_cast<Millis>(set - clock_.now());
+    inv->time_sync = false;  // setting the clock turns the device's own time sync off
+    return Reply{};
+  });
+
+  // --- Peak shaving (V1.1.2) ---
+  auto shaving_device = [this, device](const json::object& body, Reply& err) -> Inverter* {
+    auto* inv = device(string_field(body, "sn").value_or(""), err);
+    if (inv && !inv->cfg.has_battery) {
+      err = error(kBodyInvalid,
+                  "request body parameters invalid: peak shaving not available on " + inv->cfg.sn);
+      return nullptr;
+    }
+    return inv;
+  };
+  post_query("/op/v0/device/peakShaving/get", [this, shaving_device](net::ServerRequest&,
+                                                                     const json::object& body) {
+    std::lock_guard lock(mutex_);
+    Reply err;
+    auto* inv = shaving_device(body, err);
+    if (!inv) return err;
+    char limit[16];
+    std::snprintf(limit, sizeof limit, "%.1f", inv->peak_import_limit_kw);
+    return Reply{
+        kSuccess, "success",
+        json::object{
+            {"importLimit", json::object{{"value", limit},
+                                         {"unit", "kW"},
+                                         {"precision", 0.1},
+                                         {"range", json::object{{"min", 0}, {"max", 50}}}}},
+            {"soc", json::object{{"value", std::to_string(inv->peak_soc)},
+                                 {"unit", "%"},
+                                 {"precision", 1},
+                                 {"range", json::object{{"min", 10}, {"max", 100}}}}}}};
+  });
+  post_write("/op/v0/device/peakShaving/set", [this, shaving_device](net::ServerRequest&,
+                                                                     const json::object& body) {
+    std::lock_guard lock(mutex_);
+    Reply err;
+    auto* inv = shaving_device(body, err);
+    if (!inv) return err;
+    auto limit = body.if_contains("importLimit");
+    auto l = limit ? net::as_double(*limit) : std::nullopt;
+    auto soc = int_field(body, "soc");
+    if (!l || *l < 0 || *l > 50 || std::abs(*l * 10 - std::round(*l * 10)) > 1e-6)
+      return error(kBodyInvalid,
+                   "request body parameters invalid: importLimit must be a number within "
+                   "0..50 kW in steps of 0.1");
+    if (!soc || *soc < 10 || *soc > 100)
+      return error(kBodyInvalid,
+                   "request body parameters invalid: soc must be an integer within 10..100");
+    inv->peak_import_limit_kw = std::round(*l * 10) / 10;
+    inv->peak_soc = int(*soc);
+    apply_controls_locked(*inv);
+    return Reply{};
+  });
+
+  // --- Fault codes (the seed gives the shape, not the catalogue: ours is documented) ---
+  get("/op/v0/device/fault/get", [](net::ServerRequest&, const json::object&) {
+    static const struct {
+      int code;
+      const char *en, *zh, *pl;
+    } kFaults[] = {
+        {1, "Grid lost", "电网丢失", "Utrata sieci"},
+        {2, "Grid voltage fault", "电网电压故障", "Błąd napięcia sieci"},
+        {3, "Grid frequency fault", "电网频率故障", "Błąd częstotliwości sieci"},
+        {7, "PV over-voltage", "PV过压", "Przepięcie PV"},
+        {9, "Isolation fault", "绝缘故障", "Błąd izolacji"},
+        {11, "Residual current fault", "漏电流故障", "Błąd prądu upływu"},
+        {33, "Inverter over-temperature", "逆变器过温", "Przegrzanie falownika"},
+        {41, "Battery communication lost", "电池通讯丢失", "Utrata komunikacji z baterią"},
+        {42, "Battery over-voltage", "电池过压", "Przepięcie baterii"},
+        {43, "Battery under-voltage", "电池欠压", "Zbyt niskie napięcie baterii"},
+        {44, "Battery over-temperature", "电池过温", "Przegrzanie baterii"},
+        {57, "Meter communication lost", "电表通讯丢失", "Utrata komunikacji z licznikiem"},
+    };
+    json::array out;
+    for (const auto& f : kFaults)
+      out.push_back(json::object{
+          {std::to_string(f.code), json::object{{"en", f.en}, {"zh_CN", f.zh}, {"pl", f.pl}}}});
+    return Reply{kSuccess, "success", out};
+  });
+
+  // --- Meters (V1.1.2) ---
+  post_query("/op/v0/gw/list", [this](net::ServerRequest&, const json::object& body) {
+    std::string why;
+    auto p = paging(body, 0, why);
+    if (!p) return error(kBodyInvalid, "request body parameters invalid: " + why);
+    std::lock_guard lock(mutex_);
+    std::vector<std::pair<std::string, std::string>> all;  // (sn, station)
+    for (const auto& [sn, m] : meters_) all.emplace_back(sn, m.station_id);
+    return Reply{
+        kSuccess, "success", page_of(all, *p, [this](const auto& m) {
+          std::string name;
+          for (const auto& pl : options_.plants)
+            if (pl.station_id == m.second) name = pl.name;
+          return json::object{
+              {"sn", m.first}, {"stationID", m.second}, {"stationName", name}, {"status", 1}};
+        })};
+  });
+  struct MeterSpec {
+    const char* key;
+    const char* unit;
+    double lo, hi;
+  };
+  static const MeterSpec kMeter[] = {{"mode", "", 0, 0},
+                                     {"feedinPower", "W", 0, 30000},
+                                     {"outputMaxCurrent", "A", 0, 100},
+                                     {"inputMaxCurrent", "A", 0, 100},
+                                     {"overVoltageMaxValue", "V", 230, 280},
+                                     {"underVoltageMinValue", "V", 180, 230},
+                                     {"sysOnOffPowerValue", "W", 0, 30000},
+                                     {"deviceQuantity", "", 1, 16}};
+  static const std::vector<std::string> kMeterModes = {"normal", "feedinLimit", "G100"};
+  post_query("/op/v0/gw/setting/get", [this](net::ServerRequest&, const json::object& body) {
+    auto sn = string_field(body, "sn").value_or("");
+    std::lock_guard lock(mutex_);
+    auto m = meters_.find(sn);
+    if (m == meters_.end())
+      return error(kBodyInvalid, "request body parameters invalid: no meter " +
+                                     (sn.empty() ? std::string("(sn is required)") : sn));
+    json::object out;
+    for (const auto& spec : kMeter) {
+      json::array list;
+      if (std::string(spec.key) == "mode")
+        for (const auto& mode : kMeterModes) list.push_back(json::string(mode));
+      out[spec.key] = json::object{{"value", m->second.values.at(spec.key)},
+                                   {"unit", spec.unit},
+                                   {"precision", 1},
+                                   {"range", json::object{{"min", spec.lo}, {"max", spec.hi}}},
+                                   {"enumList", list}};
+    }
+    return Reply{kSuccess, "success", out};
+  });
+  post_write("/op/v0/gw/setting/set", [this](net::ServerRequest&, const json::object& body) {
+    auto sn = string_field(body, "sn").value_or("");
+    std::lock_guard lock(mutex_);
+    auto m = meters_.find(sn);
+    if (m == meters_.end())
+      return error(kBodyInvalid, "request body parameters invalid: no meter " +
+                                     (sn.empty() ? std::string("(sn is required)") : sn));
+    auto mode = string_field(body, "mode");
+    if (!mode || std::find(kMeterModes.begin(), kMeterModes.end(), *mode) == kMeterModes.end())
+      return error(kBodyInvalid,
+                   "request body parameters invalid: mode is required (normal, feedinLimit or "
+                   "G100)");
+    auto values = m->second.values;
+    values["mode"] = *mode;
+    for (const auto& spec : kMeter) {
+      std::string key = spec.key;
+      if (key == "mode" || !body.contains(key)) continue;
+      if (key == "deviceQuantity")
+        return error(kBodyInvalid, "request body parameters invalid: deviceQuantity is read only");
+      if (key == "feedinPower" && *mode == "normal")
+        return error(kBodyInvalid,
+                     "request body parameters invalid: feedinPower is only available in a "
+                     "non-normal mode");
+      if (key != "feedinPower" && *mode != "G100")
+        return error(kBodyInvalid,
+                     "request body parameters invalid: " + key + " is only available in G100 mode");
+      auto text = string_field(body, spec.key);
+      double v = -1;
+      if (text) {
+        auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+        if (ec != std::errc() || p != text->data() + text->size()) v = -1;
+      }
+      if (!text || v < spec.lo || v > spec.hi || v != std::floor(v))
+        return error(kBodyInvalid, "request body parameters invalid: " + key +
+                                       " must be a string of an integer within " +
+                                       std::to_string(int(spec.lo)) + ".." +
+                                       std::to_string(int(spec.hi)) + " " + spec.unit);
+      values[key] = *text;
+    }
+    m->second.values = values;
+    // Outside normal mode the meter holds the plant's export to feedinPower, shared by its
+    // inverters.
+    std::vector<Inverter*> plant;
+    for (auto& inv : inverters_)
+      if (inv->station_id == m->second.station_id) plant.push_back(inv.get());
+    for (auto* inv : plant) {
+      advance_locked(*inv, clock_.now());
+      inv->meter_share_w = std::nullopt;
+      if (*mode != "normal")
+        inv->meter_share_w = std::stod(values["feedinPower"]) / double(plant.size());
+      apply_controls_locked(*inv);
+    }
+    return Reply{};
+  });
+
+  // --- Power stations: create, update, delete ---
+  // Checks a create/update body's details; fills `plant`. Module SNs in `devices` that belong
+  // to this account move their inverter to the plant; others get a non-zero errno each.
+  auto plant_body = [](const json::object& body, SimPlant& plant, bool update) -> Reply {
+    auto d = body.if_contains("details");
+    if (!d || !d->is_object())
+      return error(kBodyInvalid, "request body parameters invalid: details is required");
+    const auto& details = d->as_object();
+    if (update) {
+      auto id = string_field(details, "stationID");
+      if (!id || id->empty())
+        return error(kBodyInvalid,
+                     "request body parameters invalid: details.stationID is required");
+    }
+    for (const char* key : {"name", "countryCode", "city", "address", "postcode"}) {
+      auto v = string_field(details, key);
+      if (!v || v->empty())
+        return error(kBodyInvalid, std::string("request body parameters invalid: details.") + key +
+                                       " is required (a string)");
+    }
+    auto type = int_field(details, "type");
+    if (!type || *type < 1 || *type > 4)
+      return error(kBodyInvalid,
+                   "request body parameters invalid: details.type must be 1 (PV), 2 (energy "
+                   "storage), 3 (charge pile) or 4 (mini device)");
+    auto country = *string_field(details, "countryCode");
+    if (country.size() != 2 || !std::isupper(static_cast<unsigned char>(country[0])) ||
+        !std::isupper(static_cast<unsigned char>(country[1])))
+      return error(kBodyInvalid,
+                   "request body parameters invalid: details.countryCode must be ISO 3166-1 "
+                   "alpha-2 (e.g. DE)");
+    auto zone = string_field(body, "timezone").value_or("");
+    try {
+      sim::Calendar check(zone);
+    } catch (const std::exception&) {
+      return error(kBodyInvalid, "request body parameters invalid: timezone '" + zone +
+                                     "' is not an IANA zone (e.g. Europe/Berlin)");
+    }
+    plant.name = *string_field(details, "name");
+    plant.country = country;
+    plant.city = *string_field(details, "city");
+    plant.address = *string_field(details, "address");
+    plant.postcode = *string_field(details, "postcode");
+    plant.timezone = zone;
+    return Reply{};
+  };
+  auto attach = [this](const json::object& body, const std::string& station_id,
+                       const std::string& name) {
+    json::array results;
+    auto devs = body.if_contains("devices");
+    if (!devs || !devs->is_array()) return results;
+    for (const auto& d : devs->as_array()) {
+      auto sn = d.is_object() ? string_field(d.as_object(), "sn").value_or("") : "";
+      auto key = d.is_object() ? string_field(d.as_object(), "key").value_or("") : "";
+      Inverter* found = nullptr;
+      for (auto& inv : inverters_)
+        if (inv->module_sn == sn) found = inv.get();
+      if (found) {
+        found->station_id = station_id;
+        found->station_name = name;
+      }
+      results.push_back(json::object{{"device", json::object{}},
+                                     {"sn", sn},
+                                     {"key", key},
+                                     {"errno", found ? 0 : kBodyInvalid}});
+    }
+    return results;
+  };
+  post_write("/op/v0/plant/create",
+             [this, plant_body, attach](net::ServerRequest&, const json::object& body) {
+               SimPlant plant;
+               if (auto r = plant_body(body, plant, false); r.err != kSuccess) return r;
+               std::lock_guard lock(mutex_);
+               char id[40];
+               std::snprintf(id, sizeof id, "7a1e%04x-5c2d-4e8f-a1b2-%012llx", ++plants_made_,
+                             static_cast<unsigned long long>(to_ms(clock_.now())));
+               plant.station_id = id;
+               options_.plants.push_back(plant);
+               auto devices = attach(body, plant.station_id, plant.name);
+               return Reply{kSuccess, "success",
+                            json::object{{"stationID", plant.station_id}, {"devices", devices}}};
+             });
+  post_write("/op/v0/plant/update", [this, plant_body, attach](net::ServerRequest&,
+                                                               const json::object& body) {
+    SimPlant given;
+    if (auto r = plant_body(body, given, true); r.err != kSuccess) return r;
+    auto id = *string_field(body.at("details").as_object(), "stationID");
+    std::lock_guard lock(mutex_);
+    for (auto& pl : options_.plants) {
+      if (pl.station_id != id) continue;
+      given.station_id = id;
+      given.meter_sn = pl.meter_sn;
+      given.inverters = std::move(pl.inverters);
+      pl = std::move(given);
+      for (auto& inv : inverters_)
+        if (inv->station_id == id) inv->station_name = pl.name;
+      auto devices = attach(body, id, pl.name);
+      return Reply{kSuccess, "success", json::object{{"stationID", id}, {"devices", devices}}};
+    }
+    return error(kBodyInvalid, "request body parameters invalid: no station " + id);
+  });
+  post_write("/op/v0/plant/delete", [this](net::ServerRequest&, const json::object& body) {
+    auto id = string_field(body, "stationID").value_or("");
+    if (id.empty())
+      return error(kBodyInvalid, "request body parameters invalid: stationID is required");
+    std::lock_guard lock(mutex_);
+    auto it = std::find_if(options_.plants.begin(), options_.plants.end(),
+                           [&](const SimPlant& p) { return p.station_id == id; });
+    if (it == options_.plants.end())
+      return error(kBodyInvalid, "request body parameters invalid: no station " + id);
+    // A deleted station's inverters and meter leave the account (they are unbound).
+    options_.plants.erase(it);
+    std::erase_if(inverters_, [&](const auto& inv) { return inv->station_id == id; });
+    std::erase_if(meters_, [&](const auto& m) { return m.second.station_id == id; });
+    return Reply{kSuccess, "success", nullptr};
+  });
+
+  add_oauth_routes(*r);
+
   sim::set_fallbacks(
       *r, http_->gate(), requests_,
       [] {
@@ -968,6 +1619,125 @@ std::string Simulator::url() const {
 
 void Simulator::stop() {
   http_->stop();
+}
+
+}  // namespace sb::foxess
+
+namespace sb::foxess {
+
+namespace {
+
+// Query parameters, and those of a form body (the seed's templates put them in the query).
+std::map<std::string, std::string> oauth_params(const net::ServerRequest& req) {
+  auto out = req.query;
+  if (req.header("Content-Type").starts_with("application/x-www-form-urlencoded")) {
+    auto parsed = boost::urls::parse_query(req.body);
+    if (parsed)
+      for (auto p : *parsed) {
+        std::string key, value;
+        p.key.decode({}, boost::urls::string_token::assign_to(key));
+        p.value.decode({}, boost::urls::string_token::assign_to(value));
+        out[key] = value;
+      }
+  }
+  return out;
+}
+
+// RFC 6749 §5.2 error bodies: the seed does not give the token endpoint's format.
+net::ServerResponse oauth_error(int status, const char* code, const std::string& description) {
+  return net::ServerResponse::json(
+      status, net::to_json(json::object{{"error", code}, {"error_description", description}}));
+}
+
+}  // namespace
+
+void Simulator::add_oauth_routes(net::Router& r) {
+  using Handler = std::function<net::ServerResponse(net::ServerRequest&)>;
+  auto wrap = [this](Handler h) {
+    return sim::with_faults(
+        http_->gate(), faults_, requests_,
+        {[] { return oauth_error(503, "temporarily_unavailable", "try again later"); }, {}}, h);
+  };
+  auto client_ok = [this](const std::map<std::string, std::string>& p) {
+    auto id = p.find("client_id"), secret = p.find("client_secret");
+    return id != p.end() && secret != p.end() && id->second == options_.oauth_client_id &&
+           secret->second == options_.oauth_client_secret;
+  };
+  // The default user approves at once: the page redirects with a code (foxess.md §2.3 step 2).
+  r.get("/public/auth/index.html", wrap([this](net::ServerRequest& req) {
+          auto p = oauth_params(req);
+          if (p["response_type"] != "code")
+            return net::ServerResponse::text(
+                400, "<html><body>response_type must be code</body></html>", "text/html");
+          if (p["client_id"] != options_.oauth_client_id)
+            return net::ServerResponse::text(
+                400, "<html><body>unknown client_id '" + p["client_id"] + "'</body></html>",
+                "text/html");
+          auto uri = p["redirect_uri"];
+          if (!uri.starts_with("http://") && !uri.starts_with("https://"))
+            return net::ServerResponse::text(
+                400, "<html><body>redirect_uri must be an http(s) URL</body></html>", "text/html");
+          auto code = issue_code(uri);
+          auto location = uri + (uri.find('?') == std::string::npos ? "?" : "&") +
+                          "code=" + net::url_encode(code);
+          if (p.contains("state")) location += "&state=" + net::url_encode(p["state"]);
+          auto res = net::ServerResponse::text(302, "", "text/html");
+          res.headers.emplace_back("Location", location);
+          return res;
+        }));
+  auto token_reply = [this](const std::string& scope) {
+    auto access = new_token("fat-"), refresh = new_token("frt-");
+    access_tokens_[access] = clock_.now() + options_.access_token_life;
+    refresh_tokens_[refresh] = true;
+    return net::ServerResponse::json(
+        200, net::to_json(json::object{{"access_token", access},
+                                       {"token_type", "Bearer"},
+                                       {"expires_in", options_.access_token_life.count() / 1000},
+                                       {"refresh_token", refresh},
+                                       {"scope", scope}}));
+  };
+  auto token = wrap([this, client_ok, token_reply](net::ServerRequest& req) {
+    auto p = oauth_params(req);
+    if (p["grant_type"] != "authorization_code")
+      return oauth_error(400, "unsupported_grant_type", "grant_type must be authorization_code");
+    if (!client_ok(p))
+      return oauth_error(401, "invalid_client", "wrong client_id or client_secret");
+    std::lock_guard lock(mutex_);
+    auto it = codes_.find(p["code"]);
+    if (it == codes_.end() || clock_.now() >= it->second.expires)
+      return oauth_error(400, "invalid_grant", "the code is unknown, used or expired");
+    if (p.contains("redirect_uri") && p["redirect_uri"] != it->second.redirect_uri)
+      return oauth_error(400, "invalid_grant", "redirect_uri differs from the authorization's");
+    codes_.erase(it);  // single use
+    return token_reply(p["scope"]);
+  });
+  r.post("/oauth2/token", token);
+  r.get("/oauth2/token", token);
+  auto refresh = wrap([this, client_ok, token_reply](net::ServerRequest& req) {
+    auto p = oauth_params(req);
+    if (p["grant_type"] != "refresh_token")
+      return oauth_error(400, "unsupported_grant_type", "grant_type must be refresh_token");
+    if (!client_ok(p))
+      return oauth_error(401, "invalid_client", "wrong client_id or client_secret");
+    std::lock_guard lock(mutex_);
+    auto it = refresh_tokens_.find(p["refresh_token"]);
+    if (it == refresh_tokens_.end() || !it->second)
+      return oauth_error(400, "invalid_grant", "the refresh token is unknown or was replaced");
+    it->second = false;  // refresh tokens rotate: the old one is spent
+    return token_reply("");
+  });
+  r.post("/oauth2/refresh", refresh);
+  r.get("/oauth2/refresh", refresh);
+  auto revoke = wrap([this, client_ok](net::ServerRequest& req) {
+    auto p = oauth_params(req);
+    if (!client_ok(p))
+      return oauth_error(401, "invalid_client", "wrong client_id or client_secret");
+    std::lock_guard lock(mutex_);
+    access_tokens_.erase(p["access_token"]);
+    return net::ServerResponse::json(200, R"({"errno":0,"msg":"success"})");
+  });
+  r.post("/oauth2/revoke", revoke);
+  r.get("/oauth2/revoke", revoke);
 }
 
 }  // namespace sb::foxess

@@ -38,6 +38,8 @@ struct SimPlant {
   std::string city = "Berlin";
   std::string address = "Solarweg 1";
   std::string postcode = "10115";
+  std::string timezone;  ///< IANA; empty: the first inverter's site zone
+  std::string meter_sn;  ///< a grid meter (gw/list); empty: none
   std::vector<SimInverter> inverters;
 };
 
@@ -50,6 +52,10 @@ struct SimOptions {
   Millis max_skew{300'000};  ///< a timestamp further from the cloud's clock is stale
   std::string user_name = "Demo Owner";
   std::string user_email = "owner@example.org";
+  // OAuth 2.0 (foxess.md §2.3): the app registered in the personal center.
+  std::string oauth_client_id = "fox-app";
+  std::string oauth_client_secret = "fox-app-secret";
+  Millis access_token_life{86'400'000};  ///< one day, as documented
 };
 
 /// `plants` plants of `per_plant` inverters; sites spread over Germany and seeded from `seed`,
@@ -91,6 +97,13 @@ class Simulator {
   }
   /// A device setting as setting/get returns its value ("" for an unknown SN or key).
   std::string setting(const std::string& sn, const std::string& key);
+  /// The scheduler's main switch and groups of an inverter (false / empty for an unknown SN).
+  bool scheduler_enabled(const std::string& sn);
+  /// Invalidates every access token (a revocation in the personal center).
+  void revoke_all_tokens();
+  /// An OAuth authorization code for the default user, as the authorize page would send to
+  /// `redirect_uri` (single use, 10 minutes).
+  std::string issue_code(const std::string& redirect_uri);
 
   struct Row;  // one 5-minute history row
   struct Inverter;
@@ -100,7 +113,11 @@ class Simulator {
   sim::Site* site_locked(const std::string& sn);  // brought up to now
   Quota quota_locked(TimePoint now);
   void advance_locked(Inverter& inv, TimePoint now);
+  /// Applies the inverter's work mode, force-charge windows, scheduler, export limit, meter
+  /// and peak shaving to its site.
+  void apply_controls_locked(Inverter& inv);
   std::shared_ptr<net::Router> routes();
+  void add_oauth_routes(net::Router& r);
 
   const Clock& clock_;
   SimOptions options_;
@@ -111,6 +128,22 @@ class Simulator {
   int quota_used_ = 0;
   std::map<std::string, TimePoint> last_call_;
   std::deque<int> forced_;  // fail_next codes
+  struct Meter {
+    std::string station_id;
+    std::map<std::string, std::string> values;  // the eight settings, as strings
+  };
+  std::map<std::string, Meter> meters_;  // by meter SN
+  int plants_made_ = 0;
+  // OAuth, guarded by mutex_
+  struct Grant {
+    std::string redirect_uri;
+    TimePoint expires;
+  };
+  std::map<std::string, Grant> codes_;
+  std::map<std::string, TimePoint> access_tokens_;  // -> expiry
+  std::map<std::string, bool> refresh_tokens_;      // -> still valid
+  std::uint64_t token_serial_ = 0;
+  std::string new_token(const char* prefix);
   sim::FaultInjector faults_;
   std::unique_ptr<sim::HttpEndpoint> http_;  // server and handlers in flight; stop() closes
   std::atomic<std::uint64_t> requests_{0};
