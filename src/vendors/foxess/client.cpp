@@ -35,7 +35,7 @@ Error error_from_errno(int err, std::string_view msg, std::string_view what) {
       break;
     case 44096:
       e.kind = ErrorKind::Conflict;
-      e.message += ": a schedule is active";
+      e.message += ": the scheduler is on; turn it off first (tou-schedule off)";
       break;
     case 41200:
     case 41202:
