@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 
 #include "net/json.hpp"
 #include "vendors/foxess/signature.hpp"
@@ -93,6 +94,8 @@ std::optional<TimePoint> utc_time(std::string_view s) {
   if (!parse_iso8601(iso, t)) return std::nullopt;
   return t;
 }
+
+std::vector<RealTime> real_time_of(const json::array& a);
 
 json::array strings(const std::vector<std::string>& v) {
   json::array a;
@@ -299,20 +302,9 @@ asio::awaitable<Result<std::vector<RealTime>>> Client::real_time(
     if (!r) co_return fail(r.error());
     auto a = array_of(*r, "FoxESS real-time query");
     if (!a) co_return fail(a.error());
-    for (const auto& item : **a) {
-      if (!item.is_object()) continue;
-      const auto& d = item.as_object();
-      RealTime rt{str(d, "deviceSN"), str(d, "time"), {}};
-      if (auto datas = d.if_contains("datas"); datas && datas->is_array())
-        for (const auto& x : datas->as_array()) {
-          if (!x.is_object()) continue;
-          auto v = x.as_object().if_contains("value");
-          auto value = v ? net::as_double(*v) : std::nullopt;
-          if (!value) continue;  // a variable without data carries no number
-          rt.data.push_back({str(x.as_object(), "variable"), str(x.as_object(), "unit"), *value});
-        }
-      out.push_back(std::move(rt));
-    }
+    auto batch_out = real_time_of(**a);
+    out.insert(out.end(), std::make_move_iterator(batch_out.begin()),
+               std::make_move_iterator(batch_out.end()));
   }
   co_return out;
 }
