@@ -172,32 +172,36 @@ class FoxessDriver final : public Driver {
 
   asio::awaitable<Result<CommandOutcome>> apply(const DeviceInfo& device,
                                                 const Command& cmd) override {
-    if (cmd.type == CommandType::MinSoc) {
-      auto op = apply_min_soc(device, cmd);
-      co_return co_await std::move(op);
+    using Apply =
+        asio::awaitable<Result<CommandOutcome>> (FoxessDriver::*)(const DeviceInfo&, Command);
+    Apply apply_one = nullptr;
+    switch (cmd.type) {
+      case CommandType::MinSoc:
+        apply_one = &FoxessDriver::apply_min_soc;
+        break;
+      case CommandType::BatteryStrategy:
+        apply_one = &FoxessDriver::apply_work_mode;
+        break;
+      case CommandType::MinSocOffGrid:
+        apply_one = &FoxessDriver::apply_min_soc_off_grid;
+        break;
+      case CommandType::ExportLimit:
+        apply_one = &FoxessDriver::apply_export_limit;
+        break;
+      case CommandType::TouSchedule:
+        apply_one = &FoxessDriver::apply_schedule;
+        break;
+      case CommandType::ChargeWindows:
+        apply_one = &FoxessDriver::apply_charge_windows;
+        break;
+      case CommandType::PeakShaving:
+        apply_one = &FoxessDriver::apply_peak_shaving;
+        break;
+      default:
+        break;
     }
-    if (cmd.type == CommandType::BatteryStrategy) {
-      auto op = apply_work_mode(device, cmd);
-      co_return co_await std::move(op);
-    }
-    if (cmd.type == CommandType::MinSocOffGrid) {
-      auto op = apply_min_soc_off_grid(device, cmd);
-      co_return co_await std::move(op);
-    }
-    if (cmd.type == CommandType::ExportLimit) {
-      auto op = apply_export_limit(device, cmd);
-      co_return co_await std::move(op);
-    }
-    if (cmd.type == CommandType::TouSchedule) {
-      auto op = apply_schedule(device, cmd);
-      co_return co_await std::move(op);
-    }
-    if (cmd.type == CommandType::ChargeWindows) {
-      auto op = apply_charge_windows(device, cmd);
-      co_return co_await std::move(op);
-    }
-    if (cmd.type == CommandType::PeakShaving) {
-      auto op = apply_peak_shaving(device, cmd);
+    if (apply_one) {
+      auto op = (this->*apply_one)(device, cmd);
       co_return co_await std::move(op);
     }
     co_return fail(ErrorKind::NotSupported,
@@ -379,6 +383,9 @@ class FoxessDriver final : public Driver {
     std::string sn = device.serial;
     const std::string get = "/op/v1/device/scheduler/get";
     const std::string flag = "/op/v1/device/scheduler/set/flag";
+    // What we expect to read back: the groups as sent, in the reader's canonical form.
+    Schedule expected;
+    expected.enabled = !parsed->empty();
     if (parsed->empty()) {  // off: the main switch off; the groups stay as they were
       auto w = write(flag, client_.set_scheduler_flag(sn, false));
       if (auto r = co_await std::move(w); !r) co_return fail(r.error());
@@ -394,16 +401,9 @@ class FoxessDriver final : public Driver {
       d.max_power_w = current->limits.fd_pwr_max;
       auto groups = groups_of(*parsed, d);
       if (!groups) co_return fail(groups.error());
+      expected.groups = *groups;
       auto w = write("/op/v1/device/scheduler/enable", client_.set_scheduler(sn, *groups));
       if (auto r = co_await std::move(w); !r) co_return fail(r.error());
-    }
-    // What we expect to read back, in the same canonical form the reader produces.
-    Schedule expected;
-    expected.enabled = !parsed->empty();
-    if (expected.enabled) {
-      GroupDefaults d;
-      auto groups = groups_of(*parsed, d);
-      if (groups) expected.groups = *groups;
     }
     Reader read = [this, sn]() -> asio::awaitable<Result<std::string>> {
       auto op = client_.scheduler(sn);

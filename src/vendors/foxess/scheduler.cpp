@@ -147,15 +147,9 @@ json::object to_json(const SchedulerGroup& g, bool v1) {
 }
 
 json::object to_request_json(const SchedulerGroup& g, bool v1) {
-  json::object o{{"enable", g.enable},
-                 {"startHour", g.start_hour},
-                 {"startMinute", g.start_minute},
-                 {"endHour", g.end_hour},
-                 {"endMinute", g.end_minute},
-                 {"workMode", g.work_mode},
-                 {"minSocOnGrid", g.min_soc_on_grid},
-                 {"fdSoc", g.fd_soc},
-                 {"fdPwr", g.fd_pwr}};
+  // The write takes what get returns, but fdPwr as a number and maxSoc as an integer.
+  auto o = to_json(g, false);
+  o["fdPwr"] = g.fd_pwr;
   if (v1 && g.max_soc) o["maxSoc"] = *g.max_soc;
   return o;
 }
