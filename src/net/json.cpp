@@ -101,6 +101,73 @@ void append_number(std::string& out, double d) {
   out.append(buf, p);
 }
 
+// A JSON string literal, escaped as json::serialize does, without a string of its own.
+void append_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
+void write(std::string& out, const json::value& v);
+
+void write_array(std::string& out, const json::array& a) {
+  out += '[';
+  bool first = true;
+  for (const auto& e : a) {
+    if (!first) out += ',';
+    first = false;
+    write(out, e);
+  }
+  out += ']';
+}
+
+void write_object(std::string& out, const json::object& o) {
+  out += '{';
+  bool first = true;
+  for (const auto& kv : o) {
+    if (!first) out += ',';
+    first = false;
+    append_string(out, kv.key());
+    out += ':';
+    write(out, kv.value());
+  }
+  out += '}';
+}
+
 void write(std::string& out, const json::value& v) {
   switch (v.kind()) {
     case json::kind::null:
@@ -119,32 +186,14 @@ void write(std::string& out, const json::value& v) {
       append_number(out, v.get_double());
       break;
     case json::kind::string:
-      out += json::serialize(v.get_string());
+      append_string(out, v.get_string());
       break;
-    case json::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& e : v.get_array()) {
-        if (!first) out += ',';
-        first = false;
-        write(out, e);
-      }
-      out += ']';
+    case json::kind::array:
+      write_array(out, v.get_array());
       break;
-    }
-    case json::kind::object: {
-      out += '{';
-      bool first = true;
-      for (const auto& kv : v.get_object()) {
-        if (!first) out += ',';
-        first = false;
-        out += json::serialize(json::string_view(kv.key()));
-        out += ':';
-        write(out, kv.value());
-      }
-      out += '}';
+    case json::kind::object:
+      write_object(out, v.get_object());
       break;
-    }
   }
 }
 
@@ -153,6 +202,18 @@ void write(std::string& out, const json::value& v) {
 std::string to_json(const json::value& v) {
   std::string out;
   write(out, v);
+  return out;
+}
+
+std::string to_json(const json::object& o) {
+  std::string out;
+  write_object(out, o);
+  return out;
+}
+
+std::string to_json(const json::array& a) {
+  std::string out;
+  write_array(out, a);
   return out;
 }
 

@@ -2,6 +2,7 @@
 // name the field, so a malformed vendor response says exactly what is wrong and where.
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <optional>
@@ -34,5 +35,8 @@ std::optional<double> as_double(const json::value& v);
 /// Compact serialisation. Unlike json::serialize, doubles come out as people and devices
 /// write them ("50.004", "230", never "2.3E2"); NaN and infinity become null.
 std::string to_json(const json::value& v);
+/// The same for an object or array, without copying it into a value first.
+std::string to_json(const json::object& o);
+std::string to_json(const json::array& a);
 
 }  // namespace sb::net

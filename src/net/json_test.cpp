@@ -53,3 +53,21 @@ TEST(Json, NumbersAreWrittenAsPeopleWriteThem) {
   EXPECT_EQ(to_json(o),
             R"({"a":2.5,"b":0,"c":230,"d":-35,"e":null,"s":"x\"y","l":[1,50.01,true,null]})");
 }
+
+TEST(Json, StringsAreEscapedAsJsonSerializeDoesAndParseBack) {
+  std::string nasty = "quote \" backslash \\ slash / tab \t newline \n cr \r bell \x07 nul ";
+  nasty += '\0';
+  nasty +=
+      " umlaut \xc3\xa4 unit \xc2\xb0"
+      "C";
+  json::object o;
+  o[nasty] = nasty;
+  auto text = to_json(o);
+  EXPECT_EQ(text, json::serialize(o));
+  EXPECT_NE(text.find(R"(\u0007)"), std::string::npos);
+  EXPECT_NE(text.find(R"(\u0000)"), std::string::npos);
+  auto back = parse_json_object(text, "w");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(std::string((*back)[nasty].as_string()), nasty);
+  EXPECT_EQ(to_json(json::array{"a\"b", 1}), R"(["a\"b",1])");
+}
