@@ -94,9 +94,11 @@ Reply error(int err, std::string msg) {
   return Reply{err, std::move(msg), nullptr};
 }
 
-net::ServerResponse envelope(const Reply& r) {
-  json::object o{{"errno", r.err}, {"msg", r.msg}};
-  if (r.err == kSuccess) o["result"] = r.result;
+net::ServerResponse envelope(Reply r) {
+  json::object o(r.result.storage());  // the result's arena: moving it in copies nothing
+  o.emplace("errno", r.err);
+  o.emplace("msg", r.msg);
+  if (r.err == kSuccess) o["result"] = std::move(r.result);
   return net::ServerResponse::json(200, net::to_json(o));
 }
 
@@ -190,13 +192,17 @@ std::string utc_text(TimePoint t) {
   return s;
 }
 
-json::object datum(const std::string& name, double value, const std::string& time) {
+json::object datum(const std::string& name, double value, const std::string& time,
+                   json::storage_ptr sp = {}) {
   const auto* var = find_variable(name);
-  return json::object{{"variable", name},
-                      {"unit", var ? var->unit : ""},
-                      {"name", var ? var->names.at("en") : name},
-                      {"value", value},
-                      {"time", time}};
+  json::object o(std::move(sp));
+  o.reserve(5);
+  o.emplace("variable", name);
+  o.emplace("unit", var ? var->unit : "");
+  o.emplace("name", var ? var->names.at("en") : name);
+  o.emplace("value", value);
+  o.emplace("time", time);
+  return o;
 }
 
 // Paging of the list interfaces: currentPage >= 1, pageSize >= 10 (and <= max when given).
@@ -530,6 +536,11 @@ void Simulator::fail_next(int count, int code) {
   for (int i = 0; i < count; ++i) forced_.push_back(code);
 }
 
+void Simulator::outage(int code) {
+  std::lock_guard lock(mutex_);
+  outage_ = code;
+}
+
 Quota Simulator::quota() {
   std::lock_guard lock(mutex_);
   return quota_locked(clock_.now());
@@ -555,9 +566,12 @@ std::shared_ptr<net::Router> Simulator::routes() {
     auto handler = [this, path, kind, post, fn](net::ServerRequest& req) -> net::ServerResponse {
       {
         std::lock_guard lock(mutex_);
-        if (!forced_.empty()) {
-          int code = forced_.front();
-          forced_.pop_front();
+        if (!forced_.empty() || outage_) {
+          int code = outage_;
+          if (!code) {
+            code = forced_.front();
+            forced_.pop_front();
+          }
           if (code < 1000)
             return net::ServerResponse::text(
                 code, code == 429 ? "Too Many Requests" : "Bad Gateway or Unavailable");
@@ -655,14 +669,20 @@ std::shared_ptr<net::Router> Simulator::routes() {
     return inv;
   };
   auto today_of = [](Inverter& inv) { return inv.today(inv.site->now(), inv.site->counters()); };
-  auto real_time = [this, today_of](Inverter& inv, const std::set<std::string>& wanted) {
+  // Built in the reply's own arena (`sp`): an account's batch is thousands of small objects.
+  auto real_time = [this, today_of](Inverter& inv, const std::set<std::string>& wanted,
+                                    const json::storage_ptr& sp) {
     const auto& st = inv.site->state();
     auto time = inv.cal.stamp_with_zone(inv.site->now());
-    json::array datas;
+    json::array datas(sp);
     for (const auto& [name, value] : variable_values(
              inv.cfg, st, inv.site->counters(), today_of(inv), inv.cfg.site.battery.capacity_wh))
-      if (wanted.empty() || wanted.contains(name)) datas.push_back(datum(name, value, time));
-    return json::object{{"deviceSN", inv.cfg.sn}, {"time", time}, {"datas", datas}};
+      if (wanted.empty() || wanted.contains(name)) datas.push_back(datum(name, value, time, sp));
+    json::object o(sp);
+    o["deviceSN"] = inv.cfg.sn;
+    o["time"] = time;
+    o["datas"] = std::move(datas);
+    return o;
   };
 
   // --- Power stations ---
@@ -771,7 +791,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
         if (v.names.contains(lang)) names[lang] = v.names.at(lang);
       out.push_back(json::object{{v.name, json::object{{"unit", v.unit}, {"name", names}}}});
     }
-    return Reply{kSuccess, "success", out};
+    return Reply{kSuccess, "success", std::move(out)};
   });
   post_query(
       "/op/v0/device/real/query", [this, real_time](net::ServerRequest&, const json::object& body) {
@@ -780,16 +800,16 @@ std::shared_ptr<net::Router> Simulator::routes() {
         if (!wanted) return error(kBodyInvalid, "request body parameters invalid: " + why);
         auto sn = string_field(body, "sn");
         std::lock_guard lock(mutex_);
-        json::array out;
+        json::array out(json::make_shared_resource<json::monotonic_resource>());
         for (auto& inv : inverters_) {
           if (sn && !sn->empty() && inv->cfg.sn != *sn) continue;
           advance_locked(*inv, clock_.now());
-          out.push_back(real_time(*inv, *wanted));
+          out.push_back(real_time(*inv, *wanted, out.storage()));
         }
         if (sn && !sn->empty() && out.empty())
           return error(kBodyInvalid,
                        "request body parameters invalid: no device " + *sn + " in this account");
-        return Reply{kSuccess, "success", out};
+        return Reply{kSuccess, "success", std::move(out)};
       });
   post_query(
       "/op/v1/device/real/query", [this, real_time](net::ServerRequest&, const json::object& body) {
@@ -802,7 +822,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
         if (sns->as_array().size() > 50)
           return error(kBodyInvalid, "request body parameters invalid: at most 50 sns per request");
         std::lock_guard lock(mutex_);
-        json::array out;
+        json::array out(json::make_shared_resource<json::monotonic_resource>());
         for (const auto& s : sns->as_array()) {
           if (!s.is_string())
             return error(kBodyInvalid, "request body parameters invalid: sns are strings");
@@ -810,9 +830,9 @@ std::shared_ptr<net::Router> Simulator::routes() {
           auto* inv = find_locked(std::string(s.as_string()));
           if (!inv) continue;
           advance_locked(*inv, clock_.now());
-          out.push_back(real_time(*inv, *wanted));
+          out.push_back(real_time(*inv, *wanted, out.storage()));
         }
-        return Reply{kSuccess, "success", out};
+        return Reply{kSuccess, "success", std::move(out)};
       });
   get("/op/v0/device/generation",
       [this, device, today_of](net::ServerRequest& req, const json::object&) {
@@ -886,7 +906,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
                } else {
                  out["range"] = json::object{{"min", spec->second.min}, {"max", spec->second.max}};
                }
-               return Reply{kSuccess, "success", out};
+               return Reply{kSuccess, "success", std::move(out)};
              });
   post_write(
       "/op/v0/device/setting/set", [this, device](net::ServerRequest&, const json::object& body) {
@@ -1075,7 +1095,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
             0.01));
       out.push_back(json::object{{"variable", name}, {"unit", "kWh"}, {"values", values}});
     }
-    return Reply{kSuccess, "success", out};
+    return Reply{kSuccess, "success", std::move(out)};
   });
 
   // --- Scheduler: v1, and the deprecated v0 over the same state (foxess.md §5.3, §5.5) ---
@@ -1151,7 +1171,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
                                          {"fdPwr", prop("W", 0, l.fd_pwr_max)},
                                          {"maxSoc", prop("%", l.min_soc_on_grid_min, 100)}};
       }
-      return Reply{kSuccess, "success", out};
+      return Reply{kSuccess, "success", std::move(out)};
     });
     post_write(base + "enable", [this, v1, scheduler_device, limits_of](net::ServerRequest&,
                                                                         const json::object& body) {
@@ -1187,7 +1207,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
           out["startTime" + n] = json::object{{"hour", w.start_hour}, {"minute", w.start_minute}};
           out["endTime" + n] = json::object{{"hour", w.end_hour}, {"minute", w.end_minute}};
         }
-        return Reply{kSuccess, "success", out};
+        return Reply{kSuccess, "success", std::move(out)};
       });
   post_write("/op/v0/device/battery/forceChargeTime/set", [this, device](net::ServerRequest&,
                                                                          const json::object& body) {
@@ -1364,7 +1384,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
     for (const auto& f : kFaults)
       out.push_back(json::object{
           {std::to_string(f.code), json::object{{"en", f.en}, {"zh_CN", f.zh}, {"pl", f.pl}}}});
-    return Reply{kSuccess, "success", out};
+    return Reply{kSuccess, "success", std::move(out)};
   });
 
   // --- Meters (V1.1.2) ---
@@ -1416,7 +1436,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
                                    {"range", json::object{{"min", spec.lo}, {"max", spec.hi}}},
                                    {"enumList", list}};
     }
-    return Reply{kSuccess, "success", out};
+    return Reply{kSuccess, "success", std::move(out)};
   });
   post_write("/op/v0/gw/setting/set", [this](net::ServerRequest&, const json::object& body) {
     auto sn = string_field(body, "sn").value_or("");

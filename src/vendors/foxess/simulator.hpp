@@ -84,6 +84,8 @@ class Simulator {
   /// The next `count` requests fail with `code`: an errno (>= 1000, in a 200 envelope, e.g.
   /// 41200) or an HTTP status (429, 502, 503).
   void fail_next(int count, int code);
+  /// Every request fails with `code` (as fail_next) until outage(0): the cloud is down.
+  void outage(int code);
   Quota quota();
   /// Calls refused with 40400 so far (rate or quota).
   std::uint64_t rate_limited() const { return rate_limited_.load(); }
@@ -128,6 +130,7 @@ class Simulator {
   int quota_used_ = 0;
   std::map<std::string, TimePoint> last_call_;
   std::deque<int> forced_;  // fail_next codes
+  int outage_ = 0;          // every request fails with it while set
   struct Meter {
     std::string station_id;
     std::map<std::string, std::string> values;  // the eight settings, as strings
