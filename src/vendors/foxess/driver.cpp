@@ -106,10 +106,17 @@ class FoxessDriver final : public Driver {
         (void)planner_.try_take(kRealTime + std::to_string(extra), engine::CallPurpose::Live);
       auto op = client_.real_time(sns, {});
       auto rt = co_await std::move(op);
-      if (!rt) co_return fail(refused(rt.error(), kRealTime));
+      if (!rt) {
+        failed_ = refused(rt.error(), kRealTime);
+        co_return fail(*failed_);
+      }
       fetched_ = now;
+      failed_.reset();
       for (auto& r : *rt) cache_[r.sn] = std::move(r);
     }
+    // The last batch failed and what is cached is due for renewal: every inverter of the
+    // account reports that failure rather than old values as new.
+    if (failed_ && due) co_return fail(*failed_);
     auto it = cache_.find(device.serial);
     if (it == cache_.end()) {
       if (!fetched_) co_return fail(budget_error("real-time data"));
@@ -508,6 +515,7 @@ class FoxessDriver final : public Driver {
   std::map<std::string, Device> devices_;
   std::map<std::string, RealTime> cache_;
   std::optional<TimePoint> fetched_;
+  std::optional<Error> failed_;  // the last batch's failure, until a batch succeeds
 };
 
 }  // namespace
