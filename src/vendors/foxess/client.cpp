@@ -169,7 +169,14 @@ asio::awaitable<Result<json::value>> Client::call_once(std::string method, std::
   auto err = doc->if_contains("errno");
   auto code = err ? net::as_double(*err) : std::nullopt;
   if (!code) co_return fail(ErrorKind::Protocol, what + ": the reply has no errno");
-  if (*code != 0) co_return fail(error_from_errno(int(*code), str(*doc, "msg"), what));
+  if (*code != 0) {
+    auto e = error_from_errno(int(*code), str(*doc, "msg"), what);
+    if (!access_token_.empty() && (*code == 41808 || *code == 41809))  // OAuth, not a key
+      e.message = std::string(what) + ": errno " + std::to_string(int(*code)) + " (" +
+                  str(*doc, "msg") + "): the OAuth access token is " +
+                  (*code == 41808 ? "not valid (revoked?)" : "expired or the clock is off");
+    co_return fail(e);
+  }
   auto res = doc->if_contains("result");
   co_return res ? *res : json::value(nullptr);
 }

@@ -11,6 +11,7 @@
 #include "net/driver_env.hpp"
 #include "vendors/foxess/client.hpp"
 #include "vendors/foxess/mapping.hpp"
+#include "vendors/foxess/token_file.hpp"
 
 namespace sb::foxess {
 
@@ -25,20 +26,49 @@ constexpr double kImportLimitMaxW = 50'000;  // peakShaving importLimit 0..50 kW
 
 struct Options {
   std::string api_key;
+  // OAuth 2.0 instead of an API key (foxess.md §2.3): the app's id and secret from the personal
+  // center and the file `sunbridge auth foxess` wrote the tokens to.
+  std::string client_id, client_secret, token_file;
   Millis verify_timeout{10'000};
   int daily_calls_per_inverter = kCallsPerInverter;
+  bool oauth() const { return !client_id.empty(); }
 };
+
+std::string option(const ConnectionConfig& c, const char* key) {
+  auto it = c.options.find(key);
+  return it == c.options.end() ? std::string() : it->second;
+}
 
 Result<Options> parse_options(const ConnectionConfig& c) {
   Options o;
   auto where = c.where + ": connection '" + c.name + "': ";
-  auto key = c.options.find("api_key");
-  if (key == c.options.end() || key->second.empty())
+  o.api_key = option(c, "api_key");
+  o.client_id = option(c, "client_id");
+  o.client_secret = option(c, "client_secret");
+  o.token_file = option(c, "token_file");
+  bool oauth = !o.client_id.empty() || !o.client_secret.empty() || !o.token_file.empty();
+  if (oauth && !o.api_key.empty())
+    return fail(ErrorKind::InvalidArgument,
+                where +
+                    "set either api_key or client_id, client_secret and token_file (OAuth), "
+                    "not both: the cloud refuses a request that carries both");
+  if (oauth) {
+    for (auto [key, value] :
+         {std::pair{"client_id", &o.client_id}, std::pair{"client_secret", &o.client_secret},
+          std::pair{"token_file", &o.token_file}})
+      if (value->empty())
+        return fail(ErrorKind::InvalidArgument,
+                    where + "OAuth needs client_id, client_secret and token_file; " + key +
+                        " is missing (the app's id and secret are in the FoxESS Cloud personal "
+                        "center; the token file is where `sunbridge auth foxess` puts the "
+                        "tokens)");
+  } else if (o.api_key.empty()) {
     return fail(ErrorKind::InvalidArgument,
                 where +
                     "option api_key is required (FoxESS Cloud: personal center -> API "
-                    "management; keep it in an environment variable: ${FOXESS_API_KEY})");
-  o.api_key = key->second;
+                    "management; keep it in an environment variable: ${FOXESS_API_KEY}), or "
+                    "client_id, client_secret and token_file for OAuth");
+  }
   auto verify = seconds_option(c, "verify_timeout", 0, 600, o.verify_timeout);
   if (!verify) return fail(verify.error());
   o.verify_timeout = *verify;
@@ -61,6 +91,8 @@ class FoxessDriver final : public Driver {
         planner_(env.clock, {options_.daily_calls_per_inverter}) {}
 
   asio::awaitable<Result<std::vector<DeviceInfo>>> discover() override {
+    auto auth = authorize();
+    if (auto a = co_await std::move(auth); !a) co_return fail(a.error());
     if (!planner_.try_take("/op/v0/device/list", engine::CallPurpose::Background)) {
       auto wait = planner_.pacing_wait("/op/v0/device/list");
       if (wait.count() > 0) co_await env_.sleeper.sleep(wait);
@@ -95,6 +127,10 @@ class FoxessDriver final : public Driver {
     // often as the day's budget allows, and polls in between answer from it.
     int calls = std::max(1, int((devices_.size() + 49) / 50));
     bool due = !fetched_ || now - *fetched_ >= planner_.live_interval(calls, config_.poll_interval);
+    if (due) {
+      auto auth = authorize();
+      if (auto a = co_await std::move(auth); !a) co_return fail(a.error());
+    }
     if (due && planner_.pacing_wait(kRealTime).count() == 0 &&
         planner_.try_take(kRealTime, engine::CallPurpose::Live)) {
       std::vector<std::string> sns;
@@ -160,6 +196,8 @@ class FoxessDriver final : public Driver {
 
   asio::awaitable<Result<std::vector<Sample>>> history(const DeviceInfo& device,
                                                        TimeRange range) override {
+    auto auth = authorize();
+    if (auto a = co_await std::move(auth); !a) co_return fail(a.error());
     std::vector<Sample> out;
     // The cloud answers 24 hours per call; each call is background work in the budget.
     for (auto from = range.from; from < range.to; from += std::chrono::hours(24)) {
@@ -208,14 +246,73 @@ class FoxessDriver final : public Driver {
         break;
     }
     if (apply_one) {
+      auto auth = authorize();
+      if (auto a = co_await std::move(auth); !a) co_return fail(a.error());
       auto op = (this->*apply_one)(device, cmd);
-      co_return co_await std::move(op);
+      auto out = co_await std::move(op);
+      if (!out && out.error().kind == ErrorKind::Auth && options_.oauth()) stale_ = true;
+      co_return out;
     }
     co_return fail(ErrorKind::NotSupported,
                    device.id + " (FoxESS) does not take " + std::string(to_string(cmd.type)));
   }
 
  private:
+  // OAuth: sets the access token the client sends, refreshing it first when it has less than
+  // five minutes left or the cloud refused it, and rewriting the token file (the cloud rotates
+  // the refresh token). Nothing to do with an API key.
+  asio::awaitable<Result<void>> authorize() {
+    if (!options_.oauth()) co_return Result<void>{};
+    while (refreshing_) co_await env_.sleeper.sleep(Millis(50));  // one refresh at a time
+    const auto& file = options_.token_file;
+    auto again = "run `sunbridge auth foxess -c <config> --connection " + config_.name + "`";
+    if (!tokens_) {
+      auto t = load_token_file(file);
+      if (!t)
+        co_return fail(ErrorKind::Auth,
+                       "FoxESS OAuth: " +
+                           (t.error().kind == ErrorKind::NotFound ? file + " does not exist yet"
+                                                                  : t.error().message) +
+                           "; " + again);
+      if (t->client_id != options_.client_id)
+        co_return fail(ErrorKind::Auth, "FoxESS OAuth: the tokens in " + file + " belong to app '" +
+                                            t->client_id + "', not '" + options_.client_id + "'; " +
+                                            again);
+      tokens_ = std::move(*t);
+    }
+    auto now = env_.clock.now();
+    if (!stale_ && tokens_->expires_at - now > std::chrono::minutes(5)) {
+      client_.use_access_token(tokens_->access_token);
+      if (unsaved_ && save_token_file(file, *tokens_)) unsaved_ = false;
+      co_return Result<void>{};
+    }
+    refreshing_ = true;
+    auto op =
+        client_.refresh_tokens(options_.client_id, options_.client_secret, tokens_->refresh_token);
+    auto r = co_await std::move(op);
+    refreshing_ = false;
+    if (!r) {
+      if (r.error().kind == ErrorKind::Auth)
+        co_return fail(ErrorKind::Auth, "FoxESS OAuth: the cloud refused the refresh token in " +
+                                            file + " (" + r.error().message + "); " + again);
+      co_return fail(r.error());
+    }
+    tokens_->access_token = r->access_token;
+    if (!r->refresh_token.empty()) tokens_->refresh_token = r->refresh_token;
+    tokens_->expires_at =
+        now + (r->expires_in.count() > 0 ? Millis(r->expires_in) : Millis(86'400'000));
+    stale_ = false;
+    client_.use_access_token(tokens_->access_token);
+    if (auto w = save_token_file(file, *tokens_); !w) {
+      unsaved_ = true;  // tried again before each call until it works
+      co_return fail(ErrorKind::Internal,
+                     "FoxESS OAuth: refreshed the tokens but " + w.error().message +
+                         "; until it can be written the next start needs `sunbridge auth "
+                         "foxess` again");
+    }
+    co_return Result<void>{};
+  }
+
   // A call the planner lets go for a command: commands wait for pacing, never for the budget's
   // live share.
   asio::awaitable<Result<void>> take_for_command(std::string interface, bool write) {
@@ -501,6 +598,8 @@ class FoxessDriver final : public Driver {
 
   // A 40400 from the cloud: the daily quota when our own count says so or the message does.
   Error refused(Error e, const std::string& interface) {
+    // A refused access token (revoked, or expired early): refresh before the next call.
+    if (e.kind == ErrorKind::Auth && options_.oauth()) stale_ = true;
     if (e.kind == ErrorKind::RateLimited)
       planner_.on_refused(interface, e.message.find("quota") != std::string::npos ||
                                          planner_.left() < planner_.daily_calls() / 20);
@@ -516,6 +615,11 @@ class FoxessDriver final : public Driver {
   std::map<std::string, RealTime> cache_;
   std::optional<TimePoint> fetched_;
   std::optional<Error> failed_;  // the last batch's failure, until a batch succeeds
+  // OAuth
+  std::optional<TokenFile> tokens_;
+  bool stale_ = false;       // the cloud refused the access token
+  bool refreshing_ = false;  // a refresh is in flight
+  bool unsaved_ = false;     // refreshed tokens the file does not have yet
 };
 
 }  // namespace
@@ -523,9 +627,10 @@ class FoxessDriver final : public Driver {
 DriverRegistry::Entry registry_entry() {
   return {
       "foxess",
-      "FoxESS Cloud Open API (api_key; www.foxesscloud.com over HTTPS unless host is set)",
+      "FoxESS Cloud Open API (api_key, or OAuth: client_id, client_secret, token_file; "
+      "www.foxesscloud.com over HTTPS unless host is set)",
       443,
-      {"api_key", "verify_timeout", "daily_calls"},
+      {"api_key", "client_id", "client_secret", "token_file", "verify_timeout", "daily_calls"},
       [](const ConnectionConfig& given, const DriverEnv& env) -> Result<std::unique_ptr<Driver>> {
         auto c = given;
         if (c.host.empty()) {

@@ -2,7 +2,12 @@
 // (v1 and the deprecated v0) with the cloud's validation rules, force-charge windows, the
 // device clock, peak shaving, meters, plant create / update / delete, fault codes, OAuth 2.0;
 // each write seen in the simulated battery; and the driver's controls read back.
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "vendors/foxess/sim_fixture.hpp"
+#include "vendors/foxess/token_file.hpp"
 
 using namespace sb;
 using namespace sb::net;
@@ -418,4 +423,98 @@ TEST_F(FoxSim, DriverAppliesEveryControlAndReadsItBack) {
   ASSERT_NE(plain, devices->end());
   EXPECT_TRUE(d->capabilities(*plain).export_limit);
   EXPECT_FALSE(d->capabilities(*plain).peak_shaving);
+}
+
+TEST_F(FoxSim, DriverInOAuthModeRefreshesRotatesSavesAndSaysWhatToRunWhenRevoked) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("sb-foxess-oauth-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto file = (dir / "tokens.json").string();
+  std::filesystem::remove(file);
+  auto c = config();
+  c.options.erase("api_key");
+  c.options["client_id"] = "fox-app";
+  c.options["client_secret"] = "fox-app-secret";
+  c.options["token_file"] = file;
+  // No tokens yet: discovery says which command gets them.
+  {
+    auto d = driver(c);
+    auto none = io.run(d->discover());
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().kind, ErrorKind::Auth);
+    EXPECT_NE(none.error().message.find(file + " does not exist yet; run `sunbridge auth foxess "
+                                               "-c <config> --connection fox`"),
+              std::string::npos)
+        << none.error().message;
+  }
+  // What `sunbridge auth foxess` leaves behind.
+  auto cl = client();
+  auto code = sim->issue_code("http://127.0.0.1:9/cb");
+  auto t = io.run(cl.exchange_code("fox-app", "fox-app-secret", code, "http://127.0.0.1:9/cb"));
+  ASSERT_TRUE(t) << t.error().message;
+  ASSERT_TRUE(foxess::save_token_file(
+      file, {"fox-app", t->access_token, t->refresh_token, clock.now() + t->expires_in}));
+  EXPECT_EQ(std::filesystem::status(file).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  auto d = driver(c);
+  auto found = io.run(d->discover());
+  ASSERT_TRUE(found) << found.error().message;
+  ASSERT_EQ(found->size(), 12u);
+  const auto& dev = found->front();
+  auto snap = io.run(d->poll(dev));
+  ASSERT_TRUE(snap) << snap.error().message;
+  // Four minutes before the day-long access token runs out the driver refreshes it; the cloud
+  // rotates the refresh token and the file follows.
+  clock.advance(hours(24) - minutes(4));
+  snap = io.run(d->poll(dev));
+  ASSERT_TRUE(snap) << snap.error().message;
+  auto saved = foxess::load_token_file(file);
+  ASSERT_TRUE(saved) << saved.error().message;
+  EXPECT_NE(saved->refresh_token, t->refresh_token);
+  EXPECT_NE(saved->access_token, t->access_token);
+  EXPECT_EQ(saved->expires_at, clock.now() + hours(24));
+  // The old refresh token is spent: a second gateway with the old file could not refresh.
+  auto reuse = io.run(cl.refresh_tokens("fox-app", "fox-app-secret", t->refresh_token));
+  EXPECT_FALSE(reuse);
+  // A restart reads the rotated tokens and goes on without a refresh.
+  auto d2 = driver(c);
+  auto again = io.run(d2->discover());
+  ASSERT_TRUE(again) << again.error().message;
+
+  // Revoked in the personal center: the next poll fails with the access token's reason, the
+  // one after tries to refresh and says to authorize again.
+  sim->revoke_all_tokens();
+  clock.advance(seconds(30));
+  auto revoked = io.run(d->poll(dev));
+  ASSERT_FALSE(revoked);
+  EXPECT_EQ(revoked.error().kind, ErrorKind::Auth);
+  EXPECT_NE(revoked.error().message.find("the OAuth access token is not valid"), std::string::npos)
+      << revoked.error().message;
+  clock.advance(seconds(30));
+  auto refused = io.run(d->poll(dev));
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("the cloud refused the refresh token in " + file),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("run `sunbridge auth foxess"), std::string::npos);
+
+  // Tokens of another app, and a connection with both an API key and OAuth.
+  c.options["client_id"] = "other-app";
+  auto other = driver(c);
+  auto mismatch = io.run(other->discover());
+  ASSERT_FALSE(mismatch);
+  EXPECT_NE(mismatch.error().message.find("belong to app 'fox-app', not 'other-app'"),
+            std::string::npos)
+      << mismatch.error().message;
+  c.options["api_key"] = sim->options().api_key;
+  auto both = foxess::registry_entry().factory(c, env);
+  ASSERT_FALSE(both);
+  EXPECT_NE(both.error().message.find("set either api_key or client_id"), std::string::npos);
+  c.options.erase("api_key");
+  c.options.erase("token_file");
+  auto partial = foxess::registry_entry().factory(c, env);
+  ASSERT_FALSE(partial);
+  EXPECT_NE(partial.error().message.find("token_file is missing"), std::string::npos);
+  std::filesystem::remove_all(dir);
 }
