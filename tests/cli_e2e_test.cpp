@@ -268,3 +268,64 @@ TEST(CliE2E, WrongFlagIsAUsageErrorThatSaysSo) {
   EXPECT_NE(faults.rest_of_stderr().find("--faults: faults: unknown key 'boom'"),
             std::string::npos);
 }
+
+TEST(CliE2E, FoxessOAuthSignInWithTheLoopbackRedirectThenRead) {
+  auto dir = temp_dir("oauth");
+  test::Process sim({kBin, "simulate", "foxess", "--listen", "127.0.0.1:0", "--client-id", "my-app",
+                     "--client-secret", "my-secret"});
+  auto port = listening_port(sim);
+  ASSERT_FALSE(port.empty()) << sim.rest_of_stderr();
+  auto tokens = dir / "fox-tokens.json";
+  auto cfg = write_config(dir, "fox", "foxess", port,
+                          "      client_id: my-app\n      client_secret: my-secret\n"
+                          "      token_file: " +
+                              tokens.string() + "\n");
+  // Before signing in, a read says what to run.
+  test::Process early({kBin, "read", "fox", "-c", cfg.string()});
+  EXPECT_EQ(early.wait(), 1);
+  EXPECT_NE(early.rest_of_stderr().find("run `sunbridge auth foxess"), std::string::npos);
+
+  test::Process auth({kBin, "auth", "foxess", "-c", cfg.string(), "--port", "0", "--wait", "20s"});
+  std::string url;
+  for (int i = 0; i < 5 && url.empty(); ++i) {
+    auto l = auth.line();
+    if (!l) break;
+    auto at = l->find("http://127.0.0.1:" + port + "/public/auth/index.html?");
+    if (at != std::string::npos) url = l->substr(at);
+  }
+  ASSERT_FALSE(url.empty()) << auth.rest_of_stderr();
+  EXPECT_NE(url.find("client_id=my-app"), std::string::npos) << url;
+  // The browser: the cloud's page redirects to the loopback listener with the code and state.
+  Http cloud(std::uint16_t(std::stoi(port)));
+  auto page = cloud.call("GET", url.substr(url.find("/public")));
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 302) << page->body;
+  std::string location(page->header("Location"));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(location, m, std::regex(R"(^http://127\.0\.0\.1:(\d+)(/.*)$)")))
+      << location;
+  Http back(std::uint16_t(std::stoi(m[1])));
+  auto landed = back.call("GET", m[2]);
+  ASSERT_TRUE(landed);
+  EXPECT_NE(landed->body.find("sunbridge received the FoxESS authorization"), std::string::npos);
+  ASSERT_EQ(auth.wait(), 0) << auth.rest_of_stderr();
+  EXPECT_NE(auth.rest_of_stdout().find("saved to " + tokens.string() + " (mode 0600)"),
+            std::string::npos);
+  EXPECT_EQ(fs::status(tokens).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+
+  test::Process read({kBin, "read", "fox", "-c", cfg.string(), "--json"});
+  ASSERT_EQ(read.wait(), 0) << read.rest_of_stderr();
+  EXPECT_NE(read.rest_of_stdout().find("\"battery.soc\":"), std::string::npos);
+
+  // A code used twice is refused with the cloud's reason.
+  auto code = location.substr(location.find("code=") + 5);
+  code = code.substr(0, code.find('&'));
+  test::Process reuse({kBin, "auth", "foxess", "-c", cfg.string(), "--code", code, "--redirect-uri",
+                       "http://127.0.0.1:" + std::string(m[1]) + "/callback"});
+  EXPECT_EQ(reuse.wait(), 1);
+  EXPECT_NE(reuse.rest_of_stderr().find("invalid_grant"), std::string::npos);
+  sim.signal(SIGINT);
+  EXPECT_EQ(sim.wait(), 0);
+  fs::remove_all(dir);
+}

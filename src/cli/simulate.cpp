@@ -31,6 +31,8 @@ struct SimulateOptions {
   std::string firmware = "current";
   int plants = 1, daily_calls = 1440;
   std::string api_key = foxess::SimOptions{}.api_key;
+  std::string client_id = foxess::SimOptions{}.oauth_client_id;
+  std::string client_secret = foxess::SimOptions{}.oauth_client_secret;
 };
 
 // Runs the simulators until SIGINT / SIGTERM.
@@ -73,8 +75,12 @@ int simulate(const SimulateOptions& o) {
       return report("--plants must be within 1..--devices (" + std::to_string(o.devices) + ")");
     if (o.daily_calls < 1) return report("--daily-calls must be at least 1");
     if (o.api_key.size() < 8) return report("--api-key must have at least 8 characters");
+    if (o.client_id.empty() || o.client_secret.empty())
+      return report("--client-id and --client-secret must not be empty");
     foxess::SimOptions fo;
     fo.api_key = o.api_key;
+    fo.oauth_client_id = o.client_id;
+    fo.oauth_client_secret = o.client_secret;
     fo.daily_calls_per_inverter = o.daily_calls;
     // --devices inverters spread over --plants plants (the first plants get one more).
     fo.plants = foxess::make_account(o.plants, 1, o.seed, o.devices >= 3, site);
@@ -91,6 +97,8 @@ int simulate(const SimulateOptions& o) {
               << "FoxESS Open API: /op/v0/... and /op/v1/... (" << o.devices << " inverter(s) in "
               << o.plants << " plant(s); " << o.daily_calls << " calls per inverter per day)\n"
               << "credentials: api key '" << o.api_key << "' (header token, signed requests)\n"
+              << "OAuth app: client id '" << o.client_id << "', secret '" << o.client_secret
+              << "' (/public/auth/index.html approves at once; /oauth2/token, refresh, revoke)\n"
               << "speed " << o.speed << "x, seed " << o.seed
               << (faults->any() ? ", faults " + to_string(*faults) : "") << "\n"
               << std::flush;
@@ -182,6 +190,10 @@ void register_simulate(CLI::App& app, int& rc) {
       ->capture_default_str();
   cmd->add_option("--api-key", o->api_key, "foxess: the account's API key")->capture_default_str();
   cmd->add_option("--daily-calls", o->daily_calls, "foxess: calls per inverter per day")
+      ->capture_default_str();
+  cmd->add_option("--client-id", o->client_id, "foxess: the OAuth app's client id")
+      ->capture_default_str();
+  cmd->add_option("--client-secret", o->client_secret, "foxess: the OAuth app's client secret")
       ->capture_default_str();
   cmd->add_option("--firmware", o->firmware,
                   "kostal: 'current', or '2019' (process-data units empty, scb:network ids "
