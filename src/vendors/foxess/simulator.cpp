@@ -263,10 +263,11 @@ std::optional<std::set<std::string>> wanted_variables(const json::object& body, 
     why = "variables must be an array of strings";
     return std::nullopt;
   }
+  // Names the device does not report, known or not, are left out of the answer: public
+  // clients ask for pv1Power..pv24Power and batTemperature_1 and take "those that exist".
   for (const auto& x : v->as_array()) {
-    if (!x.is_string() || !find_variable(std::string(x.as_string()))) {
-      why = "unknown variable " +
-            (x.is_string() ? "'" + std::string(x.as_string()) + "'" : net::to_json(x));
+    if (!x.is_string()) {
+      why = "variables must be strings, not " + net::to_json(x);
       return std::nullopt;
     }
     out.insert(std::string(x.as_string()));
