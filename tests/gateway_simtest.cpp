@@ -1,6 +1,7 @@
 // Gateway + REST API + sonnen simulator in one process, over real HTTP: polling, offline
 // detection and recovery, commands and their error statuses, history parameters. And the
-// gateway's shutdown against the KOSTAL simulator: polling ends, the session is logged out.
+// gateway's shutdown against the KOSTAL simulator: polling ends, the session is logged out. And
+// the commands only some vendors have, checked and applied against the FoxESS simulator.
 #include <gtest/gtest.h>
 
 #include <boost/asio/thread_pool.hpp>
@@ -12,6 +13,7 @@
 #include "net/json.hpp"
 #include "net/test_io.hpp"
 #include "outputs/rest/rest_api.hpp"
+#include "vendors/foxess/simulator.hpp"
 #include "vendors/kostal/simulator.hpp"
 #include "vendors/sonnen/simulator.hpp"
 
@@ -322,6 +324,95 @@ TEST(GatewayClose, StopsPollingAndLogsOutOfTheInverter) {
   auto after = sim.requests();
   std::this_thread::sleep_for(200ms);  // four poll intervals: nothing more reaches the device
   EXPECT_EQ(sim.requests(), after);
+  sim.stop();
+  pool.wait();
+  store->close();
+}
+
+// The commands only some vendors have, through the gateway to a FoxESS inverter that has them:
+// each checked against the device's capabilities before the driver sees it (and audited as
+// rejected), a good one applied and read back.
+TEST(GatewayFoxess, NewCommandsAreCheckedAgainstTheInvertersCapabilitiesThenApplied) {
+  net::TestIo io{2};
+  RealClock clock;
+  asio::thread_pool pool{2};
+  net::HttpClient http{io.executor()};
+  auto store = std::move(*store::open_sqlite(":memory:"));
+  foxess::SimOptions so;
+  so.plants = foxess::make_account(1, 3, 5, true);  // the third has no battery
+  so.query_gap = so.write_gap = Millis(0);
+  foxess::Simulator sim(io.executor(), clock, so);
+  ASSERT_TRUE(sim.listen("127.0.0.1", 0));
+  engine::Config cfg;
+  cfg.sites.push_back({"home", "Home", 52.52, 13.4, "Europe/Berlin"});
+  ConnectionConfig c;
+  c.name = "fox";
+  c.vendor = "foxess";
+  c.site = "home";
+  c.host = "127.0.0.1";
+  c.port = sim.port();
+  c.poll_interval = Millis(1000);
+  c.options["api_key"] = so.api_key;
+  c.options["verify_timeout"] = "5";
+  cfg.connections.push_back(c);
+  engine::Gateway gw({io.executor(), clock, *store, engine::builtin_drivers(), pool, http}, cfg);
+  ASSERT_TRUE(gw.start());
+  auto deadline = steady_clock::now() + seconds(10);
+  while (gw.devices().size() < 3 && steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(gw.devices().size(), 3u);
+  const std::string sn = so.plants[0].inverters[0].sn, bare = so.plants[0].inverters[2].sn;
+  const std::string dev = "fox:" + sn;
+  const auto export_limit = sim.setting(sn, "ExportLimit");
+  ASSERT_FALSE(export_limit.empty());
+  auto refused = [&](std::string device, CommandType type, double value, std::string argument) {
+    Command cmd;
+    cmd.device = std::move(device);
+    cmd.type = type;
+    cmd.value = value;
+    cmd.argument = std::move(argument);
+    cmd.requested_by = "test";
+    auto r = io.run(gw.execute(cmd));
+    EXPECT_FALSE(r) << to_string(type) << " was not refused";
+    return r ? std::string() : r.error().message;
+  };
+  std::string nine;
+  for (int h = 0; h < 9; ++h)
+    nine += (h ? "; 0" : "0") + std::to_string(h) + ":00-0" + std::to_string(h) + ":30 backup";
+  EXPECT_EQ(refused(dev, CommandType::TouSchedule, 0, nine),
+            "tou-schedule: 9 segments; " + dev + " takes at most 8");
+  EXPECT_EQ(refused(dev, CommandType::TouSchedule, 0, "01:00-02:00 charge power=40000"),
+            "tou-schedule: power 40000 W is above " + dev + "'s 30000 W");
+  EXPECT_EQ(refused(dev, CommandType::ChargeWindows, 0, "01:00-02:00,03:00-04:00,05:00-06:00"),
+            "charge-windows: 3 windows; " + dev + " has 2");
+  EXPECT_EQ(refused(dev, CommandType::PeakShaving, 0, "limit=60000 soc=30"),
+            "peak shaving: limit 60000 W is above " + dev + "'s 50000 W");
+  EXPECT_EQ(refused(dev, CommandType::ExportLimit, 40000, ""),
+            "export-limit 40000 W is outside " + dev + "'s range 0..30000 W");
+  EXPECT_EQ(refused(dev, CommandType::MinSocOffGrid, 5, ""),
+            "min-soc-off-grid 5 % is outside " + dev + "'s range 10..100 %");
+  EXPECT_EQ(refused("fox:" + bare, CommandType::TouSchedule, 0, "01:00-02:00 backup"),
+            "fox:" + bare + " has no time-of-use schedule");
+  // None of them reached the inverter.
+  EXPECT_FALSE(sim.scheduler_enabled(sn));
+  EXPECT_EQ(sim.setting(sn, "ExportLimit"), export_limit);
+
+  Command ok;
+  ok.device = dev;
+  ok.type = CommandType::ChargeWindows;
+  ok.argument = "02:00-05:00";
+  ok.requested_by = "test";
+  auto rec = io.run(gw.execute(ok));
+  ASSERT_TRUE(rec) << rec.error().message;
+  EXPECT_EQ(rec->status, "verified") << rec->detail;
+  auto rows = store->commands(std::nullopt, 20);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 8u);
+  EXPECT_EQ(rows->front().status, "verified");
+  int rejected = 0;
+  for (const auto& r : *rows) rejected += r.status == "rejected";
+  EXPECT_EQ(rejected, 7);
+  gw.close(seconds(3));
   sim.stop();
   pool.wait();
   store->close();
