@@ -288,29 +288,53 @@ TEST_F(GatewaySim, StoredDevicesThatDiscoveryNoLongerFindsLeaveTheLiveView) {
   again.stop();
 }
 
-TEST(GatewayClose, StopsPollingAndLogsOutOfTheInverter) {
+// What the tests below without the sonnen fixture share: io, a store, and a gateway over one
+// site with one loopback connection.
+struct Rig {
   net::TestIo io{2};
   RealClock clock;
   asio::thread_pool pool{2};
   net::HttpClient http{io.executor()};
-  auto store = std::move(*store::open_sqlite(":memory:"));
+  std::unique_ptr<store::Store> store = std::move(*store::open_sqlite(":memory:"));
+  std::unique_ptr<engine::Gateway> gw;
+
+  static ConnectionConfig loopback(std::string name, std::string vendor, std::uint16_t port,
+                                   Millis poll) {
+    ConnectionConfig c;
+    c.name = std::move(name);
+    c.vendor = std::move(vendor);
+    c.site = "home";
+    c.host = "127.0.0.1";
+    c.port = port;
+    c.poll_interval = poll;
+    return c;
+  }
+  engine::Gateway& start(ConnectionConfig c) {
+    engine::Config cfg;
+    cfg.sites.push_back({"home", "Home", 52.52, 13.4, "Europe/Berlin"});
+    cfg.connections.push_back(std::move(c));
+    gw = std::make_unique<engine::Gateway>(
+        engine::GatewayDeps{io.executor(), clock, *store, engine::builtin_drivers(), pool, http},
+        cfg);
+    EXPECT_TRUE(gw->start());
+    return *gw;
+  }
+  ~Rig() {
+    if (gw) gw->stop();
+    pool.wait();
+    store->close();
+  }
+};
+
+TEST(GatewayClose, StopsPollingAndLogsOutOfTheInverter) {
+  Rig rig;
   kostal::SimOptions so;
   so.rounds = 1000;
-  kostal::Simulator sim(io.executor(), clock, sim::SiteConfig{}, so);
+  kostal::Simulator sim(rig.io.executor(), rig.clock, sim::SiteConfig{}, so);
   ASSERT_TRUE(sim.listen("127.0.0.1", 0));
-  engine::Config cfg;
-  cfg.sites.push_back({"home", "Home", 48.14, 11.58, "Europe/Berlin"});
-  ConnectionConfig c;
-  c.name = "inv";
-  c.vendor = "kostal";
-  c.site = "home";
-  c.host = "127.0.0.1";
-  c.port = sim.port();
-  c.poll_interval = Millis(50);
+  auto c = Rig::loopback("inv", "kostal", sim.port(), Millis(50));
   c.options["password"] = "owner-password";
-  cfg.connections.push_back(c);
-  engine::Gateway gw({io.executor(), clock, *store, engine::builtin_drivers(), pool, http}, cfg);
-  ASSERT_TRUE(gw.start());
+  auto& gw = rig.start(c);
   auto deadline = steady_clock::now() + seconds(10);
   auto polled = [&] {
     auto live = gw.live();
@@ -325,38 +349,23 @@ TEST(GatewayClose, StopsPollingAndLogsOutOfTheInverter) {
   std::this_thread::sleep_for(200ms);  // four poll intervals: nothing more reaches the device
   EXPECT_EQ(sim.requests(), after);
   sim.stop();
-  pool.wait();
-  store->close();
 }
 
 // The commands only some vendors have, through the gateway to a FoxESS inverter that has them:
 // each checked against the device's capabilities before the driver sees it (and audited as
 // rejected), a good one applied and read back.
 TEST(GatewayFoxess, NewCommandsAreCheckedAgainstTheInvertersCapabilitiesThenApplied) {
-  net::TestIo io{2};
-  RealClock clock;
-  asio::thread_pool pool{2};
-  net::HttpClient http{io.executor()};
-  auto store = std::move(*store::open_sqlite(":memory:"));
+  Rig rig;
+  auto& io = rig.io;
   foxess::SimOptions so;
   so.plants = foxess::make_account(1, 3, 5, true);  // the third has no battery
   so.query_gap = so.write_gap = Millis(0);
-  foxess::Simulator sim(io.executor(), clock, so);
+  foxess::Simulator sim(io.executor(), rig.clock, so);
   ASSERT_TRUE(sim.listen("127.0.0.1", 0));
-  engine::Config cfg;
-  cfg.sites.push_back({"home", "Home", 52.52, 13.4, "Europe/Berlin"});
-  ConnectionConfig c;
-  c.name = "fox";
-  c.vendor = "foxess";
-  c.site = "home";
-  c.host = "127.0.0.1";
-  c.port = sim.port();
-  c.poll_interval = Millis(1000);
+  auto c = Rig::loopback("fox", "foxess", sim.port(), Millis(1000));
   c.options["api_key"] = so.api_key;
   c.options["verify_timeout"] = "5";
-  cfg.connections.push_back(c);
-  engine::Gateway gw({io.executor(), clock, *store, engine::builtin_drivers(), pool, http}, cfg);
-  ASSERT_TRUE(gw.start());
+  auto& gw = rig.start(c);
   auto deadline = steady_clock::now() + seconds(10);
   while (gw.devices().size() < 3 && steady_clock::now() < deadline)
     std::this_thread::sleep_for(20ms);
@@ -405,7 +414,7 @@ TEST(GatewayFoxess, NewCommandsAreCheckedAgainstTheInvertersCapabilitiesThenAppl
   auto rec = io.run(gw.execute(ok));
   ASSERT_TRUE(rec) << rec.error().message;
   EXPECT_EQ(rec->status, "verified") << rec->detail;
-  auto rows = store->commands(std::nullopt, 20);
+  auto rows = rig.store->commands(std::nullopt, 20);
   ASSERT_TRUE(rows);
   ASSERT_EQ(rows->size(), 8u);
   EXPECT_EQ(rows->front().status, "verified");
@@ -414,6 +423,4 @@ TEST(GatewayFoxess, NewCommandsAreCheckedAgainstTheInvertersCapabilitiesThenAppl
   EXPECT_EQ(rejected, 7);
   gw.close(seconds(3));
   sim.stop();
-  pool.wait();
-  store->close();
 }

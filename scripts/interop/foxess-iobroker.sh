@@ -8,16 +8,9 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${1:-$here/../../build/sunbridge}"
 version="${IOBROKER_FOXESSCLOUD_VERSION:-0.6.5}"
-work="$(mktemp -d)"
-sim_pid=""
-cleanup() {
-  [[ -n "$sim_pid" ]] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$here/lib.sh"
 
-command -v npm >/dev/null || { echo "npm is missing: apt-get install npm" >&2; exit 1; }
-(cd "$work" && npm pack --silent "iobroker.foxesscloud@$version" >/dev/null && tar xzf ./*.tgz)
+npm_unpack "iobroker.foxesscloud@$version"
 # The adapter framework is replaced by the smallest stand-in the adapter calls: states and
 # objects in memory, the log, timers, the ready/unload events.
 mkdir -p "$work/node_modules/@iobroker/adapter-core"
@@ -49,11 +42,7 @@ JS
 cp "$here/foxess-iobroker.js" "$work/"
 
 key="interop-$(date +%s)-key"
-"$bin" simulate foxess --listen 127.0.0.1:0 --devices 3 --plants 2 --api-key "$key" >"$work/sim.out" &
-sim_pid=$!
-for _ in $(seq 50); do grep -q "^listening on" "$work/sim.out" 2>/dev/null && break; sleep 0.1; done
-port="$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)$|\1|p' "$work/sim.out")"
-[[ -n "$port" ]] || { echo "the simulator did not start:" >&2; cat "$work/sim.out" >&2; exit 1; }
+start_sim foxess --devices 3 --plants 2 --api-key "$key"
 
 echo "ioBroker foxesscloud $version against sunbridge simulate foxess on port $port"
 NODE_PATH="$work/node_modules" node "$work/foxess-iobroker.js" "$work/package" "$port" "$key"
