@@ -9,6 +9,7 @@
 #include "core/schedule.hpp"
 #include "engine/quota_planner.hpp"
 #include "net/driver_env.hpp"
+#include "sim/calendar.hpp"
 #include "vendors/foxess/client.hpp"
 #include "vendors/foxess/mapping.hpp"
 #include "vendors/foxess/token_file.hpp"
@@ -118,6 +119,13 @@ class FoxessDriver final : public Driver {
       out.push_back(std::move(info));
     }
     planner_.set_daily_calls(options_.daily_calls_per_inverter * std::max<int>(1, int(out.size())));
+    // The plants' zones place the reports' days and hours in time (history beyond what
+    // history/query keeps). Without them discovery still succeeds; that backfill then says why.
+    if (planner_.try_take("/op/v0/plant/list", engine::CallPurpose::Background)) {
+      auto pop = client_.plants();
+      if (auto plants = co_await std::move(pop); plants)
+        for (const auto& p : *plants) zones_[p.station_id] = p.timezone;
+    }
     co_return out;
   }
 
@@ -212,6 +220,20 @@ class FoxessDriver final : public Driver {
       auto samples = map_history(*series, device.id, {from, to});
       out.insert(out.end(), samples.begin(), samples.end());
     }
+    // No energy counters in what history/query returned (the range is older than it keeps):
+    // the reports rebuild them hour by hour.
+    bool counters = std::any_of(out.begin(), out.end(), [](const Sample& s) {
+      return s.metric == metric::kEnergyGridImport;
+    });
+    if (!counters) {
+      auto rop = counters_from_reports(device, range);
+      auto rebuilt = co_await std::move(rop);
+      if (!rebuilt) {
+        if (out.empty()) co_return fail(rebuilt.error());
+      } else {
+        out.insert(out.end(), rebuilt->begin(), rebuilt->end());
+      }
+    }
     co_return out;
   }
 
@@ -258,6 +280,121 @@ class FoxessDriver final : public Driver {
   }
 
  private:
+  // A background call: waits for the interface's pacing, then asks the planner.
+  asio::awaitable<Result<void>> take_background(std::string interface, std::string what) {
+    auto wait = planner_.pacing_wait(interface);
+    if (wait.count() > 0) co_await env_.sleeper.sleep(wait);
+    if (!planner_.try_take(interface, engine::CallPurpose::Background))
+      co_return fail(budget_error(what));
+    co_return Result<void>{};
+  }
+
+  // Lifetime counters at every hour boundary of `range` from the reports: anchored on the
+  // device's counters now, walked back over whole days (month reports, 0.01 kWh a day) to the
+  // range's days, then forward hour by hour (day reports). At most 92 days back.
+  asio::awaitable<Result<std::vector<Sample>>> counters_from_reports(const DeviceInfo& device,
+                                                                     TimeRange range) {
+    const std::string report = "/op/v0/device/report/query", sn = device.serial;
+    auto dev = devices_.find(sn);
+    auto zone = dev == devices_.end() ? std::string() : zones_[dev->second.station_id];
+    if (zone.empty())
+      co_return fail(ErrorKind::NotSupported,
+                     "FoxESS: the plant of " + sn +
+                         " has no known time zone, so its reports cannot be placed in time");
+    std::optional<sim::Calendar> cal;
+    try {
+      cal.emplace(zone);
+    } catch (const std::exception&) {
+      co_return fail(ErrorKind::Protocol,
+                     "FoxESS: the plant of " + sn + " has an unknown time zone '" + zone + "'");
+    }
+    // The anchor: this device's counters as the cloud has them now.
+    auto t0 = take_background(kRealTime, "history from reports");
+    if (auto t = co_await std::move(t0); !t) co_return fail(t.error());
+    auto rop = client_.real_time({sn}, report_variables());
+    auto rt = co_await std::move(rop);
+    if (!rt) co_return fail(refused(rt.error(), kRealTime));
+    if (rt->empty()) co_return fail(ErrorKind::NotFound, "FoxESS: no real-time data of " + sn);
+    auto anchor_time = parse_device_time(rt->front().time).value_or(env_.clock.now());
+    const auto& vars = report_variables();
+    Energies anchor(vars.size(), 0.0);
+    for (const auto& d : rt->front().data)
+      for (std::size_t v = 0; v < vars.size(); ++v)
+        if (d.variable == vars[v]) anchor[v] = d.value;
+    auto from = std::max(range.from, anchor_time - std::chrono::hours(24 * 92));
+    auto to = std::min(range.to, anchor_time);
+    if (from >= to) co_return std::vector<Sample>{};
+
+    auto fetch = [this, sn, report](
+                     std::string dimension,
+                     sim::LocalFields f) -> asio::awaitable<Result<std::vector<Energies>>> {
+      auto t = take_background(report, "history from reports");
+      if (auto ok = co_await std::move(t); !ok) co_return fail(ok.error());
+      auto op = client_.report(sn, dimension, f.year, f.month, f.day, report_variables());
+      auto r = co_await std::move(op);
+      if (!r) co_return fail(refused(r.error(), report));
+      // Transposed: one Energies per hour / day.
+      std::vector<Energies> steps;
+      for (std::size_t v = 0; v < r->size(); ++v)
+        for (std::size_t k = 0; k < (*r)[v].values.size(); ++k) {
+          if (steps.size() <= k) steps.resize(k + 1, Energies(report_variables().size(), 0.0));
+          if (v < steps[k].size()) steps[k][v] = (*r)[v].values[k];
+        }
+      co_return steps;
+    };
+    auto subtract = [](Energies& a, const Energies& b) {
+      for (std::size_t v = 0; v < a.size() && v < b.size(); ++v) a[v] -= b[v];
+    };
+    // Today so far takes the anchor back to this midnight.
+    auto today = cal->midnight(anchor_time);
+    auto dop = fetch("day", cal->fields(today));
+    auto today_hours = co_await std::move(dop);
+    if (!today_hours) co_return fail(today_hours.error());
+    Energies at_midnight = anchor;
+    for (const auto& h : *today_hours) subtract(at_midnight, h);
+    // Counters at each midnight back to the range's first day, from the months' days.
+    std::map<TimePoint, Energies> midnights{{today, at_midnight}};
+    auto first_day = cal->midnight(from);
+    std::map<std::pair<int, int>, std::vector<Energies>> months;
+    for (auto day = today; day > first_day;) {
+      auto prev = cal->midnight(day - std::chrono::hours(1));
+      auto f = cal->fields(prev);
+      auto key = std::pair{f.year, f.month};
+      if (!months.contains(key)) {
+        auto mop = fetch("month", {f.year, f.month, 1});
+        auto days = co_await std::move(mop);
+        if (!days) co_return fail(days.error());
+        months[key] = std::move(*days);
+      }
+      Energies c = midnights[day];
+      const auto& days = months[key];
+      if (std::size_t(f.day - 1) < days.size()) subtract(c, days[std::size_t(f.day - 1)]);
+      midnights[prev] = c;
+      day = prev;
+    }
+    // Forward through each of the range's days hour by hour.
+    std::vector<Sample> out;
+    for (auto day = first_day; day < to; day = cal->next_midnight(day)) {
+      std::vector<Energies> hours_of_day;
+      if (day == today) {
+        hours_of_day = *today_hours;
+      } else {
+        auto hop = fetch("day", cal->fields(day));
+        auto h = co_await std::move(hop);
+        if (!h) co_return fail(h.error());
+        hours_of_day = std::move(*h);
+      }
+      // The day's closing midnight comes from the next day's anchor when that day is in range.
+      auto next = cal->next_midnight(day);
+      std::vector<TimePoint> times;
+      for (std::size_t k = 0; k <= hours_of_day.size(); ++k)
+        if (auto t = day + std::chrono::hours(k); t < next || next >= to) times.push_back(t);
+      auto samples = report_counters(times, midnights[day], hours_of_day, device.id, {from, to});
+      out.insert(out.end(), samples.begin(), samples.end());
+    }
+    co_return out;
+  }
+
   // OAuth: sets the access token the client sends, refreshing it first when it has less than
   // five minutes left or the cloud refused it, and rewriting the token file (the cloud rotates
   // the refresh token). Nothing to do with an API key.
@@ -614,7 +751,8 @@ class FoxessDriver final : public Driver {
   std::map<std::string, Device> devices_;
   std::map<std::string, RealTime> cache_;
   std::optional<TimePoint> fetched_;
-  std::optional<Error> failed_;  // the last batch's failure, until a batch succeeds
+  std::optional<Error> failed_;               // the last batch's failure, until a batch succeeds
+  std::map<std::string, std::string> zones_;  // station id -> IANA zone
   // OAuth
   std::optional<TokenFile> tokens_;
   bool stale_ = false;       // the cloud refused the access token

@@ -351,4 +351,48 @@ TEST_F(FoxSim, DriverHistoryBackfillsAGapInDayLongCalls) {
   }
   EXPECT_EQ(soc, 28u * 12);  // every 5 minutes
   EXPECT_EQ(pv, 28u * 12);
+  // The lifetime counters come back with the gap, so its energy is not lost either.
+  auto load = std::count_if(h->begin(), h->end(),
+                            [](const Sample& s) { return s.metric == metric::kEnergyLoad; });
+  EXPECT_EQ(load, 28 * 12);
+}
+
+TEST_F(FoxSim, DriverRebuildsCountersFromReportsBeyondWhatHistoryKeeps) {
+  auto d = driver(config());
+  auto found = io.run(d->discover());
+  ASSERT_TRUE(found);
+  const auto& dev = (*found)[0];
+  // The truth at 12:00 and 15:00 local (10:00 and 13:00 UTC) on 21 June, exact in Wh.
+  auto truth = [&] {
+    return sim->with_site(dev.serial, [](sim::Site* s) { return s->counters(); });
+  };
+  auto t0 = clock.now();
+  auto c0 = truth();
+  clock.advance(hours(3));
+  auto c3 = truth();
+  // Twelve days later history/query has nothing of that afternoon any more (ten days kept).
+  clock.advance(hours(24 * 12));
+  auto h = io.run(d->history(dev, {t0, t0 + hours(3) + seconds(1)}));
+  ASSERT_TRUE(h) << h.error().message;
+  std::map<TimePoint, std::map<std::string, double>> at;
+  for (const auto& s : *h) {
+    EXPECT_EQ(s.quality, Quality::Backfilled);
+    at[s.time][s.metric] = s.value;
+  }
+  ASSERT_EQ(at.size(), 4u);  // 12:00, 13:00, 14:00, 15:00
+  EXPECT_EQ(at.begin()->first, t0);
+  EXPECT_EQ(at.rbegin()->first, t0 + hours(3));
+  // Anchored on today's counters (0.1 kWh), walked back over twelve days (0.01 kWh each) and
+  // forward over the hours (0.01 kWh each): within 0.2 kWh of the truth, and an afternoon's
+  // load and export (kWh) show it is the right afternoon.
+  for (auto [t, c] : {std::pair{t0, c0}, std::pair{t0 + hours(3), c3}}) {
+    EXPECT_NEAR(at[t][std::string(metric::kEnergyLoad)], c.load_wh, 200);
+    EXPECT_NEAR(at[t][std::string(metric::kEnergyGridExport)], c.grid_export_wh, 200);
+    EXPECT_NEAR(at[t][std::string(metric::kEnergyGridImport)], c.grid_import_wh, 200);
+    EXPECT_NEAR(at[t][std::string(metric::kEnergyBatteryCharge)], c.battery_charge_wh, 200);
+  }
+  EXPECT_GT(c3.load_wh - c0.load_wh, 500);
+  EXPECT_NEAR(at[t0 + hours(3)][std::string(metric::kEnergyLoad)] -
+                  at[t0][std::string(metric::kEnergyLoad)],
+              c3.load_wh - c0.load_wh, 50);
 }

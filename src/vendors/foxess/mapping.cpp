@@ -138,8 +138,11 @@ std::vector<Sample> map_real_time(const std::vector<Datum>& data, const std::str
 
 const std::vector<std::string>& history_variables() {
   static const std::vector<std::string> vars = {
-      "pvPower",        "loadsPower",        "feedinPower", "gridConsumptionPower",
-      "batChargePower", "batDischargePower", "SoC",         "generationPower"};
+      "pvPower", "loadsPower", "feedinPower", "gridConsumptionPower", "batChargePower",
+      "batDischargePower", "SoC", "generationPower",
+      // the lifetime counters, so that a gap's energy comes back with it
+      "generation", "feedin", "gridConsumption", "loads", "chargeEnergyToTal",
+      "dischargeEnergyToTal"};
   return vars;
 }
 
@@ -157,6 +160,35 @@ std::vector<Sample> map_history(const std::vector<Series>& series, const std::st
       sample.quality = Quality::Backfilled;
       out.push_back(std::move(sample));
     }
+  return out;
+}
+
+const std::vector<std::string>& report_variables() {
+  static const std::vector<std::string> vars = {"generation",        "feedin",
+                                                "gridConsumption",   "loads",
+                                                "chargeEnergyToTal", "dischargeEnergyToTal"};
+  return vars;
+}
+
+std::vector<Sample> report_counters(const std::vector<TimePoint>& times, Energies start,
+                                    const std::vector<Energies>& steps, const std::string& device,
+                                    TimeRange range) {
+  std::vector<Sample> out;
+  const auto& vars = report_variables();
+  Energies at = std::move(start);
+  at.resize(vars.size());
+  for (std::size_t k = 0; k < times.size(); ++k) {
+    if (k > 0 && k - 1 < steps.size())
+      for (std::size_t v = 0; v < vars.size() && v < steps[k - 1].size(); ++v)
+        at[v] += steps[k - 1][v];
+    if (times[k] < range.from || times[k] >= range.to) continue;
+    std::vector<Datum> data;
+    for (std::size_t v = 0; v < vars.size(); ++v) data.push_back({vars[v], "kWh", at[v]});
+    for (auto& sample : map_real_time(data, device, times[k])) {
+      sample.quality = Quality::Backfilled;
+      out.push_back(std::move(sample));
+    }
+  }
   return out;
 }
 

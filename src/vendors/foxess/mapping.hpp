@@ -29,6 +29,17 @@ const std::vector<std::string>& history_variables();
 std::vector<Sample> map_history(const std::vector<Series>& series, const std::string& device,
                                 TimeRange range);
 
+/// The report variables that become energy counters, in the order report_counters takes them.
+const std::vector<std::string>& report_variables();
+/// One hour's or day's energy of the report variables, kWh, in report_variables() order.
+using Energies = std::vector<double>;
+/// Lifetime energy counters at `times` (ascending) rebuilt from energies: `start` is the
+/// counters (report variables, kWh) at times[0] and `steps[k]` the energy from times[k] to
+/// times[k + 1]. The samples of those in `range`, as canonical counters (Wh), Backfilled.
+std::vector<Sample> report_counters(const std::vector<TimePoint>& times, Energies start,
+                                    const std::vector<Energies>& steps, const std::string& device,
+                                    TimeRange range);
+
 }  // namespace sb::foxess
 
 namespace sb::foxess {
