@@ -152,6 +152,23 @@ TEST(CliE2E, DemoServesLiveChangingDataTakesACommandAndStopsCleanly) {
   EXPECT_EQ(bad->status, 400);
   EXPECT_NE(bad->body.find("outside sonnen:battery's range"), std::string::npos);
 
+  // Prometheus: what a scrape gets passes promtool, with every vendor's devices in it.
+  auto metrics = http.call("GET", "/metrics");
+  ASSERT_TRUE(metrics);
+  ASSERT_EQ(metrics->status, 200);
+  EXPECT_EQ(metrics->header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  for (const char* series :
+       {"sunbridge_battery_soc_ratio{site=\"home\",device=\"sonnen:battery\",vendor=\"sonnen\"} ",
+        "sunbridge_pv_power_watts{site=\"munich\",device=\"kostal:",
+        "sunbridge_energy_grid_import_joules_total{site=\"fleet\",device=\"foxess:",
+        "sunbridge_poll_duration_seconds_bucket{connection=\"foxess\",vendor=\"foxess\",le=",
+        "sunbridge_call_budget_remaining{connection=\"foxess\",vendor=\"foxess\"} "})
+    EXPECT_NE(metrics->body.find(series), std::string::npos) << series;
+  auto scrape = dir / "metrics.txt";
+  std::ofstream(scrape) << metrics->body;
+  test::Process promtool({"/bin/sh", "-c", "promtool check metrics < " + scrape.string()});
+  EXPECT_EQ(promtool.wait(), 0) << promtool.rest_of_stdout() << promtool.rest_of_stderr();
+
   // History of what was polled.
   auto hist = http.call("GET", "/api/v1/devices/sonnen:battery/history?metric=battery.soc");
   ASSERT_TRUE(hist);

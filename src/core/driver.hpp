@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,13 @@ Result<Millis> seconds_option(const ConnectionConfig& c, const std::string& key,
 /// Defined in net/driver_env.hpp; core only passes it through.
 struct DriverEnv;
 
+/// A vendor account's call budget as the driver's planner sees it.
+struct CallBudget {
+  int used = 0;
+  int limit = 0;          ///< calls in the current period
+  TimePoint resets_at{};  ///< when the period starts again
+};
+
 class Driver {
  public:
   virtual ~Driver() = default;
@@ -62,6 +70,8 @@ class Driver {
   /// Ends what the driver holds open on the device (a login session, say) when the gateway
   /// stops. No polls run during or after it. Default: nothing to end.
   virtual asio::awaitable<void> close();
+  /// The account's call budget, when the vendor counts calls; nullopt otherwise. Thread-safe.
+  virtual std::optional<CallBudget> budget() const { return std::nullopt; }
 };
 
 }  // namespace sb

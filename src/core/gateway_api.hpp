@@ -2,11 +2,15 @@
 // it; outputs depend only on this interface, so the dependency arrows keep pointing down.
 #pragma once
 
+#include <array>
 #include <boost/asio/awaitable.hpp>
+#include <iterator>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/driver.hpp"
 #include "core/model.hpp"
 #include "core/result.hpp"
 
@@ -26,6 +30,11 @@ struct DeviceLive {
   std::vector<LiveValue> values;
 };
 
+/// Upper bounds (seconds) of the poll-duration histogram every connection keeps.
+inline constexpr double kPollLatencyBuckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                 0.5,   1,    2.5,   5,    10,  30};
+inline constexpr std::size_t kPollLatencyBucketCount = std::size(kPollLatencyBuckets);
+
 struct ConnectionHealth {
   std::string name;
   std::string vendor;
@@ -36,6 +45,14 @@ struct ConnectionHealth {
   std::int64_t failures = 0;
   std::int64_t consecutive_failures = 0;
   double last_latency_ms = 0;
+  /// Successful polls by duration: [i] counts those in (bound[i-1], bound[i]]; the last entry
+  /// those above every bound. Sum in seconds.
+  std::array<std::uint64_t, kPollLatencyBucketCount + 1> latency_counts{};
+  double latency_sum_s = 0;
+  /// Failed polls by error kind ("transport", "auth", ...).
+  std::map<std::string, std::int64_t> failures_by_kind;
+  /// The vendor account's call budget, for drivers that keep one.
+  std::optional<CallBudget> budget;
 };
 
 class GatewayApi {

@@ -129,6 +129,11 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
       h.state = "ok";
       h.last_success = snap.time;
       h.last_latency_ms = latency_ms;
+      double seconds = latency_ms / 1000;
+      std::size_t bucket = 0;
+      while (bucket < kPollLatencyBucketCount && seconds > kPollLatencyBuckets[bucket]) ++bucket;
+      h.latency_counts[bucket]++;
+      h.latency_sum_s += seconds;
       auto& l = live[d.id];
       l.device = d;
       l.online = true;
@@ -162,6 +167,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
       h.failures++;
       h.consecutive_failures++;
       h.last_error = e.describe();
+      h.failures_by_kind[std::string(to_string(e.kind))]++;
       h.state = e.kind == ErrorKind::Auth ? "needs_credentials" : "failing";
       if (d && h.consecutive_failures == kOfflineAfter) {
         went_offline = true;
@@ -594,7 +600,10 @@ std::vector<DeviceLive> Gateway::live() const {
 std::vector<ConnectionHealth> Gateway::health() const {
   std::lock_guard lock(impl_->mutex);
   std::vector<ConnectionHealth> out;
-  for (const auto& c : impl_->connections) out.push_back(c->health);
+  for (const auto& c : impl_->connections) {
+    out.push_back(c->health);
+    if (c->driver) out.back().budget = c->driver->budget();
+  }
   return out;
 }
 

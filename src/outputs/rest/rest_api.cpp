@@ -8,6 +8,7 @@
 #include "core/metric.hpp"
 #include "net/blocking.hpp"
 #include "net/json.hpp"
+#include "outputs/prometheus/exposition.hpp"
 
 extern const sb::EmbeddedFile sb_web_assets[];
 extern const std::size_t sb_web_assets_count;
@@ -461,6 +462,12 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
                                {"counter", m.kind == MetricKind::Counter},
                                {"description", m.description}});
     co_return ok(a);
+  });
+
+  // Prometheus scrapes this (docs/prometheus.md); no token, like every read.
+  r->get("/metrics", [&gw, &store](Req) -> Res {
+    co_return ServerResponse::text(200, prometheus::render(gw, store.stats()),
+                                   "text/plain; version=0.0.4; charset=utf-8");
   });
 
   if (options.dashboard) {

@@ -177,6 +177,10 @@ class FoxessDriver final : public Driver {
     co_return snap;
   }
 
+  std::optional<CallBudget> budget() const override {
+    return CallBudget{planner_.used(), planner_.daily_calls(), planner_.next_reset()};
+  }
+
   Capabilities capabilities(const DeviceInfo& device) const override {
     Capabilities c;
     c.history = true;

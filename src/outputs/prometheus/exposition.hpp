@@ -1,0 +1,40 @@
+// The gateway in the Prometheus text exposition format (version 0.0.4), served at /metrics
+// (docs/prometheus.md). Canonical metrics follow Prometheus naming: base units in the name
+// (`_watts`; energy as `_joules_total` for lifetime counters, Wh times 3600, since promtool
+// takes only base units; `_ratio` for percentages, divided by 100), the index of a PV string
+// or grid phase as a label, and `site`, `device` and
+// `vendor` on every device series. Then the engine's own: poll durations as a histogram, poll
+// errors by kind, call budgets of vendor accounts, last successes and the store's queue.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/gateway_api.hpp"
+#include "core/metric.hpp"
+#include "store/store.hpp"
+
+namespace sb::prometheus {
+
+struct Name {
+  std::string family;                                       ///< "sunbridge_pv_string_power_watts"
+  std::vector<std::pair<std::string, std::string>> labels;  ///< {"string", "2"}
+  MetricKind kind = MetricKind::Gauge;
+  double multiply = 1, divide = 1;  ///< Wh -> J: times 3600; % -> ratio: divided by 100
+  double value_of(double v) const { return v * multiply / divide; }
+  std::string_view help;
+};
+
+/// The Prometheus name of a canonical metric id; nullopt for vendor and unknown ids.
+std::optional<Name> name_of(std::string_view id);
+
+/// Everything, as the body of a /metrics response ("text/plain; version=0.0.4").
+std::string render(const GatewayApi& gateway, const store::StoreStats& store);
+
+/// A label value escaped for the format (backslash, double quote, line feed).
+std::string escape_label(std::string_view v);
+
+}  // namespace sb::prometheus

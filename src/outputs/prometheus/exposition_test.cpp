@@ -1,0 +1,192 @@
+// The exposition format as Prometheus reads it: names and units, labels, escaping, the
+// histogram's cumulative buckets, error kinds, budgets, the store. (promtool checks the whole
+// output of a running demo in tests/cli_e2e_test.cpp.)
+#include "outputs/prometheus/exposition.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+using namespace sb;
+
+namespace {
+
+class FakeGateway final : public GatewayApi {
+ public:
+  std::vector<Site> sites() const override { return {{"home", "Home"}}; }
+  std::vector<DeviceInfo> devices() const override { return {}; }
+  std::optional<DeviceInfo> device(const std::string&) const override { return std::nullopt; }
+  std::optional<Capabilities> capabilities(const std::string&) const override {
+    return std::nullopt;
+  }
+  std::vector<DeviceLive> live() const override { return live_; }
+  std::vector<ConnectionHealth> health() const override { return health_; }
+  boost::asio::awaitable<Result<CommandRecord>> execute(Command) override {
+    co_return fail(ErrorKind::NotSupported, "no");
+  }
+  std::vector<DeviceLive> live_;
+  std::vector<ConnectionHealth> health_;
+};
+
+bool has_line(const std::string& text, const std::string& line) {
+  return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
+}
+
+}  // namespace
+
+TEST(Prometheus, CanonicalIdsGetBaseUnitsAndTheirIndexAsALabel) {
+  auto pv = prometheus::name_of("pv.string.2.power");
+  ASSERT_TRUE(pv);
+  EXPECT_EQ(pv->family, "sunbridge_pv_string_power_watts");
+  ASSERT_EQ(pv->labels.size(), 1u);
+  EXPECT_EQ(pv->labels[0], (std::pair<std::string, std::string>{"string", "2"}));
+  EXPECT_EQ(prometheus::name_of("grid.phase.3.voltage")->family,
+            "sunbridge_grid_phase_voltage_volts");
+  EXPECT_EQ(prometheus::name_of("grid.phase.3.voltage")->labels[0].first, "phase");
+  EXPECT_EQ(prometheus::name_of("energy.grid_import")->family,
+            "sunbridge_energy_grid_import_joules_total");
+  EXPECT_EQ(prometheus::name_of("energy.grid_import")->kind, MetricKind::Counter);
+  auto soc = prometheus::name_of("battery.soc");
+  EXPECT_EQ(soc->family, "sunbridge_battery_soc_ratio");
+  EXPECT_DOUBLE_EQ(soc->value_of(47), 0.47);
+  EXPECT_DOUBLE_EQ(prometheus::name_of("energy.grid_import")->value_of(2), 7200);
+  EXPECT_EQ(prometheus::name_of("battery.usable_capacity")->family,
+            "sunbridge_battery_usable_capacity_joules");
+  EXPECT_EQ(prometheus::name_of("battery.temperature")->family,
+            "sunbridge_battery_temperature_celsius");
+  EXPECT_EQ(prometheus::name_of("grid.frequency")->family, "sunbridge_grid_frequency_hertz");
+  EXPECT_EQ(prometheus::name_of("device.state")->family, "sunbridge_device_state");
+  EXPECT_FALSE(prometheus::name_of("vendor.foxess.batVolt"));
+  EXPECT_FALSE(prometheus::name_of("pv.nonsense"));
+  EXPECT_EQ(prometheus::escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+}
+
+TEST(Prometheus, DevicesConnectionsBudgetsAndTheStoreAreRendered) {
+  FakeGateway gw;
+  TimePoint t;
+  parse_iso8601("2026-06-21T10:00:00Z", t);
+  DeviceLive d;
+  d.device = {"fox:SN1", "home", "fox", "foxess", "inverter", "FoxESS", "H3", "SN1", ""};
+  d.online = true;
+  d.last_success = t;
+  d.values = {
+      {"pv.power", t, 4200},         {"pv.string.1.power", t, 2100},       {"battery.soc", t, 47},
+      {"energy.pv_yield", t, 1.5e6}, {"vendor.foxess.inv\"Temp", t, 41.5}, {"device.online", t, 1}};
+  gw.live_.push_back(d);
+  ConnectionHealth h;
+  h.name = "fox";
+  h.vendor = "foxess";
+  h.state = "ok";
+  h.polls = 12;
+  h.failures = 2;
+  h.failures_by_kind = {{"transport", 2}};
+  h.latency_counts[2] = 3;                        // (0.01, 0.025]
+  h.latency_counts[kPollLatencyBucketCount] = 1;  // above 30 s
+  h.latency_sum_s = 31.05;
+  h.budget = CallBudget{300, 1440, t};
+  h.last_success = t;
+  gw.health_.push_back(h);
+  store::StoreStats st;
+  st.queue_depth = 7;
+  st.samples_written = 1000;
+  auto text = prometheus::render(gw, st);
+
+  const std::string dev = R"(site="home",device="fox:SN1",vendor="foxess")";
+  EXPECT_TRUE(has_line(text, "sunbridge_pv_power_watts{" + dev + "} 4200")) << text;
+  EXPECT_TRUE(has_line(text, "sunbridge_pv_string_power_watts{" + dev + ",string=\"1\"} 2100"));
+  EXPECT_TRUE(has_line(text, "sunbridge_battery_soc_ratio{" + dev + "} 0.47"));
+  EXPECT_TRUE(has_line(text, "# TYPE sunbridge_energy_pv_yield_joules_total counter"));
+  EXPECT_TRUE(has_line(text, "sunbridge_energy_pv_yield_joules_total{" + dev + "} 5400000000"));
+  EXPECT_TRUE(has_line(text, "sunbridge_vendor_value{" + dev + ",field=\"inv\\\"Temp\"} 41.5"));
+  EXPECT_TRUE(has_line(text, "sunbridge_device_up{" + dev + "} 1"));
+  EXPECT_TRUE(
+      has_line(text, "sunbridge_device_last_success_timestamp_seconds{" + dev + "} 1782036000"));
+  EXPECT_EQ(text.find("sunbridge_device_online"), std::string::npos);
+  const std::string conn = R"(connection="fox",vendor="foxess")";
+  EXPECT_TRUE(has_line(text, "sunbridge_poll_duration_seconds_bucket{" + conn + ",le=\"0.01\"} 0"));
+  EXPECT_TRUE(
+      has_line(text, "sunbridge_poll_duration_seconds_bucket{" + conn + ",le=\"0.025\"} 3"));
+  EXPECT_TRUE(has_line(text, "sunbridge_poll_duration_seconds_bucket{" + conn + ",le=\"30\"} 3"));
+  EXPECT_TRUE(has_line(text, "sunbridge_poll_duration_seconds_bucket{" + conn + ",le=\"+Inf\"} 4"));
+  EXPECT_TRUE(has_line(text, "sunbridge_poll_duration_seconds_count{" + conn + "} 4"));
+  EXPECT_TRUE(has_line(text, "sunbridge_poll_duration_seconds_sum{" + conn + "} 31.05"));
+  EXPECT_TRUE(has_line(text, "sunbridge_poll_errors_total{" + conn + ",kind=\"transport\"} 2"));
+  EXPECT_TRUE(has_line(text, "sunbridge_poll_errors_total{" + conn + ",kind=\"auth\"} 0"));
+  EXPECT_TRUE(has_line(text, "sunbridge_polls_total{" + conn + "} 12"));
+  EXPECT_TRUE(has_line(text, "sunbridge_call_budget_remaining{" + conn + "} 1140"));
+  EXPECT_TRUE(has_line(text, "sunbridge_call_budget_limit{" + conn + "} 1440"));
+  EXPECT_TRUE(has_line(text, "sunbridge_store_queue_depth 7"));
+  EXPECT_TRUE(has_line(text, "sunbridge_store_samples_written_total 1000"));
+  // One HELP and TYPE per family, before its series.
+  auto first = text.find("# TYPE sunbridge_poll_errors_total counter");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_EQ(text.find("# TYPE sunbridge_poll_errors_total", first + 1), std::string::npos);
+  EXPECT_LT(first, text.find("sunbridge_poll_errors_total{"));
+}
+
+// The Grafana dashboard in docs/ asks only for series /metrics has, in PromQL that parses.
+TEST(Prometheus, TheGrafanaDashboardsQueriesParseAndNameRenderedFamilies) {
+  std::ifstream in("docs/grafana/sunbridge-dashboard.json");
+  ASSERT_TRUE(in) << "run from the project root";
+  std::stringstream text;
+  text << in.rdbuf();
+  auto dash = boost::json::parse(text.str()).as_object();
+  std::vector<std::string> exprs;
+  for (const auto& p : dash["panels"].as_array())
+    for (const auto& t : p.as_object().at("targets").as_array())
+      exprs.emplace_back(t.as_object().at("expr").as_string());
+  ASSERT_GE(exprs.size(), 10u);
+
+  // Every family a query names is one render() writes (for a device with every canonical
+  // metric, a connection with a budget).
+  FakeGateway gw;
+  DeviceLive d;
+  d.device = {"x:1", "home", "x", "x", "inverter", "", "", "1", ""};
+  for (const auto& m : metric_catalogue())
+    d.values.push_back({indexed_metric(m.id, 1), TimePoint{}, 1});
+  gw.live_.push_back(d);
+  ConnectionHealth h;
+  h.name = "x";
+  h.budget = CallBudget{1, 2, TimePoint{}};
+  h.last_success = TimePoint{};
+  gw.health_.push_back(h);
+  auto rendered = prometheus::render(gw, {});
+  std::regex family(R"(sunbridge_[a-z_]+)");
+  for (const auto& e : exprs)
+    for (std::sregex_iterator it(e.begin(), e.end(), family), end; it != end; ++it)
+      EXPECT_TRUE(has_line(rendered, "# TYPE " + it->str() + " counter") ||
+                  has_line(rendered, "# TYPE " + it->str() + " gauge") ||
+                  (it->str().ends_with("_bucket") &&
+                   has_line(rendered,
+                            "# TYPE " + it->str().substr(0, it->str().size() - 7) + " histogram")))
+          << it->str() << " in " << e;
+
+  // And promtool parses each query (as a recording rule, the template variables as .*).
+  auto dir = std::filesystem::temp_directory_path() / ("sb-grafana-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto rules = dir / "rules.yml";
+  {
+    std::ofstream out(rules);
+    out << "groups:\n  - name: dashboard\n    rules:\n";
+    for (std::size_t i = 0; i < exprs.size(); ++i) {
+      auto e = std::regex_replace(exprs[i], std::regex(R"(\$(site|device))"), ".*");
+      out << "      - record: dashboard:expr" << i << "\n        expr: '" << e << "'\n";
+    }
+  }
+  auto cmd = "promtool check rules " + rules.string() + " > " + (dir / "out").string() + " 2>&1";
+  int rc = std::system(cmd.c_str());
+  std::ifstream log(dir / "out");
+  std::stringstream msg;
+  msg << log.rdbuf();
+  EXPECT_EQ(rc, 0) << msg.str();
+  EXPECT_NE(msg.str().find("SUCCESS: " + std::to_string(exprs.size()) + " rules found"),
+            std::string::npos)
+      << msg.str();
+  std::filesystem::remove_all(dir);
+}
