@@ -10,7 +10,7 @@ packages=(
   libssl-dev libsqlite3-dev sqlite3 libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libhowardhinnant-date-dev tzdata ca-certificates curl
-  prometheus
+  prometheus libmosquitto-dev mosquitto
 )
 
 missing=()

@@ -19,6 +19,8 @@ struct DemoOptions {
   double speed = 1;
   std::uint64_t seed = 1;
   std::string faults;
+  std::string mqtt;  ///< broker URL; empty: no MQTT
+  std::string mqtt_prefix = "sunbridge";
 };
 
 std::string random_token() {
@@ -35,6 +37,15 @@ int demo(const DemoOptions& o) {
   auto faults = sim::parse_fault_spec(o.faults);
   if (!faults) return report("--faults: " + faults.error().message);
   if (!(o.speed > 0 && o.speed <= 100'000)) return report("--speed must be within (0, 100000]");
+  std::optional<MqttSettings> mqtt;
+  if (!o.mqtt.empty()) {
+    auto m = parse_mqtt_url(o.mqtt);
+    if (!m) return report("--mqtt: " + m.error().message);
+    if (auto why = mqtt_prefix_problem(o.mqtt_prefix); !why.empty())
+      return report("--mqtt-prefix " + why);
+    m->prefix = o.mqtt_prefix;
+    mqtt = *m;
+  }
 
   RealClock clock;
   ScaledClock sim_clock(clock.now(), o.speed);
@@ -70,6 +81,7 @@ int demo(const DemoOptions& o) {
   cfg.gateway.listen_port = hp->second;
   cfg.gateway.database = o.db;
   cfg.gateway.api_token = random_token();
+  cfg.mqtt = mqtt;
   cfg.sites.push_back({"home", "Demo home (Berlin)", site.latitude, site.longitude, site.timezone});
   ConnectionConfig c;
   c.name = "sonnen";
@@ -120,6 +132,10 @@ int demo(const DemoOptions& o) {
                 << kostal_options.owner_password << ")\n"
                 << "  FoxESS sim  " << fox_sim.url() << "/op/v0/device/list (api key "
                 << fox_options.api_key << ")\n"
+                << (mqtt
+                        ? "  MQTT        " + o.mqtt + " (topics " + mqtt->prefix +
+                              "/..., Home Assistant discovery " + mqtt->discovery_prefix + "/...)\n"
+                        : std::string())
                 << "  database    " << o.db << "\n"
                 << "  speed       " << o.speed << "x\n"
                 << "Press Ctrl-C to stop.\n"
@@ -148,6 +164,10 @@ void register_demo(CLI::App& app, int& rc) {
   cmd->add_option("--speed", o->speed, "simulated time acceleration")->capture_default_str();
   cmd->add_option("--seed", o->seed, "simulation seed")->capture_default_str();
   cmd->add_option("--faults", o->faults, "faults for the simulators, e.g. error=0.1,latency=200ms");
+  cmd->add_option("--mqtt", o->mqtt,
+                  "publish to this MQTT broker with Home Assistant discovery, e.g. "
+                  "mqtt://user:password@192.168.1.10:1883");
+  cmd->add_option("--mqtt-prefix", o->mqtt_prefix, "topic prefix")->capture_default_str();
   cmd->callback([o, &rc] { rc = demo(*o); });
 }
 

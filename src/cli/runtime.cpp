@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "engine/drivers.hpp"
+#include "outputs/mqtt/publisher.hpp"
 #include "outputs/rest/rest_api.hpp"
 
 namespace sb::cli {
@@ -36,8 +37,13 @@ Result<void> Runtime::start(engine::Config config, bool poll, bool serve) {
   auto listen_host = config.gateway.listen_host;
   auto listen_port = config.gateway.listen_port;
   rest::RestOptions ro{config.gateway.api_token, true};
+  auto mqtt = config.mqtt;
   gateway_ = std::make_unique<engine::Gateway>(deps, std::move(config));
   if (auto r = gateway_->start(poll); !r) return r;
+  if (mqtt && poll) {
+    mqtt_ = std::make_unique<mqtt::Publisher>(io_.get_executor(), *gateway_, *mqtt);
+    if (auto r = mqtt_->start(); !r) return r;
+  }
   if (serve) {
     server_ = std::make_unique<net::HttpServer>(
         io_.get_executor(), rest::make_router(*gateway_, *store_, blocking_, clock_, ro));
@@ -63,6 +69,7 @@ void Runtime::shutdown() {
   if (stopped_) return;
   stopped_ = true;
   if (server_) server_->stop();
+  if (mqtt_) mqtt_->stop();  // offline, retained, before the devices go
   if (gateway_) {
     // With the io threads running, drivers log out of their devices; without, nothing could
     // have been opened.
@@ -80,6 +87,7 @@ void Runtime::shutdown() {
   for (auto& t : io_threads_) t.join();
   io_threads_.clear();
   server_.reset();
+  mqtt_.reset();
   gateway_.reset();
 }
 

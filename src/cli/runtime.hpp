@@ -14,6 +14,10 @@
 #include "net/http_server.hpp"
 #include "store/store.hpp"
 
+namespace sb::mqtt {
+class Publisher;
+}
+
 namespace sb::cli {
 
 class Runtime {
@@ -25,8 +29,9 @@ class Runtime {
   boost::asio::thread_pool& blocking() { return blocking_; }
   net::HttpClient& http() { return *http_; }
 
-  /// Opens the store, starts the gateway (polling when `poll`) and, when `serve`, the REST
-  /// server on the config's listen address.
+  /// Opens the store, starts the gateway (polling when `poll`), the MQTT output when the
+  /// config has one (and `poll`) and, when `serve`, the REST server on the config's listen
+  /// address.
   Result<void> start(engine::Config config, bool poll = true, bool serve = true);
   engine::Gateway& gateway() { return *gateway_; }
   store::Store& store() { return *store_; }
@@ -51,6 +56,7 @@ class Runtime {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<engine::Gateway> gateway_;
   std::unique_ptr<net::HttpServer> server_;
+  std::unique_ptr<mqtt::Publisher> mqtt_;  ///< when the config has `mqtt:`
   std::vector<std::thread> io_threads_;
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
   bool stopped_ = false;

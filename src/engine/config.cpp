@@ -34,9 +34,15 @@ class Parser {
     if (!root || root.IsNull()) return err(root, "the configuration is empty");
     if (!root.IsMap())
       return err(root, "the top level must be a mapping with gateway, sites, connections");
-    if (auto r = keys(root, {"gateway", "sites", "connections"}); !r) return fail(r.error());
+    if (auto r = keys(root, {"gateway", "sites", "connections", "mqtt"}); !r)
+      return fail(r.error());
     if (auto g = root["gateway"]) {
       if (auto r = gateway(g, cfg.gateway); !r) return fail(r.error());
+    }
+    if (auto m = root["mqtt"]) {
+      auto r = mqtt(m);
+      if (!r) return fail(r.error());
+      cfg.mqtt = std::move(*r);
     }
     auto sites = root["sites"];
     if (!sites || !sites.IsSequence() || sites.size() == 0)
@@ -166,6 +172,46 @@ class Parser {
       out.threads = static_cast<int>(*v);
     }
     return {};
+  }
+
+  Result<MqttSettings> mqtt(const YAML::Node& m) const {
+    if (!m.IsMap()) return err(m, "'mqtt' must be a mapping");
+    if (auto r = keys(m, {"url", "username", "password", "prefix", "discovery_prefix", "client_id",
+                          "ca_file", "keepalive"});
+        !r)
+      return fail(r.error());
+    auto url = m["url"];
+    if (!url) return err(m, "'mqtt' needs a 'url' (mqtt://host:1883 or mqtts://host:8883)");
+    auto u = scalar(url, "url");
+    if (!u) return fail(u.error());
+    auto s = parse_mqtt_url(*u);
+    if (!s) return err(url, s.error().message);
+    auto text = [&](const char* key, std::string& out) -> Result<void> {
+      if (auto n = m[key]) {
+        auto v = scalar(n, key);
+        if (!v) return fail(v.error());
+        out = *v;
+      }
+      return {};
+    };
+    for (auto [key, out] :
+         {std::pair{"username", &s->username}, std::pair{"password", &s->password},
+          std::pair{"prefix", &s->prefix}, std::pair{"discovery_prefix", &s->discovery_prefix},
+          std::pair{"client_id", &s->client_id}, std::pair{"ca_file", &s->ca_file}})
+      if (auto r = text(key, *out); !r) return fail(r.error());
+    if (auto why = mqtt_prefix_problem(s->prefix); !why.empty())
+      return err(m["prefix"] ? m["prefix"] : m, "'prefix' " + why);
+    if (!s->discovery_prefix.empty())
+      if (auto why = mqtt_prefix_problem(s->discovery_prefix); !why.empty())
+        return err(m["discovery_prefix"], "'discovery_prefix' " + why);
+    if (!s->ca_file.empty() && !s->tls)
+      return err(m["ca_file"], "'ca_file' is for mqtts:// URLs only");
+    if (auto n = m["keepalive"]) {
+      auto d = duration(n, "keepalive", Millis(5000));
+      if (!d) return fail(d.error());
+      s->keepalive = std::chrono::duration_cast<std::chrono::seconds>(*d);
+    }
+    return *s;
   }
 
   Result<Site> site(const YAML::Node& n) const {

@@ -9,6 +9,7 @@
 
 #include "core/driver.hpp"
 #include "core/model.hpp"
+#include "core/mqtt_settings.hpp"
 #include "core/registry.hpp"
 #include "core/result.hpp"
 
@@ -27,6 +28,7 @@ struct Config {
   GatewayConfig gateway;
   std::vector<Site> sites;
   std::vector<ConnectionConfig> connections;
+  std::optional<MqttSettings> mqtt;  ///< `mqtt:`; none: no MQTT output
 };
 
 /// Reads and validates a config file.

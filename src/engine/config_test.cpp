@@ -147,3 +147,34 @@ TEST(Config, Durations) {
   EXPECT_EQ(parse_duration("3")->count(), 3'000);
   EXPECT_FALSE(parse_duration("3 weeks"));
 }
+
+TEST(Config, MqttSectionIsReadAndItsMistakesNamed) {
+  auto base = std::string(
+      "sites:\n  - id: home\nconnections:\n  - name: bat\n    vendor: sonnen\n"
+      "    host: 127.0.0.1\n");
+  auto ok = engine::parse_config(base +
+                                     "mqtt:\n  url: mqtts://ha:pw@broker:8884\n  prefix: "
+                                     "home/solar\n  ca_file: /etc/ssl/ca.pem\n  keepalive: 60s\n",
+                                 "m.yaml", engine::builtin_drivers());
+  ASSERT_TRUE(ok) << ok.error().message;
+  ASSERT_TRUE(ok->mqtt);
+  EXPECT_EQ(ok->mqtt->host, "broker");
+  EXPECT_EQ(ok->mqtt->port, 8884);
+  EXPECT_EQ(ok->mqtt->username, "ha");
+  EXPECT_EQ(ok->mqtt->prefix, "home/solar");
+  EXPECT_EQ(ok->mqtt->discovery_prefix, "homeassistant");
+  EXPECT_EQ(ok->mqtt->keepalive, std::chrono::seconds(60));
+  EXPECT_FALSE(engine::parse_config(base, "m.yaml", engine::builtin_drivers())->mqtt);
+  for (auto [text, why] :
+       {std::pair{"mqtt:\n  prefix: x\n", "m.yaml:8:3: 'mqtt' needs a 'url'"},
+        std::pair{"mqtt:\n  url: http://b\n", "m.yaml:8:8: MQTT URL 'http://b': must start with"},
+        std::pair{"mqtt:\n  url: mqtt://b\n  prefix: a/#\n",
+                  "m.yaml:9:11: 'prefix' may not contain the wildcards"},
+        std::pair{"mqtt:\n  url: mqtt://b\n  ca_file: /x\n",
+                  "m.yaml:9:12: 'ca_file' is for mqtts:// URLs only"},
+        std::pair{"mqtt:\n  url: mqtt://b\n  qos: 2\n", "unknown key 'qos'"}}) {
+    auto r = engine::parse_config(base + text, "m.yaml", engine::builtin_drivers());
+    ASSERT_FALSE(r) << text;
+    EXPECT_NE(r.error().message.find(why), std::string::npos) << why << " / " << r.error().message;
+  }
+}

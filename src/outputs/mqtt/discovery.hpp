@@ -1,0 +1,61 @@
+// What the MQTT output publishes, as pure functions (docs/mqtt.md): the topics, the state
+// payloads and the Home Assistant discovery configs of sites, device metrics and controls.
+//
+//   <prefix>/status                         online / offline (retained; the broker's last will)
+//   <prefix>/<device>/availability          online / offline (retained)
+//   <prefix>/<device>/<metric>              the value, e.g. sunbridge/sonnen_battery/battery.soc
+//   <prefix>/<device>/<command>/set         commands in: 20, SelfUse, 1, PRESS, a schedule text
+//   <prefix>/<device>/<command>/state       the last verified value (retained)
+//   <prefix>/<device>/<command>/result      each command's outcome as JSON
+//   <prefix>/site/<site>/<metric>           site sums of pv, load, grid and battery power
+//   <discovery>/<component>/<unique_id>/config   Home Assistant discovery (retained)
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/model.hpp"
+#include "core/mqtt_settings.hpp"
+
+namespace sb::mqtt {
+
+struct Message {
+  std::string topic;
+  std::string payload;
+  bool retain = true;
+};
+
+/// A device id as a topic level and HA id part: "sonnen:battery" -> "sonnen_battery".
+std::string device_key(std::string_view device_id);
+/// "pv.string.2.power" -> "PV string 2 power".
+std::string display_name(std::string_view metric);
+
+std::string status_topic(const MqttSettings& s);
+std::string availability_topic(const MqttSettings& s, std::string_view device_id);
+std::string state_topic(const MqttSettings& s, std::string_view device_id, std::string_view metric);
+std::string site_topic(const MqttSettings& s, std::string_view site_id, std::string_view metric);
+/// The state payload of a value: a number as written by people ("230.5", "4200"), a device
+/// state as its name ("running").
+std::string state_payload(std::string_view metric, double value);
+
+/// Discovery of the site's HA device (its summed power sensors); none without a prefix.
+std::vector<Message> site_discovery(const MqttSettings& s, const Site& site);
+/// Discovery of one device: a sensor per canonical metric it reports, and its controls.
+std::vector<Message> device_discovery(const MqttSettings& s, const DeviceInfo& device,
+                                      const Capabilities& caps,
+                                      const std::vector<std::string>& metrics);
+
+/// The command of a `<prefix>/<device>/<command>/set` topic.
+struct CommandTopic {
+  std::string device_key;
+  CommandType type;
+};
+std::optional<CommandTopic> parse_command_topic(const MqttSettings& s, std::string_view topic);
+/// The command a payload asks for, or why it cannot be one ("min-soc wants a number, not 'x'").
+Result<Command> command_of(const DeviceInfo& device, CommandType type, std::string_view payload);
+std::string command_topic(const MqttSettings& s, std::string_view device_id, CommandType type,
+                          std::string_view leaf);
+
+}  // namespace sb::mqtt
