@@ -9,6 +9,7 @@
 
 #include "engine/drivers.hpp"
 #include "engine/gateway.hpp"
+#include "loopback.hpp"
 #include "net/http_server.hpp"
 #include "net/json.hpp"
 #include "net/test_io.hpp"
@@ -44,19 +45,10 @@ struct GatewaySim : ::testing::Test {
   }
   // One site, one sonnen connection to the simulator, polled every 100 ms.
   engine::Config config() const {
-    engine::Config cfg;
-    cfg.sites.push_back({"home", "Home", 52.52, 13.4, "Europe/Berlin"});
-    ConnectionConfig c;
-    c.name = "bat";
-    c.vendor = "sonnen";
-    c.site = "home";
-    c.host = "127.0.0.1";
-    c.port = sim->port();
-    c.poll_interval = Millis(100);
+    auto c = test::loopback_connection("bat", "sonnen", sim->port(), Millis(100));
     c.timeout = Millis(1000);
     c.options["verify_timeout"] = "2";
-    cfg.connections.push_back(c);
-    return cfg;
+    return test::one_site_config(c);
   }
   engine::GatewayDeps deps() {
     return {io.executor(), clock, *store, engine::builtin_drivers(), pool, http};
@@ -298,21 +290,8 @@ struct Rig {
   std::unique_ptr<store::Store> store = std::move(*store::open_sqlite(":memory:"));
   std::unique_ptr<engine::Gateway> gw;
 
-  static ConnectionConfig loopback(std::string name, std::string vendor, std::uint16_t port,
-                                   Millis poll) {
-    ConnectionConfig c;
-    c.name = std::move(name);
-    c.vendor = std::move(vendor);
-    c.site = "home";
-    c.host = "127.0.0.1";
-    c.port = port;
-    c.poll_interval = poll;
-    return c;
-  }
   engine::Gateway& start(ConnectionConfig c) {
-    engine::Config cfg;
-    cfg.sites.push_back({"home", "Home", 52.52, 13.4, "Europe/Berlin"});
-    cfg.connections.push_back(std::move(c));
+    auto cfg = test::one_site_config(std::move(c));
     gw = std::make_unique<engine::Gateway>(
         engine::GatewayDeps{io.executor(), clock, *store, engine::builtin_drivers(), pool, http},
         cfg);
@@ -332,7 +311,7 @@ TEST(GatewayClose, StopsPollingAndLogsOutOfTheInverter) {
   so.rounds = 1000;
   kostal::Simulator sim(rig.io.executor(), rig.clock, sim::SiteConfig{}, so);
   ASSERT_TRUE(sim.listen("127.0.0.1", 0));
-  auto c = Rig::loopback("inv", "kostal", sim.port(), Millis(50));
+  auto c = test::loopback_connection("inv", "kostal", sim.port(), Millis(50));
   c.options["password"] = "owner-password";
   auto& gw = rig.start(c);
   auto deadline = steady_clock::now() + seconds(10);
@@ -362,7 +341,7 @@ TEST(GatewayFoxess, NewCommandsAreCheckedAgainstTheInvertersCapabilitiesThenAppl
   so.query_gap = so.write_gap = Millis(0);
   foxess::Simulator sim(io.executor(), rig.clock, so);
   ASSERT_TRUE(sim.listen("127.0.0.1", 0));
-  auto c = Rig::loopback("fox", "foxess", sim.port(), Millis(1000));
+  auto c = test::loopback_connection("fox", "foxess", sim.port(), Millis(1000));
   c.options["api_key"] = so.api_key;
   c.options["verify_timeout"] = "5";
   auto& gw = rig.start(c);

@@ -19,6 +19,7 @@
 
 #include "engine/drivers.hpp"
 #include "engine/gateway.hpp"
+#include "loopback.hpp"
 #include "net/test_io.hpp"
 #include "outputs/mqtt/publisher.hpp"
 #include "process.hpp"
@@ -58,12 +59,22 @@ struct Broker {
   fs::path dir;
   std::uint16_t port;
   std::unique_ptr<test::Process> process;
-  explicit Broker(std::uint16_t p) : port(p) {
+  // `extra` goes into the configuration after the listener line, "{dir}" standing for the
+  // broker's folder; `prepare` runs in that folder first (certificates, a password file).
+  explicit Broker(std::uint16_t p, std::string extra = "allow_anonymous true\n",
+                  std::string prepare = "")
+      : port(p) {
     dir = fs::temp_directory_path() /
           ("sb-mqtt-" + std::to_string(::getpid()) + "-" + std::to_string(p));
     fs::create_directories(dir);
-    std::ofstream(dir / "mosquitto.conf")
-        << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
+    if (!prepare.empty()) {
+      auto cmd = "cd " + dir.string() + " && (" + prepare + ") > prepare.log 2>&1";
+      EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    }
+    for (auto at = extra.find("{dir}"); at != std::string::npos; at = extra.find("{dir}"))
+      extra.replace(at, 5, dir.string());
+    std::ofstream(dir / "mosquitto.conf") << "listener " << port << " 127.0.0.1\n"
+                                          << extra << "persistence false\n";
     start();
   }
   void start() {
@@ -85,9 +96,12 @@ struct Client {
   std::condition_variable cv;
   std::map<std::string, std::string> last;
   std::multimap<std::string, std::string> all;
-  explicit Client(std::uint16_t port) {
+  explicit Client(std::uint16_t port, std::string ca = "", std::string user = "",
+                  std::string password = "") {
     mosquitto_lib_init();
     m = mosquitto_new(nullptr, true, this);
+    if (!ca.empty()) mosquitto_tls_set(m, ca.c_str(), nullptr, nullptr, nullptr, nullptr);
+    if (!user.empty()) mosquitto_username_pw_set(m, user.c_str(), password.c_str());
     mosquitto_connect_callback_set(m, [](mosquitto* m, void*, int rc) {
       if (rc == 0) mosquitto_subscribe(m, nullptr, "#", 1);
     });
@@ -155,17 +169,9 @@ TEST(Mqtt, DiscoveryStatesCommandsAndTheBrokerComingBack) {
   auto store = std::move(*store::open_sqlite(":memory:"));
   sonnen::Simulator sim(io.executor(), clock, sim::SiteConfig{});
   ASSERT_TRUE(sim.listen("127.0.0.1", 0));
-  engine::Config cfg;
-  cfg.sites.push_back({"home", "Home", 52.52, 13.4, "Europe/Berlin"});
-  ConnectionConfig c;
-  c.name = "bat";
-  c.vendor = "sonnen";
-  c.site = "home";
-  c.host = "127.0.0.1";
-  c.port = sim.port();
-  c.poll_interval = Millis(200);
+  auto c = test::loopback_connection("bat", "sonnen", sim.port(), Millis(200));
   c.options["verify_timeout"] = "3";
-  cfg.connections.push_back(c);
+  auto cfg = test::one_site_config(c);
   engine::Gateway gw({io.executor(), clock, *store, engine::builtin_drivers(), pool, http}, cfg);
   ASSERT_TRUE(gw.start());
   Client client(broker.port);
@@ -271,4 +277,57 @@ TEST(Mqtt, AKilledGatewayIsMarkedOfflineByItsLastWill) {
   demo.wait();
   EXPECT_EQ(client.wait_if("demo/status", [](auto& p) { return p == "offline"; }), "offline");
   fs::remove_all(dir);
+}
+
+TEST(Mqtt, TlsAndCredentialsAreUsedAndAWrongPasswordNeverConnects) {
+  // A broker that takes only TLS with its own CA and a user with a password.
+  Broker broker(free_port(),
+                "certfile {dir}/cert.pem\nkeyfile {dir}/key.pem\npassword_file {dir}/passwd\n"
+                "allow_anonymous false\n",
+                "openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 "
+                "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 && chmod 644 key.pem && "
+                "mosquitto_passwd -b -c passwd ha s3cret && chmod 644 passwd");
+  ASSERT_TRUE(accepts(broker.port)) << "mosquitto did not start";
+  auto ca = (broker.dir / "cert.pem").string();
+  Client client(broker.port, ca, "ha", "s3cret");
+  net::TestIo io{1};
+  RealClock clock;
+  boost::asio::thread_pool pool{1};
+  net::HttpClient http{io.executor()};
+  auto store = std::move(*store::open_sqlite(":memory:"));
+  sonnen::Simulator sim(io.executor(), clock, sim::SiteConfig{});
+  ASSERT_TRUE(sim.listen("127.0.0.1", 0));
+  engine::Gateway gw(
+      {io.executor(), clock, *store, engine::builtin_drivers(), pool, http},
+      test::one_site_config(test::loopback_connection("bat", "sonnen", sim.port(), Millis(200))));
+  ASSERT_TRUE(gw.start());
+  auto settings = parse_mqtt_url("mqtts://ha:s3cret@127.0.0.1:" + std::to_string(broker.port));
+  ASSERT_TRUE(settings);
+  settings->ca_file = ca;
+  mqtt::Publisher pub(io.executor(), gw, *settings);
+  ASSERT_TRUE(pub.start());
+  EXPECT_EQ(client.wait_if("sunbridge/status", [](auto& p) { return p == "online"; }), "online");
+  EXPECT_FALSE(client.wait("sunbridge/bat_battery/battery.soc").empty());
+  pub.stop();
+
+  settings->password = "wrong";
+  settings->client_id = "sunbridge-wrong";
+  mqtt::Publisher wrong(io.executor(), gw, *settings);
+  ASSERT_TRUE(wrong.start());
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_FALSE(wrong.connected());
+  EXPECT_EQ(wrong.stats().connects, 0u);
+  EXPECT_NE(wrong.stats().last_error.find("not authori"), std::string::npos)
+      << wrong.stats().last_error;
+  wrong.stop();
+  // A CA file that does not exist is refused at start, with the reason.
+  settings->ca_file = (broker.dir / "nope.pem").string();
+  mqtt::Publisher bad(io.executor(), gw, *settings);
+  auto r = bad.start();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("TLS (ca_file)"), std::string::npos) << r.error().message;
+  gw.stop();
+  sim.stop();
+  pool.wait();
+  store->close();
 }

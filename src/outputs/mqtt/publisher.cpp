@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <iostream>
 #include <set>
 
 #include "core/metric.hpp"
@@ -157,11 +158,20 @@ struct Publisher::Impl : std::enable_shared_from_this<Impl> {
   // libmosquitto's thread.
   static void on_connect(mosquitto* m, void* obj, int rc) {
     auto* self = static_cast<Impl*>(obj);
-    if (rc != 0) return;  // refused (credentials): libmosquitto retries with back-off
+    if (rc != 0) {  // refused (credentials): said once per reason; libmosquitto tries again
+      std::string why = mosquitto_connack_string(rc);
+      std::lock_guard lock(self->mutex);
+      if (self->stats.last_error != why)
+        std::cerr << "sunbridge: MQTT " << self->s.host << ":" << self->s.port
+                  << ": the broker refused the connection: " << why << "\n";
+      self->stats.last_error = why;
+      return;
+    }
     self->connected = true;
     {
       std::lock_guard lock(self->mutex);
       self->stats.connects++;
+      self->stats.last_error.clear();
     }
     self->resend = true;
     auto sub = self->s.prefix + "/+/+/set";

@@ -26,6 +26,7 @@ struct PublisherStats {
   std::uint64_t published = 0;
   std::uint64_t dropped = 0;  ///< changes not sent because the broker was away
   std::uint64_t commands = 0;
+  std::string last_error;  ///< why the broker refused the last connection ("" once connected)
 };
 
 class Publisher {
