@@ -9,6 +9,7 @@
 #include "net/blocking.hpp"
 #include "net/json.hpp"
 #include "outputs/prometheus/exposition.hpp"
+#include "outputs/rest/energy.hpp"
 
 extern const sb::EmbeddedFile sb_web_assets[];
 extern const std::size_t sb_web_assets_count;
@@ -235,7 +236,14 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
     bool all_ok = true;
     for (const auto& h : gw.health()) {
       all_ok &= h.state == "ok";
-      conns.push_back(json::object{{"name", h.name},
+      json::value budget = nullptr;
+      if (h.budget)
+        budget = json::object{{"used", h.budget->used},
+                              {"limit", h.budget->limit},
+                              {"remaining", std::max(0, h.budget->limit - h.budget->used)},
+                              {"resets_at", format_iso8601(h.budget->resets_at)}};
+      conns.push_back(json::object{{"budget", std::move(budget)},
+                                   {"name", h.name},
                                    {"vendor", h.vendor},
                                    {"state", h.state},
                                    {"last_success", opt_time(h.last_success)},
@@ -262,6 +270,39 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
     json::array a;
     for (const auto& s : gw.sites()) a.push_back(site_json(s));
     co_return ok(a);
+  });
+
+  r->get("/api/v1/sites/{id}/energy", [&gw, &store, &pool, &clock](Req q) -> Res {
+    auto id = q.params["id"];
+    std::optional<Site> site;
+    std::string known;
+    for (const auto& s : gw.sites()) {
+      known += (known.empty() ? "" : ", ") + s.id;
+      if (s.id == id) site = s;
+    }
+    if (!site)
+      co_return error_response(ErrorKind::NotFound,
+                               "unknown site '" + id + "' (known: " + known + ")");
+    auto period = q.query.contains("period") ? q.query["period"] : std::string("day");
+    if (period != "day" && period != "month")
+      co_return error_response(ErrorKind::InvalidArgument,
+                               "query parameter 'period' = '" + period + "' must be day or month");
+    auto from = time_param(q, "from");
+    auto to = time_param(q, "to");
+    for (const Error* e : {from ? nullptr : &from.error(), to ? nullptr : &to.error()})
+      if (e) co_return error_response(*e);
+    TimePoint t1 = to->value_or(clock.now());
+    TimePoint t0 = from->value_or(t1 - std::chrono::hours(period == "day" ? 24 * 6 : 24 * 334));
+    if (t0 > t1)
+      co_return error_response(ErrorKind::InvalidArgument, "'from' must not be after 'to'");
+    auto p = period == "day" ? EnergyPeriod::Day : EnergyPeriod::Month;
+    auto devices = gw.devices();
+    auto op = net::run_blocking(pool, [&store, site = *site, devices, p, t0, t1] {
+      return site_energy(store, site, devices, p, t0, t1);
+    });
+    auto e = co_await std::move(op);
+    if (!e) co_return error_response(e.error());
+    co_return ok(*e);
   });
 
   r->get("/api/v1/devices", [&gw](Req) -> Res {

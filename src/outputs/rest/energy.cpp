@@ -1,0 +1,146 @@
+#include "outputs/rest/energy.hpp"
+
+#include <date/tz.h>
+
+#include <boost/json.hpp>
+#include <map>
+#include <optional>
+
+#include "core/metric.hpp"
+
+namespace sb::rest {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kCounters[] = {
+    metric::kEnergyPvYield, metric::kEnergyGridImport,    metric::kEnergyGridExport,
+    metric::kEnergyLoad,    metric::kEnergyBatteryCharge, metric::kEnergyBatteryDischarge};
+
+// A counter's value at `t`: the last one stored in the hour up to it, else in six hours.
+std::optional<double> counter_at(store::Store& store, const std::string& device,
+                                 std::string_view metric, TimePoint t) {
+  for (auto back : {std::chrono::hours(1), std::chrono::hours(6)}) {
+    // [t - back, t]: a value stored at the boundary itself belongs to it
+    store::HistoryQuery q{device, std::string(metric), {t - back, t + Millis(1)}, Millis(back), 10};
+    auto h = store.history(q);
+    if (h && !h->empty()) return h->back().value;
+  }
+  return std::nullopt;
+}
+
+// The first value stored in [from, to): where a period starts when nothing came before it
+// (sunbridge started, or a device joined, during it).
+std::optional<double> first_in(store::Store& store, const std::string& device,
+                               std::string_view metric, TimePoint from, TimePoint to) {
+  store::HistoryQuery q{device, std::string(metric), {from, to}, std::nullopt, 1};
+  auto h = store.history(q);
+  if (h && !h->empty()) return h->front().value;
+  return std::nullopt;
+}
+
+// The last value stored in [from, to]: where a period ends so far (today, this month), or
+// when sunbridge stopped during it.
+std::optional<double> last_in(store::Store& store, const std::string& device,
+                              std::string_view metric, TimePoint from, TimePoint to) {
+  auto span = to + Millis(1) - from;
+  store::HistoryQuery q{device, std::string(metric), {from, to + Millis(1)}, span, 10};
+  auto h = store.history(q);
+  if (h && !h->empty()) return h->back().value;
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::vector<TimePoint>> period_boundaries(const std::string& zone, EnergyPeriod period,
+                                                 TimePoint from, TimePoint to) {
+  const date::time_zone* tz = nullptr;
+  try {
+    tz = date::locate_zone(zone);
+  } catch (const std::exception&) {
+    return fail(ErrorKind::InvalidArgument, "unknown time zone '" + zone + "'");
+  }
+  auto local_day = [&](TimePoint t) { return date::floor<date::days>(tz->to_local(t)); };
+  auto sys = [&](date::local_days d) {
+    return std::chrono::time_point_cast<Millis>(tz->to_sys(d, date::choose::earliest));
+  };
+  std::vector<TimePoint> out;
+  auto first = local_day(from), last = local_day(to);
+  if (period == EnergyPeriod::Day) {
+    for (auto d = first; d <= last + date::days(1); d += date::days(1)) {
+      out.push_back(sys(d));
+      if (out.size() > 401) break;
+    }
+  } else {
+    auto ym = date::year_month_day(first).year() / date::year_month_day(first).month();
+    auto end = date::year_month_day(last).year() / date::year_month_day(last).month();
+    for (auto m = ym; m <= end + date::months(1); m += date::months(1)) {
+      out.push_back(sys(date::local_days(m / 1)));
+      if (out.size() > 401) break;
+    }
+  }
+  if (out.size() > 401)
+    return fail(ErrorKind::InvalidArgument, "that range has over 400 periods; ask for less");
+  return out;
+}
+
+Result<json::object> site_energy(store::Store& store, const Site& site,
+                                 const std::vector<DeviceInfo>& devices, EnergyPeriod period,
+                                 TimePoint from, TimePoint to) {
+  auto bounds = period_boundaries(site.timezone, period, from, to);
+  if (!bounds) return fail(bounds.error());
+  // counters[metric][device][i]: the value at boundary i.
+  std::map<std::string_view, std::map<std::string, std::vector<std::optional<double>>>> at;
+  for (const auto& d : devices) {
+    if (d.site != site.id) continue;
+    auto stored = store.metrics(d.id);
+    if (!stored) return fail(stored.error());
+    for (auto m : kCounters) {
+      if (std::find(stored->begin(), stored->end(), m) == stored->end()) continue;
+      auto& v = at[m][d.id];
+      for (auto b : *bounds) v.push_back(counter_at(store, d.id, m, b));
+    }
+  }
+  json::array rows;
+  for (std::size_t i = 0; i + 1 < bounds->size(); ++i) {
+    json::object row{{"start", format_iso8601((*bounds)[i])},
+                     {"end", format_iso8601((*bounds)[i + 1])}};
+    bool complete = true;
+    for (auto m : kCounters) {
+      auto it = at.find(m);
+      std::optional<double> sum;
+      if (it != at.end())
+        for (const auto& [device, v] : it->second) {
+          auto start = v[i];
+          if (!start) {  // from its first value in the period, if any: incomplete
+            start = first_in(store, device, m, (*bounds)[i], (*bounds)[i + 1]);
+            complete = false;
+          }
+          auto end = v[i + 1];
+          if (!end) {  // up to its last value in the period: so far, incomplete
+            end = last_in(store, device, m, (*bounds)[i], (*bounds)[i + 1]);
+            complete = false;
+          }
+          if (!start || !end) {
+            complete = false;
+            continue;
+          }
+          sum = sum.value_or(0) + std::max(0.0, *end - *start);
+        }
+      row[m] = sum ? json::value(*sum) : json::value(nullptr);
+    }
+    row["complete"] = complete;
+    rows.push_back(std::move(row));
+  }
+  json::array columns;
+  for (auto m : kCounters) columns.push_back(json::value(m));
+  return json::object{{"site", site.id},
+                      {"timezone", site.timezone},
+                      {"period", period == EnergyPeriod::Day ? "day" : "month"},
+                      {"unit", "Wh"},
+                      {"metrics", std::move(columns)},
+                      {"rows", std::move(rows)}};
+}
+
+}  // namespace sb::rest

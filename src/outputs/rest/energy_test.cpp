@@ -1,0 +1,78 @@
+// Energy per local day and month from stored lifetime counters, in the site's zone.
+#include "outputs/rest/energy.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+using namespace sb;
+using namespace std::chrono;
+
+namespace {
+
+TimePoint at(const char* iso) {
+  TimePoint t;
+  parse_iso8601(iso, t);
+  return t;
+}
+
+}  // namespace
+
+TEST(SiteEnergy, DaysAreLocalAndSummedOverTheSitesDevicesWithGapsSaidSo) {
+  auto store = std::move(*store::open_sqlite(":memory:"));
+  Site site{"home", "Home", 52.5, 13.4, "Europe/Berlin"};
+  std::vector<DeviceInfo> devices{{"a:1", "home"}, {"b:1", "home"}, {"c:1", "elsewhere"}};
+  // From 2026-06-01 00:00 Berlin (22:00 UTC the day before): a:1 yields 1 kWh an hour, b:1
+  // 0.5 kWh an hour, c:1 (another site) 100 kWh an hour; every 10 minutes for three days.
+  std::vector<Sample> samples;
+  auto t0 = at("2026-05-31T22:00:00Z");
+  for (int k = 1; k <= 3 * 24 * 6; ++k) {  // from 00:10: nothing at the first midnight
+    auto t = t0 + minutes(10 * k);
+    double h = k / 6.0;
+    samples.push_back({"a:1", "energy.pv_yield", t, 5000 + 1000 * h});
+    samples.push_back({"b:1", "energy.pv_yield", t, 200 + 500 * h});
+    samples.push_back({"c:1", "energy.pv_yield", t, 100000 * h});
+    samples.push_back({"a:1", "energy.grid_import", t, 10 * h});
+  }
+  ASSERT_TRUE(store->write_samples(samples));
+  auto r = rest::site_energy(*store, site, devices, rest::EnergyPeriod::Day,
+                             at("2026-06-01T10:00:00Z"), at("2026-06-03T10:00:00Z"));
+  ASSERT_TRUE(r) << r.error().message;
+  auto rows = (*r)["rows"].as_array();
+  ASSERT_EQ(rows.size(), 3u) << boost::json::serialize(rows);  // 1, 2 and 3 June
+  auto row = [&](std::size_t i) { return rows[i].as_object(); };
+  EXPECT_EQ(row(0)["start"], "2026-05-31T22:00:00Z");
+  EXPECT_EQ(row(0)["end"], "2026-06-01T22:00:00Z");
+  // The first day has nothing at or before its midnight: counted from its first value (00:10),
+  // and said to be incomplete.
+  EXPECT_EQ(row(0)["complete"], false);
+  EXPECT_DOUBLE_EQ(row(0)["energy.pv_yield"].to_number<double>(), 24 * 1500 - 250);
+  EXPECT_EQ(row(1)["complete"], true);
+  EXPECT_DOUBLE_EQ(row(1)["energy.pv_yield"].to_number<double>(), 24 * 1500);
+  EXPECT_DOUBLE_EQ(row(1)["energy.grid_import"].to_number<double>(), 240);
+  EXPECT_TRUE(row(1)["energy.grid_export"].is_null());
+  // 3 June: the samples end at 22:00 UTC on the 3rd, exactly its end, which belongs to it.
+  EXPECT_DOUBLE_EQ(row(2)["energy.pv_yield"].to_number<double>(), 24 * 1500);
+
+  auto m = rest::site_energy(*store, site, devices, rest::EnergyPeriod::Month,
+                             at("2026-06-02T00:00:00Z"), at("2026-06-02T00:00:00Z"));
+  ASSERT_TRUE(m);
+  auto months = (*m)["rows"].as_array();
+  ASSERT_EQ(months.size(), 1u);
+  EXPECT_EQ(months[0].as_object()["start"], "2026-05-31T22:00:00Z");
+  EXPECT_EQ(months[0].as_object()["end"], "2026-06-30T22:00:00Z");
+  // June so far: from the first value to the last, the month not over.
+  EXPECT_DOUBLE_EQ(months[0].as_object()["energy.pv_yield"].to_number<double>(), 72 * 1500 - 250);
+  EXPECT_EQ(months[0].as_object()["complete"], false);
+
+  site.timezone = "Mars/Olympus";
+  auto bad = rest::site_energy(*store, site, devices, rest::EnergyPeriod::Day,
+                               at("2026-06-01T10:00:00Z"), at("2026-06-03T10:00:00Z"));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "unknown time zone 'Mars/Olympus'");
+  auto many =
+      rest::period_boundaries("UTC", rest::EnergyPeriod::Day, at("2020-01-01"), at("2026-01-01"));
+  ASSERT_FALSE(many);
+  EXPECT_NE(many.error().message.find("over 400 periods"), std::string::npos);
+  store->close();
+}
