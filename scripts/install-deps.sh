@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # Installs what sunbridge needs to build, test and run on Debian 12, and nothing twice.
 # Idempotent: packages already present are not touched; `apt-get update` runs at most once,
-# and only when something is missing.
+# and only when something is missing. Then the browser test's npm packages (pinned in
+# tests/browser/package-lock.json), when they are not there yet.
 set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
 
 packages=(
   build-essential cmake ninja-build pkg-config ccache
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev sqlite3 libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libhowardhinnant-date-dev tzdata ca-certificates curl
+  libhowardhinnant-date-dev tzdata ca-certificates curl openssl
   prometheus libmosquitto-dev mosquitto
+  chromium
 )
+# Node may come from elsewhere than Debian (a nodesource nodejs carries its own npm and
+# conflicts with Debian's): only when the commands are missing are Debian's installed.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -20,15 +27,20 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-  sudo="sudo"
+browser="$root/tests/browser"
+if [ ! -f "$browser/node_modules/.package-lock.json" ] ||
+   [ "$browser/package-lock.json" -nt "$browser/node_modules/.package-lock.json" ]; then
+  echo "install-deps: npm ci in tests/browser (playwright-core, pinned)"
+  (cd "$browser" && npm ci --no-audit --no-fund --silent)
 fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

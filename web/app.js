@@ -1,13 +1,21 @@
-// sunbridge dashboard: plain JavaScript and SVG, everything from our own REST API.
+// sunbridge dashboard: plain JavaScript, SVG for the power flow and uPlot (web/vendor, bundled)
+// for the charts; everything from our own REST API, nothing from the internet.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
-const state = { site: null, devices: [], sites: [] };
+const state = { site: null, devices: [], sites: [], range: 'today', period: 'day' };
+const css = (v) => getComputedStyle(document.documentElement).getPropertyValue(v).trim();
 const SERIES = [
-  { metric: 'pv.power', label: 'PV', color: 'var(--pv)' },
-  { metric: 'load.power', label: 'Home', color: 'var(--home)' },
-  { metric: 'grid.power', label: 'Grid (+import)', color: 'var(--grid)' },
-  { metric: 'battery.power', label: 'Battery (+discharge)', color: 'var(--bat)' },
+  { metric: 'pv.power', label: 'PV', color: '--pv' },
+  { metric: 'load.power', label: 'Home', color: '--home' },
+  { metric: 'grid.power', label: 'Grid (+import)', color: '--grid' },
+  { metric: 'battery.power', label: 'Battery (+discharge)', color: '--bat' },
+];
+const ENERGY = [
+  { metric: 'energy.pv_yield', label: 'PV', color: '--pv' },
+  { metric: 'energy.grid_import', label: 'import', color: '--grid' },
+  { metric: 'energy.grid_export', label: 'export', color: '--ok' },
+  { metric: 'energy.load', label: 'home', color: '--home' },
 ];
 
 function fmtW(w) {
@@ -15,6 +23,7 @@ function fmtW(w) {
   const a = Math.abs(w);
   return a >= 1000 ? (w / 1000).toFixed(2) + ' kW' : Math.round(w) + ' W';
 }
+function fmtKWh(wh) { return wh === null || wh === undefined ? '–' : (wh / 1000).toFixed(1) + ' kWh'; }
 function fmtTime(iso) { return iso ? new Date(iso).toLocaleTimeString() : '–'; }
 function esc(s) { return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c])); }
 
@@ -24,6 +33,7 @@ async function api(path, opts) {
   if (!r.ok) throw new Error((body.error && body.error.message) || ('HTTP ' + r.status));
   return body;
 }
+const siteDevices = () => state.devices.filter((d) => d.site === state.site);
 
 // --- power flow -------------------------------------------------------------------------
 // The one place the node positions live; the SVG nodes are placed from it at start.
@@ -50,80 +60,110 @@ function renderFlow(f) {
 
 async function refreshLive() {
   const live = await api('/api/v1/live');
-  const flows = (live.sites && live.sites[state.site]) || {};
-  renderFlow(flows);
-  let soc = null, newest = null;
+  renderFlow((live.sites && live.sites[state.site]) || {});
+  let soc = [], newest = null;
   const rows = live.devices.filter((d) => d.site === state.site).map((d) => {
     const v = d.values || {};
-    if (v['battery.soc']) soc = v['battery.soc'].value;
+    if (v['battery.soc']) soc.push(v['battery.soc'].value);
     if (d.last_success && (!newest || d.last_success > newest)) newest = d.last_success;
-    const cells = Object.keys(v).sort().map((k) =>
+    const cells = Object.keys(v).filter((k) => !k.startsWith('vendor.')).sort().map((k) =>
       `<tr><td>${esc(k)}</td><td>${esc(Math.round(v[k].value * 100) / 100)} ${esc(v[k].unit)}</td></tr>`).join('');
-    return `<h3 class="small">${esc(d.device)} ${d.online ? '' : '<span class="offline">offline</span>'}</h3><table>${cells}</table>`;
+    return `<details><summary class="small">${esc(d.device)} ${d.online ? '' : '<span class="offline">offline</span>'}</summary><table>${cells}</table></details>`;
   });
   $('devices').innerHTML = rows.join('') || '<p class="muted">no devices yet</p>';
-  $('v-soc').textContent = soc === null ? '–' : Math.round(soc) + ' %';
+  $('v-soc').textContent = soc.length ? Math.round(soc.reduce((a, b) => a + b) / soc.length) + ' %' : '–';
   $('flow-age').textContent = newest ? 'at ' + fmtTime(newest) : '';
 }
 
-// --- chart ------------------------------------------------------------------------------
-function startOfToday() { const d = new Date(); d.setHours(0, 0, 0, 0); return d; }
+// --- charts -----------------------------------------------------------------------------
+const charts = {};
+function chartWidth(el) { return Math.max(260, Math.round(el.clientWidth || 600)); }
+function makeChart(key, el, opts, data) {
+  if (charts[key]) charts[key].destroy();
+  charts[key] = new uPlot({ width: chartWidth(el), height: 220, ...opts }, data, el);
+}
+window.addEventListener('resize', () => {
+  if (charts.power) charts.power.setSize({ width: chartWidth($('chart')), height: 220 });
+});
+const axis = (values, size) => ({ stroke: css('--muted'), grid: { stroke: '#2a333d' }, ticks: { stroke: '#2a333d' }, values, size });
+
+function rangeOf(name) {
+  const to = new Date();
+  if (name === 'today') { const from = new Date(); from.setHours(0, 0, 0, 0); return [from, to]; }
+  const hours = { '24h': 24, '7d': 24 * 7, '30d': 24 * 30 }[name];
+  return [new Date(to - hours * 3600000), to];
+}
 
 async function refreshChart() {
-  const dev = state.devices.filter((d) => d.site === state.site);
-  if (!dev.length) return;
-  const from = startOfToday(), to = new Date();
-  const span = to - from;
-  const step = Math.max(60, Math.ceil(span / 1000 / 600));  // at most ~600 buckets
-  const series = [];
-  for (const s of SERIES) {
-    const sum = new Map();
-    for (const d of dev) {
+  const dev = siteDevices();
+  const [from, to] = rangeOf(state.range);
+  const step = Math.max(60, Math.ceil((to - from) / 1000 / 500));  // ~500 points a line
+  const buckets = new Map();  // time -> [values per series]
+  await Promise.all(SERIES.map(async (s, i) => {
+    await Promise.all(dev.map(async (d) => {
       const q = `/api/v1/devices/${encodeURIComponent(d.id)}/history?metric=${s.metric}` +
                 `&from=${from.toISOString()}&to=${to.toISOString()}&step=${step}s`;
       const h = await api(q).catch(() => null);
-      if (!h) continue;
-      for (const p of h.points) sum.set(p[0], (sum.get(p[0]) || 0) + p[1]);
-    }
-    series.push({ ...s, points: [...sum.entries()].sort((a, b) => a[0] - b[0]) });
-  }
-  drawChart(series, from.getTime(), from.getTime() + 86400000);
-  $('chart-range').textContent = `${from.toLocaleDateString()} · ${step}s buckets`;
+      if (!h) return;
+      for (const p of h.points) {
+        const row = buckets.get(p[0]) || SERIES.map(() => null);
+        row[i] = (row[i] || 0) + p[1];
+        buckets.set(p[0], row);
+      }
+    }));
+  }));
+  const times = [...buckets.keys()].sort((a, b) => a - b);
+  const data = [times.map((t) => t / 1000), ...SERIES.map((_, i) => times.map((t) => buckets.get(t)[i]))];
+  makeChart('power', $('chart'), {
+    series: [{}, ...SERIES.map((s) => ({ label: s.label, stroke: css(s.color), width: 1.5, value: (u, v) => fmtW(v) }))],
+    axes: [axis(), axis((u, vals) => vals.map(fmtW), 64)],
+    scales: { x: { time: true, range: [from / 1000, to / 1000] } },
+  }, data);
+  $('chart-range').textContent = `${from.toLocaleString()} – now · ${step} s buckets`;
 }
 
-function drawChart(series, t0, t1) {
-  // Draw in the element's own pixel width: a stretched viewBox squeezes the axis text.
-  const el = $('chart');
-  const W = Math.max(280, Math.round(el.clientWidth || 600)), H = 240, L = 44, B = 20, T = 8;
-  el.setAttribute('viewBox', `0 0 ${W} ${H}`);
-  let lo = 0, hi = 100;
-  for (const s of series) for (const [, v] of s.points) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-  const x = (t) => L + (t - t0) / (t1 - t0) * (W - L - 4);
-  const y = (v) => T + (hi - v) / (hi - lo) * (H - T - B);
+async function refreshEnergy() {
+  if (!state.site) return;
+  const e = await api(`/api/v1/sites/${encodeURIComponent(state.site)}/energy?period=${state.period}`);
+  const rows = e.rows;
+  const label = (r) => state.period === 'day'
+    ? new Date(r.start).toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'numeric' })
+    : new Date(r.start).toLocaleDateString(undefined, { month: 'short', year: 'numeric' });
+  $('energy').querySelector('tbody').innerHTML = rows.slice().reverse().map((r) =>
+    `<tr><td>${esc(label(r))}${r.complete ? '' : ' <span class="muted" title="counted from what sunbridge has stored">*</span>'}</td>` +
+    ENERGY.map((s) => `<td>${fmtKWh(r[s.metric])}</td>`).join('') + '</tr>').join('');
+  $('energy-note').textContent = `${e.timezone} · * not a whole ${state.period} of data`;
+  drawBars($('energy-chart'), rows.map(label), ENERGY.map((s) => ({
+    color: css(s.color), label: s.label, values: rows.map((r) => r[s.metric]) })));
+}
+
+// Grouped bars, one group a period, in the element's own pixel width.
+function drawBars(el, labels, series) {
+  const W = chartWidth(el), H = 200, L = 48, B = 20, T = 8;
+  let hi = 1000;
+  for (const s of series) for (const v of s.values) if (v !== null) hi = Math.max(hi, v);
+  const slot = (W - L) / Math.max(1, labels.length), bw = slot * 0.8 / series.length;
+  const y = (v) => T + (1 - v / hi) * (H - T - B);
   let svg = '';
-  const ticks = 4;
-  for (let i = 0; i <= ticks; i++) {
-    const v = lo + (hi - lo) * i / ticks;
+  for (let k = 0; k <= 4; k++) {
+    const v = hi * k / 4;
     svg += `<line x1="${L}" x2="${W}" y1="${y(v)}" y2="${y(v)}" stroke="#2a333d"/>` +
-           `<text x="${L - 4}" y="${y(v) + 4}" fill="#8a96a3" font-size="10" text-anchor="end">${fmtW(v)}</text>`;
+           `<text x="${L - 4}" y="${y(v) + 4}" fill="#8a96a3" font-size="10" text-anchor="end">${(v / 1000).toFixed(v < 10000 ? 1 : 0)}</text>`;
   }
-  const every = W < 450 ? 6 : 3;  // fewer hour labels on a phone
-  for (let h = 0; h <= 24; h += every) {
-    const t = t0 + h * 3600000;
-    const anchor = h === 24 ? 'end' : 'middle';
-    svg += `<text x="${x(t)}" y="${H - 4}" fill="#8a96a3" font-size="10" text-anchor="${anchor}">${h}:00</text>`;
-  }
-  for (const s of series) {
-    if (!s.points.length) continue;
-    const d = s.points.map(([t, v], i) => `${i ? 'L' : 'M'}${x(t).toFixed(1)},${y(v).toFixed(1)}`).join('');
-    svg += `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.5"/>`;
-    if (s.points.length === 1) {  // a lone bucket (just after start) is a dot, not nothing
-      const [t, v] = s.points[0];
-      svg += `<circle cx="${x(t)}" cy="${y(v)}" r="2.5" fill="${s.color}"/>`;
-    }
-  }
-  $('chart').innerHTML = svg;
-  $('legend').innerHTML = series.map((s) => `<span style="color:${s.color}">${esc(s.label)}</span>`).join('');
+  const every = Math.ceil(labels.length / Math.max(1, Math.floor((W - L) / 70)));
+  labels.forEach((lab, i) => {
+    const x0 = L + i * slot + slot * 0.1;
+    series.forEach((s, k) => {
+      const v = s.values[i];
+      if (v === null || v === undefined) return;
+      svg += `<rect x="${(x0 + k * bw).toFixed(1)}" y="${y(v).toFixed(1)}" width="${Math.max(1, bw - 1).toFixed(1)}" ` +
+             `height="${(y(0) - y(v)).toFixed(1)}" fill="${s.color}"><title>${esc(lab)} ${esc(s.label)}: ${fmtKWh(v)}</title></rect>`;
+    });
+    if (i % every === 0)
+      svg += `<text x="${(L + (i + 0.5) * slot).toFixed(1)}" y="${H - 4}" fill="#8a96a3" font-size="10" text-anchor="middle">${esc(lab)}</text>`;
+  });
+  el.innerHTML = `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="energy per period">${svg}</svg>` +
+    `<div class="legend">${series.map((s) => `<span style="color:${s.color}">${esc(s.label)}</span>`).join('')}</div>`;
 }
 
 // --- health, events ---------------------------------------------------------------------
@@ -133,38 +173,76 @@ async function refreshHealth() {
   badge.textContent = h.status;
   badge.className = 'badge ' + (h.status === 'ok' ? 'ok' : 'bad');
   $('clock').textContent = fmtTime(h.time);
-  $('connections').querySelector('tbody').innerHTML = h.connections.map((c) =>
-    `<tr><td>${esc(c.name)}</td><td>${esc(c.vendor)}</td>` +
-    `<td class="${c.state === 'ok' ? 'ok-text' : 'bad-text'}" title="${esc(c.last_error)}">${esc(c.state)}</td>` +
-    `<td>${fmtTime(c.last_success)}</td><td>${c.polls} / ${c.failures}</td></tr>`).join('');
+  $('connections').querySelector('tbody').innerHTML = h.connections.map((c) => {
+    const b = c.budget;
+    const budget = b ? `${b.remaining} / ${b.limit}` : '–';
+    return `<tr><td>${esc(c.name)} <span class="muted">${esc(c.vendor)}</span></td>` +
+      `<td class="${c.state === 'ok' ? 'ok-text' : 'bad-text'}" title="${esc(c.last_error)}">${esc(c.state)}</td>` +
+      `<td>${fmtTime(c.last_success)}</td><td>${c.polls} / ${c.failures}</td>` +
+      `<td>${Math.round(c.last_latency_ms)} ms</td><td title="${b ? 'resets ' + esc(new Date(b.resets_at).toLocaleString()) : ''}">${budget}</td></tr>`;
+  }).join('');
 }
 
 async function refreshEvents() {
   const [events, commands] = await Promise.all([api('/api/v1/events?limit=30'), api('/api/v1/commands?limit=10')]);
   const items = events.map((e) => ({ t: e.time, html: `<span class="sev-${esc(e.severity)}">${esc(e.code)}</span> ${esc(e.message)}` }))
-    .concat(commands.map((c) => ({ t: c.requested_at, html: `<b>${esc(c.command)} ${esc(c.value)}</b> → ${esc(c.status)} <span class="muted">${esc(c.detail)}</span>` })));
+    .concat(commands.map((c) => ({ t: c.requested_at, html: `<b>${esc(c.command)} ${esc(c.argument || c.value)}</b> → ${esc(c.status)} <span class="muted">${esc(c.device)} · ${esc(c.detail)}</span>` })));
   items.sort((a, b) => (a.t < b.t ? 1 : -1));
   $('events').innerHTML = items.map((i) => `<li><span class="muted">${fmtTime(i.t)}</span> ${i.html}</li>`).join('') ||
     '<li class="muted">nothing yet</li>';
 }
 
 // --- control ----------------------------------------------------------------------------
-async function sendPower(watts) {
+// The forms a device's capabilities allow; each sends one command and shows its outcome.
+function controlForms(c) {
+  const f = [];
+  const number = (cmd, label, min, max, step, value) =>
+    `<fieldset><legend>${label}</legend><div class="inline"><input type="number" id="in-${cmd}" min="${min}" max="${max}" step="${step}" value="${value}">` +
+    `<button type="button" data-cmd="${cmd}">Set</button></div></fieldset>`;
+  if (c.battery_power_setpoint)
+    f.push(`<fieldset><legend>Power (W, + discharge, − charge; ${-c.max_charge_w} … ${c.max_discharge_w})</legend>` +
+      `<div class="inline"><input type="number" id="in-battery-power" step="100" value="0">` +
+      `<button type="button" data-cmd="battery-power" data-sign="-1">Charge</button>` +
+      `<button type="button" data-cmd="battery-power" data-sign="1">Discharge</button>` +
+      `<button type="button" data-cmd="battery-power">Set</button></div></fieldset>`);
+  if (c.release) f.push(`<div class="row"><button type="button" data-cmd="release">Hand control back</button></div>`);
+  if (c.min_soc) f.push(number('min-soc', `Minimum SoC (%, ${c.min_soc_low_percent} … ${c.min_soc_high_percent})`, c.min_soc_low_percent, c.min_soc_high_percent, 1, 20));
+  if (c.min_soc_off_grid) f.push(number('min-soc-off-grid', 'Minimum SoC off grid (%)', c.min_soc_low_percent, c.min_soc_high_percent, 1, 10));
+  if (c.export_limit) f.push(number('export-limit', `Export limit (W, 0 … ${c.export_limit_high_w})`, 0, c.export_limit_high_w, 100, c.export_limit_high_w));
+  if (c.battery_strategies && c.battery_strategies.length)
+    f.push(`<fieldset><legend>Strategy</legend><div class="inline"><select id="in-battery-strategy">` +
+      c.battery_strategies.map((s) => `<option>${esc(s)}</option>`).join('') +
+      `</select><button type="button" data-cmd="battery-strategy">Set</button></div></fieldset>`);
+  if (c.smart_control)
+    f.push(`<div class="row"><button type="button" data-cmd="smart-control" data-value="1">Smart control on</button>` +
+      `<button type="button" data-cmd="smart-control" data-value="0">off</button></div>`);
+  if (c.tou_segments)
+    f.push(`<fieldset><legend>Time-of-use schedule (up to ${c.tou_segments} segments, or off)</legend><div class="inline">` +
+      `<input id="in-tou-schedule" placeholder="00:00-05:00 charge power=3000; 21:00-24:00 backup">` +
+      `<button type="button" data-cmd="tou-schedule">Set</button></div></fieldset>`);
+  return f.join('') || '<p class="muted small">this device takes no commands</p>';
+}
+
+async function send(cmd, button) {
   const device = $('ctl-device').value;
   const token = $('ctl-token').value.trim();
   localStorage.setItem('sunbridge.token', token);
+  const body = { command: cmd };
+  const input = $('in-' + cmd);
+  if (button.dataset.value !== undefined) body.value = Number(button.dataset.value);
+  else if (cmd === 'battery-strategy' || cmd === 'tou-schedule') body.argument = input.value;
+  else if (input) body.value = button.dataset.sign ? Number(button.dataset.sign) * Math.abs(Number(input.value) || 0) : Number(input.value);
   const out = $('ctl-result');
-  if (!device) { out.textContent = 'no controllable device'; return; }
   document.querySelectorAll('#control-card button').forEach((b) => { b.disabled = true; });
-  out.textContent = `sending ${fmtW(watts)} to ${device}…`;
+  out.textContent = `sending ${cmd} ${body.argument ?? body.value ?? ''} to ${device}…`;
   out.className = 'small';
   try {
     const r = await api(`/api/v1/devices/${encodeURIComponent(device)}/commands`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + token },
-      body: JSON.stringify({ command: 'battery-power', value: watts }),
+      body: JSON.stringify(body),
     });
-    out.textContent = `${r.status}: ${r.detail}`;
+    out.textContent = `${r.command} ${r.argument || r.value} → ${r.status}: ${r.detail}`;
     out.className = 'small ' + (r.status === 'verified' ? 'ok-text' : 'bad-text');
   } catch (e) {
     out.textContent = 'refused: ' + e.message;
@@ -176,14 +254,29 @@ async function sendPower(watts) {
   }
 }
 
-function setupControls() {
-  const w = () => Math.abs(Number($('ctl-watts').value) || 0);
-  $('ctl-charge').onclick = () => sendPower(-w());
-  $('ctl-discharge').onclick = () => sendPower(w());
-  $('ctl-set').onclick = () => sendPower(Number($('ctl-watts').value) || 0);
+function renderControls() {
+  const d = state.devices.find((x) => x.id === $('ctl-device').value);
+  $('ctl-forms').innerHTML = d ? controlForms(d.capabilities || {}) : '';
+  $('ctl-forms').querySelectorAll('button[data-cmd]').forEach((b) => { b.onclick = () => send(b.dataset.cmd, b); });
+}
+
+function setupButtons() {
   const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
   $('ctl-token').value = fromHash || localStorage.getItem('sunbridge.token') || '';
+  $('ctl-device').onchange = renderControls;
+  const group = (id, key, after) => $(id).querySelectorAll('button').forEach((b) => {
+    b.onclick = () => {
+      $(id).querySelectorAll('button').forEach((x) => x.classList.toggle('on', x === b));
+      state[key] = b.dataset[key];
+      after().catch(() => {});
+    };
+  });
+  group('ranges', 'range', refreshChart);
+  group('periods', 'period', refreshEnergy);
 }
+
+const controllable = (c) => c && (c.battery_power_setpoint || c.min_soc || c.release || c.export_limit ||
+  (c.battery_strategies && c.battery_strategies.length) || c.smart_control || c.tou_segments);
 
 async function loadTopology() {
   state.sites = await api('/api/v1/sites');
@@ -194,24 +287,32 @@ async function loadTopology() {
     sel.onchange = () => { state.site = sel.value; tick(true); };
   }
   state.site = state.site || (state.sites[0] && state.sites[0].id);
-  const ctl = state.devices.filter((d) => d.capabilities && d.capabilities.battery_power_setpoint);
-  const cur = $('ctl-device').value;
-  $('ctl-device').innerHTML = ctl.map((d) => `<option>${esc(d.id)}</option>`).join('');
-  if (cur) $('ctl-device').value = cur;
+  const ids = state.devices.filter((d) => controllable(d.capabilities)).map((d) => d.id);
+  const ctl = $('ctl-device');
+  const have = [...ctl.options].map((o) => o.value);
+  if (ids.join() !== have.join()) {
+    const cur = ctl.value;
+    ctl.innerHTML = ids.map((id) => `<option>${esc(id)}</option>`).join('');
+    if (ids.includes(cur)) ctl.value = cur;
+    renderControls();
+  }
 }
 
-let chartAt = 0;
+let slowAt = 0;
 async function tick(force) {
   try {
     await loadTopology();
     await Promise.all([refreshLive(), refreshHealth(), refreshEvents()]);
-    if (force || Date.now() - chartAt > 30000) { chartAt = Date.now(); await refreshChart(); }
+    if (force || Date.now() - slowAt > 30000) {
+      slowAt = Date.now();
+      await Promise.all([refreshChart(), refreshEnergy()]);
+    }
   } catch (e) {
     $('health').textContent = 'unreachable';
     $('health').className = 'badge bad';
   }
 }
 
-setupControls();
+setupButtons();
 tick(true);
 setInterval(tick, 2000);

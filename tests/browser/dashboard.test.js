@@ -1,0 +1,110 @@
+// The dashboard as a user sees it: `sunbridge demo` in the background, Debian's Chromium headless
+// (driven by playwright-core), a phone-sized window, then a desktop one. Checks that the page
+// loads without script errors, live values arrive and change, the power chart and the energy
+// table are drawn, a battery command round-trips to "verified", nothing is wider than the
+// phone's screen; keeps a screenshot of each as test artefacts.
+// Usage: node dashboard.test.js SUNBRIDGE_BINARY ARTEFACT_DIR. Exit 0 when every check passed.
+'use strict';
+const { spawn } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const [binary, artefacts] = process.argv.slice(2);
+let passed = 0, failed = 0;
+const check = (ok, what) => {
+  if (ok) passed++; else failed++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+};
+
+function startDemo(dir) {
+  return new Promise((resolve, reject) => {
+    const demo = spawn(binary, ['demo', '--listen', '127.0.0.1:0', '--db', path.join(dir, 'demo.db'), '--speed', '30']);
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('the demo printed no address: ' + out)), 15000);
+    demo.stdout.on('data', (b) => {
+      out += b;
+      const m = out.match(/dashboard\s+(http:\/\/127\.0\.0\.1:\d+\/#token=\w+)/);
+      if (m) { clearTimeout(timer); resolve({ demo, url: m[1] }); }
+    });
+    demo.on('exit', (code) => reject(new Error('the demo exited with ' + code + ': ' + out)));
+  });
+}
+
+async function exercise(browser, url, name, viewport) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: name === 'phone' ? 2 : 1 });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(url);
+  await page.waitForFunction(() => document.getElementById('health').textContent === 'ok', null, { timeout: 20000 });
+  check(true, `${name}: the gateway reports ok`);
+  // The demo's first site is the sonnen home: live values arrive.
+  await page.waitForFunction(() => document.getElementById('v-pv').textContent !== '–', null, { timeout: 20000 });
+  const first = await page.textContent('#flow-age');
+  check(/^at /.test(first), `${name}: live values with their time (${first})`);
+  // ... and change without a reload.
+  const changed = await page.waitForFunction((f) => {
+    const t = document.getElementById('flow-age').textContent;
+    return t !== f && t;
+  }, first, { timeout: 20000 }).then(() => true, () => false);
+  check(changed, `${name}: values update without a reload (${await page.textContent('#flow-age')})`);
+  // The power chart (uPlot, bundled) and the energy table.
+  await page.waitForSelector('#chart .uplot canvas', { timeout: 20000 });
+  check(true, `${name}: the power chart is drawn`);
+  const today = await page.textContent('#chart-range');
+  await page.click('#ranges button[data-range="7d"]');
+  const seven = await page.waitForFunction((t) => {
+    const now = document.getElementById('chart-range').textContent;
+    return now !== t && /1210 s buckets/.test(now);  // 7 days in ~500 buckets
+  }, today, { timeout: 20000 }).then(() => true, () => false);
+  check(seven, `${name}: a 7-day range can be chosen (${await page.textContent('#chart-range')})`);
+  await page.waitForFunction(() => document.querySelectorAll('#energy tbody tr').length >= 7, null, { timeout: 20000 });
+  const energyRows = await page.$$eval('#energy tbody tr', (r) => r.length);
+  check(energyRows === 7, `${name}: energy of the last 7 days (${energyRows} rows)`);
+  await page.click('#periods button[data-period="month"]');
+  await page.waitForFunction(() => document.querySelectorAll('#energy tbody tr').length === 12, null, { timeout: 10000 })
+    .then(() => check(true, `${name}: energy of the last 12 months`), () => check(false, `${name}: months`));
+  // A command round trip on the sonnen battery.
+  await page.selectOption('#ctl-device', 'sonnen:battery');
+  await page.fill('#in-battery-power', name === 'phone' ? '1200' : '900');
+  await page.click('#ctl-forms button[data-cmd="battery-power"][data-sign="1"]');
+  const verified = await page.waitForFunction(() => /verified/.test(document.getElementById('ctl-result').textContent), null, { timeout: 20000 })
+    .then(() => true, () => false);
+  check(verified, `${name}: discharge command → ${await page.textContent('#ctl-result')}`);
+  await page.waitForFunction((w) => document.getElementById('events').textContent.includes('battery-power ' + w), name === 'phone' ? '1200' : '900', { timeout: 10000 })
+    .then(() => check(true, `${name}: the command is in the audit list`),
+          async () => check(false, `${name}: the command is in the audit list: ${(await page.textContent('#events')).slice(0, 300)}`));
+  // Connections with their budget (the FoxESS account counts calls).
+  const budget = await page.$$eval('#connections tbody tr', (rows) => rows.map((r) => r.lastElementChild.textContent));
+  check(budget.some((b) => /\d+ \/ \d+/.test(b)), `${name}: a connection's call budget is shown (${budget.join(', ')})`);
+  if (name === 'phone') {
+    const width = await page.evaluate(() => [document.scrollingElement.scrollWidth, window.innerWidth]);
+    check(width[0] <= width[1] + 1, `phone: nothing wider than the screen (${width[0]} px in ${width[1]})`);
+  }
+  await page.screenshot({ path: path.join(artefacts, `dashboard-${name}.png`), fullPage: true });
+  check(errors.length === 0, `${name}: no script errors${errors.length ? ': ' + errors.join('; ') : ''}`);
+  await context.close();
+}
+
+(async () => {
+  fs.mkdirSync(artefacts, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-browser-'));
+  const { demo, url } = await startDemo(dir);
+  let browser;
+  try {
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    await exercise(browser, url, 'phone', { width: 390, height: 844 });
+    await exercise(browser, url, 'desktop', { width: 1280, height: 900 });
+  } catch (e) {
+    check(false, 'the run: ' + (e.stack || e));
+  } finally {
+    if (browser) await browser.close();
+    demo.kill('SIGINT');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+})();
