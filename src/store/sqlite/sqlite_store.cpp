@@ -240,6 +240,9 @@ class SqliteStore final : public Store {
     if (rc == SQLITE_DONE) return std::vector<SeriesPoint>{};
     if (rc != SQLITE_ROW) return fail(db_error(reader_, "find series"));
     std::int64_t series = find.i64(0);
+    // Left on its row, the statement would hold the reader's snapshot: every later read on
+    // this connection (commands, events) would see the database as it was then.
+    find.reset();
     std::vector<SeriesPoint> out;
     auto from = to_ms(q.range.from), to = to_ms(q.range.to);
     if (!q.step) {
@@ -490,6 +493,7 @@ class SqliteStore final : public Store {
     find_series_w_.reset().bind(1, device).bind(2, metric);
     if (find_series_w_.step() != SQLITE_ROW) return fail(db_error(writer_, "find series"));
     std::int64_t id = find_series_w_.i64(0);
+    find_series_w_.reset();  // a statement left on its row keeps a read transaction open
     series_cache_.emplace(std::move(key), id);
     return id;
   }

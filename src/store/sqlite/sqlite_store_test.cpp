@@ -200,3 +200,35 @@ TEST(SqliteStore, UnwritablePathIsAClearError) {
   EXPECT_NE(s.error().message.find("cannot open database '/nonexistent-dir/x/sunbridge.db'"),
             std::string::npos);
 }
+
+// A history read must not freeze what later reads see: the dashboard reads history, then the
+// audit of a command it just sent (a stale snapshot once hid every command after a chart).
+TEST(SqliteStore, ReadsAfterAHistoryQuerySeeWhatWasWrittenSince) {
+  auto path = temp_db("sb-store-snapshot.db");
+  auto opened = open_sqlite(path.string());
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto& s = **opened;
+  ASSERT_TRUE(s.write_samples({sample("battery.soc", 1000, 50), sample("battery.soc", 2000, 51)}));
+  auto h = s.history({"sonnen1/123", "battery.soc", {from_ms(0), from_ms(5000)}, std::nullopt, 10});
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->size(), 2u);
+  CommandRecord c;
+  c.requested_at = from_ms(3000);
+  c.requested_by = "api";
+  c.device = "sonnen1/123";
+  c.status = "verified";
+  ASSERT_TRUE(s.begin_command(c));
+  auto all = s.commands(std::nullopt, 10);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 1u);
+  ASSERT_TRUE(s.add_events({{"sonnen1/123", from_ms(3000), Severity::Info, "x", "y"}}));
+  auto ev = s.events({});
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->size(), 1u);
+  ASSERT_TRUE(s.write_samples({sample("battery.soc", 3000, 52)}));
+  auto again = s.history({"sonnen1/123", "battery.soc", {from_ms(0), from_ms(5000)}, std::nullopt, 10});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->size(), 3u);
+  s.close();
+  std::filesystem::remove(path);
+}
