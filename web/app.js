@@ -96,8 +96,16 @@ function rangeOf(name) {
 
 async function refreshChart() {
   const dev = siteDevices();
-  const [from, to] = rangeOf(state.range);
-  const step = Math.max(60, Math.ceil((to - from) / 1000 / 500));  // ~500 points a line
+  let [from, to] = rangeOf(state.range);
+  // Up to a day: minute buckets from the samples; longer: whole hours from an hour boundary,
+  // which the store answers from its hourly rollups.
+  const long = to - from > 86400000 * 1.5;
+  const step = long ? 3600 * Math.max(1, Math.ceil((to - from) / 3600000 / 400))
+                    : Math.max(60, Math.ceil((to - from) / 1000 / 500));
+  if (long) {  // both ends on hour boundaries: the rollups serve whole hours only
+    from = new Date(Math.floor(from / 3600000) * 3600000);
+    to = new Date(Math.ceil(to / 3600000) * 3600000);
+  }
   const buckets = new Map();  // time -> [values per series]
   await Promise.all(SERIES.map(async (s, i) => {
     await Promise.all(dev.map(async (d) => {

@@ -142,6 +142,19 @@ class SqliteStore final : public Store {
     if (memory_) (void)exec(reader_, "PRAGMA read_uncommitted = 1;", "pragmas");
     if (!prepare())
       return fail(ErrorKind::Internal, "sqlite: preparing statements: " + prepare_error_);
+    // Hours a crash left unrolled (written in the last minute before it): rebuilt from the
+    // newest rolled-up hour on.
+    if (auto r = exec(writer_,
+                      "INSERT OR REPLACE INTO rollups_hour "
+                      "SELECT a.series_id, a.h, a.n, a.total, a.lo, a.hi, s.value, a.q FROM "
+                      "(SELECT series_id, (t / 3600000) * 3600000 AS h, count(*) AS n, "
+                      "sum(value) AS total, min(value) AS lo, max(value) AS hi, max(t) AS mt, "
+                      "max(quality) AS q FROM samples WHERE t >= (SELECT coalesce(max(t), 0) "
+                      "FROM rollups_hour) GROUP BY series_id, h) AS a "
+                      "JOIN samples AS s ON s.series_id = a.series_id AND s.t = a.mt",
+                      "catch up the hourly rollups");
+        !r)
+      return r;
     // Running from before the thread starts: a flush() that comes first must wait for it.
     writer_running_ = true;
     writer_thread_ = std::thread([this] { writer_loop(); });
@@ -214,7 +227,7 @@ class SqliteStore final : public Store {
 
   Result<void> write_samples(const std::vector<Sample>& samples) override {
     std::lock_guard lock(write_mutex_);
-    auto r = write_batch(samples);
+    auto r = write_batch(samples, true);
     if (r) written_ += samples.size();
     return r;
   }
@@ -256,7 +269,10 @@ class SqliteStore final : public Store {
       auto def = find_metric(q.metric);
       bool counter = def && def->kind == MetricKind::Counter;
       std::int64_t step = std::max<std::int64_t>(1, q.step->count());
-      auto& st = bucket_history_.reset();
+      constexpr std::int64_t kHour = 3'600'000;
+      // Exact only for whole hours on hour boundaries at both ends; anything else from samples.
+      bool rollup = step % kHour == 0 && from % kHour == 0 && to % kHour == 0;
+      auto& st = rollup ? rollup_history_.reset() : bucket_history_.reset();
       st.bind(1, from).bind(2, step).bind(3, series).bind(4, from).bind(5, to);
       st.bind(6, static_cast<std::int64_t>(q.limit));
       while ((rc = st.step()) == SQLITE_ROW) {
@@ -399,7 +415,16 @@ class SqliteStore final : public Store {
       queue_cv_.notify_all();
     }
     if (writer_thread_.joinable()) writer_thread_.join();
-    if (writer_) (void)exec(writer_, "PRAGMA wal_checkpoint(PASSIVE);", "checkpoint");
+    if (writer_) {
+      std::lock_guard wl(write_mutex_);
+      if (!dirty_.empty() && exec(writer_, "BEGIN", "begin")) {  // the hours still waiting
+        if (roll_up({}, true))
+          (void)exec(writer_, "COMMIT", "commit");
+        else
+          (void)exec(writer_, "ROLLBACK", "rollback");
+      }
+      (void)exec(writer_, "PRAGMA wal_checkpoint(PASSIVE);", "checkpoint");
+    }
   }
 
  private:
@@ -479,9 +504,66 @@ class SqliteStore final : public Store {
                            "SELECT (t - ?1) / ?2 AS b, avg(value), min(value), max(value), "
                            "count(*), max(quality) FROM samples WHERE series_id = ?3 AND t >= ?4 "
                            "AND t < ?5 GROUP BY b ORDER BY b LIMIT ?6");
+    // The same buckets from the hourly rollups, for hour-aligned ranges in whole hours.
+    rollup_history_ = Stmt(reader_,
+                           "SELECT (t - ?1) / ?2 AS b, sum(total) / sum(n), min(lo), max(hi), "
+                           "sum(n), max(quality) FROM rollups_hour WHERE series_id = ?3 AND "
+                           "t >= ?4 AND t < ?5 GROUP BY b ORDER BY b LIMIT ?6");
+    // One hour of one series recomputed from its samples (a replay or a better-quality value
+    // replaces samples, so the rollup is rebuilt, never added to).
+    rollup_hour_ = Stmt(writer_,
+                        "INSERT OR REPLACE INTO rollups_hour "
+                        "SELECT a.series_id, a.h, a.n, a.total, a.lo, a.hi, s.value, a.q FROM "
+                        "(SELECT series_id, ?2 AS h, count(*) AS n, sum(value) AS total, "
+                        "min(value) AS lo, max(value) AS hi, max(t) AS mt, max(quality) AS q "
+                        "FROM samples WHERE series_id = ?1 AND t >= ?2 AND t < ?2 + 3600000 "
+                        "GROUP BY series_id) AS a "
+                        "JOIN samples AS s ON s.series_id = a.series_id AND s.t = a.mt");
     return check(upsert_site_) && check(upsert_device_) && check(insert_series_) &&
            check(find_series_w_) && check(find_series_r_) && check(upsert_sample_) &&
-           check(insert_event_) && check(raw_history_) && check(bucket_history_);
+           check(insert_event_) && check(raw_history_) && check(bucket_history_) &&
+           check(rollup_history_) && check(rollup_hour_);
+  }
+
+  template <class Rows>
+  static std::vector<std::pair<std::int64_t, std::int64_t>> rows_hours(const Rows& rows) {
+    std::vector<std::pair<std::int64_t, std::int64_t>> out;  // (series, hour), sorted rows
+    for (const auto& r : rows) {
+      auto hour = r.t - ((r.t % kHourMs) + kHourMs) % kHourMs;
+      if (out.empty() || out.back() != std::pair{r.series, hour}) out.emplace_back(r.series, hour);
+    }
+    return out;
+  }
+
+  // Caller holds write_mutex_, inside the batch's transaction.
+  Result<void> roll_up(const std::vector<std::pair<std::int64_t, std::int64_t>>& touched,
+                       bool all) {
+    auto now = std::chrono::steady_clock::now();
+    for (const auto& [series, hour] : touched) {
+      dirty_.try_emplace({series, hour}, now);
+      auto& newest = newest_hour_[series];
+      newest = std::max(newest, hour);
+    }
+    for (auto it = dirty_.begin(); it != dirty_.end();) {
+      auto [series, hour] = it->first;
+      auto rolled = rolled_at_.find(it->first);
+      bool over = hour < newest_hour_[series];
+      bool due = all || over || rolled == rolled_at_.end() ||
+                 now - rolled->second >= std::chrono::minutes(1);
+      if (!due) {
+        ++it;
+        continue;
+      }
+      auto& st = rollup_hour_.reset();
+      st.bind(1, series).bind(2, hour);
+      if (st.step() != SQLITE_DONE) return fail(db_error(writer_, "roll up an hour"));
+      if (over)
+        rolled_at_.erase(it->first);
+      else
+        rolled_at_[it->first] = now;
+      it = dirty_.erase(it);
+    }
+    return {};
   }
 
   // Caller holds write_mutex_.
@@ -498,8 +580,11 @@ class SqliteStore final : public Store {
     return id;
   }
 
-  // Caller holds write_mutex_. One transaction; rows sorted by key for B-tree locality.
-  Result<void> write_batch(const std::vector<Sample>& samples) {
+  // Caller holds write_mutex_. One transaction; rows sorted by key for B-tree locality. The
+  // hours it touched are rolled up now when `roll_all`, when they are new or over (a later
+  // hour of the series came), else at most once a minute: a poll every few seconds does not
+  // rebuild the current hour each time.
+  Result<void> write_batch(const std::vector<Sample>& samples, bool roll_all = false) {
     if (samples.empty()) return {};
     if (auto r = exec(writer_, "BEGIN", "begin"); !r) return r;
     struct Row {
@@ -534,6 +619,7 @@ class SqliteStore final : public Store {
         }
       }
     }
+    if (result) result = roll_up(rows_hours(rows), roll_all);
     if (!result) {
       (void)exec(writer_, "ROLLBACK", "rollback");
       series_cache_.clear();  // ids created in the rolled-back transaction are gone
@@ -605,8 +691,14 @@ class SqliteStore final : public Store {
   std::mutex write_mutex_;
   std::mutex read_mutex_;
   Stmt upsert_site_, upsert_device_, insert_series_, find_series_w_, find_series_r_, upsert_sample_,
-      insert_event_, raw_history_, bucket_history_;
+      insert_event_, raw_history_, bucket_history_, rollup_history_, rollup_hour_;
   std::unordered_map<std::string, std::int64_t> series_cache_;
+  static constexpr std::int64_t kHourMs = 3'600'000;
+  // Hours written but not rolled up yet, since when; when the current hours were last rolled
+  // up (a new hour at once, then at most once a minute); the newest hour written per series.
+  std::map<std::pair<std::int64_t, std::int64_t>, std::chrono::steady_clock::time_point> dirty_;
+  std::map<std::pair<std::int64_t, std::int64_t>, std::chrono::steady_clock::time_point> rolled_at_;
+  std::unordered_map<std::int64_t, std::int64_t> newest_hour_;
 
   mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_, drained_cv_;

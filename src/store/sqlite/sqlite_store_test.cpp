@@ -226,9 +226,80 @@ TEST(SqliteStore, ReadsAfterAHistoryQuerySeeWhatWasWrittenSince) {
   ASSERT_TRUE(ev);
   EXPECT_EQ(ev->size(), 1u);
   ASSERT_TRUE(s.write_samples({sample("battery.soc", 3000, 52)}));
-  auto again = s.history({"sonnen1/123", "battery.soc", {from_ms(0), from_ms(5000)}, std::nullopt, 10});
+  auto again =
+      s.history({"sonnen1/123", "battery.soc", {from_ms(0), from_ms(5000)}, std::nullopt, 10});
   ASSERT_TRUE(again);
   EXPECT_EQ(again->size(), 3u);
   s.close();
   std::filesystem::remove(path);
+}
+
+// Hour-aligned buckets of whole hours come from the rollups; they agree with the samples, and a
+// replay or a better-quality value rebuilds them rather than adding to them.
+TEST(SqliteStore, HourlyRollupsAgreeWithTheSamplesThroughReplaysAndUpgrades) {
+  auto s = open_memory();
+  const std::int64_t h0 = 1'782'000'000'000 / 3'600'000 * 3'600'000;
+  std::vector<Sample> v;
+  for (int k = 0; k < 18; ++k)  // three hours, every 10 minutes
+    v.push_back(sample("battery.power", h0 + k * 600'000, double(k * 10),
+                       k == 4 ? Quality::Estimated : Quality::Measured));
+  ASSERT_TRUE(s->write_samples(v));
+  ASSERT_TRUE(s->write_samples(v));  // a replay
+  auto q = HistoryQuery{"sonnen1/123",
+                        "battery.power",
+                        {from_ms(h0), from_ms(h0 + 3 * 3'600'000)},
+                        Millis(3'600'000),
+                        100};
+  auto h = s->history(q);
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->size(), 3u);
+  EXPECT_EQ((*h)[0].count, 6);
+  EXPECT_DOUBLE_EQ((*h)[0].value, 25);  // mean of 0..50
+  EXPECT_DOUBLE_EQ((*h)[0].min, 0);
+  EXPECT_DOUBLE_EQ((*h)[0].max, 50);
+  EXPECT_EQ((*h)[0].quality, Quality::Estimated);
+  EXPECT_EQ((*h)[1].quality, Quality::Measured);
+  EXPECT_DOUBLE_EQ((*h)[2].value, 145);
+  // Two hours to a bucket.
+  q.step = Millis(2 * 3'600'000);
+  auto two = s->history(q);
+  ASSERT_TRUE(two);
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[0].count, 12);
+  EXPECT_DOUBLE_EQ((*two)[0].value, 55);
+  // A measured value replaces the estimated one: the hour is rebuilt.
+  ASSERT_TRUE(s->write_samples({sample("battery.power", h0 + 4 * 600'000, 400)}));
+  h = s->history({"sonnen1/123",
+                  "battery.power",
+                  {from_ms(h0), from_ms(h0 + 3'600'000)},
+                  Millis(3'600'000),
+                  100});
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->size(), 1u);
+  EXPECT_EQ((*h)[0].count, 6);
+  EXPECT_DOUBLE_EQ((*h)[0].max, 400);
+  EXPECT_DOUBLE_EQ((*h)[0].value, (0 + 10 + 20 + 30 + 400 + 50) / 6.0);
+  EXPECT_EQ((*h)[0].quality, Quality::Measured);
+  // The same from raw samples when the range is not hour-aligned.
+  auto raw = s->history({"sonnen1/123",
+                         "battery.power",
+                         {from_ms(h0 + 1), from_ms(h0 + 3'600'000 + 1)},
+                         Millis(3'600'000),
+                         100});
+  ASSERT_TRUE(raw);
+  ASSERT_EQ(raw->size(), 1u);     // buckets start at `from`: the hour less its first sample, plus
+  EXPECT_EQ((*raw)[0].count, 6);  // the next hour's first
+  // Counters take the hour's highest (latest) value.
+  std::vector<Sample> c;
+  for (int k = 0; k < 12; ++k) c.push_back(sample("energy.pv_yield", h0 + k * 600'000, 1000 + k));
+  ASSERT_TRUE(s->write_samples(c));
+  auto e = s->history({"sonnen1/123",
+                       "energy.pv_yield",
+                       {from_ms(h0), from_ms(h0 + 2 * 3'600'000)},
+                       Millis(3'600'000),
+                       100});
+  ASSERT_TRUE(e);
+  ASSERT_EQ(e->size(), 2u);
+  EXPECT_DOUBLE_EQ((*e)[0].value, 1005);
+  EXPECT_DOUBLE_EQ((*e)[1].value, 1011);
 }
