@@ -205,6 +205,12 @@ TEST(Mqtt, DiscoveryStatesCommandsAndTheBrokerComingBack) {
   EXPECT_GE(v, 0);
   EXPECT_LE(v, 100);
   EXPECT_FALSE(client.wait("sunbridge/bat_battery/device.state").empty());
+  auto attrs = parse(client.wait_if("sunbridge/bat_battery/attributes", [](auto& p) {
+    return p.find("\"last_success\":\"") != std::string::npos;
+  }));
+  EXPECT_EQ(attrs["vendor"], "sonnen");
+  EXPECT_EQ(attrs["site"], "home");
+  EXPECT_EQ(attrs["online"], true);
   EXPECT_FALSE(client.wait("sunbridge/site/home/pv.power").empty());
 
   // A command from HA runs through the executor: verified, audited, its state published.

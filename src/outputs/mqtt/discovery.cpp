@@ -138,6 +138,26 @@ std::string availability_topic(const MqttSettings& s, std::string_view device_id
   return s.prefix + "/" + device_key(device_id) + "/availability";
 }
 
+std::string attributes_topic(const MqttSettings& s, std::string_view device_id) {
+  return s.prefix + "/" + device_key(device_id) + "/attributes";
+}
+
+std::string attributes_payload(const DeviceInfo& d, bool online,
+                               const std::optional<TimePoint>& last_success,
+                               const std::vector<std::pair<std::string, Quality>>& qualities) {
+  json::object o{{"device_id", d.id},  {"vendor", d.vendor},
+                 {"site", d.site},     {"connection", d.connection},
+                 {"serial", d.serial}, {"firmware", d.firmware},
+                 {"online", online}};
+  o["last_success"] = last_success ? json::value(format_iso8601(*last_success)) : nullptr;
+  // Only what is not measured: HA users see at once which values were backfilled or are stale.
+  json::object q;
+  for (const auto& [metric, quality] : qualities)
+    if (quality != Quality::Measured) q[metric] = to_string(quality);
+  o["not_measured"] = std::move(q);
+  return net::to_json(o);
+}
+
 std::string state_topic(const MqttSettings& s, std::string_view device_id,
                         std::string_view metric) {
   return s.prefix + "/" + device_key(device_id) + "/" + std::string(metric);
@@ -192,6 +212,7 @@ std::vector<Message> device_discovery(const MqttSettings& s, const DeviceInfo& d
   for (const auto& m : metrics) {
     json::object o{{"name", display_name(m)},
                    {"state_topic", state_topic(s, d.id, m)},
+                   {"json_attributes_topic", attributes_topic(s, d.id)},
                    {"availability", availability(s, d.id)},
                    {"availability_mode", "all"},
                    {"device", dev}};

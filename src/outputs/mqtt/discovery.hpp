@@ -3,6 +3,7 @@
 //
 //   <prefix>/status                         online / offline (retained; the broker's last will)
 //   <prefix>/<device>/availability          online / offline (retained)
+//   <prefix>/<device>/attributes            JSON attributes of its HA entities (retained)
 //   <prefix>/<device>/<metric>              the value, e.g. sunbridge/sonnen_battery/battery.soc
 //   <prefix>/<device>/<command>/set         commands in: 20, SelfUse, 1, PRESS, a schedule text
 //   <prefix>/<device>/<command>/state       the last verified value (retained)
@@ -34,6 +35,13 @@ std::string display_name(std::string_view metric);
 
 std::string status_topic(const MqttSettings& s);
 std::string availability_topic(const MqttSettings& s, std::string_view device_id);
+/// `<prefix>/<device>/attributes`: the device's JSON attributes, which every one of its HA
+/// entities shows (vendor, site, connection, serial, firmware, last success, value quality).
+std::string attributes_topic(const MqttSettings& s, std::string_view device_id);
+/// The payload of that topic for a device and its live values.
+std::string attributes_payload(const DeviceInfo& d, bool online,
+                               const std::optional<TimePoint>& last_success,
+                               const std::vector<std::pair<std::string, Quality>>& qualities);
 std::string state_topic(const MqttSettings& s, std::string_view device_id, std::string_view metric);
 std::string site_topic(const MqttSettings& s, std::string_view site_id, std::string_view metric);
 /// The state payload of a value: a number as written by people ("230.5", "4200"), a device

@@ -51,6 +51,17 @@ TEST(MqttDiscovery, SensorsLandInTheEnergyDashboardAndControlsFollowTheCapabilit
   EXPECT_EQ(avail[0].as_object().at("topic"), "home/solar/status");
   EXPECT_EQ(avail[1].as_object().at("topic"), "home/solar/fox_60BH1/availability");
   EXPECT_EQ(energy["availability_mode"], "all");
+  EXPECT_EQ(energy["json_attributes_topic"], "home/solar/fox_60BH1/attributes");
+  auto attrs =
+      boost::json::parse(mqtt::attributes_payload(d, true, std::nullopt,
+                                                  {{"battery.soc", Quality::Measured},
+                                                   {"energy.grid_import", Quality::Backfilled}}))
+          .as_object();
+  EXPECT_EQ(attrs["vendor"], "foxess");
+  EXPECT_EQ(attrs["firmware"], "1.52");
+  EXPECT_TRUE(attrs["last_success"].is_null());
+  EXPECT_EQ(attrs["not_measured"].as_object().size(), 1u);
+  EXPECT_EQ(attrs["not_measured"].as_object()["energy.grid_import"], "backfilled");
   auto soc = find(ms, "homeassistant/sensor/sunbridge_fox_60BH1_battery_soc/config");
   EXPECT_EQ(soc["device_class"], "battery");
   EXPECT_EQ(soc["unit_of_measurement"], "%");

@@ -84,6 +84,10 @@ struct Publisher::Impl : std::enable_shared_from_this<Impl> {
           for (const auto& m : device_discovery(s, d.device, *caps, metrics)) publish(m, true);
       }
       publish({availability_topic(s, d.device.id), d.online ? "online" : "offline", true});
+      std::vector<std::pair<std::string, Quality>> qualities;
+      for (const auto& v : d.values) qualities.emplace_back(v.metric, v.quality);
+      publish({attributes_topic(s, d.device.id),
+               attributes_payload(d.device, d.online, d.last_success, qualities), true});
       for (const auto& v : d.values) {
         publish({state_topic(s, d.device.id, v.metric), state_payload(v.metric, v.value), true});
         if (d.online && (v.metric == metric::kPvPower || v.metric == metric::kLoadPower ||
