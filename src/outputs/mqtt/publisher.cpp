@@ -47,9 +47,10 @@ struct Publisher::Impl : std::enable_shared_from_this<Impl> {
         return;
       }
       stats.published++;
+      // Under the lock: stop() takes it to end publishing before it destroys the client.
+      mosquitto_publish(mosq, nullptr, m.topic.c_str(), int(m.payload.size()), m.payload.data(), 1,
+                        m.retain);
     }
-    mosquitto_publish(mosq, nullptr, m.topic.c_str(), int(m.payload.size()), m.payload.data(), 1,
-                      m.retain);
   }
 
   // One scan: discovery and availability on a (re)connect, then every value that changed.
@@ -162,6 +163,7 @@ struct Publisher::Impl : std::enable_shared_from_this<Impl> {
   // libmosquitto's thread.
   static void on_connect(mosquitto* m, void* obj, int rc) {
     auto* self = static_cast<Impl*>(obj);
+    if (self->stopping) return;  // a reconnect racing stop(): nothing more is published
     if (rc != 0) {  // refused (credentials): said once per reason; libmosquitto tries again
       std::string why = mosquitto_connack_string(rc);
       std::lock_guard lock(self->mutex);
@@ -255,13 +257,19 @@ void Publisher::stop() {
   if (!impl_->mosq || impl_->stopping.exchange(true)) return;
   auto* m = impl_->mosq;
   asio::post(impl_->executor, [p = impl_] { p->timer.cancel(); });
-  if (connected_) {
+  bool was_connected;
+  {
+    // No publish() runs past this point: they check `connected` under the same lock.
+    std::lock_guard lock(impl_->mutex);
+    was_connected = connected_.exchange(false);
+  }
+  if (was_connected) {
     auto status = status_topic(impl_->s);
     mosquitto_publish(m, nullptr, status.c_str(), 7, "offline", 1, true);
   }
   mosquitto_disconnect(m);
   mosquitto_loop_stop(m, false);
-  connected_ = false;
+  std::lock_guard lock(impl_->mutex);
   mosquitto_destroy(m);
   impl_->mosq = nullptr;
 }
