@@ -157,23 +157,42 @@ boost::json::object parse(const std::string& s) {
   return v.is_object() ? v.as_object() : boost::json::object{};
 }
 
+// A gateway polling a sonnen simulator every 200 ms, for the publisher to publish.
+struct SonnenGateway {
+  net::TestIo io{2};
+  RealClock clock;
+  boost::asio::thread_pool pool{2};
+  net::HttpClient http{io.executor()};
+  std::unique_ptr<store::Store> store = std::move(*store::open_sqlite(":memory:"));
+  sonnen::Simulator sim{io.executor(), clock, sim::SiteConfig{}};
+  std::unique_ptr<engine::Gateway> gw;
+  SonnenGateway() {
+    EXPECT_TRUE(sim.listen("127.0.0.1", 0));
+    auto c = test::loopback_connection("bat", "sonnen", sim.port(), Millis(200));
+    c.options["verify_timeout"] = "3";
+    gw = std::make_unique<engine::Gateway>(
+        engine::GatewayDeps{io.executor(), clock, *store, engine::builtin_drivers(), pool, http},
+        test::one_site_config(c));
+    EXPECT_TRUE(gw->start());
+  }
+  ~SonnenGateway() {
+    gw->stop();
+    sim.stop();
+    pool.wait();
+    store->close();
+  }
+};
+
 }  // namespace
 
 TEST(Mqtt, DiscoveryStatesCommandsAndTheBrokerComingBack) {
   Broker broker(free_port());
   ASSERT_TRUE(accepts(broker.port)) << "mosquitto did not start";
-  net::TestIo io{2};
-  RealClock clock;
-  boost::asio::thread_pool pool{2};
-  net::HttpClient http{io.executor()};
-  auto store = std::move(*store::open_sqlite(":memory:"));
-  sonnen::Simulator sim(io.executor(), clock, sim::SiteConfig{});
-  ASSERT_TRUE(sim.listen("127.0.0.1", 0));
-  auto c = test::loopback_connection("bat", "sonnen", sim.port(), Millis(200));
-  c.options["verify_timeout"] = "3";
-  auto cfg = test::one_site_config(c);
-  engine::Gateway gw({io.executor(), clock, *store, engine::builtin_drivers(), pool, http}, cfg);
-  ASSERT_TRUE(gw.start());
+  SonnenGateway rig;
+  auto& io = rig.io;
+  auto& gw = *rig.gw;
+  auto& sim = rig.sim;
+  auto& store = rig.store;
   Client client(broker.port);
   MqttSettings s;
   s.host = "127.0.0.1";
@@ -257,10 +276,6 @@ TEST(Mqtt, DiscoveryStatesCommandsAndTheBrokerComingBack) {
   // A clean stop leaves "offline" retained.
   pub.stop();
   EXPECT_EQ(again.wait_if("sunbridge/status", [](auto& p) { return p == "offline"; }), "offline");
-  gw.stop();
-  sim.stop();
-  pool.wait();
-  store->close();
 }
 
 TEST(Mqtt, AKilledGatewayIsMarkedOfflineByItsLastWill) {
@@ -296,17 +311,9 @@ TEST(Mqtt, TlsAndCredentialsAreUsedAndAWrongPasswordNeverConnects) {
   ASSERT_TRUE(accepts(broker.port)) << "mosquitto did not start";
   auto ca = (broker.dir / "cert.pem").string();
   Client client(broker.port, ca, "ha", "s3cret");
-  net::TestIo io{1};
-  RealClock clock;
-  boost::asio::thread_pool pool{1};
-  net::HttpClient http{io.executor()};
-  auto store = std::move(*store::open_sqlite(":memory:"));
-  sonnen::Simulator sim(io.executor(), clock, sim::SiteConfig{});
-  ASSERT_TRUE(sim.listen("127.0.0.1", 0));
-  engine::Gateway gw(
-      {io.executor(), clock, *store, engine::builtin_drivers(), pool, http},
-      test::one_site_config(test::loopback_connection("bat", "sonnen", sim.port(), Millis(200))));
-  ASSERT_TRUE(gw.start());
+  SonnenGateway rig;
+  auto& io = rig.io;
+  auto& gw = *rig.gw;
   auto settings = parse_mqtt_url("mqtts://ha:s3cret@127.0.0.1:" + std::to_string(broker.port));
   ASSERT_TRUE(settings);
   settings->ca_file = ca;
@@ -332,8 +339,4 @@ TEST(Mqtt, TlsAndCredentialsAreUsedAndAWrongPasswordNeverConnects) {
   auto r = bad.start();
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("TLS (ca_file)"), std::string::npos) << r.error().message;
-  gw.stop();
-  sim.stop();
-  pool.wait();
-  store->close();
 }
