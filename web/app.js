@@ -47,10 +47,12 @@ function line(from, to, watts, color) {
 function renderFlow(f) {
   const pv = f['pv.power'] || 0, load = f['load.power'] || 0;
   const grid = f['grid.power'] || 0, bat = f['battery.power'] || 0;
-  $('v-pv').textContent = fmtW(pv);
-  $('v-home').textContent = fmtW(load);
-  $('v-grid').textContent = fmtW(grid);
-  $('v-bat').textContent = fmtW(bat);
+  // One decimal in the circles: "-3.7 kW" fits, "-3.71 kW" touches the edge.
+  const short = (w) => (Math.abs(w) >= 1000 ? (w / 1000).toFixed(1) + ' kW' : fmtW(w));
+  $('v-pv').textContent = short(pv);
+  $('v-home').textContent = short(load);
+  $('v-grid').textContent = short(grid);
+  $('v-bat').textContent = short(bat);
   // Direction: grid import flows grid->home, export home->grid; battery discharge bat->home.
   $('lines').innerHTML =
     line('pv', 'home', pv, 'var(--pv)') +
@@ -85,7 +87,12 @@ function makeChart(key, el, opts, data) {
 window.addEventListener('resize', () => {
   if (charts.power) charts.power.setSize({ width: chartWidth($('chart')), height: 220 });
 });
-const axis = (values, size) => ({ stroke: css('--muted'), grid: { stroke: '#2a333d' }, ticks: { stroke: '#2a333d' }, values, size });
+const axis = (values, size) => {
+  const a = { stroke: css('--muted'), grid: { stroke: '#2a333d' }, ticks: { stroke: '#2a333d' } };
+  if (values) a.values = values;
+  if (size) a.size = size;  // an explicit undefined would hide the axis
+  return a;
+};
 
 function rangeOf(name) {
   const to = new Date();
@@ -124,7 +131,7 @@ async function refreshChart() {
   const data = [times.map((t) => t / 1000), ...SERIES.map((_, i) => times.map((t) => buckets.get(t)[i]))];
   makeChart('power', $('chart'), {
     series: [{}, ...SERIES.map((s) => ({ label: s.label, stroke: css(s.color), width: 1.5, value: (u, v) => fmtW(v) }))],
-    axes: [axis(), axis((u, vals) => vals.map(fmtW), 64)],
+    axes: [axis(), axis((u, vals) => vals.map(fmtW), 72)],
     scales: { x: { time: true, range: [from / 1000, to / 1000] } },
   }, data);
   $('chart-range').textContent = `${from.toLocaleString()} – now · ${step} s buckets`;
@@ -140,7 +147,10 @@ async function refreshEnergy() {
   $('energy').querySelector('tbody').innerHTML = rows.slice().reverse().map((r) =>
     `<tr><td>${esc(label(r))}${r.complete ? '' : ' <span class="muted" title="counted from what sunbridge has stored">*</span>'}</td>` +
     ENERGY.map((s) => `<td>${fmtKWh(r[s.metric])}</td>`).join('') + '</tr>').join('');
-  $('energy-note').textContent = `${e.timezone} · * not a whole ${state.period} of data`;
+  const none = rows.every((r) => ENERGY.every((s) => r[s.metric] === null));
+  $('energy-note').textContent = none
+    ? 'no device of this site reports energy counters'
+    : `${e.timezone} · * not a whole ${state.period} of data`;
   drawBars($('energy-chart'), rows.map(label), ENERGY.map((s) => ({
     color: css(s.color), label: s.label, values: rows.map((r) => r[s.metric]) })));
 }
