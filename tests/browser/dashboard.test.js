@@ -67,6 +67,15 @@ async function exercise(browser, url, name, viewport) {
   await page.click('#periods button[data-period="month"]');
   await page.waitForFunction(() => document.querySelectorAll('#energy tbody tr').length === 12, null, { timeout: 10000 })
     .then(() => check(true, `${name}: energy of the last 12 months`), () => check(false, `${name}: months`));
+  // The FoxESS fleet reports lifetime counters: today's energy so far is a number.
+  await page.selectOption('#site', 'fleet');
+  await page.click('#periods button[data-period="day"]');
+  const kwh = await page.waitForFunction(() => {
+    const cell = document.querySelector('#energy tbody tr td:nth-child(2)');
+    return cell && /kWh/.test(cell.textContent) && cell.textContent;
+  }, null, { timeout: 20000 }).then((h) => h.jsonValue(), () => null);
+  check(kwh !== null, `${name}: the fleet's PV energy today so far (${kwh})`);
+  await page.selectOption('#site', 'home');
   // A command round trip on the sonnen battery.
   await page.selectOption('#ctl-device', 'sonnen:battery');
   await page.fill('#in-battery-power', name === 'phone' ? '1200' : '900');
