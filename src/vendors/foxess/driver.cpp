@@ -94,12 +94,8 @@ class FoxessDriver final : public Driver {
   asio::awaitable<Result<std::vector<DeviceInfo>>> discover() override {
     auto auth = authorize();
     if (auto a = co_await std::move(auth); !a) co_return fail(a.error());
-    if (!planner_.try_take("/op/v0/device/list", engine::CallPurpose::Background)) {
-      auto wait = planner_.pacing_wait("/op/v0/device/list");
-      if (wait.count() > 0) co_await env_.sleeper.sleep(wait);
-      if (!planner_.try_take("/op/v0/device/list", engine::CallPurpose::Background))
-        co_return fail(budget_error("device list"));
-    }
+    auto t = take_background("/op/v0/device/list", "device list");
+    if (auto r = co_await std::move(t); !r) co_return fail(r.error());
     auto op = client_.devices();
     auto list = co_await std::move(op);
     if (!list) co_return fail(refused(list.error(), "/op/v0/device/list"));
@@ -214,10 +210,8 @@ class FoxessDriver final : public Driver {
     // The cloud answers 24 hours per call; each call is background work in the budget.
     for (auto from = range.from; from < range.to; from += std::chrono::hours(24)) {
       auto to = std::min(range.to, from + std::chrono::hours(24));
-      auto wait = planner_.pacing_wait("/op/v0/device/history/query");
-      if (wait.count() > 0) co_await env_.sleeper.sleep(wait);
-      if (!planner_.try_take("/op/v0/device/history/query", engine::CallPurpose::Background))
-        co_return fail(budget_error("history"));
+      auto t = take_background("/op/v0/device/history/query", "history");
+      if (auto r = co_await std::move(t); !r) co_return fail(r.error());
       auto op = client_.history(device.serial, history_variables(), from, to);
       auto series = co_await std::move(op);
       if (!series) co_return fail(refused(series.error(), "/op/v0/device/history/query"));
@@ -284,13 +278,17 @@ class FoxessDriver final : public Driver {
   }
 
  private:
-  // A background call: waits for the interface's pacing, then asks the planner.
-  asio::awaitable<Result<void>> take_background(std::string interface, std::string what) {
-    auto wait = planner_.pacing_wait(interface);
+  // A call of `interface` for `purpose`: waits for the interface's pacing, then asks the
+  // planner; a budget error naming `what` when the day has no room for it.
+  asio::awaitable<Result<void>> take(std::string interface, engine::CallPurpose purpose, bool write,
+                                     std::string what) {
+    auto wait = planner_.pacing_wait(interface, write);
     if (wait.count() > 0) co_await env_.sleeper.sleep(wait);
-    if (!planner_.try_take(interface, engine::CallPurpose::Background))
-      co_return fail(budget_error(what));
+    if (!planner_.try_take(interface, purpose, write)) co_return fail(budget_error(what));
     co_return Result<void>{};
+  }
+  asio::awaitable<Result<void>> take_background(std::string interface, std::string what) {
+    return take(std::move(interface), engine::CallPurpose::Background, false, std::move(what));
   }
 
   // Lifetime counters at every hour boundary of `range` from the reports: anchored on the
@@ -454,14 +452,9 @@ class FoxessDriver final : public Driver {
     co_return Result<void>{};
   }
 
-  // A call the planner lets go for a command: commands wait for pacing, never for the budget's
-  // live share.
+  // Commands wait for pacing, never for the budget's live share.
   asio::awaitable<Result<void>> take_for_command(std::string interface, bool write) {
-    auto wait = planner_.pacing_wait(interface, write);
-    if (wait.count() > 0) co_await env_.sleeper.sleep(wait);
-    if (!planner_.try_take(interface, engine::CallPurpose::Command, write))
-      co_return fail(budget_error("a command"));
-    co_return Result<void>{};
+    return take(std::move(interface), engine::CallPurpose::Command, write, "a command");
   }
 
   asio::awaitable<Result<CommandOutcome>> apply_min_soc(const DeviceInfo& device, Command cmd) {
