@@ -17,9 +17,11 @@
 #include "cli/commands.hpp"
 #include "engine/config.hpp"
 #include "engine/drivers.hpp"
+#include "net/driver_env.hpp"
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
 #include "vendors/foxess/client.hpp"
+#include "vendors/foxess/driver.hpp"
 #include "vendors/foxess/token_file.hpp"
 
 namespace sb::cli {
@@ -77,22 +79,14 @@ int auth(const AuthOptions& o) {
                       ? "no FoxESS connection with client_id in " + o.config
                       : "no FoxESS connection '" + o.connection + "' in " + o.config +
                             (names.empty() ? "" : " (FoxESS connections: " + names + ")"));
-  auto opt = [&](const char* key) {
-    auto it = conn->options.find(key);
-    return it == conn->options.end() ? std::string() : it->second;
-  };
-  auto client_id = opt("client_id"), secret = opt("client_secret"), file = opt("token_file");
-  for (auto [key, value] : {std::pair{"client_id", &client_id}, std::pair{"client_secret", &secret},
-                            std::pair{"token_file", &file}})
-    if (value->empty())
-      return report(conn->where + ": connection '" + conn->name + "' needs " + key +
-                    " for OAuth (client_id and client_secret from the FoxESS Cloud personal "
-                    "center, token_file where the tokens go)");
-  net::Endpoint cloud{conn->host.empty() ? "www.foxesscloud.com" : conn->host,
-                      std::uint16_t(conn->port                        ? conn->port
-                                    : conn->host.empty() || conn->tls ? 443
-                                                                      : 80),
-                      conn->host.empty() || conn->tls};
+  auto app = foxess::oauth_app(*conn);
+  if (!app) return report(app.error().message);
+  if (!*app)
+    return report(conn->where + ": connection '" + conn->name +
+                  "' has no client_id, client_secret and token_file for OAuth (the app's id "
+                  "and secret from the FoxESS Cloud personal center, the file for the tokens)");
+  const auto& [client_id, secret, file] = **app;
+  auto cloud = endpoint_of(foxess::with_cloud_defaults(*conn), 443);
 
   boost::asio::io_context io;
   auto guard = boost::asio::make_work_guard(io);

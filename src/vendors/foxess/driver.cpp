@@ -27,12 +27,10 @@ constexpr double kImportLimitMaxW = 50'000;  // peakShaving importLimit 0..50 kW
 
 struct Options {
   std::string api_key;
-  // OAuth 2.0 instead of an API key (foxess.md §2.3): the app's id and secret from the personal
-  // center and the file `sunbridge auth foxess` wrote the tokens to.
-  std::string client_id, client_secret, token_file;
+  std::optional<OAuthApp> app;  // OAuth 2.0 instead of an API key (foxess.md §2.3)
   Millis verify_timeout{10'000};
   int daily_calls_per_inverter = kCallsPerInverter;
-  bool oauth() const { return !client_id.empty(); }
+  bool oauth() const { return app.has_value(); }
 };
 
 std::string option(const ConnectionConfig& c, const char* key) {
@@ -42,34 +40,16 @@ std::string option(const ConnectionConfig& c, const char* key) {
 
 Result<Options> parse_options(const ConnectionConfig& c) {
   Options o;
-  auto where = c.where + ": connection '" + c.name + "': ";
   o.api_key = option(c, "api_key");
-  o.client_id = option(c, "client_id");
-  o.client_secret = option(c, "client_secret");
-  o.token_file = option(c, "token_file");
-  bool oauth = !o.client_id.empty() || !o.client_secret.empty() || !o.token_file.empty();
-  if (oauth && !o.api_key.empty())
+  auto app = oauth_app(c);
+  if (!app) return fail(app.error());
+  o.app = std::move(*app);
+  if (!o.app && o.api_key.empty())
     return fail(ErrorKind::InvalidArgument,
-                where +
-                    "set either api_key or client_id, client_secret and token_file (OAuth), "
-                    "not both: the cloud refuses a request that carries both");
-  if (oauth) {
-    for (auto [key, value] :
-         {std::pair{"client_id", &o.client_id}, std::pair{"client_secret", &o.client_secret},
-          std::pair{"token_file", &o.token_file}})
-      if (value->empty())
-        return fail(ErrorKind::InvalidArgument,
-                    where + "OAuth needs client_id, client_secret and token_file; " + key +
-                        " is missing (the app's id and secret are in the FoxESS Cloud personal "
-                        "center; the token file is where `sunbridge auth foxess` puts the "
-                        "tokens)");
-  } else if (o.api_key.empty()) {
-    return fail(ErrorKind::InvalidArgument,
-                where +
-                    "option api_key is required (FoxESS Cloud: personal center -> API "
+                c.where + ": connection '" + c.name +
+                    "': option api_key is required (FoxESS Cloud: personal center -> API "
                     "management; keep it in an environment variable: ${FOXESS_API_KEY}), or "
                     "client_id, client_secret and token_file for OAuth");
-  }
   auto verify = seconds_option(c, "verify_timeout", 0, 600, o.verify_timeout);
   if (!verify) return fail(verify.error());
   o.verify_timeout = *verify;
@@ -403,7 +383,7 @@ class FoxessDriver final : public Driver {
   asio::awaitable<Result<void>> authorize() {
     if (!options_.oauth()) co_return Result<void>{};
     while (refreshing_) co_await env_.sleeper.sleep(Millis(50));  // one refresh at a time
-    const auto& file = options_.token_file;
+    const auto& file = options_.app->token_file;
     auto again = "run `sunbridge auth foxess -c <config> --connection " + config_.name + "`";
     if (!tokens_) {
       auto t = load_token_file(file);
@@ -413,10 +393,10 @@ class FoxessDriver final : public Driver {
                            (t.error().kind == ErrorKind::NotFound ? file + " does not exist yet"
                                                                   : t.error().message) +
                            "; " + again);
-      if (t->client_id != options_.client_id)
+      if (t->client_id != options_.app->client_id)
         co_return fail(ErrorKind::Auth, "FoxESS OAuth: the tokens in " + file + " belong to app '" +
-                                            t->client_id + "', not '" + options_.client_id + "'; " +
-                                            again);
+                                            t->client_id + "', not '" + options_.app->client_id +
+                                            "'; " + again);
       tokens_ = std::move(*t);
     }
     auto now = env_.clock.now();
@@ -426,8 +406,8 @@ class FoxessDriver final : public Driver {
       co_return Result<void>{};
     }
     refreshing_ = true;
-    auto op =
-        client_.refresh_tokens(options_.client_id, options_.client_secret, tokens_->refresh_token);
+    auto op = client_.refresh_tokens(options_.app->client_id, options_.app->client_secret,
+                                     tokens_->refresh_token);
     auto r = co_await std::move(op);
     refreshing_ = false;
     if (!r) {
@@ -759,6 +739,38 @@ class FoxessDriver final : public Driver {
 
 }  // namespace
 
+Result<std::optional<OAuthApp>> oauth_app(const ConnectionConfig& c) {
+  OAuthApp a{option(c, "client_id"), option(c, "client_secret"), option(c, "token_file")};
+  if (a.client_id.empty() && a.client_secret.empty() && a.token_file.empty())
+    return std::optional<OAuthApp>{};
+  auto where = c.where + ": connection '" + c.name + "': ";
+  if (!option(c, "api_key").empty())
+    return fail(ErrorKind::InvalidArgument,
+                where +
+                    "set either api_key or client_id, client_secret and token_file (OAuth), "
+                    "not both: the cloud refuses a request that carries both");
+  for (auto [key, value] :
+       {std::pair{"client_id", &a.client_id}, std::pair{"client_secret", &a.client_secret},
+        std::pair{"token_file", &a.token_file}})
+    if (value->empty())
+      return fail(ErrorKind::InvalidArgument,
+                  where + "OAuth needs client_id, client_secret and token_file; " + key +
+                      " is missing (the app's id and secret are in the FoxESS Cloud personal "
+                      "center; the token file is where `sunbridge auth foxess` puts the "
+                      "tokens)");
+  return std::optional<OAuthApp>{std::move(a)};
+}
+
+ConnectionConfig with_cloud_defaults(ConnectionConfig c) {
+  if (c.host.empty()) {
+    c.host = kCloudHost;
+    c.tls = true;
+    c.port = 443;
+  }
+  if (c.port == 0) c.port = c.tls ? 443 : 80;
+  return c;
+}
+
 DriverRegistry::Entry registry_entry() {
   return {
       "foxess",
@@ -767,13 +779,7 @@ DriverRegistry::Entry registry_entry() {
       443,
       {"api_key", "client_id", "client_secret", "token_file", "verify_timeout", "daily_calls"},
       [](const ConnectionConfig& given, const DriverEnv& env) -> Result<std::unique_ptr<Driver>> {
-        auto c = given;
-        if (c.host.empty()) {
-          c.host = kCloudHost;
-          c.tls = true;
-          c.port = 443;
-        }
-        if (c.port == 0) c.port = c.tls ? 443 : 80;
+        auto c = with_cloud_defaults(given);
         auto o = parse_options(c);
         if (!o) return fail(o.error());
         return std::unique_ptr<Driver>(std::make_unique<FoxessDriver>(c, *o, env));
