@@ -1717,12 +1717,18 @@ void Simulator::add_oauth_routes(net::Router& r) {
                                        {"refresh_token", refresh},
                                        {"scope", scope}}));
   };
-  auto token = wrap([this, client_ok, token_reply](net::ServerRequest& req) {
-    auto p = oauth_params(req);
-    if (p["grant_type"] != "authorization_code")
-      return oauth_error(400, "unsupported_grant_type", "grant_type must be authorization_code");
+  // What the token endpoints check first: the grant type, then the app.
+  auto refused = [client_ok](std::map<std::string, std::string>& p,
+                             const std::string& grant) -> std::optional<net::ServerResponse> {
+    if (p["grant_type"] != grant)
+      return oauth_error(400, "unsupported_grant_type", "grant_type must be " + grant);
     if (!client_ok(p))
       return oauth_error(401, "invalid_client", "wrong client_id or client_secret");
+    return std::nullopt;
+  };
+  auto token = wrap([this, refused, token_reply](net::ServerRequest& req) {
+    auto p = oauth_params(req);
+    if (auto no = refused(p, "authorization_code")) return std::move(*no);
     std::lock_guard lock(mutex_);
     auto it = codes_.find(p["code"]);
     if (it == codes_.end() || clock_.now() >= it->second.expires)
@@ -1734,12 +1740,9 @@ void Simulator::add_oauth_routes(net::Router& r) {
   });
   r.post("/oauth2/token", token);
   r.get("/oauth2/token", token);
-  auto refresh = wrap([this, client_ok, token_reply](net::ServerRequest& req) {
+  auto refresh = wrap([this, refused, token_reply](net::ServerRequest& req) {
     auto p = oauth_params(req);
-    if (p["grant_type"] != "refresh_token")
-      return oauth_error(400, "unsupported_grant_type", "grant_type must be refresh_token");
-    if (!client_ok(p))
-      return oauth_error(401, "invalid_client", "wrong client_id or client_secret");
+    if (auto no = refused(p, "refresh_token")) return std::move(*no);
     std::lock_guard lock(mutex_);
     auto it = refresh_tokens_.find(p["refresh_token"]);
     if (it == refresh_tokens_.end() || !it->second)
