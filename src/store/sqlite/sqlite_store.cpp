@@ -22,6 +22,19 @@ namespace sb::store {
 namespace {
 
 // A prepared statement that resets itself; columns and binds by 1-based index as SQLite has it.
+// The hourly rollups of the samples `where` selects, written over what was there (migration
+// 0003 builds them the same way).
+std::string rollup_sql(std::string_view where) {
+  return "INSERT OR REPLACE INTO rollups_hour "
+         "SELECT a.series_id, a.h, a.n, a.total, a.lo, a.hi, s.value, a.q FROM "
+         "(SELECT series_id, (t / 3600000) * 3600000 AS h, count(*) AS n, sum(value) AS total, "
+         "min(value) AS lo, max(value) AS hi, max(t) AS mt, max(quality) AS q FROM samples "
+         "WHERE " +
+         std::string(where) +
+         " GROUP BY series_id, h) AS a "
+         "JOIN samples AS s ON s.series_id = a.series_id AND s.t = a.mt";
+}
+
 class Stmt {
  public:
   Stmt() = default;
@@ -144,15 +157,9 @@ class SqliteStore final : public Store {
       return fail(ErrorKind::Internal, "sqlite: preparing statements: " + prepare_error_);
     // Hours a crash left unrolled (written in the last minute before it): rebuilt from the
     // newest rolled-up hour on.
-    if (auto r = exec(writer_,
-                      "INSERT OR REPLACE INTO rollups_hour "
-                      "SELECT a.series_id, a.h, a.n, a.total, a.lo, a.hi, s.value, a.q FROM "
-                      "(SELECT series_id, (t / 3600000) * 3600000 AS h, count(*) AS n, "
-                      "sum(value) AS total, min(value) AS lo, max(value) AS hi, max(t) AS mt, "
-                      "max(quality) AS q FROM samples WHERE t >= (SELECT coalesce(max(t), 0) "
-                      "FROM rollups_hour) GROUP BY series_id, h) AS a "
-                      "JOIN samples AS s ON s.series_id = a.series_id AND s.t = a.mt",
-                      "catch up the hourly rollups");
+    if (auto r =
+            exec(writer_, rollup_sql("t >= (SELECT coalesce(max(t), 0) FROM rollups_hour)").c_str(),
+                 "catch up the hourly rollups");
         !r)
       return r;
     // Running from before the thread starts: a flush() that comes first must wait for it.
@@ -511,14 +518,8 @@ class SqliteStore final : public Store {
                            "t >= ?4 AND t < ?5 GROUP BY b ORDER BY b LIMIT ?6");
     // One hour of one series recomputed from its samples (a replay or a better-quality value
     // replaces samples, so the rollup is rebuilt, never added to).
-    rollup_hour_ = Stmt(writer_,
-                        "INSERT OR REPLACE INTO rollups_hour "
-                        "SELECT a.series_id, a.h, a.n, a.total, a.lo, a.hi, s.value, a.q FROM "
-                        "(SELECT series_id, ?2 AS h, count(*) AS n, sum(value) AS total, "
-                        "min(value) AS lo, max(value) AS hi, max(t) AS mt, max(quality) AS q "
-                        "FROM samples WHERE series_id = ?1 AND t >= ?2 AND t < ?2 + 3600000 "
-                        "GROUP BY series_id) AS a "
-                        "JOIN samples AS s ON s.series_id = a.series_id AND s.t = a.mt");
+    rollup_hour_ =
+        Stmt(writer_, rollup_sql("series_id = ?1 AND t >= ?2 AND t < ?2 + 3600000").c_str());
     return check(upsert_site_) && check(upsert_device_) && check(insert_series_) &&
            check(find_series_w_) && check(find_series_r_) && check(upsert_sample_) &&
            check(insert_event_) && check(raw_history_) && check(bucket_history_) &&
