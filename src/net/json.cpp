@@ -199,6 +199,13 @@ void write(std::string& out, const json::value& v) {
 
 }  // namespace
 
+std::string number_text(double v) {
+  if (v == std::floor(v) && std::abs(v) < 1e15) return std::to_string(std::int64_t(v));
+  char b[32];
+  auto [p, ec] = std::to_chars(b, b + sizeof b, v);
+  return std::string(b, p);
+}
+
 std::string to_json(const json::value& v) {
   std::string out;
   write(out, v);

@@ -32,6 +32,11 @@ Result<std::string> get_string(const json::object& o, std::string_view key, std:
 /// Converts a JSON number to double (int64, uint64 or double); nullopt for other kinds.
 std::optional<double> as_double(const json::value& v);
 
+/// A number as people write it outside JSON (MQTT payloads, Prometheus samples): whole
+/// numbers without an exponent ("5400000000", "-35"), others in their shortest round-trip form
+/// ("50.01"). Finite values only.
+std::string number_text(double v);
+
 /// Compact serialisation. Unlike json::serialize, doubles come out as people and devices
 /// write them ("50.004", "230", never "2.3E2"); NaN and infinity become null.
 std::string to_json(const json::value& v);

@@ -71,3 +71,11 @@ TEST(Json, StringsAreEscapedAsJsonSerializeDoesAndParseBack) {
   EXPECT_EQ(std::string((*back)[nasty].as_string()), nasty);
   EXPECT_EQ(to_json(json::array{"a\"b", 1}), R"(["a\"b",1])");
 }
+
+TEST(Json, NumberTextWritesWholeNumbersWithoutAnExponent) {
+  EXPECT_EQ(number_text(5.4e9), "5400000000");
+  EXPECT_EQ(number_text(-35), "-35");
+  EXPECT_EQ(number_text(50.01), "50.01");
+  EXPECT_EQ(number_text(0.47), "0.47");
+  EXPECT_EQ(number_text(1e20), "1e+20");
+}

@@ -21,13 +21,6 @@ std::string topic_level(std::string_view text) {
   return out;
 }
 
-std::string number_text(double v) {
-  if (v == std::floor(v) && std::abs(v) < 1e15) return std::to_string(std::int64_t(v));
-  char b[32];
-  auto [p, ec] = std::to_chars(b, b + sizeof b, v);
-  return std::string(b, p);
-}
-
 json::object origin() {
   return json::object{{"name", "sunbridge"}, {"sw_version", SUNBRIDGE_VERSION}};
 }
@@ -172,7 +165,7 @@ std::string state_payload(std::string_view metric, double value) {
     int code = int(std::lround(value));
     return code >= 0 && code <= 4 ? std::string(to_string(DeviceState(code))) : "unknown";
   }
-  return number_text(value);
+  return net::number_text(value);
 }
 
 std::string command_topic(const MqttSettings& s, std::string_view device_id, CommandType type,

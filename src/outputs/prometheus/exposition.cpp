@@ -4,6 +4,8 @@
 #include <cmath>
 #include <map>
 
+#include "net/json.hpp"
+
 namespace sb::prometheus {
 
 namespace {
@@ -35,11 +37,7 @@ std::string_view suffix_of(Unit u, MetricKind kind) {
 std::string number(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  // Whole numbers as such ("5400000000", not "5.4e+09"); others in their shortest form.
-  if (v == std::floor(v) && std::abs(v) < 1e15) return std::to_string(std::int64_t(v));
-  char b[32];
-  auto [p, ec] = std::to_chars(b, b + sizeof b, v);
-  return std::string(b, p);
+  return net::number_text(v);
 }
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
