@@ -1419,33 +1419,40 @@ std::shared_ptr<net::Router> Simulator::routes() {
                                      {"sysOnOffPowerValue", "W", 0, 30000},
                                      {"deviceQuantity", "", 1, 16}};
   static const std::vector<std::string> kMeterModes = {"normal", "feedinLimit", "G100"};
-  post_query("/op/v0/gw/setting/get", [this](net::ServerRequest&, const json::object& body) {
+  // The meter a request names (body `sn`); mutex_ held.
+  auto meter_of = [this](const json::object& body, Reply& err) {
     auto sn = string_field(body, "sn").value_or("");
-    std::lock_guard lock(mutex_);
     auto m = meters_.find(sn);
     if (m == meters_.end())
-      return error(kBodyInvalid, "request body parameters invalid: no meter " +
-                                     (sn.empty() ? std::string("(sn is required)") : sn));
-    json::object out;
-    for (const auto& spec : kMeter) {
-      json::array list;
-      if (std::string(spec.key) == "mode")
-        for (const auto& mode : kMeterModes) list.push_back(json::string(mode));
-      out[spec.key] = json::object{{"value", m->second.values.at(spec.key)},
-                                   {"unit", spec.unit},
-                                   {"precision", 1},
-                                   {"range", json::object{{"min", spec.lo}, {"max", spec.hi}}},
-                                   {"enumList", list}};
-    }
-    return Reply{kSuccess, "success", std::move(out)};
-  });
-  post_write("/op/v0/gw/setting/set", [this](net::ServerRequest&, const json::object& body) {
-    auto sn = string_field(body, "sn").value_or("");
+      err = error(kBodyInvalid, "request body parameters invalid: no meter " +
+                                    (sn.empty() ? std::string("(sn is required)") : sn));
+    return m;
+  };
+  post_query(
+      "/op/v0/gw/setting/get", [this, meter_of](net::ServerRequest&, const json::object& body) {
+        std::lock_guard lock(mutex_);
+        Reply err;
+        auto m = meter_of(body, err);
+        if (m == meters_.end()) return err;
+        json::object out;
+        for (const auto& spec : kMeter) {
+          json::array list;
+          if (std::string(spec.key) == "mode")
+            for (const auto& mode : kMeterModes) list.push_back(json::string(mode));
+          out[spec.key] = json::object{{"value", m->second.values.at(spec.key)},
+                                       {"unit", spec.unit},
+                                       {"precision", 1},
+                                       {"range", json::object{{"min", spec.lo}, {"max", spec.hi}}},
+                                       {"enumList", list}};
+        }
+        return Reply{kSuccess, "success", std::move(out)};
+      });
+  post_write("/op/v0/gw/setting/set", [this, meter_of](net::ServerRequest&,
+                                                       const json::object& body) {
     std::lock_guard lock(mutex_);
-    auto m = meters_.find(sn);
-    if (m == meters_.end())
-      return error(kBodyInvalid, "request body parameters invalid: no meter " +
-                                     (sn.empty() ? std::string("(sn is required)") : sn));
+    Reply err;
+    auto m = meter_of(body, err);
+    if (m == meters_.end()) return err;
     auto mode = string_field(body, "mode");
     if (!mode || std::find(kMeterModes.begin(), kMeterModes.end(), *mode) == kMeterModes.end())
       return error(kBodyInvalid,
