@@ -11,6 +11,7 @@
 #include "net/json.hpp"
 #include "net/test_io.hpp"
 #include "process.hpp"
+#include "store/store.hpp"
 
 using namespace sb;
 using namespace std::chrono;
@@ -273,6 +274,59 @@ TEST(CliE2E, MalformedConfigIsReportedWithFileAndLine) {
   test::Process good({kBin, "check-config", "-c", cfg.string()});
   EXPECT_EQ(good.wait(), 0);
   EXPECT_NE(good.rest_of_stdout().find(": ok (1 site(s), 1 connection(s)"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(CliE2E, HistoryGapsListsEachHoleWithWhatBackfillCouldNotFill) {
+  auto dir = temp_dir("gaps");
+  auto cfg = write_config(dir, "bat", "sonnen", "1");
+  {
+    auto st = store::open_sqlite((dir / "s.db").string());
+    ASSERT_TRUE(st);
+    TimePoint from, to, now;
+    ASSERT_TRUE(parse_iso8601("2026-11-30T08:00:00Z", from));
+    ASSERT_TRUE(parse_iso8601("2026-11-30T10:30:00Z", to));
+    now = to;
+    Gap hole{.device = "bat:battery",
+             .from = from,
+             .to = to,
+             .reason = "no answer: transport: connection refused",
+             .status = "unfillable",
+             .detail = "sonnen offers no history to backfill from; missing: battery.soc",
+             .done_until = to,
+             .detected_at = now,
+             .updated_at = now};
+    auto id = (*st)->add_gap(hole);
+    ASSERT_TRUE(id);
+    Gap soc = hole;
+    soc.metric = "battery.soc";
+    soc.parent = *id;
+    ASSERT_TRUE((*st)->add_gap(soc));
+    (*st)->close();
+  }
+  test::Process p({kBin, "history", "--gaps", "--from", "2026-11-01", "-c", cfg.string()});
+  EXPECT_EQ(p.wait(), 0);
+  auto out = p.rest_of_stdout();
+  EXPECT_EQ(out,
+            "bat:battery  2026-11-30T08:00:00Z .. 2026-11-30T10:30:00Z    2h30  "
+            "unfillable no answer: transport: connection refused\n"
+            "    sonnen offers no history to backfill from; missing: battery.soc\n"
+            "    battery.soc                  2026-11-30T08:00:00Z .. "
+            "2026-11-30T10:30:00Z    2h30  unfillable\n");
+  EXPECT_EQ(p.rest_of_stderr(), "1 gap(s), 1 metric record(s)\n");
+  test::Process csv(
+      {kBin, "history", "--gaps", "--csv", "--from", "2026-11-01", "-c", cfg.string()});
+  EXPECT_EQ(csv.wait(), 0);
+  EXPECT_NE(csv.rest_of_stdout().find("bat:battery,battery.soc,2026-11-30T08:00:00Z,"
+                                      "2026-11-30T10:30:00Z,9000,unfillable,0,"),
+            std::string::npos);
+  test::Process bad({kBin, "history", "--gaps", "--status", "closed", "-c", cfg.string()});
+  EXPECT_EQ(bad.wait(), 1);
+  EXPECT_NE(bad.rest_of_stderr().find("--status 'closed' is not one of open, filled"),
+            std::string::npos);
+  test::Process no_metric({kBin, "history", "bat:battery", "-c", cfg.string()});
+  EXPECT_EQ(no_metric.wait(), 1);
+  EXPECT_NE(no_metric.rest_of_stderr().find("history needs --metric"), std::string::npos);
   fs::remove_all(dir);
 }
 

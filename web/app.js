@@ -129,7 +129,23 @@ async function refreshChart() {
   }));
   const times = [...buckets.keys()].sort((a, b) => a - b);
   const data = [times.map((t) => t / 1000), ...SERIES.map((_, i) => times.map((t) => buckets.get(t)[i]))];
+  // Holes of the site's devices in the range: the part backfill could not fill is shaded.
+  const ids = new Set(dev.map((d) => d.id));
+  const holes = (await api(`/api/v1/gaps?from=${from.toISOString()}&to=${to.toISOString()}&limit=500`).catch(() => []))
+    .filter((g) => g.metric === null && ids.has(g.device) && g.status !== 'filled');
   makeChart('power', $('chart'), {
+    hooks: { drawAxes: [(u) => {
+      const { ctx, bbox } = u;
+      ctx.save();
+      ctx.fillStyle = 'rgba(255, 92, 122, 0.12)';
+      for (const g of holes) {
+        const x0 = u.valToPos(Date.parse(g.from) / 1000, 'x', true);
+        const x1 = u.valToPos(Date.parse(g.to) / 1000, 'x', true);
+        const l = Math.max(bbox.left, x0), r = Math.min(bbox.left + bbox.width, x1);
+        if (r > l) ctx.fillRect(l, bbox.top, r - l, bbox.height);
+      }
+      ctx.restore();
+    }] },
     series: [{}, ...SERIES.map((s) => ({ label: s.label, stroke: css(s.color), width: 1.5, value: (u, v) => fmtW(v) }))],
     axes: [axis(), axis((u, vals) => vals.map(fmtW), 72)],
     scales: { x: { time: true, range: [from / 1000, to / 1000] } },
@@ -208,6 +224,21 @@ async function refreshEvents() {
   items.sort((a, b) => (a.t < b.t ? 1 : -1));
   $('events').innerHTML = items.map((i) => `<li><span class="muted">${fmtTime(i.t)}</span> ${i.html}</li>`).join('') ||
     '<li class="muted">nothing yet</li>';
+}
+
+function fmtSpan(s) {
+  const m = Math.round(s / 60);
+  return m >= 60 ? `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min` : `${m} min`;
+}
+
+async function refreshGaps() {
+  const ids = new Set(siteDevices().map((d) => d.id));
+  const gaps = (await api('/api/v1/gaps?limit=200')).filter((g) => g.metric === null && ids.has(g.device));
+  $('gaps').innerHTML = gaps.slice(0, 20).map((g) =>
+    `<li data-status="${esc(g.status)}"><span class="badge ${g.status === 'filled' ? 'ok' : g.status === 'open' ? '' : 'bad'}">${esc(g.status)}</span> ` +
+    `${esc(g.device)} <span class="muted">${esc(new Date(g.from).toLocaleString())} · ${fmtSpan(g.seconds)}</span>` +
+    `<div class="small muted">${esc(g.reason)}${g.detail ? ' — ' + esc(g.detail) : ''}</div></li>`).join('') ||
+    '<li class="muted">none: history is complete</li>';
 }
 
 // --- control ----------------------------------------------------------------------------
@@ -323,7 +354,7 @@ async function tick(force) {
     await Promise.all([refreshLive(), refreshHealth(), refreshEvents()]);
     if (force || Date.now() - slowAt > 30000) {
       slowAt = Date.now();
-      await Promise.all([refreshChart(), refreshEnergy()]);
+      await Promise.all([refreshChart(), refreshEnergy(), refreshGaps()]);
     }
   } catch (e) {
     $('health').textContent = 'unreachable';

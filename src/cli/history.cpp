@@ -1,6 +1,8 @@
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <map>
 
 #include "cli/commands.hpp"
 #include "core/metric.hpp"
@@ -20,10 +22,101 @@ struct HistoryOptions {
   std::string to;
   std::string step;
   bool csv = false;
+  bool gaps = false;
+  std::string status;
 };
 
+// `history --gaps`: the gaps recorded in the window, each device's hole with what backfill did,
+// and under it the metrics the vendor's history did not give.
+int list_gaps(const HistoryOptions& o, store::Store& st, TimeRange range) {
+  store::GapQuery q;
+  if (!o.device.empty()) q.device = o.device;
+  q.range = range;
+  q.limit = 100'000;
+  if (!o.status.empty()) {
+    std::string_view rest = o.status;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      auto one = rest.substr(0, comma);
+      if (std::find(std::begin(kGapStatuses), std::end(kGapStatuses), one) ==
+          std::end(kGapStatuses))
+        return report("--status '" + std::string(one) +
+                      "' is not one of open, filled, partial, estimated, unfillable");
+      q.statuses.emplace_back(one);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+  }
+  auto gaps = st.gaps(q);
+  if (!gaps) return report(gaps.error().message);
+  auto span = [](const Gap& g) {
+    auto m = std::chrono::duration_cast<std::chrono::minutes>(g.to - g.from).count();
+    char b[32];
+    std::snprintf(b, sizeof b, "%lldh%02lld", static_cast<long long>(m / 60),
+                  static_cast<long long>(m % 60));
+    return std::string(b);
+  };
+  if (o.csv) {
+    std::cout << "device,metric,from,to,seconds,status,samples,reason,detail\n";
+    auto quote = [](std::string s) {
+      std::string out = "\"";
+      for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      return out + "\"";
+    };
+    for (const auto& g : *gaps)
+      std::cout << g.device << ',' << g.metric << ',' << format_iso8601(g.from) << ','
+                << format_iso8601(g.to) << ','
+                << std::chrono::duration_cast<std::chrono::seconds>(g.to - g.from).count() << ','
+                << g.status << ',' << g.filled << ',' << quote(g.reason) << ',' << quote(g.detail)
+                << '\n';
+    return 0;
+  }
+  // Device holes oldest first, each followed by its metrics' rows.
+  std::vector<const Gap*> holes;
+  std::multimap<std::int64_t, const Gap*> children;
+  for (const auto& g : *gaps) {
+    if (g.parent)
+      children.emplace(g.parent, &g);
+    else
+      holes.push_back(&g);
+  }
+  std::reverse(holes.begin(), holes.end());
+  for (const auto* h : holes) {
+    std::printf("%s  %s .. %s  %6s  %-10s %s\n", h->device.c_str(), format_iso8601(h->from).c_str(),
+                format_iso8601(h->to).c_str(), span(*h).c_str(), h->status.c_str(),
+                h->reason.c_str());
+    if (!h->detail.empty()) std::printf("    %s\n", h->detail.c_str());
+    auto [b, e] = children.equal_range(h->id);
+    std::vector<const Gap*> kids;
+    for (auto it = b; it != e; ++it) kids.push_back(it->second);
+    std::sort(kids.begin(), kids.end(), [](const Gap* x, const Gap* y) {
+      return std::tie(x->metric, x->from) < std::tie(y->metric, y->from);
+    });
+    for (const auto* k : kids)
+      std::printf("    %-28s %s .. %s  %6s  %s\n", k->metric.c_str(),
+                  format_iso8601(k->from).c_str(), format_iso8601(k->to).c_str(), span(*k).c_str(),
+                  k->status.c_str());
+  }
+  // Metric rows whose device hole is outside the window (or was filtered out by status).
+  for (const auto& [parent, g] : children)
+    if (std::none_of(holes.begin(), holes.end(), [&](const Gap* h) { return h->id == parent; })) {
+      std::printf("%s %-28s %s .. %s  %6s  %s\n", g->device.c_str(), g->metric.c_str(),
+                  format_iso8601(g->from).c_str(), format_iso8601(g->to).c_str(), span(*g).c_str(),
+                  g->status.c_str());
+    }
+  std::fprintf(stderr, "%zu gap(s), %zu metric record(s)\n", holes.size(),
+               gaps->size() - holes.size());
+  return 0;
+}
+
 int history(const HistoryOptions& o) {
-  if (!is_known_metric(o.metric))
+  if (!o.gaps && o.device.empty())
+    return report("history needs a device (or --gaps to list the gaps of every device)");
+  if (!o.gaps && o.metric.empty())
+    return report("history needs --metric (e.g. --metric battery.soc), or --gaps");
+  if (o.gaps && !o.metric.empty())
+    return report("--gaps lists every metric of a device; leave out --metric");
+  if (!o.gaps && !o.status.empty()) return report("--status goes with --gaps");
+  if (!o.gaps && !is_known_metric(o.metric))
     return report("unknown metric '" + o.metric + "' (see GET /api/v1/metrics)");
   TimePoint now = RealClock().now();
   TimePoint to = now, from = now - std::chrono::hours(24);
@@ -43,6 +136,10 @@ int history(const HistoryOptions& o) {
   if (!cfg) return report(cfg.error().message);
   auto st = store::open_sqlite(cfg->gateway.database);
   if (!st) return report(st.error().message);
+  if (o.gaps) {
+    if (o.from.empty()) from = now - std::chrono::days(7);
+    return list_gaps(o, **st, {from, to});
+  }
   auto h = (*st)->history({o.device, o.metric, {from, to}, step});
   if (!h) return report(h.error().message);
   if (h->empty()) {
@@ -80,9 +177,16 @@ int history(const HistoryOptions& o) {
 void register_history(CLI::App& app, int& rc) {
   auto* cmd = app.add_subcommand("history", "Print stored history of one device metric");
   auto o = std::make_shared<HistoryOptions>();
-  cmd->add_option("device", o->device, "device id, e.g. sonnen:battery")->required();
-  cmd->add_option("--metric", o->metric, "canonical metric id, e.g. battery.power")->required();
-  cmd->add_option("--from", o->from, "start (RFC 3339 or date); default 24 h ago");
+  cmd->add_option("device", o->device, "device id, e.g. sonnen:battery (with --gaps: optional)");
+  cmd->add_option("--metric", o->metric, "canonical metric id, e.g. battery.power");
+  cmd->add_flag("--gaps", o->gaps,
+                "list the gaps in history instead: holes found, what backfill filled, what it "
+                "could not");
+  cmd->add_option("--status", o->status,
+                  "with --gaps: only these statuses (comma list of open, filled, partial, "
+                  "estimated, unfillable)");
+  cmd->add_option("--from", o->from,
+                  "start (RFC 3339 or date); default 24 h ago (with --gaps: 7 days ago)");
   cmd->add_option("--to", o->to, "end (RFC 3339 or date); default now");
   cmd->add_option("--step", o->step, "bucket width (e.g. 5m); raw samples when absent");
   cmd->add_flag("--csv", o->csv, "CSV output");

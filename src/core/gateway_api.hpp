@@ -25,7 +25,8 @@ struct LiveValue {
 
 struct DeviceLive {
   DeviceInfo device;
-  bool online = false;
+  bool online = false;  ///< answering with current values
+  bool stale = false;   ///< answering, but with values older than the poll plan allows
   std::optional<TimePoint> last_success;
   std::vector<LiveValue> values;
 };
@@ -53,6 +54,24 @@ struct ConnectionHealth {
   std::map<std::string, std::int64_t> failures_by_kind;
   /// The vendor account's call budget, for drivers that keep one.
   std::optional<CallBudget> budget;
+  /// Gaps in history found since the start, those still waiting for backfill, and the samples
+  /// the vendor's history gave and those estimated (counters across what it did not).
+  std::int64_t gaps_found = 0;
+  std::int64_t gaps_open = 0;
+  std::int64_t samples_backfilled = 0;
+  std::int64_t samples_estimated = 0;
+};
+
+/// A site's energy-balance checks (pv + import + discharge = load + export + charge, hourly).
+struct SiteQuality {
+  std::string site;
+  std::int64_t balance_checks = 0;       ///< hours judged
+  std::int64_t balance_flagged = 0;      ///< hours off by more than the tolerance
+  std::int64_t balance_uncheckable = 0;  ///< hours that could not be judged (see last_result)
+  std::optional<TimePoint> last_window;  ///< start of the last hour looked at
+  double last_in_wh = 0, last_out_wh = 0, last_residual_wh = 0;
+  bool last_flagged = false;
+  std::string last_result;  ///< describe() of the last hour
 };
 
 class GatewayApi {
@@ -64,6 +83,8 @@ class GatewayApi {
   virtual std::optional<Capabilities> capabilities(const std::string& device) const = 0;
   virtual std::vector<DeviceLive> live() const = 0;
   virtual std::vector<ConnectionHealth> health() const = 0;
+  /// Data-quality checks per site.
+  virtual std::vector<SiteQuality> quality() const { return {}; }
   /// Validates, applies, verifies and audits a command; the audit row comes back.
   virtual boost::asio::awaitable<Result<CommandRecord>> execute(Command command) = 0;
 };

@@ -130,10 +130,55 @@ struct CommandRecord {
   std::string argument;  ///< text commands (strategy, weekly plan)
 };
 
+/// A stretch of time a device's values are missing for (store table `gaps`): found by the
+/// engine after an outage, filled from the vendor's history where it has any, kept as a record
+/// of what could not be filled.
+struct Gap {
+  std::int64_t id = 0;
+  std::string device;
+  std::string metric;  ///< "": every metric of the device (the hole as found)
+  TimePoint from;      ///< the last value before the hole
+  TimePoint to;        ///< the first value after it
+  std::string reason;  ///< why values are missing ("no answer: ...", "sunbridge was not running")
+  std::string status = "open";  ///< open, filled, partial, estimated, unfillable
+  std::string detail;           ///< what backfill did, or why it could not
+  std::int64_t filled = 0;      ///< samples the vendor's history gave
+  int attempts = 0;             ///< history calls that failed
+  TimePoint done_until;         ///< backfilled up to here
+  std::optional<TimePoint> next_attempt;
+  TimePoint detected_at;
+  TimePoint updated_at;
+  std::int64_t parent = 0;  ///< for a metric's gap: the device gap it was found in
+};
+/// Every gap status, in the order a gap moves through them.
+inline constexpr std::string_view kGapStatuses[] = {"open", "filled", "partial", "estimated",
+                                                    "unfillable"};
+
+/// A command that holds for a while (store table `leases`): kept alive while it runs, handed
+/// back to the device's own mode when it ends, when sunbridge stops, or at the next start.
+struct Lease {
+  std::int64_t id = 0;
+  std::int64_t command = 0;  ///< the audit row of the command that took it
+  std::string device;
+  CommandType type = CommandType::BatteryPower;
+  double value = 0;
+  std::string argument;
+  std::string requested_by;
+  TimePoint started_at;
+  TimePoint until;
+  std::string state = "active";  ///< active, released, failed
+  std::optional<TimePoint> ended_at;
+  std::string detail;  ///< how it ended
+};
+
 /// What a device can do, with units in the names.
 struct Capabilities {
   bool live = true;
   bool history = false;
+  Millis history_step{0};   ///< resolution of history(); 0: not known (15 minutes assumed)
+  Millis data_interval{0};  ///< how often the vendor's values change; 0: at every poll
+  /// A setpoint the device forgets unless it is written again this often; 0: it holds.
+  Millis setpoint_keepalive{0};
   bool battery_power_setpoint = false;
   double max_charge_w = 0;     ///< largest charge setpoint accepted, W (>= 0)
   double max_discharge_w = 0;  ///< largest discharge setpoint accepted, W (>= 0)

@@ -19,6 +19,8 @@
 
 #include "core/metric.hpp"
 #include "core/schedule.hpp"
+#include "engine/backfill.hpp"
+#include "engine/quality.hpp"
 #include "net/blocking.hpp"
 #include "net/driver_env.hpp"
 #include "net/retry.hpp"
@@ -51,6 +53,8 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     std::unique_ptr<net::AsioSleeper> sleeper;
     std::unique_ptr<DriverEnv> env;
     std::unique_ptr<Driver> driver;
+    std::unique_ptr<Backfiller> backfill;
+    bool backfill_loaded = false;  // strand only
     std::vector<DeviceInfo> devices;
     bool discovered = false;  // devices may come from the store before the first discovery
     ConnectionHealth health;
@@ -66,7 +70,9 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   std::vector<std::unique_ptr<Connection>> connections;
   mutable std::mutex mutex;  // guards live, devices/health in connections, busy
   std::map<std::string, DeviceLive> live;
-  std::set<std::string> busy;  // devices with a command running
+  std::set<std::string> busy;                     // devices with a command running
+  std::map<std::string, SiteQuality> quality;     // by site
+  std::map<std::string, TimePoint> balance_hour;  // by site: the hour the next check starts
   std::atomic<bool> stopping{false};
 
   Impl(GatewayDeps d, Config c) : deps(d), config(std::move(c)) {}
@@ -120,10 +126,22 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
 
   void on_poll_ok(Connection& c, const DeviceInfo& d, Snapshot snap, double latency_ms) {
     bool recovered = false;
+    // Values older than the gap threshold (three polls, or three of the vendor's own updates)
+    // are stale: a cloud that keeps answering an inverter's last upload. The device is then
+    // reported unavailable, with its values marked stale, rather than repeated as current.
+    auto now = deps.clock.now();
+    auto age = now - snap.time;
+    auto limit = gap_threshold(c.config.poll_interval, c.driver->capabilities(d).data_interval);
+    bool stale_now = age > limit;
+    bool went_stale = false, fresh_again = false;
     {
       std::lock_guard lock(mutex);
       auto& h = c.health;
       recovered = h.consecutive_failures >= kOfflineAfter;
+      auto& l0 = live[d.id];
+      went_stale = stale_now && !l0.stale;
+      fresh_again = !stale_now && l0.stale;
+      l0.stale = stale_now;
       h.polls++;
       h.consecutive_failures = 0;
       h.state = "ok";
@@ -136,17 +154,27 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
       h.latency_sum_s += seconds;
       auto& l = live[d.id];
       l.device = d;
-      l.online = true;
+      l.online = !stale_now;
       l.last_success = snap.time;
       for (const auto& s : snap.samples) {
+        auto q = stale_now ? Quality::Stale : s.quality;
         auto it = std::find_if(l.values.begin(), l.values.end(),
                                [&](const LiveValue& v) { return v.metric == s.metric; });
         if (it == l.values.end())
-          l.values.push_back({s.metric, s.time, s.value, s.quality});
+          l.values.push_back({s.metric, s.time, s.value, q});
         else
-          *it = {s.metric, s.time, s.value, s.quality};
+          *it = {s.metric, s.time, s.value, q};
       }
     }
+    if (went_stale) {
+      (void)deps.store.enqueue({Sample{d.id, std::string(metric::kDeviceOnline), now, 0}});
+      record_event({d.id, now, Severity::Warning, "device.stale",
+                    d.id + " answers, but its newest values are from " + format_iso8601(snap.time) +
+                        ": reported unavailable until they are new"});
+    }
+    if (fresh_again)
+      record_event({d.id, now, Severity::Info, "device.fresh", d.id + " has new values again"});
+    maybe_check_balance(d.site, now);
     if (auto r = deps.store.enqueue(std::move(snap.samples)); !r) {
       std::lock_guard lock(mutex);
       c.health.last_error = r.error().message;
@@ -155,6 +183,52 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
       record_event(
           {d.id, deps.clock.now(), Severity::Info, "device.online", d.id + " answers again"});
     for (auto& e : snap.events) record_event(std::move(e));
+  }
+
+  // Once an hour per site (at the first poll of a new hour): the energy balance of the hour that
+  // ended, from the stored counters, off the I/O thread.
+  void maybe_check_balance(const std::string& site, TimePoint now) {
+    TimePoint hour = std::chrono::floor<std::chrono::hours>(now);
+    std::vector<DeviceInfo> devices;
+    TimePoint from;
+    {
+      std::lock_guard lock(mutex);
+      auto [it, first] = balance_hour.try_emplace(site, hour);
+      if (first || hour <= it->second) return;  // the hour sunbridge started in is not whole
+      from = std::max(it->second, hour - std::chrono::hours(1));
+      it->second = hour;
+      for (const auto& c : connections)
+        for (const auto& d : c->devices)
+          if (d.site == site) devices.push_back(d);
+    }
+    TimeRange window{from, hour};
+    asio::post(deps.blocking, [this, self = shared_from_this(), site, devices, window] {
+      (void)deps.store.flush();  // the values at the end of the hour may still be queued
+      auto b = check_energy_balance(deps.store, devices, window, Millis(15 * 60'000));
+      if (!b) return;
+      bool flagged;
+      {
+        std::lock_guard lock(mutex);
+        auto& q = quality[site];
+        q.site = site;
+        q.last_window = window.from;
+        q.last_result = describe(*b);
+        q.last_in_wh = b->in_wh();
+        q.last_out_wh = b->out_wh();
+        q.last_residual_wh = b->residual_wh;
+        q.last_flagged = flagged = b->flagged;
+        if (!b->checkable)
+          q.balance_uncheckable++;
+        else
+          q.balance_checks++;
+        if (b->flagged) q.balance_flagged++;
+      }
+      if (flagged)
+        (void)deps.store.add_events(
+            {{"site:" + site, deps.clock.now(), Severity::Warning, "site.energy_imbalance",
+              "energy of site " + site + " from " + format_iso8601(window.from) + " to " +
+                  format_iso8601(window.to) + " does not balance: " + describe(*b)}});
+    });
   }
 
   void on_poll_failed(Connection& c, const DeviceInfo* d, const Error& e) {
@@ -224,6 +298,11 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
         std::lock_guard lock(mutex);
         devices = c.devices;
       }
+      if (!c.backfill_loaded) {
+        c.backfill_loaded = true;
+        auto op = c.backfill->load(devices);
+        co_await std::move(op);
+      }
       bool failed = false;
       for (const auto& d : devices) {
         auto t0 = std::chrono::steady_clock::now();
@@ -231,13 +310,22 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
         double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                         .count();
         if (snap) {
+          auto gop = c.backfill->poll_succeeded(d, *snap);
+          (void)co_await std::move(gop);
           on_poll_ok(c, d, std::move(*snap), ms);
         } else {
           failed = true;
+          c.backfill->poll_failed(d.id, snap.error());
           on_poll_failed(c, &d, snap.error());
         }
       }
       if (stopping) break;
+      // Between polls, one step of backfill (a day of the gap that is due first); the driver's
+      // history keeps within the vendor's ranges and budget.
+      if (!failed) {
+        auto bop = c.backfill->step(devices);
+        (void)co_await std::move(bop);
+      }
       Millis next = c.config.poll_interval;
       if (failed)
         next = std::max(next, backoff.next());
@@ -489,6 +577,8 @@ Result<void> Gateway::start(bool poll) {
     auto d = I.deps.registry.create(cc, *c->env);
     if (!d) return fail(d.error());
     c->driver = std::move(*d);
+    c->backfill = std::make_unique<Backfiller>(Backfiller::Deps{
+        I.deps.clock, I.deps.store, I.deps.blocking, *c->driver, cc.vendor, cc.poll_interval});
     c->health.name = cc.name;
     c->health.vendor = cc.vendor;
     c->health.state = "starting";
@@ -603,6 +693,28 @@ std::vector<ConnectionHealth> Gateway::health() const {
   for (const auto& c : impl_->connections) {
     out.push_back(c->health);
     if (c->driver) out.back().budget = c->driver->budget();
+    if (c->backfill) {
+      auto b = c->backfill->stats();
+      out.back().gaps_found = b.gaps_found;
+      out.back().gaps_open = b.open;
+      out.back().samples_backfilled = b.samples_backfilled;
+      out.back().samples_estimated = b.samples_estimated;
+    }
+  }
+  return out;
+}
+
+std::vector<SiteQuality> Gateway::quality() const {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<SiteQuality> out;
+  for (const auto& s : impl_->config.sites) {
+    auto it = impl_->quality.find(s.id);
+    if (it != impl_->quality.end()) {
+      out.push_back(it->second);
+    } else {
+      out.push_back({});
+      out.back().site = s.id;
+    }
   }
   return out;
 }

@@ -51,6 +51,7 @@ class Gateway final : public GatewayApi {
   std::optional<Capabilities> capabilities(const std::string& device) const override;
   std::vector<DeviceLive> live() const override;
   std::vector<ConnectionHealth> health() const override;
+  std::vector<SiteQuality> quality() const override;
   boost::asio::awaitable<Result<CommandRecord>> execute(Command command) override;
 
  private:

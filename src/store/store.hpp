@@ -38,6 +38,13 @@ struct EventQuery {
   std::size_t limit = 100;
 };
 
+struct GapQuery {
+  std::optional<std::string> device;
+  std::optional<TimeRange> range;     ///< gaps that overlap it
+  std::vector<std::string> statuses;  ///< empty: every status
+  std::size_t limit = 1000;
+};
+
 struct StoreStats {
   std::uint64_t samples_written = 0;
   std::uint64_t samples_dropped = 0;  ///< refused because the queue was full
@@ -66,6 +73,30 @@ class Store {
   virtual Result<std::vector<SeriesPoint>> history(const HistoryQuery& query) = 0;
   /// Metrics stored for a device, sorted.
   virtual Result<std::vector<std::string>> metrics(const std::string& device) = 0;
+  /// The time of the newest sample of any of the device's metrics; nullopt when it has none.
+  virtual Result<std::optional<TimePoint>> last_sample_time(const std::string& device) = 0;
+  /// The newest sample of a series at or before `t`, and the oldest at or after it.
+  virtual Result<std::optional<SeriesPoint>> sample_at_or_before(const std::string& device,
+                                                                 const std::string& metric,
+                                                                 TimePoint t) = 0;
+  virtual Result<std::optional<SeriesPoint>> sample_at_or_after(const std::string& device,
+                                                                const std::string& metric,
+                                                                TimePoint t) = 0;
+
+  /// Records a gap; one already recorded for the device, metric and start is widened to the
+  /// later end and keeps its id, which comes back.
+  virtual Result<std::int64_t> add_gap(const Gap& gap) = 0;
+  /// Rewrites a recorded gap's status, detail, progress and end (by id).
+  virtual Result<void> update_gap(const Gap& gap) = 0;
+  /// Gaps newest first.
+  virtual Result<std::vector<Gap>> gaps(const GapQuery& query) = 0;
+
+  /// Records a lease as it starts; returns its id.
+  virtual Result<std::int64_t> add_lease(const Lease& lease) = 0;
+  /// Rewrites a lease's end, state and detail (by id).
+  virtual Result<void> update_lease(const Lease& lease) = 0;
+  /// Leases newest first: only the active ones when `active_only`.
+  virtual Result<std::vector<Lease>> leases(bool active_only, std::size_t limit) = 0;
 
   /// Stores events; an event already stored (device, time, code) is kept as it is.
   virtual Result<void> add_events(const std::vector<Event>& events) = 0;

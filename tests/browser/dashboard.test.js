@@ -89,6 +89,12 @@ async function exercise(browser, url, name, viewport) {
   // Connections with their budget (the FoxESS account counts calls).
   const budget = await page.$$eval('#connections tbody tr', (rows) => rows.map((r) => r.lastElementChild.textContent));
   check(budget.some((b) => /\d+ \/ \d+/.test(b)), `${name}: a connection's call budget is shown (${budget.join(', ')})`);
+  // The gaps card: the demo has no outage, so it says history is complete (or lists a gap).
+  await page.waitForFunction(() => document.querySelectorAll('#gaps li').length > 0, null, { timeout: 10000 })
+    .then(async () => {
+      const text = await page.textContent('#gaps');
+      check(/history is complete|filled|partial|estimated|unfillable|open/.test(text), `${name}: the gaps card (${text.slice(0, 80)})`);
+    }, () => check(false, `${name}: the gaps card is filled in`));
   if (name === 'phone') {
     const width = await page.evaluate(() => [document.scrollingElement.scrollWidth, window.innerWidth]);
     check(width[0] <= width[1] + 1, `phone: nothing wider than the screen (${width[0]} px in ${width[1]})`);

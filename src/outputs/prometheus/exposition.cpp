@@ -219,6 +219,15 @@ std::string render(const GatewayApi& gw, const store::StoreStats& store) {
     w.add(hist, "histogram", help, inf, double(cumulative), "_bucket");
     w.add(hist, "histogram", help, base, h.latency_sum_s, "_sum");
     w.add(hist, "histogram", help, base, double(cumulative), "_count");
+    w.add("sunbridge_history_gaps_found_total", "counter",
+          "holes in history found after an outage since the start", base, double(h.gaps_found));
+    w.add("sunbridge_history_gaps_open", "gauge", "gaps waiting for backfill", base,
+          double(h.gaps_open));
+    w.add("sunbridge_history_samples_backfilled_total", "counter",
+          "samples stored from the vendor's history into gaps", base, double(h.samples_backfilled));
+    w.add("sunbridge_history_samples_estimated_total", "counter",
+          "counter values estimated across gaps the vendor's history could not fill", base,
+          double(h.samples_estimated));
     if (h.budget) {
       w.add("sunbridge_call_budget_used", "gauge",
             "calls of the vendor account's budget used in this period", base, h.budget->used);
@@ -233,6 +242,22 @@ std::string render(const GatewayApi& gw, const store::StoreStats& store) {
     }
   }
 
+  for (const auto& q : gw.quality()) {
+    Labels l{{"site", q.site}};
+    w.add("sunbridge_energy_balance_checks_total", "counter",
+          "hours whose energy balance (pv + import + discharge = load + export + charge) was "
+          "judged",
+          l, double(q.balance_checks));
+    w.add("sunbridge_energy_balance_flagged_total", "counter",
+          "hours whose energy balance was off by more than the tolerance", l,
+          double(q.balance_flagged));
+    w.add("sunbridge_energy_balance_uncheckable_total", "counter",
+          "hours whose energy balance could not be judged (a counter missing)", l,
+          double(q.balance_uncheckable));
+    if (q.last_window)
+      w.add("sunbridge_energy_balance_residual_joules", "gauge",
+            "in minus out of the last hour judged", l, q.last_residual_wh * 3600);
+  }
   w.add("sunbridge_store_queue_depth", "gauge", "samples waiting for the store's writer", {},
         double(store.queue_depth));
   w.add("sunbridge_store_samples_written_total", "counter", "samples the store has written", {},

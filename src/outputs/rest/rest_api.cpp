@@ -1,5 +1,6 @@
 #include "outputs/rest/rest_api.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 #include <cmath>
@@ -114,6 +115,23 @@ json::object device_json(const DeviceInfo& d, const std::optional<Capabilities>&
   return o;
 }
 
+json::object gap_json(const Gap& g) {
+  return {{"id", g.id},
+          {"device", g.device},
+          {"metric", g.metric.empty() ? json::value(nullptr) : json::value(g.metric)},
+          {"from", format_iso8601(g.from)},
+          {"to", format_iso8601(g.to)},
+          {"seconds", std::chrono::duration_cast<std::chrono::seconds>(g.to - g.from).count()},
+          {"reason", g.reason},
+          {"status", g.status},
+          {"detail", g.detail},
+          {"samples", g.filled},
+          {"attempts", g.attempts},
+          {"next_attempt", opt_time(g.next_attempt)},
+          {"parent", g.parent ? json::value(g.parent) : json::value(nullptr)},
+          {"detected_at", format_iso8601(g.detected_at)}};
+}
+
 json::object live_json(const DeviceLive& l) {
   json::object values;
   for (const auto& v : l.values) {
@@ -126,6 +144,7 @@ json::object live_json(const DeviceLive& l) {
   return {{"device", l.device.id},
           {"site", l.device.site},
           {"online", l.online},
+          {"stale", l.stale},
           {"last_success", opt_time(l.last_success)},
           {"values", std::move(values)}};
 }
@@ -242,23 +261,42 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
                               {"limit", h.budget->limit},
                               {"remaining", std::max(0, h.budget->limit - h.budget->used)},
                               {"resets_at", format_iso8601(h.budget->resets_at)}};
-      conns.push_back(json::object{{"budget", std::move(budget)},
-                                   {"name", h.name},
-                                   {"vendor", h.vendor},
-                                   {"state", h.state},
-                                   {"last_success", opt_time(h.last_success)},
-                                   {"last_error", h.last_error},
-                                   {"polls", h.polls},
-                                   {"failures", h.failures},
-                                   {"consecutive_failures", h.consecutive_failures},
-                                   {"last_latency_ms", h.last_latency_ms}});
+      conns.push_back(
+          json::object{{"budget", std::move(budget)},
+                       {"name", h.name},
+                       {"vendor", h.vendor},
+                       {"state", h.state},
+                       {"last_success", opt_time(h.last_success)},
+                       {"last_error", h.last_error},
+                       {"polls", h.polls},
+                       {"failures", h.failures},
+                       {"consecutive_failures", h.consecutive_failures},
+                       {"last_latency_ms", h.last_latency_ms},
+                       {"gaps", json::object{{"found", h.gaps_found},
+                                             {"open", h.gaps_open},
+                                             {"samples_backfilled", h.samples_backfilled},
+                                             {"samples_estimated", h.samples_estimated}}}});
     }
+    json::array sites;
+    for (const auto& q : gw.quality())
+      sites.push_back(
+          json::object{{"site", q.site},
+                       {"energy_balance", json::object{{"checks", q.balance_checks},
+                                                       {"flagged", q.balance_flagged},
+                                                       {"uncheckable", q.balance_uncheckable},
+                                                       {"last_window", opt_time(q.last_window)},
+                                                       {"last_in_wh", q.last_in_wh},
+                                                       {"last_out_wh", q.last_out_wh},
+                                                       {"last_residual_wh", q.last_residual_wh},
+                                                       {"last_flagged", q.last_flagged},
+                                                       {"last_result", q.last_result}}}});
     auto st = store.stats();
     all_ok &= st.last_error.empty();
     json::object o{{"status", all_ok ? "ok" : "degraded"},
                    {"version", SUNBRIDGE_VERSION},
                    {"time", format_iso8601(clock.now())},
                    {"connections", std::move(conns)},
+                   {"sites", std::move(sites)},
                    {"store", json::object{{"samples_written", st.samples_written},
                                           {"samples_dropped", st.samples_dropped},
                                           {"queue_depth", st.queue_depth},
@@ -426,6 +464,44 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
     if (!ev) co_return error_response(ev.error());
     json::array a;
     for (const auto& e : *ev) a.push_back(event_json(e));
+    co_return ok(a);
+  });
+
+  // Gaps in history, newest first: ?device=, ?status=open,unfillable (comma list), ?from=, ?to=
+  // (those that overlap the range), ?limit=.
+  r->get("/api/v1/gaps", [&store, &pool](Req q) -> Res {
+    auto from = time_param(q, "from");
+    auto to = time_param(q, "to");
+    auto limit = int_param(q, "limit", 1, 10'000);
+    for (const Error* e : {from ? nullptr : &from.error(), to ? nullptr : &to.error(),
+                           limit ? nullptr : &limit.error()})
+      if (e) co_return error_response(*e);
+    store::GapQuery gq;
+    if (auto it = q.query.find("device"); it != q.query.end() && !it->second.empty())
+      gq.device = it->second;
+    if (auto it = q.query.find("status"); it != q.query.end() && !it->second.empty()) {
+      std::string_view rest = it->second;
+      while (!rest.empty()) {
+        auto comma = rest.find(',');
+        auto one = rest.substr(0, comma);
+        if (std::find(std::begin(kGapStatuses), std::end(kGapStatuses), one) ==
+            std::end(kGapStatuses))
+          co_return error_response(ErrorKind::InvalidArgument,
+                                   "status '" + std::string(one) +
+                                       "' is not one of open, filled, partial, estimated, "
+                                       "unfillable");
+        gq.statuses.emplace_back(one);
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      }
+    }
+    if (*from || *to)
+      gq.range = TimeRange{from->value_or(from_ms(0)), to->value_or(from_ms(INT64_MAX / 2))};
+    gq.limit = static_cast<std::size_t>(limit->value_or(200));
+    auto op = net::run_blocking(pool, [&store, gq] { return store.gaps(gq); });
+    auto gaps = co_await std::move(op);
+    if (!gaps) co_return error_response(gaps.error());
+    json::array a;
+    for (const auto& g : *gaps) a.push_back(gap_json(g));
     co_return ok(a);
   });
 

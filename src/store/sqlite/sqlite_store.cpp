@@ -308,6 +308,173 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Result<std::optional<TimePoint>> last_sample_time(const std::string& device) override {
+    std::lock_guard lock(read_mutex_);
+    // Per series the newest row is one B-tree descent; the device has a few dozen series.
+    Stmt st(reader_,
+            "SELECT max((SELECT max(t) FROM samples WHERE series_id = r.id)) FROM series AS r "
+            "WHERE r.device_id = ?");
+    st.bind(1, device);
+    if (st.step() != SQLITE_ROW) return fail(db_error(reader_, "newest sample of " + device));
+    if (st.null(0)) return std::optional<TimePoint>{};
+    return std::optional<TimePoint>(from_ms(st.i64(0)));
+  }
+
+  Result<std::optional<SeriesPoint>> sample_at_or_before(const std::string& device,
+                                                         const std::string& metric,
+                                                         TimePoint t) override {
+    return neighbour(device, metric, t, "t <= ?3 ORDER BY t DESC");
+  }
+  Result<std::optional<SeriesPoint>> sample_at_or_after(const std::string& device,
+                                                        const std::string& metric,
+                                                        TimePoint t) override {
+    return neighbour(device, metric, t, "t >= ?3 ORDER BY t ASC");
+  }
+
+  // --- gaps --------------------------------------------------------------------------------
+
+  Result<std::int64_t> add_gap(const Gap& g) override {
+    std::lock_guard lock(write_mutex_);
+    Stmt st(writer_,
+            "INSERT INTO gaps (device_id, metric, t_from, t_to, reason, status, detail, filled, "
+            "attempts, done_until, next_attempt, parent_id, detected_at, updated_at) "
+            "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14) "
+            "ON CONFLICT(device_id, metric, t_from) DO UPDATE SET "
+            "t_to = max(gaps.t_to, excluded.t_to), updated_at = excluded.updated_at "
+            "RETURNING id");
+    st.bind(1, g.device).bind(2, g.metric).bind(3, to_ms(g.from)).bind(4, to_ms(g.to));
+    st.bind(5, g.reason).bind(6, g.status).bind(7, g.detail).bind(8, g.filled);
+    st.bind(9, static_cast<std::int64_t>(g.attempts)).bind(10, to_ms(g.done_until));
+    bind_time(st, 11, g.next_attempt);
+    if (g.parent) st.bind(12, g.parent);
+    st.bind(13, to_ms(g.detected_at)).bind(14, to_ms(g.updated_at));
+    if (st.step() != SQLITE_ROW) return fail(db_error(writer_, "insert gap of " + g.device));
+    auto id = st.i64(0);
+    st.reset();
+    return id;
+  }
+
+  Result<void> update_gap(const Gap& g) override {
+    std::lock_guard lock(write_mutex_);
+    Stmt st(writer_,
+            "UPDATE gaps SET t_to = ?1, status = ?2, detail = ?3, filled = ?4, attempts = ?5, "
+            "done_until = ?6, next_attempt = ?7, updated_at = ?8 WHERE id = ?9");
+    st.bind(1, to_ms(g.to)).bind(2, g.status).bind(3, g.detail).bind(4, g.filled);
+    st.bind(5, static_cast<std::int64_t>(g.attempts)).bind(6, to_ms(g.done_until));
+    bind_time(st, 7, g.next_attempt);
+    st.bind(8, to_ms(g.updated_at)).bind(9, g.id);
+    if (st.step() != SQLITE_DONE) return fail(db_error(writer_, "update gap"));
+    if (sqlite3_changes(writer_) != 1)
+      return fail(ErrorKind::NotFound, "gap " + std::to_string(g.id) + " is not recorded");
+    return {};
+  }
+
+  Result<std::vector<Gap>> gaps(const GapQuery& q) override {
+    std::lock_guard lock(read_mutex_);
+    std::string sql =
+        "SELECT id, device_id, metric, t_from, t_to, reason, status, detail, filled, attempts, "
+        "done_until, next_attempt, parent_id, detected_at, updated_at FROM gaps WHERE 1=1";
+    if (q.device) sql += " AND device_id = ?1";
+    if (q.range) sql += " AND t_to > ?2 AND t_from < ?3";
+    if (!q.statuses.empty()) {
+      sql += " AND status IN (";
+      for (std::size_t i = 0; i < q.statuses.size(); ++i)
+        sql += (i ? ",?" : "?") + std::to_string(5 + i);
+      sql += ")";
+    }
+    sql += " ORDER BY t_from DESC, id DESC LIMIT ?4";
+    Stmt st(reader_, sql.c_str());
+    if (!st.ok()) return fail(ErrorKind::Internal, "sqlite: gaps query: " + st.error());
+    if (q.device) st.bind(1, *q.device);
+    if (q.range) st.bind(2, to_ms(q.range->from)).bind(3, to_ms(q.range->to));
+    st.bind(4, static_cast<std::int64_t>(q.limit));
+    for (std::size_t i = 0; i < q.statuses.size(); ++i)
+      st.bind(static_cast<int>(5 + i), q.statuses[i]);
+    std::vector<Gap> out;
+    int rc;
+    while ((rc = st.step()) == SQLITE_ROW) {
+      Gap g;
+      g.id = st.i64(0);
+      g.device = st.text(1);
+      g.metric = st.text(2);
+      g.from = from_ms(st.i64(3));
+      g.to = from_ms(st.i64(4));
+      g.reason = st.text(5);
+      g.status = st.text(6);
+      g.detail = st.text(7);
+      g.filled = st.i64(8);
+      g.attempts = static_cast<int>(st.i64(9));
+      g.done_until = from_ms(st.i64(10));
+      if (!st.null(11)) g.next_attempt = from_ms(st.i64(11));
+      g.parent = st.null(12) ? 0 : st.i64(12);
+      g.detected_at = from_ms(st.i64(13));
+      g.updated_at = from_ms(st.i64(14));
+      out.push_back(std::move(g));
+    }
+    if (rc != SQLITE_DONE) return fail(db_error(reader_, "read gaps"));
+    return out;
+  }
+
+  // --- leases ------------------------------------------------------------------------------
+
+  Result<std::int64_t> add_lease(const Lease& l) override {
+    std::lock_guard lock(write_mutex_);
+    Stmt st(writer_,
+            "INSERT INTO leases (command_id, device_id, command, value, argument, requested_by, "
+            "started_at, until, state, ended_at, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+    st.bind(1, l.command).bind(2, l.device).bind(3, to_string(l.type)).bind(4, l.value);
+    st.bind(5, l.argument).bind(6, l.requested_by).bind(7, to_ms(l.started_at));
+    st.bind(8, to_ms(l.until)).bind(9, l.state);
+    bind_time(st, 10, l.ended_at);
+    st.bind(11, l.detail);
+    if (st.step() != SQLITE_DONE) return fail(db_error(writer_, "insert lease"));
+    return sqlite3_last_insert_rowid(writer_);
+  }
+
+  Result<void> update_lease(const Lease& l) override {
+    std::lock_guard lock(write_mutex_);
+    Stmt st(writer_,
+            "UPDATE leases SET until = ?, state = ?, ended_at = ?, detail = ? WHERE id = ?");
+    st.bind(1, to_ms(l.until)).bind(2, l.state);
+    bind_time(st, 3, l.ended_at);
+    st.bind(4, l.detail).bind(5, l.id);
+    if (st.step() != SQLITE_DONE) return fail(db_error(writer_, "update lease"));
+    if (sqlite3_changes(writer_) != 1)
+      return fail(ErrorKind::NotFound, "lease " + std::to_string(l.id) + " is not recorded");
+    return {};
+  }
+
+  Result<std::vector<Lease>> leases(bool active_only, std::size_t limit) override {
+    std::lock_guard lock(read_mutex_);
+    std::string sql =
+        "SELECT id, command_id, device_id, command, value, argument, requested_by, started_at, "
+        "until, state, ended_at, detail FROM leases";
+    if (active_only) sql += " WHERE state = 'active'";
+    sql += " ORDER BY id DESC LIMIT ?1";
+    Stmt st(reader_, sql.c_str());
+    st.bind(1, static_cast<std::int64_t>(limit));
+    std::vector<Lease> out;
+    int rc;
+    while ((rc = st.step()) == SQLITE_ROW) {
+      Lease l;
+      l.id = st.i64(0);
+      l.command = st.i64(1);
+      l.device = st.text(2);
+      l.type = parse_command_type(st.text(3)).value_or(CommandType::BatteryPower);
+      l.value = st.f64(4);
+      l.argument = st.text(5);
+      l.requested_by = st.text(6);
+      l.started_at = from_ms(st.i64(7));
+      l.until = from_ms(st.i64(8));
+      l.state = st.text(9);
+      if (!st.null(10)) l.ended_at = from_ms(st.i64(10));
+      l.detail = st.text(11);
+      out.push_back(std::move(l));
+    }
+    if (rc != SQLITE_DONE) return fail(db_error(reader_, "read leases"));
+    return out;
+  }
+
   // --- events ------------------------------------------------------------------------------
 
   Result<void> add_events(const std::vector<Event>& events) override {
@@ -435,6 +602,31 @@ class SqliteStore final : public Store {
   }
 
  private:
+  static void bind_time(Stmt& st, int i, const std::optional<TimePoint>& t) {
+    if (t)
+      st.bind(i, to_ms(*t));
+    else
+      st.bind_null(i);
+  }
+
+  // The sample of a series nearest to t on one side (`order`: the condition and direction).
+  Result<std::optional<SeriesPoint>> neighbour(const std::string& device, const std::string& metric,
+                                               TimePoint t, std::string_view order) {
+    std::lock_guard lock(read_mutex_);
+    std::string sql =
+        "SELECT t, value, quality FROM samples WHERE series_id = "
+        "(SELECT id FROM series WHERE device_id = ?1 AND metric = ?2) AND " +
+        std::string(order) + " LIMIT 1";
+    Stmt st(reader_, sql.c_str());
+    st.bind(1, device).bind(2, metric).bind(3, to_ms(t));
+    int rc = st.step();
+    if (rc == SQLITE_DONE) return std::optional<SeriesPoint>{};
+    if (rc != SQLITE_ROW) return fail(db_error(reader_, "sample next to a time"));
+    double v = st.f64(1);
+    return std::optional<SeriesPoint>(
+        SeriesPoint{from_ms(st.i64(0)), v, v, v, 1, static_cast<Quality>(st.i64(2))});
+  }
+
   Result<void> migrate() {
     if (auto r = exec(writer_,
                       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "

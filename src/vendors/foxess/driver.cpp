@@ -160,6 +160,8 @@ class FoxessDriver final : public Driver {
   Capabilities capabilities(const DeviceInfo& device) const override {
     Capabilities c;
     c.history = true;
+    c.history_step = std::chrono::minutes(5);   // history/query keeps 5-minute values
+    c.data_interval = std::chrono::minutes(5);  // inverters upload to the cloud this often
     auto it = devices_.find(device.serial);
     bool battery = it == devices_.end() || it->second.has_battery;
     c.export_limit = true;

@@ -519,6 +519,14 @@ std::string Simulator::issue_code(const std::string& redirect_uri) {
   return code;
 }
 
+void Simulator::stop_uploading(const std::string& sn, bool stopped) {
+  std::lock_guard lock(mutex_);
+  if (stopped)
+    frozen_.try_emplace(sn);  // the next real-time answer is the last upload
+  else
+    frozen_.erase(sn);
+}
+
 std::string Simulator::setting(const std::string& sn, const std::string& key) {
   std::lock_guard lock(mutex_);
   auto* inv = find_locked(sn);
@@ -673,6 +681,9 @@ std::shared_ptr<net::Router> Simulator::routes() {
   // Built in the reply's own arena (`sp`): an account's batch is thousands of small objects.
   auto real_time = [this, today_of](Inverter& inv, const std::set<std::string>& wanted,
                                     const json::storage_ptr& sp) {
+    // An inverter that stopped uploading: the cloud serves what it sent last.
+    if (auto f = frozen_.find(inv.cfg.sn); f != frozen_.end() && !f->second.empty())
+      return json::parse(f->second, sp).as_object();
     const auto& st = inv.site->state();
     auto time = inv.cal.stamp_with_zone(inv.site->now());
     json::array datas(sp);
@@ -683,6 +694,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
     o["deviceSN"] = inv.cfg.sn;
     o["time"] = time;
     o["datas"] = std::move(datas);
+    if (auto f = frozen_.find(inv.cfg.sn); f != frozen_.end()) f->second = json::serialize(o);
     return o;
   };
 

@@ -101,6 +101,9 @@ class Simulator {
   std::string setting(const std::string& sn, const std::string& key);
   /// The scheduler's main switch and groups of an inverter (false / empty for an unknown SN).
   bool scheduler_enabled(const std::string& sn);
+  /// While `stopped`, the inverter uploads nothing: the cloud keeps answering its last
+  /// real-time values with their old time (an inverter that lost its Wi-Fi).
+  void stop_uploading(const std::string& sn, bool stopped);
   /// Invalidates every access token (a revocation in the personal center).
   void revoke_all_tokens();
   /// An OAuth authorization code for the default user, as the authorize page would send to
@@ -124,6 +127,7 @@ class Simulator {
   const Clock& clock_;
   SimOptions options_;
   std::mutex mutex_;
+  std::map<std::string, std::string> frozen_;  // SN -> its last upload (JSON), while stopped
   std::vector<std::unique_ptr<Inverter>> inverters_;
   // quota and per-interface pacing, guarded by mutex_
   std::int64_t quota_day_ = -1;

@@ -168,6 +168,7 @@ class KostalDriver final : public Driver {
     Capabilities c;
     c.live = true;
     c.history = true;
+    c.history_step = std::chrono::minutes(5);  // logdata/download has a row every 5 minutes
     c.min_soc = battery_;
     c.min_soc_low_percent = 5;
     c.min_soc_high_percent = 100;

@@ -1,0 +1,399 @@
+#include "engine/backfill.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+
+#include "core/metric.hpp"
+#include "net/blocking.hpp"
+
+namespace sb::engine {
+
+namespace asio = boost::asio;
+using namespace std::chrono;
+
+namespace {
+constexpr Millis kChunk = hours(24);  // history asked for per step
+constexpr int kMaxAttempts = 6;       // failed history calls before a gap is given up
+constexpr Millis kMaxRetryDelay = hours(1);
+constexpr Millis kHour = hours(1);
+
+bool is_counter(std::string_view metric) {
+  auto def = find_metric(metric);
+  return def && def->kind == MetricKind::Counter;
+}
+
+std::string span_text(Millis d) {
+  auto s = duration_cast<seconds>(d).count();
+  char b[48];
+  if (s >= 3600)
+    std::snprintf(b, sizeof b, "%lld h %02lld min", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s % 3600 / 60));
+  else if (s >= 60)
+    std::snprintf(b, sizeof b, "%lld min %02lld s", static_cast<long long>(s / 60),
+                  static_cast<long long>(s % 60));
+  else
+    std::snprintf(b, sizeof b, "%lld s", static_cast<long long>(s));
+  return b;
+}
+}  // namespace
+
+Millis gap_threshold(Millis poll_interval, Millis data_interval) {
+  return std::max(Millis(60'000), 3 * std::max(poll_interval, data_interval));
+}
+
+bool tracked_metric(std::string_view metric) {
+  return metric != metric::kDeviceOnline && find_metric(metric).has_value();
+}
+
+std::vector<TimeRange> uncovered(std::vector<TimePoint> times, TimeRange range, Millis tolerance) {
+  times.erase(std::remove_if(times.begin(), times.end(),
+                             [&](TimePoint t) { return t <= range.from || t >= range.to; }),
+              times.end());
+  std::sort(times.begin(), times.end());
+  std::vector<TimeRange> out;
+  TimePoint prev = range.from;
+  times.push_back(range.to);
+  for (auto t : times) {
+    if (t - prev > tolerance) out.push_back({prev, t});
+    prev = t;
+  }
+  return out;
+}
+
+Millis history_tolerance(std::string_view metric, Millis history_step, Millis threshold) {
+  Millis step = history_step.count() > 0 ? history_step : Millis(minutes(15));
+  Millis t = std::max(threshold, step * 5 / 2);
+  if (is_counter(metric)) t = std::max(t, Millis(minutes(90)));
+  return t;
+}
+
+std::vector<Sample> interpolate_counter(const std::string& device, const std::string& metric,
+                                        TimePoint t0, double v0, TimePoint t1, double v1) {
+  std::vector<Sample> out;
+  if (t1 <= t0 || v1 < v0 || !std::isfinite(v0) || !std::isfinite(v1)) return out;
+  auto span = static_cast<double>((t1 - t0).count());
+  for (auto t = floor<hours>(t0) + kHour; t < t1; t += kHour) {
+    if (t <= t0) continue;
+    double f = static_cast<double>((t - t0).count()) / span;
+    out.push_back({device, metric, t, v0 + (v1 - v0) * f, Quality::Estimated});
+  }
+  return out;
+}
+
+struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
+  Deps deps;
+  std::map<std::string, TimePoint> last;                  // device -> time of its newest value
+  std::map<std::string, std::string> failing;             // device -> why its polls fail
+  std::map<std::string, std::set<std::string>> expected;  // device -> metrics its polls give
+  std::set<std::string> restarted;  // devices whose last value is from before this start
+  std::vector<Gap> open;            // this connection's gaps waiting for backfill
+  mutable std::mutex mutex;         // stats
+  BackfillStats counters;
+
+  explicit Impl(Deps d) : deps(d) {}
+
+  template <class F>
+  auto blocking(F f) {
+    return net::run_blocking(deps.blocking, std::move(f));
+  }
+
+  Millis threshold(const DeviceInfo& d) const {
+    return gap_threshold(deps.poll_interval, deps.driver.capabilities(d).data_interval);
+  }
+
+  void count(std::int64_t BackfillStats::*field, std::int64_t n) {
+    std::lock_guard lock(mutex);
+    counters.*field += n;
+  }
+  void set_open() {
+    std::lock_guard lock(mutex);
+    counters.open = static_cast<std::int64_t>(open.size());
+  }
+
+  asio::awaitable<void> save(Gap g) {
+    auto self = shared_from_this();
+    g.updated_at = deps.clock.now();
+    auto op = blocking([this, g] { return deps.store.update_gap(g); });
+    (void)co_await std::move(op);  // a failed write keeps the gap open in memory; retried later
+  }
+
+  asio::awaitable<void> load(std::vector<DeviceInfo> devices) {
+    auto self = shared_from_this();
+    for (const auto& d : devices) {
+      auto op = blocking([this, id = d.id] { return deps.store.last_sample_time(id); });
+      auto t = co_await std::move(op);
+      if (t && *t) {
+        last[d.id] = **t;
+        restarted.insert(d.id);
+      }
+      auto gop = blocking([this, id = d.id] {
+        return deps.store.gaps({.device = id, .statuses = {"open"}, .limit = 10'000});
+      });
+      auto gaps = co_await std::move(gop);
+      if (gaps)
+        for (auto& g : *gaps)
+          if (g.metric.empty()) open.push_back(std::move(g));
+    }
+    set_open();
+  }
+
+  asio::awaitable<std::optional<Gap>> poll_succeeded(DeviceInfo d, TimePoint t,
+                                                     std::set<std::string> metrics) {
+    auto self = shared_from_this();
+    if (!metrics.empty()) expected[d.id] = std::move(metrics);
+    auto it = last.find(d.id);
+    std::optional<Gap> found;
+    if (it != last.end() && t - it->second > threshold(d)) {
+      Gap g;
+      g.device = d.id;
+      g.from = it->second;
+      g.to = t;
+      if (auto f = failing.find(d.id); f != failing.end())
+        g.reason = "no answer: " + f->second;
+      else if (restarted.contains(d.id))
+        g.reason = "sunbridge was not running (or had no answer before it stopped)";
+      else
+        g.reason = "no new values from the device";
+      g.status = "open";
+      g.done_until = g.from;
+      g.detected_at = g.updated_at = deps.clock.now();
+      auto op = blocking([this, g] { return deps.store.add_gap(g); });
+      auto id = co_await std::move(op);
+      if (id) {
+        g.id = *id;
+        open.push_back(g);
+        found = g;
+        count(&BackfillStats::gaps_found, 1);
+        set_open();
+        Event e{d.id, g.detected_at, Severity::Warning, "history.gap",
+                "no values from " + format_iso8601(g.from) + " to " + format_iso8601(g.to) + " (" +
+                    span_text(g.to - g.from) + "): " + g.reason};
+        auto eop = blocking([this, e] { return deps.store.add_events({e}); });
+        (void)co_await std::move(eop);
+      }
+    }
+    if (it == last.end() || t > it->second) last[d.id] = t;
+    failing.erase(d.id);
+    restarted.erase(d.id);
+    co_return found;
+  }
+
+  // The metrics a gap of `device` should have values for.
+  asio::awaitable<std::vector<std::string>> metrics_of(const std::string& device) {
+    auto self = shared_from_this();
+    std::vector<std::string> out;
+    if (auto e = expected.find(device); e != expected.end()) {
+      out.assign(e->second.begin(), e->second.end());
+    } else {
+      auto op = blocking([this, device] { return deps.store.metrics(device); });
+      auto stored = co_await std::move(op);
+      if (stored) out = *stored;
+    }
+    std::erase_if(out, [](const std::string& m) { return !tracked_metric(m); });
+    co_return out;
+  }
+
+  // The gap is as filled as the vendor's history allows: what is still missing is recorded per
+  // metric, counters across it are estimated, and the gap gets its final status.
+  asio::awaitable<void> finish(Gap g, Capabilities caps, std::string why_missing) {
+    auto self = shared_from_this();
+    auto metrics = co_await metrics_of(g.device);
+    Millis thr = gap_threshold(deps.poll_interval, caps.data_interval);
+    std::vector<std::string> missing, estimated;
+    std::int64_t estimated_samples = 0;
+    auto now = deps.clock.now();
+    for (const auto& m : metrics) {
+      auto hop = blocking([this, d = g.device, m, r = TimeRange{g.from, g.to + Millis(1)}] {
+        return deps.store.history({d, m, r, std::nullopt, 1'000'000});
+      });
+      auto points = co_await std::move(hop);
+      if (!points) continue;
+      std::vector<TimePoint> times;
+      // Estimated values (an earlier pass over this gap) are no cover: a replay finds the same.
+      for (const auto& p : *points)
+        if (p.quality != Quality::Estimated) times.push_back(p.time);
+      auto holes =
+          uncovered(std::move(times), {g.from, g.to}, history_tolerance(m, caps.history_step, thr));
+      if (holes.empty()) continue;
+      missing.push_back(m);
+      for (const auto& h : holes) {
+        Gap mg;
+        mg.device = g.device;
+        mg.metric = m;
+        mg.from = h.from;
+        mg.to = h.to;
+        mg.reason = g.reason;
+        mg.status = "unfillable";
+        mg.detail = why_missing;
+        mg.done_until = h.to;
+        mg.parent = g.id;
+        mg.detected_at = mg.updated_at = now;
+        if (is_counter(m)) {
+          auto bop = blocking([this, d = g.device, m, t = h.from] {
+            return deps.store.sample_at_or_before(d, m, t);
+          });
+          auto before = co_await std::move(bop);
+          auto aop = blocking(
+              [this, d = g.device, m, t = h.to] { return deps.store.sample_at_or_after(d, m, t); });
+          auto after = co_await std::move(aop);
+          if (before && after && *before && *after) {
+            auto est = interpolate_counter(g.device, m, (*before)->time, (*before)->value,
+                                           (*after)->time, (*after)->value);
+            if (!est.empty()) {
+              auto wop = blocking([this, est] { return deps.store.write_samples(est); });
+              if (auto w = co_await std::move(wop); w) {
+                mg.status = "estimated";
+                mg.detail += "; " + std::to_string(est.size()) +
+                             " hourly values estimated on the line between the counter's values "
+                             "either side";
+                mg.filled = static_cast<std::int64_t>(est.size());
+                estimated_samples += mg.filled;
+                if (estimated.empty() || estimated.back() != m) estimated.push_back(m);
+              }
+            } else if ((*after)->value < (*before)->value) {
+              mg.detail += "; not estimated: the counter went down across the gap (a reset)";
+            }
+          }
+        }
+        auto op = blocking([this, mg] { return deps.store.add_gap(mg); });
+        (void)co_await std::move(op);
+      }
+    }
+    count(&BackfillStats::samples_estimated, estimated_samples);
+    if (missing.empty()) {
+      g.status = "filled";
+      g.detail =
+          "filled with " + std::to_string(g.filled) + " samples from " + deps.vendor + " history";
+    } else {
+      g.status = g.filled > 0 ? "partial" : (estimated.empty() ? "unfillable" : "estimated");
+      std::string names;
+      for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
+      g.detail = (g.filled > 0 ? std::to_string(g.filled) + " samples from " + deps.vendor +
+                                     " history; still missing: "
+                               : why_missing + "; missing: ") +
+                 names;
+      if (!estimated.empty())
+        g.detail += " (counters estimated: " + std::to_string(estimated_samples) + " values)";
+    }
+    g.done_until = g.to;
+    g.next_attempt.reset();
+    co_await save(g);
+    std::erase_if(open, [&](const Gap& o) { return o.id == g.id; });
+    set_open();
+  }
+
+  asio::awaitable<bool> step(std::vector<DeviceInfo> devices) {
+    auto self = shared_from_this();
+    auto now = deps.clock.now();
+    auto due = std::find_if(open.begin(), open.end(), [&](const Gap& g) {
+      return !g.next_attempt || *g.next_attempt <= now;
+    });
+    if (due == open.end()) co_return false;
+    Gap g = *due;
+    auto dev = std::find_if(devices.begin(), devices.end(),
+                            [&](const DeviceInfo& d) { return d.id == g.device; });
+    if (dev == devices.end()) {
+      g.status = "unfillable";
+      g.detail = g.device + " is no longer found on its connection";
+      g.next_attempt.reset();
+      co_await save(g);
+      std::erase_if(open, [&](const Gap& o) { return o.id == g.id; });
+      set_open();
+      co_return true;
+    }
+    auto caps = deps.driver.capabilities(*dev);
+    if (!caps.history) {
+      co_await finish(g, caps, deps.vendor + " offers no history to backfill from");
+      co_return true;
+    }
+    TimeRange chunk{g.done_until, std::min(g.to, g.done_until + kChunk)};
+    auto op = deps.driver.history(*dev, chunk);
+    auto got = co_await std::move(op);
+    if (!got) {
+      const auto& e = got.error();
+      if (e.kind == ErrorKind::NotSupported) {
+        co_await finish(g, caps, e.message);
+        co_return true;
+      }
+      if (e.kind == ErrorKind::RateLimited) {
+        // The budget is for live values first; a refusal costs no call, so it is no attempt.
+        Millis wait = e.retry_after ? duration_cast<Millis>(*e.retry_after) : Millis(60'000);
+        g.next_attempt = now + std::max(Millis(60'000), wait);
+        g.detail = "waiting for the call budget: " + e.message;
+      } else if (++g.attempts >= kMaxAttempts) {
+        co_await finish(g, caps,
+                        "history failed " + std::to_string(g.attempts) + " times: " + e.describe());
+        co_return true;
+      } else {
+        g.next_attempt = now + std::min(kMaxRetryDelay, Millis(60'000) * (1 << g.attempts));
+        g.detail = "history failed (attempt " + std::to_string(g.attempts) + "): " + e.describe();
+      }
+      *due = g;
+      co_await save(g);
+      co_return true;
+    }
+    std::vector<Sample> samples;
+    for (auto& s : *got)
+      if (s.time > g.from && s.time < g.to) {
+        if (s.quality == Quality::Measured) s.quality = Quality::Backfilled;
+        samples.push_back(std::move(s));
+      }
+    if (!samples.empty()) {
+      auto wop = blocking([this, samples] { return deps.store.write_samples(samples); });
+      auto w = co_await std::move(wop);
+      if (!w) {  // the disk refused: try again later, nothing is lost from the vendor's side
+        g.next_attempt = now + Millis(60'000);
+        g.detail = "storing backfilled samples failed: " + w.error().message;
+        *due = g;
+        co_await save(g);
+        co_return true;
+      }
+    }
+    g.filled += static_cast<std::int64_t>(samples.size());
+    count(&BackfillStats::samples_backfilled, static_cast<std::int64_t>(samples.size()));
+    g.done_until = chunk.to;
+    g.attempts = 0;
+    g.next_attempt.reset();
+    if (g.done_until >= g.to) {
+      co_await finish(g, caps, deps.vendor + " history has no values here");
+    } else {
+      g.detail = "backfilled up to " + format_iso8601(g.done_until);
+      *due = g;
+      co_await save(g);
+    }
+    co_return true;
+  }
+};
+
+Backfiller::Backfiller(Deps deps) : impl_(std::make_shared<Impl>(deps)) {}
+
+asio::awaitable<void> Backfiller::load(const std::vector<DeviceInfo>& devices) {
+  auto op = impl_->load(devices);
+  co_await std::move(op);
+}
+
+void Backfiller::poll_failed(const std::string& device, const Error& error) {
+  impl_->failing[device] = error.describe();
+}
+
+asio::awaitable<std::optional<Gap>> Backfiller::poll_succeeded(const DeviceInfo& device,
+                                                               const Snapshot& snapshot) {
+  std::set<std::string> metrics;
+  for (const auto& s : snapshot.samples)
+    if (tracked_metric(s.metric)) metrics.insert(s.metric);
+  auto op = impl_->poll_succeeded(device, snapshot.time, std::move(metrics));
+  co_return co_await std::move(op);
+}
+
+asio::awaitable<bool> Backfiller::step(const std::vector<DeviceInfo>& devices) {
+  auto op = impl_->step(devices);
+  co_return co_await std::move(op);
+}
+
+BackfillStats Backfiller::stats() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->counters;
+}
+
+}  // namespace sb::engine

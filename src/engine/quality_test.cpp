@@ -1,0 +1,89 @@
+#include "engine/quality.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/metric.hpp"
+
+using namespace sb;
+using namespace sb::engine;
+using namespace std::chrono;
+
+namespace {
+
+TimePoint at(const char* iso) {
+  TimePoint t;
+  EXPECT_TRUE(parse_iso8601(iso, t));
+  return t;
+}
+
+struct TwoDevices {
+  std::unique_ptr<store::Store> store = std::move(*store::open_sqlite(":memory:"));
+  std::vector<DeviceInfo> devices{{.id = "inv:1", .site = "home"},
+                                  {.id = "meter:1", .site = "home"}};
+  TimePoint from = at("2026-06-15T10:00:00Z"), to = at("2026-06-15T11:00:00Z");
+
+  // Counters at both ends (values a few minutes before each end, as polls leave them).
+  void counters(const std::string& device, std::string_view metric, double start, double end) {
+    ASSERT_TRUE(store->write_samples({{device, std::string(metric), from - minutes(2), start},
+                                      {device, std::string(metric), to - minutes(1), end}}));
+  }
+  EnergyBalance check() {
+    auto b = check_energy_balance(*store, devices, {from, to}, minutes(15));
+    EXPECT_TRUE(b) << b.error().message;
+    return b ? *b : EnergyBalance{};
+  }
+};
+
+}  // namespace
+
+TEST(EnergyBalance, SumsEachKindOverTheSitesDevicesAndPassesWhenItBalances) {
+  TwoDevices s;
+  s.counters("inv:1", metric::kEnergyPvYield, 10'000, 12'000);     // 2000 in
+  s.counters("inv:1", metric::kEnergyBatteryCharge, 500, 900);     // 400 out
+  s.counters("inv:1", metric::kEnergyBatteryDischarge, 300, 300);  // 0
+  s.counters("meter:1", metric::kEnergyGridImport, 7'000, 7'100);  // 100 in
+  s.counters("meter:1", metric::kEnergyGridExport, 4'000, 4'800);  // 800 out
+  s.counters("meter:1", metric::kEnergyLoad, 20'000, 20'880);      // 880 out
+  auto b = s.check();
+  ASSERT_TRUE(b.checkable) << b.not_checkable;
+  EXPECT_DOUBLE_EQ(b.in_wh(), 2100);
+  EXPECT_DOUBLE_EQ(b.out_wh(), 2080);
+  EXPECT_DOUBLE_EQ(b.residual_wh, 20);
+  EXPECT_DOUBLE_EQ(b.tolerance_wh, 105);  // 5 % of 2100 is above the 100 Wh floor
+  EXPECT_FALSE(b.flagged);
+  EXPECT_EQ(describe(b),
+            "pv 2000 + import 100 + discharge 0 = 2100 Wh in, load 880 + export 800 + charge 400 "
+            "= 2080 Wh out: balanced by 20 Wh (tolerance 105 Wh)");
+}
+
+TEST(EnergyBalance, AMissingLoadOrAWrongCounterIsFlagged) {
+  TwoDevices s;
+  s.counters("inv:1", metric::kEnergyPvYield, 10'000, 13'000);     // 3000 in
+  s.counters("meter:1", metric::kEnergyGridImport, 7'000, 7'000);  // 0
+  s.counters("meter:1", metric::kEnergyGridExport, 4'000, 4'500);  // 500 out
+  s.counters("meter:1", metric::kEnergyLoad, 20'000, 21'000);      // 1000 out: 1500 unaccounted
+  auto b = s.check();
+  ASSERT_TRUE(b.checkable);
+  EXPECT_TRUE(b.flagged);
+  EXPECT_DOUBLE_EQ(b.residual_wh, 1500);
+  EXPECT_NE(describe(b).find(": off by 1500 Wh (tolerance 150 Wh)"), std::string::npos)
+      << describe(b);
+}
+
+TEST(EnergyBalance, IsNotJudgedWithoutLoadAndGridCountersOrWithoutValuesNearBothEnds) {
+  TwoDevices s;
+  s.counters("inv:1", metric::kEnergyPvYield, 10'000, 13'000);
+  auto b = s.check();
+  EXPECT_FALSE(b.checkable);
+  EXPECT_FALSE(b.flagged);
+  EXPECT_EQ(b.not_checkable, "no device of the site counts energy.grid_import");
+  s.counters("meter:1", metric::kEnergyGridImport, 7'000, 7'000);
+  s.counters("meter:1", metric::kEnergyGridExport, 4'000, 4'500);
+  // The load counter's last value before the end is 40 minutes old: an outage, not a verdict.
+  ASSERT_TRUE(s.store->write_samples(
+      {{"meter:1", std::string(metric::kEnergyLoad), s.from - minutes(1), 20'000},
+       {"meter:1", std::string(metric::kEnergyLoad), s.to - minutes(40), 20'500}}));
+  b = s.check();
+  EXPECT_FALSE(b.checkable);
+  EXPECT_EQ(b.not_checkable, "meter:1 has no energy.load value near 2026-06-15T11:00:00Z");
+}
