@@ -381,3 +381,106 @@ TEST_F(Services, EachWholeHourOfASiteIsCheckedForItsEnergyBalance) {
   EXPECT_NEAR(q.last_in_wh, q.last_out_wh, 0.05 * q.last_in_wh) << q.last_result;
   sim.stop();
 }
+
+namespace {
+
+Command min_soc(double percent, std::optional<seconds> duration, std::string who = "test") {
+  Command c;
+  c.device = "";
+  c.type = CommandType::MinSoc;
+  c.value = percent;
+  c.duration = duration;
+  c.requested_by = std::move(who);
+  return c;
+}
+
+}  // namespace
+
+// A setting given for a while is held, refuses what would conflict with it, and gets its old
+// value back when the time is up, when sunbridge stops, and at the next start after a crash.
+TEST_F(Services, ASettingWithADurationIsHandedBackWhenItEndsWhenSunbridgeStopsAndAfterACrash) {
+  kostal::Simulator sim(io.executor(), clock, sim::SiteConfig{}, fast_kostal());
+  ASSERT_TRUE(sim.listen("127.0.0.1", 0));
+  start(kostal_connection(sim.port()));
+  const std::string dev = "inv:" + sim.options().serial;
+  ASSERT_TRUE(eventually([&] { return online(dev); }));
+  auto reserve = [&] { return sim.setting("devices:local", "Battery:MinSoc"); };
+  ASSERT_EQ(reserve(), "5");
+  auto run = [&](Command c) {
+    c.device = dev;
+    return io.run(gw->execute(c));
+  };
+  auto active = [&] {
+    auto l = store->leases(true, 10);
+    EXPECT_TRUE(l);
+    return l ? *l : std::vector<Lease>{};
+  };
+
+  // 1. Held for 30 minutes, then handed back.
+  auto held = run(min_soc(40, minutes(30)));
+  ASSERT_TRUE(held) << held.error().message;
+  EXPECT_EQ(held->status, "verified");
+  EXPECT_NE(held->detail.find("held until 2026-06-15T08:30:00Z, then handed back (lease 1)"),
+            std::string::npos)
+      << held->detail;
+  EXPECT_EQ(reserve(), "40");
+  ASSERT_EQ(active().size(), 1u);
+  EXPECT_EQ(active()[0].restore, "5");
+  auto refused = run(min_soc(60, std::nullopt, "other"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, ErrorKind::Conflict);
+  EXPECT_EQ(refused.error().message,
+            dev +
+                " is held by min-soc 40 by test until 2026-06-15T08:30:00Z (lease 1); send "
+                "release to end it first");
+  EXPECT_EQ(reserve(), "40");
+  clock.advance(minutes(31));
+  ASSERT_TRUE(eventually([&] { return active().empty(); }));
+  EXPECT_EQ(reserve(), "5");
+  auto ended = store->leases(false, 10);
+  ASSERT_TRUE(ended && ended->size() == 1);
+  EXPECT_EQ((*ended)[0].state, "released");
+  EXPECT_NE((*ended)[0].detail.find("its time was up; handed back"), std::string::npos)
+      << (*ended)[0].detail;
+  auto audit = store->commands(dev, 10);
+  ASSERT_TRUE(audit && !audit->empty());
+  EXPECT_EQ((*audit)[0].requested_by, "lease:1");  // the hand-back is audited too
+  EXPECT_EQ((*audit)[0].value, 5);
+  EXPECT_EQ((*audit)[0].status, "verified");
+
+  // 2. sunbridge stops while it holds: handed back on the way out.
+  ASSERT_TRUE(run(min_soc(30, hours(2))));
+  EXPECT_EQ(reserve(), "30");
+  stop_gateway();
+  EXPECT_EQ(reserve(), "5");
+  EXPECT_TRUE(active().empty());
+
+  // 3. sunbridge dies while it holds (no close): the next start hands it back.
+  start(kostal_connection(sim.port()));
+  ASSERT_TRUE(eventually([&] { return online(dev); }));
+  ASSERT_TRUE(run(min_soc(50, hours(2))));
+  EXPECT_EQ(reserve(), "50");
+  gw->stop();  // polling ends, nothing is handed back: as good as a kill for the lease
+  std::this_thread::sleep_for(200ms);
+  gw.reset();
+  EXPECT_EQ(reserve(), "50");
+  ASSERT_EQ(active().size(), 1u);
+  start(kostal_connection(sim.port()));
+  ASSERT_TRUE(eventually([&] { return active().empty(); }));
+  EXPECT_EQ(reserve(), "5");
+  auto last = store->leases(false, 1);
+  ASSERT_TRUE(last && last->size() == 1);
+  EXPECT_EQ((*last)[0].state, "released");
+  EXPECT_NE((*last)[0].detail.find("found active at start"), std::string::npos);
+
+  // Commands that cannot be held say so.
+  Command plan;
+  plan.type = CommandType::TimeControl;
+  plan.argument = "off";
+  plan.duration = minutes(10);
+  auto no = run(plan);
+  ASSERT_FALSE(no);
+  EXPECT_EQ(no.error().kind, ErrorKind::InvalidArgument);
+  EXPECT_NE(no.error().message.find("time-control takes no duration"), std::string::npos);
+  sim.stop();
+}

@@ -111,6 +111,9 @@ struct CommandOutcome {
   std::optional<double> before;  ///< the commanded quantity before the change
   std::optional<double> after;   ///< the read-back value
   std::string detail;            ///< for people
+  /// For a command that took control from the device's own mode: what a Release needs to give it
+  /// back (driver-specific text, passed as the Release's argument; "" when Release needs none).
+  std::string hand_back;
 };
 
 /// The audit row of a command (store table `commands`).
@@ -168,7 +171,8 @@ struct Lease {
   TimePoint until;
   std::string state = "active";  ///< active, released, failed
   std::optional<TimePoint> ended_at;
-  std::string detail;  ///< how it ended
+  std::string detail;   ///< how it ended
+  std::string restore;  ///< what hands control back: CommandOutcome::hand_back, or the old value
 };
 
 /// What a device can do, with units in the names.

@@ -304,7 +304,8 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
     }
     auto caps = deps.driver.capabilities(*dev);
     if (!caps.history) {
-      co_await finish(g, caps, deps.vendor + " offers no history to backfill from");
+      auto op = finish(g, caps, deps.vendor + " offers no history to backfill from");
+      co_await std::move(op);
       co_return true;
     }
     TimeRange chunk{g.done_until, std::min(g.to, g.done_until + kChunk)};
@@ -313,7 +314,8 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
     if (!got) {
       const auto& e = got.error();
       if (e.kind == ErrorKind::NotSupported) {
-        co_await finish(g, caps, e.message);
+        auto op = finish(g, caps, e.message);
+        co_await std::move(op);
         co_return true;
       }
       if (e.kind == ErrorKind::RateLimited) {
@@ -322,8 +324,9 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
         g.next_attempt = now + std::max(Millis(60'000), wait);
         g.detail = "waiting for the call budget: " + e.message;
       } else if (++g.attempts >= kMaxAttempts) {
-        co_await finish(g, caps,
-                        "history failed " + std::to_string(g.attempts) + " times: " + e.describe());
+        auto op = finish(
+            g, caps, "history failed " + std::to_string(g.attempts) + " times: " + e.describe());
+        co_await std::move(op);
         co_return true;
       } else {
         g.next_attempt = now + std::min(kMaxRetryDelay, Millis(60'000) * (1 << g.attempts));
@@ -356,7 +359,8 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
     g.attempts = 0;
     g.next_attempt.reset();
     if (g.done_until >= g.to) {
-      co_await finish(g, caps, deps.vendor + " history has no values here");
+      auto op = finish(g, caps, deps.vendor + " history has no values here");
+      co_await std::move(op);
     } else {
       g.detail = "backfilled up to " + format_iso8601(g.done_until);
       *due = g;

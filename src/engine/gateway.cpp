@@ -71,6 +71,8 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   mutable std::mutex mutex;  // guards live, devices/health in connections, busy
   std::map<std::string, DeviceLive> live;
   std::set<std::string> busy;                     // devices with a command running
+  std::map<std::string, Lease> leases;            // active, by device
+  std::map<std::string, TimePoint> kept_alive;    // by device: when its lease was last written
   std::map<std::string, SiteQuality> quality;     // by site
   std::map<std::string, TimePoint> balance_hour;  // by site: the hour the next check starts
   std::atomic<bool> stopping{false};
@@ -302,6 +304,8 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
         c.backfill_loaded = true;
         auto op = c.backfill->load(devices);
         co_await std::move(op);
+        auto rop = recover_leases(c);
+        co_await std::move(rop);
       }
       bool failed = false;
       for (const auto& d : devices) {
@@ -320,6 +324,10 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
         }
       }
       if (stopping) break;
+      {
+        auto op = tend_leases(c);
+        co_await std::move(op);
+      }
       // Between polls, one step of backfill (a day of the gap that is due first); the driver's
       // history keeps within the vendor's ranges and budget.
       if (!failed) {
@@ -350,7 +358,124 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     }
     if (c.running || c.closed) co_return;
     c.closed = true;
+    std::vector<Lease> held;
+    {
+      std::lock_guard lock(mutex);
+      for (const auto& d : c.devices)
+        if (auto it = leases.find(d.id); it != leases.end()) held.push_back(it->second);
+    }
+    for (const auto& l : held) {
+      auto op = hand_back(l, std::string("sunbridge stopped"));
+      co_await std::move(op);
+    }
     co_await c.driver->close();
+  }
+
+  // Marks a lease ended in memory and in the store.
+  asio::awaitable<bool> end_lease_record(Lease l, std::string state, std::string detail) {
+    auto self = shared_from_this();
+    l.state = std::move(state);
+    l.detail = std::move(detail);
+    l.ended_at = deps.clock.now();
+    {
+      std::lock_guard lock(mutex);
+      if (auto it = leases.find(l.device); it != leases.end() && it->second.id == l.id)
+        leases.erase(it);
+      kept_alive.erase(l.device);
+    }
+    auto op = blocking([this, l] { return deps.store.update_lease(l); });
+    auto r = co_await std::move(op);
+    record_event({l.device, *l.ended_at, l.state == "released" ? Severity::Info : Severity::Warning,
+                  "lease." + l.state, lease_text(l) + ": " + l.detail});
+    co_return bool(r);
+  }
+
+  // Hands a lease back: Release (with the driver's hand-back text) for a setpoint, the old value
+  // for a setting; audited as a command of "lease:<id>".
+  asio::awaitable<void> hand_back(Lease l, std::string why) {
+    auto self = shared_from_this();
+    Command back;
+    back.device = l.device;
+    back.requested_by = "lease:" + std::to_string(l.id);
+    if (l.type == CommandType::BatteryPower) {
+      back.type = CommandType::Release;
+      back.argument = l.restore;
+    } else {
+      back.type = l.type;
+      back.value = std::strtod(l.restore.c_str(), nullptr);
+    }
+    auto op = execute(back, &l);
+    auto r = co_await std::move(op);
+    bool ok = r && r->status == "verified";
+    std::string state = ok ? "released" : "failed";
+    std::string detail = ok ? why + "; handed back: " + r->detail
+                            : why + "; handing back failed: " +
+                                  (r ? r->status + ": " + r->detail : r.error().describe());
+    auto end = end_lease_record(l, std::move(state), std::move(detail));
+    (void)co_await std::move(end);
+  }
+
+  // On c's strand, between polls: ends the leases whose time is up and writes again those the
+  // device forgets unless they are renewed.
+  asio::awaitable<void> tend_leases(Connection& c) {
+    auto self = shared_from_this();
+    auto now = deps.clock.now();
+    std::vector<Lease> due, renew;
+    {
+      std::lock_guard lock(mutex);
+      for (const auto& d : c.devices) {
+        auto it = leases.find(d.id);
+        if (it == leases.end() || busy.contains(d.id)) continue;
+        if (now >= it->second.until) {
+          due.push_back(it->second);
+          continue;
+        }
+        auto keep = c.driver->capabilities(d).setpoint_keepalive;
+        if (keep.count() > 0 && now - kept_alive[d.id] >= keep) renew.push_back(it->second);
+      }
+    }
+    for (const auto& l : due) {
+      auto op = hand_back(l, std::string("its time was up"));
+      co_await std::move(op);
+    }
+    for (const auto& l : renew) {
+      DeviceInfo dev;
+      if (!connection_of(l.device, &dev)) continue;
+      Command again{l.device,  l.type, l.value, std::nullopt, "lease:" + std::to_string(l.id),
+                    l.argument};
+      auto op = c.driver->apply(dev, again);
+      auto r = co_await std::move(op);
+      {
+        std::lock_guard lock(mutex);
+        kept_alive[l.device] = deps.clock.now();
+      }
+      if (!r || !r->verified)
+        record_event({l.device, deps.clock.now(), Severity::Warning, "lease.keepalive_failed",
+                      lease_text(l) +
+                          ": writing it again failed: " + (r ? r->detail : r.error().describe())});
+    }
+  }
+
+  // At start, after the first discovery: a lease still active in the store was not handed back
+  // (sunbridge crashed or was killed); the device is given back its own mode now.
+  asio::awaitable<void> recover_leases(Connection& c) {
+    auto self = shared_from_this();
+    auto op = blocking([this] { return deps.store.leases(true, 10'000); });
+    auto active = co_await std::move(op);
+    if (!active) co_return;
+    std::vector<Lease> mine;
+    {
+      std::lock_guard lock(mutex);
+      for (const auto& l : *active)
+        if (std::any_of(c.devices.begin(), c.devices.end(),
+                        [&](const DeviceInfo& d) { return d.id == l.device; }))
+          mine.push_back(l);
+    }
+    for (const auto& l : mine) {
+      auto back = hand_back(
+          l, std::string("found active at start: sunbridge stopped without handing it back"));
+      co_await std::move(back);
+    }
   }
 
   Result<void> validate(const Command& cmd, const Capabilities& caps) const {
@@ -479,7 +604,44 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     return fail(ErrorKind::InvalidArgument, "unknown command");
   }
 
+  // Whether `cmd` may hold for a while, and how it would be handed back.
+  Result<void> validate_duration(const Command& cmd, const Capabilities& caps) const {
+    if (!cmd.duration) return {};
+    switch (cmd.type) {
+      case CommandType::BatteryPower:
+        if (!caps.release)
+          return fail(ErrorKind::NotSupported,
+                      cmd.device +
+                          " cannot hand control back to its own mode, so its battery-power "
+                          "setpoint cannot have a duration (send battery-power 0 to stop)");
+        return {};
+      case CommandType::MinSoc:
+      case CommandType::MinHomeConsumption:
+      case CommandType::ExportLimit:
+      case CommandType::MinSocOffGrid:
+        return {};  // the previous value comes back when it ends
+      default:
+        return fail(ErrorKind::InvalidArgument, std::string(to_string(cmd.type)) +
+                                                    " takes no duration (only battery-power, "
+                                                    "min-soc, min-home-consumption, export-limit "
+                                                    "and min-soc-off-grid hold for a while)");
+    }
+  }
+
+  static std::string lease_text(const Lease& l) {
+    return std::string(to_string(l.type)) + " " +
+           (command_takes_argument(l.type) ? l.argument : fmt_value(l.value)) + " by " +
+           l.requested_by + " until " + format_iso8601(l.until) + " (lease " +
+           std::to_string(l.id) + ")";
+  }
+
   asio::awaitable<Result<CommandRecord>> execute(Command cmd) {
+    auto op = execute(std::move(cmd), nullptr);
+    co_return co_await std::move(op);
+  }
+
+  // `ending`: the lease this command hands back (its own checks are skipped: it must run).
+  asio::awaitable<Result<CommandRecord>> execute(Command cmd, const Lease* ending) {
     auto self = shared_from_this();
     DeviceInfo dev;
     Connection* c = connection_of(cmd.device, &dev);
@@ -500,13 +662,25 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     if (cmd.duration) rec.duration_s = cmd.duration->count();
     auto caps = c->driver->capabilities(dev);
     auto valid = validate(cmd, caps);
+    if (valid) valid = validate_duration(cmd, caps);
+    std::optional<Lease> held;  // the lease a Release ends early
     {
       std::lock_guard lock(mutex);
       if (valid && busy.contains(cmd.device))
         valid = fail(ErrorKind::Conflict, "a command for " + cmd.device +
                                               " is still running; try again when it has finished");
+      if (auto l = leases.find(cmd.device); valid && !ending && l != leases.end()) {
+        if (cmd.type == CommandType::Release)
+          held = l->second;
+        else
+          valid = fail(ErrorKind::Conflict, cmd.device + " is held by " + lease_text(l->second) +
+                                                "; send release to end it first");
+      }
       if (valid) busy.insert(cmd.device);
     }
+    // A Release hands back what the lease's command took over.
+    if (held && held->type == CommandType::BatteryPower && cmd.argument.empty())
+      cmd.argument = held->restore;
     if (!valid) {  // refused commands are audited too
       rec.status = "rejected";
       rec.detail = valid.error().message;
@@ -539,6 +713,50 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     } else {
       rec.status = "failed";
       rec.detail = outcome.error().describe();
+    }
+    // A command with a duration holds until then: a lease in the store (so a crash cannot lose
+    // it) that the polling loop keeps alive and hands back.
+    if (outcome && cmd.duration && !ending) {
+      Lease l;
+      l.command = rec.id;
+      l.device = cmd.device;
+      l.type = cmd.type;
+      l.value = cmd.value;
+      l.argument = cmd.argument;
+      l.requested_by = rec.requested_by;
+      l.started_at = *rec.finished_at;
+      l.until = l.started_at + std::chrono::duration_cast<Millis>(*cmd.duration);
+      bool restorable = true;
+      if (cmd.type == CommandType::BatteryPower) {
+        l.restore = outcome->hand_back;
+      } else if (outcome->before) {
+        l.restore = fmt_value(*outcome->before);
+      } else {
+        restorable = false;
+        rec.detail +=
+            "; not held: the previous value could not be read, so it could not be "
+            "restored";
+      }
+      if (restorable) {
+        auto add = blocking([this, l] { return deps.store.add_lease(l); });
+        auto lid = co_await std::move(add);
+        if (lid) {
+          l.id = *lid;
+          std::lock_guard lock(mutex);
+          leases[l.device] = l;
+          kept_alive[l.device] = l.started_at;
+          rec.detail += "; held until " + format_iso8601(l.until) + ", then handed back (lease " +
+                        std::to_string(l.id) + ")";
+        } else {
+          rec.detail += "; not held: the lease could not be stored (" + lid.error().message + ")";
+        }
+      }
+    }
+    if (held && outcome) {
+      std::string state = outcome->verified ? "released" : "failed";
+      std::string why = "ended early by " + rec.requested_by + ": " + rec.detail;
+      auto end = end_lease_record(*held, std::move(state), std::move(why));
+      (void)co_await std::move(end);
     }
     auto finish = blocking([this, rec] { return deps.store.finish_command(rec); });
     auto fin = co_await std::move(finish);

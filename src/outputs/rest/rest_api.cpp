@@ -505,6 +505,38 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
     co_return ok(a);
   });
 
+  // Commands that hold for a while: ?active=true for those holding now, ?limit=.
+  r->get("/api/v1/leases", [&store, &pool](Req q) -> Res {
+    auto limit = int_param(q, "limit", 1, 10'000);
+    if (!limit) co_return error_response(limit.error());
+    bool active = false;
+    if (auto it = q.query.find("active"); it != q.query.end()) {
+      if (it->second != "true" && it->second != "false")
+        co_return error_response(ErrorKind::InvalidArgument,
+                                 "active '" + it->second + "' must be true or false");
+      active = it->second == "true";
+    }
+    auto n = static_cast<std::size_t>(limit->value_or(50));
+    auto op = net::run_blocking(pool, [&store, active, n] { return store.leases(active, n); });
+    auto ls = co_await std::move(op);
+    if (!ls) co_return error_response(ls.error());
+    json::array a;
+    for (const auto& l : *ls)
+      a.push_back(json::object{{"id", l.id},
+                               {"command_id", l.command},
+                               {"device", l.device},
+                               {"command", to_string(l.type)},
+                               {"value", l.value},
+                               {"argument", l.argument},
+                               {"requested_by", l.requested_by},
+                               {"started_at", format_iso8601(l.started_at)},
+                               {"until", format_iso8601(l.until)},
+                               {"state", l.state},
+                               {"ended_at", opt_time(l.ended_at)},
+                               {"detail", l.detail}});
+    co_return ok(a);
+  });
+
   r->get("/api/v1/commands", [&store, &pool](Req q) -> Res {
     auto limit = int_param(q, "limit", 1, 10'000);
     if (!limit) co_return error_response(limit.error());

@@ -25,6 +25,8 @@ CREATE TABLE gaps (
 CREATE INDEX gaps_by_status ON gaps (status, device_id);
 CREATE INDEX gaps_by_time ON gaps (t_to);
 
+-- restore: what hands control back (the driver's hand-back text for a setpoint, the previous
+-- value for a setting).
 CREATE TABLE leases (
   id           INTEGER PRIMARY KEY AUTOINCREMENT,
   command_id   INTEGER NOT NULL,
@@ -35,6 +37,7 @@ CREATE TABLE leases (
   requested_by TEXT NOT NULL,
   started_at   INTEGER NOT NULL,
   until        INTEGER NOT NULL,
+  restore      TEXT NOT NULL DEFAULT '',
   state        TEXT NOT NULL,
   ended_at     INTEGER,
   detail       TEXT NOT NULL DEFAULT ''

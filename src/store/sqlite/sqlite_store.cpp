@@ -419,14 +419,15 @@ class SqliteStore final : public Store {
 
   Result<std::int64_t> add_lease(const Lease& l) override {
     std::lock_guard lock(write_mutex_);
-    Stmt st(writer_,
-            "INSERT INTO leases (command_id, device_id, command, value, argument, requested_by, "
-            "started_at, until, state, ended_at, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+    Stmt st(
+        writer_,
+        "INSERT INTO leases (command_id, device_id, command, value, argument, requested_by, "
+        "started_at, until, state, ended_at, detail, restore) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
     st.bind(1, l.command).bind(2, l.device).bind(3, to_string(l.type)).bind(4, l.value);
     st.bind(5, l.argument).bind(6, l.requested_by).bind(7, to_ms(l.started_at));
     st.bind(8, to_ms(l.until)).bind(9, l.state);
     bind_time(st, 10, l.ended_at);
-    st.bind(11, l.detail);
+    st.bind(11, l.detail).bind(12, l.restore);
     if (st.step() != SQLITE_DONE) return fail(db_error(writer_, "insert lease"));
     return sqlite3_last_insert_rowid(writer_);
   }
@@ -448,7 +449,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(read_mutex_);
     std::string sql =
         "SELECT id, command_id, device_id, command, value, argument, requested_by, started_at, "
-        "until, state, ended_at, detail FROM leases";
+        "until, state, ended_at, detail, restore FROM leases";
     if (active_only) sql += " WHERE state = 'active'";
     sql += " ORDER BY id DESC LIMIT ?1";
     Stmt st(reader_, sql.c_str());
@@ -469,6 +470,7 @@ class SqliteStore final : public Store {
       l.state = st.text(9);
       if (!st.null(10)) l.ended_at = from_ms(st.i64(10));
       l.detail = st.text(11);
+      l.restore = st.text(12);
       out.push_back(std::move(l));
     }
     if (rc != SQLITE_DONE) return fail(db_error(reader_, "read leases"));
