@@ -484,3 +484,66 @@ TEST_F(Services, ASettingWithADurationIsHandedBackWhenItEndsWhenSunbridgeStopsAn
   EXPECT_NE(no.error().message.find("time-control takes no duration"), std::string::npos);
   sim.stop();
 }
+
+// "Charge at 2 kW for 30 minutes" on a sonnenBatterie over API v2: manual mode for the lease,
+// the setpoint written again before the battery forgets it, the operating mode it had handed
+// back when the time is up, and after sunbridge was killed mid-lease, at the next start.
+TEST_F(Services, ASetpointLeaseOnSonnenV2IsKeptAliveAndHandsBackTheOperatingMode) {
+  sonnen::SimOptions so;
+  so.token = "v2-token-0123456789";
+  so.setpoint_timeout = seconds(60);  // this firmware forgets a setpoint after a minute
+  sonnen::Simulator sim(io.executor(), clock, sim::SiteConfig{}, sim::FaultSpec{}, so);
+  ASSERT_TRUE(sim.listen("127.0.0.1", 0));
+  auto conn = test::loopback_connection("bat", "sonnen", sim.port(), Millis(50));
+  conn.options["token"] = so.token;
+  conn.options["setpoint_keepalive"] = "20";
+  conn.options["verify_timeout"] = "3";
+  start(conn);
+  ASSERT_TRUE(eventually([&] { return online("bat:battery"); }));
+  ASSERT_EQ(sim.configuration("EM_OperatingMode"), "2");
+  auto battery_w = [&] { return sim.with_site([](sim::Site& s) { return s.state().battery_w; }); };
+  Command charge;
+  charge.device = "bat:battery";
+  charge.type = CommandType::BatteryPower;
+  charge.value = -2000;
+  charge.duration = minutes(30);
+  charge.requested_by = "test";
+  auto rec = io.run(gw->execute(charge));
+  ASSERT_TRUE(rec) << rec.error().message;
+  EXPECT_EQ(rec->status, "verified") << rec->detail;
+  EXPECT_EQ(sim.configuration("EM_OperatingMode"), "1");
+  auto active = [&] {
+    auto l = store->leases(true, 10);
+    return l ? *l : std::vector<Lease>{};
+  };
+  ASSERT_EQ(active().size(), 1u);
+  EXPECT_EQ(active()[0].restore, "EM_OperatingMode=2");
+  // Three minutes in 10-second steps: without the keep-alive the battery would stop after one.
+  for (int i = 0; i < 18; ++i) {
+    clock.advance(seconds(10));
+    auto n = sim.requests();
+    ASSERT_TRUE(eventually([&] { return sim.requests() > n + 1; }));
+  }
+  EXPECT_NEAR(battery_w(), -2000, 1);
+  EXPECT_EQ(sim.configuration("EM_OperatingMode"), "1");
+  clock.advance(minutes(28));
+  ASSERT_TRUE(eventually([&] { return active().empty(); }));
+  EXPECT_EQ(sim.configuration("EM_OperatingMode"), "2");
+  EXPECT_FALSE(sim.with_site([](sim::Site& s) { return s.battery_setpoint().has_value(); }));
+
+  // Killed mid-lease: the next start hands the battery back to its own mode.
+  auto tou = io.run(gw->execute(
+      {"bat:battery", CommandType::BatteryStrategy, 0, std::nullopt, "test", "time-of-use"}));
+  ASSERT_TRUE(tou && tou->status == "verified");
+  rec = io.run(gw->execute(charge));
+  ASSERT_TRUE(rec && rec->status == "verified");
+  EXPECT_EQ(sim.configuration("EM_OperatingMode"), "1");
+  gw->stop();
+  std::this_thread::sleep_for(200ms);
+  gw.reset();
+  EXPECT_EQ(sim.configuration("EM_OperatingMode"), "1");
+  start(conn);
+  ASSERT_TRUE(eventually([&] { return active().empty(); }));
+  EXPECT_EQ(sim.configuration("EM_OperatingMode"), "10");  // time of use, as it was
+  sim.stop();
+}

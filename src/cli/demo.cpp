@@ -53,7 +53,10 @@ int demo(const DemoOptions& o) {
   boost::asio::io_context sim_io;
   sim::SiteConfig site;
   site.seed = o.seed;
-  sonnen::Simulator sonnen_sim(sim_io.get_executor(), sim_clock, site, *faults);
+  // The battery speaks API v2 too (its token from the dashboard's Software-Integration page).
+  sonnen::SimOptions sonnen_options;
+  sonnen_options.token = random_token();
+  sonnen::Simulator sonnen_sim(sim_io.get_executor(), sim_clock, site, *faults, sonnen_options);
   if (auto r = sonnen_sim.listen("127.0.0.1", 0); !r) return report(r.error().message);
   // A second home with a KOSTAL PLENTICORE plus hybrid inverter and its battery.
   sim::SiteConfig munich;
@@ -92,6 +95,7 @@ int demo(const DemoOptions& o) {
   c.poll_interval = Millis(2000);
   c.timeout = Millis(3000);
   c.where = "<demo>";
+  c.options["token"] = sonnen_options.token;
   cfg.connections.push_back(c);
   cfg.sites.push_back(
       {"munich", "Demo home 2 (Munich)", munich.latitude, munich.longitude, munich.timezone});
@@ -100,6 +104,7 @@ int demo(const DemoOptions& o) {
   k.vendor = "kostal";
   k.site = "munich";
   k.port = kostal_sim.port();
+  k.options.clear();
   k.options["password"] = kostal_options.owner_password;
   cfg.connections.push_back(k);
   cfg.sites.push_back(
@@ -110,6 +115,7 @@ int demo(const DemoOptions& o) {
   f.site = "fleet";
   f.port = fox_sim.port();
   f.poll_interval = Millis(10'000);
+  f.options.clear();
   f.options["api_key"] = fox_options.api_key;
   cfg.connections.push_back(f);
   auto token = cfg.gateway.api_token;
@@ -127,7 +133,8 @@ int demo(const DemoOptions& o) {
                 << "  dashboard   " << base << "/#token=" << token << "\n"
                 << "  REST API    " << base << "/api/v1/health\n"
                 << "  API token   " << token << "\n"
-                << "  sonnen sim  " << sonnen_sim.url() << "/api/v1/status\n"
+                << "  sonnen sim  " << sonnen_sim.url() << "/api/v2/status (Auth-Token "
+                << sonnen_options.token << ")\n"
                 << "  KOSTAL sim  " << kostal_sim.url() << "/api/v1/info/version (password "
                 << kostal_options.owner_password << ")\n"
                 << "  FoxESS sim  " << fox_sim.url() << "/op/v0/device/list (api key "

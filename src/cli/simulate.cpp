@@ -33,6 +33,9 @@ struct SimulateOptions {
   std::string api_key = foxess::SimOptions{}.api_key;
   std::string client_id = foxess::SimOptions{}.oauth_client_id;
   std::string client_secret = foxess::SimOptions{}.oauth_client_secret;
+  std::string token;
+  bool vpp = false;
+  double setpoint_timeout_s = 0;
 };
 
 // Runs the simulators until SIGINT / SIGTERM.
@@ -137,15 +140,27 @@ int simulate(const SimulateOptions& o) {
   for (int i = 0; i < o.devices; ++i) {
     auto s = site;
     s.seed = o.seed + static_cast<std::uint64_t>(i);
-    auto sim = std::make_unique<sonnen::Simulator>(io.get_executor(), clock, s, *faults);
+    sonnen::SimOptions so;
+    so.token = o.token;
+    so.vpp_priority = o.vpp;
+    so.setpoint_timeout = Millis(static_cast<std::int64_t>(o.setpoint_timeout_s * 1000));
+    auto sim = std::make_unique<sonnen::Simulator>(io.get_executor(), clock, s, *faults, so);
     std::uint16_t port = hp->second == 0 ? 0 : static_cast<std::uint16_t>(hp->second + i);
     if (auto r = sim->listen(hp->first, port); !r) return report(r.error().message);
     std::cout << "listening on " << sim->url() << "\n";
     sims.push_back(std::move(sim));
   }
-  std::cout << "sonnen API v1: GET /api/v1/status, PUT /api/v1/setpoint/{charge|discharge}/{W}\n"
-            << "credentials: none (API v1 has no authentication)\n"
-            << "speed " << o.speed << "x, seed " << o.seed
+  std::cout << "sonnen API v1: GET /api/v1/status, PUT /api/v1/setpoint/{charge|discharge}/{W}\n";
+  if (o.token.empty())
+    std::cout << "credentials: none (API v1 has no authentication; --token serves API v2 too)\n";
+  else
+    std::cout << "sonnen API v2: GET /api/v2/{status,latestdata,configurations,battery,inverter,"
+                 "powermeter,io}, PUT /api/v2/configurations, POST "
+                 "/api/v2/setpoint/{charge|discharge}/{W}\n"
+              << "token: " << o.token << " (header Auth-Token)"
+              << (o.vpp ? "; a virtual power plant has priority (setpoints answer 403)" : "")
+              << "\n";
+  std::cout << "speed " << o.speed << "x, seed " << o.seed
             << (faults->any() ? ", faults " + to_string(*faults) : "") << "\n"
             << std::flush;
   return serve(io, sims);
@@ -194,6 +209,12 @@ void register_simulate(CLI::App& app, int& rc) {
   cmd->add_option("--client-id", o->client_id, "foxess: the OAuth app's client id")
       ->capture_default_str();
   cmd->add_option("--client-secret", o->client_secret, "foxess: the OAuth app's client secret")
+      ->capture_default_str();
+  cmd->add_option("--token", o->token, "sonnen: also serve JSON API v2, with this Auth-Token");
+  cmd->add_flag("--vpp", o->vpp, "sonnen: a virtual power plant has priority (v2 setpoints: 403)");
+  cmd->add_option("--setpoint-timeout", o->setpoint_timeout_s,
+                  "sonnen: seconds a v2 setpoint holds unless written again (0: until the next)")
+      ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
   cmd->add_option("--firmware", o->firmware,
                   "kostal: 'current', or '2019' (process-data units empty, scb:network ids "

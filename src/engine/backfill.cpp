@@ -342,6 +342,10 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
         if (s.quality == Quality::Measured) s.quality = Quality::Backfilled;
         samples.push_back(std::move(s));
       }
+    if (!samples.empty() && deps.counters) {
+      auto aop = deps.counters->adjust_history(samples);
+      co_await std::move(aop);
+    }
     if (!samples.empty()) {
       auto wop = blocking([this, samples] { return deps.store.write_samples(samples); });
       auto w = co_await std::move(wop);

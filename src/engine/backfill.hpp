@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/driver.hpp"
+#include "engine/counters.hpp"
 #include "store/store.hpp"
 
 namespace sb::engine {
@@ -61,6 +62,7 @@ class Backfiller {
     Driver& driver;
     std::string vendor;
     Millis poll_interval;
+    CounterGuard* counters = nullptr;  ///< gives backfilled counters the offset of their time
   };
   explicit Backfiller(Deps deps);
 

@@ -85,7 +85,7 @@ TEST(Config, TyposInKeysAndOptionsAreNamed) {
   t.replace(t.find("max_power_w"), 11, "max_power");
   EXPECT_EQ(error_of(t),
             "site.yaml:18:7: unknown option 'max_power' for vendor sonnen (valid: max_power_w, "
-            "serial, verify_timeout, tolerance_w)");
+            "serial, verify_timeout, tolerance_w, api, token, setpoint_keepalive)");
 }
 
 TEST(Config, BadValuesAreNamedWithTheirPlace) {

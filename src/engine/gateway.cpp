@@ -20,6 +20,7 @@
 #include "core/metric.hpp"
 #include "core/schedule.hpp"
 #include "engine/backfill.hpp"
+#include "engine/counters.hpp"
 #include "engine/quality.hpp"
 #include "net/blocking.hpp"
 #include "net/driver_env.hpp"
@@ -53,6 +54,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     std::unique_ptr<net::AsioSleeper> sleeper;
     std::unique_ptr<DriverEnv> env;
     std::unique_ptr<Driver> driver;
+    std::unique_ptr<CounterGuard> counters;
     std::unique_ptr<Backfiller> backfill;
     bool backfill_loaded = false;  // strand only
     std::vector<DeviceInfo> devices;
@@ -314,6 +316,14 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
         double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                         .count();
         if (snap) {
+          auto rop = c.counters->adjust(snap->samples);
+          auto resets = co_await std::move(rop);
+          for (const auto& r : resets)
+            record_event({d.id, r.time, Severity::Warning, "counter.reset",
+                          r.metric + " of " + d.id + " fell from " + fmt_value(r.raw_before) +
+                              " to " + fmt_value(r.raw_after) +
+                              " Wh: a reset; stored from now on with " + fmt_value(r.offset) +
+                              " Wh added, so that it stays monotonic"});
           auto gop = c.backfill->poll_succeeded(d, *snap);
           (void)co_await std::move(gop);
           on_poll_ok(c, d, std::move(*snap), ms);
@@ -795,8 +805,10 @@ Result<void> Gateway::start(bool poll) {
     auto d = I.deps.registry.create(cc, *c->env);
     if (!d) return fail(d.error());
     c->driver = std::move(*d);
-    c->backfill = std::make_unique<Backfiller>(Backfiller::Deps{
-        I.deps.clock, I.deps.store, I.deps.blocking, *c->driver, cc.vendor, cc.poll_interval});
+    c->counters = std::make_unique<CounterGuard>(I.deps.store, I.deps.blocking);
+    c->backfill = std::make_unique<Backfiller>(
+        Backfiller::Deps{I.deps.clock, I.deps.store, I.deps.blocking, *c->driver, cc.vendor,
+                         cc.poll_interval, c->counters.get()});
     c->health.name = cc.name;
     c->health.vendor = cc.vendor;
     c->health.state = "starting";

@@ -45,6 +45,16 @@ struct GapQuery {
   std::size_t limit = 1000;
 };
 
+/// A reset of a device's lifetime counter: from `time` on, `offset` is added to what it reads.
+struct CounterReset {
+  std::string device;
+  std::string metric;
+  TimePoint time;
+  double offset = 0;      ///< the total added from then on
+  double raw_before = 0;  ///< the device's last reading before the reset
+  double raw_after = 0;   ///< its first reading after
+};
+
 struct StoreStats {
   std::uint64_t samples_written = 0;
   std::uint64_t samples_dropped = 0;  ///< refused because the queue was full
@@ -90,6 +100,12 @@ class Store {
   virtual Result<void> update_gap(const Gap& gap) = 0;
   /// Gaps newest first.
   virtual Result<std::vector<Gap>> gaps(const GapQuery& query) = 0;
+
+  /// Records a counter reset (the same device, metric and time again is kept as it is).
+  virtual Result<void> add_counter_reset(const CounterReset& reset) = 0;
+  /// The resets of one counter, oldest first.
+  virtual Result<std::vector<CounterReset>> counter_resets(const std::string& device,
+                                                           const std::string& metric) = 0;
 
   /// Records a lease as it starts; returns its id.
   virtual Result<std::int64_t> add_lease(const Lease& lease) = 0;

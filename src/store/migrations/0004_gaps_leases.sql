@@ -43,3 +43,15 @@ CREATE TABLE leases (
   detail       TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX leases_by_state ON leases (state, device_id);
+
+-- Device counter resets (a replaced meter, a firmware reset): from t on, the device's raw
+-- counter is stored with `offset` added, so that lifetime counters stay monotonic.
+CREATE TABLE counter_resets (
+  device_id TEXT NOT NULL,
+  metric    TEXT NOT NULL,
+  t         INTEGER NOT NULL,
+  offset    REAL NOT NULL,
+  raw_before REAL NOT NULL,
+  raw_after  REAL NOT NULL,
+  PRIMARY KEY (device_id, metric, t)
+) WITHOUT ROWID;

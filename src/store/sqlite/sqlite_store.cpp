@@ -415,6 +415,34 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  // --- counter resets ----------------------------------------------------------------------
+
+  Result<void> add_counter_reset(const CounterReset& c) override {
+    std::lock_guard lock(write_mutex_);
+    Stmt st(writer_,
+            "INSERT OR IGNORE INTO counter_resets (device_id, metric, t, offset, raw_before, "
+            "raw_after) VALUES (?,?,?,?,?,?)");
+    st.bind(1, c.device).bind(2, c.metric).bind(3, to_ms(c.time)).bind(4, c.offset);
+    st.bind(5, c.raw_before).bind(6, c.raw_after);
+    if (st.step() != SQLITE_DONE) return fail(db_error(writer_, "insert counter reset"));
+    return {};
+  }
+
+  Result<std::vector<CounterReset>> counter_resets(const std::string& device,
+                                                   const std::string& metric) override {
+    std::lock_guard lock(read_mutex_);
+    Stmt st(reader_,
+            "SELECT t, offset, raw_before, raw_after FROM counter_resets WHERE device_id = ? AND "
+            "metric = ? ORDER BY t");
+    st.bind(1, device).bind(2, metric);
+    std::vector<CounterReset> out;
+    int rc;
+    while ((rc = st.step()) == SQLITE_ROW)
+      out.push_back({device, metric, from_ms(st.i64(0)), st.f64(1), st.f64(2), st.f64(3)});
+    if (rc != SQLITE_DONE) return fail(db_error(reader_, "read counter resets"));
+    return out;
+  }
+
   // --- leases ------------------------------------------------------------------------------
 
   Result<std::int64_t> add_lease(const Lease& l) override {

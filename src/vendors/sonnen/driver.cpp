@@ -3,7 +3,11 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <map>
 
+#include <boost/json.hpp>
+
+#include "core/schedule.hpp"
 #include "net/driver_env.hpp"
 #include "vendors/sonnen/client.hpp"
 #include "vendors/sonnen/mapping.hpp"
@@ -12,12 +16,40 @@ namespace sb::sonnen {
 
 namespace {
 
+enum class Api { Auto, V1, V2 };
+
 struct Options {
   double max_power_w = 4600;
   std::string serial = "battery";
   Millis verify_timeout{10'000};
   double tolerance_w = 50;
+  Api api = Api::Auto;
+  std::string token;             ///< API v2 Auth-Token
+  Millis setpoint_keepalive{0};  ///< write a held setpoint again this often (v2)
 };
+
+// Operating modes (protocols.md §3.3) as battery strategies.
+constexpr std::pair<const char*, const char*> kModes[] = {{"manual", "1"},
+                                                          {"self-consumption", "2"},
+                                                          {"battery-module-extension", "6"},
+                                                          {"time-of-use", "10"}};
+const char* mode_value(const std::string& name) {
+  for (auto [n, v] : kModes)
+    if (name == n) return v;
+  return nullptr;
+}
+std::string mode_name(const std::string& value) {
+  for (auto [n, v] : kModes)
+    if (value == v) return n;
+  return "mode " + value;
+}
+constexpr int kTouWindows = 10;
+
+std::map<std::string, std::string> item(const std::string& key, const std::string& value) {
+  std::map<std::string, std::string> m;
+  m[key] = value;
+  return m;
+}  // decision: the device's limit is not documented
 
 Result<Options> parse_options(const ConnectionConfig& c) {
   Options o;
@@ -44,6 +76,27 @@ Result<Options> parse_options(const ConnectionConfig& c) {
     if (!v) return fail(v.error());
     o.tolerance_w = *v;
   }
+  if (auto it = c.options.find("api"); it != c.options.end()) {
+    if (it->second == "auto")
+      o.api = Api::Auto;
+    else if (it->second == "v1")
+      o.api = Api::V1;
+    else if (it->second == "v2")
+      o.api = Api::V2;
+    else
+      return fail(ErrorKind::InvalidArgument, c.where + ": connection '" + c.name +
+                                                  "': option api = '" + it->second +
+                                                  "' is not one of auto, v1, v2");
+  }
+  if (auto it = c.options.find("token"); it != c.options.end()) o.token = it->second;
+  if (o.api == Api::V2 && o.token.empty())
+    return fail(ErrorKind::InvalidArgument,
+                c.where + ": connection '" + c.name +
+                    "': api v2 needs option token (the battery's dashboard: "
+                    "Software-Integration → JSON API → token)");
+  auto keep = seconds_option(c, "setpoint_keepalive", 0, 3600, o.setpoint_keepalive);
+  if (!keep) return fail(keep.error());
+  o.setpoint_keepalive = *keep;
   return o;
 }
 
@@ -53,11 +106,13 @@ class SonnenDriver final : public Driver {
       : config_(std::move(config)),
         options_(std::move(options)),
         env_(env),
-        client_(env.http, endpoint_of(config_, kDefaultPort), config_.timeout) {}
+        client_(env.http, endpoint_of(config_, kDefaultPort), config_.timeout),
+        v2_(env.http, endpoint_of(config_, kDefaultPort), options_.token, config_.timeout) {}
 
   asio::awaitable<Result<std::vector<DeviceInfo>>> discover() override {
-    auto s = co_await client_.status();
-    if (!s) co_return fail(s.error());
+    auto api = co_await detect();
+    if (!api) co_return fail(api.error());
+    v2_on_ = *api == Api::V2;
     DeviceInfo d;
     d.id = config_.name + ":" + options_.serial;
     d.site = config_.site;
@@ -65,13 +120,23 @@ class SonnenDriver final : public Driver {
     d.vendor = "sonnen";
     d.kind = "battery";
     d.manufacturer = "sonnen";
-    d.model = "sonnenBatterie (API v1)";
     d.serial = options_.serial == "battery" ? "" : options_.serial;
+    if (v2_on_) {
+      // The token is checked here, once, rather than at the first command.
+      auto cfg = co_await v2_.configurations();
+      if (!cfg) co_return fail(cfg.error());
+      d.model = "sonnenBatterie (API v2)";
+      if (auto it = cfg->find("DE_Software"); it != cfg->end()) d.firmware = it->second;
+    } else {
+      auto s = co_await client_.status();
+      if (!s) co_return fail(s.error());
+      d.model = "sonnenBatterie (API v1)";
+    }
     co_return std::vector<DeviceInfo>{d};
   }
 
   asio::awaitable<Result<Snapshot>> poll(const DeviceInfo& device) override {
-    auto s = co_await client_.status();
+    auto s = co_await read_status();
     if (!s) co_return fail(s.error());
     Snapshot snap;
     snap.time = env_.clock.now();
@@ -85,11 +150,26 @@ class SonnenDriver final : public Driver {
     c.battery_power_setpoint = true;
     c.max_charge_w = options_.max_power_w;
     c.max_discharge_w = options_.max_power_w;
+    if (v2_on_) {
+      c.release = true;  // back to the operating mode the setpoint took over from
+      c.min_soc = true;  // EM_USOC, the backup reserve
+      c.min_soc_low_percent = 0;
+      c.min_soc_high_percent = 100;
+      for (auto [name, value] : kModes) c.battery_strategies.emplace_back(name);
+      c.tou_segments = kTouWindows;
+      c.tou_modes = {"charge"};
+      c.tou_max_power_w = 100'000;  // threshold_p_max is a grid limit, not the battery's
+      c.setpoint_keepalive = options_.setpoint_keepalive;
+    }
     return c;
   }
 
   asio::awaitable<Result<CommandOutcome>> apply(const DeviceInfo& /*device*/,
                                                 const Command& command) override {
+    if (v2_on_) {
+      auto op = apply_v2(command);
+      co_return co_await std::move(op);
+    }
     if (command.type == CommandType::Release)
       co_return fail(ErrorKind::NotSupported,
                      "sonnen API v1 cannot hand control back: its setpoint holds until the next "
@@ -99,19 +179,52 @@ class SonnenDriver final : public Driver {
                      "sonnen API v1 offers only the battery power setpoint, not " +
                          std::string(to_string(command.type)));
     double target = std::round(command.value);
-    if (std::abs(target) > options_.max_power_w)
-      co_return fail(ErrorKind::InvalidArgument,
-                     "battery power " + std::to_string(static_cast<long long>(target)) +
-                         " W is beyond the battery's " +
-                         std::to_string(static_cast<long long>(options_.max_power_w)) + " W");
+    if (auto bad = beyond_rating(target)) co_return fail(*bad);
     CommandOutcome out;
     if (auto before = co_await client_.status()) out.before = before->Pac_total_W;
     if (auto r = co_await client_.set_battery_power(static_cast<int>(target)); !r)
       co_return fail(r.error());
-    // Read back until the battery follows or the time is up (real devices ramp in seconds).
+    auto op = verify_power(target, std::move(out));
+    co_return co_await std::move(op);
+  }
+
+ private:
+  // Which API the device offers: v1 unless a token is given and /api/v2/status answers.
+  asio::awaitable<Result<Api>> detect() {
+    if (options_.api == Api::V1 || (options_.api == Api::Auto && options_.token.empty()))
+      co_return Api::V1;
+    auto offers = co_await v2_.offers_v2();
+    if (!offers) co_return fail(offers.error());
+    if (*offers) co_return Api::V2;
+    co_return fail(ErrorKind::NotFound,
+                   "option token is set but " + v2_.endpoint().host + ":" +
+                       std::to_string(v2_.endpoint().port) +
+                       " does not offer API v2 (GET /api/v2/status: 404); sonnenBatterie serves "
+                       "v2 on port 80 — set port: 80, or leave out token to use API v1");
+  }
+
+  std::optional<Error> beyond_rating(double target) const {
+    if (std::abs(target) <= options_.max_power_w) return std::nullopt;
+    return Error{ErrorKind::InvalidArgument,
+                 "battery power " + std::to_string(static_cast<long long>(target)) +
+                     " W is beyond the battery's " +
+                     std::to_string(static_cast<long long>(options_.max_power_w)) + " W"};
+  }
+
+  asio::awaitable<Result<StatusV1>> read_status() {
+    if (v2_on_) {
+      auto op = v2_.status();
+      co_return co_await std::move(op);
+    }
+    auto op = client_.status();
+    co_return co_await std::move(op);
+  }
+
+  // Reads the battery back until it follows `target` or the time is up (devices ramp).
+  asio::awaitable<Result<CommandOutcome>> verify_power(double target, CommandOutcome out) {
     auto deadline = env_.clock.now() + options_.verify_timeout;
     for (;;) {
-      auto s = co_await client_.status();
+      auto s = co_await read_status();
       if (s) {
         out.after = s->Pac_total_W;
         if (std::abs(s->Pac_total_W - target) <= options_.tolerance_w) {
@@ -133,20 +246,136 @@ class SonnenDriver final : public Driver {
     co_return out;
   }
 
- private:
+  // PUT one configuration item, then read it back from the device (the PUT's echo is not
+  // what the battery does).
+  asio::awaitable<Result<CommandOutcome>> set_config(std::string key, std::string value,
+                                                     std::string what) {
+    CommandOutcome out;
+    auto bop = v2_.configuration(key);
+    auto before = co_await std::move(bop);
+    if (!before) co_return fail(before.error());
+    char* end = nullptr;
+    double b = std::strtod(before->c_str(), &end);
+    if (!before->empty() && *end == '\0') out.before = b;
+    auto pop = v2_.set_configurations(item(key, value));
+    auto put = co_await std::move(pop);
+    if (!put) co_return fail(put.error());
+    auto nop = v2_.configuration(key);
+    auto now = co_await std::move(nop);
+    if (!now) {
+      out.detail =
+          what + " accepted but " + key + " could not be read back: " + now.error().message;
+      co_return out;
+    }
+    double a = std::strtod(now->c_str(), &end);
+    if (!now->empty() && *end == '\0') out.after = a;
+    out.verified = *now == value;
+    out.detail = out.verified ? what + " read back from the battery"
+                              : what + " accepted but " + key + " reads '" + *now + "'";
+    co_return out;
+  }
+
+  asio::awaitable<Result<CommandOutcome>> apply_v2(const Command& cmd) {
+    switch (cmd.type) {
+      case CommandType::BatteryPower: {
+        double target = std::round(cmd.value);
+        if (auto bad = beyond_rating(target)) co_return fail(*bad);
+        CommandOutcome out;
+        auto mop = v2_.configuration("EM_OperatingMode");
+        auto mode = co_await std::move(mop);
+        if (!mode) co_return fail(mode.error());
+        if (auto s = co_await v2_.status()) out.before = s->Pac_total_W;
+        // Setpoints need manual mode; what the battery did before is what Release restores.
+        out.hand_back = "EM_OperatingMode=" + (*mode == "1" ? std::string("2") : *mode);
+        if (*mode != "1") {
+          auto pop = v2_.set_configurations(item("EM_OperatingMode", "1"));
+          auto put = co_await std::move(pop);
+          if (!put) co_return fail(with_context(put.error(), "switching to manual mode"));
+        }
+        auto spop = v2_.set_battery_power(static_cast<int>(target));
+        auto sp = co_await std::move(spop);
+        if (!sp) {
+          // Refused (a virtual power plant has priority): the battery goes back to its mode.
+          if (*mode != "1") {
+            auto back = v2_.set_configurations(item("EM_OperatingMode", *mode));
+            (void)co_await std::move(back);
+          }
+          if (sp.error().kind == ErrorKind::Conflict)
+            co_return fail(ErrorKind::Conflict,
+                           "sonnen refused the setpoint: a virtual power plant operator has "
+                           "priority (HTTP 403); the battery stays in " +
+                               mode_name(*mode));
+          co_return fail(sp.error());
+        }
+        auto op = verify_power(target, std::move(out));
+        auto r = co_await std::move(op);
+        if (r && *mode != "1") r->detail += " (manual mode; was " + mode_name(*mode) + ")";
+        co_return r;
+      }
+      case CommandType::Release: {
+        // "EM_OperatingMode=N" from the lease; self-consumption when there is none.
+        std::string mode = "2";
+        if (cmd.argument.starts_with("EM_OperatingMode=")) mode = cmd.argument.substr(17);
+        auto op = set_config("EM_OperatingMode", mode, "back to " + mode_name(mode));
+        auto r = co_await std::move(op);
+        co_return r;
+      }
+      case CommandType::MinSoc: {
+        auto v = std::to_string(std::lround(cmd.value));
+        auto op = set_config("EM_USOC", v, "backup reserve " + v + " %");
+        co_return co_await std::move(op);
+      }
+      case CommandType::BatteryStrategy: {
+        const char* v = mode_value(cmd.argument);
+        if (!v)
+          co_return fail(ErrorKind::InvalidArgument,
+                         "sonnen has no operating mode '" + cmd.argument + "'");
+        auto op = set_config("EM_OperatingMode", v, "operating mode " + cmd.argument);
+        co_return co_await std::move(op);
+      }
+      case CommandType::TouSchedule: {
+        auto sched = parse_tou_schedule(cmd.argument);
+        if (!sched) co_return fail(sched.error());
+        boost::json::array windows;
+        for (const auto& seg : *sched) {
+          if (seg.mode != TouMode::Charge || !seg.power_w)
+            co_return fail(ErrorKind::InvalidArgument,
+                           "sonnen time-of-use windows only charge from the grid (charge "
+                           "power=W, the grid import limit)");
+          windows.push_back(boost::json::object{
+              {"start", format_minutes(seg.start_minute)},
+              {"stop", format_minutes(seg.end_minute)},
+              {"threshold_p_max", static_cast<std::int64_t>(std::lround(*seg.power_w))}});
+        }
+        auto text = boost::json::serialize(windows);
+        auto op = set_config("EM_ToU_Schedule", text,
+                             "time-of-use schedule (" + std::to_string(windows.size()) +
+                                 " windows; active in time-of-use mode)");
+        co_return co_await std::move(op);
+      }
+      default:
+        co_return fail(ErrorKind::NotSupported,
+                       "sonnen API v2 has no " + std::string(to_string(cmd.type)));
+    }
+  }
+
   ConnectionConfig config_;
   Options options_;
   DriverEnv env_;
   Client client_;
+  ClientV2 v2_;
+  bool v2_on_ = false;
 };
 
 }  // namespace
 
 DriverRegistry::Entry registry_entry() {
   return {"sonnen",
-          "sonnenBatterie, local REST API v1 (port 8080, no authentication)",
+          "sonnenBatterie, local REST API v1 (port 8080, no authentication) or JSON API v2 "
+          "(port 80, option token)",
           kDefaultPort,
-          {"max_power_w", "serial", "verify_timeout", "tolerance_w"},
+          {"max_power_w", "serial", "verify_timeout", "tolerance_w", "api", "token",
+           "setpoint_keepalive"},
           local_device_factory<SonnenDriver>(parse_options)};
 }
 

@@ -32,11 +32,58 @@ std::optional<int> parse_watts(const std::string& s) {
 }  // namespace
 
 Simulator::Simulator(asio::any_io_executor executor, const Clock& clock, sim::SiteConfig site,
-                     sim::FaultSpec faults)
+                     sim::FaultSpec faults, SimOptions options)
     : clock_(clock),
       site_(std::move(site), clock.now()),
       faults_(faults),
-      http_(std::make_unique<sim::HttpEndpoint>(executor)) {}
+      http_(std::make_unique<sim::HttpEndpoint>(executor)),
+      options_(std::move(options)) {
+  // What a sonnenBatterie 10 answers out of the box (protocols.md §3.3): self-consumption,
+  // no backup reserve, no time-of-use schedule.
+  config_ = {{"EM_OperatingMode", "2"},
+             {"EM_USOC", "0"},
+             {"EM_ToU_Schedule", "[]"},
+             {"EM_Prognosis_Charging", "0"},
+             {"EM_RE_ENABLE_MICROGRID", "False"},
+             {"EM_US_GEN_POWER_SET_POINT", "0"},
+             {"EM_USER_INPUT_TIME_ONE", "0"},
+             {"EM_USER_INPUT_TIME_TWO", "0"},
+             {"EM_USER_INPUT_TIME_THREE", "0"},
+             {"IC_BatteryModules", "4"},
+             {"IC_InverterMaxPower_w",
+              std::to_string(std::lround(site_.config().battery.max_discharge_w))},
+             {"CM_MarketingModuleCapacity",
+              std::to_string(std::lround(site_.config().battery.capacity_wh))},
+             {"CN_CascadingRole", "none"},
+             {"DE_Software", options_.software},
+             {"NVM_PfcIsFixedCosPhiActive", "0"},
+             {"NVM_PfcFixedCosPhi", "0.8"},
+             {"NVM_PfcIsFixedCosPhiLagging", "0"},
+             {"SH_HeaterOperatingMode", "0"},
+             {"SH_HeaterTemperatureMax", "80"},
+             {"SH_HeaterTemperatureMin", "0"}};
+  apply_configuration_locked();
+}
+
+void Simulator::advance_locked() {
+  auto now = clock_.now();
+  site_.advance_to(now);
+  if (options_.setpoint_timeout.count() > 0 && config_["EM_OperatingMode"] == "1" &&
+      site_.battery_setpoint() && *site_.battery_setpoint() != 0 &&
+      now - setpoint_at_ > options_.setpoint_timeout)
+    site_.set_battery_setpoint(0.0);  // not renewed: the battery stops
+}
+
+std::string Simulator::configuration(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  auto it = config_.find(key);
+  return it == config_.end() ? "" : it->second;
+}
+
+void Simulator::set_vpp_priority(bool on) {
+  std::lock_guard lock(mutex_);
+  options_.vpp_priority = on;
+}
 
 Simulator::~Simulator() {
   stop();
@@ -49,7 +96,7 @@ StatusV1 Simulator::status() {
 
 StatusV1 Simulator::status_locked() {
   auto now = clock_.now();
-  site_.advance_to(now);
+  advance_locked();
   const auto& st = site_.state();
   const auto& b = site_.config().battery;
   StatusV1 s;
@@ -89,17 +136,19 @@ std::shared_ptr<net::Router> Simulator::routes() {
     if (dir != "charge" && dir != "discharge") return reply(404, ReturnCode::InvalidPath);
     auto watts = parse_watts(req.params["watts"]);
     std::lock_guard lock(mutex_);
-    site_.advance_to(clock_.now());
+    advance_locked();
     const auto& b = site_.config().battery;
     double limit = dir == "charge" ? b.max_charge_w : b.max_discharge_w;
     // Not a whole number of watts, or beyond the rating: an invalid path for this device.
     if (!watts || *watts > limit) return reply(400, ReturnCode::InvalidPath);
     site_.set_battery_setpoint(dir == "charge" ? -double(*watts) : double(*watts));
+    setpoint_at_ = clock_.now();
     return reply(200, ReturnCode::Ok);
   });
   // The seed's text spells the path "api/V1/…", its curl examples "/api/v1/…".
   r->put("/api/v1/setpoint/{direction}/{watts}", setpoint);
   r->put("/api/V1/setpoint/{direction}/{watts}", setpoint);
+  routes_v2(*r);
 
   sim::set_fallbacks(
       *r, http_->gate(), requests_, [] { return reply(404, ReturnCode::InvalidPath); },

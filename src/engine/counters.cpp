@@ -1,0 +1,123 @@
+#include "engine/counters.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/metric.hpp"
+#include "net/blocking.hpp"
+
+namespace sb::engine {
+
+namespace asio = boost::asio;
+
+double CounterTrack::reset_threshold(double last_raw) {
+  return std::max(100.0, 0.01 * std::abs(last_raw));
+}
+
+CounterTrack::Step CounterTrack::next(double raw) {
+  if (last_raw && raw < *last_raw - reset_threshold(*last_raw)) {
+    offset += *last_raw;  // counting started again from zero
+    last_raw = raw;
+    last_out = raw + offset;
+    return {*last_out, true, false};
+  }
+  double out = raw + offset;
+  if (last_out && out < *last_out) return {*last_out, false, true};  // rounding, not a reset
+  last_raw = raw;
+  last_out = out;
+  return {out, false, false};
+}
+
+namespace {
+bool is_counter(std::string_view metric) {
+  auto def = find_metric(metric);
+  return def && def->kind == MetricKind::Counter;
+}
+}  // namespace
+
+struct CounterGuard::Impl : std::enable_shared_from_this<Impl> {
+  store::Store& store;
+  asio::thread_pool& pool;
+  struct Entry {
+    CounterTrack track;
+    std::vector<store::CounterReset> resets;
+  };
+  std::map<std::pair<std::string, std::string>, Entry> counters;
+
+  Impl(store::Store& s, asio::thread_pool& p) : store(s), pool(p) {}
+
+  // The counter's state, from the store the first time: its resets and its newest value.
+  asio::awaitable<Entry*> entry(std::string device, std::string metric) {
+    auto self = shared_from_this();
+    auto key = std::make_pair(device, metric);
+    if (auto it = counters.find(key); it != counters.end()) co_return &it->second;
+    auto op = net::run_blocking(pool, [this, device, metric] {
+      Entry e;
+      if (auto r = store.counter_resets(device, metric)) e.resets = *r;
+      if (!e.resets.empty()) e.track.offset = e.resets.back().offset;
+      auto newest = store.sample_at_or_before(device, metric, from_ms(INT64_MAX / 2));
+      if (newest && *newest) {
+        e.track.last_out = (*newest)->value;
+        e.track.last_raw = (*newest)->value - e.track.offset;
+      }
+      return e;
+    });
+    auto e = co_await std::move(op);
+    co_return &(counters[key] = std::move(e));
+  }
+
+  asio::awaitable<std::vector<store::CounterReset>> adjust(std::vector<Sample>& samples) {
+    auto self = shared_from_this();
+    std::vector<store::CounterReset> found;
+    for (auto& s : samples) {
+      if (!is_counter(s.metric) || s.quality != Quality::Measured) continue;
+      auto eop = entry(s.device, s.metric);
+      Entry* e = co_await std::move(eop);
+      auto before = e->track.last_raw.value_or(0);
+      auto step = e->track.next(s.value);
+      if (step.reset) {
+        store::CounterReset r{s.device, s.metric, s.time, e->track.offset, before, s.value};
+        e->resets.push_back(r);
+        found.push_back(r);
+      }
+      s.value = step.value;
+    }
+    if (!found.empty()) {
+      auto op = net::run_blocking(pool, [this, found] {
+        for (const auto& r : found) (void)store.add_counter_reset(r);
+        return 0;
+      });
+      (void)co_await std::move(op);
+    }
+    co_return found;
+  }
+
+  asio::awaitable<void> adjust_history(std::vector<Sample>& samples) {
+    auto self = shared_from_this();
+    for (auto& s : samples) {
+      if (!is_counter(s.metric)) continue;
+      auto eop = entry(s.device, s.metric);
+      Entry* e = co_await std::move(eop);
+      double offset = 0;
+      for (const auto& r : e->resets)
+        if (r.time <= s.time) offset = r.offset;
+      s.value += offset;
+    }
+  }
+};
+
+CounterGuard::CounterGuard(store::Store& store, asio::thread_pool& blocking)
+    : impl_(std::make_shared<Impl>(store, blocking)) {}
+
+asio::awaitable<std::vector<store::CounterReset>> CounterGuard::adjust(
+    std::vector<Sample>& samples) {
+  auto op = impl_->adjust(samples);
+  co_return co_await std::move(op);
+}
+
+asio::awaitable<void> CounterGuard::adjust_history(std::vector<Sample>& samples) {
+  auto op = impl_->adjust_history(samples);
+  co_await std::move(op);
+}
+
+}  // namespace sb::engine
