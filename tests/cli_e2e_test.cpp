@@ -10,6 +10,7 @@
 #include "net/http_client.hpp"
 #include "net/json.hpp"
 #include "net/test_io.hpp"
+#include "ports.hpp"
 #include "process.hpp"
 #include "store/store.hpp"
 
@@ -221,6 +222,60 @@ TEST(CliE2E, SimulateThenReadAndControlThroughAConfigFile) {
   EXPECT_EQ(gone.wait(), 1);
   EXPECT_NE(gone.rest_of_stderr().find("sonnen status: connect http://127.0.0.1:"),
             std::string::npos);
+  fs::remove_all(dir);
+}
+
+// A command with a duration is held by the gateway that runs, so `control --duration` hands it
+// to that gateway's API; without one running it says so.
+TEST(CliE2E, ControlWithADurationGoesToTheRunningGatewayWhichHoldsIt) {
+  auto dir = temp_dir("lease");
+  test::Process sim({kBin, "simulate", "sonnen", "--listen", "127.0.0.1:0", "--token", "tok-42x"});
+  auto port = listening_port(sim);
+  ASSERT_FALSE(port.empty()) << sim.rest_of_stderr();
+  auto gw_port = test::free_port();
+  auto cfg = dir / "sunbridge.yaml";
+  auto write = [&](bool token) {
+    std::ofstream(cfg) << "gateway:\n  database: " << (dir / "s.db").string()
+                       << "\n  listen: 127.0.0.1:" << gw_port << "\n"
+                       << (token ? "  api_token: cli-token-0123456789\n" : "")
+                       << "sites:\n  - id: home\n    timezone: Europe/Berlin\nconnections:\n"
+                       << "  - name: bat\n    vendor: sonnen\n    host: 127.0.0.1\n    port: "
+                       << port << "\n    poll_interval: 1s\n    options:\n      token: tok-42x\n";
+  };
+  write(true);
+  std::vector<std::string> charge = {kBin,        "control",    "bat:battery", "battery-power",
+                                     "-1500",     "--duration", "10m",         "-c",
+                                     cfg.string()};
+  test::Process nobody(charge);
+  EXPECT_EQ(nobody.wait(), 1);
+  EXPECT_NE(nobody.rest_of_stderr().find("--duration: no gateway answers at 127.0.0.1:" +
+                                         std::to_string(gw_port)),
+            std::string::npos);
+  test::Process run({kBin, "run", "-c", cfg.string()});
+  auto deadline = steady_clock::now() + seconds(10);
+  while (!test::accepts(gw_port) && steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(test::accepts(gw_port)) << run.rest_of_stderr();
+  std::this_thread::sleep_for(1500ms);  // discovery
+  test::Process ctl(charge);
+  ASSERT_EQ(ctl.wait(), 0) << ctl.rest_of_stderr();
+  auto out = ctl.rest_of_stdout();
+  EXPECT_NE(out.find("bat:battery: battery-power -1500 -> verified"), std::string::npos) << out;
+  EXPECT_NE(out.find("then handed back (lease 1)), via the gateway at 127.0.0.1:"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(count_rows(dir / "s.db", "SELECT count(*) FROM leases WHERE state = 'active'"), 1);
+  // The gateway stops: the battery gets its own mode back.
+  run.signal(SIGINT);
+  EXPECT_EQ(run.wait(), 0);
+  EXPECT_EQ(count_rows(dir / "s.db", "SELECT count(*) FROM leases WHERE state = 'released'"), 1);
+  write(false);
+  test::Process no_token(charge);
+  EXPECT_EQ(no_token.wait(), 1);
+  EXPECT_NE(no_token.rest_of_stderr().find("it takes commands with gateway.api_token"),
+            std::string::npos);
+  sim.signal(SIGINT);
+  EXPECT_EQ(sim.wait(), 0);
   fs::remove_all(dir);
 }
 

@@ -22,6 +22,7 @@
 #include "loopback.hpp"
 #include "net/test_io.hpp"
 #include "outputs/mqtt/publisher.hpp"
+#include "ports.hpp"
 #include "process.hpp"
 #include "vendors/sonnen/simulator.hpp"
 
@@ -31,28 +32,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-bool accepts(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
+using test::accepts;
+using test::free_port;
 
 // Mosquitto on 127.0.0.1:port, anonymous, nothing kept on disk.
 struct Broker {

@@ -253,7 +253,9 @@ function controlForms(c) {
       `<div class="inline"><input type="number" id="in-battery-power" step="100" value="0">` +
       `<button type="button" data-cmd="battery-power" data-sign="-1">Charge</button>` +
       `<button type="button" data-cmd="battery-power" data-sign="1">Discharge</button>` +
-      `<button type="button" data-cmd="battery-power">Set</button></div></fieldset>`);
+      `<button type="button" data-cmd="battery-power">Set</button></div>` +
+      (c.release ? `<label class="small">for <input type="number" id="in-duration" min="0" max="1440" step="5" value="0" style="width:5em"> min (0: until told otherwise; then handed back)</label>` : '') +
+      `</fieldset>`);
   if (c.release) f.push(`<div class="row"><button type="button" data-cmd="release">Hand control back</button></div>`);
   if (c.min_soc) f.push(number('min-soc', `Minimum SoC (%, ${c.min_soc_low_percent} … ${c.min_soc_high_percent})`, c.min_soc_low_percent, c.min_soc_high_percent, 1, 20));
   if (c.min_soc_off_grid) f.push(number('min-soc-off-grid', 'Minimum SoC off grid (%)', c.min_soc_low_percent, c.min_soc_high_percent, 1, 10));
@@ -281,6 +283,8 @@ async function send(cmd, button) {
   if (button.dataset.value !== undefined) body.value = Number(button.dataset.value);
   else if (cmd === 'battery-strategy' || cmd === 'tou-schedule') body.argument = input.value;
   else if (input) body.value = button.dataset.sign ? Number(button.dataset.sign) * Math.abs(Number(input.value) || 0) : Number(input.value);
+  const minutes = cmd === 'battery-power' && $('in-duration') ? Number($('in-duration').value) || 0 : 0;
+  if (minutes > 0) body.duration_s = Math.round(minutes * 60);
   const out = $('ctl-result');
   document.querySelectorAll('#control-card button').forEach((b) => { b.disabled = true; });
   out.textContent = `sending ${cmd} ${body.argument ?? body.value ?? ''} to ${device}…`;
@@ -300,11 +304,21 @@ async function send(cmd, button) {
     document.querySelectorAll('#control-card button').forEach((b) => { b.disabled = false; });
     refreshLive().catch(() => {});
     refreshEvents().catch(() => {});
+    refreshLeases().catch(() => {});
   }
+}
+
+// Commands that hold for a while on the chosen device, with when they end.
+async function refreshLeases() {
+  const device = $('ctl-device').value;
+  const leases = (await api('/api/v1/leases?active=true')).filter((l) => l.device === device);
+  $('ctl-leases').innerHTML = leases.map((l) =>
+    `<li>${esc(l.command)} ${esc(l.argument || l.value)} by ${esc(l.requested_by)} until ${esc(new Date(l.until).toLocaleTimeString())}</li>`).join('');
 }
 
 function renderControls() {
   const d = state.devices.find((x) => x.id === $('ctl-device').value);
+  refreshLeases().catch(() => {});
   $('ctl-forms').innerHTML = d ? controlForms(d.capabilities || {}) : '';
   $('ctl-forms').querySelectorAll('button[data-cmd]').forEach((b) => { b.onclick = () => send(b.dataset.cmd, b); });
 }
@@ -351,7 +365,7 @@ let slowAt = 0;
 async function tick(force) {
   try {
     await loadTopology();
-    await Promise.all([refreshLive(), refreshHealth(), refreshEvents()]);
+    await Promise.all([refreshLive(), refreshHealth(), refreshEvents(), refreshLeases()]);
     if (force || Date.now() - slowAt > 30000) {
       slowAt = Date.now();
       await Promise.all([refreshChart(), refreshEnergy(), refreshGaps()]);

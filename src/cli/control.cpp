@@ -5,6 +5,9 @@
 #include "cli/commands.hpp"
 #include "cli/runtime.hpp"
 #include "engine/drivers.hpp"
+#include "net/json.hpp"
+
+#include <boost/json.hpp>
 
 namespace sb::cli {
 
@@ -46,6 +49,50 @@ int control(const ControlOptions& o) {
   if (!cfg) return report(cfg.error().message);
   RealClock clock;
   Runtime rt(clock, 1);
+  if (cmd.duration) {
+    // A command that holds is kept alive and handed back by the gateway that runs: this
+    // process ends at once, so the command goes to the running gateway's API.
+    const auto& g = cfg->gateway;
+    if (g.api_token.empty())
+      return report(
+          "--duration: the running gateway holds a command with a duration; it takes "
+          "commands with gateway.api_token, which " +
+          cfg->path + " does not set");
+    boost::json::object body{{"command", to_string(cmd.type)},
+                             {"duration_s", cmd.duration->count()}};
+    if (command_takes_argument(cmd.type))
+      body["argument"] = cmd.argument;
+    else if (cmd.type != CommandType::Release)
+      body["value"] = cmd.value;
+    net::HttpRequest req{
+        "POST",
+        "/api/v1/devices/" + cmd.device + "/commands",
+        {{"Authorization", "Bearer " + g.api_token}, {"Content-Type", "application/json"}},
+        net::to_json(body)};
+    std::string where = g.listen_host + ":" + std::to_string(g.listen_port);
+    auto res = rt.wait(rt.http().request({g.listen_host, g.listen_port, false}, req));
+    if (!res)
+      return report("--duration: no gateway answers at " + where + " (" + res.error().message +
+                    "); a command with a duration is held by the running gateway "
+                    "(sunbridge run), which hands it back when it ends");
+    auto answer = net::parse_json_object(res->body, "the gateway's answer");
+    if (!answer) return report(answer.error().message);
+    if (res->status != 200) {
+      auto e = answer->if_contains("error");
+      return report(e && e->is_object() && e->as_object().contains("message")
+                        ? std::string(e->as_object().at("message").as_string())
+                        : res->body);
+    }
+    auto text = [&](const char* k) {
+      auto v = answer->if_contains(k);
+      return v && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    std::cout << cmd.device << ": " << to_string(cmd.type) << " "
+              << (command_takes_argument(cmd.type) ? cmd.argument : o.value) << " -> "
+              << text("status") << " (" << text("detail") << "), via the gateway at " << where
+              << "\n";
+    return text("status") == "verified" ? 0 : 3;
+  }
   // Commands are audited in the configured database, next to the gateway's own.
   if (auto r = rt.start(std::move(*cfg), false, false); !r) return report(r.error().message);
   if (auto r = rt.wait(rt.gateway().discover_all()); !r) return report(r.error().message);
@@ -78,7 +125,9 @@ void register_control(CLI::App& app, int& rc) {
       ->required();
   cmd->add_option("value", o->value, "the command's value");
   cmd->add_option("-c,--config", o->config, "configuration file (YAML)")->required();
-  cmd->add_option("--duration", o->duration, "how long the command should hold (e.g. 30m)");
+  cmd->add_option("--duration", o->duration,
+                  "how long the command should hold (e.g. 30m); sent to the running gateway, "
+                  "which hands it back when it ends");
   cmd->callback([o, &rc] { rc = control(*o); });
 }
 

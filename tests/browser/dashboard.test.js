@@ -79,6 +79,7 @@ async function exercise(browser, url, name, viewport) {
   // A command round trip on the sonnen battery.
   await page.selectOption('#ctl-device', 'sonnen:battery');
   await page.fill('#in-battery-power', name === 'phone' ? '1200' : '900');
+  if (name === 'desktop') await page.fill('#in-duration', '5');  // held for 5 minutes: a lease
   await page.click('#ctl-forms button[data-cmd="battery-power"][data-sign="1"]');
   const verified = await page.waitForFunction(() => /verified/.test(document.getElementById('ctl-result').textContent), null, { timeout: 20000 })
     .then(() => true, () => false);
@@ -86,6 +87,15 @@ async function exercise(browser, url, name, viewport) {
   await page.waitForFunction((w) => document.getElementById('events').textContent.includes('battery-power ' + w), name === 'phone' ? '1200' : '900', { timeout: 10000 })
     .then(() => check(true, `${name}: the command is in the audit list`),
           async () => check(false, `${name}: the command is in the audit list: ${(await page.textContent('#events')).slice(0, 300)}`));
+  if (name === 'desktop') {
+    await page.waitForFunction(() => /battery-power 900 by .* until /.test(document.getElementById('ctl-leases').textContent), null, { timeout: 10000 })
+      .then(async () => check(true, `desktop: the lease is shown (${await page.textContent('#ctl-leases')})`),
+            async () => check(false, `desktop: the lease is shown: '${await page.textContent('#ctl-leases')}'`));
+    await page.click('#ctl-forms button[data-cmd="release"]');
+    const released = await page.waitForFunction(() => /release .*→ verified/.test(document.getElementById('ctl-result').textContent) &&
+      document.getElementById('ctl-leases').textContent === '', null, { timeout: 20000 }).then(() => true, () => false);
+    check(released, `desktop: release ends the lease → ${await page.textContent('#ctl-result')}`);
+  }
   // Connections with their budget (the FoxESS account counts calls).
   const budget = await page.$$eval('#connections tbody tr', (rows) => rows.map((r) => r.lastElementChild.textContent));
   check(budget.some((b) => /\d+ \/ \d+/.test(b)), `${name}: a connection's call budget is shown (${budget.join(', ')})`);

@@ -76,3 +76,35 @@ TEST(SiteEnergy, DaysAreLocalAndSummedOverTheSitesDevicesWithGapsSaidSo) {
   EXPECT_NE(many.error().message.find("over 400 periods"), std::string::npos);
   store->close();
 }
+
+// The days around both clock changes in Berlin have 23 and 25 hours: energy is cut at local
+// midnight, so each of those days holds its own hours, no more and no fewer.
+TEST(SiteEnergy, DaysAcrossTheClockChangesHaveTheirOwnHours) {
+  auto store = std::move(*store::open_sqlite(":memory:"));
+  Site site{"home", "Home", 52.5, 13.4, "Europe/Berlin"};
+  std::vector<DeviceInfo> devices{{"a:1", "home"}};
+  std::vector<Sample> samples;
+  // 1 kWh every hour, from 27 to 30 March and from 23 to 27 October 2026 (UTC hours).
+  for (auto [from, hours_n] :
+       {std::pair{"2026-03-27T00:00:00Z", 96}, {"2026-10-23T00:00:00Z", 96}}) {
+    for (int h = 0; h <= hours_n; ++h)
+      samples.push_back({"a:1", "energy.load", at(from) + hours(h), 1000.0 * h});
+  }
+  ASSERT_TRUE(store->write_samples(samples));
+  auto day = [&](const char* from, const char* to) {
+    auto r = rest::site_energy(*store, site, devices, rest::EnergyPeriod::Day, at(from), at(to));
+    EXPECT_TRUE(r);
+    return r ? (*r)["rows"].as_array() : boost::json::array{};
+  };
+  auto spring = day("2026-03-29T12:00:00Z", "2026-03-29T12:00:00Z");
+  ASSERT_EQ(spring.size(), 1u);
+  EXPECT_EQ(spring[0].as_object()["start"], "2026-03-28T23:00:00Z");  // CET midnight
+  EXPECT_EQ(spring[0].as_object()["end"], "2026-03-29T22:00:00Z");    // CEST midnight
+  EXPECT_DOUBLE_EQ(spring[0].as_object()["energy.load"].to_number<double>(), 23'000);
+  auto autumn = day("2026-10-25T12:00:00Z", "2026-10-25T12:00:00Z");
+  ASSERT_EQ(autumn.size(), 1u);
+  EXPECT_EQ(autumn[0].as_object()["start"], "2026-10-24T22:00:00Z");
+  EXPECT_EQ(autumn[0].as_object()["end"], "2026-10-25T23:00:00Z");
+  EXPECT_DOUBLE_EQ(autumn[0].as_object()["energy.load"].to_number<double>(), 25'000);
+  store->close();
+}
