@@ -34,17 +34,9 @@ int list_gaps(const HistoryOptions& o, store::Store& st, TimeRange range) {
   q.range = range;
   q.limit = 100'000;
   if (!o.status.empty()) {
-    std::string_view rest = o.status;
-    while (!rest.empty()) {
-      auto comma = rest.find(',');
-      auto one = rest.substr(0, comma);
-      if (std::find(std::begin(kGapStatuses), std::end(kGapStatuses), one) ==
-          std::end(kGapStatuses))
-        return report("--status '" + std::string(one) +
-                      "' is not one of open, filled, partial, estimated, unfillable");
-      q.statuses.emplace_back(one);
-      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    }
+    auto statuses = parse_gap_statuses(o.status, "--status");
+    if (!statuses) return report(statuses.error().message);
+    q.statuses = std::move(*statuses);
   }
   auto gaps = st.gaps(q);
   if (!gaps) return report(gaps.error().message);

@@ -1,5 +1,7 @@
 #include "core/model.hpp"
 
+#include <algorithm>
+
 namespace sb {
 
 std::string_view to_string(Quality q) {
@@ -79,6 +81,21 @@ std::string command_type_names() {
   return "battery-power, min-soc, release, min-home-consumption, battery-strategy, "
          "smart-control, time-control, export-limit, min-soc-off-grid, tou-schedule, "
          "charge-windows, peak-shaving";
+}
+
+Result<std::vector<std::string>> parse_gap_statuses(std::string_view list, std::string_view what) {
+  std::vector<std::string> out;
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    auto one = list.substr(0, comma);
+    if (std::find(std::begin(kGapStatuses), std::end(kGapStatuses), one) == std::end(kGapStatuses))
+      return fail(ErrorKind::InvalidArgument,
+                  std::string(what) + " '" + std::string(one) +
+                      "' is not one of open, filled, partial, estimated, unfillable");
+    out.emplace_back(one);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+  }
+  return out;
 }
 
 bool command_takes_argument(CommandType t) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/result.hpp"
 
 namespace sb {
 
@@ -156,6 +157,9 @@ struct Gap {
 /// Every gap status, in the order a gap moves through them.
 inline constexpr std::string_view kGapStatuses[] = {"open", "filled", "partial", "estimated",
                                                     "unfillable"};
+/// "open,unfillable" -> the statuses; an InvalidArgument naming `what` ("--status") and the
+/// one that is not a gap status otherwise.
+Result<std::vector<std::string>> parse_gap_statuses(std::string_view list, std::string_view what);
 
 /// A command that holds for a while (store table `leases`): kept alive while it runs, handed
 /// back to the device's own mode when it ends, when sunbridge stops, or at the next start.

@@ -210,11 +210,17 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
       auto points = co_await std::move(hop);
       if (!points) continue;
       std::vector<TimePoint> times;
+      bool from_history = false;
       // Estimated values (an earlier pass over this gap) are no cover: a replay finds the same.
       for (const auto& p : *points)
-        if (p.quality != Quality::Estimated) times.push_back(p.time);
-      auto holes =
-          uncovered(std::move(times), {g.from, g.to}, history_tolerance(m, caps.history_step, thr));
+        if (p.quality != Quality::Estimated) {
+          times.push_back(p.time);
+          from_history |= p.quality == Quality::Backfilled;
+        }
+      // Values from the vendor's history count as complete at its resolution; a metric it gave
+      // nothing for is missing wherever the poll plan expected a value.
+      auto tolerance = from_history ? history_tolerance(m, caps.history_step, thr) : thr;
+      auto holes = uncovered(std::move(times), {g.from, g.to}, tolerance);
       if (holes.empty()) continue;
       missing.push_back(m);
       for (const auto& h : holes) {

@@ -480,19 +480,9 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
     if (auto it = q.query.find("device"); it != q.query.end() && !it->second.empty())
       gq.device = it->second;
     if (auto it = q.query.find("status"); it != q.query.end() && !it->second.empty()) {
-      std::string_view rest = it->second;
-      while (!rest.empty()) {
-        auto comma = rest.find(',');
-        auto one = rest.substr(0, comma);
-        if (std::find(std::begin(kGapStatuses), std::end(kGapStatuses), one) ==
-            std::end(kGapStatuses))
-          co_return error_response(ErrorKind::InvalidArgument,
-                                   "status '" + std::string(one) +
-                                       "' is not one of open, filled, partial, estimated, "
-                                       "unfillable");
-        gq.statuses.emplace_back(one);
-        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-      }
+      auto statuses = parse_gap_statuses(it->second, "status");
+      if (!statuses) co_return error_response(statuses.error());
+      gq.statuses = std::move(*statuses);
     }
     if (*from || *to)
       gq.range = TimeRange{from->value_or(from_ms(0)), to->value_or(from_ms(INT64_MAX / 2))};

@@ -179,21 +179,21 @@ Result<T> shaped(Result<json::value> v, std::string_view what) {
 }
 }  // namespace
 
+asio::awaitable<Result<json::object>> ClientV2::get_object(std::string path) {
+  auto op = get_json(path);
+  co_return shaped<json::object>(co_await std::move(op), "sonnen " + path);
+}
 asio::awaitable<Result<json::object>> ClientV2::latest_data() {
-  auto op = get_json("latestdata");
-  co_return shaped<json::object>(co_await std::move(op), "sonnen latestdata");
+  return get_object("latestdata");
 }
 asio::awaitable<Result<json::object>> ClientV2::battery() {
-  auto op = get_json("battery");
-  co_return shaped<json::object>(co_await std::move(op), "sonnen battery");
+  return get_object("battery");
 }
 asio::awaitable<Result<json::object>> ClientV2::inverter() {
-  auto op = get_json("inverter");
-  co_return shaped<json::object>(co_await std::move(op), "sonnen inverter");
+  return get_object("inverter");
 }
 asio::awaitable<Result<json::object>> ClientV2::io() {
-  auto op = get_json("io");
-  co_return shaped<json::object>(co_await std::move(op), "sonnen io");
+  return get_object("io");
 }
 asio::awaitable<Result<json::array>> ClientV2::powermeter() {
   auto op = get_json("powermeter");

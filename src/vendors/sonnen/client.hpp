@@ -79,6 +79,7 @@ class ClientV2 {
   asio::awaitable<Result<net::HttpResponse>> call(std::string method, std::string target,
                                                   std::string body = {});
   asio::awaitable<Result<boost::json::value>> get_json(std::string path);
+  asio::awaitable<Result<boost::json::object>> get_object(std::string path);
   net::HttpClient& http_;
   net::Endpoint endpoint_;
   std::string token_;

@@ -268,3 +268,44 @@ TEST_F(SonnenV2, TheDriverDetectsV2ReadsAndAppliesEveryControlWithReadBack) {
   ASSERT_FALSE(discharge_tou);
   EXPECT_NE(discharge_tou.error().message.find("only charge from the grid"), std::string::npos);
 }
+
+TEST_F(SonnenV2, TheClientHasACallForEveryEndpoint) {
+  sonnen::ClientV2 c(http, {"127.0.0.1", sim->port(), false}, kToken);
+  auto latest = io.run(c.latest_data());
+  ASSERT_TRUE(latest) << latest.error().message;
+  EXPECT_TRUE(latest->contains("SetPoint_W"));
+  auto battery = io.run(c.battery());
+  ASSERT_TRUE(battery);
+  EXPECT_EQ(battery->at("serialnumber").as_string(), "123456");
+  auto inverter = io.run(c.inverter());
+  ASSERT_TRUE(inverter && inverter->contains("pac_total"));
+  auto ioports = io.run(c.io());
+  ASSERT_TRUE(ioports && ioports->contains("DO_1"));
+  auto meters = io.run(c.powermeter());
+  ASSERT_TRUE(meters && meters->size() == 2);
+  auto all = io.run(c.configurations());
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->at("EM_OperatingMode"), "2");
+  auto one = io.run(c.configuration("EM_USOC"));
+  ASSERT_TRUE(one);
+  EXPECT_EQ(*one, "0");
+  std::map<std::string, std::string> items{{"EM_USOC", "15"}, {"EM_Prognosis_Charging", "1"}};
+  auto put = io.run(c.set_configurations(items));
+  ASSERT_TRUE(put) << put.error().message;
+  EXPECT_EQ(*put, items);
+  auto refused = io.run(c.set_configurations({{"EM_USOC", "150"}}));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, ErrorKind::InvalidArgument);
+  EXPECT_EQ(refused.error().message,
+            "sonnen PUT configurations: HTTP 400: validation failed (EM_USOC: must be 0..100)");
+  auto off_manual = io.run(c.set_battery_power(500));
+  ASSERT_FALSE(off_manual);
+  EXPECT_NE(off_manual.error().message.find("setpoints need manual mode"), std::string::npos);
+  auto status = io.run(c.status());
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->OperatingMode, "2");
+  sonnen::ClientV2 wrong(http, {"127.0.0.1", sim->port(), false}, "nope");
+  auto denied = io.run(wrong.latest_data());
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().kind, ErrorKind::Auth);
+}
