@@ -350,7 +350,10 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
       else
         backoff.reset();
       auto spent = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
-      co_await wait(c, std::max(Millis(0), next - (failed ? Millis(0) : spent)));
+      Millis pause = std::max(Millis(0), next - (failed ? Millis(0) : spent));
+      // A lease ends (or is renewed) on time even while polls back off.
+      if (auto due = next_lease_action(c)) pause = std::clamp(*due, Millis(0), pause);
+      co_await wait(c, pause);
     }
     c.running = false;
   }
@@ -464,6 +467,23 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
                       lease_text(l) +
                           ": writing it again failed: " + (r ? r->detail : r.error().describe())});
     }
+  }
+
+  // How long until the next lease of c's devices ends or is due to be written again.
+  std::optional<Millis> next_lease_action(Connection& c) {
+    auto now = deps.clock.now();
+    std::optional<Millis> soonest;
+    std::lock_guard lock(mutex);
+    for (const auto& d : c.devices) {
+      auto it = leases.find(d.id);
+      if (it == leases.end()) continue;
+      Millis left = std::chrono::duration_cast<Millis>(it->second.until - now);
+      auto keep = c.driver->capabilities(d).setpoint_keepalive;
+      if (keep.count() > 0)
+        left = std::min(left, std::chrono::duration_cast<Millis>(kept_alive[d.id] + keep - now));
+      soonest = soonest ? std::min(*soonest, left) : left;
+    }
+    return soonest;
   }
 
   // At start, after the first discovery: a lease still active in the store was not handed back
