@@ -38,9 +38,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-browser="$root/tests/browser"
-if [ ! -f "$browser/node_modules/.package-lock.json" ] ||
-   [ "$browser/package-lock.json" -nt "$browser/node_modules/.package-lock.json" ]; then
-  echo "install-deps: npm ci in tests/browser (playwright-core, pinned)"
-  (cd "$browser" && npm ci --no-audit --no-fund --silent)
-fi
+# The npm packages of the browser test (playwright-core) and of the conformance tests (an
+# OpenAPI response validator), each pinned by its package-lock.json.
+for dir in "$root/tests/browser" "$root/tests/conformance"; do
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+     [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "install-deps: npm ci in ${dir#$root/} (pinned)"
+    (cd "$dir" && npm ci --no-audit --no-fund --silent)
+  fi
+done

@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "engine/config.hpp"
 #include "sim/faults.hpp"
+#include "vendors/enphase/simulator.hpp"
 #include "vendors/foxess/simulator.hpp"
 #include "vendors/kostal/simulator.hpp"
 #include "vendors/sonnen/simulator.hpp"
@@ -35,6 +36,8 @@ struct SimulateOptions {
   std::string client_secret = foxess::SimOptions{}.oauth_client_secret;
   std::string token;
   bool vpp = false;
+  std::string plan = "watt";
+  bool api_key_given = false, client_id_given = false, client_secret_given = false;
   double setpoint_timeout_s = 0;
 };
 
@@ -54,8 +57,9 @@ int serve(boost::asio::io_context& io, std::vector<std::unique_ptr<Sim>>& sims) 
 }
 
 int simulate(const SimulateOptions& o) {
-  if (o.vendor != "sonnen" && o.vendor != "kostal" && o.vendor != "foxess")
-    return report("no simulator for vendor '" + o.vendor + "' yet (valid: foxess, kostal, sonnen)");
+  if (o.vendor != "sonnen" && o.vendor != "kostal" && o.vendor != "foxess" && o.vendor != "enphase")
+    return report("no simulator for vendor '" + o.vendor +
+                  "' yet (valid: enphase, foxess, kostal, sonnen)");
   auto hp = engine::parse_host_port(o.listen);
   if (!hp) return report("--listen: " + hp.error().message);
   auto faults = sim::parse_fault_spec(o.faults);
@@ -102,6 +106,36 @@ int simulate(const SimulateOptions& o) {
               << "credentials: api key '" << o.api_key << "' (header token, signed requests)\n"
               << "OAuth app: client id '" << o.client_id << "', secret '" << o.client_secret
               << "' (/public/auth/index.html approves at once; /oauth2/token, refresh, revoke)\n"
+              << "speed " << o.speed << "x, seed " << o.seed
+              << (faults->any() ? ", faults " + to_string(*faults) : "") << "\n"
+              << std::flush;
+    return serve(io, sims);
+  }
+  if (o.vendor == "enphase") {
+    auto plan = enphase::parse_plan(o.plan);
+    if (!plan)
+      return report("--plan '" + o.plan + "' is not one of watt, kilowatt, megawatt, partner");
+    enphase::SimOptions eo;
+    eo.plan = *plan;
+    eo.partner_app = *plan == enphase::Plan::Partner;
+    eo.systems = enphase::make_fleet(o.devices, o.seed);
+    // --api-key, --client-id, --client-secret default to FoxESS's; given, they are the app's.
+    if (o.api_key_given) eo.api_key = o.api_key;
+    if (o.client_id_given) eo.client_id = o.client_id;
+    if (o.client_secret_given) eo.client_secret = o.client_secret;
+    std::vector<std::unique_ptr<enphase::Simulator>> sims;
+    sims.push_back(std::make_unique<enphase::Simulator>(io.get_executor(), clock, eo, *faults));
+    if (auto r = sims[0]->listen(hp->first, hp->second); !r) return report(r.error().message);
+    const auto& so = sims[0]->options();
+    auto limits = enphase::plan_limits(so.plan);
+    std::cout << "listening on " << sims[0]->url() << "\n"
+              << "Enphase Monitoring API v4: /api/v4/systems... (" << o.devices
+              << " system(s); plan " << limits.name << ", " << limits.per_minute
+              << " calls a minute, " << limits.per_month << " a month)\n"
+              << "access_token: " << sims[0]->default_access_token() << "\n"
+              << "api_key: " << so.api_key << "\n"
+              << "OAuth app: client id '" << so.client_id << "', secret '" << so.client_secret
+              << "' (/oauth/authorize approves at once; POST /oauth/token with Basic client auth)\n"
               << "speed " << o.speed << "x, seed " << o.seed
               << (faults->any() ? ", faults " + to_string(*faults) : "") << "\n"
               << std::flush;
@@ -172,7 +206,8 @@ void register_simulate(CLI::App& app, int& rc) {
   auto* cmd = app.add_subcommand(
       "simulate", "Serve a faithful simulator of a vendor API over a simulated site");
   auto o = std::make_shared<SimulateOptions>();
-  cmd->add_option("vendor", o->vendor, "vendor to simulate (foxess, kostal, sonnen)")->required();
+  cmd->add_option("vendor", o->vendor, "vendor to simulate (enphase, foxess, kostal, sonnen)")
+      ->required();
   cmd->add_option("--listen", o->listen, "HOST:PORT; port 0 picks a free one")
       ->capture_default_str();
   cmd->add_option("--devices", o->devices,
@@ -203,12 +238,18 @@ void register_simulate(CLI::App& app, int& rc) {
       ->capture_default_str();
   cmd->add_option("--plants", o->plants, "foxess: plants the --devices inverters are spread over")
       ->capture_default_str();
-  cmd->add_option("--api-key", o->api_key, "foxess: the account's API key")->capture_default_str();
+  auto* api_key = cmd->add_option("--api-key", o->api_key,
+                                  "foxess: the account's API key; enphase: the application's")
+                      ->capture_default_str();
   cmd->add_option("--daily-calls", o->daily_calls, "foxess: calls per inverter per day")
       ->capture_default_str();
-  cmd->add_option("--client-id", o->client_id, "foxess: the OAuth app's client id")
-      ->capture_default_str();
-  cmd->add_option("--client-secret", o->client_secret, "foxess: the OAuth app's client secret")
+  auto* client_id =
+      cmd->add_option("--client-id", o->client_id, "foxess, enphase: the OAuth app's client id")
+          ->capture_default_str();
+  auto* client_secret = cmd->add_option("--client-secret", o->client_secret,
+                                        "foxess, enphase: the OAuth app's client secret")
+                            ->capture_default_str();
+  cmd->add_option("--plan", o->plan, "enphase: watt, kilowatt, megawatt or partner")
       ->capture_default_str();
   cmd->add_option("--token", o->token, "sonnen: also serve JSON API v2, with this Auth-Token");
   cmd->add_flag("--vpp", o->vpp, "sonnen: a virtual power plant has priority (v2 setpoints: 403)");
@@ -221,7 +262,12 @@ void register_simulate(CLI::App& app, int& rc) {
                   "without the Network: prefix)")
       ->check(CLI::IsMember({"current", "2019"}))
       ->capture_default_str();
-  cmd->callback([o, &rc] { rc = simulate(*o); });
+  cmd->callback([o, &rc, api_key, client_id, client_secret] {
+    o->api_key_given = api_key->count() > 0;
+    o->client_id_given = client_id->count() > 0;
+    o->client_secret_given = client_secret->count() > 0;
+    rc = simulate(*o);
+  });
 }
 
 }  // namespace sb::cli

@@ -10,6 +10,7 @@
 
 #include "net/json.hpp"
 #include "sim/http_faults.hpp"
+#include "sim/oauth.hpp"
 #include "vendors/foxess/scheduler.hpp"
 #include "vendors/foxess/signature.hpp"
 #include "vendors/foxess/variables.hpp"
@@ -1668,30 +1669,11 @@ namespace sb::foxess {
 namespace {
 
 // Query parameters, and those of a form body (the seed's templates put them in the query).
-std::map<std::string, std::string> oauth_params(const net::ServerRequest& req) {
-  auto out = req.query;
-  if (req.header("Content-Type").starts_with("application/x-www-form-urlencoded")) {
-    auto parsed = boost::urls::parse_query(req.body);
-    if (parsed)
-      for (auto p : *parsed) {
-        std::string key, value;
-        p.key.decode({}, boost::urls::string_token::assign_to(key));
-        p.value.decode({}, boost::urls::string_token::assign_to(value));
-        out[key] = value;
-      }
-  }
-  return out;
-}
-
-// RFC 6749 §5.2 error bodies: the seed does not give the token endpoint's format.
-net::ServerResponse oauth_error(int status, const char* code, const std::string& description) {
-  return net::ServerResponse::json(
-      status, net::to_json(json::object{{"error", code}, {"error_description", description}}));
-}
-
 }  // namespace
 
 void Simulator::add_oauth_routes(net::Router& r) {
+  using sim::oauth_error;
+  using sim::oauth_params;
   using Handler = std::function<net::ServerResponse(net::ServerRequest&)>;
   auto wrap = [this](Handler h) {
     return sim::with_faults(

@@ -1,0 +1,230 @@
+// The Enphase cloud simulator as a client sees it over real HTTP: OAuth (authorization code with
+// Basic client auth, single-use codes, rotating refresh tokens, the password grant), the API key
+// in either form, the plans' minute and month limits with the seed's 429 bodies, and the System
+// Details operations. Every body is also checked against the OpenAPI document by the
+// conformance test (tests/conformance).
+#include "vendors/enphase/simulator.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "net/crypto.hpp"
+#include "net/http_client.hpp"
+#include "net/test_io.hpp"
+
+using namespace sb;
+using namespace std::chrono;
+namespace json = boost::json;
+
+namespace {
+
+struct EnphaseSim : ::testing::Test {
+  net::TestIo io;
+  ManualClock clock{time_point_cast<Millis>(sys_days(2026y / 6 / 15) + hours(18))};
+  net::HttpClient http{io.executor()};
+  std::unique_ptr<enphase::Simulator> sim;
+  enphase::SimOptions options;
+
+  void start(enphase::SimOptions o = {}) {
+    o.plan = o.plan;
+    options = o;
+    sim = std::make_unique<enphase::Simulator>(io.executor(), clock, o);
+    ASSERT_TRUE(sim->listen("127.0.0.1", 0));
+    options = sim->options();
+  }
+  void SetUp() override { start(); }
+  net::HttpResponse call(std::string method, std::string target, std::string body = {},
+                         net::Headers headers = {}) {
+    net::HttpRequest r{std::move(method), std::move(target), std::move(headers), std::move(body)};
+    auto res = io.run(http.request({"127.0.0.1", sim->port(), false}, r));
+    EXPECT_TRUE(res) << (res ? "" : res.error().message);
+    return res ? *res : net::HttpResponse{};
+  }
+  net::HttpResponse get(std::string target, std::string token = "") {
+    if (token.empty()) token = sim->default_access_token();
+    return call("GET", std::move(target), {},
+                {{"Authorization", "Bearer " + token}, {"key", options.api_key}});
+  }
+  json::value body(const net::HttpResponse& r) { return json::parse(r.body); }
+  net::HttpResponse token(std::string query) {
+    return call("POST", "/oauth/token?" + query, {},
+                {{"Authorization", "Basic " + crypto::base64_encode(options.client_id + ":" +
+                                                                    options.client_secret)}});
+  }
+};
+
+}  // namespace
+
+TEST_F(EnphaseSim, BothCredentialsAreNeededAndEachFailureSaysWhich) {
+  auto& sys = options.systems[0];
+  auto path = "/api/v4/systems/" + std::to_string(sys.id);
+  EXPECT_EQ(get(path).status, 200);
+  // The key as a query parameter works as well as the header.
+  auto q = call("GET", path + "?key=" + options.api_key, {},
+                {{"Authorization", "Bearer " + sim->default_access_token()}});
+  EXPECT_EQ(q.status, 200) << q.body;
+  auto no_key = call("GET", path, {}, {{"Authorization", "Bearer " + sim->default_access_token()}});
+  EXPECT_EQ(no_key.status, 401);
+  EXPECT_EQ(no_key.body,
+            R"({"message":"Not Authorized","details":"API key is missing","code":401})");
+  auto bad_key = call("GET", path, {},
+                      {{"Authorization", "Bearer " + sim->default_access_token()}, {"key", "x"}});
+  EXPECT_EQ(body(bad_key).at("details"), "API Key is invalid");
+  auto no_token = call("GET", path, {}, {{"key", options.api_key}});
+  EXPECT_EQ(no_token.body,
+            R"({"message":"Not Authorized","details":"User is not authorized","code":401})");
+  EXPECT_EQ(get("/api/v4/systems/1").status, 404);
+  EXPECT_EQ(body(get("/api/v4/systems/1")).at("details"), "System not found for {:id=>\"1\"}");
+  auto wrong_method = call("DELETE", path, {}, {});
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_EQ(wrong_method.body, R"({"message":["Method not allowed"],"reason":"405"})");
+  // A day later the access token has expired.
+  clock.advance(hours(24));
+  EXPECT_EQ(get(path).status, 401);
+}
+
+TEST_F(EnphaseSim, AuthorizationCodeOnceThenRefreshTokensRotate) {
+  auto authorize =
+      call("GET", "/oauth/authorize?response_type=code&client_id=" + options.client_id +
+                      "&redirect_uri=http://127.0.0.1:9/cb&state=xyz");
+  ASSERT_EQ(authorize.status, 302);
+  auto location = std::string(authorize.header("Location"));
+  ASSERT_TRUE(location.starts_with("http://127.0.0.1:9/cb?code=")) << location;
+  EXPECT_NE(location.find("&state=xyz"), std::string::npos);
+  auto code =
+      location.substr(location.find("code=") + 5, location.find('&') - location.find("code=") - 5);
+  auto first =
+      token("grant_type=authorization_code&redirect_uri=http://127.0.0.1:9/cb&code=" + code);
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto t = body(first).as_object();
+  EXPECT_EQ(t.at("token_type"), "bearer");
+  EXPECT_EQ(t.at("expires_in").as_int64(), 86'399);
+  EXPECT_EQ(t.at("scope"), "read write");
+  auto access = std::string(t.at("access_token").as_string());
+  EXPECT_EQ(std::count(access.begin(), access.end(), '.'), 2);  // a JWT
+  EXPECT_EQ(get("/api/v4/systems", access).status, 200);
+  auto again =
+      token("grant_type=authorization_code&redirect_uri=http://127.0.0.1:9/cb&code=" + code);
+  EXPECT_EQ(again.status, 400);
+  EXPECT_EQ(body(again).at("error"), "invalid_grant");  // single use
+  auto refresh = std::string(t.at("refresh_token").as_string());
+  auto next = token("grant_type=refresh_token&refresh_token=" + refresh);
+  ASSERT_EQ(next.status, 200);
+  EXPECT_NE(body(next).at("refresh_token").as_string(), refresh);                     // rotated
+  EXPECT_EQ(token("grant_type=refresh_token&refresh_token=" + refresh).status, 400);  // spent
+  auto no_client = call("POST", "/oauth/token?grant_type=refresh_token&refresh_token=x");
+  EXPECT_EQ(no_client.status, 401);
+  EXPECT_EQ(body(no_client).at("error"), "invalid_client");
+  EXPECT_EQ(body(token("grant_type=password&username=owner@example.org&password=owner-password"))
+                .at("error"),
+            "unauthorized_client");  // not a partner app
+  enphase::SimOptions partner;
+  partner.partner_app = true;
+  start(partner);
+  auto pw = token("grant_type=password&username=owner@example.org&password=owner-password");
+  EXPECT_EQ(pw.status, 200) << pw.body;
+  EXPECT_EQ(body(token("grant_type=password&username=owner@example.org&password=nope")).at("error"),
+            "invalid_grant");
+  sim->revoke_all_tokens();
+  EXPECT_EQ(get("/api/v4/systems").status, 401);
+}
+
+TEST_F(EnphaseSim, EachPlanHasItsMinuteAndMonthLimitsWithTheSeeds429Bodies) {
+  auto id = std::to_string(options.systems[0].id);
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(get("/api/v4/systems/" + id + "/summary").status, 200);
+  auto refused = get("/api/v4/systems/" + id + "/summary");
+  ASSERT_EQ(refused.status, 429);
+  auto o = body(refused).as_object();
+  EXPECT_EQ(o.at("details"), "Usage limit exceeded for plan Watt");
+  EXPECT_EQ(o.at("limit").as_int64(), 10);
+  EXPECT_EQ(o.at("period"), "minute");
+  EXPECT_EQ(o.at("period_end").as_int64() - o.at("period_start").as_int64(), 60);
+  // listSystems declares the plain body (E1).
+  EXPECT_EQ(
+      get("/api/v4/systems").body,
+      R"({"message":"Too Many Requests","details":"Usage limit exceeded for plan Watt","code":429})");
+  clock.advance(minutes(1));
+  EXPECT_EQ(get("/api/v4/systems").status, 200);
+  EXPECT_EQ(sim->usage().second, 11);  // refused calls are not counted
+  // The month: 1,000 calls on Watt. The rest of it in minutes of ten.
+  for (int m = 0; sim->usage().second < 1000; ++m) {
+    clock.advance(minutes(1));
+    for (int i = 0; i < 10 && sim->usage().second < 1000; ++i)
+      ASSERT_EQ(get("/api/v4/systems").status, 200);
+  }
+  clock.advance(minutes(1));
+  auto month = body(get("/api/v4/systems/" + id + "/summary")).as_object();
+  EXPECT_EQ(month.at("period"), "month");
+  EXPECT_EQ(month.at("limit").as_int64(), 1000);
+  EXPECT_EQ(month.at("period_end").as_int64(),
+            duration_cast<seconds>((sys_days(2026y / 7 / 1)).time_since_epoch()).count());
+  sim->set_plan(enphase::Plan::Kilowatt);
+  EXPECT_EQ(get("/api/v4/systems").status, 200);
+  for (auto [plan, minute, monthly] : {std::tuple{enphase::Plan::Watt, 10, 1000},
+                                       {enphase::Plan::Kilowatt, 50, 50'000},
+                                       {enphase::Plan::Megawatt, 100, 300'000},
+                                       {enphase::Plan::Partner, 300, 1'500'000}}) {
+    EXPECT_EQ(enphase::plan_limits(plan).per_minute, minute);
+    EXPECT_EQ(enphase::plan_limits(plan).per_month, monthly);
+  }
+}
+
+TEST_F(EnphaseSim, SystemsAreListedSearchedAndDescribedConsistently) {
+  enphase::SimOptions o;
+  o.plan = enphase::Plan::Partner;
+  o.systems = enphase::make_fleet(5, 3);
+  o.systems[4].owner = "someone-else";
+  start(o);
+  auto list = body(get("/api/v4/systems?size=2&page=2&sort_by=-id")).as_object();
+  EXPECT_EQ(list.at("total").as_int64(), 4);  // not the other user's
+  EXPECT_EQ(list.at("count").as_int64(), 2);
+  EXPECT_EQ(list.at("items"), "systems");
+  auto rows = list.at("systems").as_array();
+  EXPECT_EQ(rows[0].at("system_id").as_int64(), o.systems[1].id);
+  EXPECT_EQ(rows[0].at("energy_lifetime").as_int64(), -1);
+  EXPECT_EQ(get("/api/v4/systems?sort_by=name").status, 422);
+  EXPECT_EQ(get("/api/v4/systems?size=101").status, 422);
+  EXPECT_EQ(get("/api/v4/systems/" + std::to_string(o.systems[4].id)).status, 403);
+
+  auto search = [&](std::string b) {
+    return call("POST", "/api/v4/systems/search", std::move(b),
+                {{"Authorization", "Bearer " + sim->default_access_token()},
+                 {"key", options.api_key},
+                 {"Content-Type", "application/json"}});
+  };
+  auto found = body(search(R"({"system":{"ids":[)" + std::to_string(o.systems[2].id) + "]}}"));
+  EXPECT_EQ(found.at("count").as_int64(), 1);
+  EXPECT_FALSE(
+      found.at("systems").as_array()[0].as_object().at("address").as_object().contains("city"));
+  EXPECT_EQ(body(search(R"({"sort_by":"id"})")).at("details"),
+            "system is missing at Json body location");
+  EXPECT_EQ(search(R"({"system":{"colour":"red"}})").status, 422);
+  EXPECT_EQ(body(search(R"({"system":{"name":"Amsterdam"}})")).at("count").as_int64(), 1);
+
+  auto id = std::to_string(o.systems[0].id);
+  auto summary = body(get("/api/v4/systems/" + id + "/summary")).as_object();
+  EXPECT_EQ(summary.at("modules").as_int64(), o.systems[0].micros);
+  EXPECT_EQ(summary.at("size_w").as_int64(), 400 * o.systems[0].micros);
+  EXPECT_GT(summary.at("energy_lifetime").as_int64(), 1'000'000);
+  auto devices = body(get("/api/v4/systems/" + id + "/devices")).as_object();
+  auto& d = devices.at("devices").as_object();
+  EXPECT_EQ(d.at("micros").as_array().size(), static_cast<std::size_t>(o.systems[0].micros));
+  EXPECT_TRUE(d.contains("ev_chargers"));
+  EXPECT_TRUE(d.contains("encharges"));
+  EXPECT_EQ(devices.at("total_devices").as_int64(), o.systems[0].micros + 3 + 2 + 1);
+  EXPECT_EQ(body(get("/api/v4/systems/retrieve_system_id?serial_num=" + o.systems[0].envoy_serial))
+                .at("system_id")
+                .as_int64(),
+            o.systems[0].id);
+  EXPECT_EQ(body(get("/api/v4/systems/retrieve_system_id")).at("details"),
+            "Provide envoy serial number");
+  EXPECT_EQ(get("/api/v4/systems/retrieve_system_id?serial_num=0").status, 404);
+  auto micros =
+      body(get("/api/v4/systems/inverters_summary_by_envoy_or_site?site_id=" + id + "&size=3"))
+          .as_array();
+  ASSERT_EQ(micros.size(), 1u);
+  EXPECT_EQ(micros[0].at("micro_inverters").as_array().size(), 3u);
+  EXPECT_EQ(body(get("/api/v4/systems/inverters_summary_by_envoy_or_site")).at("details"),
+            "Envoy serial number or Site id mandatory");
+}

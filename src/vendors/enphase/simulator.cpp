@@ -1,0 +1,715 @@
+#include "vendors/enphase/simulator.hpp"
+
+#include <date/tz.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cctype>
+#include <cmath>
+#include <variant>
+
+#include "net/crypto.hpp"
+#include "net/json.hpp"
+#include "sim/http_faults.hpp"
+#include "sim/oauth.hpp"
+
+namespace sb::enphase {
+
+namespace json = boost::json;
+using namespace std::chrono;
+
+PlanLimits plan_limits(Plan p) {
+  switch (p) {
+    case Plan::Watt:
+      return {"Watt", 10, 1'000};
+    case Plan::Kilowatt:
+      return {"Kilowatt", 50, 50'000};
+    case Plan::Megawatt:
+      return {"Megawatt", 100, 300'000};
+    case Plan::Partner:
+      return {"Partner", 300, 1'500'000};
+  }
+  return {"Watt", 10, 1'000};
+}
+
+std::optional<Plan> parse_plan(std::string_view name) {
+  std::string n(name);
+  std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (n == "watt") return Plan::Watt;
+  if (n == "kilowatt") return Plan::Kilowatt;
+  if (n == "megawatt") return Plan::Megawatt;
+  if (n == "partner") return Plan::Partner;
+  return std::nullopt;
+}
+
+std::vector<SimSystem> make_fleet(int n, std::uint64_t seed) {
+  struct Place {
+    const char *city, *state, *country, *postal, *zone;
+    double lat, lon;
+  };
+  static const Place places[] = {
+      {"Sacramento", "CA", "US", "95814", "America/Los_Angeles", 38.58, -121.49},
+      {"Amsterdam", "NH", "NL", "1011", "Europe/Amsterdam", 52.37, 4.90},
+      {"Sydney", "NSW", "AU", "2127", "Australia/Sydney", -33.87, 151.21},
+      {"Austin", "TX", "US", "78701", "America/Chicago", 30.27, -97.74}};
+  std::vector<SimSystem> out;
+  for (int i = 0; i < n; ++i) {
+    const auto& p = places[i % 4];
+    SimSystem s;
+    s.id = 698'900'000 + 1'000 * (i + 1) + static_cast<std::int64_t>(seed % 1000);
+    s.name = std::string("Enphase System ") + p.city + (i >= 4 ? " " + std::to_string(i) : "");
+    s.envoy_serial = std::to_string(122'300'000'000 + 17 * (i + 1) + seed);
+    s.reference = i % 2 == 0 ? std::to_string(106'015'000 + i) : "";
+    s.city = p.city;
+    s.state = p.state;
+    s.country = p.country;
+    s.postal_code = p.postal;
+    s.connection_type = i % 3 == 2 ? "cellular" : "ethernet";
+    s.encharges = i % 2 == 0 ? 1 : 0;
+    s.ev_charger = i == 0;
+    s.micros = 10 + 2 * (i % 4);
+    s.operational_days = 400 + 150 * i;
+    s.site.latitude = p.lat;
+    s.site.longitude = p.lon;
+    s.site.timezone = p.zone;
+    s.site.seed = seed + static_cast<std::uint64_t>(i);
+    // Microinverter systems: each module its own 400 W string.
+    s.site.strings.assign(static_cast<std::size_t>(s.micros),
+                          sim::PvStringConfig{400, 180, 25, 1, 34.0});
+    s.site.inverter_max_w = 400.0 * s.micros;
+    // Without an IQ Battery the site's battery never moves (as FoxESS's battery-less inverters).
+    if (!s.encharges) s.site.battery.max_charge_w = s.site.battery.max_discharge_w = 0;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+namespace {
+
+net::ServerResponse e1(int code, const char* message, std::string details) {
+  return net::ServerResponse::json(
+      code, net::to_json(json::object{
+                {"message", message}, {"details", std::move(details)}, {"code", code}}));
+}
+net::ServerResponse e3(int code, const char* message) {
+  return net::ServerResponse::json(
+      code, net::to_json(
+                json::object{{"message", json::array{message}}, {"reason", std::to_string(code)}}));
+}
+net::ServerResponse not_authorized(std::string details) {
+  return e1(401, "Not Authorized", std::move(details));
+}
+net::ServerResponse unprocessable(std::string details) {
+  return e1(422, "Unprocessable Entity", std::move(details));
+}
+net::ServerResponse ok(const json::value& v) {
+  return net::ServerResponse::json(200, net::to_json(v));
+}
+
+std::int64_t epoch_s(TimePoint t) {
+  return duration_cast<seconds>(t.time_since_epoch()).count();
+}
+
+std::string b64url(std::string_view bytes) {
+  auto s = crypto::base64_encode(bytes);
+  for (auto& c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  return s;
+}
+
+// A whole number from a query parameter, within lo..hi; nullopt when absent, an error text
+// when not a whole number in range.
+struct IntParam {
+  std::optional<std::int64_t> value;
+  std::string error;
+};
+IntParam int_param(const net::ServerRequest& req, const std::string& key, std::int64_t lo,
+                   std::int64_t hi) {
+  auto it = req.query.find(key);
+  if (it == req.query.end()) return {};
+  const auto& s = it->second;
+  if (s.empty() || s.size() > 18 ||
+      s.find_first_not_of("0123456789", s[0] == '-' ? 1 : 0) != std::string::npos)
+    return {std::nullopt, key + " must be an integer"};
+  auto v = std::stoll(s);
+  if (v < lo || v > hi)
+    return {std::nullopt,
+            key + " must be between " + std::to_string(lo) + " and " + std::to_string(hi)};
+  return {v, ""};
+}
+
+}  // namespace
+
+Simulator::Simulator(boost::asio::any_io_executor executor, const Clock& clock, SimOptions options,
+                     sim::FaultSpec faults)
+    : clock_(clock),
+      options_(std::move(options)),
+      faults_(faults),
+      http_(std::make_unique<sim::HttpEndpoint>(executor)) {
+  if (options_.systems.empty()) options_.systems = make_fleet(2);
+  auto now = clock_.now();
+  for (const auto& s : options_.systems) {
+    System sys;
+    sys.cfg = s;
+    if (sys.cfg.owner.empty()) sys.cfg.owner = options_.username;
+    sys.site = std::make_unique<sim::Site>(s.site, now);
+    sys.operational_at = epoch_s(now) - std::int64_t{s.operational_days} * 86'400;
+    systems_.push_back(std::move(sys));
+  }
+  std::lock_guard lock(mutex_);
+  default_token_ = new_jwt(options_.username, now + options_.access_token_life);
+  access_[default_token_] = {options_.username, now + options_.access_token_life};
+}
+
+Simulator::~Simulator() {
+  stop();
+}
+
+Result<void> Simulator::listen(const std::string& host, std::uint16_t port) {
+  return http_->listen(routes(), host, port);
+}
+std::uint16_t Simulator::port() const {
+  return http_->port();
+}
+std::string Simulator::url() const {
+  return http_->url();
+}
+void Simulator::stop() {
+  http_->stop();
+}
+
+// A JWT as the real server issues them (header.payload.signature, base64url), signed with a key
+// only the simulator knows: clients treat it as opaque, as they should.
+std::string Simulator::new_jwt(const std::string& user, TimePoint expires) {
+  auto jti = crypto::hex(crypto::random_bytes(8)) + std::to_string(++serial_);
+  json::object payload{{"aud", json::array{"oauth2-resource"}},
+                       {"user_name", user},
+                       {"scope", json::array{"read", "write"}},
+                       {"exp", epoch_s(expires)},
+                       {"jti", jti},
+                       {"client_id", options_.client_id}};
+  auto head = b64url(R"({"alg":"HS256","typ":"JWT"})") + "." + b64url(json::serialize(payload));
+  return head + "." + b64url(crypto::hmac_sha256("enphase-sim-signing-key", head));
+}
+
+std::string Simulator::issue_code(const std::string& redirect_uri) {
+  std::lock_guard lock(mutex_);
+  auto code = b64url(crypto::random_bytes(6));
+  codes_[code] = {redirect_uri, clock_.now() + options_.code_life};
+  return code;
+}
+
+void Simulator::revoke_all_tokens() {
+  std::lock_guard lock(mutex_);
+  access_.clear();
+  refresh_.clear();
+}
+
+void Simulator::set_plan(Plan plan) {
+  std::lock_guard lock(mutex_);
+  options_.plan = plan;
+}
+
+std::pair<int, int> Simulator::usage() {
+  std::lock_guard lock(mutex_);
+  return {minute_calls_, month_calls_};
+}
+
+Simulator::System* Simulator::system_locked(std::int64_t id) {
+  for (auto& s : systems_)
+    if (s.cfg.id == id) return &s;
+  return nullptr;
+}
+
+std::shared_ptr<net::Router> Simulator::routes() {
+  auto r = std::make_shared<net::Router>();
+  add_oauth_routes(*r);
+  add_system_routes(*r);
+  sim::set_fallbacks(
+      *r, http_->gate(), requests_,
+      [] { return e1(404, "Not Found", "The requested resource was not found"); },
+      [] { return e3(405, "Method not allowed"); });
+  return r;
+}
+
+void Simulator::add_oauth_routes(net::Router& r) {
+  using sim::oauth_error;
+  using sim::oauth_params;
+  using Handler = std::function<net::ServerResponse(net::ServerRequest&)>;
+  auto wrap = [this](Handler h) {
+    return sim::with_faults(
+        http_->gate(), faults_, requests_,
+        {[] { return oauth_error(503, "temporarily_unavailable", "try again later"); }, {}}, h);
+  };
+  // The default user signs in and allows the app at once: the page redirects with a code.
+  r.get("/oauth/authorize", wrap([this](net::ServerRequest& req) {
+          auto p = oauth_params(req);
+          if (p["response_type"] != "code")
+            return oauth_error(400, "unsupported_response_type", "response_type must be code");
+          if (p["client_id"] != options_.client_id)
+            return oauth_error(400, "invalid_client", "unknown client_id '" + p["client_id"] + "'");
+          auto uri = p.contains("redirect_uri")
+                         ? p["redirect_uri"]
+                         : std::string("https://api.enphaseenergy.com/oauth/redirect_uri");
+          if (!uri.starts_with("http://") && !uri.starts_with("https://"))
+            return oauth_error(400, "invalid_request", "redirect_uri must be an http(s) URL");
+          auto code = issue_code(uri);
+          auto location = uri + (uri.find('?') == std::string::npos ? "?" : "&") +
+                          "code=" + net::url_encode(code);
+          if (p.contains("state")) location += "&state=" + net::url_encode(p["state"]);
+          auto res = net::ServerResponse::text(302, "", "text/html");
+          res.headers.emplace_back("Location", location);
+          return res;
+        }));
+  r.post("/oauth/token", wrap([this](net::ServerRequest& req) {
+           auto p = oauth_params(req);
+           auto client = sim::basic_client(req);
+           if (!client || client->first != options_.client_id ||
+               client->second != options_.client_secret)
+             return oauth_error(401, "invalid_client",
+                                "Basic client authentication failed (client_id:client_secret)");
+           const auto& grant = p["grant_type"];
+           auto now = clock_.now();
+           std::lock_guard lock(mutex_);
+           std::string user;
+           if (grant == "authorization_code") {
+             auto it = codes_.find(p["code"]);
+             if (it == codes_.end() || now >= it->second.expires)
+               return oauth_error(400, "invalid_grant", "Invalid authorization code: " + p["code"]);
+             if (p["redirect_uri"] != it->second.redirect_uri)
+               return oauth_error(400, "invalid_grant", "Redirect URI mismatch.");
+             codes_.erase(it);  // single use
+             user = options_.username;
+           } else if (grant == "refresh_token") {
+             auto it = refresh_.find(p["refresh_token"]);
+             if (it == refresh_.end() || now >= it->second.expires)
+               return oauth_error(400, "invalid_grant", "Invalid refresh token");
+             user = it->second.user;
+             refresh_.erase(it);  // rotates: the old one is spent
+           } else if (grant == "password") {
+             if (!options_.partner_app)
+               return oauth_error(400, "unauthorized_client",
+                                  "the password grant is for partner applications");
+             if (p["username"] != options_.username || p["password"] != options_.password)
+               return oauth_error(400, "invalid_grant", "Bad credentials");
+             user = options_.username;
+           } else {
+             return oauth_error(400, "unsupported_grant_type", "Unsupported grant type: " + grant);
+           }
+           auto expires = now + options_.access_token_life;
+           auto access = new_jwt(user, expires);
+           auto refresh = new_jwt(user, now + options_.refresh_token_life);
+           access_[access] = {user, expires};
+           refresh_[refresh] = {user, now + options_.refresh_token_life};
+           return ok(json::object{{"access_token", access},
+                                  {"token_type", "bearer"},
+                                  {"refresh_token", refresh},
+                                  {"expires_in", options_.access_token_life.count() - 1},
+                                  {"scope", "read write"},
+                                  {"enl_uid", "4711"},
+                                  {"enl_cid", "1234"},
+                                  {"enl_password_last_changed", "1700000000"},
+                                  {"is_internal_app", false},
+                                  {"app_type", options_.partner_app ? "partner" : "system"},
+                                  {"jti", access.substr(access.size() - 12)}});
+         }));
+}
+
+void Simulator::add_system_routes(net::Router& r) {
+  // Every API call: faults, then the API key (header `key` or query `?key=`), then the bearer
+  // token, then the plan's minute and month; `quota` says whether the 429 body carries the
+  // quota fields (E2) or not (E1), as the document has it per operation.
+  using Handler = std::function<net::ServerResponse(net::ServerRequest&, const std::string&)>;
+  auto api = [this](bool quota, Handler h) {
+    return sim::with_faults(
+        http_->gate(), faults_, requests_,
+        {[] { return e1(500, "Internal Server Error", "unable to fetch data"); }, {}},
+        [this, quota, h](net::ServerRequest& req) {
+          std::string key(req.header("key"));
+          if (key.empty() && req.query.contains("key")) key = req.query.at("key");
+          if (key.empty()) return not_authorized("API key is missing");
+          if (key != options_.api_key) return not_authorized("API Key is invalid");
+          auto auth = req.header("Authorization");
+          auto now = clock_.now();
+          std::lock_guard lock(mutex_);
+          std::string user;
+          if (auth.starts_with("Bearer ")) {
+            auto it = access_.find(std::string(auth.substr(7)));
+            if (it != access_.end() && now < it->second.expires) user = it->second.user;
+          }
+          if (user.empty()) return not_authorized("User is not authorized");
+          // Fixed windows: the minute, and the calendar month in UTC.
+          auto s = epoch_s(now);
+          auto ymd = year_month_day(floor<days>(now));
+          auto month = epoch_s(time_point_cast<Millis>(sys_days(ymd.year() / ymd.month() / 1)));
+          if (s / 60 * 60 != minute_start_) minute_start_ = s / 60 * 60, minute_calls_ = 0;
+          if (month != month_start_) month_start_ = month, month_calls_ = 0;
+          auto plan = plan_limits(options_.plan);
+          bool per_minute = minute_calls_ >= plan.per_minute;
+          if (per_minute || month_calls_ >= plan.per_month) {
+            json::object o{{"message", "Too Many Requests"},
+                           {"details", std::string("Usage limit exceeded for plan ") + plan.name},
+                           {"code", 429}};
+            if (quota) {
+              auto next_month = ymd.year() / ymd.month() / 1 + months(1);
+              o["limit"] = per_minute ? plan.per_minute : plan.per_month;
+              o["period"] = per_minute ? "minute" : "month";
+              o["period_start"] = per_minute ? minute_start_ : month_start_;
+              o["period_end"] = per_minute ? minute_start_ + 60
+                                           : epoch_s(time_point_cast<Millis>(sys_days(next_month)));
+            }
+            return net::ServerResponse::json(429, net::to_json(o));
+          }
+          ++minute_calls_;  // refused calls are not counted (decision)
+          ++month_calls_;
+          return h(req, user);
+        });
+  };
+  // The system in the path, brought up to now: 404 unknown, 403 another user's.
+  auto with_system = [this](net::ServerRequest& req, const std::string& user,
+                            auto f) -> net::ServerResponse {
+    const auto& raw = req.params["system_id"];
+    auto id =
+        raw.empty() || raw.size() > 15 || raw.find_first_not_of("0123456789") != std::string::npos
+            ? std::optional<std::int64_t>()
+            : std::optional<std::int64_t>(std::stoll(raw));
+    auto* sys = id ? system_locked(*id) : nullptr;
+    if (!sys) return e1(404, "Not Found", "System not found for {:id=>\"" + raw + "\"}");
+    if (sys->cfg.owner != user)
+      return e1(403, "Forbidden", "Not authorized to access this resource");
+    sys->site->advance_to(clock_.now());
+    return f(*sys);
+  };
+  auto last_report = [this] { return epoch_s(clock_.now()) / 300 * 300; };
+  // A listSystems row; `search` leaves out address.city as searchSystems' schema does.
+  auto system_json = [this, last_report](const System& s, bool search) {
+    const auto& c = s.cfg;
+    json::object address{
+        {"state", c.state}, {"country", c.country}, {"postal_code", c.postal_code}};
+    if (!search) address["city"] = c.city;
+    json::object o{
+        {"system_id", c.id},
+        {"name", c.name},
+        {"public_name", "Residential System"},
+        {"timezone", c.site.timezone},
+        {"address", std::move(address)},
+        {"connection_type", c.connection_type},
+        {"energy_lifetime", -1},
+        {"energy_today", -1},
+        {"system_size", -1},
+        {"status", c.status},
+        {"last_report_at", last_report()},
+        {"last_energy_at", last_report()},
+        {"operational_at", s.operational_at},
+        {"attachment_type", c.attachment_type},
+        {"interconnect_date", format_iso8601(from_ms(s.operational_at * 1000)).substr(0, 10)}};
+    if (!c.reference.empty()) {
+      o["reference"] = c.reference;
+      o["other_references"] = json::array{json::value(c.reference)};
+    }
+    return o;
+  };
+  // page / size / sort_by of the list calls; nullopt with the 422 when one is wrong.
+  struct Page {
+    std::int64_t page = 1, size = 10;
+    bool descending = false;
+  };
+  auto paging = [](const net::ServerRequest& req, std::int64_t max_size,
+                   const std::string& sort) -> std::variant<Page, net::ServerResponse> {
+    Page p;
+    auto page = int_param(req, "page", 1, 1'000'000);
+    auto size = int_param(req, "size", 1, max_size);
+    for (const auto* e : {&page, &size})
+      if (!e->error.empty()) return unprocessable("Invalid request because of '" + e->error + "'");
+    p.page = page.value.value_or(1);
+    p.size = size.value.value_or(10);
+    if (!sort.empty() && sort != "id" && sort != "-id")
+      return unprocessable(
+          "Invalid request because of 'The sorting parameter is not supported. Please use id for "
+          "sorting by Asc or -id for sorting by Desc'");
+    p.descending = sort == "-id";
+    return p;
+  };
+  auto page_of = [this, system_json](std::vector<const System*> rows, Page p, bool search) {
+    std::sort(rows.begin(), rows.end(), [&](const System* a, const System* b) {
+      return p.descending ? a->cfg.id > b->cfg.id : a->cfg.id < b->cfg.id;
+    });
+    json::array out;
+    for (std::size_t i = static_cast<std::size_t>((p.page - 1) * p.size);
+         i < rows.size() && out.size() < static_cast<std::size_t>(p.size); ++i) {
+      rows[i]->site->advance_to(clock_.now());
+      out.push_back(system_json(*rows[i], search));
+    }
+    return json::object{{"total", rows.size()}, {"current_page", p.page},
+                        {"size", p.size},       {"count", out.size()},
+                        {"items", "systems"},   {"systems", std::move(out)}};
+  };
+
+  r.get("/api/v4/systems",
+        api(false, [this, paging, page_of](net::ServerRequest& req, const std::string& user) {
+          auto p = paging(req, 100, req.query.contains("sort_by") ? req.query["sort_by"] : "");
+          if (auto* err = std::get_if<net::ServerResponse>(&p)) return *err;
+          std::vector<const System*> rows;
+          for (const auto& s : systems_)
+            if (s.cfg.owner == user) rows.push_back(&s);
+          return ok(page_of(rows, std::get<Page>(p), false));
+        }));
+
+  r.post("/api/v4/systems/search",
+         api(false, [this, paging, page_of](net::ServerRequest& req, const std::string& user) {
+           json::value body;
+           try {
+             body = req.body.empty() ? json::value(json::object{}) : json::parse(req.body);
+           } catch (const std::exception&) {
+             return unprocessable("Invalid request because of 'the body is not JSON'");
+           }
+           if (!body.is_object()) return unprocessable("system is missing at Json body location");
+           const auto& o = body.as_object();
+           for (const auto& [k, v] : o)
+             if (k != "system" && k != "sort_by")
+               return unprocessable("Invalid request because of '" + std::string(k) +
+                                    " is not a valid parameter'");
+           auto sys = o.if_contains("system");
+           if (!sys || !sys->is_object())
+             return unprocessable("system is missing at Json body location");
+           std::string sort;
+           if (auto sb = o.if_contains("sort_by"); sb && sb->is_string()) sort = sb->as_string();
+           auto p = paging(req, 1000, sort);
+           if (auto* err = std::get_if<net::ServerResponse>(&p)) return *err;
+           static const std::vector<std::string> statuses = {
+               "normal",  "comm",     "micro",         "power",
+               "meter",   "battery",  "storage_idle",  "meter_issue",
+               "enpower", "encharge", "enpower_issue", "encharge_issue"};
+           const auto& f = sys->as_object();
+           for (const auto& [k, v] : f) {
+             std::string key(k);
+             bool known = key == "ids" || key == "name" || key == "reference" ||
+                          key == "other_reference" || key == "statuses";
+             if (!known)
+               return unprocessable("Invalid request because of 'system." + key +
+                                    " is not a valid parameter'");
+             if ((key == "ids" || key == "statuses") && !v.is_array())
+               return unprocessable("Invalid request because of 'system." + key +
+                                    " must be an array'");
+             if (key != "ids" && key != "statuses" && !v.is_string())
+               return unprocessable("Invalid request because of 'system." + key +
+                                    " must be a string'");
+           }
+           if (auto st = f.if_contains("statuses"))
+             for (const auto& s : st->as_array())
+               if (!s.is_string() || std::find(statuses.begin(), statuses.end(),
+                                               std::string(s.as_string())) == statuses.end())
+                 return unprocessable(
+                     "Invalid request because of 'system.statuses does not have a "
+                     "valid value'");
+           auto text = [&](const char* k) {
+             auto v = f.if_contains(k);
+             return v ? std::string(v->as_string()) : std::string();
+           };
+           std::vector<const System*> rows;
+           for (const auto& s : systems_) {
+             if (s.cfg.owner != user) continue;
+             if (auto ids = f.if_contains("ids");
+                 ids && !ids->as_array().empty() &&
+                 std::none_of(ids->as_array().begin(), ids->as_array().end(),
+                              [&](const json::value& id) {
+                                return id.is_int64() && id.as_int64() == s.cfg.id;
+                              }))
+               continue;
+             // Empty filter values are ignored (enphase.md §5.2).
+             if (auto n = text("name"); !n.empty() && s.cfg.name.find(n) == std::string::npos)
+               continue;
+             if (auto ref = text("reference"); !ref.empty() && s.cfg.reference != ref) continue;
+             if (auto other = text("other_reference"); !other.empty() && s.cfg.reference != other)
+               continue;
+             if (auto st = f.if_contains("statuses");
+                 st && !st->as_array().empty() &&
+                 std::none_of(st->as_array().begin(), st->as_array().end(),
+                              [&](const json::value& v) { return v.as_string() == s.cfg.status; }))
+               continue;
+             rows.push_back(&s);
+           }
+           return ok(page_of(rows, std::get<Page>(p), true));
+         }));
+
+  r.get("/api/v4/systems/retrieve_system_id",
+        api(true, [this](net::ServerRequest& req, const std::string& user) {
+          auto it = req.query.find("serial_num");
+          if (it == req.query.end() || it->second.empty())
+            return unprocessable("Provide envoy serial number");
+          for (const auto& s : systems_)
+            if (s.cfg.envoy_serial == it->second && s.cfg.owner == user)
+              return ok(json::object{{"system_id", s.cfg.id}});
+          return e1(404, "Not Found", "Envoy not found with this serial number");
+        }));
+
+  r.get("/api/v4/systems/inverters_summary_by_envoy_or_site",
+        api(true, [this, paging](net::ServerRequest& req, const std::string& user) {
+          auto site = int_param(req, "site_id", 1, 999'999'999'999);
+          auto envoy = int_param(req, "envoy_serial_number", 1, 999'999'999'999'999);
+          for (const auto* e : {&site, &envoy})
+            if (!e->error.empty())
+              return unprocessable("Invalid request because of '" + e->error + "'");
+          if (!site.value && !envoy.value)
+            return unprocessable("Envoy serial number or Site id mandatory");
+          auto p = paging(req, 100, "");
+          if (auto* err = std::get_if<net::ServerResponse>(&p)) return *err;
+          auto pg = std::get<Page>(p);
+          System* sys = nullptr;
+          for (auto& s : systems_)
+            if ((site.value && s.cfg.id == *site.value) ||
+                (envoy.value && s.cfg.envoy_serial == std::to_string(*envoy.value)))
+              sys = &s;
+          if (!sys || sys->cfg.owner != user) return ok(json::array{});
+          sys->site->advance_to(clock_.now());
+          const auto& st = sys->site->state();
+          const auto& c = sys->site->counters();
+          json::array micros;
+          int n = sys->cfg.micros;
+          for (int i = static_cast<int>((pg.page - 1) * pg.size);
+               i < n && micros.size() < static_cast<std::size_t>(pg.size); ++i) {
+            double share = st.strings.size() > static_cast<std::size_t>(i) ? st.strings[i].power_w
+                                                                           : st.pv_w / n;
+            micros.push_back(json::object{
+                {"id", 1'059'689'000 + sys->cfg.id % 1000 * 100 + i},
+                {"serial_number", std::to_string(482'100'000'000 + sys->cfg.id % 1000 * 100 + i)},
+                {"model", "IQ8A"},
+                {"part_number", "800-01333-r01"},
+                {"sku", "IQ8A-72-2-US"},
+                {"status", "normal"},
+                {"power_produced",
+                 json::object{{"value", std::lround(share)}, {"units", "W"}, {"precision", 0}}},
+                {"proc_load", "521-00005-r00-v02.32.01"},
+                {"param_table", "549-00018-r00-v02.32.01"},
+                {"envoy_serial_number", sys->cfg.envoy_serial},
+                {"energy",
+                 json::object{
+                     {"value", std::llround(c.pv_wh / n)}, {"units", "Wh"}, {"precision", 0}}},
+                {"grid_profile", "57227c50e4d7973ae602c4e6"},
+                {"last_report_date", epoch_s(clock_.now()) / 300 * 300}});
+          }
+          return ok(json::array{
+              json::object{{"signal_strength", 5}, {"micro_inverters", std::move(micros)}}});
+        }));
+
+  r.get("/api/v4/systems/{system_id}",
+        api(false, [system_json, with_system](net::ServerRequest& req, const std::string& user) {
+          return with_system(req, user, [&](System& s) { return ok(system_json(s, false)); });
+        }));
+
+  r.get(
+      "/api/v4/systems/{system_id}/summary",
+      api(true, [this, with_system, last_report](net::ServerRequest& req, const std::string& user) {
+        return with_system(req, user, [&](System& s) {
+          const auto& st = s.site->state();
+          const auto& b = s.site->config().battery;
+          auto zone = date::locate_zone(s.cfg.site.timezone);
+          auto local = zone->to_local(clock_.now());
+          auto midnight = zone->to_sys(date::floor<date::days>(local), date::choose::earliest);
+          // Today's energy from the PV line: what the strings gave since local midnight.
+          double today = 0;
+          for (auto t = time_point_cast<Millis>(midnight); t < clock_.now(); t += minutes(5)) {
+            double w = 0;
+            for (const auto& sv : s.site->pv_at(t)) w += sv.power_w;
+            today += std::min(w, s.cfg.site.inverter_max_w) / 12;
+          }
+          double size = 0;
+          for (const auto& str : s.cfg.site.strings) size += str.peak_w;
+          bool battery = s.cfg.encharges > 0;
+          return ok(
+              json::object{{"system_id", s.cfg.id},
+                           {"current_power", std::lround(st.pv_w)},
+                           {"energy_lifetime", std::llround(s.site->counters().pv_wh)},
+                           {"energy_today", std::llround(today)},
+                           {"last_interval_end_at", last_report()},
+                           {"last_report_at", last_report()},
+                           {"modules", s.cfg.micros},
+                           {"operational_at", s.operational_at},
+                           {"size_w", std::lround(size)},
+                           {"nmi", ""},
+                           {"source", "meter"},
+                           {"status", s.cfg.status},
+                           {"summary_date", date::format("%F", date::floor<date::days>(local))},
+                           {"battery_charge_w", battery ? std::lround(b.max_charge_w) : 0},
+                           {"battery_discharge_w", battery ? std::lround(b.max_discharge_w) : 0},
+                           {"battery_capacity_wh", battery ? std::lround(b.capacity_wh) : 0}});
+        });
+      }));
+
+  r.get(
+      "/api/v4/systems/{system_id}/devices",
+      api(false, [this, with_system, last_report](net::ServerRequest& req,
+                                                  const std::string& user) {
+        return with_system(req, user, [&](System& s) {
+          const auto& c = s.cfg;
+          auto base = c.id % 1000 * 100;
+          auto device = [&](std::int64_t id, std::string name, std::string serial, const char* part,
+                            json::value sku, const char* model, const char* product) {
+            json::object o{{"id", id},
+                           {"last_report_at", last_report()},
+                           {"name", std::move(name)},
+                           {"serial_number", std::move(serial)},
+                           {"part_number", part},
+                           {"sku", std::move(sku)},
+                           {"model", model},
+                           {"status", "normal"},
+                           {"active", true}};
+            if (product) o["product_name"] = product;
+            return o;
+          };
+          json::object devices;
+          json::array micros, meters, gateways, encharges, enpowers, evs;
+          for (int i = 0; i < c.micros; ++i) {
+            auto sn = std::to_string(482'100'000'000 + base + i);
+            micros.push_back(device(1'059'689'000 + base + i, "Microinverter " + sn, sn,
+                                    "800-01333-r01", "IQ8A-72-2-US", "IQ8A", "IQ8A"));
+          }
+          for (auto [n, kind] : {std::pair{1, "Production"}, {2, "Net"}}) {
+            auto m = device(1'059'640'300 + base + n, n == 1 ? "production" : "consumption",
+                            c.envoy_serial + "EIM" + std::to_string(n), "800-00655-r08", nullptr,
+                            "Envoy S", "RGM");
+            m["state"] = "enabled";
+            m["config_type"] = kind;
+            meters.push_back(std::move(m));
+          }
+          auto g = device(1'059'563'000 + base, "Gateway " + c.envoy_serial, c.envoy_serial,
+                          "800-00655-r08", "ENV-IQ-AM1-240", "Envoy-S-Standard-NA",
+                          "Envoy-S-Metered-EU");
+          g["emu_sw_version"] = "D8.2.4264";
+          gateways.push_back(std::move(g));
+          devices["micros"] = std::move(micros);
+          devices["meters"] = std::move(meters);
+          devices["gateways"] = std::move(gateways);
+          std::size_t total = c.micros + 3;
+          for (int i = 0; i < c.encharges; ++i) {
+            auto sn = std::to_string(121'593'620'000 + base + i);
+            encharges.push_back(device(1'059'640'200 + base + i, "IQ Battery " + sn, sn,
+                                       "800-00562-r01", "B05-T02-ROW00-1-2", "", "IQ Battery 5P"));
+          }
+          if (c.encharges > 0) {
+            auto sn = std::to_string(121'245'170'000 + base);
+            enpowers.push_back(device(1'059'640'100 + base, "IQ System Controller " + sn, sn,
+                                      "800-01135-r02", "EP200G101-M240US00", "",
+                                      "IQ System Controller"));
+            devices["encharges"] = std::move(encharges);
+            devices["enpowers"] = std::move(enpowers);
+            total += c.encharges + 1;
+          }
+          if (c.ev_charger) {
+            auto sn = std::to_string(202'313'029'000 + base);
+            auto ev = device(202'313'029'000 + base, "IQ EV Charger " + sn, sn, "861-02006 09",
+                             "IQ-EVSE-NA-1060-0100-0100", "IQ-EVSE-60R", nullptr);
+            ev["firmware"] = "v0.04.17";
+            evs.push_back(std::move(ev));
+            devices["ev_chargers"] = std::move(evs);
+            total += 1;
+          }
+          return ok(json::object{{"system_id", c.id},
+                                 {"total_devices", total},
+                                 {"items", "devices"},
+                                 {"devices", std::move(devices)}});
+        });
+      }));
+}
+
+}  // namespace sb::enphase

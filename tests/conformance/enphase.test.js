@@ -1,0 +1,133 @@
+// Every response of `sunbridge simulate enphase`, success and error, validated against the
+// OpenAPI document (src/vendors/enphase/openapi/, a copy of shared/specs/enphase-openapi.yaml) with openapi-response-validator (pinned
+// in package-lock.json): the status must be one the operation declares, the content type the one
+// declared for it, the body must match its schema. Run by ctest:
+//   node enphase.test.js <sunbridge binary> <enphase-openapi.yaml>
+'use strict';
+
+const { spawn } = require('child_process');
+const fs = require('fs');
+const YAML = require('yaml');
+const OpenAPIResponseValidator = require('openapi-response-validator').default;
+
+const [bin, specPath] = process.argv.slice(2);
+const doc = YAML.parse(fs.readFileSync(specPath, 'utf8'));
+
+let failures = 0;
+const covered = new Set();
+function check(ok, what) {
+  console.log(`${ok ? 'ok  ' : 'not ok'} ${what}`);
+  if (!ok) failures++;
+}
+
+// The operation a request answers to: the document's path template and method.
+function operation(template, method) {
+  const item = doc.paths[template];
+  if (!item) throw new Error(`no path ${template} in the document`);
+  const op = item[method.toLowerCase()];
+  if (!op) throw new Error(`no ${method} ${template} in the document`);
+  return op;
+}
+
+function validate(template, method, res, body, note) {
+  const op = operation(template, method);
+  covered.add(op.operationId);
+  const what = `${op.operationId} ${res.status}${note ? ' (' + note + ')' : ''}`;
+  const declared = op.responses[String(res.status)];
+  if (!declared) return check(false, `${what}: status not declared (declared: ${Object.keys(op.responses).join(', ')})`);
+  const types = Object.keys(declared.content || {});
+  const type = (res.headers.get('content-type') || '').split(';')[0].trim();
+  if (types.length && !types.includes(type))
+    return check(false, `${what}: content type '${type}', declared ${types.join(', ')}`);
+  let parsed;
+  try {
+    parsed = JSON.parse(body);
+  } catch (e) {
+    return check(false, `${what}: body is not JSON: ${body.slice(0, 120)}`);
+  }
+  const validator = new OpenAPIResponseValidator({ responses: { [res.status]: declared }, components: doc.components });
+  const errors = validator.validateResponse(res.status, parsed);
+  check(!errors, `${what}${errors ? ': ' + JSON.stringify(errors.errors).slice(0, 400) : ''}`);
+}
+
+async function main() {
+  // The validator itself must refuse what is wrong, or every check below would pass.
+  const probe = new OpenAPIResponseValidator({ responses: { 200: operation('/api/v4/systems', 'GET').responses['200'] }, components: doc.components });
+  check(!!probe.validateResponse(200, { total: 'many', systems: [{ system_id: 'x' }] }),
+    'the validator refuses a wrong body (total and system_id as strings)');
+  const sim = spawn(bin, ['simulate', 'enphase', '--listen', '127.0.0.1:0', '--devices', '3', '--plan', 'kilowatt'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = [];
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the simulator did not start')), 10000);
+    let buf = '';
+    sim.stdout.on('data', (d) => {
+      buf += d;
+      const parts = buf.split('\n');
+      buf = parts.pop();
+      lines.push(...parts);
+      if (lines.some((l) => l.startsWith('api_key: '))) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    sim.on('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
+  });
+  const base = lines.find((l) => l.startsWith('listening on ')).slice('listening on '.length);
+  const token = lines.find((l) => l.startsWith('access_token: ')).slice('access_token: '.length);
+  const key = lines.find((l) => l.startsWith('api_key: ')).slice('api_key: '.length);
+  const auth = { Authorization: 'Bearer ' + token, key };
+  // `as`: the method actually sent, when it is not the document's (a 405 answers for the path).
+  async function call(template, method, target, { headers = auth, body, note, as } = {}) {
+    const res = await fetch(base + target, {
+      method: as || method, headers: body ? { ...headers, 'Content-Type': 'application/json' } : headers,
+      body: body ? JSON.stringify(body) : undefined, redirect: 'manual',
+    });
+    const text = await res.text();
+    validate(template, method, res, text, note);
+    return JSON.parse(text);
+  }
+
+  try {
+    const list = await call('/api/v4/systems', 'GET', '/api/v4/systems?size=2');
+    const id = list.systems[0].system_id;
+    const sys = '/api/v4/systems/{system_id}';
+    await call('/api/v4/systems', 'GET', '/api/v4/systems?sort_by=name', { note: 'bad sort' });
+    await call('/api/v4/systems', 'GET', '/api/v4/systems', { headers: { key }, note: 'no token' });
+    await call('/api/v4/systems/search', 'POST', '/api/v4/systems/search', { body: { system: { ids: [id] } } });
+    await call('/api/v4/systems/search', 'POST', '/api/v4/systems/search', { body: { sort_by: 'id' }, note: 'no system' });
+    await call('/api/v4/systems/search', 'POST', '/api/v4/systems/search', { headers: { Authorization: auth.Authorization }, body: { system: {} }, note: 'no key' });
+    await call(sys, 'GET', `/api/v4/systems/${id}`);
+    await call(sys, 'GET', '/api/v4/systems/1', { note: 'unknown' });
+    await call(sys, 'GET', `/api/v4/systems/${id}`, { headers: { key: 'nope', Authorization: auth.Authorization }, note: 'wrong key' });
+    await call(sys, 'GET', `/api/v4/systems/${id}`, { as: 'DELETE', note: 'DELETE: method not allowed' });
+    await call(`${sys}/summary`, 'GET', `/api/v4/systems/${id}/summary`);
+    await call(`${sys}/summary`, 'GET', '/api/v4/systems/1/summary', { note: 'unknown' });
+    await call(`${sys}/devices`, 'GET', `/api/v4/systems/${id}/devices`);
+    await call(`${sys}/devices`, 'GET', '/api/v4/systems/1/devices', { note: 'unknown' });
+    const gateway = (await (await fetch(`${base}/api/v4/systems/${id}/devices`, { headers: auth })).json()).devices.gateways[0].serial_number;
+    await call('/api/v4/systems/retrieve_system_id', 'GET', `/api/v4/systems/retrieve_system_id?serial_num=${gateway}`);
+    await call('/api/v4/systems/retrieve_system_id', 'GET', '/api/v4/systems/retrieve_system_id', { note: 'no serial' });
+    await call('/api/v4/systems/retrieve_system_id', 'GET', '/api/v4/systems/retrieve_system_id?serial_num=1', { note: 'unknown serial' });
+    const inv = '/api/v4/systems/inverters_summary_by_envoy_or_site';
+    await call(inv, 'GET', `${inv}?site_id=${id}&size=4`);
+    await call(inv, 'GET', inv, { note: 'neither id' });
+    // The Kilowatt plan's 50 calls a minute spent: the 429s, plain and with quota fields.
+    for (let i = 0; i < 50; i++) await fetch(`${base}/api/v4/systems`, { headers: auth });
+    await call('/api/v4/systems', 'GET', '/api/v4/systems', { note: 'minute limit' });
+    await call(`${sys}/summary`, 'GET', `/api/v4/systems/${id}/summary`, { note: 'minute limit, quota fields' });
+  } finally {
+    sim.kill('SIGINT');
+  }
+  const all = Object.values(doc.paths).flatMap((item) => Object.values(item).map((op) => op.operationId)).filter(Boolean);
+  console.log(`# operations covered: ${covered.size} of ${all.length}: ${[...covered].join(', ')}`);
+  if (failures) {
+    console.log(`# ${failures} failure(s)`);
+    process.exit(1);
+  }
+}
+
+main().catch((e) => {
+  console.log('not ok the run: ' + (e.stack || e));
+  process.exit(1);
+});
