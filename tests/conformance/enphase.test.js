@@ -112,10 +112,19 @@ async function main() {
     const inv = '/api/v4/systems/inverters_summary_by_envoy_or_site';
     await call(inv, 'GET', `${inv}?site_id=${id}&size=4`);
     await call(inv, 'GET', inv, { note: 'neither id' });
+    for (const path of ['energy_lifetime', 'consumption_lifetime', 'battery_lifetime', 'energy_import_lifetime', 'energy_export_lifetime']) {
+      const t = `${sys}/${path}`;
+      await call(t, 'GET', `/api/v4/systems/${id}/${path}?start_date=2026-01-01&end_date=2026-01-31`);
+      await call(t, 'GET', `/api/v4/systems/${id}/${path}`, { note: 'defaults' });
+      await call(t, 'GET', `/api/v4/systems/${id}/${path}?end_date=2999-01-01`, { note: 'future' });
+      await call(t, 'GET', `/api/v4/systems/1/${path}`, { note: 'unknown' });
+    }
+    await call(`${sys}/energy_lifetime`, 'GET', `/api/v4/systems/${id}/energy_lifetime?production=all&start_date=2026-03-01&end_date=2026-03-07`, { note: 'production=all' });
     // The Kilowatt plan's 50 calls a minute spent: the 429s, plain and with quota fields.
     for (let i = 0; i < 50; i++) await fetch(`${base}/api/v4/systems`, { headers: auth });
     await call('/api/v4/systems', 'GET', '/api/v4/systems', { note: 'minute limit' });
     await call(`${sys}/summary`, 'GET', `/api/v4/systems/${id}/summary`, { note: 'minute limit, quota fields' });
+    await call(`${sys}/battery_lifetime`, 'GET', `/api/v4/systems/${id}/battery_lifetime`, { note: 'minute limit' });
   } finally {
     sim.kill('SIGINT');
   }

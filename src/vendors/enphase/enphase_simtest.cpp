@@ -228,3 +228,62 @@ TEST_F(EnphaseSim, SystemsAreListedSearchedAndDescribedConsistently) {
   EXPECT_EQ(body(get("/api/v4/systems/inverters_summary_by_envoy_or_site")).at("details"),
             "Envoy serial number or Site id mandatory");
 }
+
+// The lifetime series, the summary and each day's balance come from one history: they agree.
+TEST_F(EnphaseSim, LifetimeSeriesAgreeWithTheSummaryAndBalanceEachDay) {
+  enphase::SimOptions o;
+  o.plan = enphase::Plan::Partner;
+  start(o);
+  const auto& s = options.systems[0];  // with a battery
+  auto id = std::to_string(s.id);
+  auto series = [&](const std::string& path, const std::string& query = "") {
+    return body(get("/api/v4/systems/" + id + "/" + path + query)).as_object();
+  };
+  auto production = series("energy_lifetime");
+  auto days = production.at("production").as_array();
+  EXPECT_EQ(days.size(), static_cast<std::size_t>(s.operational_days));  // to yesterday
+  std::int64_t sum = 0;
+  for (const auto& d : days) sum += d.as_int64();
+  auto today = series("energy_lifetime", "?start_date=2026-06-15&end_date=2026-06-15");
+  ASSERT_EQ(today.at("production").as_array().size(), 1u);
+  sum += today.at("production").as_array()[0].as_int64();
+  auto summary = body(get("/api/v4/systems/" + id + "/summary")).as_object();
+  EXPECT_NEAR(summary.at("energy_lifetime").as_int64(), sum, days.size());  // rounding per day
+  EXPECT_EQ(summary.at("energy_today").as_int64(), today.at("production").as_array()[0].as_int64());
+  EXPECT_GT(summary.at("energy_today").as_int64(), 3'000);  // 11:00 of a June day in Sacramento
+
+  // A week: production + import + discharge = consumption + export + charge, day by day.
+  std::string week = "?start_date=2026-06-01&end_date=2026-06-07";
+  auto pv = series("energy_lifetime", week).at("production").as_array();
+  auto load = series("consumption_lifetime", week).at("consumption").as_array();
+  auto bat = series("battery_lifetime", week);
+  auto imp = series("energy_import_lifetime", week).at("import").as_array();
+  auto exp = series("energy_export_lifetime", week).at("export").as_array();
+  ASSERT_EQ(pv.size(), 7u);
+  for (std::size_t i = 0; i < 7; ++i) {
+    double in = pv[i].as_int64() + imp[i].as_int64() + bat.at("discharge").as_array()[i].as_int64();
+    double out = load[i].as_int64() + exp[i].as_int64() + bat.at("charge").as_array()[i].as_int64();
+    EXPECT_NEAR(in, out, 3) << "day " << i;
+    EXPECT_GT(bat.at("charge").as_array()[i].as_int64(), 0);
+  }
+  auto all = series("energy_lifetime", week + "&production=all");
+  EXPECT_EQ(all.at("meter_production").as_array().size(), 7u);
+  EXPECT_GT(all.at("micro_production").as_array()[0].as_int64(), pv[0].as_int64());
+  // Date rules.
+  EXPECT_EQ(body(get("/api/v4/systems/" + id + "/consumption_lifetime?end_date=2026-06-20"))
+                .at("details"),
+            "Requested date is in the future");
+  EXPECT_EQ(get("/api/v4/systems/" + id + "/energy_lifetime?start_date=2026-6-1").status, 422);
+  EXPECT_EQ(body(get("/api/v4/systems/" + id +
+                     "/energy_lifetime?start_date=2026-06-07&end_date=2026-06-01"))
+                .at("details"),
+            "Requested date range is invalid for this system");
+  auto clamped = series("energy_lifetime", "?start_date=2000-01-01");
+  EXPECT_EQ(clamped.at("production").as_array().size(), days.size());  // from the operational day
+  EXPECT_EQ(clamped.at("meta").at("operational_at").as_int64(),
+            summary.at("operational_at").as_int64());
+  // A system without battery has no battery energy.
+  auto bare = std::to_string(options.systems[1].id);
+  auto none = body(get("/api/v4/systems/" + bare + "/battery_lifetime" + week)).as_object();
+  for (const auto& v : none.at("charge").as_array()) EXPECT_EQ(v.as_int64(), 0);
+}

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <cctype>
 #include <cmath>
+#include <sstream>
 #include <variant>
 
 #include "net/crypto.hpp"
@@ -219,6 +220,61 @@ Simulator::System* Simulator::system_locked(std::int64_t id) {
   for (auto& s : systems_)
     if (s.cfg.id == id) return &s;
   return nullptr;
+}
+
+Simulator::DayEnergy Simulator::day_energy(const System& sys, TimePoint from, TimePoint to,
+                                           double& stored) const {
+  DayEnergy e;
+  const auto& cfg = sys.cfg.site;
+  const auto& b = cfg.battery;
+  bool battery = sys.cfg.encharges > 0;
+  double floor_wh = b.capacity_wh * b.min_soc_percent / 100;
+  constexpr double kSlotH = 0.25;
+  for (auto t = from; t + minutes(15) <= to; t += minutes(15)) {
+    auto mid = t + seconds(450);
+    double pv_w = 0;
+    for (const auto& str : sys.site->pv_at(mid)) pv_w += str.power_w;
+    double pv = std::min(pv_w, cfg.inverter_max_w) * kSlotH;
+    double load = sys.site->load_at(mid) * kSlotH;
+    double charge = 0, discharge = 0;
+    if (battery && pv > load) {
+      charge = std::min(
+          {pv - load, b.max_charge_w * kSlotH, (b.capacity_wh - stored) / b.charge_efficiency});
+      stored += charge * b.charge_efficiency;
+    } else if (battery) {
+      discharge = std::min({load - pv, b.max_discharge_w * kSlotH,
+                            std::max(0.0, stored - floor_wh) * b.discharge_efficiency});
+      stored -= discharge / b.discharge_efficiency;
+    }
+    e.pv += pv;
+    e.load += load;
+    e.charge += charge;
+    e.discharge += discharge;
+    double net = load + charge - pv - discharge;  // + from the grid
+    (net > 0 ? e.import : e.export_) += std::abs(net);
+  }
+  return e;
+}
+
+Simulator::DayEnergy Simulator::history_locked(System& sys, TimePoint now) {
+  auto zone = date::locate_zone(sys.cfg.site.timezone);
+  auto local_day = [&](TimePoint t) { return date::floor<date::days>(zone->to_local(t)); };
+  auto start_of = [&](date::local_days d) {
+    return time_point_cast<Millis>(zone->to_sys(d, date::choose::earliest));
+  };
+  auto first = local_day(from_ms(sys.operational_at * 1000));
+  auto today = local_day(now);
+  if (sys.days.empty()) {
+    const auto& b = sys.cfg.site.battery;
+    sys.stored_wh = b.capacity_wh * b.initial_soc_percent / 100;
+  }
+  while (static_cast<std::int64_t>(sys.days.size()) < (today - first).count()) {
+    auto d = first + date::days(static_cast<int>(sys.days.size()));
+    auto from = start_of(d), to = start_of(d + date::days(1));
+    sys.days.push_back(day_energy(sys, from, to, sys.stored_wh));
+  }
+  double stored = sys.stored_wh;
+  return day_energy(sys, start_of(today), std::min(now, start_of(today + date::days(1))), stored);
 }
 
 std::shared_ptr<net::Router> Simulator::routes() {
@@ -605,21 +661,17 @@ void Simulator::add_system_routes(net::Router& r) {
           const auto& b = s.site->config().battery;
           auto zone = date::locate_zone(s.cfg.site.timezone);
           auto local = zone->to_local(clock_.now());
-          auto midnight = zone->to_sys(date::floor<date::days>(local), date::choose::earliest);
-          // Today's energy from the PV line: what the strings gave since local midnight.
-          double today = 0;
-          for (auto t = time_point_cast<Millis>(midnight); t < clock_.now(); t += minutes(5)) {
-            double w = 0;
-            for (const auto& sv : s.site->pv_at(t)) w += sv.power_w;
-            today += std::min(w, s.cfg.site.inverter_max_w) / 12;
-          }
+          // Lifetime and today from the same history the lifetime series give.
+          double today = history_locked(s, clock_.now()).pv;
+          double lifetime = today;
+          for (const auto& d : s.days) lifetime += d.pv;
           double size = 0;
           for (const auto& str : s.cfg.site.strings) size += str.peak_w;
           bool battery = s.cfg.encharges > 0;
           return ok(
               json::object{{"system_id", s.cfg.id},
                            {"current_power", std::lround(st.pv_w)},
-                           {"energy_lifetime", std::llround(s.site->counters().pv_wh)},
+                           {"energy_lifetime", std::llround(lifetime)},
                            {"energy_today", std::llround(today)},
                            {"last_interval_end_at", last_report()},
                            {"last_report_at", last_report()},
@@ -710,6 +762,87 @@ void Simulator::add_system_routes(net::Router& r) {
                                  {"devices", std::move(devices)}});
         });
       }));
+
+  // The five lifetime series: one value a local day from start_date (default and floor: the
+  // operational day) to end_date (default yesterday; today counts what it has so far).
+  struct Series {
+    const char* path;
+    bool quota;  // 429 with the quota fields (E2)
+    std::vector<std::pair<const char*, double DayEnergy::*>> arrays;
+  };
+  const Series series[] = {{"energy_lifetime", true, {{"production", &DayEnergy::pv}}},
+                           {"consumption_lifetime", false, {{"consumption", &DayEnergy::load}}},
+                           {"battery_lifetime",
+                            false,
+                            {{"charge", &DayEnergy::charge}, {"discharge", &DayEnergy::discharge}}},
+                           {"energy_import_lifetime", false, {{"import", &DayEnergy::import}}},
+                           {"energy_export_lifetime", false, {{"export", &DayEnergy::export_}}}};
+  for (const auto& sr : series) {
+    r.get(std::string("/api/v4/systems/{system_id}/") + sr.path,
+          api(sr.quota, [this, with_system, last_report, sr](net::ServerRequest& req,
+                                                             const std::string& user) {
+            return with_system(req, user, [&](System& s) {
+              auto now = clock_.now();
+              auto today_energy = history_locked(s, now);
+              auto zone = date::locate_zone(s.cfg.site.timezone);
+              auto first =
+                  date::floor<date::days>(zone->to_local(from_ms(s.operational_at * 1000)));
+              auto today = date::floor<date::days>(zone->to_local(now));
+              auto date_param = [&](const char* key, date::local_days fallback)
+                  -> std::variant<date::local_days, net::ServerResponse> {
+                auto it = req.query.find(key);
+                if (it == req.query.end() || it->second.empty()) return fallback;
+                std::istringstream in(it->second);
+                date::local_days d;
+                in >> date::parse("%F", d);
+                if (in.fail() || it->second.size() != 10)
+                  return unprocessable("Invalid request because of '" + std::string(key) +
+                                       " must be a date YYYY-MM-DD'");
+                if (d > today) return unprocessable("Requested date is in the future");
+                return d;
+              };
+              auto from = date_param("start_date", first);
+              if (auto* e = std::get_if<net::ServerResponse>(&from)) return *e;
+              auto to = date_param("end_date", today - date::days(1));
+              if (auto* e = std::get_if<net::ServerResponse>(&to)) return *e;
+              auto a = std::max(std::get<date::local_days>(from), first);
+              auto b = std::get<date::local_days>(to);
+              if (b < a) return unprocessable("Requested date range is invalid for this system");
+              auto day_of = [&](date::local_days d) -> const DayEnergy& {
+                auto i = (d - first).count();
+                return i < static_cast<std::int64_t>(s.days.size())
+                           ? s.days[static_cast<std::size_t>(i)]
+                           : today_energy;
+              };
+              json::object o{{"system_id", s.cfg.id}, {"start_date", date::format("%F", a)}};
+              for (const auto& [key, field] : sr.arrays) {
+                json::array values;
+                for (auto d = a; d <= b; d += date::days(1))
+                  values.push_back(std::llround(day_of(d).*field));
+                o[key] = std::move(values);
+              }
+              if (std::string_view(sr.path) == "energy_lifetime") {
+                // A meter from the first full day on; the microinverters read a little higher.
+                auto meter_start = first + date::days(1);
+                o["meter_start_date"] = date::format("%F", meter_start);
+                if (req.query.contains("production") && req.query.at("production") == "all") {
+                  json::array micro, meter;
+                  for (auto d = a; d <= b; d += date::days(1)) {
+                    micro.push_back(std::llround(day_of(d).pv * 1.003));
+                    meter.push_back(d >= meter_start ? std::llround(day_of(d).pv) : 0);
+                  }
+                  o["micro_production"] = std::move(micro);
+                  o["meter_production"] = std::move(meter);
+                }
+              }
+              o["meta"] = json::object{{"status", s.cfg.status},
+                                       {"last_report_at", last_report()},
+                                       {"last_energy_at", last_report()},
+                                       {"operational_at", s.operational_at}};
+              return ok(o);
+            });
+          }));
+  }
 }
 
 }  // namespace sb::enphase
