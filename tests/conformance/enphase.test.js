@@ -55,7 +55,7 @@ async function main() {
   const probe = new OpenAPIResponseValidator({ responses: { 200: operation('/api/v4/systems', 'GET').responses['200'] }, components: doc.components });
   check(!!probe.validateResponse(200, { total: 'many', systems: [{ system_id: 'x' }] }),
     'the validator refuses a wrong body (total and system_id as strings)');
-  const sim = spawn(bin, ['simulate', 'enphase', '--listen', '127.0.0.1:0', '--devices', '3', '--plan', 'kilowatt'],
+  const sim = spawn(bin, ['simulate', 'enphase', '--listen', '127.0.0.1:0', '--devices', '3', '--plan', 'megawatt'],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = [];
   await new Promise((resolve, reject) => {
@@ -78,12 +78,14 @@ async function main() {
   const key = lines.find((l) => l.startsWith('api_key: ')).slice('api_key: '.length);
   const auth = { Authorization: 'Bearer ' + token, key };
   // `as`: the method actually sent, when it is not the document's (a 405 answers for the path).
-  async function call(template, method, target, { headers = auth, body, note, as } = {}) {
+  // `expect`: the status this case must get (default 200).
+  async function call(template, method, target, { headers = auth, body, note, as, expect = 200 } = {}) {
     const res = await fetch(base + target, {
       method: as || method, headers: body ? { ...headers, 'Content-Type': 'application/json' } : headers,
       body: body ? JSON.stringify(body) : undefined, redirect: 'manual',
     });
     const text = await res.text();
+    if (res.status !== expect) check(false, `${method} ${target}${note ? ' (' + note + ')' : ''}: status ${res.status}, expected ${expect}: ${text.slice(0, 200)}`);
     validate(template, method, res, text, note);
     return JSON.parse(text);
   }
@@ -92,39 +94,62 @@ async function main() {
     const list = await call('/api/v4/systems', 'GET', '/api/v4/systems?size=2');
     const id = list.systems[0].system_id;
     const sys = '/api/v4/systems/{system_id}';
-    await call('/api/v4/systems', 'GET', '/api/v4/systems?sort_by=name', { note: 'bad sort' });
-    await call('/api/v4/systems', 'GET', '/api/v4/systems', { headers: { key }, note: 'no token' });
+    await call('/api/v4/systems', 'GET', '/api/v4/systems?sort_by=name', { note: 'bad sort', expect: 422 });
+    await call('/api/v4/systems', 'GET', '/api/v4/systems', { headers: { key }, note: 'no token', expect: 401 });
     await call('/api/v4/systems/search', 'POST', '/api/v4/systems/search', { body: { system: { ids: [id] } } });
-    await call('/api/v4/systems/search', 'POST', '/api/v4/systems/search', { body: { sort_by: 'id' }, note: 'no system' });
-    await call('/api/v4/systems/search', 'POST', '/api/v4/systems/search', { headers: { Authorization: auth.Authorization }, body: { system: {} }, note: 'no key' });
+    await call('/api/v4/systems/search', 'POST', '/api/v4/systems/search', { body: { sort_by: 'id' }, note: 'no system', expect: 422 });
+    await call('/api/v4/systems/search', 'POST', '/api/v4/systems/search', { headers: { Authorization: auth.Authorization }, body: { system: {} }, note: 'no key', expect: 401 });
     await call(sys, 'GET', `/api/v4/systems/${id}`);
-    await call(sys, 'GET', '/api/v4/systems/1', { note: 'unknown' });
-    await call(sys, 'GET', `/api/v4/systems/${id}`, { headers: { key: 'nope', Authorization: auth.Authorization }, note: 'wrong key' });
-    await call(sys, 'GET', `/api/v4/systems/${id}`, { as: 'DELETE', note: 'DELETE: method not allowed' });
+    await call(sys, 'GET', '/api/v4/systems/1', { note: 'unknown', expect: 404 });
+    await call(sys, 'GET', `/api/v4/systems/${id}`, { headers: { key: 'nope', Authorization: auth.Authorization }, note: 'wrong key', expect: 401 });
+    await call(sys, 'GET', `/api/v4/systems/${id}`, { as: 'DELETE', note: 'DELETE: method not allowed', expect: 405 });
     await call(`${sys}/summary`, 'GET', `/api/v4/systems/${id}/summary`);
-    await call(`${sys}/summary`, 'GET', '/api/v4/systems/1/summary', { note: 'unknown' });
+    await call(`${sys}/summary`, 'GET', '/api/v4/systems/1/summary', { note: 'unknown', expect: 404 });
     await call(`${sys}/devices`, 'GET', `/api/v4/systems/${id}/devices`);
-    await call(`${sys}/devices`, 'GET', '/api/v4/systems/1/devices', { note: 'unknown' });
+    await call(`${sys}/devices`, 'GET', '/api/v4/systems/1/devices', { note: 'unknown', expect: 404 });
     const gateway = (await (await fetch(`${base}/api/v4/systems/${id}/devices`, { headers: auth })).json()).devices.gateways[0].serial_number;
     await call('/api/v4/systems/retrieve_system_id', 'GET', `/api/v4/systems/retrieve_system_id?serial_num=${gateway}`);
-    await call('/api/v4/systems/retrieve_system_id', 'GET', '/api/v4/systems/retrieve_system_id', { note: 'no serial' });
-    await call('/api/v4/systems/retrieve_system_id', 'GET', '/api/v4/systems/retrieve_system_id?serial_num=1', { note: 'unknown serial' });
+    await call('/api/v4/systems/retrieve_system_id', 'GET', '/api/v4/systems/retrieve_system_id', { note: 'no serial', expect: 422 });
+    await call('/api/v4/systems/retrieve_system_id', 'GET', '/api/v4/systems/retrieve_system_id?serial_num=1', { note: 'unknown serial', expect: 404 });
     const inv = '/api/v4/systems/inverters_summary_by_envoy_or_site';
     await call(inv, 'GET', `${inv}?site_id=${id}&size=4`);
-    await call(inv, 'GET', inv, { note: 'neither id' });
+    await call(inv, 'GET', inv, { note: 'neither id', expect: 422 });
     for (const path of ['energy_lifetime', 'consumption_lifetime', 'battery_lifetime', 'energy_import_lifetime', 'energy_export_lifetime']) {
       const t = `${sys}/${path}`;
       await call(t, 'GET', `/api/v4/systems/${id}/${path}?start_date=2026-01-01&end_date=2026-01-31`);
       await call(t, 'GET', `/api/v4/systems/${id}/${path}`, { note: 'defaults' });
-      await call(t, 'GET', `/api/v4/systems/${id}/${path}?end_date=2999-01-01`, { note: 'future' });
-      await call(t, 'GET', `/api/v4/systems/1/${path}`, { note: 'unknown' });
+      await call(t, 'GET', `/api/v4/systems/${id}/${path}?end_date=2999-01-01`, { note: 'future', expect: 422 });
+      await call(t, 'GET', `/api/v4/systems/1/${path}`, { note: 'unknown', expect: 404 });
     }
     await call(`${sys}/energy_lifetime`, 'GET', `/api/v4/systems/${id}/energy_lifetime?production=all&start_date=2026-03-01&end_date=2026-03-07`, { note: 'production=all' });
-    // The Kilowatt plan's 50 calls a minute spent: the 429s, plain and with quota fields.
-    for (let i = 0; i < 50; i++) await fetch(`${base}/api/v4/systems`, { headers: auth });
-    await call('/api/v4/systems', 'GET', '/api/v4/systems', { note: 'minute limit' });
-    await call(`${sys}/summary`, 'GET', `/api/v4/systems/${id}/summary`, { note: 'minute limit, quota fields' });
-    await call(`${sys}/battery_lifetime`, 'GET', `/api/v4/systems/${id}/battery_lifetime`, { note: 'minute limit' });
+    for (const kind of ['production_micro', 'production_meter', 'battery', 'consumption_meter']) {
+      const t = `${sys}/telemetry/${kind}`;
+      await call(t, 'GET', `/api/v4/systems/${id}/telemetry/${kind}?start_date=2026-03-10`);
+      await call(t, 'GET', `/api/v4/systems/${id}/telemetry/${kind}?granularity=15mins`, { note: '15mins today' });
+      await call(t, 'GET', `/api/v4/systems/${id}/telemetry/${kind}?granularity=hour`, { note: 'bad granularity', expect: 422 });
+      await call(t, 'GET', `/api/v4/systems/1/telemetry/${kind}`, { note: 'unknown', expect: 404 });
+    }
+    // The minute's calls spent (up to the plan's 100 more), each 429 right after: a minute that
+    // turns over between the two is spent again.
+    const spend = async () => {
+      for (let i = 0; i < 150; i++)
+        if ((await fetch(`${base}/api/v4/systems`, { headers: auth })).status === 429) return;
+    };
+    for (const [t, target, note] of [
+      ['/api/v4/systems', '/api/v4/systems', 'minute limit'],
+      [`${sys}/summary`, `/api/v4/systems/${id}/summary`, 'minute limit, quota fields'],
+      [`${sys}/battery_lifetime`, `/api/v4/systems/${id}/battery_lifetime`, 'minute limit'],
+      [`${sys}/telemetry/battery`, `/api/v4/systems/${id}/telemetry/battery`, 'minute limit, quota fields']]) {
+      await spend();
+      let res = await fetch(base + target, { headers: auth });
+      if (res.status !== 429) {
+        await spend();
+        res = await fetch(base + target, { headers: auth });
+      }
+      const text = await res.text();
+      check(res.status === 429, `${target} (${note}): status ${res.status}`);
+      validate(t, 'GET', res, text, note);
+    }
   } finally {
     sim.kill('SIGINT');
   }

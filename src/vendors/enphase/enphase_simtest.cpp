@@ -287,3 +287,70 @@ TEST_F(EnphaseSim, LifetimeSeriesAgreeWithTheSummaryAndBalanceEachDay) {
   auto none = body(get("/api/v4/systems/" + bare + "/battery_lifetime" + week)).as_object();
   for (const auto& v : none.at("charge").as_array()) EXPECT_EQ(v.as_int64(), 0);
 }
+
+// Telemetry reads the same slots as the lifetime series: a day's intervals sum to its value.
+TEST_F(EnphaseSim, TelemetryIntervalsFollowTheGranularityRulesAndSumToTheDay) {
+  enphase::SimOptions o;
+  o.plan = enphase::Plan::Partner;
+  start(o);
+  auto id = std::to_string(options.systems[0].id);
+  auto t = [&](const std::string& kind, const std::string& query) {
+    return body(get("/api/v4/systems/" + id + "/telemetry/" + kind + query)).as_object();
+  };
+  auto lifetime = [&](const std::string& path, const char* key) {
+    return body(get("/api/v4/systems/" + id + "/" + path +
+                    "?start_date=2026-06-10&end_date=2026-06-10"))
+        .at(key)
+        .as_array()[0]
+        .as_int64();
+  };
+  auto micro = t("production_micro", "?start_date=2026-06-10");
+  EXPECT_EQ(micro.at("start_date"), "2026-06-10");  // echoed as it was asked
+  EXPECT_FALSE(micro.contains("start_at"));
+  auto list = micro.at("intervals").as_array();
+  ASSERT_EQ(list.size(), 288u);
+  std::int64_t pv = 0;
+  for (const auto& i : list) pv += i.at("enwh").as_int64();
+  EXPECT_NEAR(pv, lifetime("energy_lifetime", "production"), 150);  // rounding per interval
+  auto meter = t("production_meter", "?start_date=2026-06-10").at("intervals").as_array();
+  ASSERT_EQ(meter.size(), 96u);
+  EXPECT_EQ(meter[1].at("end_at").as_int64() - meter[0].at("end_at").as_int64(), 900);
+  auto load = t("consumption_meter", "?start_date=2026-06-10").at("intervals").as_array();
+  std::int64_t consumed = 0;
+  for (const auto& i : load) consumed += i.at("enwh").as_int64();
+  EXPECT_NEAR(consumed, lifetime("consumption_lifetime", "consumption"), 50);
+  auto battery = t("battery", "?start_date=2026-06-10");
+  std::int64_t charged = 0;
+  for (const auto& i : battery.at("intervals").as_array())
+    charged += i.at("charge").at("enwh").as_int64();
+  EXPECT_NEAR(charged, lifetime("battery_lifetime", "charge"), 50);
+  EXPECT_TRUE(std::string(battery.at("last_reported_aggregate_soc").as_string()).ends_with("%"));
+  // 15mins: one meter interval, three of the microinverters; week: 672 meter intervals.
+  auto start_at = t("production_micro", "?start_date=2026-06-10")
+                      .at("intervals")
+                      .as_array()[0]
+                      .at("end_at")
+                      .as_int64() -
+                  300;
+  EXPECT_EQ(t("production_micro", "?granularity=15mins&start_at=" + std::to_string(start_at))
+                .at("intervals")
+                .as_array()
+                .size(),
+            3u);
+  EXPECT_EQ(t("production_meter", "?granularity=15mins&start_at=" + std::to_string(start_at))
+                .at("intervals")
+                .as_array()
+                .size(),
+            1u);
+  EXPECT_EQ(
+      t("battery", "?granularity=week&start_date=2026-06-01").at("intervals").as_array().size(),
+      672u);
+  // Today: up to now (18:00 UTC), with start_at in the answer.
+  auto today = t("production_meter", "");
+  EXPECT_TRUE(today.contains("start_at"));
+  EXPECT_EQ(today.at("end_at").as_int64(),
+            duration_cast<seconds>(clock.now().time_since_epoch()).count());
+  EXPECT_EQ(get("/api/v4/systems/" + id + "/telemetry/battery?granularity=hour").status, 422);
+  EXPECT_EQ(get("/api/v4/systems/" + id + "/telemetry/battery?start_date=2026-07-01").status, 422);
+  EXPECT_EQ(get("/api/v4/systems/" + id + "/telemetry/battery?start_date=2020-01-01").status, 422);
+}

@@ -222,59 +222,94 @@ Simulator::System* Simulator::system_locked(std::int64_t id) {
   return nullptr;
 }
 
-Simulator::DayEnergy Simulator::day_energy(const System& sys, TimePoint from, TimePoint to,
-                                           double& stored) const {
+Simulator::DayEnergy Simulator::slots(const System& sys, TimePoint from, TimePoint until,
+                                      double stored,
+                                      std::vector<std::pair<TimePoint, DayEnergy>>* each) const {
   DayEnergy e;
+  e.stored_start = stored;
   const auto& cfg = sys.cfg.site;
   const auto& b = cfg.battery;
   bool battery = sys.cfg.encharges > 0;
   double floor_wh = b.capacity_wh * b.min_soc_percent / 100;
-  constexpr double kSlotH = 0.25;
-  for (auto t = from; t + minutes(15) <= to; t += minutes(15)) {
-    auto mid = t + seconds(450);
+  constexpr double kSlotH = 5.0 / 60;
+  for (auto t = from; t + minutes(5) <= until; t += minutes(5)) {
+    auto mid = t + seconds(150);
     double pv_w = 0;
     for (const auto& str : sys.site->pv_at(mid)) pv_w += str.power_w;
-    double pv = std::min(pv_w, cfg.inverter_max_w) * kSlotH;
-    double load = sys.site->load_at(mid) * kSlotH;
-    double charge = 0, discharge = 0;
-    if (battery && pv > load) {
-      charge = std::min(
-          {pv - load, b.max_charge_w * kSlotH, (b.capacity_wh - stored) / b.charge_efficiency});
-      stored += charge * b.charge_efficiency;
+    DayEnergy x;
+    x.stored_start = stored;
+    x.pv = std::min(pv_w, cfg.inverter_max_w) * kSlotH;
+    x.load = sys.site->load_at(mid) * kSlotH;
+    if (battery && x.pv > x.load) {
+      x.charge = std::min(
+          {x.pv - x.load, b.max_charge_w * kSlotH, (b.capacity_wh - stored) / b.charge_efficiency});
+      stored += x.charge * b.charge_efficiency;
     } else if (battery) {
-      discharge = std::min({load - pv, b.max_discharge_w * kSlotH,
-                            std::max(0.0, stored - floor_wh) * b.discharge_efficiency});
-      stored -= discharge / b.discharge_efficiency;
+      x.discharge = std::min({x.load - x.pv, b.max_discharge_w * kSlotH,
+                              std::max(0.0, stored - floor_wh) * b.discharge_efficiency});
+      stored -= x.discharge / b.discharge_efficiency;
     }
-    e.pv += pv;
-    e.load += load;
-    e.charge += charge;
-    e.discharge += discharge;
-    double net = load + charge - pv - discharge;  // + from the grid
-    (net > 0 ? e.import : e.export_) += std::abs(net);
+    double net = x.load + x.charge - x.pv - x.discharge;  // + from the grid
+    (net > 0 ? x.import : x.export_) = std::abs(net);
+    x.stored_end = stored;
+    e.pv += x.pv;
+    e.load += x.load;
+    e.charge += x.charge;
+    e.discharge += x.discharge;
+    e.import += x.import;
+    e.export_ += x.export_;
+    if (each) each->emplace_back(t + minutes(5), x);
   }
+  e.stored_end = stored;
   return e;
 }
 
-Simulator::DayEnergy Simulator::history_locked(System& sys, TimePoint now) {
-  auto zone = date::locate_zone(sys.cfg.site.timezone);
-  auto local_day = [&](TimePoint t) { return date::floor<date::days>(zone->to_local(t)); };
-  auto start_of = [&](date::local_days d) {
+namespace {
+struct LocalDays {
+  const date::time_zone* zone;
+  date::local_days day(TimePoint t) const { return date::floor<date::days>(zone->to_local(t)); }
+  TimePoint start(date::local_days d) const {
     return time_point_cast<Millis>(zone->to_sys(d, date::choose::earliest));
-  };
-  auto first = local_day(from_ms(sys.operational_at * 1000));
-  auto today = local_day(now);
-  if (sys.days.empty()) {
-    const auto& b = sys.cfg.site.battery;
-    sys.stored_wh = b.capacity_wh * b.initial_soc_percent / 100;
   }
+};
+}  // namespace
+
+Simulator::DayEnergy Simulator::history_locked(System& sys, TimePoint now) {
+  LocalDays L{date::locate_zone(sys.cfg.site.timezone)};
+  auto first = L.day(from_ms(sys.operational_at * 1000));
+  auto today = L.day(now);
   while (static_cast<std::int64_t>(sys.days.size()) < (today - first).count()) {
     auto d = first + date::days(static_cast<int>(sys.days.size()));
-    auto from = start_of(d), to = start_of(d + date::days(1));
-    sys.days.push_back(day_energy(sys, from, to, sys.stored_wh));
+    const auto& b = sys.cfg.site.battery;
+    double stored =
+        sys.days.empty() ? b.capacity_wh * b.initial_soc_percent / 100 : sys.days.back().stored_end;
+    sys.days.push_back(slots(sys, L.start(d), L.start(d + date::days(1)), stored));
   }
-  double stored = sys.stored_wh;
-  return day_energy(sys, start_of(today), std::min(now, start_of(today + date::days(1))), stored);
+  double stored = sys.days.empty() ? sys.cfg.site.battery.capacity_wh *
+                                         sys.cfg.site.battery.initial_soc_percent / 100
+                                   : sys.days.back().stored_end;
+  return slots(sys, L.start(today), std::min(now, L.start(today + date::days(1))), stored);
+}
+
+std::vector<std::pair<TimePoint, Simulator::DayEnergy>> Simulator::slots_between(System& sys,
+                                                                                 TimePoint from,
+                                                                                 TimePoint until) {
+  auto today_energy = history_locked(sys, clock_.now());
+  LocalDays L{date::locate_zone(sys.cfg.site.timezone)};
+  auto first = L.day(from_ms(sys.operational_at * 1000));
+  std::vector<std::pair<TimePoint, DayEnergy>> out;
+  for (auto d = L.day(from); L.start(d) < until; d += date::days(1)) {
+    auto i = (d - first).count();
+    if (i < 0) continue;
+    double stored = i < static_cast<std::int64_t>(sys.days.size())
+                        ? sys.days[static_cast<std::size_t>(i)].stored_start
+                        : today_energy.stored_start;
+    std::vector<std::pair<TimePoint, DayEnergy>> day;
+    slots(sys, L.start(d), std::min(until, L.start(d + date::days(1))), stored, &day);
+    for (auto& x : day)
+      if (x.first > from) out.push_back(x);
+  }
+  return out;
 }
 
 std::shared_ptr<net::Router> Simulator::routes() {
@@ -843,6 +878,159 @@ void Simulator::add_system_routes(net::Router& r) {
             });
           }));
   }
+
+  // Site telemetry: intervals of 5 minutes (microinverters) or 15 (meters, batteries) that end
+  // after the start and by min(now, start + granularity); start_at (epoch s) or start_date
+  // (local midnight; then echoed as start_date), default midnight today, a start before the
+  // first report moved to midnight of the first reported day, at most 2 years back.
+  struct Window {
+    TimePoint start, end;
+    bool by_date = false;
+    std::string granularity = "day";
+  };
+  auto window = [this](net::ServerRequest& req,
+                       const System& s) -> std::variant<Window, net::ServerResponse> {
+    Window w;
+    if (auto it = req.query.find("granularity"); it != req.query.end()) w.granularity = it->second;
+    Millis span;
+    if (w.granularity == "5mins")
+      span = minutes(5);
+    else if (w.granularity == "15mins")
+      span = minutes(15);
+    else if (w.granularity == "day")
+      span = hours(24);
+    else if (w.granularity == "week")
+      span = hours(24 * 7);
+    else
+      return unprocessable("Invalid request because of 'granularity does not have a valid value'");
+    auto now = clock_.now();
+    LocalDays L{date::locate_zone(s.cfg.site.timezone)};
+    w.start = L.start(L.day(now));
+    if (auto it = req.query.find("start_date"); it != req.query.end()) {
+      std::istringstream in(it->second);
+      date::local_days d;
+      in >> date::parse("%F", d);
+      if (in.fail() || it->second.size() != 10)
+        return unprocessable("Invalid request because of 'start_date must be a date YYYY-MM-DD'");
+      w.start = L.start(d);
+      w.by_date = true;
+    } else if (req.query.contains("start_at")) {
+      auto at = int_param(req, "start_at", 0, 99'999'999'999);
+      if (!at.error.empty()) return unprocessable("Invalid request because of '" + at.error + "'");
+      w.start = from_ms(*at.value * 1000);
+    }
+    if (w.start > now) return unprocessable("Requested date is in the future");
+    if (w.start < now - hours(24 * 731))
+      return unprocessable("Invalid request because of 'start should be within the last 2 years'");
+    auto first = L.start(L.day(from_ms(s.operational_at * 1000)));
+    if (w.start < first) w.start = first;
+    w.end = std::min(now, w.start + span);
+    return w;
+  };
+  // The slots of the window summed into intervals of `length`, each stamped with its end.
+  auto intervals = [this](System& s, const Window& w, Millis length) {
+    auto aligned = from_ms(to_ms(w.start) / 300'000 * 300'000);
+    std::vector<std::pair<TimePoint, DayEnergy>> out;
+    for (auto& [end, x] : slots_between(s, aligned, w.end)) {
+      if (end <= w.start) continue;
+      auto slot_of = from_ms((to_ms(end) + length.count() - 1) / length.count() * length.count());
+      if (slot_of > w.end) break;
+      if (out.empty() || out.back().first != slot_of) {
+        out.emplace_back(slot_of, x);
+      } else {
+        auto& acc = out.back().second;
+        acc.pv += x.pv;
+        acc.load += x.load;
+        acc.charge += x.charge;
+        acc.discharge += x.discharge;
+        acc.import += x.import;
+        acc.export_ += x.export_;
+        acc.stored_end = x.stored_end;
+      }
+    }
+    return out;
+  };
+  auto envelope = [](const System& s, const Window& w, int devices) {
+    json::object o{
+        {"system_id", s.cfg.id}, {"granularity", w.granularity}, {"total_devices", devices}};
+    if (w.by_date) {
+      LocalDays L{date::locate_zone(s.cfg.site.timezone)};
+      o["start_date"] = date::format("%F", L.day(w.start));
+    } else {
+      o["start_at"] = epoch_s(w.start);
+    }
+    o["end_at"] = epoch_s(w.end);
+    o["items"] = "intervals";
+    return o;
+  };
+  auto meta = [last_report](const System& s) {
+    return json::object{{"status", s.cfg.status},
+                        {"last_report_at", last_report()},
+                        {"last_energy_at", last_report()},
+                        {"operational_at", s.operational_at}};
+  };
+  using Telemetry = std::function<json::object(System&, const Window&)>;
+  auto telemetry = [&](const char* path, Telemetry body) {
+    r.get(std::string("/api/v4/systems/{system_id}/telemetry/") + path,
+          api(true, [with_system, window, body](net::ServerRequest& req, const std::string& user) {
+            return with_system(req, user, [&](System& s) {
+              auto w = window(req, s);
+              if (auto* e = std::get_if<net::ServerResponse>(&w)) return *e;
+              return ok(body(s, std::get<Window>(w)));
+            });
+          }));
+  };
+  telemetry("production_micro", [intervals, envelope, meta](System& s, const Window& w) {
+    auto o = envelope(s, w, s.cfg.micros);
+    json::array list;
+    for (const auto& [end, x] : intervals(s, w, minutes(5)))
+      list.push_back(json::object{{"end_at", epoch_s(end)},
+                                  {"devices_reporting", s.cfg.micros},
+                                  {"powr", std::lround(x.pv * 12)},
+                                  {"enwh", std::lround(x.pv)}});
+    o["intervals"] = std::move(list);
+    o["meta"] = meta(s);
+    return o;
+  });
+  telemetry("production_meter", [intervals, envelope](System& s, const Window& w) {
+    auto o = envelope(s, w, 1);
+    json::array list;
+    for (const auto& [end, x] : intervals(s, w, minutes(15)))
+      list.push_back(json::object{
+          {"end_at", epoch_s(end)}, {"devices_reporting", 1}, {"wh_del", std::lround(x.pv)}});
+    o["intervals"] = std::move(list);
+    return o;
+  });
+  telemetry("consumption_meter", [intervals, envelope, meta](System& s, const Window& w) {
+    auto o = envelope(s, w, 1);
+    json::array list;
+    for (const auto& [end, x] : intervals(s, w, minutes(15)))
+      list.push_back(json::object{
+          {"end_at", epoch_s(end)}, {"devices_reporting", 1}, {"enwh", std::lround(x.load)}});
+    o["intervals"] = std::move(list);
+    o["meta"] = meta(s);
+    return o;
+  });
+  telemetry("battery", [intervals, envelope](System& s, const Window& w) {
+    int n = s.cfg.encharges;
+    auto o = envelope(s, w, n);
+    json::array list;
+    double cap = s.cfg.site.battery.capacity_wh;
+    double soc = 0;
+    if (n > 0)
+      for (const auto& [end, x] : intervals(s, w, minutes(15))) {
+        soc = cap > 0 ? x.stored_end / cap * 100 : 0;
+        list.push_back(json::object{
+            {"end_at", epoch_s(end)},
+            {"charge", json::object{{"enwh", std::lround(x.charge)}, {"devices_reporting", n}}},
+            {"discharge",
+             json::object{{"enwh", std::lround(x.discharge)}, {"devices_reporting", n}}},
+            {"soc", json::object{{"percent", std::lround(soc)}, {"devices_reporting", n}}}});
+      }
+    o["intervals"] = std::move(list);
+    o["last_reported_aggregate_soc"] = std::to_string(std::lround(soc)) + "%";
+    return o;
+  });
 }
 
 }  // namespace sb::enphase

@@ -6,8 +6,8 @@
 //
 // Operations so far: listSystems, searchSystems, getSystemById, getSystemSummary,
 // listSystemDevices, retrieveSystemId, getInvertersSummary (the System Details group but for
-// events, alarms and event types) and the five lifetime series (energy, consumption, battery,
-// import, export). The rest of the 43 are issue 5's next steps.
+// events, alarms and event types), the five lifetime series (energy, consumption, battery,
+// import, export) and the four site telemetry series. The rest of the 43 are issue 5's next steps.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -103,25 +103,30 @@ class Simulator {
   const SimOptions& options() const { return options_; }
 
  private:
-  /// One local day's energy, Wh; pv + import + discharge = load + export + charge.
+  /// Energy of a stretch of time (a slot, a day), Wh; pv + import + discharge = load + export +
+  /// charge.
   struct DayEnergy {
     double pv = 0, load = 0, charge = 0, discharge = 0, import = 0, export_ = 0;
+    double stored_start = 0;  ///< the battery at its start, Wh
+    double stored_end = 0;    ///< the battery at its end, Wh
   };
   struct System {
     SimSystem cfg;
     std::unique_ptr<sim::Site> site;  // the weather and the house: pv_at, load_at
     std::int64_t operational_at = 0;  // epoch s
-    // The system's history, day by day from its operational day, 15-minute slots in
+    // The system's history, day by day from its operational day, in 5-minute slots of
     // self-consumption: what every lifetime, telemetry and summary figure is read from.
     std::vector<DayEnergy> days;  // complete local days, the first one first
-    double stored_wh = 0;         // the battery after the last complete day
   };
-  /// Fills sys.days up to the day before `today` (local day number since the operational day),
-  /// and returns today's energy so far.
+  /// Fills sys.days up to yesterday (local) and returns today's energy so far.
   DayEnergy history_locked(System& sys, TimePoint now);
-  /// The energy of the slots of one local day that end by `until`, carrying the battery.
-  DayEnergy day_energy(const System& sys, TimePoint day_start, TimePoint until,
-                       double& stored_wh) const;
+  /// The 5-minute slots from `from` (a slot boundary) that end by `until`, the battery starting
+  /// at `stored`; their sum, and each slot when `slots` is given (its time is its end).
+  DayEnergy slots(const System& sys, TimePoint from, TimePoint until, double stored,
+                  std::vector<std::pair<TimePoint, DayEnergy>>* each = nullptr) const;
+  /// The slots of [from, until) (from on a slot boundary), from the history of their days.
+  std::vector<std::pair<TimePoint, DayEnergy>> slots_between(System& sys, TimePoint from,
+                                                             TimePoint until);
   struct Grant {
     std::string user;
     TimePoint expires;
