@@ -55,7 +55,7 @@ async function main() {
   const probe = new OpenAPIResponseValidator({ responses: { 200: operation('/api/v4/systems', 'GET').responses['200'] }, components: doc.components });
   check(!!probe.validateResponse(200, { total: 'many', systems: [{ system_id: 'x' }] }),
     'the validator refuses a wrong body (total and system_id as strings)');
-  const sim = spawn(bin, ['simulate', 'enphase', '--listen', '127.0.0.1:0', '--devices', '3', '--plan', 'megawatt'],
+  const sim = spawn(bin, ['simulate', 'enphase', '--listen', '127.0.0.1:0', '--devices', '3', '--plan', 'partner'],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = [];
   await new Promise((resolve, reject) => {
@@ -129,10 +129,16 @@ async function main() {
       await call(t, 'GET', `/api/v4/systems/${id}/telemetry/${kind}?granularity=hour`, { note: 'bad granularity', expect: 422 });
       await call(t, 'GET', `/api/v4/systems/1/telemetry/${kind}`, { note: 'unknown', expect: 404 });
     }
-    // The minute's calls spent (up to the plan's 100 more), each 429 right after: a minute that
+    for (const path of ['energy_import_telemetry', 'energy_export_telemetry']) {
+      await call(`${sys}/${path}`, 'GET', `/api/v4/systems/${id}/${path}?start_date=2026-03-10`);
+      await call(`${sys}/${path}`, 'GET', `/api/v4/systems/${id}/${path}?granularity=hour`, { note: 'bad granularity', expect: 422 });
+    }
+    await call(`${sys}/latest_telemetry`, 'GET', `/api/v4/systems/${id}/latest_telemetry`);
+    await call(`${sys}/latest_telemetry`, 'GET', '/api/v4/systems/1/latest_telemetry', { note: 'unknown', expect: 404 });
+    // The minute's calls spent (up to the Partner plan's 300), each 429 right after: a minute that
     // turns over between the two is spent again.
     const spend = async () => {
-      for (let i = 0; i < 150; i++)
+      for (let i = 0; i < 400; i++)
         if ((await fetch(`${base}/api/v4/systems`, { headers: auth })).status === 429) return;
     };
     for (const [t, target, note] of [

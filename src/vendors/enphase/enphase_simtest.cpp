@@ -354,3 +354,39 @@ TEST_F(EnphaseSim, TelemetryIntervalsFollowTheGranularityRulesAndSumToTheDay) {
   EXPECT_EQ(get("/api/v4/systems/" + id + "/telemetry/battery?start_date=2026-07-01").status, 422);
   EXPECT_EQ(get("/api/v4/systems/" + id + "/telemetry/battery?start_date=2020-01-01").status, 422);
 }
+
+TEST_F(EnphaseSim, ImportExportTelemetryAndTheLatestPowersAgreeWithTheSlots) {
+  enphase::SimOptions o;
+  o.plan = enphase::Plan::Partner;
+  start(o);
+  auto id = std::to_string(options.systems[0].id);
+  auto day = [&](const std::string& path, const char* key) {
+    return body(get("/api/v4/systems/" + id + "/" + path +
+                    "?start_date=2026-06-10&end_date=2026-06-10"))
+        .at(key)
+        .as_array()[0]
+        .as_int64();
+  };
+  for (auto [path, field, lifetime, key] :
+       {std::tuple{"energy_import_telemetry", "wh_imported", "energy_import_lifetime", "import"},
+        {"energy_export_telemetry", "wh_exported", "energy_export_lifetime", "export"}}) {
+    auto t = body(get("/api/v4/systems/" + id + "/" + path + "?start_date=2026-06-10")).as_object();
+    EXPECT_EQ(t.at("total_devices").as_int64(), 0);
+    auto groups = t.at("intervals").as_array();
+    ASSERT_EQ(groups.size(), 1u);
+    ASSERT_EQ(groups[0].as_array().size(), 96u);
+    std::int64_t sum = 0;
+    for (const auto& i : groups[0].as_array()) sum += i.at(field).as_int64();
+    EXPECT_NEAR(sum, day(lifetime, key), 50) << path;
+  }
+  auto latest = body(get("/api/v4/systems/" + id + "/latest_telemetry")).as_object();
+  auto meters = latest.at("devices").at("meters").as_array();
+  ASSERT_EQ(meters.size(), 6u);
+  EXPECT_EQ(meters[0].at("name"), "production");
+  EXPECT_GT(meters[0].at("power").as_int64(), 0);  // 11:00 in Sacramento in June
+  EXPECT_TRUE(meters[1].at("power").is_null());
+  auto enc = latest.at("devices").at("encharges").as_array();
+  ASSERT_EQ(enc.size(), 1u);
+  auto mode = std::string(enc[0].at("operational_mode").as_string());
+  EXPECT_TRUE(mode == "Charging" || mode == "Discharging" || mode == "Idle") << mode;
+}

@@ -1031,6 +1031,74 @@ void Simulator::add_system_routes(net::Router& r) {
     o["last_reported_aggregate_soc"] = std::to_string(std::lround(soc)) + "%";
     return o;
   });
+
+  // Grid import and export per 15 minutes: an array of one group (the net meter's channel);
+  // total_devices is always 0 (enphase.md §5.32). The 429 is the plain one.
+  for (auto [path, import] :
+       {std::pair{"energy_import_telemetry", true}, {"energy_export_telemetry", false}}) {
+    r.get(std::string("/api/v4/systems/{system_id}/") + path,
+          api(false, [with_system, window, intervals, envelope, meta, import](
+                         net::ServerRequest& req, const std::string& user) {
+            return with_system(req, user, [&](System& s) {
+              auto w = window(req, s);
+              if (auto* e = std::get_if<net::ServerResponse>(&w)) return *e;
+              const auto& win = std::get<Window>(w);
+              auto o = envelope(s, win, 0);
+              json::array group;
+              for (const auto& [end, x] : intervals(s, win, minutes(15)))
+                group.push_back(json::object{{"end_at", epoch_s(end)},
+                                             {import ? "wh_imported" : "wh_exported",
+                                              std::lround(import ? x.import : x.export_)}});
+              json::array list;
+              if (!group.empty()) list.push_back(std::move(group));
+              o["intervals"] = std::move(list);
+              o["meta"] = meta(s);
+              return ok(o);
+            });
+          }));
+  }
+
+  // The last 5-minute slot's power of each meter channel and battery (channels 2 and 3 of a
+  // single-phase site never report: null, as the document shows).
+  r.get("/api/v4/systems/{system_id}/latest_telemetry",
+        api(false, [this, with_system](net::ServerRequest& req, const std::string& user) {
+          return with_system(req, user, [&](System& s) {
+            auto now = clock_.now();
+            auto end = from_ms(to_ms(now) / 300'000 * 300'000);
+            auto last = slots_between(s, end - minutes(5), end);
+            DayEnergy x = last.empty() ? DayEnergy{} : last.back().second;
+            auto at = epoch_s(end);
+            auto base = s.cfg.id % 1000 * 100;
+            json::array meters;
+            for (auto [n, name, wh] :
+                 {std::tuple{1, "production", x.pv}, {2, "consumption", x.load}}) {
+              for (int ch = 1; ch <= 3; ++ch)
+                meters.push_back(json::object{
+                    {"id", 1'059'640'300 + base + n},
+                    {"name", name},
+                    {"channel", ch},
+                    {"last_report_at", ch == 1 ? json::value(at) : json::value(nullptr)},
+                    {"power", ch == 1 ? json::value(std::lround(wh * 12)) : json::value(nullptr)}});
+            }
+            json::object devices{{"meters", std::move(meters)}};
+            if (s.cfg.encharges > 0) {
+              json::array enc;
+              double w = (x.discharge - x.charge) * 12 / s.cfg.encharges;
+              for (int i = 0; i < s.cfg.encharges; ++i)
+                enc.push_back(json::object{
+                    {"id", 1'059'640'200 + base + i},
+                    {"name", "IQ Battery " + std::to_string(121'593'620'000 + base + i)},
+                    {"last_report_at", at},
+                    {"power", std::lround(w)},
+                    {"operational_mode", w > 1    ? "Discharging"
+                                         : w < -1 ? "Charging"
+                                                  : "Idle"}});
+              devices["encharges"] = std::move(enc);
+            }
+            return ok(json::object{
+                {"system_id", s.cfg.id}, {"items", "devices"}, {"devices", std::move(devices)}});
+          });
+        }));
 }
 
 }  // namespace sb::enphase

@@ -7,7 +7,8 @@
 // Operations so far: listSystems, searchSystems, getSystemById, getSystemSummary,
 // listSystemDevices, retrieveSystemId, getInvertersSummary (the System Details group but for
 // events, alarms and event types), the five lifetime series (energy, consumption, battery,
-// import, export) and the four site telemetry series. The rest of the 43 are issue 5's next steps.
+// import, export) the site telemetry series and latest_telemetry. The rest of the 43 are issue 5's
+// next steps.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
