@@ -199,6 +199,28 @@ Result<std::optional<std::int64_t>> int_param(const ServerRequest& r, const std:
   return std::optional<std::int64_t>{v};
 }
 
+// ?device=, ?from=, ?to=, ?limit= of the list calls (events, gaps): the first bad one's error.
+struct ListParams {
+  std::optional<std::string> device;
+  std::optional<TimeRange> range;  ///< when from or to is given; the other end open
+  std::size_t limit = 0;
+};
+Result<ListParams> list_params(const ServerRequest& q, std::size_t default_limit) {
+  auto from = time_param(q, "from");
+  if (!from) return fail(from.error());
+  auto to = time_param(q, "to");
+  if (!to) return fail(to.error());
+  auto limit = int_param(q, "limit", 1, 10'000);
+  if (!limit) return fail(limit.error());
+  ListParams p;
+  if (auto it = q.query.find("device"); it != q.query.end() && !it->second.empty())
+    p.device = it->second;
+  if (*from || *to)
+    p.range = TimeRange{from->value_or(from_ms(0)), to->value_or(from_ms(INT64_MAX / 2))};
+  p.limit = limit->value_or(static_cast<std::int64_t>(default_limit));
+  return p;
+}
+
 Result<std::optional<Millis>> step_param(const ServerRequest& r) {
   auto it = r.query.find("step");
   if (it == r.query.end() || it->second.empty()) return std::optional<Millis>{};
@@ -447,18 +469,9 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
   });
 
   r->get("/api/v1/events", [&store, &pool](Req q) -> Res {
-    auto from = time_param(q, "from");
-    auto to = time_param(q, "to");
-    auto limit = int_param(q, "limit", 1, 10'000);
-    for (const Error* e : {from ? nullptr : &from.error(), to ? nullptr : &to.error(),
-                           limit ? nullptr : &limit.error()})
-      if (e) co_return error_response(*e);
-    store::EventQuery eq;
-    if (auto it = q.query.find("device"); it != q.query.end() && !it->second.empty())
-      eq.device = it->second;
-    if (*from || *to)
-      eq.range = TimeRange{from->value_or(from_ms(0)), to->value_or(from_ms(INT64_MAX / 2))};
-    eq.limit = static_cast<std::size_t>(limit->value_or(100));
+    auto p = list_params(q, 100);
+    if (!p) co_return error_response(p.error());
+    store::EventQuery eq{p->device, p->range, p->limit};
     auto op = net::run_blocking(pool, [&store, eq] { return store.events(eq); });
     auto ev = co_await std::move(op);
     if (!ev) co_return error_response(ev.error());
@@ -470,23 +483,17 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
   // Gaps in history, newest first: ?device=, ?status=open,unfillable (comma list), ?from=, ?to=
   // (those that overlap the range), ?limit=.
   r->get("/api/v1/gaps", [&store, &pool](Req q) -> Res {
-    auto from = time_param(q, "from");
-    auto to = time_param(q, "to");
-    auto limit = int_param(q, "limit", 1, 10'000);
-    for (const Error* e : {from ? nullptr : &from.error(), to ? nullptr : &to.error(),
-                           limit ? nullptr : &limit.error()})
-      if (e) co_return error_response(*e);
+    auto p = list_params(q, 200);
+    if (!p) co_return error_response(p.error());
     store::GapQuery gq;
-    if (auto it = q.query.find("device"); it != q.query.end() && !it->second.empty())
-      gq.device = it->second;
+    gq.device = p->device;
+    gq.range = p->range;
+    gq.limit = p->limit;
     if (auto it = q.query.find("status"); it != q.query.end() && !it->second.empty()) {
       auto statuses = parse_gap_statuses(it->second, "status");
       if (!statuses) co_return error_response(statuses.error());
       gq.statuses = std::move(*statuses);
     }
-    if (*from || *to)
-      gq.range = TimeRange{from->value_or(from_ms(0)), to->value_or(from_ms(INT64_MAX / 2))};
-    gq.limit = static_cast<std::size_t>(limit->value_or(200));
     auto op = net::run_blocking(pool, [&store, gq] { return store.gaps(gq); });
     auto gaps = co_await std::move(op);
     if (!gaps) co_return error_response(gaps.error());
