@@ -473,6 +473,23 @@ TEST_F(Services, ASettingWithADurationIsHandedBackWhenItEndsWhenSunbridgeStopsAn
   EXPECT_EQ((*last)[0].state, "released");
   EXPECT_NE((*last)[0].detail.find("found active at start"), std::string::npos);
 
+  // 4. A release ends a setting's lease early, although the inverter has no release of its own.
+  ASSERT_TRUE(run(min_soc(45, hours(1))));
+  EXPECT_EQ(reserve(), "45");
+  Command release;
+  release.type = CommandType::Release;
+  release.requested_by = "owner";
+  auto early = run(release);
+  ASSERT_TRUE(early) << early.error().message;
+  EXPECT_EQ(early->status, "verified");
+  EXPECT_EQ(early->requested_by, "owner");
+  EXPECT_EQ(reserve(), "5");
+  EXPECT_TRUE(active().empty());
+  auto latest = store->leases(false, 1);
+  ASSERT_TRUE(latest && latest->size() == 1);
+  EXPECT_EQ((*latest)[0].state, "released");
+  EXPECT_NE((*latest)[0].detail.find("ended early by owner"), std::string::npos);
+
   // Commands that cannot be held say so.
   Command plan;
   plan.type = CommandType::TimeControl;

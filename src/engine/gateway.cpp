@@ -405,11 +405,13 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
 
   // Hands a lease back: Release (with the driver's hand-back text) for a setpoint, the old value
   // for a setting; audited as a command of "lease:<id>".
-  asio::awaitable<void> hand_back(Lease l, std::string why) {
+  // `who`: whoever ends it early (a release), else the lease itself. The hand-back's audit row
+  // comes back.
+  asio::awaitable<Result<CommandRecord>> hand_back(Lease l, std::string why, std::string who = {}) {
     auto self = shared_from_this();
     Command back;
     back.device = l.device;
-    back.requested_by = "lease:" + std::to_string(l.id);
+    back.requested_by = who.empty() ? "lease:" + std::to_string(l.id) : who;
     if (l.type == CommandType::BatteryPower) {
       back.type = CommandType::Release;
       back.argument = l.restore;
@@ -426,6 +428,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
                                   (r ? r->status + ": " + r->detail : r.error().describe());
     auto end = end_lease_record(l, std::move(state), std::move(detail));
     (void)co_await std::move(end);
+    co_return r;
   }
 
   // On c's strand, between polls: ends the leases whose time is up and writes again those the
@@ -673,6 +676,21 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   // `ending`: the lease this command hands back (its own checks are skipped: it must run).
   asio::awaitable<Result<CommandRecord>> execute(Command cmd, const Lease* ending) {
     auto self = shared_from_this();
+    // A release while a lease holds ends the lease: the device gets back what the lease took,
+    // a setpoint's mode or a setting's old value, whether or not it has a release of its own.
+    if (!ending && cmd.type == CommandType::Release) {
+      std::optional<Lease> held;
+      {
+        std::lock_guard lock(mutex);
+        if (auto it = leases.find(cmd.device); it != leases.end() && !busy.contains(cmd.device))
+          held = it->second;
+      }
+      if (held) {
+        std::string who = cmd.requested_by.empty() ? "unknown" : cmd.requested_by;
+        auto op = hand_back(*held, "ended early by " + who, who);
+        co_return co_await std::move(op);
+      }
+    }
     DeviceInfo dev;
     Connection* c = connection_of(cmd.device, &dev);
     if (!c) {
@@ -693,24 +711,16 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     auto caps = c->driver->capabilities(dev);
     auto valid = validate(cmd, caps);
     if (valid) valid = validate_duration(cmd, caps);
-    std::optional<Lease> held;  // the lease a Release ends early
     {
       std::lock_guard lock(mutex);
       if (valid && busy.contains(cmd.device))
         valid = fail(ErrorKind::Conflict, "a command for " + cmd.device +
                                               " is still running; try again when it has finished");
-      if (auto l = leases.find(cmd.device); valid && !ending && l != leases.end()) {
-        if (cmd.type == CommandType::Release)
-          held = l->second;
-        else
-          valid = fail(ErrorKind::Conflict, cmd.device + " is held by " + lease_text(l->second) +
-                                                "; send release to end it first");
-      }
+      if (auto l = leases.find(cmd.device); valid && !ending && l != leases.end())
+        valid = fail(ErrorKind::Conflict, cmd.device + " is held by " + lease_text(l->second) +
+                                              "; send release to end it first");
       if (valid) busy.insert(cmd.device);
     }
-    // A Release hands back what the lease's command took over.
-    if (held && held->type == CommandType::BatteryPower && cmd.argument.empty())
-      cmd.argument = held->restore;
     if (!valid) {  // refused commands are audited too
       rec.status = "rejected";
       rec.detail = valid.error().message;
@@ -781,12 +791,6 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
           rec.detail += "; not held: the lease could not be stored (" + lid.error().message + ")";
         }
       }
-    }
-    if (held && outcome) {
-      std::string state = outcome->verified ? "released" : "failed";
-      std::string why = "ended early by " + rec.requested_by + ": " + rec.detail;
-      auto end = end_lease_record(*held, std::move(state), std::move(why));
-      (void)co_await std::move(end);
     }
     auto finish = blocking([this, rec] { return deps.store.finish_command(rec); });
     auto fin = co_await std::move(finish);
