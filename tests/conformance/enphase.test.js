@@ -135,6 +135,14 @@ async function main() {
     }
     await call(`${sys}/latest_telemetry`, 'GET', `/api/v4/systems/${id}/latest_telemetry`);
     await call(`${sys}/latest_telemetry`, 'GET', '/api/v4/systems/1/latest_telemetry', { note: 'unknown', expect: 404 });
+    const hourAgo = Math.floor(Date.now() / 1000) - 3600, weeks = Math.floor(Date.now() / 1000) - 60 * 86400;
+    await call(`${sys}/events`, 'GET', `/api/v4/systems/${id}/events?start_time=${weeks}&end_time=${weeks + 7 * 86400}`);
+    await call(`${sys}/events`, 'GET', `/api/v4/systems/${id}/events`, { note: 'no start_time', expect: 422 });
+    await call(`${sys}/alarms`, 'GET', `/api/v4/systems/${id}/alarms?cleared=true&start_time=${weeks}&end_time=${weeks + 7 * 86400}`);
+    await call(`${sys}/alarms`, 'GET', `/api/v4/systems/${id}/alarms?start_time=${hourAgo}`);
+    await call(`${sys}/alarms`, 'GET', `/api/v4/systems/${id}/alarms?start_time=${weeks}&end_time=${hourAgo}`, { note: 'over a week', expect: 422 });
+    await call('/api/v4/systems/event_types', 'GET', '/api/v4/systems/event_types');
+    await call('/api/v4/systems/event_types', 'GET', '/api/v4/systems/event_types?event_type_id=12345', { note: 'unknown type', expect: 404 });
     // The minute's calls spent (up to the Partner plan's 300), each 429 right after: a minute that
     // turns over between the two is spent again.
     const spend = async () => {

@@ -390,3 +390,49 @@ TEST_F(EnphaseSim, ImportExportTelemetryAndTheLatestPowersAgreeWithTheSlots) {
   auto mode = std::string(enc[0].at("operational_mode").as_string());
   EXPECT_TRUE(mode == "Charging" || mode == "Discharging" || mode == "Idle") << mode;
 }
+
+TEST_F(EnphaseSim, EventsAlarmsAndEventTypes) {
+  enphase::SimOptions o;
+  o.plan = enphase::Plan::Partner;
+  start(o);
+  const auto& s = options.systems[0];
+  auto id = std::to_string(s.id);
+  auto epoch = [](TimePoint t) { return duration_cast<seconds>(t.time_since_epoch()).count(); };
+  auto now = clock.now();
+  // An outage of the gateway that began two hours ago and is still open; a closed one before.
+  sim->raise_event(s.id, 28, "", now - hours(2), std::nullopt);
+  sim->raise_event(s.id, 1003, "121593620000", now - hours(5), now - hours(5));
+  auto from = std::to_string(epoch(now - hours(6)));
+  auto events = body(get("/api/v4/systems/" + id + "/events?start_time=" + from)).as_object();
+  std::map<std::string, int> statuses;
+  for (const auto& e : events.at("events").as_array())
+    statuses[std::string(e.at("status").as_string())]++;
+  EXPECT_EQ(statuses["Open"], 1);
+  EXPECT_EQ(statuses["Info"], 1);
+  auto active = body(get("/api/v4/systems/" + id + "/alarms?start_time=" + from)).as_object();
+  auto alarms = active.at("alarms").as_array();
+  ASSERT_EQ(alarms.size(), 1u);  // open for over an hour
+  EXPECT_TRUE(alarms[0].at("alarm_end_time").is_null());
+  EXPECT_EQ(alarms[0].at("events").as_array()[0].at("serial_number").as_string(), s.envoy_serial);
+  // The seeded history has closed outages too, as cleared alarms.
+  auto week = std::to_string(epoch(now - hours(24 * 60)));
+  auto to = std::to_string(epoch(now - hours(24 * 53)));
+  auto cleared = body(
+      get("/api/v4/systems/" + id + "/alarms?cleared=true&start_time=" + week + "&end_time=" + to));
+  EXPECT_FALSE(cleared.at("alarms").as_array().empty());
+  EXPECT_EQ(body(get("/api/v4/systems/" + id + "/events")).at("details"), "start_time is required");
+  EXPECT_EQ(get("/api/v4/systems/" + id + "/events?start_time=" + week).status, 200);
+  EXPECT_EQ(get("/api/v4/systems/" + id + "/events?start_time=" + week +
+                "&end_time=" + std::to_string(epoch(now)))
+                .status,
+            422);  // more than a week
+  auto types = body(get("/api/v4/systems/event_types")).at("event_types").as_array();
+  EXPECT_EQ(types.size(), 4u);
+  EXPECT_EQ(body(get("/api/v4/systems/event_types?event_type_id=28"))
+                .at("event_types")
+                .as_array()[0]
+                .at("event_type_key"),
+            "envoy_no_report");
+  EXPECT_EQ(body(get("/api/v4/systems/event_types?event_type_id=12345")).at("details"),
+            "Event type not found for {:id=>\"12345\"}");
+}

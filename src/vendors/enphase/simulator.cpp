@@ -157,6 +157,12 @@ Simulator::Simulator(boost::asio::any_io_executor executor, const Clock& clock, 
     sys.operational_at = epoch_s(now) - std::int64_t{s.operational_days} * 86'400;
     systems_.push_back(std::move(sys));
   }
+  // Each system's history has a gateway that stops reporting for a few hours every few weeks.
+  for (const auto& sys : systems_)
+    for (std::int64_t day = 3; day < sys.cfg.operational_days; day += 17 + sys.cfg.id % 5) {
+      auto start = sys.operational_at + day * 86'400 + 3'600 * (sys.cfg.id % 7);
+      events_.push_back({sys.cfg.id, 28, sys.cfg.envoy_serial, start, start + 3 * 3'600});
+    }
   std::lock_guard lock(mutex_);
   default_token_ = new_jwt(options_.username, now + options_.access_token_life);
   access_[default_token_] = {options_.username, now + options_.access_token_life};
@@ -214,6 +220,46 @@ void Simulator::set_plan(Plan plan) {
 std::pair<int, int> Simulator::usage() {
   std::lock_guard lock(mutex_);
   return {minute_calls_, month_calls_};
+}
+
+namespace {
+struct EventType {
+  int id;
+  const char* key;
+  bool stateful;
+  const char* name;
+  const char* description;
+  const char* action;
+  int severity;  // of the alarm it raises: 1 FATAL .. 6 NONE
+};
+// A few of Enlighten's event types: enough for the simulated systems' events.
+constexpr EventType kEventTypes[] = {
+    {28, "envoy_no_report", true, "Gateway not reporting",
+     "The broadband Internet connection that the Enphase gateway uses to communicate to the "
+     "Enphase servers is experiencing a problem.",
+     "Check that your gateway and Internet router are powered on and connected.", 3},
+    {502, "pcu_no_report", true, "Microinverter not reporting",
+     "A microinverter has not reported to the gateway.",
+     "Check the breaker of the PV circuit; contact your installer if it persists.", 3},
+    {1003, "encharge_low_soc", false, "Battery low state of charge",
+     "The battery reached its reserve.", "None: the battery recharges from PV.", 4},
+    {1101, "grid_outage", true, "Grid outage",
+     "The utility grid is down; the system runs on backup.",
+     "None: the system reconnects when the grid is back.", 2}};
+const EventType* event_type(int id) {
+  for (const auto& t : kEventTypes)
+    if (t.id == id) return &t;
+  return nullptr;
+}
+}  // namespace
+
+void Simulator::raise_event(std::int64_t system, int type, std::string serial, TimePoint start,
+                            std::optional<TimePoint> end) {
+  std::lock_guard lock(mutex_);
+  if (serial.empty())
+    if (auto* s = system_locked(system)) serial = s->cfg.envoy_serial;
+  events_.push_back({system, type, std::move(serial), epoch_s(start),
+                     end ? std::optional<std::int64_t>(epoch_s(*end)) : std::nullopt});
 }
 
 Simulator::System* Simulator::system_locked(std::int64_t id) {
@@ -683,6 +729,26 @@ void Simulator::add_system_routes(net::Router& r) {
               json::object{{"signal_strength", 5}, {"micro_inverters", std::move(micros)}}});
         }));
 
+  // Before {system_id}: the router takes the first pattern that matches.
+  r.get("/api/v4/systems/event_types", api(false, [](net::ServerRequest& req, const std::string&) {
+          auto one = int_param(req, "event_type_id", 0, 999'999'999);
+          if (!one.error.empty())
+            return unprocessable("Invalid request because of '" + one.error + "'");
+          json::array list;
+          for (const auto& t : kEventTypes)
+            if (!one.value || *one.value == t.id)
+              list.push_back(json::object{{"event_type_id", t.id},
+                                          {"event_type_key", t.key},
+                                          {"stateful", t.stateful},
+                                          {"event_name", t.name},
+                                          {"event_description", t.description},
+                                          {"recommended_action", t.action}});
+          if (one.value && list.empty())
+            return e1(404, "Not Found",
+                      "Event type not found for {:id=>\"" + std::to_string(*one.value) + "\"}");
+          return ok(json::object{{"event_types", std::move(list)}});
+        }));
+
   r.get("/api/v4/systems/{system_id}",
         api(false, [system_json, with_system](net::ServerRequest& req, const std::string& user) {
           return with_system(req, user, [&](System& s) { return ok(system_json(s, false)); });
@@ -1097,6 +1163,91 @@ void Simulator::add_system_routes(net::Router& r) {
             }
             return ok(json::object{
                 {"system_id", s.cfg.id}, {"items", "devices"}, {"devices", std::move(devices)}});
+          });
+        }));
+
+  // Events and alarms of a window: start_time required and at most 9 months old, end_time
+  // default min(start + 1 day, now), at most a week.
+  auto event_window = [this](net::ServerRequest& req)
+      -> std::variant<std::pair<std::int64_t, std::int64_t>, net::ServerResponse> {
+    auto now = epoch_s(clock_.now());
+    auto start = int_param(req, "start_time", 0, 99'999'999'999);
+    auto end = int_param(req, "end_time", 0, 99'999'999'999);
+    for (const auto* e : {&start, &end})
+      if (!e->error.empty()) return unprocessable("Invalid request because of '" + e->error + "'");
+    if (!start.value) return unprocessable("start_time is required");
+    if (*start.value < now - 9 * 30 * 86'400)
+      return unprocessable("start_time can not be older than 9 months");
+    auto e = end.value.value_or(std::min(*start.value + 86'400, now));
+    if (e < *start.value) return unprocessable("end_time must be after start_time");
+    if (e - *start.value > 7 * 86'400)
+      return unprocessable("The requested time range can not be more than a week");
+    return std::make_pair(*start.value, e);
+  };
+  r.get("/api/v4/systems/{system_id}/events",
+        api(false,
+            [this, with_system, event_window](net::ServerRequest& req, const std::string& user) {
+              return with_system(req, user, [&](System& s) {
+                auto w = event_window(req);
+                if (auto* e = std::get_if<net::ServerResponse>(&w)) return *e;
+                auto [from, to] = std::get<std::pair<std::int64_t, std::int64_t>>(w);
+                auto now = epoch_s(clock_.now());
+                json::array list;
+                for (const auto& ev : events_) {
+                  if (ev.system != s.cfg.id || ev.start >= to || ev.start > now) continue;
+                  bool ended = ev.end && *ev.end <= now;
+                  if (ev.start < from && (ended && *ev.end < from)) continue;
+                  const auto* t = event_type(ev.type);
+                  json::object o{{"status", !t || !t->stateful ? "Info"
+                                            : ended            ? "Closed"
+                                                               : "Open"},
+                                 {"event_type_id", ev.type},
+                                 {"event_start_time", ev.start},
+                                 {"serial_number", ev.serial}};
+                  if (ended) o["event_end_time"] = *ev.end;
+                  list.push_back(std::move(o));
+                }
+                return ok(json::object{{"system_id", s.cfg.id}, {"events", std::move(list)}});
+              });
+            }));
+  r.get("/api/v4/systems/{system_id}/alarms",
+        api(false, [this, with_system, event_window](net::ServerRequest& req,
+                                                     const std::string& user) {
+          return with_system(req, user, [&](System& s) {
+            auto w = event_window(req);
+            if (auto* e = std::get_if<net::ServerResponse>(&w)) return *e;
+            auto [from, to] = std::get<std::pair<std::int64_t, std::int64_t>>(w);
+            bool want_cleared = false;
+            if (auto it = req.query.find("cleared"); it != req.query.end()) {
+              if (it->second != "true" && it->second != "false")
+                return unprocessable("Invalid request because of 'cleared must be true or false'");
+              want_cleared = it->second == "true";
+            }
+            auto now = epoch_s(clock_.now());
+            json::array list;
+            std::size_t n = 0;
+            for (const auto& ev : events_) {
+              ++n;
+              const auto* t = event_type(ev.type);
+              // A stateful event open for over an hour escalates to an alarm of its own.
+              if (ev.system != s.cfg.id || !t || !t->stateful || ev.start + 3'600 > now) continue;
+              if (ev.end && *ev.end - ev.start <= 3'600) continue;
+              auto alarm_start = ev.start + 3'600;
+              if (alarm_start >= to) continue;
+              bool cleared = ev.end && *ev.end <= now;
+              if (cleared != want_cleared || (cleared && *ev.end < from)) continue;
+              json::object e{{"serial_number", ev.serial}, {"start_date", ev.start}};
+              if (cleared) e["end_date"] = *ev.end;
+              list.push_back(json::object{
+                  {"id", std::to_string(1'082'700'000 + s.cfg.id % 1000 * 1000 + n)},
+                  {"event_type_id", ev.type},
+                  {"cleared", cleared},
+                  {"alarm_start_time", alarm_start},
+                  {"alarm_end_time", cleared ? json::value(*ev.end) : json::value(nullptr)},
+                  {"severity", t->severity},
+                  {"events", json::array{std::move(e)}}});
+            }
+            return ok(json::object{{"system_id", s.cfg.id}, {"alarms", std::move(list)}});
           });
         }));
 }

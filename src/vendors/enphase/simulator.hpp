@@ -6,9 +6,9 @@
 //
 // Operations so far: listSystems, searchSystems, getSystemById, getSystemSummary,
 // listSystemDevices, retrieveSystemId, getInvertersSummary (the System Details group but for
-// events, alarms and event types), the five lifetime series (energy, consumption, battery,
-// import, export) the site telemetry series and latest_telemetry. The rest of the 43 are issue 5's
-// next steps.
+// and the event, alarm and event-type calls), the five lifetime series (energy, consumption,
+// battery, import, export) the site telemetry series and latest_telemetry. The rest of the 43 are
+// issue 5's next steps.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -98,6 +98,12 @@ class Simulator {
   /// Every access and refresh token stops working (a user revoking the app).
   void revoke_all_tokens();
   void set_plan(Plan plan);
+  /// Raises an event on a system's device (`serial`; "" : its gateway) of a catalogued type
+  /// (28 gateway not reporting, 502 microinverter not reporting, 1003 battery low SoC, 1101
+  /// grid outage); `end` nullopt while it is still open. Events of stateful types that last
+  /// over an hour raise an alarm.
+  void raise_event(std::int64_t system, int type, std::string serial, TimePoint start,
+                   std::optional<TimePoint> end);
   /// API calls counted in the current minute and month.
   std::pair<int, int> usage();
   std::uint64_t requests() const { return requests_.load(); }
@@ -149,6 +155,14 @@ class Simulator {
   std::atomic<std::uint64_t> requests_{0};
   std::mutex mutex_;
   std::vector<System> systems_;
+  struct SysEvent {
+    std::int64_t system;
+    int type;
+    std::string serial;
+    std::int64_t start;               // epoch s
+    std::optional<std::int64_t> end;  // epoch s
+  };
+  std::vector<SysEvent> events_;
   std::map<std::string, Grant> access_;   // access token -> grant
   std::map<std::string, Grant> refresh_;  // refresh token -> grant (spent ones removed)
   std::map<std::string, Code> codes_;
