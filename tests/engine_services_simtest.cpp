@@ -7,6 +7,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "core/metric.hpp"
+#include "core/test_time.hpp"
 #include "engine/drivers.hpp"
 #include "engine/gateway.hpp"
 #include "loopback.hpp"
@@ -19,16 +20,11 @@
 #include "vendors/sonnen/simulator.hpp"
 
 using namespace sb;
+using sb::test::at;
 using namespace std::chrono;
 namespace asio = boost::asio;
 
 namespace {
-
-TimePoint at(const char* iso) {
-  TimePoint t;
-  EXPECT_TRUE(parse_iso8601(iso, t)) << iso;
-  return t;
-}
 
 template <class Pred>
 bool eventually(Pred p, milliseconds limit = seconds(15)) {

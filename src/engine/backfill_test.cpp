@@ -3,18 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "core/metric.hpp"
+#include "core/test_time.hpp"
 
 using namespace sb;
+using sb::test::at;
 using namespace sb::engine;
 using namespace std::chrono;
-
-namespace {
-TimePoint at(const char* iso) {
-  TimePoint t;
-  EXPECT_TRUE(parse_iso8601(iso, t));
-  return t;
-}
-}  // namespace
 
 TEST(Backfill, AGapIsThreePollsOrThreeOfTheVendorsUpdatesAndAtLeastAMinute) {
   EXPECT_EQ(gap_threshold(seconds(10), Millis(0)), seconds(60));

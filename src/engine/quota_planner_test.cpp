@@ -2,17 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "core/test_time.hpp"
+
 using namespace sb;
+using sb::test::at;
 using namespace sb::engine;
 using namespace std::chrono;
-
-namespace {
-TimePoint at(const char* iso) {
-  TimePoint t;
-  parse_iso8601(iso, t);
-  return t;
-}
-}  // namespace
 
 TEST(QuotaPlanner, PacesEachInterfaceOnItsOwn) {
   ManualClock clock(at("2026-06-21T00:00:00Z"));

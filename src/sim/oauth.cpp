@@ -33,6 +33,17 @@ std::optional<std::pair<std::string, std::string>> basic_client(const net::Serve
   return std::make_pair(decoded->substr(0, colon), decoded->substr(colon + 1));
 }
 
+net::ServerResponse code_redirect(const std::string& uri, const std::string& code,
+                                  const std::map<std::string, std::string>& params) {
+  auto location =
+      uri + (uri.find('?') == std::string::npos ? "?" : "&") + "code=" + net::url_encode(code);
+  if (auto it = params.find("state"); it != params.end())
+    location += "&state=" + net::url_encode(it->second);
+  auto res = net::ServerResponse::text(302, "", "text/html");
+  res.headers.emplace_back("Location", location);
+  return res;
+}
+
 net::ServerResponse oauth_error(int status, const char* code, const std::string& description) {
   return net::ServerResponse::json(
       status,

@@ -19,6 +19,11 @@ std::map<std::string, std::string> oauth_params(const net::ServerRequest& req);
 /// header is missing or not Basic.
 std::optional<std::pair<std::string, std::string>> basic_client(const net::ServerRequest& req);
 
+/// The authorization page's answer: 302 to `redirect_uri` with `code` (and the request's `state`,
+/// when it had one) added to its query.
+net::ServerResponse code_redirect(const std::string& redirect_uri, const std::string& code,
+                                  const std::map<std::string, std::string>& params);
+
 /// An RFC 6749 §5.2 error: `{"error": code, "error_description": description}`.
 net::ServerResponse oauth_error(int status, const char* code, const std::string& description);
 

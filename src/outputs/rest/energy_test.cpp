@@ -5,18 +5,11 @@
 
 #include <boost/json.hpp>
 
+#include "core/test_time.hpp"
+
 using namespace sb;
+using sb::test::at;
 using namespace std::chrono;
-
-namespace {
-
-TimePoint at(const char* iso) {
-  TimePoint t;
-  parse_iso8601(iso, t);
-  return t;
-}
-
-}  // namespace
 
 TEST(SiteEnergy, DaysAreLocalAndSummedOverTheSitesDevicesWithGapsSaidSo) {
   auto store = std::move(*store::open_sqlite(":memory:"));

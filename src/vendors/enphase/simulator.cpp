@@ -390,13 +390,7 @@ void Simulator::add_oauth_routes(net::Router& r) {
                          : std::string("https://api.enphaseenergy.com/oauth/redirect_uri");
           if (!uri.starts_with("http://") && !uri.starts_with("https://"))
             return oauth_error(400, "invalid_request", "redirect_uri must be an http(s) URL");
-          auto code = issue_code(uri);
-          auto location = uri + (uri.find('?') == std::string::npos ? "?" : "&") +
-                          "code=" + net::url_encode(code);
-          if (p.contains("state")) location += "&state=" + net::url_encode(p["state"]);
-          auto res = net::ServerResponse::text(302, "", "text/html");
-          res.headers.emplace_back("Location", location);
-          return res;
+          return sim::code_redirect(uri, issue_code(uri), p);
         }));
   r.post("/oauth/token", wrap([this](net::ServerRequest& req) {
            auto p = oauth_params(req);

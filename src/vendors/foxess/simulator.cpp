@@ -1699,13 +1699,7 @@ void Simulator::add_oauth_routes(net::Router& r) {
           if (!uri.starts_with("http://") && !uri.starts_with("https://"))
             return net::ServerResponse::text(
                 400, "<html><body>redirect_uri must be an http(s) URL</body></html>", "text/html");
-          auto code = issue_code(uri);
-          auto location = uri + (uri.find('?') == std::string::npos ? "?" : "&") +
-                          "code=" + net::url_encode(code);
-          if (p.contains("state")) location += "&state=" + net::url_encode(p["state"]);
-          auto res = net::ServerResponse::text(302, "", "text/html");
-          res.headers.emplace_back("Location", location);
-          return res;
+          return sim::code_redirect(uri, issue_code(uri), p);
         }));
   auto token_reply = [this](const std::string& scope) {
     auto access = new_token("fat-"), refresh = new_token("frt-");
