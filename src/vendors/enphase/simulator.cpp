@@ -754,8 +754,7 @@ void Simulator::add_system_routes(net::Router& r) {
         return with_system(req, user, [&](System& s) {
           const auto& st = s.site->state();
           const auto& b = s.site->config().battery;
-          auto zone = date::locate_zone(s.cfg.site.timezone);
-          auto local = zone->to_local(clock_.now());
+          LocalDays L{date::locate_zone(s.cfg.site.timezone)};
           // Lifetime and today from the same history the lifetime series give.
           double today = history_locked(s, clock_.now()).pv;
           double lifetime = today;
@@ -776,7 +775,7 @@ void Simulator::add_system_routes(net::Router& r) {
                            {"nmi", ""},
                            {"source", "meter"},
                            {"status", s.cfg.status},
-                           {"summary_date", date::format("%F", date::floor<date::days>(local))},
+                           {"summary_date", date::format("%F", L.day(clock_.now()))},
                            {"battery_charge_w", battery ? std::lround(b.max_charge_w) : 0},
                            {"battery_discharge_w", battery ? std::lround(b.max_discharge_w) : 0},
                            {"battery_capacity_wh", battery ? std::lround(b.capacity_wh) : 0}});
@@ -879,10 +878,9 @@ void Simulator::add_system_routes(net::Router& r) {
             return with_system(req, user, [&](System& s) {
               auto now = clock_.now();
               auto today_energy = history_locked(s, now);
-              auto zone = date::locate_zone(s.cfg.site.timezone);
-              auto first =
-                  date::floor<date::days>(zone->to_local(from_ms(s.operational_at * 1000)));
-              auto today = date::floor<date::days>(zone->to_local(now));
+              LocalDays L{date::locate_zone(s.cfg.site.timezone)};
+              auto first = L.day(from_ms(s.operational_at * 1000));
+              auto today = L.day(now);
               auto date_param = [&](const char* key, date::local_days fallback)
                   -> std::variant<date::local_days, net::ServerResponse> {
                 auto it = req.query.find(key);

@@ -45,6 +45,14 @@ std::string mode_name(const std::string& value) {
 }
 constexpr int kTouWindows = 10;
 
+// A configuration value as a number, when it is one ("20" yes, "[]" no).
+std::optional<double> number(const std::string& text) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0') return std::nullopt;
+  return v;
+}
+
 std::map<std::string, std::string> item(const std::string& key, const std::string& value) {
   std::map<std::string, std::string> m;
   m[key] = value;
@@ -254,9 +262,7 @@ class SonnenDriver final : public Driver {
     auto bop = v2_.configuration(key);
     auto before = co_await std::move(bop);
     if (!before) co_return fail(before.error());
-    char* end = nullptr;
-    double b = std::strtod(before->c_str(), &end);
-    if (!before->empty() && *end == '\0') out.before = b;
+    out.before = number(*before);
     auto pop = v2_.set_configurations(item(key, value));
     auto put = co_await std::move(pop);
     if (!put) co_return fail(put.error());
@@ -267,8 +273,7 @@ class SonnenDriver final : public Driver {
           what + " accepted but " + key + " could not be read back: " + now.error().message;
       co_return out;
     }
-    double a = std::strtod(now->c_str(), &end);
-    if (!now->empty() && *end == '\0') out.after = a;
+    out.after = number(*now);
     out.verified = *now == value;
     out.detail = out.verified ? what + " read back from the battery"
                               : what + " accepted but " + key + " reads '" + *now + "'";
