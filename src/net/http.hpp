@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,8 @@ struct HttpResponse {
   std::string_view header(std::string_view name) const { return find_header(headers, name); }
 };
 
+class BodyStream;  // net/http_server.hpp
+
 /// A request as a server handler sees it.
 struct ServerRequest {
   std::string method;
@@ -63,6 +66,9 @@ struct ServerResponse {
   std::string body;
   bool close = false;  ///< close the connection after this response
   bool drop = false;   ///< close the connection without answering (fault injection)
+  /// A body written as it comes (server-sent events): `body` is ignored, the response is sent
+  /// chunked and the connection closes after it.
+  std::shared_ptr<BodyStream> stream;
 
   static ServerResponse json(int status, std::string body) {
     ServerResponse r;

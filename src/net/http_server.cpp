@@ -238,6 +238,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   asio::awaitable<bool> write(const std::shared_ptr<Session>& s, unsigned version,
                               ServerResponse res, bool keep_alive) {
+    if (res.stream) {
+      auto op = write_stream(s, version, std::move(res));
+      co_return co_await std::move(op);
+    }
     http::response<http::string_body> out{static_cast<http::status>(res.status), version};
     if (!options.server_header.empty()) out.set(http::field::server, options.server_header);
     if (!res.content_type.empty()) out.set(http::field::content_type, res.content_type);
@@ -249,6 +253,37 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     s->stream.expires_after(options.request_timeout);
     co_await http::async_write(s->stream, out, asio::redirect_error(asio::use_awaitable, ec));
     co_return !ec;
+  }
+
+  // Chunked, closing after the last piece; the request timeout applies to each write.
+  asio::awaitable<bool> write_stream(const std::shared_ptr<Session>& s, unsigned version,
+                                     ServerResponse res) {
+    http::response<http::empty_body> out{static_cast<http::status>(res.status), version};
+    if (!options.server_header.empty()) out.set(http::field::server, options.server_header);
+    if (!res.content_type.empty()) out.set(http::field::content_type, res.content_type);
+    for (const auto& h : res.headers) out.set(h.first, h.second);
+    out.keep_alive(false);
+    out.chunked(true);
+    http::response_serializer<http::empty_body> sr{out};
+    beast::error_code ec;
+    s->stream.expires_after(options.request_timeout);
+    co_await http::async_write_header(s->stream, sr, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return false;
+    for (;;) {
+      auto piece_op = res.stream->next(stopping);
+      auto piece = co_await std::move(piece_op);
+      s->stream.expires_after(options.request_timeout);
+      if (!piece) {
+        if (res.stream->aborted()) co_return false;
+        co_await asio::async_write(s->stream, http::make_chunk_last(),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+        co_return false;
+      }
+      if (piece->empty()) continue;
+      co_await asio::async_write(s->stream, http::make_chunk(asio::buffer(*piece)),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return false;
+    }
   }
 };
 

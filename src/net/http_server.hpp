@@ -1,11 +1,13 @@
 // Async HTTP/1.1 server with a router (path parameters, 404/405 handling) and graceful stop.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,17 @@
 namespace sb::net {
 
 namespace asio = boost::asio;
+
+/// The source of a streamed body: next() gives each piece as it is ready and nullopt at the end
+/// (or when the server stops: `stopping` turns true).
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  virtual asio::awaitable<std::optional<std::string>> next(const std::atomic<bool>& stopping) = 0;
+  /// After next() gave nullopt: true to close the connection without the last chunk (a stream
+  /// cut off, as fault injection wants it).
+  virtual bool aborted() const { return false; }
+};
 
 using Handler = std::function<asio::awaitable<ServerResponse>(ServerRequest&)>;
 
