@@ -119,6 +119,12 @@ int simulate(const SimulateOptions& o) {
     eo.plan = *plan;
     eo.partner_app = *plan == enphase::Plan::Partner;
     eo.systems = enphase::make_fleet(o.devices, o.seed);
+    // One more system, of another user: its id answers 403.
+    auto other = enphase::make_fleet(1, o.seed + 500).front();
+    other.id = 698'999'000 + static_cast<std::int64_t>(o.seed % 1000);
+    other.owner = "neighbour@example.org";
+    other.name = "Neighbour's system";
+    eo.systems.push_back(other);
     // --api-key, --client-id, --client-secret default to FoxESS's; given, they are the app's.
     if (o.api_key_given) eo.api_key = o.api_key;
     if (o.client_id_given) eo.client_id = o.client_id;
@@ -134,6 +140,7 @@ int simulate(const SimulateOptions& o) {
               << " calls a minute, " << limits.per_month << " a month)\n"
               << "access_token: " << sims[0]->default_access_token() << "\n"
               << "api_key: " << so.api_key << "\n"
+              << "another user's system: " << so.systems.back().id << " (answers 403)\n"
               << "OAuth app: client id '" << so.client_id << "', secret '" << so.client_secret
               << "' (/oauth/authorize approves at once; POST /oauth/token with Basic client auth)\n"
               << "speed " << o.speed << "x, seed " << o.seed

@@ -168,11 +168,12 @@ net::Handler with_faults(const RequestGate& gate, FaultInjector& faults,
   };
 }
 
-/// 404 and 405 (with `Allow`) answers that count as requests.
-inline void set_fallbacks(net::Router& router, const RequestGate& gate,
-                          std::atomic<std::uint64_t>& requests,
-                          std::function<net::ServerResponse()> not_found,
-                          std::function<net::ServerResponse()> not_allowed) {
+/// 404 and 405 (with `Allow`) answers that count as requests; the 405 may depend on the
+/// request (a vendor with more than one error style).
+inline void set_fallbacks(
+    net::Router& router, const RequestGate& gate, std::atomic<std::uint64_t>& requests,
+    std::function<net::ServerResponse()> not_found,
+    std::function<net::ServerResponse(const net::ServerRequest&)> not_allowed) {
   namespace asio = boost::asio;
   router.set_not_found([state = gate.state(), &requests,
                         not_found](net::ServerRequest&) -> asio::awaitable<net::ServerResponse> {
@@ -187,10 +188,17 @@ inline void set_fallbacks(net::Router& router, const RequestGate& gate,
         auto pass = RequestGate::enter(state);
         if (!pass) co_return dropped_response();
         ++requests;
-        auto res = not_allowed();
+        auto res = not_allowed(req);
         res.headers.emplace_back("Allow", req.params["allow"]);
         co_return res;
       });
+}
+inline void set_fallbacks(net::Router& router, const RequestGate& gate,
+                          std::atomic<std::uint64_t>& requests,
+                          std::function<net::ServerResponse()> not_found,
+                          std::function<net::ServerResponse()> not_allowed) {
+  set_fallbacks(router, gate, requests, std::move(not_found),
+                [not_allowed](const net::ServerRequest&) { return not_allowed(); });
 }
 
 }  // namespace sb::sim

@@ -37,7 +37,10 @@ function validate(template, method, res, body, note) {
   if (!declared) return check(false, `${what}: status not declared (declared: ${Object.keys(op.responses).join(', ')})`);
   const types = Object.keys(declared.content || {});
   const type = (res.headers.get('content-type') || '').split(';')[0].trim();
-  if (types.length && !types.includes(type))
+  // live_data's errors are declared text/event-stream, and each description says "Response
+  // content type is application/json": the simulator sends what the descriptions say.
+  const jsonSaid = type === 'application/json' && /content type is\s+application\/json/i.test(declared.description || '');
+  if (types.length && !types.includes(type) && !jsonSaid)
     return check(false, `${what}: content type '${type}', declared ${types.join(', ')}`);
   let parsed;
   try {
@@ -45,8 +48,17 @@ function validate(template, method, res, body, note) {
   } catch (e) {
     return check(false, `${what}: body is not JSON: ${body.slice(0, 120)}`);
   }
-  const validator = new OpenAPIResponseValidator({ responses: { [res.status]: declared }, components: doc.components });
-  const errors = validator.validateResponse(res.status, parsed);
+  return checkSchema(what, declared, res.status, parsed);
+}
+
+function checkSchema(what, declared, status, parsed) {
+  // One schema for every content type the response declares (they are the same here).
+  const content = declared.content || {};
+  const first = Object.keys(content)[0];
+  if (first && first !== 'application/json')
+    declared = { ...declared, content: { 'application/json': content[first] } };
+  const validator = new OpenAPIResponseValidator({ responses: { [status]: declared }, components: doc.components });
+  const errors = validator.validateResponse(status, parsed);
   check(!errors, `${what}${errors ? ': ' + JSON.stringify(errors.errors).slice(0, 400) : ''}`);
 }
 
@@ -55,7 +67,7 @@ async function main() {
   const probe = new OpenAPIResponseValidator({ responses: { 200: operation('/api/v4/systems', 'GET').responses['200'] }, components: doc.components });
   check(!!probe.validateResponse(200, { total: 'many', systems: [{ system_id: 'x' }] }),
     'the validator refuses a wrong body (total and system_id as strings)');
-  const sim = spawn(bin, ['simulate', 'enphase', '--listen', '127.0.0.1:0', '--devices', '3', '--plan', 'partner'],
+  const sim = spawn(bin, ['simulate', 'enphase', '--listen', '127.0.0.1:0', '--devices', '7', '--plan', 'partner'],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = [];
   await new Promise((resolve, reject) => {
@@ -76,6 +88,7 @@ async function main() {
   const base = lines.find((l) => l.startsWith('listening on ')).slice('listening on '.length);
   const token = lines.find((l) => l.startsWith('access_token: ')).slice('access_token: '.length);
   const key = lines.find((l) => l.startsWith('api_key: ')).slice('api_key: '.length);
+  const neighbour = lines.find((l) => l.startsWith("another user's system: ")).split(' ')[3];
   const auth = { Authorization: 'Bearer ' + token, key };
   // `as`: the method actually sent, when it is not the document's (a 405 answers for the path).
   // `expect`: the status this case must get (default 200).
@@ -143,6 +156,114 @@ async function main() {
     await call(`${sys}/alarms`, 'GET', `/api/v4/systems/${id}/alarms?start_time=${weeks}&end_time=${hourAgo}`, { note: 'over a week', expect: 422 });
     await call('/api/v4/systems/event_types', 'GET', '/api/v4/systems/event_types');
     await call('/api/v4/systems/event_types', 'GET', '/api/v4/systems/event_types?event_type_id=12345', { note: 'unknown type', expect: 404 });
+
+    // Meters and devices. System 0 has an IQ Battery and an EV charger, system 1 neither, system 3
+    // an AC Battery.
+    const systems = (await call('/api/v4/systems', 'GET', '/api/v4/systems?size=4')).systems;
+    const [s0, s1, , s3] = systems.map((x) => x.system_id);
+    const devices = async (sid) => (await (await fetch(`${base}/api/v4/systems/${sid}/devices`, { headers: auth })).json()).devices;
+    const d0 = await devices(s0), d3 = await devices(s3);
+    const pmr = `${sys}/production_meter_readings`;
+    await call(pmr, 'GET', `/api/v4/systems/${s0}/production_meter_readings`);
+    await call(pmr, 'GET', `/api/v4/systems/${s0}/production_meter_readings?end_at=${hourAgo}`, { note: 'end_at' });
+    await call(pmr, 'GET', `/api/v4/systems/${s0}/production_meter_readings?end_at=yesterday`, { note: 'bad end_at', expect: 422 });
+    await call(pmr, 'GET', '/api/v4/systems/1/production_meter_readings', { note: 'unknown', expect: 404 });
+    const rgm = `${sys}/rgm_stats`;
+    await call(rgm, 'GET', `/api/v4/systems/${s0}/rgm_stats?start_at=${weeks}`);
+    await call(rgm, 'GET', `/api/v4/systems/${s0}/rgm_stats?start_at=${hourAgo}&end_at=${weeks}`, { note: 'end before start', expect: 422 });
+    await call(rgm, 'GET', '/api/v4/systems/1/rgm_stats', { note: 'unknown', expect: 404 });
+    const micro = `${sys}/devices/micros/{serial_no}/telemetry`;
+    await call(micro, 'GET', `/api/v4/systems/${s0}/devices/micros/${d0.micros[0].serial_number}/telemetry?granularity=15mins`);
+    await call(micro, 'GET', `/api/v4/systems/${s0}/devices/micros/${d0.micros[0].serial_number}/telemetry?start_date=2026-03-10`, { note: 'start_date' });
+    await call(micro, 'GET', `/api/v4/systems/${s0}/devices/micros/1/telemetry`, { note: 'unknown micro', expect: 404 });
+    const enc = `${sys}/devices/encharges/{serial_no}/telemetry`;
+    await call(enc, 'GET', `/api/v4/systems/${s0}/devices/encharges/${d0.encharges[0].serial_number}/telemetry`);
+    await call(enc, 'GET', `/api/v4/systems/${s0}/devices/encharges/1/telemetry`, { note: 'unknown battery', expect: 404 });
+    const acb = `${sys}/devices/acbs/{serial_no}/telemetry`;
+    await call(acb, 'GET', `/api/v4/systems/${s3}/devices/acbs/${d3.acbs[0].serial_number}/telemetry?granularity=week&start_at=${weeks}`);
+    await call(acb, 'GET', `/api/v4/systems/${s3}/devices/acbs/${d3.acbs[0].serial_number}/telemetry?granularity=hour`, { note: 'bad granularity', expect: 422 });
+    await call(acb, 'GET', `/api/v4/systems/${s0}/devices/acbs/1/telemetry`, { note: 'unknown ACB', expect: 404 });
+
+    // Configuration, read and written.
+    const cfg = '/api/v4/systems/config/{system_id}';
+    await call(`${cfg}/battery_settings`, 'GET', `/api/v4/systems/config/${s0}/battery_settings`);
+    await call(`${cfg}/battery_settings`, 'GET', `/api/v4/systems/config/${s1}/battery_settings`, { note: 'no battery', expect: 422 });
+    const put = await call(`${cfg}/battery_settings`, 'PUT', `/api/v4/systems/config/${s0}/battery_settings`, { body: { battery_mode: 'Savings Mode', reserve_soc: 40, energy_independence: 'disabled' } });
+    check(put.battery_mode === 'Savings Mode' && put.reserve_soc === 40, 'updateSystemBatterySettings answers with the new settings');
+    await call(`${cfg}/battery_settings`, 'PUT', `/api/v4/systems/config/${s0}/battery_settings`, { body: { battery_mode: 'savings' }, note: 'mode in the wrong case', expect: 422 });
+    await call(`${cfg}/battery_settings`, 'PUT', `/api/v4/systems/config/${s0}/battery_settings`, { body: { reserve_soc: 5 }, note: 'reserve below the limit', expect: 422 });
+    await call(`${cfg}/battery_settings`, 'PUT', `/api/v4/systems/config/${s1}/battery_settings`, { body: { reserve_soc: 30 }, note: 'no battery', expect: 422 });
+    await call(`${cfg}/storm_guard`, 'GET', `/api/v4/systems/config/${s0}/storm_guard`);
+    await call(`${cfg}/storm_guard`, 'GET', `/api/v4/systems/config/${s1}/storm_guard`, { note: 'no battery', expect: 422 });
+    await call(`${cfg}/storm_guard`, 'PUT', `/api/v4/systems/config/${s0}/storm_guard`, { body: { storm_guard_status: 'enabled' } });
+    await call(`${cfg}/storm_guard`, 'PUT', `/api/v4/systems/config/${s0}/storm_guard`, { body: { storm_guard_status: 'on' }, note: 'bad value', expect: 422 });
+    await call(`${cfg}/grid_status`, 'GET', `/api/v4/systems/config/${s0}/grid_status`);
+    await call(`${cfg}/grid_status`, 'GET', '/api/v4/systems/config/1/grid_status', { note: 'unknown', expect: 404 });
+    await call(`${cfg}/load_control`, 'GET', `/api/v4/systems/config/${s0}/load_control`);
+    await call(`${cfg}/load_control`, 'PUT', `/api/v4/systems/config/${s0}/load_control`, { body: { name: 'NC1', mode: 'Advanced_BatteryPowered', soc_low: 40 } });
+    await call(`${cfg}/load_control`, 'PUT', `/api/v4/systems/config/${s0}/load_control`, { body: { name: 'NC2', mode: 'Advanced_BatteryPowered' }, note: 'no soc_low', expect: 422 });
+    await call(`${cfg}/load_control`, 'GET', `/api/v4/systems/config/${s0}/load_control`, { as: 'POST', note: 'POST: method not allowed', expect: 405 });
+
+    // The EV charger (octet-stream answers).
+    const ev = `${sys}/ev_charger`;
+    const evs = await call(`${ev}/devices`, 'GET', `/api/v4/systems/${s0}/ev_charger/devices`);
+    const charger = evs.devices.ev_chargers[0].serial_number;
+    await call(`${ev}/devices`, 'GET', '/api/v4/systems/1/ev_charger/devices', { note: 'unknown system', expect: 400 });
+    await call(`${ev}/devices`, 'GET', `/api/v4/systems/${s0}/ev_charger/devices`, { headers: { key }, note: 'no token', expect: 401 });
+    await call(`${ev}/events`, 'GET', `/api/v4/systems/${s0}/ev_charger/events?limit=5`);
+    await call(`${ev}/events`, 'GET', `/api/v4/systems/${s0}/ev_charger/events?offset=-1`, { note: 'bad offset', expect: 400 });
+    const evsn = `${ev}/{serial_no}`;
+    await call(`${evsn}/sessions`, 'GET', `/api/v4/systems/${s0}/ev_charger/${charger}/sessions?offset=1&limit=3`);
+    await call(`${evsn}/sessions`, 'GET', `/api/v4/systems/${s0}/ev_charger/1/sessions`, { note: 'unknown charger', expect: 400 });
+    await call(`${evsn}/schedules`, 'GET', `/api/v4/systems/${s0}/ev_charger/${charger}/schedules`);
+    await call(`${evsn}/schedules`, 'GET', `/api/v4/systems/${s0}/ev_charger/1/schedules`, { note: 'unknown charger', expect: 400 });
+    await call(`${evsn}/lifetime`, 'GET', `/api/v4/systems/${s0}/ev_charger/${charger}/lifetime?start_date=20260301&end_date=20260310`);
+    await call(`${evsn}/lifetime`, 'GET', `/api/v4/systems/${s0}/ev_charger/${charger}/lifetime?start_date=2026-03-01`, { note: 'dashes', expect: 400 });
+    await call(`${evsn}/telemetry`, 'GET', `/api/v4/systems/${s0}/ev_charger/${charger}/telemetry`);
+    await call(`${evsn}/telemetry`, 'GET', `/api/v4/systems/${s0}/ev_charger/${charger}/telemetry?start_date=20260310&granularity=week`, { note: 'start_date, week' });
+    await call(`${evsn}/telemetry`, 'GET', `/api/v4/systems/${s0}/ev_charger/${charger}/telemetry?granularity=15mins`, { note: 'bad granularity', expect: 400 });
+    await call(`${evsn}/start_charging`, 'POST', `/api/v4/systems/${s0}/ev_charger/${charger}/start_charging`, { body: { connectorId: '1', chargingLevel: '40' }, expect: 202 });
+    await call(`${evsn}/start_charging`, 'POST', `/api/v4/systems/${s0}/ev_charger/${charger}/start_charging`, { body: { connectorId: '1', chargingLevel: '140' }, note: 'level over 100', expect: 400 });
+    await call(`${evsn}/stop_charging`, 'POST', `/api/v4/systems/${s0}/ev_charger/${charger}/stop_charging`, { expect: 202 });
+    await call(`${evsn}/stop_charging`, 'POST', `/api/v4/systems/${s0}/ev_charger/1/stop_charging`, { note: 'unknown charger', expect: 400 });
+
+    // live_data: each server-sent event's data checked against the stream's schema.
+    const live = `${sys}/live_data`;
+    {
+      const res = await fetch(`${base}/api/v4/systems/${s0}/live_data`, { headers: { ...auth, duration: '30' } });
+      const declared = operation(live, 'GET').responses['200'];
+      const type = (res.headers.get('content-type') || '').split(';')[0].trim();
+      check(res.status === 200 && type === 'text/event-stream', `getLiveData 200: status ${res.status}, content type ${type}`);
+      covered.add('getLiveData');
+      // Two events are enough; the rest of the stream is not waited for.
+      const reader = res.body.getReader();
+      let text = '';
+      while ((text.match(/\n\n/g) || []).length < 2) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      reader.cancel();
+      const events = text.split('\n\n').filter((e) => e.startsWith('data: '));
+      check(events.length >= 2, `getLiveData sent ${events.length} events`);
+      for (const e of events.slice(0, 2)) checkSchema('getLiveData 200 (one event)', declared, 200, { data: JSON.parse(e.slice(6)) });
+    }
+    await call(live, 'GET', `/api/v4/systems/${s0}/live_data`, { headers: { ...auth, duration: '10' }, note: 'duration under 30', expect: 461 });
+    await call(live, 'GET', `/api/v4/systems/${s0}/live_data`, { headers: { ...auth, duration: '901' }, note: 'duration over 900', expect: 462 });
+    await call(live, 'GET', `/api/v4/systems/${s0}/live_data`, { headers: { ...auth, duration: 'long' }, note: 'duration not a number', expect: 463 });
+    await call(live, 'GET', '/api/v4/systems/1/live_data', { note: 'unknown system', expect: 468 });
+    await call(live, 'GET', `/api/v4/systems/${s0}/live_data`, { headers: { key: 'nope', Authorization: auth.Authorization }, note: 'wrong key', expect: 401 });
+    const all7 = (await call('/api/v4/systems', 'GET', '/api/v4/systems?size=10')).systems.map((x) => x.system_id);
+    await call(live, 'GET', `/api/v4/systems/${all7[4]}/live_data`, { note: 'old gateway', expect: 466 });
+    await call(live, 'GET', `/api/v4/systems/${all7[5]}/live_data`, { note: 'no consumption meter', expect: 472 });
+    await call(live, 'GET', `/api/v4/systems/${all7[6]}/live_data`, { note: 'gateway not reporting', expect: 473 });
+    await call(live, 'GET', `/api/v4/systems/${neighbour}/live_data`, { note: "another user's", expect: 403 });
+    await call(rgm, 'GET', `/api/v4/systems/${all7[6]}/rgm_stats`, { note: 'gateway not reporting: data unavailable', expect: 500 });
+    // Another user's system: 403 in each style.
+    await call(sys, 'GET', `/api/v4/systems/${neighbour}`, { note: "another user's", expect: 403 });
+    await call(`${cfg}/battery_settings`, 'GET', `/api/v4/systems/config/${neighbour}/battery_settings`, { note: "another user's", expect: 403 });
+    await call(`${ev}/devices`, 'GET', `/api/v4/systems/${neighbour}/ev_charger/devices`, { note: "another user's", expect: 403 });
+    await call(`${evsn}/sessions`, 'GET', `/api/v4/systems/${s0}/ev_charger/${charger}/sessions`, { as: 'DELETE', note: 'DELETE: method not allowed', expect: 405 });
     // The minute's calls spent (up to the Partner plan's 300), each 429 right after: a minute that
     // turns over between the two is spent again.
     const spend = async () => {
@@ -153,7 +274,9 @@ async function main() {
       ['/api/v4/systems', '/api/v4/systems', 'minute limit'],
       [`${sys}/summary`, `/api/v4/systems/${id}/summary`, 'minute limit, quota fields'],
       [`${sys}/battery_lifetime`, `/api/v4/systems/${id}/battery_lifetime`, 'minute limit'],
-      [`${sys}/telemetry/battery`, `/api/v4/systems/${id}/telemetry/battery`, 'minute limit, quota fields']]) {
+      [`${sys}/telemetry/battery`, `/api/v4/systems/${id}/telemetry/battery`, 'minute limit, quota fields'],
+      [`${sys}/rgm_stats`, `/api/v4/systems/${id}/rgm_stats`, 'minute limit, quota fields'],
+      [`${sys}/live_data`, `/api/v4/systems/${id}/live_data`, 'minute limit']]) {
       await spend();
       let res = await fetch(base + target, { headers: auth });
       if (res.status !== 429) {
@@ -169,6 +292,8 @@ async function main() {
   }
   const all = Object.values(doc.paths).flatMap((item) => Object.values(item).map((op) => op.operationId)).filter(Boolean);
   console.log(`# operations covered: ${covered.size} of ${all.length}: ${[...covered].join(', ')}`);
+  const missing = all.filter((id) => !covered.has(id));
+  if (missing.length) check(false, `operations never called: ${missing.join(', ')}`);
   if (failures) {
     console.log(`# ${failures} failure(s)`);
     process.exit(1);

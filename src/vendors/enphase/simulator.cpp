@@ -13,11 +13,22 @@
 #include "net/json.hpp"
 #include "sim/http_faults.hpp"
 #include "sim/oauth.hpp"
+#include "vendors/enphase/simulator_detail.hpp"
 
 namespace sb::enphase {
 
 namespace json = boost::json;
 using namespace std::chrono;
+using namespace detail;
+
+namespace {
+std::string b64url(std::string_view bytes) {
+  auto s = crypto::base64_encode(bytes);
+  for (auto& c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  return s;
+}
+}  // namespace
 
 PlanLimits plan_limits(Plan p) {
   switch (p) {
@@ -67,6 +78,12 @@ std::vector<SimSystem> make_fleet(int n, std::uint64_t seed) {
     s.postal_code = p.postal;
     s.connection_type = i % 3 == 2 ? "cellular" : "ethernet";
     s.encharges = i % 2 == 0 ? 1 : 0;
+    s.acbs = i % 4 == 3 ? 1 : 0;  // an older system with an AC Battery
+    // The fifth to seventh show what live_data refuses: an old gateway (466), a battery without
+    // a consumption meter (472), a gateway that stopped reporting two hours ago (473).
+    if (i == 4) s.envoy_firmware = "R4.10.35";
+    if (i == 5) s.encharges = 1, s.consumption_meter = false;
+    if (i == 6) s.status = "comm";
     s.ev_charger = i == 0;
     s.micros = 10 + 2 * (i % 4);
     s.operational_days = 400 + 150 * i;
@@ -79,67 +96,11 @@ std::vector<SimSystem> make_fleet(int n, std::uint64_t seed) {
                           sim::PvStringConfig{400, 180, 25, 1, 34.0});
     s.site.inverter_max_w = 400.0 * s.micros;
     // Without an IQ Battery the site's battery never moves (as FoxESS's battery-less inverters).
-    if (!s.encharges) s.site.battery.max_charge_w = s.site.battery.max_discharge_w = 0;
+    if (!s.encharges && !s.acbs) s.site.battery.max_charge_w = s.site.battery.max_discharge_w = 0;
     out.push_back(std::move(s));
   }
   return out;
 }
-
-namespace {
-
-net::ServerResponse e1(int code, const char* message, std::string details) {
-  return net::ServerResponse::json(
-      code, net::to_json(json::object{
-                {"message", message}, {"details", std::move(details)}, {"code", code}}));
-}
-net::ServerResponse e3(int code, const char* message) {
-  return net::ServerResponse::json(
-      code, net::to_json(
-                json::object{{"message", json::array{message}}, {"reason", std::to_string(code)}}));
-}
-net::ServerResponse not_authorized(std::string details) {
-  return e1(401, "Not Authorized", std::move(details));
-}
-net::ServerResponse unprocessable(std::string details) {
-  return e1(422, "Unprocessable Entity", std::move(details));
-}
-net::ServerResponse ok(const json::value& v) {
-  return net::ServerResponse::json(200, net::to_json(v));
-}
-
-std::int64_t epoch_s(TimePoint t) {
-  return duration_cast<seconds>(t.time_since_epoch()).count();
-}
-
-std::string b64url(std::string_view bytes) {
-  auto s = crypto::base64_encode(bytes);
-  for (auto& c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  return s;
-}
-
-// A whole number from a query parameter, within lo..hi; nullopt when absent, an error text
-// when not a whole number in range.
-struct IntParam {
-  std::optional<std::int64_t> value;
-  std::string error;
-};
-IntParam int_param(const net::ServerRequest& req, const std::string& key, std::int64_t lo,
-                   std::int64_t hi) {
-  auto it = req.query.find(key);
-  if (it == req.query.end()) return {};
-  const auto& s = it->second;
-  if (s.empty() || s.size() > 18 ||
-      s.find_first_not_of("0123456789", s[0] == '-' ? 1 : 0) != std::string::npos)
-    return {std::nullopt, key + " must be an integer"};
-  auto v = std::stoll(s);
-  if (v < lo || v > hi)
-    return {std::nullopt,
-            key + " must be between " + std::to_string(lo) + " and " + std::to_string(hi)};
-  return {v, ""};
-}
-
-}  // namespace
 
 Simulator::Simulator(boost::asio::any_io_executor executor, const Clock& clock, SimOptions options,
                      sim::FaultSpec faults)
@@ -155,6 +116,13 @@ Simulator::Simulator(boost::asio::any_io_executor executor, const Clock& clock, 
     if (sys.cfg.owner.empty()) sys.cfg.owner = options_.username;
     sys.site = std::make_unique<sim::Site>(s.site, now);
     sys.operational_at = epoch_s(now) - std::int64_t{s.operational_days} * 86'400;
+    sys.zone = date::locate_zone(s.site.timezone);
+    sys.settings.emplace_back(0, BatterySettings{});
+    if (s.encharges > 0) {
+      DryContact nc1{"NC1", "Downstairs A/C"}, nc2{"NC2", "Pool pump"};
+      nc2.mode = "Scheduled";
+      sys.contacts = {nc1, nc2};
+    }
     systems_.push_back(std::move(sys));
   }
   // Each system's history has a gateway that stops reporting for a few hours every few weeks.
@@ -163,6 +131,10 @@ Simulator::Simulator(boost::asio::any_io_executor executor, const Clock& clock, 
       auto start = sys.operational_at + day * 86'400 + 3'600 * (sys.cfg.id % 7);
       events_.push_back({sys.cfg.id, 28, sys.cfg.envoy_serial, start, start + 3 * 3'600});
     }
+  // A system with a communication problem: its gateway has not reported for two hours.
+  for (const auto& sys : systems_)
+    if (sys.cfg.status == "comm")
+      events_.push_back({sys.cfg.id, 28, sys.cfg.envoy_serial, epoch_s(now) - 7'200, std::nullopt});
   std::lock_guard lock(mutex_);
   default_token_ = new_jwt(options_.username, now + options_.access_token_life);
   access_[default_token_] = {options_.username, now + options_.access_token_life};
@@ -268,6 +240,34 @@ Simulator::System* Simulator::system_locked(std::int64_t id) {
   return nullptr;
 }
 
+const BatterySettings& Simulator::System::settings_at(std::int64_t t) const {
+  auto it = std::upper_bound(settings.begin(), settings.end(), t,
+                             [](std::int64_t v, const auto& e) { return v < e.first; });
+  return it == settings.begin() ? settings.front().second : std::prev(it)->second;
+}
+
+double Simulator::System::ev_power(TimePoint t) const {
+  constexpr double kMaxW = 32 * 240;  // 32 A at 240 V
+  // The seeded sessions: 19:00-21:30 local on even days, at full current.
+  auto local = zone->to_local(t);
+  auto day = date::floor<date::days>(local);
+  auto into = local - day;
+  date::local_seconds midnight = day, start = day + hours(19), end = day + hours(21) + minutes(30);
+  bool seeded = day.time_since_epoch().count() % 2 == 0 && into >= hours(19) &&
+                into < hours(21) + minutes(30);
+  // When the seeded pattern last changed (a start or an end at or before t).
+  auto changed = into >= hours(21) + minutes(30) ? end : into >= hours(19) ? start : midnight;
+  auto changed_at = epoch_s(time_point_cast<Millis>(zone->to_sys(changed, date::choose::earliest)));
+  auto now = epoch_s(t);
+  const EvCommand* last = nullptr;
+  for (const auto& c : ev_commands)
+    if (c.at <= now) last = &c;
+  if (!last || last->at < changed_at) return seeded ? kMaxW : 0;
+  // A started session stops by itself after 3 hours (the car is full).
+  if (!last->charge || now - last->at >= 3 * 3'600) return 0;
+  return kMaxW * last->level / 100;
+}
+
 Simulator::DayEnergy Simulator::slots(const System& sys, TimePoint from, TimePoint until,
                                       double stored,
                                       std::vector<std::pair<TimePoint, DayEnergy>>* each) const {
@@ -275,8 +275,7 @@ Simulator::DayEnergy Simulator::slots(const System& sys, TimePoint from, TimePoi
   e.stored_start = stored;
   const auto& cfg = sys.cfg.site;
   const auto& b = cfg.battery;
-  bool battery = sys.cfg.encharges > 0;
-  double floor_wh = b.capacity_wh * b.min_soc_percent / 100;
+  bool battery = sys.cfg.encharges + sys.cfg.acbs > 0;
   constexpr double kSlotH = 5.0 / 60;
   for (auto t = from; t + minutes(5) <= until; t += minutes(5)) {
     auto mid = t + seconds(150);
@@ -285,21 +284,42 @@ Simulator::DayEnergy Simulator::slots(const System& sys, TimePoint from, TimePoi
     DayEnergy x;
     x.stored_start = stored;
     x.pv = std::min(pv_w, cfg.inverter_max_w) * kSlotH;
-    x.load = sys.site->load_at(mid) * kSlotH;
-    if (battery && x.pv > x.load) {
-      x.charge = std::min(
-          {x.pv - x.load, b.max_charge_w * kSlotH, (b.capacity_wh - stored) / b.charge_efficiency});
-      stored += x.charge * b.charge_efficiency;
-    } else if (battery) {
-      x.discharge = std::min({x.load - x.pv, b.max_discharge_w * kSlotH,
-                              std::max(0.0, stored - floor_wh) * b.discharge_efficiency});
-      stored -= x.discharge / b.discharge_efficiency;
+    if (sys.cfg.ev_charger) x.ev = sys.ev_power(mid) * kSlotH;
+    x.load = sys.site->load_at(mid) * kSlotH + x.ev;
+    if (battery) {
+      // The battery as its settings say: Self-consumption covers the house down to the reserve;
+      // Savings Mode discharges in the evening peak (17:00-21:00), and on through the night with
+      // energy independence; Full Backup (also storm guard during an alert) only charges. Charge
+      // from grid fills Full Backup, and the others up to their reserve.
+      const auto& st = sys.settings_at(epoch_s(mid));
+      bool backup = st.mode == "Full Backup" || (st.storm_guard && st.storm_alert);
+      double reserve_wh = b.capacity_wh * std::max<double>(st.reserve_soc, b.min_soc_percent) / 100;
+      double room = std::max(0.0, (b.capacity_wh - stored) / b.charge_efficiency);
+      bool may_discharge = !backup;
+      if (!backup && st.mode == "Savings Mode") {
+        auto hour = date::floor<std::chrono::hours>(sys.zone->to_local(mid)).time_since_epoch() %
+                    std::chrono::hours(24);
+        may_discharge = (hour >= hours(17) && hour < hours(21)) ||
+                        (st.energy_independence && (hour >= hours(21) || hour < hours(7)));
+      }
+      if (x.pv > x.load) {
+        x.charge = std::min({x.pv - x.load, b.max_charge_w * kSlotH, room});
+      } else if (may_discharge) {
+        x.discharge = std::min({x.load - x.pv, b.max_discharge_w * kSlotH,
+                                std::max(0.0, stored - reserve_wh) * b.discharge_efficiency});
+      }
+      double grid_target = backup ? b.capacity_wh : reserve_wh;
+      if (st.charge_from_grid && stored < grid_target)
+        x.charge = std::max(x.charge, std::min({b.max_charge_w * kSlotH, room,
+                                                (grid_target - stored) / b.charge_efficiency}));
+      stored += x.charge * b.charge_efficiency - x.discharge / b.discharge_efficiency;
     }
     double net = x.load + x.charge - x.pv - x.discharge;  // + from the grid
     (net > 0 ? x.import : x.export_) = std::abs(net);
     x.stored_end = stored;
     e.pv += x.pv;
     e.load += x.load;
+    e.ev += x.ev;
     e.charge += x.charge;
     e.discharge += x.discharge;
     e.import += x.import;
@@ -309,16 +329,6 @@ Simulator::DayEnergy Simulator::slots(const System& sys, TimePoint from, TimePoi
   e.stored_end = stored;
   return e;
 }
-
-namespace {
-struct LocalDays {
-  const date::time_zone* zone;
-  date::local_days day(TimePoint t) const { return date::floor<date::days>(zone->to_local(t)); }
-  TimePoint start(date::local_days d) const {
-    return time_point_cast<Millis>(zone->to_sys(d, date::choose::earliest));
-  }
-};
-}  // namespace
 
 Simulator::DayEnergy Simulator::history_locked(System& sys, TimePoint now) {
   LocalDays L{date::locate_zone(sys.cfg.site.timezone)};
@@ -362,10 +372,19 @@ std::shared_ptr<net::Router> Simulator::routes() {
   auto r = std::make_shared<net::Router>();
   add_oauth_routes(*r);
   add_system_routes(*r);
+  add_device_routes(*r);
+  add_config_routes(*r);
+  add_ev_routes(*r);
+  add_live_route(*r);
   sim::set_fallbacks(
       *r, http_->gate(), requests_,
       [] { return e1(404, "Not Found", "The requested resource was not found"); },
-      [] { return e3(405, "Method not allowed"); });
+      [](const net::ServerRequest& req) {
+        auto res = e3(405, "Method not allowed");  // the EV charger's (E6) as octet-stream
+        if (req.path.find("/ev_charger/") != std::string::npos)
+          res.content_type = "application/octet-stream";
+        return res;
+      });
   return r;
 }
 
@@ -446,72 +465,223 @@ void Simulator::add_oauth_routes(net::Router& r) {
          }));
 }
 
+net::ServerResponse Simulator::error_body(Style style, int status, std::string details) const {
+  switch (style) {
+    case Style::Rgm:
+      if (status == 500)
+        return net::ServerResponse::json(
+            500, net::to_json(json::object{
+                     {"errorCode", 7},
+                     {"errorMessages", json::array{"Data is temporarily unavailable"}}}));
+      [[fallthrough]];
+    case Style::Plain:
+    case Style::Quota:
+      return e1(status,
+                status == 401   ? "Not Authorized"
+                : status == 403 ? "Forbidden"
+                : status == 404 ? "Not Found"
+                : status == 429 ? "Too Many Requests"
+                                : "Internal Server Error",
+                std::move(details));
+    case Style::Ev:
+      // The EV calls declare no 404: an unknown system is a bad request.
+      if (status == 404) return e4(400, "Bad request", "Invalid system_id");
+      if (status == 500) return e4(500, "Internal Server Error", "Internal Server Error");
+      return e4(status,
+                status == 401   ? "Not Authorized"
+                : status == 403 ? "Forbidden"
+                : status == 429 ? "Too Many Requests"
+                                : "Bad request",
+                json::value(std::move(details)));
+    case Style::Live: {
+      auto now = clock_.now();
+      if (status == 401)
+        return e7(401, details.starts_with("API") ? "NOT_AUTHENTICATED" : "UNAUTHORIZED",
+                  "authentication_error", std::move(details), now);
+      if (status == 403)
+        return e7(403, "FORBIDDEN", "authorization_error", "User is not authorized", now);
+      if (status == 404)
+        return e7(468, "INVALID_SYSTEM_ID", "validation_error", "System ID doesn't exist", now);
+      if (status == 429)
+        return e7(429, "TOO_MANY_REQUESTS", "request_exceeded_error", "Too Many Requests", now);
+      return e7(550, "SERVICE_UNREACHABLE", "server_error", "Service unreachable, please try again",
+                now);
+    }
+  }
+  return e1(500, "Internal Server Error", std::move(details));
+}
+
+// Every API call: faults, then the API key (header `key` or query `?key=`), then the bearer
+// token, then the plan's minute and month. The style is the operation's error bodies: E1 with a
+// plain 429 (Plain) or one with the quota fields (Quota, E2), the EV charger's octet-stream E4
+// (Ev), or live_data's E7 (Live).
+net::Handler Simulator::api_route(Style style, ApiHandler h) {
+  return sim::with_faults(
+      http_->gate(), faults_, requests_,
+      {[this, style] { return error_body(style, 500, "unable to fetch data"); }, {}},
+      [this, style, h](net::ServerRequest& req) {
+        std::string key(req.header("key"));
+        if (key.empty() && req.query.contains("key")) key = req.query.at("key");
+        if (key.empty()) return error_body(style, 401, "API key is missing");
+        if (key != options_.api_key) return error_body(style, 401, "API Key is invalid");
+        auto auth = req.header("Authorization");
+        auto now = clock_.now();
+        std::lock_guard lock(mutex_);
+        std::string user;
+        if (auth.starts_with("Bearer ")) {
+          auto it = access_.find(std::string(auth.substr(7)));
+          if (it != access_.end() && now < it->second.expires) user = it->second.user;
+        }
+        if (user.empty()) return error_body(style, 401, "User is not authorized");
+        // Fixed windows: the minute, and the calendar month in UTC.
+        auto s = epoch_s(now);
+        auto ymd = year_month_day(floor<days>(now));
+        auto month = epoch_s(time_point_cast<Millis>(sys_days(ymd.year() / ymd.month() / 1)));
+        if (s / 60 * 60 != minute_start_) minute_start_ = s / 60 * 60, minute_calls_ = 0;
+        if (month != month_start_) month_start_ = month, month_calls_ = 0;
+        auto plan = plan_limits(options_.plan);
+        bool per_minute = minute_calls_ >= plan.per_minute;
+        if (per_minute || month_calls_ >= plan.per_month) {
+          auto details = std::string("Usage limit exceeded for plan ") + plan.name;
+          if (style != Style::Quota && style != Style::Rgm) return error_body(style, 429, details);
+          auto next_month = ymd.year() / ymd.month() / 1 + months(1);
+          auto end = per_minute ? minute_start_ + 60
+                                : epoch_s(time_point_cast<Millis>(sys_days(next_month)));
+          json::object o{{"message", "Too Many Requests"},
+                         {"details", details},
+                         {"code", 429},
+                         {"limit", per_minute ? plan.per_minute : plan.per_month},
+                         {"period", per_minute ? "minute" : "month"},
+                         {"period_start", per_minute ? minute_start_ : month_start_},
+                         {"period_end", end}};
+          return net::ServerResponse::json(429, net::to_json(o));
+        }
+        ++minute_calls_;  // refused calls are not counted (decision)
+        ++month_calls_;
+        return h(req, user);
+      });
+}
+
+// The system in the path, brought up to now: unknown (404; the EV calls' 400, live_data's 468)
+// or another user's (403).
+net::ServerResponse Simulator::in_system(Style style, net::ServerRequest& req,
+                                         const std::string& user,
+                                         const std::function<net::ServerResponse(System&)>& f) {
+  const auto& raw = req.params["system_id"];
+  auto id =
+      raw.empty() || raw.size() > 15 || raw.find_first_not_of("0123456789") != std::string::npos
+          ? std::optional<std::int64_t>()
+          : std::optional<std::int64_t>(std::stoll(raw));
+  auto* sys = id ? system_locked(*id) : nullptr;
+  if (!sys) return error_body(style, 404, "System not found for {:id=>\"" + raw + "\"}");
+  if (sys->cfg.owner != user)
+    return error_body(style, 403, "Not authorized to access this resource");
+  sys->site->advance_to(clock_.now());
+  return f(*sys);
+}
+
+std::int64_t Simulator::last_report() const {
+  return epoch_s(clock_.now()) / 300 * 300;
+}
+
+// Site telemetry: intervals of 5 minutes (microinverters) or 15 (meters, batteries) that end
+// after the start and by min(now, start + granularity); start_at (epoch s) or start_date
+// (local midnight; then echoed as start_date), default midnight today, a start before the
+// first report moved to midnight of the first reported day, at most 2 years back.
+std::variant<Simulator::Window, net::ServerResponse> Simulator::window(
+    const net::ServerRequest& req, const System& s) const {
+  Window w;
+  if (auto it = req.query.find("granularity"); it != req.query.end()) w.granularity = it->second;
+  Millis span;
+  if (w.granularity == "5mins")
+    span = minutes(5);
+  else if (w.granularity == "15mins")
+    span = minutes(15);
+  else if (w.granularity == "day")
+    span = hours(24);
+  else if (w.granularity == "week")
+    span = hours(24 * 7);
+  else
+    return unprocessable("Invalid request because of 'granularity does not have a valid value'");
+  auto now = clock_.now();
+  LocalDays L{date::locate_zone(s.cfg.site.timezone)};
+  w.start = L.start(L.day(now));
+  if (auto it = req.query.find("start_date"); it != req.query.end()) {
+    std::istringstream in(it->second);
+    date::local_days d;
+    in >> date::parse("%F", d);
+    if (in.fail() || it->second.size() != 10)
+      return unprocessable("Invalid request because of 'start_date must be a date YYYY-MM-DD'");
+    w.start = L.start(d);
+    w.by_date = true;
+  } else if (req.query.contains("start_at")) {
+    auto at = int_param(req, "start_at", 0, 99'999'999'999);
+    if (!at.error.empty()) return unprocessable("Invalid request because of '" + at.error + "'");
+    w.start = from_ms(*at.value * 1000);
+  }
+  if (w.start > now) return unprocessable("Requested date is in the future");
+  if (w.start < now - hours(24 * 731))
+    return unprocessable("Invalid request because of 'start should be within the last 2 years'");
+  auto first = L.start(L.day(from_ms(s.operational_at * 1000)));
+  if (w.start < first) w.start = first;
+  w.end = std::min(now, w.start + span);
+  return w;
+}
+// The slots of the window summed into intervals of `length`, each stamped with its end.
+std::vector<std::pair<TimePoint, Simulator::DayEnergy>> Simulator::intervals(System& s,
+                                                                             const Window& w,
+                                                                             Millis length) {
+  auto aligned = from_ms(to_ms(w.start) / 300'000 * 300'000);
+  std::vector<std::pair<TimePoint, DayEnergy>> out;
+  for (auto& [end, x] : slots_between(s, aligned, w.end)) {
+    if (end <= w.start) continue;
+    auto slot_of = from_ms((to_ms(end) + length.count() - 1) / length.count() * length.count());
+    if (slot_of > w.end) break;
+    if (out.empty() || out.back().first != slot_of) {
+      out.emplace_back(slot_of, x);
+    } else {
+      auto& acc = out.back().second;
+      acc.pv += x.pv;
+      acc.load += x.load;
+      acc.charge += x.charge;
+      acc.discharge += x.discharge;
+      acc.import += x.import;
+      acc.export_ += x.export_;
+      acc.ev += x.ev;
+      acc.stored_end = x.stored_end;
+    }
+  }
+  return out;
+}
+json::object Simulator::envelope(const System& s, const Window& w, int devices) const {
+  json::object o{
+      {"system_id", s.cfg.id}, {"granularity", w.granularity}, {"total_devices", devices}};
+  if (w.by_date) {
+    LocalDays L{date::locate_zone(s.cfg.site.timezone)};
+    o["start_date"] = date::format("%F", L.day(w.start));
+  } else {
+    o["start_at"] = epoch_s(w.start);
+  }
+  o["end_at"] = epoch_s(w.end);
+  o["items"] = "intervals";
+  return o;
+}
+json::object Simulator::meta(const System& s) const {
+  return json::object{{"status", s.cfg.status},
+                      {"last_report_at", last_report()},
+                      {"last_energy_at", last_report()},
+                      {"operational_at", s.operational_at}};
+}
+
 void Simulator::add_system_routes(net::Router& r) {
-  // Every API call: faults, then the API key (header `key` or query `?key=`), then the bearer
-  // token, then the plan's minute and month; `quota` says whether the 429 body carries the
-  // quota fields (E2) or not (E1), as the document has it per operation.
-  using Handler = std::function<net::ServerResponse(net::ServerRequest&, const std::string&)>;
-  auto api = [this](bool quota, Handler h) {
-    return sim::with_faults(
-        http_->gate(), faults_, requests_,
-        {[] { return e1(500, "Internal Server Error", "unable to fetch data"); }, {}},
-        [this, quota, h](net::ServerRequest& req) {
-          std::string key(req.header("key"));
-          if (key.empty() && req.query.contains("key")) key = req.query.at("key");
-          if (key.empty()) return not_authorized("API key is missing");
-          if (key != options_.api_key) return not_authorized("API Key is invalid");
-          auto auth = req.header("Authorization");
-          auto now = clock_.now();
-          std::lock_guard lock(mutex_);
-          std::string user;
-          if (auth.starts_with("Bearer ")) {
-            auto it = access_.find(std::string(auth.substr(7)));
-            if (it != access_.end() && now < it->second.expires) user = it->second.user;
-          }
-          if (user.empty()) return not_authorized("User is not authorized");
-          // Fixed windows: the minute, and the calendar month in UTC.
-          auto s = epoch_s(now);
-          auto ymd = year_month_day(floor<days>(now));
-          auto month = epoch_s(time_point_cast<Millis>(sys_days(ymd.year() / ymd.month() / 1)));
-          if (s / 60 * 60 != minute_start_) minute_start_ = s / 60 * 60, minute_calls_ = 0;
-          if (month != month_start_) month_start_ = month, month_calls_ = 0;
-          auto plan = plan_limits(options_.plan);
-          bool per_minute = minute_calls_ >= plan.per_minute;
-          if (per_minute || month_calls_ >= plan.per_month) {
-            json::object o{{"message", "Too Many Requests"},
-                           {"details", std::string("Usage limit exceeded for plan ") + plan.name},
-                           {"code", 429}};
-            if (quota) {
-              auto next_month = ymd.year() / ymd.month() / 1 + months(1);
-              o["limit"] = per_minute ? plan.per_minute : plan.per_month;
-              o["period"] = per_minute ? "minute" : "month";
-              o["period_start"] = per_minute ? minute_start_ : month_start_;
-              o["period_end"] = per_minute ? minute_start_ + 60
-                                           : epoch_s(time_point_cast<Millis>(sys_days(next_month)));
-            }
-            return net::ServerResponse::json(429, net::to_json(o));
-          }
-          ++minute_calls_;  // refused calls are not counted (decision)
-          ++month_calls_;
-          return h(req, user);
-        });
+  using ApiHandler = Simulator::ApiHandler;
+  auto api = [this](bool quota, ApiHandler h) {
+    return api_route(quota ? Style::Quota : Style::Plain, std::move(h));
   };
-  // The system in the path, brought up to now: 404 unknown, 403 another user's.
-  auto with_system = [this](net::ServerRequest& req, const std::string& user,
-                            auto f) -> net::ServerResponse {
-    const auto& raw = req.params["system_id"];
-    auto id =
-        raw.empty() || raw.size() > 15 || raw.find_first_not_of("0123456789") != std::string::npos
-            ? std::optional<std::int64_t>()
-            : std::optional<std::int64_t>(std::stoll(raw));
-    auto* sys = id ? system_locked(*id) : nullptr;
-    if (!sys) return e1(404, "Not Found", "System not found for {:id=>\"" + raw + "\"}");
-    if (sys->cfg.owner != user)
-      return e1(403, "Forbidden", "Not authorized to access this resource");
-    sys->site->advance_to(clock_.now());
-    return f(*sys);
+  auto with_system = [this](net::ServerRequest& req, const std::string& user, auto f) {
+    return in_system(Style::Plain, req, user, f);
   };
-  auto last_report = [this] { return epoch_s(clock_.now()) / 300 * 300; };
+  auto last_report = [this] { return this->last_report(); };
   // A listSystems row; `search` leaves out address.city as searchSystems' schema does.
   auto system_json = [this, last_report](const System& s, bool search) {
     const auto& c = s.cfg;
@@ -703,7 +873,7 @@ void Simulator::add_system_routes(net::Router& r) {
                                                                            : st.pv_w / n;
             micros.push_back(json::object{
                 {"id", 1'059'689'000 + sys->cfg.id % 1000 * 100 + i},
-                {"serial_number", std::to_string(482'100'000'000 + sys->cfg.id % 1000 * 100 + i)},
+                {"serial_number", micro_serial(sys->cfg.id, i)},
                 {"model", "IQ8A"},
                 {"part_number", "800-01333-r01"},
                 {"sku", "IQ8A-72-2-US"},
@@ -806,7 +976,7 @@ void Simulator::add_system_routes(net::Router& r) {
           json::object devices;
           json::array micros, meters, gateways, encharges, enpowers, evs;
           for (int i = 0; i < c.micros; ++i) {
-            auto sn = std::to_string(482'100'000'000 + base + i);
+            auto sn = micro_serial(c.id, i);
             micros.push_back(device(1'059'689'000 + base + i, "Microinverter " + sn, sn,
                                     "800-01333-r01", "IQ8A-72-2-US", "IQ8A", "IQ8A"));
           }
@@ -828,7 +998,7 @@ void Simulator::add_system_routes(net::Router& r) {
           devices["gateways"] = std::move(gateways);
           std::size_t total = c.micros + 3;
           for (int i = 0; i < c.encharges; ++i) {
-            auto sn = std::to_string(121'593'620'000 + base + i);
+            auto sn = encharge_serial(c.id, i);
             encharges.push_back(device(1'059'640'200 + base + i, "IQ Battery " + sn, sn,
                                        "800-00562-r01", "B05-T02-ROW00-1-2", "", "IQ Battery 5P"));
           }
@@ -841,8 +1011,18 @@ void Simulator::add_system_routes(net::Router& r) {
             devices["enpowers"] = std::move(enpowers);
             total += c.encharges + 1;
           }
+          if (c.acbs > 0) {
+            json::array acbs;
+            for (int i = 0; i < c.acbs; ++i) {
+              auto sn = acb_serial(c.id, i);
+              acbs.push_back(device(1'059'640'400 + base + i, "AC Battery " + sn, sn,
+                                    "800-00930-r01", "B1200-LI-US-1", "ACB1200", "AC Battery"));
+            }
+            devices["acbs"] = std::move(acbs);
+            total += c.acbs;
+          }
           if (c.ev_charger) {
-            auto sn = std::to_string(202'313'029'000 + base);
+            auto sn = ev_serial(c.id);
             auto ev = device(202'313'029'000 + base, "IQ EV Charger " + sn, sn, "861-02006 09",
                              "IQ-EVSE-NA-1060-0100-0100", "IQ-EVSE-60R", nullptr);
             ev["firmware"] = "v0.04.17";
@@ -937,96 +1117,14 @@ void Simulator::add_system_routes(net::Router& r) {
           }));
   }
 
-  // Site telemetry: intervals of 5 minutes (microinverters) or 15 (meters, batteries) that end
-  // after the start and by min(now, start + granularity); start_at (epoch s) or start_date
-  // (local midnight; then echoed as start_date), default midnight today, a start before the
-  // first report moved to midnight of the first reported day, at most 2 years back.
-  struct Window {
-    TimePoint start, end;
-    bool by_date = false;
-    std::string granularity = "day";
-  };
-  auto window = [this](net::ServerRequest& req,
-                       const System& s) -> std::variant<Window, net::ServerResponse> {
-    Window w;
-    if (auto it = req.query.find("granularity"); it != req.query.end()) w.granularity = it->second;
-    Millis span;
-    if (w.granularity == "5mins")
-      span = minutes(5);
-    else if (w.granularity == "15mins")
-      span = minutes(15);
-    else if (w.granularity == "day")
-      span = hours(24);
-    else if (w.granularity == "week")
-      span = hours(24 * 7);
-    else
-      return unprocessable("Invalid request because of 'granularity does not have a valid value'");
-    auto now = clock_.now();
-    LocalDays L{date::locate_zone(s.cfg.site.timezone)};
-    w.start = L.start(L.day(now));
-    if (auto it = req.query.find("start_date"); it != req.query.end()) {
-      std::istringstream in(it->second);
-      date::local_days d;
-      in >> date::parse("%F", d);
-      if (in.fail() || it->second.size() != 10)
-        return unprocessable("Invalid request because of 'start_date must be a date YYYY-MM-DD'");
-      w.start = L.start(d);
-      w.by_date = true;
-    } else if (req.query.contains("start_at")) {
-      auto at = int_param(req, "start_at", 0, 99'999'999'999);
-      if (!at.error.empty()) return unprocessable("Invalid request because of '" + at.error + "'");
-      w.start = from_ms(*at.value * 1000);
-    }
-    if (w.start > now) return unprocessable("Requested date is in the future");
-    if (w.start < now - hours(24 * 731))
-      return unprocessable("Invalid request because of 'start should be within the last 2 years'");
-    auto first = L.start(L.day(from_ms(s.operational_at * 1000)));
-    if (w.start < first) w.start = first;
-    w.end = std::min(now, w.start + span);
-    return w;
-  };
-  // The slots of the window summed into intervals of `length`, each stamped with its end.
+  auto window = [this](net::ServerRequest& req, const System& s) { return this->window(req, s); };
   auto intervals = [this](System& s, const Window& w, Millis length) {
-    auto aligned = from_ms(to_ms(w.start) / 300'000 * 300'000);
-    std::vector<std::pair<TimePoint, DayEnergy>> out;
-    for (auto& [end, x] : slots_between(s, aligned, w.end)) {
-      if (end <= w.start) continue;
-      auto slot_of = from_ms((to_ms(end) + length.count() - 1) / length.count() * length.count());
-      if (slot_of > w.end) break;
-      if (out.empty() || out.back().first != slot_of) {
-        out.emplace_back(slot_of, x);
-      } else {
-        auto& acc = out.back().second;
-        acc.pv += x.pv;
-        acc.load += x.load;
-        acc.charge += x.charge;
-        acc.discharge += x.discharge;
-        acc.import += x.import;
-        acc.export_ += x.export_;
-        acc.stored_end = x.stored_end;
-      }
-    }
-    return out;
+    return this->intervals(s, w, length);
   };
-  auto envelope = [](const System& s, const Window& w, int devices) {
-    json::object o{
-        {"system_id", s.cfg.id}, {"granularity", w.granularity}, {"total_devices", devices}};
-    if (w.by_date) {
-      LocalDays L{date::locate_zone(s.cfg.site.timezone)};
-      o["start_date"] = date::format("%F", L.day(w.start));
-    } else {
-      o["start_at"] = epoch_s(w.start);
-    }
-    o["end_at"] = epoch_s(w.end);
-    o["items"] = "intervals";
-    return o;
+  auto envelope = [this](const System& s, const Window& w, int devices) {
+    return this->envelope(s, w, devices);
   };
-  auto meta = [last_report](const System& s) {
-    return json::object{{"status", s.cfg.status},
-                        {"last_report_at", last_report()},
-                        {"last_energy_at", last_report()},
-                        {"operational_at", s.operational_at}};
-  };
+  auto meta = [this](const System& s) { return this->meta(s); };
   using Telemetry = std::function<json::object(System&, const Window&)>;
   auto telemetry = [&](const char* path, Telemetry body) {
     r.get(std::string("/api/v4/systems/{system_id}/telemetry/") + path,
@@ -1143,14 +1241,13 @@ void Simulator::add_system_routes(net::Router& r) {
               json::array enc;
               double w = (x.discharge - x.charge) * 12 / s.cfg.encharges;
               for (int i = 0; i < s.cfg.encharges; ++i)
-                enc.push_back(json::object{
-                    {"id", 1'059'640'200 + base + i},
-                    {"name", "IQ Battery " + std::to_string(121'593'620'000 + base + i)},
-                    {"last_report_at", at},
-                    {"power", std::lround(w)},
-                    {"operational_mode", w > 1    ? "Discharging"
-                                         : w < -1 ? "Charging"
-                                                  : "Idle"}});
+                enc.push_back(json::object{{"id", 1'059'640'200 + base + i},
+                                           {"name", "IQ Battery " + encharge_serial(s.cfg.id, i)},
+                                           {"last_report_at", at},
+                                           {"power", std::lround(w)},
+                                           {"operational_mode", w > 1    ? "Discharging"
+                                                                : w < -1 ? "Charging"
+                                                                         : "Idle"}});
               devices["encharges"] = std::move(enc);
             }
             return ok(json::object{

@@ -4,20 +4,22 @@
 // per-minute and per-month plan limits with the seed's 429 bodies, and injectable faults.
 // Decisions where the documents stop: docs/vendors/enphase.md.
 //
-// Operations so far: listSystems, searchSystems, getSystemById, getSystemSummary,
-// listSystemDevices, retrieveSystemId, getInvertersSummary (the System Details group but for
-// and the event, alarm and event-type calls), the five lifetime series (energy, consumption,
-// battery, import, export) the site telemetry series and latest_telemetry. The rest of the 43 are
-// issue 5's next steps.
+// All 43 operations: System Details, events and alarms, meters, the lifetime series, site and
+// device telemetry, configuration read and write (simulator_control.cpp), live_data as a
+// server-sent-event stream (simulator_devices.cpp) and the EV charger. Every figure comes from
+// one history of 5-minute slots per system that obeys its settings and charger timelines.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/json/fwd.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -27,6 +29,9 @@
 
 namespace sb::sim {
 class HttpEndpoint;
+}
+namespace date {
+class time_zone;
 }
 
 namespace sb::enphase {
@@ -53,15 +58,20 @@ struct SimSystem {
   std::string connection_type = "ethernet";
   std::string attachment_type = "rack_mount";
   std::string status = "normal";
-  int micros = 12;             ///< IQ8 microinverters
-  int encharges = 1;           ///< IQ Batteries (0: no battery)
-  bool ev_charger = false;     ///< an IQ EV Charger
-  int operational_days = 900;  ///< how long it has been operational
-  sim::SiteConfig site;        ///< its timezone is the system's
+  int micros = 12;    ///< IQ8 microinverters
+  int encharges = 1;  ///< IQ Batteries (0: none)
+  int acbs = 0;       ///< older AC Batteries; the site's battery is all of them together
+  bool consumption_meter = true;             ///< without it live_data is refused (472) on a battery
+  std::string envoy_firmware = "D8.2.4264";  ///< below 6.0.0 live_data is refused (466)
+  bool ev_charger = false;                   ///< an IQ EV Charger
+  int operational_days = 900;                ///< how long it has been operational
+  sim::SiteConfig site;                      ///< its timezone is the system's
 };
 
 /// `n` systems of one owner, with seeded weather and loads, a battery on every other one and an
-/// EV charger on the first.
+/// EV charger on the first; the fourth has an AC Battery, the fifth an old gateway, the sixth a
+/// battery without a consumption meter, the seventh a gateway that stopped reporting (status
+/// "comm").
 std::vector<SimSystem> make_fleet(int n, std::uint64_t seed = 1);
 
 struct SimOptions {
@@ -76,6 +86,28 @@ struct SimOptions {
   std::chrono::seconds access_token_life{86'400};       ///< one day
   std::chrono::seconds refresh_token_life{7 * 86'400};  ///< a week, as observed (§6)
   std::chrono::seconds code_life{600};
+  /// The live_data stream sends a message per simulated second of its duration, this far apart
+  /// in real time (tests shorten it).
+  std::chrono::milliseconds live_interval{1000};
+};
+
+/// A system's battery configuration (getSystemBatterySettings, storm guard) from a time on.
+struct BatterySettings {
+  std::string mode = "Self-consumption";  ///< "Savings Mode", "Full Backup", "Self-consumption"
+  int reserve_soc = 20;
+  bool energy_independence = true;
+  bool charge_from_grid = false;
+  bool storm_guard = false;
+  bool storm_alert = false;  ///< a severe-weather alert: with storm_guard, Full Backup
+};
+
+/// A dry contact of the IQ System Controller (load control).
+struct DryContact {
+  std::string name, load_name, mode = "Basic";
+  bool owner_can_override = true;
+  int soc_low = 30, soc_high = 50;
+  bool enabled = true;
+  int essential_start = 32'400, essential_end = 57'600;  ///< seconds from midnight
 };
 
 class Simulator {
@@ -104,6 +136,13 @@ class Simulator {
   /// over an hour raise an alarm.
   void raise_event(std::int64_t system, int type, std::string serial, TimePoint start,
                    std::optional<TimePoint> end);
+  /// A severe-weather alert in the system's area starts or ends (storm guard acts on it).
+  void set_storm_alert(std::int64_t system, bool alert);
+  /// The settings in force now, the EV charger's power now (W).
+  BatterySettings battery_settings(std::int64_t system);
+  double ev_power_now(std::int64_t system);
+  /// The next live_data stream is cut in the middle of its `after`-th message (a fault).
+  void cut_next_stream(int after) { cut_stream_after_ = after; }
   /// API calls counted in the current minute and month.
   std::pair<int, int> usage();
   std::uint64_t requests() const { return requests_.load(); }
@@ -114,6 +153,7 @@ class Simulator {
   /// charge.
   struct DayEnergy {
     double pv = 0, load = 0, charge = 0, discharge = 0, import = 0, export_ = 0;
+    double ev = 0;            ///< of the load, the EV charger's
     double stored_start = 0;  ///< the battery at its start, Wh
     double stored_end = 0;    ///< the battery at its end, Wh
   };
@@ -124,6 +164,20 @@ class Simulator {
     // The system's history, day by day from its operational day, in 5-minute slots of
     // self-consumption: what every lifetime, telemetry and summary figure is read from.
     std::vector<DayEnergy> days;  // complete local days, the first one first
+    const date::time_zone* zone = nullptr;
+    // What the slots obey, each from a time on (epoch s; the first from the start).
+    std::vector<std::pair<std::int64_t, BatterySettings>> settings;
+    std::vector<DryContact> contacts;  // load control (no effect on-grid)
+    struct EvCommand {
+      std::int64_t at;
+      bool charge;
+      int level;  // percent of the charger's 32 A
+    };
+    std::vector<EvCommand> ev_commands;
+    const BatterySettings& settings_at(std::int64_t t) const;
+    /// The EV charger's power at t (W): a seeded evening session every other day, changed by
+    /// start and stop commands (the later of the two decides).
+    double ev_power(TimePoint t) const;
   };
   /// Fills sys.days up to yesterday (local) and returns today's energy so far.
   DayEnergy history_locked(System& sys, TimePoint now);
@@ -134,6 +188,17 @@ class Simulator {
   /// The slots of [from, until) (from on a slot boundary), from the history of their days.
   std::vector<std::pair<TimePoint, DayEnergy>> slots_between(System& sys, TimePoint from,
                                                              TimePoint until);
+  struct EvSession {
+    std::int64_t start, end;  // epoch s, on slot boundaries
+    double wh;
+  };
+  /// The EV charger's sessions of the last 30 days, the newest first.
+  std::vector<EvSession> ev_sessions(System& s);
+  /// Everything from the operational day up to `t` (on a slot boundary).
+  DayEnergy energy_until(System& s, TimePoint t);
+  /// A live_data message of the system now: "data: {...}\n\n".
+  std::string live_message(std::int64_t system);
+  class LiveStream;
   struct Grant {
     std::string user;
     TimePoint expires;
@@ -145,6 +210,32 @@ class Simulator {
   std::shared_ptr<net::Router> routes();
   void add_oauth_routes(net::Router& r);
   void add_system_routes(net::Router& r);
+  void add_device_routes(net::Router& r);  // simulator_devices.cpp
+  void add_config_routes(net::Router& r);  // simulator_control.cpp
+  void add_ev_routes(net::Router& r);      // simulator_control.cpp
+  void add_live_route(net::Router& r);     // simulator_devices.cpp
+
+  /// An operation's error bodies: E1 with a plain 429 (Plain) or with the quota fields (Quota,
+  /// E2), the EV charger's octet-stream E4 (Ev), live_data's E7 (Live).
+  /// rgm_stats is Quota with its own 500 (E8).
+  enum class Style { Plain, Quota, Rgm, Ev, Live };
+  net::ServerResponse error_body(Style style, int status, std::string details) const;
+  using ApiHandler = std::function<net::ServerResponse(net::ServerRequest&, const std::string&)>;
+  net::Handler api_route(Style style, ApiHandler h);
+  net::ServerResponse in_system(Style style, net::ServerRequest& req, const std::string& user,
+                                const std::function<net::ServerResponse(System&)>& f);
+  std::int64_t last_report() const;
+  /// A telemetry request's window: start_at or start_date, granularity, clamped.
+  struct Window {
+    TimePoint start, end;
+    bool by_date = false;
+    std::string granularity = "day";
+  };
+  std::variant<Window, net::ServerResponse> window(const net::ServerRequest& req,
+                                                   const System& s) const;
+  std::vector<std::pair<TimePoint, DayEnergy>> intervals(System& s, const Window& w, Millis length);
+  boost::json::object envelope(const System& s, const Window& w, int devices) const;
+  boost::json::object meta(const System& s) const;
   std::string new_jwt(const std::string& user, TimePoint expires);
   System* system_locked(std::int64_t id);
 
@@ -170,6 +261,7 @@ class Simulator {
   std::int64_t minute_start_ = 0, month_start_ = 0;  // epoch s of the current windows
   int minute_calls_ = 0, month_calls_ = 0;
   std::uint64_t serial_ = 0;
+  std::atomic<int> cut_stream_after_{0};
 };
 
 }  // namespace sb::enphase
