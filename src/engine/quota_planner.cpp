@@ -9,31 +9,59 @@ namespace {
 constexpr std::int64_t kDayMs = 86'400'000;
 }
 
+std::int64_t QuotaPlanner::period_start_ms(std::int64_t index) const {
+  if (limits_.period == QuotaPeriod::Day) return index * kDayMs + limits_.day_offset.count();
+  using namespace std::chrono;
+  auto ym = year_month{year{1970}, month{1}} + months(index);
+  return duration_cast<Millis>(sys_days(ym / 1).time_since_epoch()).count();
+}
+
 QuotaPlanner::QuotaPlanner(const Clock& clock, QuotaLimits limits)
     : clock_(clock), limits_(limits) {}
 
 void QuotaPlanner::roll_locked() const {
-  auto day = (to_ms(clock_.now()) - limits_.day_offset.count()) / kDayMs;
-  if (day != day_) {
-    day_ = day;
+  using namespace std::chrono;
+  auto now = to_ms(clock_.now());
+  std::int64_t index;
+  if (limits_.period == QuotaPeriod::Day) {
+    index = (now - limits_.day_offset.count()) / kDayMs;
+  } else {
+    year_month_day ymd{floor<days>(clock_.now())};
+    index = (int(ymd.year()) - 1970) * 12 + (unsigned(ymd.month()) - 1);
+  }
+  if (index != day_) {
+    day_ = index;
     used_ = 0;
     exhausted_ = false;
   }
+  if (now / 60'000 != minute_) {
+    minute_ = now / 60'000;
+    minute_used_ = 0;
+  }
 }
 
-void QuotaPlanner::set_daily_calls(int calls) {
+void QuotaPlanner::set_period_calls(int calls) {
   std::lock_guard lock(mutex_);
-  limits_.daily_calls = std::max(0, calls);
+  limits_.period_calls = std::max(0, calls);
+}
+
+void QuotaPlanner::set_per_minute(int calls) {
+  std::lock_guard lock(mutex_);
+  limits_.per_minute = std::max(0, calls);
 }
 
 Millis QuotaPlanner::pacing_wait(const std::string& interface, bool write) const {
   std::lock_guard lock(mutex_);
+  roll_locked();
+  auto now = clock_.now();
+  Millis wait(0);
+  if (limits_.per_minute > 0 && minute_used_ >= limits_.per_minute)
+    wait = Millis((minute_ + 1) * 60'000 - to_ms(now));
   auto it = last_.find(interface);
-  if (it == last_.end()) return Millis(0);
+  if (it == last_.end()) return wait;
   auto gap = write ? limits_.write_gap : limits_.query_gap;
   auto ready = it->second + gap;
-  auto now = clock_.now();
-  return ready > now ? std::chrono::duration_cast<Millis>(ready - now) : Millis(0);
+  return std::max(wait, ready > now ? std::chrono::duration_cast<Millis>(ready - now) : Millis(0));
 }
 
 bool QuotaPlanner::try_take(const std::string& interface, CallPurpose purpose, bool write) {
@@ -44,7 +72,9 @@ bool QuotaPlanner::try_take(const std::string& interface, CallPurpose purpose, b
   auto gap = write ? limits_.write_gap : limits_.query_gap;
   if (auto it = last_.find(interface); it != last_.end() && now - it->second < gap) return false;
   if (used_ >= cap_locked(purpose)) return false;
+  if (limits_.per_minute > 0 && minute_used_ >= limits_.per_minute) return false;
   ++used_;
+  ++minute_used_;
   last_[interface] = now;
   return true;
 }
@@ -52,24 +82,23 @@ bool QuotaPlanner::try_take(const std::string& interface, CallPurpose purpose, b
 int QuotaPlanner::cap_locked(CallPurpose purpose) const {
   // Commands may use everything; background work all but the reserve; live data leaves the
   // background share too, so history and counters are never starved by polling.
-  int reserve = int(std::ceil(limits_.daily_calls * limits_.command_reserve));
-  int background = int(std::ceil(limits_.daily_calls * limits_.background_share));
+  int reserve = int(std::ceil(limits_.period_calls * limits_.command_reserve));
+  int background = int(std::ceil(limits_.period_calls * limits_.background_share));
   switch (purpose) {
     case CallPurpose::Command:
-      return limits_.daily_calls;
+      return limits_.period_calls;
     case CallPurpose::Background:
-      return limits_.daily_calls - reserve;
+      return limits_.period_calls - reserve;
     case CallPurpose::Live:
       break;
   }
-  return limits_.daily_calls - reserve - background;
+  return limits_.period_calls - reserve - background;
 }
 
 Millis QuotaPlanner::live_interval(int calls_per_refresh, Millis floor) const {
   std::lock_guard lock(mutex_);
   roll_locked();
-  auto now = to_ms(clock_.now()) - limits_.day_offset.count();
-  double left_ms = double(kDayMs - (now - day_ * kDayMs));
+  double left_ms = double(period_start_ms(day_ + 1) - to_ms(clock_.now()));
   // What live data may still use today, spent evenly over what is left of the day.
   double live_left = double(cap_locked(CallPurpose::Live) - used_);
   if (exhausted_ || live_left < calls_per_refresh) return Millis(std::int64_t(left_ms) + 1000);
@@ -80,7 +109,7 @@ Millis QuotaPlanner::live_interval(int calls_per_refresh, Millis floor) const {
 void QuotaPlanner::observe_remaining(int remaining) {
   std::lock_guard lock(mutex_);
   roll_locked();
-  used_ = std::max(used_, limits_.daily_calls - remaining);
+  used_ = std::max(used_, limits_.period_calls - remaining);
 }
 
 void QuotaPlanner::on_refused(const std::string& interface, bool daily) {
@@ -92,6 +121,13 @@ void QuotaPlanner::on_refused(const std::string& interface, bool daily) {
     last_[interface] = clock_.now();
 }
 
+void QuotaPlanner::on_minute_refused() {
+  std::lock_guard lock(mutex_);
+  roll_locked();
+  minute_used_ = std::max(minute_used_, std::max(1, limits_.per_minute));
+  if (limits_.per_minute == 0) limits_.per_minute = minute_used_;
+}
+
 int QuotaPlanner::used() const {
   std::lock_guard lock(mutex_);
   roll_locked();
@@ -101,18 +137,23 @@ int QuotaPlanner::used() const {
 int QuotaPlanner::left() const {
   std::lock_guard lock(mutex_);
   roll_locked();
-  return exhausted_ ? 0 : std::max(0, limits_.daily_calls - used_);
+  return exhausted_ ? 0 : std::max(0, limits_.period_calls - used_);
 }
 
-int QuotaPlanner::daily_calls() const {
+int QuotaPlanner::period_calls() const {
   std::lock_guard lock(mutex_);
-  return limits_.daily_calls;
+  return limits_.period_calls;
+}
+
+int QuotaPlanner::per_minute() const {
+  std::lock_guard lock(mutex_);
+  return limits_.per_minute;
 }
 
 TimePoint QuotaPlanner::next_reset() const {
   std::lock_guard lock(mutex_);
   roll_locked();
-  return from_ms((day_ + 1) * kDayMs + limits_.day_offset.count());
+  return from_ms(period_start_ms(day_ + 1));
 }
 
 }  // namespace sb::engine

@@ -49,10 +49,10 @@ TEST(QuotaPlanner, LiveIntervalSpreadsWhatIsLeftOverTheRestOfTheDay) {
   // 1440 - 72 reserve - 216 background = 1152 live calls over 24 h: one every 75 s.
   EXPECT_EQ(p.live_interval(1, Millis(10'000)), Millis(75'000));
   // Twenty inverters in one account, one batch call per refresh: the floor rules.
-  p.set_daily_calls(1440 * 20);
+  p.set_period_calls(1440 * 20);
   EXPECT_EQ(p.live_interval(1, Millis(10'000)), Millis(10'000));
   // Half the day gone with the budget untouched: the rest spreads wider, not faster than needed.
-  p.set_daily_calls(1440);
+  p.set_period_calls(1440);
   clock.set(at("2026-06-21T12:00:00Z"));
   EXPECT_EQ(p.live_interval(1, Millis(10'000)), Millis(37'500));
   // The vendor says less is left than we counted: we believe it.
@@ -71,4 +71,44 @@ TEST(QuotaPlanner, ARefusalForTheDayStopsEverythingUntilTheReset) {
   EXPECT_GE(p.live_interval(1, Millis(10'000)), hours(6));
   clock.set(at("2026-06-22T00:00:01Z"));
   EXPECT_TRUE(p.try_take("/live", CallPurpose::Live));
+}
+
+TEST(QuotaPlanner, AMonthlyPlanWithAMinuteLimit) {
+  // Enphase's Watt plan: 1,000 calls a UTC month, 10 a minute.
+  ManualClock clock(at("2026-02-27T23:59:30Z"));
+  QuotaLimits watt{1'000, Millis(0), Millis(0)};
+  watt.period = QuotaPeriod::Month;
+  watt.per_minute = 10;
+  QuotaPlanner p(clock, watt);
+  EXPECT_EQ(p.next_reset(), at("2026-03-01T00:00:00Z"));
+  int taken = 0;
+  while (p.try_take("/api/v4/systems", CallPurpose::Background)) ++taken;
+  EXPECT_EQ(taken, 10);  // the minute's limit, not the month's
+  EXPECT_EQ(p.pacing_wait("/other"), Millis(30'000));
+  clock.advance(seconds(30));
+  EXPECT_TRUE(p.try_take("/api/v4/systems", CallPurpose::Background));
+  EXPECT_EQ(p.used(), 11);
+  // The live share (800 of the 1,000) less the 11 spent, over the 1 day and 30 s left of
+  // February, one call per refresh: a refresh every 86,430 s / 789.
+  EXPECT_NEAR(double(p.live_interval(1, Millis(1000)).count()), 86'430'000.0 / 789, 1'000);
+  // March brings the month back, and its reset is April the first.
+  clock.set(at("2026-03-01T00:00:00Z"));
+  EXPECT_EQ(p.used(), 0);
+  EXPECT_EQ(p.next_reset(), at("2026-04-01T00:00:00Z"));
+  // A 429 for the minute stops the minute; one for the month stops the month.
+  p.on_minute_refused();
+  EXPECT_FALSE(p.try_take("/a", CallPurpose::Command));
+  clock.advance(minutes(1));
+  EXPECT_TRUE(p.try_take("/a", CallPurpose::Command));
+  p.on_refused("/a", true);
+  clock.advance(hours(24 * 20));
+  EXPECT_FALSE(p.try_take("/a", CallPurpose::Command));
+  EXPECT_EQ(p.left(), 0);
+  clock.set(at("2026-04-01T00:00:01Z"));
+  EXPECT_TRUE(p.try_take("/a", CallPurpose::Command));
+  // A 429 body tells the plan: the planner takes its numbers.
+  p.set_period_calls(50'000);
+  p.set_per_minute(50);
+  EXPECT_EQ(p.period_calls(), 50'000);
+  EXPECT_EQ(p.per_minute(), 50);
 }

@@ -94,7 +94,8 @@ class FoxessDriver final : public Driver {
       devices_[d.sn] = d;
       out.push_back(std::move(info));
     }
-    planner_.set_daily_calls(options_.daily_calls_per_inverter * std::max<int>(1, int(out.size())));
+    planner_.set_period_calls(options_.daily_calls_per_inverter *
+                              std::max<int>(1, int(out.size())));
     // The plants' zones place the reports' days and hours in time (history beyond what
     // history/query keeps). Without them discovery still succeeds; that backfill then says why.
     if (planner_.try_take("/op/v0/plant/list", engine::CallPurpose::Background)) {
@@ -154,7 +155,7 @@ class FoxessDriver final : public Driver {
   }
 
   std::optional<CallBudget> budget() const override {
-    return CallBudget{planner_.used(), planner_.daily_calls(), planner_.next_reset()};
+    return CallBudget{planner_.used(), planner_.period_calls(), planner_.next_reset()};
   }
 
   Capabilities capabilities(const DeviceInfo& device) const override {
@@ -704,7 +705,7 @@ class FoxessDriver final : public Driver {
 
   Error budget_error(const std::string& what) const {
     Error e{ErrorKind::RateLimited, "FoxESS: the account's daily call budget (" +
-                                        std::to_string(planner_.daily_calls()) +
+                                        std::to_string(planner_.period_calls()) +
                                         " calls) has no room for " + what + " now; it resets at " +
                                         format_iso8601(planner_.next_reset())};
     e.retry_after =
@@ -718,7 +719,7 @@ class FoxessDriver final : public Driver {
     if (e.kind == ErrorKind::Auth && options_.oauth()) stale_ = true;
     if (e.kind == ErrorKind::RateLimited)
       planner_.on_refused(interface, e.message.find("quota") != std::string::npos ||
-                                         planner_.left() < planner_.daily_calls() / 20);
+                                         planner_.left() < planner_.period_calls() / 20);
     return e;
   }
 
