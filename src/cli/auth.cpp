@@ -22,7 +22,7 @@
 #include "net/http_server.hpp"
 #include "vendors/foxess/client.hpp"
 #include "vendors/foxess/driver.hpp"
-#include "vendors/foxess/token_file.hpp"
+#include "net/token_file.hpp"
 
 namespace sb::cli {
 
@@ -167,10 +167,10 @@ int auth(const AuthOptions& o) {
   auto op = client.exchange_code(client_id, secret, code, redirect);
   auto tokens = boost::asio::co_spawn(io, std::move(op), boost::asio::use_future).get();
   if (!tokens) return finish(report("the cloud did not trade the code: " + tokens.error().message));
-  foxess::TokenFile t{client_id, tokens->access_token, tokens->refresh_token,
+  net::TokenFile t{client_id, tokens->access_token, tokens->refresh_token,
                       clock.now() + (tokens->expires_in.count() > 0 ? Millis(tokens->expires_in)
                                                                     : Millis(86'400'000))};
-  if (auto w = foxess::save_token_file(file, t); !w) return finish(report(w.error().message));
+  if (auto w = net::save_token_file(file, t); !w) return finish(report(w.error().message));
   std::cout << "Tokens for connection '" << conn->name << "' saved to " << file
             << " (mode 0600); the access token is valid until " << format_iso8601(t.expires_at)
             << " and sunbridge renews it from then on.\n";

@@ -12,7 +12,7 @@
 #include "sim/calendar.hpp"
 #include "vendors/foxess/client.hpp"
 #include "vendors/foxess/mapping.hpp"
-#include "vendors/foxess/token_file.hpp"
+#include "net/token_file.hpp"
 
 namespace sb::foxess {
 
@@ -389,7 +389,7 @@ class FoxessDriver final : public Driver {
     const auto& file = options_.app->token_file;
     auto again = "run `sunbridge auth foxess -c <config> --connection " + config_.name + "`";
     if (!tokens_) {
-      auto t = load_token_file(file);
+      auto t = net::load_token_file(file);
       if (!t)
         co_return fail(ErrorKind::Auth,
                        "FoxESS OAuth: " +
@@ -405,7 +405,7 @@ class FoxessDriver final : public Driver {
     auto now = env_.clock.now();
     if (!stale_ && tokens_->expires_at - now > std::chrono::minutes(5)) {
       client_.use_access_token(tokens_->access_token);
-      if (unsaved_ && save_token_file(file, *tokens_)) unsaved_ = false;
+      if (unsaved_ && net::save_token_file(file, *tokens_)) unsaved_ = false;
       co_return Result<void>{};
     }
     refreshing_ = true;
@@ -425,7 +425,7 @@ class FoxessDriver final : public Driver {
         now + (r->expires_in.count() > 0 ? Millis(r->expires_in) : Millis(86'400'000));
     stale_ = false;
     client_.use_access_token(tokens_->access_token);
-    if (auto w = save_token_file(file, *tokens_); !w) {
+    if (auto w = net::save_token_file(file, *tokens_); !w) {
       unsaved_ = true;  // tried again before each call until it works
       co_return fail(ErrorKind::Internal,
                      "FoxESS OAuth: refreshed the tokens but " + w.error().message +
@@ -734,7 +734,7 @@ class FoxessDriver final : public Driver {
   std::optional<Error> failed_;               // the last batch's failure, until a batch succeeds
   std::map<std::string, std::string> zones_;  // station id -> IANA zone
   // OAuth
-  std::optional<TokenFile> tokens_;
+  std::optional<net::TokenFile> tokens_;
   bool stale_ = false;       // the cloud refused the access token
   bool refreshing_ = false;  // a refresh is in flight
   bool unsaved_ = false;     // refreshed tokens the file does not have yet

@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "vendors/foxess/sim_fixture.hpp"
-#include "vendors/foxess/token_file.hpp"
+#include "net/token_file.hpp"
 
 using namespace sb;
 using namespace sb::net;
@@ -452,7 +452,7 @@ TEST_F(FoxSim, DriverInOAuthModeRefreshesRotatesSavesAndSaysWhatToRunWhenRevoked
   auto code = sim->issue_code("http://127.0.0.1:9/cb");
   auto t = io.run(cl.exchange_code("fox-app", "fox-app-secret", code, "http://127.0.0.1:9/cb"));
   ASSERT_TRUE(t) << t.error().message;
-  ASSERT_TRUE(foxess::save_token_file(
+  ASSERT_TRUE(net::save_token_file(
       file, {"fox-app", t->access_token, t->refresh_token, clock.now() + t->expires_in}));
   EXPECT_EQ(std::filesystem::status(file).permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
@@ -469,7 +469,7 @@ TEST_F(FoxSim, DriverInOAuthModeRefreshesRotatesSavesAndSaysWhatToRunWhenRevoked
   clock.advance(hours(24) - minutes(4));
   snap = io.run(d->poll(dev));
   ASSERT_TRUE(snap) << snap.error().message;
-  auto saved = foxess::load_token_file(file);
+  auto saved = net::load_token_file(file);
   ASSERT_TRUE(saved) << saved.error().message;
   EXPECT_NE(saved->refresh_token, t->refresh_token);
   EXPECT_NE(saved->access_token, t->access_token);

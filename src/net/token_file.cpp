@@ -1,4 +1,4 @@
-#include "vendors/foxess/token_file.hpp"
+#include "net/token_file.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 
 #include "net/json.hpp"
 
-namespace sb::foxess {
+namespace sb::net {
 
 Result<TokenFile> load_token_file(const std::string& path) {
   std::ifstream in(path);
@@ -75,4 +75,4 @@ Result<void> save_token_file(const std::string& path, const TokenFile& t) {
   return Result<void>{};
 }
 
-}  // namespace sb::foxess
+}  // namespace sb::net

@@ -1,6 +1,6 @@
-// The OAuth tokens of a FoxESS connection on disk (docs/vendors/foxess.md, OAuth): written by
-// `sunbridge auth foxess`, read and rewritten by the driver each time it refreshes (the cloud
-// rotates the refresh token, so the file must follow it). JSON, mode 0600, replaced atomically
+// The OAuth tokens of a cloud connection on disk (FoxESS, Enphase: docs/vendors/*.md, OAuth):
+// written by `sunbridge auth <vendor>`, read and rewritten by the driver each time it refreshes
+// (both clouds rotate the refresh token, so the file must follow it). JSON, mode 0600, replaced atomically
 // (a temporary file beside it, then rename) so a crash never leaves half a file.
 #pragma once
 
@@ -9,7 +9,7 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 
-namespace sb::foxess {
+namespace sb::net {
 
 struct TokenFile {
   std::string client_id;  ///< the app the tokens belong to
@@ -24,4 +24,4 @@ Result<TokenFile> load_token_file(const std::string& path);
 /// Writes it with mode 0600; an error naming the file and the system's reason.
 Result<void> save_token_file(const std::string& path, const TokenFile& tokens);
 
-}  // namespace sb::foxess
+}  // namespace sb::net
