@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "net/json.hpp"
+#include "net/retry.hpp"
 
 namespace sb::net {
 
@@ -73,6 +74,65 @@ Result<void> save_token_file(const std::string& path, const TokenFile& t) {
   ::close(fd);
   if (::rename(tmp.c_str(), path.c_str()) != 0) return error("replace");
   return Result<void>{};
+}
+
+OAuthSession::OAuthSession(std::string vendor, std::string client_id, std::string token_file,
+                           std::string again, const Clock& clock, Sleeper& sleeper)
+    : vendor_(std::move(vendor)),
+      client_id_(std::move(client_id)),
+      file_(std::move(token_file)),
+      again_(std::move(again)),
+      clock_(clock),
+      sleeper_(sleeper) {}
+
+std::optional<TimePoint> OAuthSession::expires_at() const {
+  return tokens_ ? std::optional<TimePoint>(tokens_->expires_at) : std::nullopt;
+}
+
+boost::asio::awaitable<Result<std::string>> OAuthSession::access_token(Refresh refresh) {
+  while (refreshing_) co_await sleeper_.sleep(Millis(50));
+  const std::string what = vendor_ + " OAuth: ";
+  if (!tokens_) {
+    auto t = load_token_file(file_);
+    if (!t)
+      co_return fail(ErrorKind::Auth,
+                     what +
+                         (t.error().kind == ErrorKind::NotFound ? file_ + " does not exist yet"
+                                                                : t.error().message) +
+                         "; " + again_);
+    if (t->client_id != client_id_)
+      co_return fail(ErrorKind::Auth, what + "the tokens in " + file_ + " belong to app '" +
+                                          t->client_id + "', not '" + client_id_ + "'; " + again_);
+    tokens_ = std::move(*t);
+  }
+  auto now = clock_.now();
+  if (!stale_ && tokens_->expires_at - now > std::chrono::minutes(5)) {
+    if (unsaved_ && save_token_file(file_, *tokens_)) unsaved_ = false;
+    co_return tokens_->access_token;
+  }
+  refreshing_ = true;
+  auto op = refresh(tokens_->refresh_token);
+  auto r = co_await std::move(op);
+  refreshing_ = false;
+  if (!r) {
+    if (r.error().kind == ErrorKind::Auth)
+      co_return fail(ErrorKind::Auth, what + "the cloud refused the refresh token in " + file_ +
+                                          " (" + r.error().message + "); " + again_);
+    co_return fail(r.error());
+  }
+  tokens_->access_token = r->access_token;
+  if (!r->refresh_token.empty()) tokens_->refresh_token = r->refresh_token;
+  tokens_->expires_at =
+      now + (r->expires_in.count() > 0 ? Millis(r->expires_in) : Millis(86'400'000));
+  stale_ = false;
+  if (auto w = save_token_file(file_, *tokens_); !w) {
+    unsaved_ = true;  // tried again before each call until it works
+    co_return fail(ErrorKind::Internal, what + "refreshed the tokens but " + w.error().message +
+                                            "; until it can be written the next start needs " +
+                                            again_.substr(again_.find("run ") == 0 ? 4 : 0) +
+                                            " again");
+  }
+  co_return tokens_->access_token;
 }
 
 }  // namespace sb::net

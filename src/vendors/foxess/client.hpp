@@ -15,6 +15,7 @@
 #include "core/result.hpp"
 #include "net/http_client.hpp"
 #include "net/retry.hpp"
+#include "net/token_file.hpp"
 #include "vendors/foxess/scheduler.hpp"
 
 namespace sb::foxess {
@@ -122,10 +123,7 @@ struct PeakShavingSetting {
   Setting import_limit;  ///< value in import_limit.unit (kW or W)
   Setting soc;
 };
-struct OAuthTokens {
-  std::string access_token, refresh_token;
-  std::chrono::seconds expires_in{0};
-};
+using OAuthTokens = net::OAuthTokens;
 
 class Client {
  public:

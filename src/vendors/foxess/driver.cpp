@@ -9,10 +9,10 @@
 #include "core/schedule.hpp"
 #include "engine/quota_planner.hpp"
 #include "net/driver_env.hpp"
+#include "net/token_file.hpp"
 #include "sim/calendar.hpp"
 #include "vendors/foxess/client.hpp"
 #include "vendors/foxess/mapping.hpp"
-#include "net/token_file.hpp"
 
 namespace sb::foxess {
 
@@ -69,7 +69,12 @@ class FoxessDriver final : public Driver {
         env_(env),
         client_(env.http, endpoint_of(config_, 443), options_.api_key, env.clock, config_.timeout,
                 &env_.sleeper),
-        planner_(env.clock, {options_.daily_calls_per_inverter}) {}
+        planner_(env.clock, {options_.daily_calls_per_inverter}) {
+    if (options_.app)
+      oauth_.emplace("FoxESS", options_.app->client_id, options_.app->token_file,
+                     "run `sunbridge auth foxess -c <config> --connection " + config_.name + "`",
+                     env.clock, env_.sleeper);
+  }
 
   asio::awaitable<Result<std::vector<DeviceInfo>>> discover() override {
     auto auth = authorize();
@@ -253,7 +258,7 @@ class FoxessDriver final : public Driver {
       if (auto a = co_await std::move(auth); !a) co_return fail(a.error());
       auto op = (this->*apply_one)(device, cmd);
       auto out = co_await std::move(op);
-      if (!out && out.error().kind == ErrorKind::Auth && options_.oauth()) stale_ = true;
+      if (!out && out.error().kind == ErrorKind::Auth && oauth_) oauth_->mark_stale();
       co_return out;
     }
     co_return fail(ErrorKind::NotSupported,
@@ -380,58 +385,17 @@ class FoxessDriver final : public Driver {
     co_return out;
   }
 
-  // OAuth: sets the access token the client sends, refreshing it first when it has less than
-  // five minutes left or the cloud refused it, and rewriting the token file (the cloud rotates
-  // the refresh token). Nothing to do with an API key.
+  // OAuth: sets the access token the client sends (net::OAuthSession refreshes it when due
+  // and rewrites the token file). Nothing to do with an API key.
   asio::awaitable<Result<void>> authorize() {
-    if (!options_.oauth()) co_return Result<void>{};
-    while (refreshing_) co_await env_.sleeper.sleep(Millis(50));  // one refresh at a time
-    const auto& file = options_.app->token_file;
-    auto again = "run `sunbridge auth foxess -c <config> --connection " + config_.name + "`";
-    if (!tokens_) {
-      auto t = net::load_token_file(file);
-      if (!t)
-        co_return fail(ErrorKind::Auth,
-                       "FoxESS OAuth: " +
-                           (t.error().kind == ErrorKind::NotFound ? file + " does not exist yet"
-                                                                  : t.error().message) +
-                           "; " + again);
-      if (t->client_id != options_.app->client_id)
-        co_return fail(ErrorKind::Auth, "FoxESS OAuth: the tokens in " + file + " belong to app '" +
-                                            t->client_id + "', not '" + options_.app->client_id +
-                                            "'; " + again);
-      tokens_ = std::move(*t);
-    }
-    auto now = env_.clock.now();
-    if (!stale_ && tokens_->expires_at - now > std::chrono::minutes(5)) {
-      client_.use_access_token(tokens_->access_token);
-      if (unsaved_ && net::save_token_file(file, *tokens_)) unsaved_ = false;
-      co_return Result<void>{};
-    }
-    refreshing_ = true;
-    auto op = client_.refresh_tokens(options_.app->client_id, options_.app->client_secret,
-                                     tokens_->refresh_token);
-    auto r = co_await std::move(op);
-    refreshing_ = false;
-    if (!r) {
-      if (r.error().kind == ErrorKind::Auth)
-        co_return fail(ErrorKind::Auth, "FoxESS OAuth: the cloud refused the refresh token in " +
-                                            file + " (" + r.error().message + "); " + again);
-      co_return fail(r.error());
-    }
-    tokens_->access_token = r->access_token;
-    if (!r->refresh_token.empty()) tokens_->refresh_token = r->refresh_token;
-    tokens_->expires_at =
-        now + (r->expires_in.count() > 0 ? Millis(r->expires_in) : Millis(86'400'000));
-    stale_ = false;
-    client_.use_access_token(tokens_->access_token);
-    if (auto w = net::save_token_file(file, *tokens_); !w) {
-      unsaved_ = true;  // tried again before each call until it works
-      co_return fail(ErrorKind::Internal,
-                     "FoxESS OAuth: refreshed the tokens but " + w.error().message +
-                         "; until it can be written the next start needs `sunbridge auth "
-                         "foxess` again");
-    }
+    if (!oauth_) co_return Result<void>{};
+    auto op = oauth_->access_token([this](std::string refresh_token) {
+      return client_.refresh_tokens(options_.app->client_id, options_.app->client_secret,
+                                    std::move(refresh_token));
+    });
+    auto token = co_await std::move(op);
+    if (!token) co_return fail(token.error());
+    client_.use_access_token(std::move(*token));
     co_return Result<void>{};
   }
 
@@ -716,7 +680,7 @@ class FoxessDriver final : public Driver {
   // A 40400 from the cloud: the daily quota when our own count says so or the message does.
   Error refused(Error e, const std::string& interface) {
     // A refused access token (revoked, or expired early): refresh before the next call.
-    if (e.kind == ErrorKind::Auth && options_.oauth()) stale_ = true;
+    if (e.kind == ErrorKind::Auth && oauth_) oauth_->mark_stale();
     if (e.kind == ErrorKind::RateLimited)
       planner_.on_refused(interface, e.message.find("quota") != std::string::npos ||
                                          planner_.left() < planner_.period_calls() / 20);
@@ -733,11 +697,7 @@ class FoxessDriver final : public Driver {
   std::optional<TimePoint> fetched_;
   std::optional<Error> failed_;               // the last batch's failure, until a batch succeeds
   std::map<std::string, std::string> zones_;  // station id -> IANA zone
-  // OAuth
-  std::optional<net::TokenFile> tokens_;
-  bool stale_ = false;       // the cloud refused the access token
-  bool refreshing_ = false;  // a refresh is in flight
-  bool unsaved_ = false;     // refreshed tokens the file does not have yet
+  std::optional<net::OAuthSession> oauth_;
 };
 
 }  // namespace
