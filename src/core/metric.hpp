@@ -84,6 +84,9 @@ inline constexpr std::string_view kEnergyGridExport = "energy.grid_export";
 inline constexpr std::string_view kEnergyBatteryCharge = "energy.battery_charge";
 inline constexpr std::string_view kEnergyBatteryDischarge = "energy.battery_discharge";
 inline constexpr std::string_view kEnergyLoad = "energy.load";
+inline constexpr std::string_view kEvPower = "ev.power";
+inline constexpr std::string_view kEvCharging = "ev.charging";
+inline constexpr std::string_view kEnergyEvCharge = "energy.ev_charge";
 inline constexpr std::string_view kDeviceState = "device.state";
 inline constexpr std::string_view kDeviceOnline = "device.online";
 }  // namespace metric

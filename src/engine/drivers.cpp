@@ -1,5 +1,6 @@
 #include "engine/drivers.hpp"
 
+#include "vendors/enphase/driver.hpp"
 #include "vendors/foxess/driver.hpp"
 #include "vendors/kostal/driver.hpp"
 #include "vendors/sonnen/driver.hpp"
@@ -9,6 +10,7 @@ namespace sb::engine {
 const DriverRegistry& builtin_drivers() {
   static const DriverRegistry registry = [] {
     DriverRegistry r;
+    r.add(enphase::registry_entry());
     r.add(foxess::registry_entry());
     r.add(kostal::registry_entry());
     r.add(sonnen::registry_entry());
