@@ -162,7 +162,8 @@ TEST_F(GatewaySim, CommandsAreAuthenticatedValidatedVerifiedAndAudited) {
       post(R"({"command":"boost","value":1})", 400),
       "unknown command 'boost' (valid: battery-power, min-soc, release, min-home-consumption, "
       "battery-strategy, smart-control, time-control, export-limit, min-soc-off-grid, "
-      "tou-schedule, charge-windows, peak-shaving)");
+      "tou-schedule, charge-windows, peak-shaving, charge-from-grid, storm-guard, load-control, "
+      "ev-charging)");
   EXPECT_EQ(post(R"({"command":"tou-schedule","argument":"00:00-05:00 charge power=1000"})", 422),
             "bat:battery has no time-of-use schedule");
   EXPECT_EQ(post(R"({"command":"battery-power"})", 400), "request body: field 'value' is missing");

@@ -267,6 +267,18 @@ function controlForms(c) {
   if (c.smart_control)
     f.push(`<div class="row"><button type="button" data-cmd="smart-control" data-value="1">Smart control on</button>` +
       `<button type="button" data-cmd="smart-control" data-value="0">off</button></div>`);
+  const toggle = (cmd, label) =>
+    f.push(`<div class="row"><span class="small">${label}</span> <button type="button" data-cmd="${cmd}" data-value="1">on</button>` +
+      `<button type="button" data-cmd="${cmd}" data-value="0">off</button></div>`);
+  if (c.charge_from_grid) toggle('charge-from-grid', 'Charge from grid');
+  if (c.storm_guard) toggle('storm-guard', 'Storm guard');
+  if (c.load_contacts && c.load_contacts.length)
+    f.push(`<fieldset><legend>Load control (${c.load_contacts.map(esc).join(', ')})</legend><div class="inline">` +
+      `<input id="in-load-control" placeholder="${esc(c.load_contacts[0])} mode=Scheduled start=09:00 end=16:00">` +
+      `<button type="button" data-cmd="load-control">Set</button></div></fieldset>`);
+  if (c.ev_charging)
+    f.push(`<fieldset><legend>EV charging (% of the current)</legend><div class="inline"><input type="number" id="in-ev-charging" min="0" max="100" step="5" value="100">` +
+      `<button type="button" data-cmd="ev-charging">Start</button><button type="button" data-cmd="ev-charging" data-value="0">Stop</button></div></fieldset>`);
   if (c.tou_segments)
     f.push(`<fieldset><legend>Time-of-use schedule (up to ${c.tou_segments} segments, or off)</legend><div class="inline">` +
       `<input id="in-tou-schedule" placeholder="00:00-05:00 charge power=3000; 21:00-24:00 backup">` +
@@ -281,7 +293,7 @@ async function send(cmd, button) {
   const body = { command: cmd };
   const input = $('in-' + cmd);
   if (button.dataset.value !== undefined) body.value = Number(button.dataset.value);
-  else if (cmd === 'battery-strategy' || cmd === 'tou-schedule') body.argument = input.value;
+  else if (cmd === 'battery-strategy' || cmd === 'tou-schedule' || cmd === 'load-control') body.argument = input.value;
   else if (input) body.value = button.dataset.sign ? Number(button.dataset.sign) * Math.abs(Number(input.value) || 0) : Number(input.value);
   const minutes = cmd === 'battery-power' && $('in-duration') ? Number($('in-duration').value) || 0 : 0;
   if (minutes > 0) body.duration_s = Math.round(minutes * 60);
@@ -339,7 +351,8 @@ function setupButtons() {
 }
 
 const controllable = (c) => c && (c.battery_power_setpoint || c.min_soc || c.release || c.export_limit ||
-  (c.battery_strategies && c.battery_strategies.length) || c.smart_control || c.tou_segments);
+  (c.battery_strategies && c.battery_strategies.length) || c.smart_control || c.tou_segments ||
+  c.charge_from_grid || c.storm_guard || (c.load_contacts && c.load_contacts.length) || c.ev_charging);
 
 async function loadTopology() {
   state.sites = await api('/api/v1/sites');

@@ -1,6 +1,8 @@
 #include "core/model.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdio>
 
 namespace sb {
 
@@ -56,6 +58,14 @@ std::string_view to_string(CommandType t) {
       return "charge-windows";
     case CommandType::PeakShaving:
       return "peak-shaving";
+    case CommandType::ChargeFromGrid:
+      return "charge-from-grid";
+    case CommandType::StormGuard:
+      return "storm-guard";
+    case CommandType::LoadControl:
+      return "load-control";
+    case CommandType::EvCharging:
+      return "ev-charging";
   }
   return "battery-power";
 }
@@ -74,13 +84,18 @@ std::optional<CommandType> parse_command_type(std::string_view s) {
   if (s == "tou-schedule" || s == "tou_schedule") return CommandType::TouSchedule;
   if (s == "charge-windows" || s == "charge_windows") return CommandType::ChargeWindows;
   if (s == "peak-shaving" || s == "peak_shaving") return CommandType::PeakShaving;
+  if (s == "charge-from-grid" || s == "charge_from_grid") return CommandType::ChargeFromGrid;
+  if (s == "storm-guard" || s == "storm_guard") return CommandType::StormGuard;
+  if (s == "load-control" || s == "load_control") return CommandType::LoadControl;
+  if (s == "ev-charging" || s == "ev_charging") return CommandType::EvCharging;
   return std::nullopt;
 }
 
 std::string command_type_names() {
   return "battery-power, min-soc, release, min-home-consumption, battery-strategy, "
          "smart-control, time-control, export-limit, min-soc-off-grid, tou-schedule, "
-         "charge-windows, peak-shaving";
+         "charge-windows, peak-shaving, charge-from-grid, storm-guard, load-control, "
+         "ev-charging";
 }
 
 Result<std::vector<std::string>> parse_gap_statuses(std::string_view list, std::string_view what) {
@@ -101,7 +116,66 @@ Result<std::vector<std::string>> parse_gap_statuses(std::string_view list, std::
 bool command_takes_argument(CommandType t) {
   return t == CommandType::BatteryStrategy || t == CommandType::TimeControl ||
          t == CommandType::TouSchedule || t == CommandType::ChargeWindows ||
-         t == CommandType::PeakShaving;
+         t == CommandType::PeakShaving || t == CommandType::LoadControl;
+}
+
+Result<LoadControlSetting> parse_load_control(std::string_view text) {
+  static constexpr std::string_view kModes[] = {"Scheduled",
+                                                "Basic",
+                                                "Advanced_BatteryPowered",
+                                                "Manual_always_not_powered",
+                                                "Manual_always_powered",
+                                                "Advanced_GeneratorPowered"};
+  LoadControlSetting out;
+  auto bad = [](std::string why) {
+    return fail(ErrorKind::InvalidArgument, "load-control: " + why);
+  };
+  std::vector<std::string_view> words;
+  while (!text.empty()) {
+    auto sp = text.find(' ');
+    if (sp != 0) words.push_back(text.substr(0, sp));
+    text = sp == std::string_view::npos ? std::string_view{} : text.substr(sp + 1);
+  }
+  if (words.empty()) return bad("name a dry contact first (\"NC1 mode=Basic\")");
+  out.contact = std::string(words[0]);
+  auto clock_time = [](std::string_view v) -> std::optional<int> {
+    int h = 0, m = 0;
+    if (v.size() != 5 || v[2] != ':' ||
+        std::sscanf(std::string(v).c_str(), "%2d:%2d", &h, &m) != 2 || h < 0 || h > 24 || m < 0 ||
+        m > 59 || (h == 24 && m != 0))
+      return std::nullopt;
+    return h * 3600 + m * 60;
+  };
+  for (std::size_t i = 1; i < words.size(); ++i) {
+    auto eq = words[i].find('=');
+    if (eq == std::string_view::npos)
+      return bad("'" + std::string(words[i]) + "' is not key=value");
+    auto key = words[i].substr(0, eq), value = words[i].substr(eq + 1);
+    if (key == "mode") {
+      if (std::find(std::begin(kModes), std::end(kModes), value) == std::end(kModes))
+        return bad("mode '" + std::string(value) +
+                   "' is not one of Scheduled, Basic, Advanced_BatteryPowered, "
+                   "Manual_always_not_powered, Manual_always_powered, Advanced_GeneratorPowered");
+      out.mode = std::string(value);
+    } else if (key == "soc_low") {
+      int v = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+      if (ec != std::errc() || p != value.data() + value.size() || v < 10 || v > 90)
+        return bad("soc_low '" + std::string(value) + "' is not a whole number from 10 to 90");
+      out.soc_low = v;
+    } else if (key == "start" || key == "end") {
+      auto t = clock_time(value);
+      if (!t) return bad(std::string(key) + " '" + std::string(value) + "' is not HH:MM");
+      (key == "start" ? out.start_s : out.end_s) = *t;
+    } else {
+      return bad("unknown key '" + std::string(key) + "' (mode, soc_low, start, end)");
+    }
+  }
+  if (out.mode.empty() && !out.soc_low && !out.start_s && !out.end_s)
+    return bad("nothing to set for " + out.contact + " (mode=, soc_low=, start=, end=)");
+  if (out.mode == "Advanced_BatteryPowered" && !out.soc_low)
+    return bad("mode Advanced_BatteryPowered needs soc_low");
+  return out;
 }
 
 std::optional<std::string> check_weekly_plan(std::string_view text) {

@@ -82,6 +82,10 @@ enum class CommandType {
   TouSchedule,         ///< argument: a time-of-use schedule (core/schedule.hpp), or "off"
   ChargeWindows,       ///< argument: grid-charge windows (core/schedule.hpp), or "off"
   PeakShaving,         ///< argument: "limit=W soc=%" (core/schedule.hpp), or "off"
+  ChargeFromGrid,      ///< value: 1 the battery may charge from the grid, 0 not
+  StormGuard,          ///< value: 1 full backup during severe-weather alerts, 0 not
+  LoadControl,         ///< argument: a dry contact's setting (parse_load_control)
+  EvCharging,          ///< value: % of the EV charger's current, 0 stops charging
 };
 std::string_view to_string(CommandType t);
 /// "battery-power" / "battery_power", "min-soc", "release"; nullopt otherwise.
@@ -90,6 +94,17 @@ std::optional<CommandType> parse_command_type(std::string_view s);
 std::string command_type_names();
 /// Commands that take a text `argument` rather than a numeric `value`.
 bool command_takes_argument(CommandType t);
+
+/// A dry contact's load-control setting as text: "<name> mode=<mode> [soc_low=<10..90>]
+/// [start=HH:MM end=HH:MM]", modes Scheduled, Basic, Advanced_BatteryPowered,
+/// Manual_always_not_powered, Manual_always_powered, Advanced_GeneratorPowered.
+struct LoadControlSetting {
+  std::string contact;
+  std::string mode;
+  std::optional<int> soc_low;
+  std::optional<int> start_s, end_s;  ///< seconds from midnight
+};
+Result<LoadControlSetting> parse_load_control(std::string_view text);
 
 /// A weekly battery plan as text: seven 96-character day strings from Monday joined by
 /// commas, one character per quarter hour from local midnight: '0' free, '1' no charging,
@@ -209,6 +224,10 @@ struct Capabilities {
   int charge_windows = 0;              ///< grid-charge windows the device has; 0: none
   bool peak_shaving = false;
   double peak_shaving_high_w = 0;  ///< largest import limit accepted, W
+  bool charge_from_grid = false;
+  bool storm_guard = false;
+  std::vector<std::string> load_contacts;  ///< dry contacts a LoadControl may name; empty: none
+  bool ev_charging = false;                ///< start (level %) and stop an EV charger
 };
 
 }  // namespace sb

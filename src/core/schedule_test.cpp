@@ -1,4 +1,5 @@
 #include "core/schedule.hpp"
+#include "core/model.hpp"
 
 #include <gtest/gtest.h>
 
@@ -82,4 +83,30 @@ TEST(PeakShaving, ParseFormatAndRefuse) {
             "peak shaving: soc 130 is outside 0..100 %");
   EXPECT_EQ(parse_peak_shaving("4500").error().message,
             "peak shaving: '4500' is not limit=W or soc=% (or say off)");
+}
+
+TEST(LoadControl, ParsesAContactsSettingAndNamesWhatIsWrong) {
+  auto s = parse_load_control("NC1 mode=Scheduled start=09:00 end=16:30");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->contact, "NC1");
+  EXPECT_EQ(s->mode, "Scheduled");
+  EXPECT_EQ(s->start_s, 32'400);
+  EXPECT_EQ(s->end_s, 59'400);
+  EXPECT_FALSE(s->soc_low);
+  auto a = parse_load_control("NC2 mode=Advanced_BatteryPowered soc_low=40");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->soc_low, 40);
+  EXPECT_EQ(parse_load_control("NC2 mode=Advanced_BatteryPowered").error().message,
+            "load-control: mode Advanced_BatteryPowered needs soc_low");
+  EXPECT_EQ(parse_load_control("NC1 mode=basic").error().message.substr(0, 40),
+            "load-control: mode 'basic' is not one of");
+  EXPECT_EQ(parse_load_control("NC1 soc_low=95").error().message,
+            "load-control: soc_low '95' is not a whole number from 10 to 90");
+  EXPECT_EQ(parse_load_control("NC1 start=9:00").error().message,
+            "load-control: start '9:00' is not HH:MM");
+  EXPECT_EQ(parse_load_control("NC1").error().message,
+            "load-control: nothing to set for NC1 (mode=, soc_low=, start=, end=)");
+  EXPECT_EQ(parse_load_control("NC1 colour=red").error().message,
+            "load-control: unknown key 'colour' (mode, soc_low, start, end)");
+  EXPECT_FALSE(parse_load_control(""));
 }

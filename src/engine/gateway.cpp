@@ -622,6 +622,40 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
                                                       std::to_string(caps.charge_windows));
         return {};
       }
+      case CommandType::ChargeFromGrid:
+      case CommandType::StormGuard: {
+        bool can =
+            cmd.type == CommandType::ChargeFromGrid ? caps.charge_from_grid : caps.storm_guard;
+        auto name = std::string(to_string(cmd.type));
+        if (!can) return fail(ErrorKind::NotSupported, cmd.device + " has no " + name + " setting");
+        if (cmd.value != 0 && cmd.value != 1)
+          return fail(ErrorKind::InvalidArgument, name + " takes 1 (on) or 0 (off)");
+        return {};
+      }
+      case CommandType::LoadControl: {
+        if (caps.load_contacts.empty())
+          return fail(ErrorKind::NotSupported, cmd.device + " has no load control");
+        auto s = parse_load_control(cmd.argument);
+        if (!s) return fail(s.error());
+        if (std::find(caps.load_contacts.begin(), caps.load_contacts.end(), s->contact) ==
+            caps.load_contacts.end()) {
+          std::string valid;
+          for (const auto& v : caps.load_contacts) valid += (valid.empty() ? "" : ", ") + v;
+          return fail(ErrorKind::InvalidArgument, "load-control: " + cmd.device +
+                                                      " has no dry contact '" + s->contact +
+                                                      "' (it has " + valid + ")");
+        }
+        return {};
+      }
+      case CommandType::EvCharging:
+        if (!caps.ev_charging)
+          return fail(ErrorKind::NotSupported,
+                      cmd.device + " is not an EV charger sunbridge can start");
+        if (!std::isfinite(cmd.value) || cmd.value < 0 || cmd.value > 100)
+          return fail(ErrorKind::InvalidArgument,
+                      "ev-charging " + fmt_value(cmd.value) +
+                          " is outside 0..100 (% of the charger's current; 0 stops)");
+        return {};
       case CommandType::PeakShaving: {
         if (!caps.peak_shaving)
           return fail(ErrorKind::NotSupported, cmd.device + " has no peak shaving");

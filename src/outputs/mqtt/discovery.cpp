@@ -256,6 +256,13 @@ std::vector<Message> device_discovery(const MqttSettings& s, const DeviceInfo& d
   if (c.smart_control)
     control("switch", CommandType::SmartControl, "Smart battery control",
             json::object{{"payload_on", "1"}, {"payload_off", "0"}});
+  if (c.charge_from_grid)
+    control("switch", CommandType::ChargeFromGrid, "Charge from grid",
+            json::object{{"payload_on", "1"}, {"payload_off", "0"}});
+  if (c.storm_guard)
+    control("switch", CommandType::StormGuard, "Storm guard",
+            json::object{{"payload_on", "1"}, {"payload_off", "0"}});
+  if (c.ev_charging) number(CommandType::EvCharging, "EV charging level (0 stops)", 0, 100, 1, "%");
   if (c.release)
     control("button", CommandType::Release, "Hand control back",
             json::object{{"payload_press", "PRESS"}});
@@ -265,6 +272,7 @@ std::vector<Message> device_discovery(const MqttSettings& s, const DeviceInfo& d
   if (c.tou_segments > 0) text(CommandType::TouSchedule, "Time-of-use schedule");
   if (c.charge_windows > 0) text(CommandType::ChargeWindows, "Grid-charge windows");
   if (c.peak_shaving) text(CommandType::PeakShaving, "Peak shaving");
+  if (!c.load_contacts.empty()) text(CommandType::LoadControl, "Load control");
   return out;
 }
 
@@ -293,7 +301,9 @@ Result<Command> command_of(const DeviceInfo& d, CommandType type, std::string_vi
     c.argument = std::string(payload);
     return c;
   }
-  if (type == CommandType::SmartControl && (payload == "ON" || payload == "OFF")) {
+  if ((type == CommandType::SmartControl || type == CommandType::ChargeFromGrid ||
+       type == CommandType::StormGuard) &&
+      (payload == "ON" || payload == "OFF")) {
     c.value = payload == "ON" ? 1 : 0;
     return c;
   }

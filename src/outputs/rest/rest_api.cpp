@@ -81,6 +81,8 @@ json::object caps_json(const Capabilities& c) {
   for (const auto& s : c.battery_strategies) strategies.push_back(json::value(s));
   json::array tou_modes;
   for (const auto& m : c.tou_modes) tou_modes.push_back(json::value(m));
+  json::array contacts;
+  for (const auto& n : c.load_contacts) contacts.push_back(json::value(n));
   return {{"live", c.live},
           {"history", c.history},
           {"battery_power_setpoint", c.battery_power_setpoint},
@@ -104,7 +106,11 @@ json::object caps_json(const Capabilities& c) {
           {"tou_max_power_w", c.tou_max_power_w},
           {"charge_windows", c.charge_windows},
           {"peak_shaving", c.peak_shaving},
-          {"peak_shaving_high_w", c.peak_shaving_high_w}};
+          {"peak_shaving_high_w", c.peak_shaving_high_w},
+          {"charge_from_grid", c.charge_from_grid},
+          {"storm_guard", c.storm_guard},
+          {"load_contacts", contacts},
+          {"ev_charging", c.ev_charging}};
 }
 
 json::object device_json(const DeviceInfo& d, const std::optional<Capabilities>& caps) {

@@ -294,3 +294,61 @@ TEST_F(EnphaseDriverTest, A429TeachesThePlanAndTheDriverWaitsOutTheMinute) {
   auto [minute, month] = sim->usage();
   EXPECT_LE(minute, 10);
 }
+
+TEST_F(EnphaseDriverTest, ChargeFromGridStormGuardLoadControlAndEvCharging) {
+  sign_in();
+  auto d = driver(config());
+  auto devices = io.run(d->discover());
+  ASSERT_TRUE(devices);
+  const auto& system = (*devices)[0];
+  const auto& charger = (*devices)[1];
+  auto caps = d->capabilities(system);
+  EXPECT_TRUE(caps.charge_from_grid);
+  EXPECT_TRUE(caps.storm_guard);
+  EXPECT_EQ(caps.load_contacts, (std::vector<std::string>{"NC1", "NC2"}));
+  EXPECT_FALSE(caps.ev_charging);
+  EXPECT_TRUE(d->capabilities(charger).ev_charging);
+  auto id = options.systems[0].id;
+
+  auto grid = io.run(d->apply(system, {system.id, CommandType::ChargeFromGrid, 1}));
+  ASSERT_TRUE(grid) << grid.error().message;
+  EXPECT_TRUE(grid->verified);
+  EXPECT_EQ(grid->detail, "charge from grid off -> on");
+  EXPECT_TRUE(sim->battery_settings(id).charge_from_grid);
+
+  auto storm = io.run(d->apply(system, {system.id, CommandType::StormGuard, 1}));
+  ASSERT_TRUE(storm) << storm.error().message;
+  EXPECT_TRUE(storm->verified);
+  EXPECT_TRUE(sim->battery_settings(id).storm_guard);
+
+  Command load{system.id, CommandType::LoadControl, 0, std::nullopt, "test",
+               "NC2 mode=Scheduled start=08:30 end=17:00"};
+  auto lc = io.run(d->apply(system, load));
+  ASSERT_TRUE(lc) << lc.error().message;
+  EXPECT_TRUE(lc->verified);
+  EXPECT_EQ(lc->detail, "NC2: mode Scheduled, soc_low 30 %, essential 08:30-17:00");
+  load.argument = "NC2 mode=Advanced_BatteryPowered";
+  auto refused = io.run(d->apply(system, load));
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("needs soc_low"), std::string::npos);
+
+  // EV charging: accepted, and the charger draws from the next slot on.
+  auto start = io.run(d->apply(charger, {charger.id, CommandType::EvCharging, 50}));
+  ASSERT_TRUE(start) << start.error().message;
+  EXPECT_FALSE(start->verified);
+  EXPECT_NE(start->detail.find("accepted it (202)"), std::string::npos);
+  clock.advance(minutes(5));
+  EXPECT_DOUBLE_EQ(sim->ev_power_now(id), 32 * 240 * 0.5);
+  auto stop = io.run(d->apply(charger, {charger.id, CommandType::EvCharging, 0}));
+  ASSERT_TRUE(stop);
+  clock.advance(minutes(5));
+  EXPECT_EQ(sim->ev_power_now(id), 0);
+  // The charger's next poll, past the refresh interval, shows the 5 minutes it drew.
+  clock.advance(minutes(20));
+  auto ev = io.run(d->poll(charger));
+  ASSERT_TRUE(ev) << ev.error().message;
+  double drawn = 0;
+  for (const auto& s : ev->samples)
+    if (s.metric == metric::kEvPower && s.time != ev->time) drawn += s.value / 4;
+  EXPECT_NEAR(drawn, 320, 1);
+}
