@@ -455,3 +455,57 @@ TEST(CliE2E, FoxessOAuthSignInWithTheLoopbackRedirectThenRead) {
   EXPECT_EQ(sim.wait(), 0);
   fs::remove_all(dir);
 }
+
+TEST(CliE2E, EnphaseOAuthSignInThenReadWithTheRotatingTokens) {
+  auto dir = temp_dir("enphase-oauth");
+  test::Process sim({kBin, "simulate", "enphase", "--listen", "127.0.0.1:0", "--client-id",
+                     "my-app", "--client-secret", "my-secret", "--api-key", "my-key", "--plan",
+                     "kilowatt"});
+  auto port = listening_port(sim);
+  ASSERT_FALSE(port.empty()) << sim.rest_of_stderr();
+  auto tokens = dir / "enphase-tokens.json";
+  auto cfg = write_config(dir, "enl", "enphase", port,
+                          "      api_key: my-key\n      client_id: my-app\n"
+                          "      client_secret: my-secret\n      plan: kilowatt\n"
+                          "      token_file: " +
+                              tokens.string() + "\n");
+  test::Process early({kBin, "read", "enl", "-c", cfg.string()});
+  EXPECT_EQ(early.wait(), 1);
+  EXPECT_NE(early.rest_of_stderr().find("run `sunbridge auth enphase"), std::string::npos)
+      << early.rest_of_stderr();
+
+  test::Process auth({kBin, "auth", "enphase", "-c", cfg.string(), "--port", "0", "--wait", "20s"});
+  std::string url;
+  for (int i = 0; i < 5 && url.empty(); ++i) {
+    auto l = auth.line();
+    if (!l) break;
+    auto at = l->find("http://127.0.0.1:" + port + "/oauth/authorize?");
+    if (at != std::string::npos) url = l->substr(at);
+  }
+  ASSERT_FALSE(url.empty()) << auth.rest_of_stderr();
+  EXPECT_NE(url.find("client_id=my-app"), std::string::npos) << url;
+  Http cloud(std::uint16_t(std::stoi(port)));
+  auto page = cloud.call("GET", url.substr(url.find("/oauth")));
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 302) << page->body;
+  std::string location(page->header("Location"));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(location, m, std::regex(R"(^http://127\.0\.0\.1:(\d+)(/.*)$)")))
+      << location;
+  Http back(std::uint16_t(std::stoi(m[1])));
+  auto landed = back.call("GET", m[2]);
+  ASSERT_TRUE(landed);
+  EXPECT_NE(landed->body.find("sunbridge received the Enphase authorization"), std::string::npos);
+  ASSERT_EQ(auth.wait(), 0) << auth.rest_of_stderr();
+  EXPECT_EQ(fs::status(tokens).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+
+  test::Process read({kBin, "read", "enl", "-c", cfg.string(), "--json"});
+  ASSERT_EQ(read.wait(), 0) << read.rest_of_stderr();
+  auto out = read.rest_of_stdout();
+  EXPECT_NE(out.find("\"energy.pv_yield\":"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"ev.power\":"), std::string::npos) << out;
+  sim.signal(SIGINT);
+  EXPECT_EQ(sim.wait(), 0);
+  fs::remove_all(dir);
+}

@@ -1,8 +1,8 @@
-// `sunbridge auth foxess`: the OAuth 2.0 authorization-code flow for a FoxESS connection
-// (foxess.md §2.3). Prints the cloud's authorize address, catches the redirect with the code on
-// a loopback listener (RFC 8252), checks the state, trades the code for tokens and writes them
-// to the connection's token_file (0600). With --code it trades a code copied from a browser on
-// another machine instead.
+// `sunbridge auth foxess|enphase`: the OAuth 2.0 authorization-code flow for a FoxESS
+// (foxess.md §2.3) or Enphase (protocols.md §4) connection. Prints the cloud's authorize address,
+// catches the redirect with the code on a loopback listener (RFC 8252), checks the state, trades
+// the code for tokens and writes them to the connection's token_file (0600). With --code it
+// trades a code copied from a browser on another machine instead.
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -20,9 +20,10 @@
 #include "net/driver_env.hpp"
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
+#include "net/token_file.hpp"
+#include "vendors/enphase/client.hpp"
 #include "vendors/foxess/client.hpp"
 #include "vendors/foxess/driver.hpp"
-#include "net/token_file.hpp"
 
 namespace sb::cli {
 
@@ -55,9 +56,12 @@ struct Callback {
 };
 
 int auth(const AuthOptions& o) {
-  if (o.vendor != "foxess")
+  if (o.vendor != "foxess" && o.vendor != "enphase")
     return report("no OAuth sign-in for vendor '" + o.vendor +
-                  "' (valid: foxess; the other vendors use keys or passwords in the config)");
+                  "' (valid: enphase, foxess; the other vendors use keys or passwords in the "
+                  "config)");
+  const bool enphase = o.vendor == "enphase";
+  const std::string label = enphase ? "Enphase" : "FoxESS";
   auto wait = parse_duration(o.wait);
   if (!wait) return report("--wait: " + wait.error().message);
   auto cfg = engine::load_config(o.config, engine::builtin_drivers());
@@ -65,28 +69,47 @@ int auth(const AuthOptions& o) {
   const ConnectionConfig* conn = nullptr;
   std::string names;
   for (const auto& c : cfg->connections) {
-    if (c.vendor != "foxess") continue;
+    if (c.vendor != o.vendor) continue;
     names += (names.empty() ? "" : ", ") + c.name;
     if (c.name == o.connection || (o.connection.empty() && c.options.contains("client_id"))) {
       if (conn && o.connection.empty())
-        return report("several FoxESS connections in " + o.config +
+        return report("several " + label + " connections in " + o.config +
                       " use OAuth; name one with --connection (" + names + ")");
       conn = &c;
     }
   }
   if (!conn)
     return report(o.connection.empty()
-                      ? "no FoxESS connection with client_id in " + o.config
-                      : "no FoxESS connection '" + o.connection + "' in " + o.config +
-                            (names.empty() ? "" : " (FoxESS connections: " + names + ")"));
-  auto app = foxess::oauth_app(*conn);
-  if (!app) return report(app.error().message);
-  if (!*app)
-    return report(conn->where + ": connection '" + conn->name +
-                  "' has no client_id, client_secret and token_file for OAuth (the app's id "
-                  "and secret from the FoxESS Cloud personal center, the file for the tokens)");
-  const auto& [client_id, secret, file] = **app;
-  auto cloud = endpoint_of(foxess::with_cloud_defaults(*conn), 443);
+                      ? "no " + label + " connection with client_id in " + o.config
+                      : "no " + label + " connection '" + o.connection + "' in " + o.config +
+                            (names.empty() ? "" : " (" + label + " connections: " + names + ")"));
+  std::string client_id, secret, file;
+  net::Endpoint cloud;
+  if (enphase) {
+    auto opt = [&](const char* k) {
+      auto it = conn->options.find(k);
+      return it == conn->options.end() ? std::string() : it->second;
+    };
+    client_id = opt("client_id"), secret = opt("client_secret"), file = opt("token_file");
+    for (auto [k, v] :
+         {std::pair{"client_id", &client_id}, {"client_secret", &secret}, {"token_file", &file}})
+      if (v->empty())
+        return report(conn->where + ": connection '" + conn->name + "' has no " + k +
+                      " (the application's OAuth client from the Enphase developer portal, "
+                      "and the file for the tokens)");
+    auto c = *conn;
+    if (c.host.empty()) c.host = "api.enphaseenergy.com", c.tls = true, c.port = 443;
+    cloud = endpoint_of(c, c.tls ? 443 : 80);
+  } else {
+    auto app = foxess::oauth_app(*conn);
+    if (!app) return report(app.error().message);
+    if (!*app)
+      return report(conn->where + ": connection '" + conn->name +
+                    "' has no client_id, client_secret and token_file for OAuth (the app's id "
+                    "and secret from the FoxESS Cloud personal center, the file for the tokens)");
+    client_id = (*app)->client_id, secret = (*app)->client_secret, file = (*app)->token_file;
+    cloud = endpoint_of(foxess::with_cloud_defaults(*conn), 443);
+  }
 
   boost::asio::io_context io;
   auto guard = boost::asio::make_work_guard(io);
@@ -100,6 +123,7 @@ int auth(const AuthOptions& o) {
   net::HttpClient http(io.get_executor());
   RealClock clock;
   foxess::Client client(http, cloud, "", clock, conn->timeout);
+  enphase::Client enphase_client(http, cloud, "", conn->timeout);
 
   std::string code = o.code, redirect = o.redirect_uri;
   if (code.empty()) {
@@ -109,7 +133,7 @@ int auth(const AuthOptions& o) {
     auto router = std::make_shared<net::Router>();
     router->get(
         "/callback",
-        [cb, state](net::ServerRequest& req) -> boost::asio::awaitable<net::ServerResponse> {
+        [cb, state, label](net::ServerRequest& req) -> boost::asio::awaitable<net::ServerResponse> {
           std::string page;
           {
             std::lock_guard lock(cb->mutex);
@@ -129,7 +153,7 @@ int auth(const AuthOptions& o) {
               page = "The sign-in did not succeed: no code.";
             } else {
               cb->code = req.query["code"];
-              page = "sunbridge received the FoxESS authorization; this page can be closed.";
+              page = "sunbridge received the " + label + " authorization; this page can be closed.";
             }
             if (!cb->error.empty() || !cb->code.empty()) cb->done = true;
           }
@@ -143,9 +167,12 @@ int auth(const AuthOptions& o) {
                            " for the redirect (" + l.error().message +
                            "); pick another with --port"));
     redirect = "http://127.0.0.1:" + std::to_string(server.port()) + "/callback";
-    std::cout << "Open this address in a browser, sign in to FoxESS Cloud and allow '" << client_id
+    std::cout << "Open this address in a browser, sign in to "
+              << (enphase ? "Enlighten" : "FoxESS Cloud") << " and allow '" << client_id
               << "':\n\n  "
-              << foxess::Client::authorize_url(cloud, client_id, redirect, o.scope, state)
+              << (enphase
+                      ? enphase::Client::authorize_url(cloud, client_id, redirect, state)
+                      : foxess::Client::authorize_url(cloud, client_id, redirect, o.scope, state))
               << "\n\nWaiting for the redirect to " << redirect << " (up to " << o.wait
               << "). If the browser runs on another machine its page will not load: copy the "
                  "code= value from its address bar and run this again with --code <code> "
@@ -164,12 +191,13 @@ int auth(const AuthOptions& o) {
     return finish(report("--code needs --redirect-uri: the address the code was sent to"));
   }
 
-  auto op = client.exchange_code(client_id, secret, code, redirect);
+  auto op = enphase ? enphase_client.exchange_code(client_id, secret, code, redirect)
+                    : client.exchange_code(client_id, secret, code, redirect);
   auto tokens = boost::asio::co_spawn(io, std::move(op), boost::asio::use_future).get();
   if (!tokens) return finish(report("the cloud did not trade the code: " + tokens.error().message));
   net::TokenFile t{client_id, tokens->access_token, tokens->refresh_token,
-                      clock.now() + (tokens->expires_in.count() > 0 ? Millis(tokens->expires_in)
-                                                                    : Millis(86'400'000))};
+                   clock.now() + (tokens->expires_in.count() > 0 ? Millis(tokens->expires_in)
+                                                                 : Millis(86'400'000))};
   if (auto w = net::save_token_file(file, t); !w) return finish(report(w.error().message));
   std::cout << "Tokens for connection '" << conn->name << "' saved to " << file
             << " (mode 0600); the access token is valid until " << format_iso8601(t.expires_at)
@@ -181,12 +209,12 @@ int auth(const AuthOptions& o) {
 
 void register_auth(CLI::App& app, int& rc) {
   auto* cmd = app.add_subcommand(
-      "auth", "Sign a connection in with OAuth 2.0 and save its tokens (FoxESS Cloud)");
+      "auth", "Sign a connection in with OAuth 2.0 and save its tokens (Enphase, FoxESS Cloud)");
   auto o = std::make_shared<AuthOptions>();
-  cmd->add_option("vendor", o->vendor, "the connection's vendor (foxess)")->required();
+  cmd->add_option("vendor", o->vendor, "the connection's vendor (enphase, foxess)")->required();
   cmd->add_option("-c,--config", o->config, "configuration file (YAML)")->required();
   cmd->add_option("--connection", o->connection,
-                  "the connection to sign in (default: the only FoxESS one with client_id)");
+                  "the connection to sign in (default: the only one of the vendor with client_id)");
   cmd->add_option("--port", o->port, "loopback port for the redirect (0: any free one)")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
