@@ -37,7 +37,7 @@ const siteDevices = () => state.devices.filter((d) => d.site === state.site);
 
 // --- power flow -------------------------------------------------------------------------
 // The one place the node positions live; the SVG nodes are placed from it at start.
-const NODES = { pv: [160, 60], grid: [40, 150], home: [280, 150], bat: [160, 225] };
+const NODES = { pv: [160, 60], grid: [40, 150], home: [280, 150], bat: [160, 225], ev: [280, 235] };
 for (const [name, [x, y]] of Object.entries(NODES)) $('n-' + name).setAttribute('transform', `translate(${x},${y})`);
 function line(from, to, watts, color) {
   const [x1, y1] = NODES[from], [x2, y2] = NODES[to];
@@ -53,11 +53,16 @@ function renderFlow(f) {
   $('v-home').textContent = short(load);
   $('v-grid').textContent = short(grid);
   $('v-bat').textContent = short(bat);
+  // An EV charger, where the site has one: fed from the home's supply (its power is part of it).
+  const hasEv = 'ev.power' in f;
+  $('n-ev').style.display = hasEv ? '' : 'none';
+  if (hasEv) $('v-ev').textContent = short(f['ev.power']);
   // Direction: grid import flows grid->home, export home->grid; battery discharge bat->home.
   $('lines').innerHTML =
     line('pv', 'home', pv, 'var(--pv)') +
     (grid >= 0 ? line('grid', 'home', grid, 'var(--grid)') : line('home', 'grid', -grid, 'var(--grid)')) +
-    (bat >= 0 ? line('bat', 'home', bat, 'var(--bat)') : line('home', 'bat', -bat, 'var(--bat)'));
+    (bat >= 0 ? line('bat', 'home', bat, 'var(--bat)') : line('home', 'bat', -bat, 'var(--bat)')) +
+    (hasEv ? line('home', 'ev', f['ev.power'], 'var(--ev)') : '');
 }
 
 async function refreshLive() {
@@ -209,7 +214,9 @@ async function refreshHealth() {
   $('clock').textContent = fmtTime(h.time);
   $('connections').querySelector('tbody').innerHTML = h.connections.map((c) => {
     const b = c.budget;
-    const budget = b ? `${b.remaining} / ${b.limit}` : '–';
+    // Compact, so that a monthly plan's 1,500,000 fits a phone: "1.5M".
+    const n = (v) => (v >= 1e6 ? (v / 1e6).toFixed(v % 1e6 ? 2 : 0) + 'M' : v >= 1e4 ? Math.round(v / 1e3) + 'k' : String(v));
+    const budget = b ? `${n(b.remaining)} / ${n(b.limit)}` : '–';
     return `<tr><td>${esc(c.name)} <span class="muted">${esc(c.vendor)}</span></td>` +
       `<td class="${c.state === 'ok' ? 'ok-text' : 'bad-text'}" title="${esc(c.last_error)}">${esc(c.state)}</td>` +
       `<td>${fmtTime(c.last_success)}</td><td>${c.polls} / ${c.failures}</td>` +

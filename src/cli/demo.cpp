@@ -5,6 +5,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/runtime.hpp"
+#include "net/token_file.hpp"
+#include "vendors/enphase/simulator.hpp"
 #include "vendors/foxess/simulator.hpp"
 #include "vendors/kostal/simulator.hpp"
 #include "vendors/sonnen/simulator.hpp"
@@ -76,6 +78,28 @@ int demo(const DemoOptions& o) {
   fox_options.plants[1].inverters.push_back(third);  // F3, no battery
   foxess::Simulator fox_sim(sim_io.get_executor(), sim_clock, fox_options, *faults);
   if (auto r = fox_sim.listen("127.0.0.1", 0); !r) return report(r.error().message);
+  // An Enphase system in Amsterdam (Enphase's cloud, the Partner plan): IQ microinverters, an IQ
+  // Battery and an IQ EV Charger. The demo signs in for the user: its tokens go to a file beside
+  // the database, as `sunbridge auth enphase` would leave them.
+  enphase::SimOptions enphase_options;
+  auto amsterdam = enphase::make_fleet(2, o.seed + 3)[1];
+  amsterdam.name = "Demo home 3 (Amsterdam)";
+  amsterdam.encharges = 1;
+  amsterdam.ev_charger = true;
+  amsterdam.site.battery = sim::BatteryConfig{};
+  enphase_options.systems = {amsterdam};
+  enphase_options.plan = enphase::Plan::Partner;
+  enphase::Simulator enphase_sim(sim_io.get_executor(), sim_clock, enphase_options, *faults);
+  if (auto r = enphase_sim.listen("127.0.0.1", 0); !r) return report(r.error().message);
+  auto enphase_tokens = o.db + ".enphase-tokens.json";
+  {
+    auto t = enphase_sim.issue_tokens();
+    if (auto w =
+            net::save_token_file(enphase_tokens, {enphase_options.client_id, t.access_token,
+                                                  t.refresh_token, sim_clock.now() + t.expires_in});
+        !w)
+      return report(w.error().message);
+  }
   std::thread sim_thread([&] { sim_io.run(); });
 
   engine::Config cfg;
@@ -118,6 +142,20 @@ int demo(const DemoOptions& o) {
   f.options.clear();
   f.options["api_key"] = fox_options.api_key;
   cfg.connections.push_back(f);
+  cfg.sites.push_back({"amsterdam", amsterdam.name, amsterdam.site.latitude,
+                       amsterdam.site.longitude, amsterdam.site.timezone});
+  ConnectionConfig e = c;
+  e.name = "enphase";
+  e.vendor = "enphase";
+  e.site = "amsterdam";
+  e.port = enphase_sim.port();
+  e.poll_interval = Millis(60'000);
+  e.options = {{"api_key", enphase_options.api_key},
+               {"client_id", enphase_options.client_id},
+               {"client_secret", enphase_options.client_secret},
+               {"token_file", enphase_tokens},
+               {"plan", "partner"}};
+  cfg.connections.push_back(e);
   auto token = cfg.gateway.api_token;
 
   int rc = 0;
@@ -139,6 +177,8 @@ int demo(const DemoOptions& o) {
                 << kostal_options.owner_password << ")\n"
                 << "  FoxESS sim  " << fox_sim.url() << "/op/v0/device/list (api key "
                 << fox_options.api_key << ")\n"
+                << "  Enphase sim " << enphase_sim.url() << "/api/v4/systems (key "
+                << enphase_options.api_key << ", tokens in " << enphase_tokens << ")\n"
                 << (mqtt
                         ? "  MQTT        " + o.mqtt + " (topics " + mqtt->prefix +
                               "/..., Home Assistant discovery " + mqtt->discovery_prefix + "/...)\n"
@@ -153,6 +193,7 @@ int demo(const DemoOptions& o) {
   sonnen_sim.stop();
   kostal_sim.stop();
   fox_sim.stop();
+  enphase_sim.stop();
   sim_io.stop();
   sim_thread.join();
   if (rc == 0) std::cout << "stopped\n";

@@ -75,7 +75,17 @@ async function exercise(browser, url, name, viewport) {
     return cell && /kWh/.test(cell.textContent) && cell.textContent;
   }, null, { timeout: 20000 }).then((h) => h.jsonValue(), () => null);
   check(kwh !== null, `${name}: the fleet's PV energy today so far (${kwh})`);
+  // The Enphase home has an EV charger: its node shows in the power flow, the others' do not.
+  await page.selectOption('#site', 'amsterdam');
+  const ev = await page.waitForFunction(() => {
+    const n = document.getElementById('n-ev');
+    return n && n.style.display !== 'none' && /W/.test(document.getElementById('v-ev').textContent) &&
+      document.getElementById('v-ev').textContent;
+  }, null, { timeout: 30000 }).then((h) => h.jsonValue(), () => null);
+  check(ev !== null, `${name}: the EV charger's node in the power flow (${ev})`);
   await page.selectOption('#site', 'home');
+  check(await page.waitForFunction(() => document.getElementById('n-ev').style.display === 'none', null, { timeout: 10000 })
+    .then(() => true, () => false), `${name}: no EV node where there is no charger`);
   // A command round trip on the sonnen battery.
   await page.selectOption('#ctl-device', 'sonnen:battery');
   await page.fill('#in-battery-power', name === 'phone' ? '1200' : '900');
@@ -107,7 +117,10 @@ async function exercise(browser, url, name, viewport) {
     }, () => check(false, `${name}: the gaps card is filled in`));
   if (name === 'phone') {
     const width = await page.evaluate(() => [document.scrollingElement.scrollWidth, window.innerWidth]);
-    check(width[0] <= width[1] + 1, `phone: nothing wider than the screen (${width[0]} px in ${width[1]})`);
+    const wide = width[0] > width[1] + 1 ? await page.evaluate((w) => [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > w + 1).slice(-3)
+      .map((e) => e.tagName + (e.id ? '#' + e.id : '') + ' ' + (e.textContent || '').slice(0, 40)).join(' | '), width[1]) : '';
+    check(width[0] <= width[1] + 1, `phone: nothing wider than the screen (${width[0]} px in ${width[1]}${wide ? ': ' + wide : ''})`);
   }
   await page.screenshot({ path: path.join(artefacts, `dashboard-${name}.png`), fullPage: true });
   check(errors.length === 0, `${name}: no script errors${errors.length ? ': ' + errors.join('; ') : ''}`);

@@ -393,7 +393,8 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
       if (!l.online) continue;
       for (const auto& v : l.values)
         if (v.metric == metric::kPvPower || v.metric == metric::kLoadPower ||
-            v.metric == metric::kGridPower || v.metric == metric::kBatteryPower)
+            v.metric == metric::kGridPower || v.metric == metric::kBatteryPower ||
+            v.metric == metric::kEvPower)
           flows[l.device.site][v.metric] += v.value;
     }
     json::object sites;

@@ -178,6 +178,16 @@ std::string Simulator::issue_code(const std::string& redirect_uri) {
   return code;
 }
 
+net::OAuthTokens Simulator::issue_tokens() {
+  std::lock_guard lock(mutex_);
+  auto now = clock_.now();
+  auto access = new_jwt(options_.username, now + options_.access_token_life);
+  auto refresh = new_jwt(options_.username, now + options_.refresh_token_life);
+  access_[access] = {options_.username, now + options_.access_token_life};
+  refresh_[refresh] = {options_.username, now + options_.refresh_token_life};
+  return {access, refresh, options_.access_token_life};
+}
+
 void Simulator::revoke_all_tokens() {
   std::lock_guard lock(mutex_);
   access_.clear();

@@ -24,6 +24,7 @@
 
 #include "core/clock.hpp"
 #include "net/http_server.hpp"
+#include "net/token_file.hpp"
 #include "sim/faults.hpp"
 #include "sim/site.hpp"
 
@@ -127,6 +128,8 @@ class Simulator {
   std::string issue_code(const std::string& redirect_uri);
   /// An access token of the default user, issued at start (what `simulate enphase` prints).
   std::string default_access_token() const { return default_token_; }
+  /// A fresh access and refresh token of the default user, as a sign-in would give them.
+  net::OAuthTokens issue_tokens();
   /// Every access and refresh token stops working (a user revoking the app).
   void revoke_all_tokens();
   void set_plan(Plan plan);
