@@ -32,6 +32,7 @@ void QuotaPlanner::roll_locked() const {
   if (index != day_) {
     day_ = index;
     used_ = 0;
+    live_used_ = 0;
     exhausted_ = false;
   }
   if (now / 60'000 != minute_) {
@@ -71,12 +72,29 @@ bool QuotaPlanner::try_take(const std::string& interface, CallPurpose purpose, b
   auto now = clock_.now();
   auto gap = write ? limits_.write_gap : limits_.query_gap;
   if (auto it = last_.find(interface); it != last_.end() && now - it->second < gap) return false;
-  if (used_ >= cap_locked(purpose)) return false;
+  if (!room_locked(purpose)) return false;
   if (limits_.per_minute > 0 && minute_used_ >= limits_.per_minute) return false;
   ++used_;
+  if (purpose == CallPurpose::Live) ++live_used_;
   ++minute_used_;
   last_[interface] = now;
   return true;
+}
+
+// Each purpose keeps to its share: live data to the live share, background work to its own
+// (what live data leaves unused is kept for it until the period ends), commands to all.
+bool QuotaPlanner::room_locked(CallPurpose purpose) const {
+  int reserve = int(std::ceil(limits_.period_calls * limits_.command_reserve));
+  int live = cap_locked(CallPurpose::Live);
+  switch (purpose) {
+    case CallPurpose::Command:
+      return used_ < limits_.period_calls;
+    case CallPurpose::Background:
+      return used_ < limits_.period_calls - reserve - std::max(0, live - live_used_);
+    case CallPurpose::Live:
+      break;
+  }
+  return live_used_ < live && used_ < limits_.period_calls - reserve;
 }
 
 int QuotaPlanner::cap_locked(CallPurpose purpose) const {
@@ -100,10 +118,25 @@ Millis QuotaPlanner::live_interval(int calls_per_refresh, Millis floor) const {
   roll_locked();
   double left_ms = double(period_start_ms(day_ + 1) - to_ms(clock_.now()));
   // What live data may still use today, spent evenly over what is left of the day.
-  double live_left = double(cap_locked(CallPurpose::Live) - used_);
+  int reserve = int(std::ceil(limits_.period_calls * limits_.command_reserve));
+  double live_left = double(
+      std::min(cap_locked(CallPurpose::Live) - live_used_, limits_.period_calls - reserve - used_));
   if (exhausted_ || live_left < calls_per_refresh) return Millis(std::int64_t(left_ms) + 1000);
   auto gap = Millis(std::int64_t(std::ceil(left_ms * calls_per_refresh / live_left)));
   return std::max({gap, floor, limits_.query_gap});
+}
+
+bool QuotaPlanner::live_due(std::optional<TimePoint> last, int calls_per_refresh,
+                            Millis floor) const {
+  {
+    std::lock_guard lock(mutex_);
+    roll_locked();
+    int reserve = int(std::ceil(limits_.period_calls * limits_.command_reserve));
+    int left = std::min(cap_locked(CallPurpose::Live) - live_used_,
+                        limits_.period_calls - reserve - used_);
+    if (exhausted_ || left < calls_per_refresh) return false;
+  }
+  return !last || clock_.now() - *last >= live_interval(calls_per_refresh, floor);
 }
 
 void QuotaPlanner::observe_remaining(int remaining) {

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "core/clock.hpp"
@@ -49,6 +50,10 @@ class QuotaPlanner {
   /// The gap between live refreshes costing `calls_per_refresh` calls each, so that the
   /// Live share of what is left lasts until the period resets; never below `floor`.
   Millis live_interval(int calls_per_refresh, Millis floor) const;
+  /// Whether a live refresh of `calls_per_refresh` calls is due, the last one having been at
+  /// `last` (nullopt: never): never while the live share has no room for it, however long ago
+  /// the last one was.
+  bool live_due(std::optional<TimePoint> last, int calls_per_refresh, Millis floor) const;
   /// What the vendor says is left (getAccessCount); the planner trusts the smaller count.
   void observe_remaining(int remaining);
   /// The vendor refused a call for its limits (40400): nothing more until the next period,
@@ -66,11 +71,13 @@ class QuotaPlanner {
  private:
   void roll_locked() const;
   int cap_locked(CallPurpose purpose) const;
+  bool room_locked(CallPurpose purpose) const;
   const Clock& clock_;
   QuotaLimits limits_;
   mutable std::mutex mutex_;
   mutable std::int64_t day_ = -1;  // the period's index (days, or months since 1970)
   mutable int used_ = 0;
+  mutable int live_used_ = 0;  // of used_, the Live calls
   mutable std::int64_t minute_ = -1;
   mutable int minute_used_ = 0;
   std::int64_t period_start_ms(std::int64_t index) const;

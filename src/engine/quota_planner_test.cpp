@@ -88,9 +88,13 @@ TEST(QuotaPlanner, AMonthlyPlanWithAMinuteLimit) {
   clock.advance(seconds(30));
   EXPECT_TRUE(p.try_take("/api/v4/systems", CallPurpose::Background));
   EXPECT_EQ(p.used(), 11);
-  // The live share (800 of the 1,000) less the 11 spent, over the 1 day and 30 s left of
-  // February, one call per refresh: a refresh every 86,430 s / 789.
-  EXPECT_NEAR(double(p.live_interval(1, Millis(1000)).count()), 86'430'000.0 / 789, 1'000);
+  // Never due while the live share has no room, however long ago the last refresh was.
+  EXPECT_TRUE(p.live_due(std::nullopt, 1, Millis(1000)));
+  EXPECT_FALSE(p.live_due(clock.now(), 1, Millis(1000)));
+  EXPECT_FALSE(p.live_due(clock.now() - hours(24 * 30), 801, Millis(1000)));
+  // The live share (800 of the 1,000; the 11 spent were background work, which has a share of
+  // its own) over the 1 day and 30 s left of February, one call per refresh: 86,430 s / 800.
+  EXPECT_NEAR(double(p.live_interval(1, Millis(1000)).count()), 86'430'000.0 / 800, 1'000);
   // March brings the month back, and its reset is April the first.
   clock.set(at("2026-03-01T00:00:00Z"));
   EXPECT_EQ(p.used(), 0);

@@ -706,7 +706,7 @@ asio::awaitable<Result<std::vector<LoadContact>>> Client::load_control(std::int6
 }
 
 asio::awaitable<Result<std::vector<LoadContact>>> Client::set_load_control(std::int64_t id,
-                                                                          LoadContactChange c) {
+                                                                           LoadContactChange c) {
   json::object body{{"name", c.name}};
   if (c.mode) body["mode"] = *c.mode;
   if (c.soc_low) body["soc_low"] = *c.soc_low;

@@ -218,7 +218,8 @@ class EnphaseDriver final : public Driver {
       co_return fail(ErrorKind::NotFound, "Enphase: " + device.id + " was not discovered");
     auto& st = systems_[it->second];
     auto now = env_.clock.now();
-    bool due = !st.fetched || now - *st.fetched >= refresh_interval(st);
+    bool due = planner_.live_due(st.fetched, calls_per_refresh(st),
+                                 std::max<Millis>(config_.poll_interval, minutes(5)));
     if (due) {
       auto op = refresh(st);
       auto r = co_await std::move(op);

@@ -321,8 +321,9 @@ TEST_F(EnphaseDriverTest, ChargeFromGridStormGuardLoadControlAndEvCharging) {
   EXPECT_TRUE(storm->verified);
   EXPECT_TRUE(sim->battery_settings(id).storm_guard);
 
-  Command load{system.id, CommandType::LoadControl, 0, std::nullopt, "test",
-               "NC2 mode=Scheduled start=08:30 end=17:00"};
+  Command load{system.id, CommandType::LoadControl,
+               0,         std::nullopt,
+               "test",    "NC2 mode=Scheduled start=08:30 end=17:00"};
   auto lc = io.run(d->apply(system, load));
   ASSERT_TRUE(lc) << lc.error().message;
   EXPECT_TRUE(lc->verified);

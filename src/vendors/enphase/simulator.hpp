@@ -149,6 +149,8 @@ class Simulator {
   /// API calls counted in the current minute and month.
   std::pair<int, int> usage();
   std::uint64_t requests() const { return requests_.load(); }
+  /// Calls refused with a 429 so far.
+  std::uint64_t refused() const { return refused_.load(); }
   const SimOptions& options() const { return options_; }
 
  private:
@@ -265,6 +267,7 @@ class Simulator {
   int minute_calls_ = 0, month_calls_ = 0;
   std::uint64_t serial_ = 0;
   std::atomic<int> cut_stream_after_{0};
+  std::atomic<std::uint64_t> refused_{0};
 };
 
 }  // namespace sb::enphase

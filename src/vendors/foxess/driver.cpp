@@ -116,7 +116,7 @@ class FoxessDriver final : public Driver {
     // One batch call serves every inverter of the account (50 per call); it is refreshed as
     // often as the day's budget allows, and polls in between answer from it.
     int calls = std::max(1, int((devices_.size() + 49) / 50));
-    bool due = !fetched_ || now - *fetched_ >= planner_.live_interval(calls, config_.poll_interval);
+    bool due = planner_.live_due(fetched_, calls, config_.poll_interval);
     if (due) {
       auto auth = authorize();
       if (auto a = co_await std::move(auth); !a) co_return fail(a.error());
