@@ -294,7 +294,9 @@ class EnphaseDriver final : public Driver {
   }
 
   std::optional<CallBudget> budget() const override {
-    return CallBudget{planner_.used(), planner_.period_calls(), planner_.next_reset()};
+    // Used as far as the cloud is concerned: all of it after a 429 for the month.
+    return CallBudget{planner_.period_calls() - planner_.left(), planner_.period_calls(),
+                      planner_.next_reset()};
   }
 
   asio::awaitable<Result<std::vector<Sample>>> history(const DeviceInfo& device,

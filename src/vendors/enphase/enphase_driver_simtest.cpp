@@ -353,3 +353,67 @@ TEST_F(EnphaseDriverTest, ChargeFromGridStormGuardLoadControlAndEvCharging) {
     if (s.metric == metric::kEvPower && s.time != ev->time) drawn += s.value / 4;
   EXPECT_NEAR(drawn, 320, 1);
 }
+
+// Each plan's minute limit, met by a fleet too big for it, and a month spent by someone else:
+// the driver learns the numbers from the 429 and never retries into the limit.
+TEST_F(EnphaseDriverTest, EveryPlansLimitsAreLearnedAndTheMonthIsNotBurnt) {
+  for (auto [plan, name, systems] : {std::tuple{enphase::Plan::Watt, "Watt", 2},
+                                     {enphase::Plan::Kilowatt, "Kilowatt", 6},
+                                     {enphase::Plan::Megawatt, "Megawatt", 10},
+                                     {enphase::Plan::Partner, "Partner", 26}}) {
+    SCOPED_TRACE(name);
+    enphase::SimOptions o;
+    o.plan = plan;
+    o.partner_app = true;
+    o.systems = enphase::make_fleet(systems, 3);
+    for (auto& s : o.systems) s.operational_days = 20;
+    start(o);
+    sign_in();
+    // The connection claims more than the plan has (Partner; for Partner, its minute is the
+    // limit all the same).
+    auto d = driver(config("partner"));
+    auto devices = io.run(d->discover());
+    ASSERT_TRUE(devices) << devices.error().message;
+    int refused = 0, ok = 0;
+    for (int round = 0; round < 2; ++round)
+      for (const auto& dev : *devices) {
+        auto s = io.run(d->poll(dev));
+        if (s)
+          ++ok;
+        else if (s.error().kind == ErrorKind::RateLimited)
+          ++refused;
+        else
+          ADD_FAILURE() << s.error().message;
+      }
+    // One refusal at most (the first one that taught the minute), then everything waits for it.
+    EXPECT_LE(sim->refused(), 1u);
+    EXPECT_LE(refused, 1);
+    EXPECT_GE(ok, static_cast<int>(devices->size()) * 2 - 1);
+    sim->stop();
+  }
+  // The month spent by another program with the same key: one 429 tells the driver, which
+  // stops calling until the month turns, and says when that is.
+  enphase::SimOptions o;
+  o.plan = enphase::Plan::Kilowatt;
+  start(o);
+  sign_in();
+  auto d = driver(config("kilowatt"));
+  auto devices = io.run(d->discover());
+  ASSERT_TRUE(devices);
+  sim->spend_month(50'000);
+  auto first = io.run(d->poll((*devices)[0]));
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().kind, ErrorKind::RateLimited);
+  EXPECT_EQ(sim->refused(), 1u);
+  auto calls = sim->requests();
+  for (int i = 0; i < 30; ++i) {
+    clock.advance(minutes(10));
+    auto again = io.run(d->poll((*devices)[0]));
+    ASSERT_FALSE(again);
+    EXPECT_NE(again.error().message.find("resets at 2026-07-01T00:00:00Z"), std::string::npos)
+        << again.error().message;
+  }
+  EXPECT_LE(sim->requests(), calls + 1);  // at most a token refresh, no API call
+  EXPECT_EQ(sim->refused(), 1u);
+  EXPECT_EQ(d->budget()->used, d->budget()->limit);
+}

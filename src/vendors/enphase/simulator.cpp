@@ -199,6 +199,15 @@ void Simulator::set_plan(Plan plan) {
   options_.plan = plan;
 }
 
+void Simulator::spend_month(int n) {
+  std::lock_guard lock(mutex_);
+  auto now = clock_.now();
+  auto ymd = year_month_day(floor<days>(now));
+  auto month = epoch_s(time_point_cast<Millis>(sys_days(ymd.year() / ymd.month() / 1)));
+  if (month != month_start_) month_start_ = month, month_calls_ = 0;
+  month_calls_ += n;
+}
+
 std::pair<int, int> Simulator::usage() {
   std::lock_guard lock(mutex_);
   return {minute_calls_, month_calls_};

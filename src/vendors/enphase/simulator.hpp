@@ -149,6 +149,8 @@ class Simulator {
   /// API calls counted in the current minute and month.
   std::pair<int, int> usage();
   std::uint64_t requests() const { return requests_.load(); }
+  /// Books `n` calls in the current month, as another program with the same key would.
+  void spend_month(int n);
   /// Calls refused with a 429 so far.
   std::uint64_t refused() const { return refused_.load(); }
   const SimOptions& options() const { return options_; }
