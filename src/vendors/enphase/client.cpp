@@ -36,6 +36,11 @@ std::string str(const json::object& o, std::string_view key) {
   if (v->is_int64()) return std::to_string(v->as_int64());
   return "";
 }
+// The object `v` is, or an empty one (never a temporary: callers keep references into it).
+const json::object& as_obj(const json::value& v) {
+  static const json::object empty;
+  return v.is_object() ? v.as_object() : empty;
+}
 const json::object& obj(const json::value& v, std::string_view key) {
   static const json::object empty;
   if (!v.is_object()) return empty;
@@ -407,8 +412,7 @@ asio::awaitable<Result<std::vector<Inverter>>> Client::inverters(std::int64_t id
   std::vector<Inverter> out;
   if (!doc->is_array()) co_return out;
   for (const auto& group : doc->as_array())
-    for (const auto& m :
-         arr(group.is_object() ? group.as_object() : json::object{}, "micro_inverters")) {
+    for (const auto& m : arr(as_obj(group), "micro_inverters")) {
       if (!m.is_object()) continue;
       const auto& o = m.as_object();
       out.push_back({str(o, "serial_number"), str(o, "model"), str(o, "status"),
@@ -424,7 +428,7 @@ asio::awaitable<Result<std::vector<SystemEvent>>> Client::events(std::int64_t id
       doc, "GET",
       sys(id) + "/events?start_time=" + std::to_string(from) + "&end_time=" + std::to_string(to));
   std::vector<SystemEvent> out;
-  for (const auto& e : arr(doc->is_object() ? doc->as_object() : json::object{}, "events")) {
+  for (const auto& e : arr(as_obj(*doc), "events")) {
     if (!e.is_object()) continue;
     const auto& o = e.as_object();
     SystemEvent x{static_cast<int>(i64(o, "event_type_id")), str(o, "status"),
@@ -441,7 +445,7 @@ asio::awaitable<Result<std::vector<Alarm>>> Client::alarms(std::int64_t id, std:
           sys(id) + "/alarms?start_time=" + std::to_string(from) +
               "&end_time=" + std::to_string(to) + "&cleared=" + (cleared ? "true" : "false"));
   std::vector<Alarm> out;
-  for (const auto& a : arr(doc->is_object() ? doc->as_object() : json::object{}, "alarms")) {
+  for (const auto& a : arr(as_obj(*doc), "alarms")) {
     if (!a.is_object()) continue;
     const auto& o = a.as_object();
     auto c = o.if_contains("cleared");
@@ -461,7 +465,7 @@ asio::awaitable<Result<std::vector<Alarm>>> Client::alarms(std::int64_t id, std:
 asio::awaitable<Result<std::vector<EventType>>> Client::event_types() {
   SB_CALL(doc, "GET", "/api/v4/systems/event_types");
   std::vector<EventType> out;
-  for (const auto& t : arr(doc->is_object() ? doc->as_object() : json::object{}, "event_types")) {
+  for (const auto& t : arr(as_obj(*doc), "event_types")) {
     if (!t.is_object()) continue;
     const auto& o = t.as_object();
     auto st = o.if_contains("stateful");
@@ -478,8 +482,7 @@ asio::awaitable<Result<std::vector<MeterReading>>> Client::meter_readings(std::i
           sys(id) + "/production_meter_readings" +
               (end_at > 0 ? "?end_at=" + std::to_string(end_at) : ""));
   std::vector<MeterReading> out;
-  for (const auto& m :
-       arr(doc->is_object() ? doc->as_object() : json::object{}, "meter_readings")) {
+  for (const auto& m : arr(as_obj(*doc), "meter_readings")) {
     if (!m.is_object()) continue;
     const auto& o = m.as_object();
     out.push_back({str(o, "serial_num"), num(o, "value"), i64(o, "read_at")});
@@ -738,7 +741,7 @@ asio::awaitable<Result<std::vector<EvEvent>>> Client::ev_events(std::int64_t id,
           sys(id) + "/ev_charger/events?offset=" + std::to_string(offset) +
               "&limit=" + std::to_string(limit));
   std::vector<EvEvent> out;
-  for (const auto& e : arr(doc->is_object() ? doc->as_object() : json::object{}, "events")) {
+  for (const auto& e : arr(as_obj(*doc), "events")) {
     if (!e.is_object()) continue;
     const auto& o = e.as_object();
     out.push_back(
@@ -754,7 +757,7 @@ asio::awaitable<Result<std::vector<EvSession>>> Client::ev_sessions(std::int64_t
           sys(id) + "/ev_charger/" + net::url_encode(serial) +
               "/sessions?offset=" + std::to_string(offset) + "&limit=" + std::to_string(limit));
   std::vector<EvSession> out;
-  for (const auto& e : arr(doc->is_object() ? doc->as_object() : json::object{}, "sessions")) {
+  for (const auto& e : arr(as_obj(*doc), "sessions")) {
     if (!e.is_object()) continue;
     const auto& o = e.as_object();
     out.push_back({i64(o, "start_time"), i64(o, "end_time"), i64(o, "duration"),
@@ -768,8 +771,7 @@ asio::awaitable<Result<std::vector<EvSchedule>>> Client::ev_schedules(std::int64
                                                                       std::string serial) {
   SB_CALL(doc, "GET", sys(id) + "/ev_charger/" + net::url_encode(serial) + "/schedules");
   std::vector<EvSchedule> out;
-  for (const auto& l :
-       arr(doc->is_object() ? doc->as_object() : json::object{}, "charger_schedules")) {
+  for (const auto& l : arr(as_obj(*doc), "charger_schedules")) {
     if (!l.is_object()) continue;
     const auto& o = l.as_object();
     EvSchedule s;
