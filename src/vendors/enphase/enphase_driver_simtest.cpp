@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "core/metric.hpp"
 #include "core/test_time.hpp"
@@ -416,4 +417,56 @@ TEST_F(EnphaseDriverTest, EveryPlansLimitsAreLearnedAndTheMonthIsNotBurnt) {
   EXPECT_LE(sim->requests(), calls + 1);  // at most a token refresh, no API call
   EXPECT_EQ(sim->refused(), 1u);
   EXPECT_EQ(d->budget()->used, d->budget()->limit);
+}
+
+// The cloud failing mid-poll: a 5xx burst, cut bodies, dropped connections, the simulator gone.
+// Each poll says what happened, nothing half-read is taken for values, and the next good answer
+// carries on with no quarter hour lost.
+TEST_F(EnphaseDriverTest, FaultsFailThePollWithTheirReasonAndLoseNothing) {
+  sign_in();
+  auto d = driver(config());
+  auto devices = io.run(d->discover());
+  ASSERT_TRUE(devices);
+  const auto& system = (*devices)[0];
+  ASSERT_TRUE(io.run(d->poll(system)));
+  auto kind_of = [&](sim::FaultSpec f) {
+    sim->set_faults(f);
+    clock.advance(minutes(15));
+    auto s = io.run(d->poll(system));
+    EXPECT_FALSE(s);
+    return s ? std::make_pair(ErrorKind::Internal, std::string())
+             : std::make_pair(s.error().kind, s.error().message);
+  };
+  sim::FaultSpec burst;
+  burst.error_rate = 1;
+  auto [k1, m1] = kind_of(burst);
+  EXPECT_EQ(k1, ErrorKind::Transport);
+  EXPECT_NE(m1.find("HTTP 500 Internal Server Error: unable to fetch data"), std::string::npos)
+      << m1;
+  sim::FaultSpec cut;
+  cut.malformed_rate = 1;
+  auto [k2, m2] = kind_of(cut);
+  EXPECT_EQ(k2, ErrorKind::Protocol);
+  EXPECT_NE(m2.find("not JSON"), std::string::npos) << m2;
+  sim::FaultSpec drop;
+  drop.drop_rate = 1;
+  auto [k3, m3] = kind_of(drop);
+  EXPECT_TRUE(k3 == ErrorKind::Transport || k3 == ErrorKind::Timeout) << m3;
+  // Back to health: the quarter hours of the bad hour come with the next poll.
+  sim->set_faults({});
+  clock.advance(minutes(15));
+  auto good = io.run(d->poll(system));
+  ASSERT_TRUE(good) << good.error().message;
+  std::set<TimePoint> quarters;
+  for (const auto& s : good->samples)
+    if (s.metric == metric::kEnergyPvYield) quarters.insert(s.time);
+  EXPECT_EQ(quarters.size(), 4u);  // 11:00 to 12:00
+  // The simulator gone altogether: a transport error naming the call.
+  sim->stop();
+  clock.advance(minutes(15));
+  auto gone = io.run(d->poll(system));
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().kind, ErrorKind::Transport);
+  EXPECT_NE(gone.error().message.find("Enphase GET /api/v4/systems/"), std::string::npos)
+      << gone.error().message;
 }
