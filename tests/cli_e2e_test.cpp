@@ -395,6 +395,38 @@ TEST(CliE2E, WrongFlagIsAUsageErrorThatSaysSo) {
             std::string::npos);
 }
 
+// The browser's part of a sign-in: the authorize address `auth` printed (on the cloud at
+// `port`, under `path`), its redirect followed to the loopback listener; the redirect's
+// address, empty when a step failed (with the test failed).
+std::string sign_in_in_browser(test::Process& auth, const std::string& port,
+                               const std::string& path, const std::string& client_id,
+                               const std::string& landed_text) {
+  std::string url;
+  for (int i = 0; i < 5 && url.empty(); ++i) {
+    auto l = auth.line();
+    if (!l) break;
+    auto at = l->find("http://127.0.0.1:" + port + path + "?");
+    if (at != std::string::npos) url = l->substr(at);
+  }
+  EXPECT_FALSE(url.empty()) << auth.rest_of_stderr();
+  EXPECT_NE(url.find("client_id=" + client_id), std::string::npos) << url;
+  if (url.empty()) return "";
+  // The cloud's page redirects to the loopback listener with the code and state.
+  Http cloud(std::uint16_t(std::stoi(port)));
+  auto page = cloud.call("GET", url.substr(url.find(path)));
+  EXPECT_TRUE(page && page->status == 302) << (page ? page->body : "no answer");
+  if (!page || page->status != 302) return "";
+  std::string location(page->header("Location"));
+  std::smatch m;
+  EXPECT_TRUE(std::regex_search(location, m, std::regex(R"(^http://127\.0\.0\.1:(\d+)(/.*)$)")))
+      << location;
+  if (m.empty()) return "";
+  Http back(std::uint16_t(std::stoi(m[1])));
+  auto landed = back.call("GET", m[2]);
+  EXPECT_TRUE(landed && landed->body.find(landed_text) != std::string::npos);
+  return location;
+}
+
 TEST(CliE2E, FoxessOAuthSignInWithTheLoopbackRedirectThenRead) {
   auto dir = temp_dir("oauth");
   test::Process sim({kBin, "simulate", "foxess", "--listen", "127.0.0.1:0", "--client-id", "my-app",
@@ -412,28 +444,11 @@ TEST(CliE2E, FoxessOAuthSignInWithTheLoopbackRedirectThenRead) {
   EXPECT_NE(early.rest_of_stderr().find("run `sunbridge auth foxess"), std::string::npos);
 
   test::Process auth({kBin, "auth", "foxess", "-c", cfg.string(), "--port", "0", "--wait", "20s"});
-  std::string url;
-  for (int i = 0; i < 5 && url.empty(); ++i) {
-    auto l = auth.line();
-    if (!l) break;
-    auto at = l->find("http://127.0.0.1:" + port + "/public/auth/index.html?");
-    if (at != std::string::npos) url = l->substr(at);
-  }
-  ASSERT_FALSE(url.empty()) << auth.rest_of_stderr();
-  EXPECT_NE(url.find("client_id=my-app"), std::string::npos) << url;
-  // The browser: the cloud's page redirects to the loopback listener with the code and state.
-  Http cloud(std::uint16_t(std::stoi(port)));
-  auto page = cloud.call("GET", url.substr(url.find("/public")));
-  ASSERT_TRUE(page);
-  ASSERT_EQ(page->status, 302) << page->body;
-  std::string location(page->header("Location"));
+  auto location = sign_in_in_browser(auth, port, "/public/auth/index.html", "my-app",
+                                     "sunbridge received the FoxESS authorization");
+  ASSERT_FALSE(location.empty());
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(location, m, std::regex(R"(^http://127\.0\.0\.1:(\d+)(/.*)$)")))
-      << location;
-  Http back(std::uint16_t(std::stoi(m[1])));
-  auto landed = back.call("GET", m[2]);
-  ASSERT_TRUE(landed);
-  EXPECT_NE(landed->body.find("sunbridge received the FoxESS authorization"), std::string::npos);
+  ASSERT_TRUE(std::regex_search(location, m, std::regex(R"(^http://127\.0\.0\.1:(\d+)/)")));
   ASSERT_EQ(auth.wait(), 0) << auth.rest_of_stderr();
   EXPECT_NE(auth.rest_of_stdout().find("saved to " + tokens.string() + " (mode 0600)"),
             std::string::npos);
@@ -475,27 +490,9 @@ TEST(CliE2E, EnphaseOAuthSignInThenReadWithTheRotatingTokens) {
       << early.rest_of_stderr();
 
   test::Process auth({kBin, "auth", "enphase", "-c", cfg.string(), "--port", "0", "--wait", "20s"});
-  std::string url;
-  for (int i = 0; i < 5 && url.empty(); ++i) {
-    auto l = auth.line();
-    if (!l) break;
-    auto at = l->find("http://127.0.0.1:" + port + "/oauth/authorize?");
-    if (at != std::string::npos) url = l->substr(at);
-  }
-  ASSERT_FALSE(url.empty()) << auth.rest_of_stderr();
-  EXPECT_NE(url.find("client_id=my-app"), std::string::npos) << url;
-  Http cloud(std::uint16_t(std::stoi(port)));
-  auto page = cloud.call("GET", url.substr(url.find("/oauth")));
-  ASSERT_TRUE(page);
-  ASSERT_EQ(page->status, 302) << page->body;
-  std::string location(page->header("Location"));
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(location, m, std::regex(R"(^http://127\.0\.0\.1:(\d+)(/.*)$)")))
-      << location;
-  Http back(std::uint16_t(std::stoi(m[1])));
-  auto landed = back.call("GET", m[2]);
-  ASSERT_TRUE(landed);
-  EXPECT_NE(landed->body.find("sunbridge received the Enphase authorization"), std::string::npos);
+  ASSERT_FALSE(sign_in_in_browser(auth, port, "/oauth/authorize", "my-app",
+                                  "sunbridge received the Enphase authorization")
+                   .empty());
   ASSERT_EQ(auth.wait(), 0) << auth.rest_of_stderr();
   EXPECT_EQ(fs::status(tokens).permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write);

@@ -76,6 +76,34 @@ Result<void> save_token_file(const std::string& path, const TokenFile& t) {
   return Result<void>{};
 }
 
+Result<OAuthTokens> parse_token_answer(int status, std::string_view body, std::string_view what) {
+  auto doc = parse_json_object(body, what);
+  if (!doc) return fail(doc.error());
+  auto text = [](const boost::json::object& o, std::string_view key) {
+    auto v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  std::string w(what);
+  if (status != 200 || doc->contains("error")) {
+    auto code = text(*doc, "error");
+    auto description = text(*doc, "error_description");
+    return fail(status >= 500 ? ErrorKind::Transport
+                : code == "invalid_grant" || code == "invalid_client" || status == 401
+                    ? ErrorKind::Auth
+                    : ErrorKind::Protocol,
+                w + ": HTTP " + std::to_string(status) + " " + code +
+                    (description.empty() ? "" : " (" + description + ")"));
+  }
+  const boost::json::object* o = &*doc;
+  if (auto res = doc->if_contains("result"); res && res->is_object()) o = &res->as_object();
+  OAuthTokens t{text(*o, "access_token"), text(*o, "refresh_token"), std::chrono::seconds(0)};
+  if (auto e = o->if_contains("expires_in"))
+    if (auto n = as_double(*e)) t.expires_in = std::chrono::seconds(std::int64_t(*n));
+  if (t.access_token.empty())
+    return fail(ErrorKind::Protocol, w + ": the answer has no access_token");
+  return t;
+}
+
 OAuthSession::OAuthSession(std::string vendor, std::string client_id, std::string token_file,
                            std::string again, const Clock& clock, Sleeper& sleeper)
     : vendor_(std::move(vendor)),

@@ -33,6 +33,11 @@ struct OAuthTokens {
   std::chrono::seconds expires_in{0};
 };
 
+/// A token endpoint's answer (RFC 6749): the tokens, at the top level or inside a "result"
+/// object; otherwise an Error naming `what`, the HTTP status, the endpoint's error code and
+/// description (invalid_grant, invalid_client or 401: Auth; 5xx: Transport; else Protocol).
+Result<OAuthTokens> parse_token_answer(int status, std::string_view body, std::string_view what);
+
 class Sleeper;
 
 /// A driver's OAuth tokens: read from the token file at first use, refreshed when less than five

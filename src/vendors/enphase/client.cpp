@@ -41,6 +41,11 @@ const json::object& as_obj(const json::value& v) {
   static const json::object empty;
   return v.is_object() ? v.as_object() : empty;
 }
+const json::object& obj(const json::object& o, std::string_view key) {
+  static const json::object empty;
+  auto p = o.if_contains(key);
+  return p && p->is_object() ? p->as_object() : empty;
+}
 const json::object& obj(const json::value& v, std::string_view key) {
   static const json::object empty;
   if (!v.is_object()) return empty;
@@ -271,24 +276,7 @@ asio::awaitable<Result<Tokens>> Client::token_call(std::map<std::string, std::st
   auto op = http_.request(endpoint_, std::move(req));
   auto r = co_await std::move(op);
   if (!r) co_return fail(with_context(r.error(), what));
-  auto doc = net::parse_json_object(r->body, what);
-  if (!doc) co_return fail(doc.error());
-  if (r->status != 200 || doc->contains("error")) {
-    auto code = str(*doc, "error");
-    co_return fail(
-        r->status >= 500 ? ErrorKind::Transport
-        : code == "invalid_grant" || code == "invalid_client" || r->status == 401
-            ? ErrorKind::Auth
-            : ErrorKind::Protocol,
-        what + ": HTTP " + std::to_string(r->status) + " " + code +
-            (doc->contains("error_description") ? " (" + str(*doc, "error_description") + ")"
-                                                : ""));
-  }
-  Tokens t{str(*doc, "access_token"), str(*doc, "refresh_token"),
-           std::chrono::seconds(i64(*doc, "expires_in"))};
-  if (t.access_token.empty())
-    co_return fail(ErrorKind::Protocol, what + ": the answer has no access_token");
-  co_return t;
+  co_return net::parse_token_answer(r->status, r->body, what);
 }
 
 asio::awaitable<Result<Tokens>> Client::exchange_code(std::string client_id,
@@ -321,13 +309,19 @@ asio::awaitable<Result<Tokens>> Client::password_grant(std::string client_id,
   auto doc##_op = call(__VA_ARGS__);       \
   auto doc = co_await std::move(doc##_op); \
   if (!doc) co_return fail(doc.error())
+// The same for an answer that must be an object: `doc` points at it.
+#define SB_OBJECT(doc, ...)                                                            \
+  SB_CALL(doc##_value, __VA_ARGS__);                                                   \
+  if (!doc##_value->is_object())                                                       \
+    co_return fail(ErrorKind::Protocol, "Enphase: the answer is not a JSON object: " + \
+                                            net::to_json(*doc##_value).substr(0, 80)); \
+  const json::object* doc = &doc##_value->as_object()
 
 asio::awaitable<Result<SystemPage>> Client::systems(int page, int size) {
-  SB_CALL(doc, "GET",
-          "/api/v4/systems?page=" + std::to_string(page) + "&size=" + std::to_string(size));
+  SB_OBJECT(doc, "GET",
+            "/api/v4/systems?page=" + std::to_string(page) + "&size=" + std::to_string(size));
   SystemPage p;
-  if (!doc->is_object()) co_return fail(ErrorKind::Protocol, "Enphase systems: not an object");
-  const auto& o = doc->as_object();
+  const auto& o = *doc;
   p.total = static_cast<int>(i64(o, "total"));
   p.page = static_cast<int>(i64(o, "current_page"));
   p.size = static_cast<int>(i64(o, "size"));
@@ -338,12 +332,11 @@ asio::awaitable<Result<SystemPage>> Client::systems(int page, int size) {
 
 asio::awaitable<Result<SystemPage>> Client::search(std::string name, int page, int size) {
   json::object body{{"system", json::object{{"name", name}}}};
-  SB_CALL(doc, "POST",
-          "/api/v4/systems/search?page=" + std::to_string(page) + "&size=" + std::to_string(size),
-          json::serialize(body));
+  SB_OBJECT(doc, "POST",
+            "/api/v4/systems/search?page=" + std::to_string(page) + "&size=" + std::to_string(size),
+            json::serialize(body));
   SystemPage p;
-  if (!doc->is_object()) co_return p;
-  const auto& o = doc->as_object();
+  const auto& o = *doc;
   p.total = static_cast<int>(i64(o, "total"));
   p.page = static_cast<int>(i64(o, "current_page"));
   p.size = static_cast<int>(i64(o, "size"));
@@ -353,15 +346,13 @@ asio::awaitable<Result<SystemPage>> Client::search(std::string name, int page, i
 }
 
 asio::awaitable<Result<System>> Client::system(std::int64_t id) {
-  SB_CALL(doc, "GET", sys(id));
-  if (!doc->is_object()) co_return fail(ErrorKind::Protocol, "Enphase system: not an object");
-  co_return system_of(doc->as_object());
+  SB_OBJECT(doc, "GET", sys(id));
+  co_return system_of(*doc);
 }
 
 asio::awaitable<Result<Summary>> Client::summary(std::int64_t id) {
-  SB_CALL(doc, "GET", sys(id) + "/summary");
-  if (!doc->is_object()) co_return fail(ErrorKind::Protocol, "Enphase summary: not an object");
-  const auto& o = doc->as_object();
+  SB_OBJECT(doc, "GET", sys(id) + "/summary");
+  const auto& o = *doc;
   Summary s;
   s.system_id = i64(o, "system_id");
   s.current_power_w = num(o, "current_power");
@@ -379,7 +370,7 @@ asio::awaitable<Result<Summary>> Client::summary(std::int64_t id) {
 }
 
 asio::awaitable<Result<std::vector<Device>>> Client::devices(std::int64_t id) {
-  SB_CALL(doc, "GET", sys(id) + "/devices");
+  SB_OBJECT(doc, "GET", sys(id) + "/devices");
   std::vector<Device> out;
   for (const auto& [kind, list] : obj(*doc, "devices")) {
     if (!list.is_array()) continue;
@@ -398,10 +389,9 @@ asio::awaitable<Result<std::vector<Device>>> Client::devices(std::int64_t id) {
 }
 
 asio::awaitable<Result<std::int64_t>> Client::system_of_gateway(std::string envoy_serial) {
-  SB_CALL(doc, "GET",
-          "/api/v4/systems/retrieve_system_id?serial_num=" + net::url_encode(envoy_serial));
-  if (!doc->is_object()) co_return fail(ErrorKind::Protocol, "retrieve_system_id: not an object");
-  co_return i64(doc->as_object(), "system_id");
+  SB_OBJECT(doc, "GET",
+            "/api/v4/systems/retrieve_system_id?serial_num=" + net::url_encode(envoy_serial));
+  co_return i64(*doc, "system_id");
 }
 
 asio::awaitable<Result<std::vector<Inverter>>> Client::inverters(std::int64_t id, int page,
@@ -424,11 +414,11 @@ asio::awaitable<Result<std::vector<Inverter>>> Client::inverters(std::int64_t id
 
 asio::awaitable<Result<std::vector<SystemEvent>>> Client::events(std::int64_t id, std::int64_t from,
                                                                  std::int64_t to) {
-  SB_CALL(
+  SB_OBJECT(
       doc, "GET",
       sys(id) + "/events?start_time=" + std::to_string(from) + "&end_time=" + std::to_string(to));
   std::vector<SystemEvent> out;
-  for (const auto& e : arr(as_obj(*doc), "events")) {
+  for (const auto& e : arr(*doc, "events")) {
     if (!e.is_object()) continue;
     const auto& o = e.as_object();
     SystemEvent x{static_cast<int>(i64(o, "event_type_id")), str(o, "status"),
@@ -441,11 +431,11 @@ asio::awaitable<Result<std::vector<SystemEvent>>> Client::events(std::int64_t id
 
 asio::awaitable<Result<std::vector<Alarm>>> Client::alarms(std::int64_t id, std::int64_t from,
                                                            std::int64_t to, bool cleared) {
-  SB_CALL(doc, "GET",
-          sys(id) + "/alarms?start_time=" + std::to_string(from) +
-              "&end_time=" + std::to_string(to) + "&cleared=" + (cleared ? "true" : "false"));
+  SB_OBJECT(doc, "GET",
+            sys(id) + "/alarms?start_time=" + std::to_string(from) +
+                "&end_time=" + std::to_string(to) + "&cleared=" + (cleared ? "true" : "false"));
   std::vector<Alarm> out;
-  for (const auto& a : arr(as_obj(*doc), "alarms")) {
+  for (const auto& a : arr(*doc, "alarms")) {
     if (!a.is_object()) continue;
     const auto& o = a.as_object();
     auto c = o.if_contains("cleared");
@@ -463,9 +453,9 @@ asio::awaitable<Result<std::vector<Alarm>>> Client::alarms(std::int64_t id, std:
 }
 
 asio::awaitable<Result<std::vector<EventType>>> Client::event_types() {
-  SB_CALL(doc, "GET", "/api/v4/systems/event_types");
+  SB_OBJECT(doc, "GET", "/api/v4/systems/event_types");
   std::vector<EventType> out;
-  for (const auto& t : arr(as_obj(*doc), "event_types")) {
+  for (const auto& t : arr(*doc, "event_types")) {
     if (!t.is_object()) continue;
     const auto& o = t.as_object();
     auto st = o.if_contains("stateful");
@@ -478,11 +468,11 @@ asio::awaitable<Result<std::vector<EventType>>> Client::event_types() {
 
 asio::awaitable<Result<std::vector<MeterReading>>> Client::meter_readings(std::int64_t id,
                                                                           std::int64_t end_at) {
-  SB_CALL(doc, "GET",
-          sys(id) + "/production_meter_readings" +
-              (end_at > 0 ? "?end_at=" + std::to_string(end_at) : ""));
+  SB_OBJECT(doc, "GET",
+            sys(id) + "/production_meter_readings" +
+                (end_at > 0 ? "?end_at=" + std::to_string(end_at) : ""));
   std::vector<MeterReading> out;
-  for (const auto& m : arr(as_obj(*doc), "meter_readings")) {
+  for (const auto& m : arr(*doc, "meter_readings")) {
     if (!m.is_object()) continue;
     const auto& o = m.as_object();
     out.push_back({str(o, "serial_num"), num(o, "value"), i64(o, "read_at")});
@@ -495,9 +485,8 @@ asio::awaitable<Result<Telemetry>> Client::rgm_stats(std::int64_t id, std::int64
   std::map<std::string, std::string> q;
   if (start > 0) q["start_at"] = std::to_string(start);
   if (end > 0) q["end_at"] = std::to_string(end);
-  SB_CALL(doc, "GET", sys(id) + "/rgm_stats" + query_of(q));
-  if (!doc->is_object()) co_return fail(ErrorKind::Protocol, "rgm_stats: not an object");
-  co_return telemetry_of(doc->as_object(), "wh_del");
+  SB_OBJECT(doc, "GET", sys(id) + "/rgm_stats" + query_of(q));
+  co_return telemetry_of(*doc, "wh_del");
 }
 
 asio::awaitable<Result<Lifetime>> Client::lifetime(std::int64_t id, LifetimeKind kind,
@@ -509,9 +498,8 @@ asio::awaitable<Result<Lifetime>> Client::lifetime(std::int64_t id, LifetimeKind
   auto k = static_cast<int>(kind);
   std::map<std::string, std::string> q{{"start_date", start_date}, {"end_date", end_date}};
   if (all_production && kind == LifetimeKind::Energy) q["production"] = "all";
-  SB_CALL(doc, "GET", sys(id) + "/" + paths[k] + query_of(q));
-  if (!doc->is_object()) co_return fail(ErrorKind::Protocol, "lifetime: not an object");
-  const auto& o = doc->as_object();
+  SB_OBJECT(doc, "GET", sys(id) + "/" + paths[k] + query_of(q));
+  const auto& o = *doc;
   Lifetime l;
   l.start_date = str(o, "start_date");
   auto values = [&](std::string_view key) {
@@ -534,9 +522,8 @@ asio::awaitable<Result<Telemetry>> Client::telemetry(std::int64_t id, std::strin
                                                      std::int64_t start, std::string granularity) {
   std::map<std::string, std::string> q{{"granularity", granularity}};
   if (start > 0) q["start_at"] = std::to_string(start);
-  SB_CALL(doc, "GET", sys(id) + "/telemetry/" + kind + query_of(q));
-  if (!doc->is_object()) co_return fail(ErrorKind::Protocol, "telemetry: not an object");
-  co_return telemetry_of(doc->as_object(), kind == "production_meter" ? "wh_del" : "enwh",
+  SB_OBJECT(doc, "GET", sys(id) + "/telemetry/" + kind + query_of(q));
+  co_return telemetry_of(*doc, kind == "production_meter" ? "wh_del" : "enwh",
                          kind == "production_micro" ? "powr" : "");
 }
 
@@ -545,9 +532,8 @@ asio::awaitable<Result<BatteryTelemetry>> Client::battery_telemetry(std::int64_t
                                                                     std::string granularity) {
   std::map<std::string, std::string> q{{"granularity", granularity}};
   if (start > 0) q["start_at"] = std::to_string(start);
-  SB_CALL(doc, "GET", sys(id) + "/telemetry/battery" + query_of(q));
-  if (!doc->is_object()) co_return fail(ErrorKind::Protocol, "battery telemetry: not an object");
-  co_return battery_of(doc->as_object());
+  SB_OBJECT(doc, "GET", sys(id) + "/telemetry/battery" + query_of(q));
+  co_return battery_of(*doc);
 }
 
 asio::awaitable<Result<Telemetry>> Client::grid_telemetry(std::int64_t id, bool import,
@@ -555,11 +541,10 @@ asio::awaitable<Result<Telemetry>> Client::grid_telemetry(std::int64_t id, bool 
                                                           std::string granularity) {
   std::map<std::string, std::string> q{{"granularity", granularity}};
   if (start > 0) q["start_at"] = std::to_string(start);
-  SB_CALL(
+  SB_OBJECT(
       doc, "GET",
       sys(id) + (import ? "/energy_import_telemetry" : "/energy_export_telemetry") + query_of(q));
-  if (!doc->is_object()) co_return fail(ErrorKind::Protocol, "grid telemetry: not an object");
-  co_return telemetry_of(doc->as_object(), import ? "wh_imported" : "wh_exported");
+  co_return telemetry_of(*doc, import ? "wh_imported" : "wh_exported");
 }
 
 asio::awaitable<Result<Telemetry>> Client::micro_telemetry(std::int64_t id, std::string serial,
@@ -567,25 +552,23 @@ asio::awaitable<Result<Telemetry>> Client::micro_telemetry(std::int64_t id, std:
                                                            std::string granularity) {
   std::map<std::string, std::string> q{{"granularity", granularity}};
   if (start > 0) q["start_at"] = std::to_string(start);
-  SB_CALL(doc, "GET",
-          sys(id) + "/devices/micros/" + net::url_encode(serial) + "/telemetry" + query_of(q));
-  if (!doc->is_object()) co_return fail(ErrorKind::Protocol, "micro telemetry: not an object");
-  co_return telemetry_of(doc->as_object(), "enwh", "powr");
+  SB_OBJECT(doc, "GET",
+            sys(id) + "/devices/micros/" + net::url_encode(serial) + "/telemetry" + query_of(q));
+  co_return telemetry_of(*doc, "enwh", "powr");
 }
 
 asio::awaitable<Result<BatteryTelemetry>> Client::device_battery_telemetry(
     std::int64_t id, bool acb, std::string serial, std::int64_t start, std::string granularity) {
   std::map<std::string, std::string> q{{"granularity", granularity}};
   if (start > 0) q["start_at"] = std::to_string(start);
-  SB_CALL(doc, "GET",
-          sys(id) + (acb ? "/devices/acbs/" : "/devices/encharges/") + net::url_encode(serial) +
-              "/telemetry" + query_of(q));
-  if (!doc->is_object()) co_return fail(ErrorKind::Protocol, "battery telemetry: not an object");
-  co_return battery_of(doc->as_object());
+  SB_OBJECT(doc, "GET",
+            sys(id) + (acb ? "/devices/acbs/" : "/devices/encharges/") + net::url_encode(serial) +
+                "/telemetry" + query_of(q));
+  co_return battery_of(*doc);
 }
 
 asio::awaitable<Result<LatestPower>> Client::latest(std::int64_t id) {
-  SB_CALL(doc, "GET", sys(id) + "/latest_telemetry");
+  SB_OBJECT(doc, "GET", sys(id) + "/latest_telemetry");
   LatestPower p;
   const auto& devices = obj(*doc, "devices");
   // Channel by channel: a channel that has not reported (null) adds nothing.
@@ -662,9 +645,8 @@ asio::awaitable<Result<std::vector<LiveStatus>>> Client::live(std::int64_t id, i
 }
 
 asio::awaitable<Result<BatteryConfig>> Client::battery_settings(std::int64_t id) {
-  SB_CALL(doc, "GET", "/api/v4/systems/config/" + std::to_string(id) + "/battery_settings");
-  if (!doc->is_object()) co_return fail(ErrorKind::Protocol, "battery_settings: not an object");
-  co_return battery_config_of(doc->as_object());
+  SB_OBJECT(doc, "GET", "/api/v4/systems/config/" + std::to_string(id) + "/battery_settings");
+  co_return battery_config_of(*doc);
 }
 
 asio::awaitable<Result<BatteryConfig>> Client::set_battery_settings(std::int64_t id,
@@ -675,37 +657,31 @@ asio::awaitable<Result<BatteryConfig>> Client::set_battery_settings(std::int64_t
   if (c.energy_independence)
     body["energy_independence"] = *c.energy_independence ? "enabled" : "disabled";
   if (c.charge_from_grid) body["charge_from_grid"] = *c.charge_from_grid ? "enabled" : "disabled";
-  SB_CALL(doc, "PUT", "/api/v4/systems/config/" + std::to_string(id) + "/battery_settings",
-          json::serialize(body));
-  if (!doc->is_object()) co_return fail(ErrorKind::Protocol, "battery_settings: not an object");
-  co_return battery_config_of(doc->as_object());
+  SB_OBJECT(doc, "PUT", "/api/v4/systems/config/" + std::to_string(id) + "/battery_settings",
+            json::serialize(body));
+  co_return battery_config_of(*doc);
 }
 
 asio::awaitable<Result<StormGuard>> Client::storm_guard(std::int64_t id) {
-  SB_CALL(doc, "GET", "/api/v4/systems/config/" + std::to_string(id) + "/storm_guard");
-  if (!doc->is_object()) co_return fail(ErrorKind::Protocol, "storm_guard: not an object");
-  co_return storm_of(doc->as_object());
+  SB_OBJECT(doc, "GET", "/api/v4/systems/config/" + std::to_string(id) + "/storm_guard");
+  co_return storm_of(*doc);
 }
 
 asio::awaitable<Result<StormGuard>> Client::set_storm_guard(std::int64_t id, bool enabled) {
   json::object body{{"storm_guard_status", enabled ? "enabled" : "disabled"}};
-  SB_CALL(doc, "PUT", "/api/v4/systems/config/" + std::to_string(id) + "/storm_guard",
-          json::serialize(body));
-  if (!doc->is_object()) co_return fail(ErrorKind::Protocol, "storm_guard: not an object");
-  co_return storm_of(doc->as_object());
+  SB_OBJECT(doc, "PUT", "/api/v4/systems/config/" + std::to_string(id) + "/storm_guard",
+            json::serialize(body));
+  co_return storm_of(*doc);
 }
 
 asio::awaitable<Result<GridStatus>> Client::grid_status(std::int64_t id) {
-  SB_CALL(doc, "GET", "/api/v4/systems/config/" + std::to_string(id) + "/grid_status");
-  if (!doc->is_object()) co_return fail(ErrorKind::Protocol, "grid_status: not an object");
-  co_return GridStatus{str(doc->as_object(), "grid_state"),
-                       i64(doc->as_object(), "last_report_date")};
+  SB_OBJECT(doc, "GET", "/api/v4/systems/config/" + std::to_string(id) + "/grid_status");
+  co_return GridStatus{str(*doc, "grid_state"), i64(*doc, "last_report_date")};
 }
 
 asio::awaitable<Result<std::vector<LoadContact>>> Client::load_control(std::int64_t id) {
-  SB_CALL(doc, "GET", "/api/v4/systems/config/" + std::to_string(id) + "/load_control");
-  if (!doc->is_object()) co_return fail(ErrorKind::Protocol, "load_control: not an object");
-  co_return contacts_of(doc->as_object());
+  SB_OBJECT(doc, "GET", "/api/v4/systems/config/" + std::to_string(id) + "/load_control");
+  co_return contacts_of(*doc);
 }
 
 asio::awaitable<Result<std::vector<LoadContact>>> Client::set_load_control(std::int64_t id,
@@ -715,10 +691,9 @@ asio::awaitable<Result<std::vector<LoadContact>>> Client::set_load_control(std::
   if (c.soc_low) body["soc_low"] = *c.soc_low;
   if (c.essential_start) body["essential_start_time"] = *c.essential_start;
   if (c.essential_end) body["essential_end_time"] = *c.essential_end;
-  SB_CALL(doc, "PUT", "/api/v4/systems/config/" + std::to_string(id) + "/load_control",
-          json::serialize(body));
-  if (!doc->is_object()) co_return fail(ErrorKind::Protocol, "load_control: not an object");
-  co_return contacts_of(doc->as_object());
+  SB_OBJECT(doc, "PUT", "/api/v4/systems/config/" + std::to_string(id) + "/load_control",
+            json::serialize(body));
+  co_return contacts_of(*doc);
 }
 
 asio::awaitable<Result<std::vector<EvCharger>>> Client::ev_chargers(std::int64_t id) {
@@ -737,11 +712,11 @@ asio::awaitable<Result<std::vector<EvCharger>>> Client::ev_chargers(std::int64_t
 
 asio::awaitable<Result<std::vector<EvEvent>>> Client::ev_events(std::int64_t id, int offset,
                                                                 int limit) {
-  SB_CALL(doc, "GET",
-          sys(id) + "/ev_charger/events?offset=" + std::to_string(offset) +
-              "&limit=" + std::to_string(limit));
+  SB_OBJECT(doc, "GET",
+            sys(id) + "/ev_charger/events?offset=" + std::to_string(offset) +
+                "&limit=" + std::to_string(limit));
   std::vector<EvEvent> out;
-  for (const auto& e : arr(as_obj(*doc), "events")) {
+  for (const auto& e : arr(*doc, "events")) {
     if (!e.is_object()) continue;
     const auto& o = e.as_object();
     out.push_back(
@@ -753,11 +728,11 @@ asio::awaitable<Result<std::vector<EvEvent>>> Client::ev_events(std::int64_t id,
 asio::awaitable<Result<std::vector<EvSession>>> Client::ev_sessions(std::int64_t id,
                                                                     std::string serial, int offset,
                                                                     int limit) {
-  SB_CALL(doc, "GET",
-          sys(id) + "/ev_charger/" + net::url_encode(serial) +
-              "/sessions?offset=" + std::to_string(offset) + "&limit=" + std::to_string(limit));
+  SB_OBJECT(doc, "GET",
+            sys(id) + "/ev_charger/" + net::url_encode(serial) +
+                "/sessions?offset=" + std::to_string(offset) + "&limit=" + std::to_string(limit));
   std::vector<EvSession> out;
-  for (const auto& e : arr(as_obj(*doc), "sessions")) {
+  for (const auto& e : arr(*doc, "sessions")) {
     if (!e.is_object()) continue;
     const auto& o = e.as_object();
     out.push_back({i64(o, "start_time"), i64(o, "end_time"), i64(o, "duration"),
@@ -769,9 +744,9 @@ asio::awaitable<Result<std::vector<EvSession>>> Client::ev_sessions(std::int64_t
 
 asio::awaitable<Result<std::vector<EvSchedule>>> Client::ev_schedules(std::int64_t id,
                                                                       std::string serial) {
-  SB_CALL(doc, "GET", sys(id) + "/ev_charger/" + net::url_encode(serial) + "/schedules");
+  SB_OBJECT(doc, "GET", sys(id) + "/ev_charger/" + net::url_encode(serial) + "/schedules");
   std::vector<EvSchedule> out;
-  for (const auto& l : arr(as_obj(*doc), "charger_schedules")) {
+  for (const auto& l : arr(*doc, "charger_schedules")) {
     if (!l.is_object()) continue;
     const auto& o = l.as_object();
     EvSchedule s;
@@ -798,12 +773,11 @@ asio::awaitable<Result<std::map<std::string, double>>> Client::ev_daily(std::int
                                                                         std::string serial,
                                                                         std::string start_date,
                                                                         std::string end_date) {
-  SB_CALL(doc, "GET",
-          sys(id) + "/ev_charger/" + net::url_encode(serial) + "/lifetime" +
-              query_of({{"start_date", start_date}, {"end_date", end_date}}));
+  SB_OBJECT(doc, "GET",
+            sys(id) + "/ev_charger/" + net::url_encode(serial) + "/lifetime" +
+                query_of({{"start_date", start_date}, {"end_date", end_date}}));
   std::map<std::string, double> out;
-  if (!doc->is_object()) co_return out;
-  const auto& o = doc->as_object();
+  const auto& o = *doc;
   auto c = o.if_contains("consumption");
   if (c && c->is_object()) {
     for (const auto& [day, wh] : c->as_object())
@@ -829,11 +803,10 @@ asio::awaitable<Result<Telemetry>> Client::ev_telemetry(std::int64_t id, std::st
                                                         std::string granularity) {
   std::map<std::string, std::string> q{{"granularity", granularity}};
   if (start > 0) q["start_at"] = std::to_string(start);
-  SB_CALL(doc, "GET",
-          sys(id) + "/ev_charger/" + net::url_encode(serial) + "/telemetry" + query_of(q));
+  SB_OBJECT(doc, "GET",
+            sys(id) + "/ev_charger/" + net::url_encode(serial) + "/telemetry" + query_of(q));
   Telemetry t;
-  if (!doc->is_object()) co_return t;
-  const auto& o = doc->as_object();
+  const auto& o = *doc;
   t.start_at = i64(o, "start_at");
   t.end_at = i64(o, "end_at");
   t.start_date = str(o, "start_date");
@@ -857,6 +830,7 @@ asio::awaitable<Result<void>> Client::ev_stop(std::int64_t id, std::string seria
   co_return Result<void>{};
 }
 
+#undef SB_OBJECT
 #undef SB_CALL
 
 }  // namespace sb::enphase

@@ -803,26 +803,7 @@ asio::awaitable<Result<OAuthTokens>> Client::token_call(std::string path,
   auto op = http_.request(endpoint_, std::move(req));
   auto r = co_await std::move(op);
   if (!r) co_return fail(with_context(r.error(), what));
-  auto doc = net::parse_json_object(r->body, what);
-  if (!doc) co_return fail(doc.error());
-  if (r->status != 200 || doc->contains("error")) {
-    auto code = str(*doc, "error");
-    Error e{code == "invalid_grant" || code == "invalid_client" || r->status == 401
-                ? ErrorKind::Auth
-            : r->status >= 500 ? ErrorKind::Transport
-                               : ErrorKind::Protocol,
-            what + ": HTTP " + std::to_string(r->status) + " " + code +
-                (doc->contains("error_description") ? " (" + str(*doc, "error_description") + ")"
-                                                    : "")};
-    co_return fail(e);
-  }
-  // The seed gives no format: a plain RFC 6749 answer, or one wrapped in the usual envelope.
-  const json::object* o = &*doc;
-  if (auto res = doc->if_contains("result"); res && res->is_object()) o = &res->as_object();
-  OAuthTokens t{str(*o, "access_token"), str(*o, "refresh_token"),
-                std::chrono::seconds(std::int64_t(num(*o, "expires_in")))};
-  if (t.access_token.empty()) co_return fail(ErrorKind::Protocol, what + ": no access_token");
-  co_return t;
+  co_return net::parse_token_answer(r->status, r->body, what);
 }
 
 asio::awaitable<Result<OAuthTokens>> Client::exchange_code(std::string client_id,
