@@ -157,8 +157,11 @@ void QuotaPlanner::on_refused(const std::string& interface, bool daily) {
 void QuotaPlanner::on_minute_refused() {
   std::lock_guard lock(mutex_);
   roll_locked();
+  // The calls that went through this minute (the refused one was counted too) are the most
+  // the minute takes, as far as we know.
+  int seen = minute_used_ - 1;
+  if (seen > 0 && (limits_.per_minute == 0 || seen < limits_.per_minute)) limits_.per_minute = seen;
   minute_used_ = std::max(minute_used_, std::max(1, limits_.per_minute));
-  if (limits_.per_minute == 0) limits_.per_minute = minute_used_;
 }
 
 int QuotaPlanner::used() const {
@@ -176,6 +179,12 @@ int QuotaPlanner::left() const {
 int QuotaPlanner::period_calls() const {
   std::lock_guard lock(mutex_);
   return limits_.period_calls;
+}
+
+int QuotaPlanner::minute_used() const {
+  std::lock_guard lock(mutex_);
+  roll_locked();
+  return minute_used_;
 }
 
 int QuotaPlanner::per_minute() const {

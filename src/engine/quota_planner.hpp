@@ -59,13 +59,16 @@ class QuotaPlanner {
   /// The vendor refused a call for its limits (40400): nothing more until the next period,
   /// except after a pacing refusal, which only delays that interface.
   void on_refused(const std::string& interface, bool daily);
-  /// The vendor refused a call for the minute's limit: nothing more until the next minute.
+  /// The vendor refused a call for the minute's limit: nothing more until the next minute, and
+  /// the minute's limit is at most what went through in it.
   void on_minute_refused();
 
   int used() const;
   int left() const;
   int period_calls() const;
   int per_minute() const;
+  /// Calls taken in the current minute.
+  int minute_used() const;
   TimePoint next_reset() const;
 
  private:

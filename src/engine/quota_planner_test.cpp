@@ -110,6 +110,13 @@ TEST(QuotaPlanner, AMonthlyPlanWithAMinuteLimit) {
   EXPECT_EQ(p.left(), 0);
   clock.set(at("2026-04-01T00:00:01Z"));
   EXPECT_TRUE(p.try_take("/a", CallPurpose::Command));
+  // A 429 without numbers after 4 calls in a minute: the minute takes at most 3, it seems.
+  p.set_per_minute(100);
+  clock.advance(minutes(1));
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(p.try_take("/a", CallPurpose::Command));
+  EXPECT_EQ(p.minute_used(), 4);
+  p.on_minute_refused();
+  EXPECT_EQ(p.per_minute(), 3);
   // A 429 body tells the plan: the planner takes its numbers.
   p.set_period_calls(50'000);
   p.set_per_minute(50);

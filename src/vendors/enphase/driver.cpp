@@ -103,6 +103,7 @@ struct SystemState {
   std::optional<TimePoint> fetched;
   std::optional<Error> failed;
   std::vector<Sample> pending;  // interval samples not yet handed out, by device
+  std::vector<Event> events;    // the cloud's events of closed days, for the system's next poll
 };
 
 class EnphaseDriver final : public Driver {
@@ -152,6 +153,14 @@ class EnphaseDriver final : public Driver {
         found.insert(found.end(), p->systems.begin(), p->systems.end());
         if (p->systems.empty() || static_cast<int>(found.size()) >= p->total) break;
       }
+    }
+    if (event_names_.empty()) {
+      auto t = take(engine::CallPurpose::Background, "the event types");
+      if (auto r = co_await std::move(t); !r) co_return fail(r.error());
+      auto op = client_.event_types();
+      auto types = co_await std::move(op);
+      if (!types) co_return fail(refused(types.error()));
+      for (const auto& e : *types) event_names_[e.id] = e.name;
     }
     std::vector<DeviceInfo> out;
     for (const auto& s : found) {
@@ -238,6 +247,7 @@ class EnphaseDriver final : public Driver {
                                       [&](const Sample& s) { return s.device != device.id; });
     snap.samples.assign(std::make_move_iterator(keep), std::make_move_iterator(st.pending.end()));
     st.pending.erase(keep, st.pending.end());
+    if (!ev) snap.events = std::exchange(st.events, {});
     auto add = [&](std::string_view metric, double v) {
       snap.samples.push_back({device.id, std::string(metric), snap.time, v});
     };
@@ -422,6 +432,9 @@ class EnphaseDriver final : public Driver {
       if (!q) co_return fail(q.error());
       queue(st, *q, st.base);
       st.base += sum(*q);
+      // The closed day's events (gateway outages, grid outages, ...) into the event store.
+      auto eop = day_events(st, *st.base_day);
+      if (auto r = co_await std::move(eop); !r) co_return fail(r.error());
       st.base_day = today;
       st.today.clear();
     }
@@ -575,6 +588,31 @@ class EnphaseDriver final : public Driver {
       if (auto r = co_await std::move(op); !r) co_return fail(r.error());
     }
     co_return q;
+  }
+
+  // A local day's events (one call, background work), as sunbridge events of the system.
+  asio::awaitable<Result<void>> day_events(SystemState& st, date::local_days day) {
+    auto t = take(engine::CallPurpose::Background, "the day's events");
+    if (auto r = co_await std::move(t); !r) co_return fail(r.error());
+    auto from = epoch(start_of(st, day)), to = epoch(start_of(st, day + date::days(1)));
+    auto op = client_.events(st.sys.id, from, to);
+    auto list = co_await std::move(op);
+    if (!list) co_return fail(refused(list.error()));
+    auto device = config_.name + ":" + std::to_string(st.sys.id);
+    for (const auto& e : *list) {
+      if (e.start < from) continue;  // reported with the day it began
+      auto name = event_names_.contains(e.type) ? event_names_[e.type]
+                                                : "event type " + std::to_string(e.type);
+      bool open = e.status == "Open";
+      st.events.push_back({device, from_ms(e.start * 1000),
+                           open ? Severity::Warning : Severity::Info,
+                           "enphase.event." + std::to_string(e.type),
+                           "Enphase: " + name + " (" + e.serial + ")" +
+                               (e.end  ? ", until " + format_iso8601(from_ms(*e.end * 1000))
+                                : open ? ", still open"
+                                       : "")});
+    }
+    co_return Result<void>{};
   }
 
   // The intervals after st.reported as samples of the system and its charger, queued for their
@@ -778,6 +816,10 @@ class EnphaseDriver final : public Driver {
       if (r->limit > 0) planner_.set_period_calls(r->limit);
       planner_.on_refused("enphase", true);
       e.retry_after = duration_cast<seconds>(r->period_end - env_.clock.now());
+    } else if (!r && planner_.minute_used() <= 1) {
+      // A 429 without quota fields on the minute's first call: not the minute, so the month.
+      planner_.on_refused("enphase", true);
+      e.retry_after = duration_cast<seconds>(planner_.next_reset() - env_.clock.now());
     } else {
       if (r && r->limit > 0) planner_.set_per_minute(r->limit);
       planner_.on_minute_refused();
@@ -794,6 +836,7 @@ class EnphaseDriver final : public Driver {
   net::OAuthSession oauth_;
   std::map<std::int64_t, SystemState> systems_;
   std::map<std::string, std::int64_t> by_device_;  // device id -> system id
+  std::map<int, std::string> event_names_;         // event type -> its name (listEventTypes)
 };
 
 }  // namespace

@@ -470,3 +470,32 @@ TEST_F(EnphaseDriverTest, FaultsFailThePollWithTheirReasonAndLoseNothing) {
   EXPECT_NE(gone.error().message.find("Enphase GET /api/v4/systems/"), std::string::npos)
       << gone.error().message;
 }
+
+// At the first refresh of a new local day the closed day's events come into the event store.
+TEST_F(EnphaseDriverTest, AClosedDaysEventsBecomeSunbridgeEvents) {
+  sign_in();
+  auto d = driver(config());
+  auto devices = io.run(d->discover());
+  ASSERT_TRUE(devices);
+  const auto& system = (*devices)[0];
+  ASSERT_TRUE(io.run(d->poll(system)));
+  auto id = options.systems[0].id;
+  sim->raise_event(id, 1101, "", clock.now() + hours(1), clock.now() + hours(3));
+  sim->raise_event(id, 502, "482100100003", clock.now() + hours(4), std::nullopt);
+  clock.advance(hours(14));  // 01:00 the next day in Sacramento
+  auto s = io.run(d->poll(system));
+  ASSERT_TRUE(s) << s.error().message;
+  std::map<std::string, std::string> got;
+  for (const auto& e : s->events) got[e.code] = e.message;
+  ASSERT_TRUE(got.contains("enphase.event.1101"));
+  EXPECT_NE(got["enphase.event.1101"].find("Enphase: Grid outage ("), std::string::npos)
+      << got["enphase.event.1101"];
+  EXPECT_NE(got["enphase.event.1101"].find(", until "), std::string::npos);
+  ASSERT_TRUE(got.contains("enphase.event.502"));
+  EXPECT_NE(got["enphase.event.502"].find("Microinverter not reporting (482100100003), still open"),
+            std::string::npos)
+      << got["enphase.event.502"];
+  auto again = io.run(d->poll(system));  // handed out once
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->events.empty());
+}
