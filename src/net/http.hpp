@@ -66,6 +66,7 @@ struct ServerResponse {
   std::string body;
   bool close = false;  ///< close the connection after this response
   bool drop = false;   ///< close the connection without answering (fault injection)
+  std::string reason;  ///< the status line's phrase for a status HTTP does not name (461)
   /// A body written as it comes (server-sent events): `body` is ignored, the response is sent
   /// chunked and the connection closes after it.
   std::shared_ptr<BodyStream> stream;

@@ -245,6 +245,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     http::response<http::string_body> out{static_cast<http::status>(res.status), version};
     if (!options.server_header.empty()) out.set(http::field::server, options.server_header);
     if (!res.content_type.empty()) out.set(http::field::content_type, res.content_type);
+    if (!res.reason.empty()) out.reason(res.reason);
     for (const auto& h : res.headers) out.set(h.first, h.second);
     out.body() = std::move(res.body);
     out.keep_alive(keep_alive);
@@ -261,6 +262,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     http::response<http::empty_body> out{static_cast<http::status>(res.status), version};
     if (!options.server_header.empty()) out.set(http::field::server, options.server_header);
     if (!res.content_type.empty()) out.set(http::field::content_type, res.content_type);
+    if (!res.reason.empty()) out.reason(res.reason);
     for (const auto& h : res.headers) out.set(h.first, h.second);
     out.keep_alive(false);
     out.chunked(true);

@@ -53,7 +53,14 @@ inline net::ServerResponse e7(int code, const char* status, const char* type, st
   auto ms = to_ms(now);
   auto utc = format_iso8601(now);  // 2023-03-17T08:25:08.556Z -> 2023-03-17 08:25:08.556
   if (utc.size() >= 23) utc = utc.substr(0, 10) + " " + utc.substr(11, 12);
-  return net::ServerResponse::json(
+  // The status line's phrase from the status: INVALID_DURATION -> "Invalid Duration".
+  std::string reason;
+  for (std::size_t i = 0; status[i]; ++i)
+    reason += status[i] == '_' ? ' '
+              : i == 0 || status[i - 1] == '_'
+                  ? status[i]
+                  : static_cast<char>(std::tolower(static_cast<unsigned char>(status[i])));
+  auto r = net::ServerResponse::json(
       code,
       net::to_json(json::object{{"error", json::object{{"code", code},
                                                        {"status", status},
@@ -62,6 +69,8 @@ inline net::ServerResponse e7(int code, const char* status, const char* type, st
                                 {"timestamp_epoch", ms},
                                 {"timestamp_utc", utc},
                                 {"type", type}}));
+  r.reason = std::move(reason);
+  return r;
 }
 
 inline std::int64_t epoch_s(TimePoint t) {
