@@ -256,8 +256,9 @@ asio::awaitable<Result<json::value>> Client::call(std::string method, std::strin
 
 std::string Client::authorize_url(const net::Endpoint& cloud, const std::string& client_id,
                                   const std::string& redirect_uri, const std::string& state) {
-  auto url = cloud.str() +
-             "/oauth/authorize?response_type=code&client_id=" + net::url_encode(client_id) +
+  // The scheme's own port is left out, as a browser shows it.
+  auto base = cloud.tls && cloud.port == 443 ? "https://" + cloud.host : cloud.str();
+  auto url = base + "/oauth/authorize?response_type=code&client_id=" + net::url_encode(client_id) +
              "&redirect_uri=" + net::url_encode(redirect_uri);
   if (!state.empty()) url += "&state=" + net::url_encode(state);
   return url;
