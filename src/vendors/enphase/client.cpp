@@ -104,6 +104,14 @@ std::string query_of(const std::map<std::string, std::string>& q) {
   return out;
 }
 
+// A telemetry window: its granularity and, when given, its start (epoch s).
+std::map<std::string, std::string> window_query(std::int64_t start,
+                                                const std::string& granularity) {
+  std::map<std::string, std::string> q{{"granularity", granularity}};
+  if (start > 0) q["start_at"] = std::to_string(start);
+  return q;
+}
+
 std::string sys(std::int64_t id) {
   return "/api/v4/systems/" + std::to_string(id);
 }
@@ -113,6 +121,16 @@ System system_of(const json::object& o) {
           str(o, "timezone"),        str(o, "status"),
           str(o, "connection_type"), str(o, "reference"),
           i64(o, "last_report_at"),  i64(o, "operational_at")};
+}
+
+SystemPage page_of(const json::object& o) {
+  SystemPage p;
+  p.total = static_cast<int>(i64(o, "total"));
+  p.page = static_cast<int>(i64(o, "current_page"));
+  p.size = static_cast<int>(i64(o, "size"));
+  for (const auto& s : arr(o, "systems"))
+    if (s.is_object()) p.systems.push_back(system_of(s.as_object()));
+  return p;
 }
 
 Telemetry telemetry_of(const json::object& o, std::string_view wh_key,
@@ -321,14 +339,7 @@ asio::awaitable<Result<Tokens>> Client::password_grant(std::string client_id,
 asio::awaitable<Result<SystemPage>> Client::systems(int page, int size) {
   SB_OBJECT(doc, "GET",
             "/api/v4/systems?page=" + std::to_string(page) + "&size=" + std::to_string(size));
-  SystemPage p;
-  const auto& o = *doc;
-  p.total = static_cast<int>(i64(o, "total"));
-  p.page = static_cast<int>(i64(o, "current_page"));
-  p.size = static_cast<int>(i64(o, "size"));
-  for (const auto& s : arr(o, "systems"))
-    if (s.is_object()) p.systems.push_back(system_of(s.as_object()));
-  co_return p;
+  co_return page_of(*doc);
 }
 
 asio::awaitable<Result<SystemPage>> Client::search(std::string name, int page, int size) {
@@ -336,14 +347,7 @@ asio::awaitable<Result<SystemPage>> Client::search(std::string name, int page, i
   SB_OBJECT(doc, "POST",
             "/api/v4/systems/search?page=" + std::to_string(page) + "&size=" + std::to_string(size),
             json::serialize(body));
-  SystemPage p;
-  const auto& o = *doc;
-  p.total = static_cast<int>(i64(o, "total"));
-  p.page = static_cast<int>(i64(o, "current_page"));
-  p.size = static_cast<int>(i64(o, "size"));
-  for (const auto& s : arr(o, "systems"))
-    if (s.is_object()) p.systems.push_back(system_of(s.as_object()));
-  co_return p;
+  co_return page_of(*doc);
 }
 
 asio::awaitable<Result<System>> Client::system(std::int64_t id) {
@@ -521,8 +525,7 @@ asio::awaitable<Result<Lifetime>> Client::lifetime(std::int64_t id, LifetimeKind
 
 asio::awaitable<Result<Telemetry>> Client::telemetry(std::int64_t id, std::string kind,
                                                      std::int64_t start, std::string granularity) {
-  std::map<std::string, std::string> q{{"granularity", granularity}};
-  if (start > 0) q["start_at"] = std::to_string(start);
+  auto q = window_query(start, granularity);
   SB_OBJECT(doc, "GET", sys(id) + "/telemetry/" + kind + query_of(q));
   co_return telemetry_of(*doc, kind == "production_meter" ? "wh_del" : "enwh",
                          kind == "production_micro" ? "powr" : "");
@@ -531,8 +534,7 @@ asio::awaitable<Result<Telemetry>> Client::telemetry(std::int64_t id, std::strin
 asio::awaitable<Result<BatteryTelemetry>> Client::battery_telemetry(std::int64_t id,
                                                                     std::int64_t start,
                                                                     std::string granularity) {
-  std::map<std::string, std::string> q{{"granularity", granularity}};
-  if (start > 0) q["start_at"] = std::to_string(start);
+  auto q = window_query(start, granularity);
   SB_OBJECT(doc, "GET", sys(id) + "/telemetry/battery" + query_of(q));
   co_return battery_of(*doc);
 }
@@ -540,8 +542,7 @@ asio::awaitable<Result<BatteryTelemetry>> Client::battery_telemetry(std::int64_t
 asio::awaitable<Result<Telemetry>> Client::grid_telemetry(std::int64_t id, bool import,
                                                           std::int64_t start,
                                                           std::string granularity) {
-  std::map<std::string, std::string> q{{"granularity", granularity}};
-  if (start > 0) q["start_at"] = std::to_string(start);
+  auto q = window_query(start, granularity);
   SB_OBJECT(
       doc, "GET",
       sys(id) + (import ? "/energy_import_telemetry" : "/energy_export_telemetry") + query_of(q));
@@ -551,8 +552,7 @@ asio::awaitable<Result<Telemetry>> Client::grid_telemetry(std::int64_t id, bool 
 asio::awaitable<Result<Telemetry>> Client::micro_telemetry(std::int64_t id, std::string serial,
                                                            std::int64_t start,
                                                            std::string granularity) {
-  std::map<std::string, std::string> q{{"granularity", granularity}};
-  if (start > 0) q["start_at"] = std::to_string(start);
+  auto q = window_query(start, granularity);
   SB_OBJECT(doc, "GET",
             sys(id) + "/devices/micros/" + net::url_encode(serial) + "/telemetry" + query_of(q));
   co_return telemetry_of(*doc, "enwh", "powr");
@@ -560,8 +560,7 @@ asio::awaitable<Result<Telemetry>> Client::micro_telemetry(std::int64_t id, std:
 
 asio::awaitable<Result<BatteryTelemetry>> Client::device_battery_telemetry(
     std::int64_t id, bool acb, std::string serial, std::int64_t start, std::string granularity) {
-  std::map<std::string, std::string> q{{"granularity", granularity}};
-  if (start > 0) q["start_at"] = std::to_string(start);
+  auto q = window_query(start, granularity);
   SB_OBJECT(doc, "GET",
             sys(id) + (acb ? "/devices/acbs/" : "/devices/encharges/") + net::url_encode(serial) +
                 "/telemetry" + query_of(q));
@@ -802,8 +801,7 @@ asio::awaitable<Result<std::map<std::string, double>>> Client::ev_daily(std::int
 asio::awaitable<Result<Telemetry>> Client::ev_telemetry(std::int64_t id, std::string serial,
                                                         std::int64_t start,
                                                         std::string granularity) {
-  std::map<std::string, std::string> q{{"granularity", granularity}};
-  if (start > 0) q["start_at"] = std::to_string(start);
+  auto q = window_query(start, granularity);
   SB_OBJECT(doc, "GET",
             sys(id) + "/ev_charger/" + net::url_encode(serial) + "/telemetry" + query_of(q));
   Telemetry t;

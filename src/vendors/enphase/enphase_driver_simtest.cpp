@@ -70,6 +70,12 @@ struct EnphaseDriverTest : EnphaseSim {
     EXPECT_TRUE(made) << made.error().message;
     return made ? std::move(*made) : nullptr;
   }
+  // Signed in, a driver made and its devices found.
+  std::vector<DeviceInfo> devices_of(Driver& d) {
+    auto devices = io.run(d.discover());
+    EXPECT_TRUE(devices) << devices.error().message;
+    return devices ? *devices : std::vector<DeviceInfo>{};
+  }
   static std::map<std::string, double> latest(const Snapshot& s) {
     std::map<std::string, double> m;
     for (const auto& x : s.samples)
@@ -150,9 +156,9 @@ TEST_F(EnphaseDriverTest, FirstSignInThenRefreshRotatesTheFileAndSurvivesARestar
 TEST_F(EnphaseDriverTest, ReadsMapToCanonicalMetricsAndTheCountersAgreeWithTheCloud) {
   sign_in();
   auto d = driver(config());
-  auto devices = io.run(d->discover());
-  ASSERT_TRUE(devices) << devices.error().message;
-  const auto& system = (*devices)[0];
+  auto devices = devices_of(*d);
+  ASSERT_FALSE(devices.empty());
+  const auto& system = devices[0];
   auto snap = io.run(d->poll(system));
   ASSERT_TRUE(snap) << snap.error().message;
   auto v = latest(*snap);
@@ -183,7 +189,7 @@ TEST_F(EnphaseDriverTest, ReadsMapToCanonicalMetricsAndTheCountersAgreeWithTheCl
   EXPECT_NEAR(last_pv, summary.at("energy_lifetime").to_number<double>(),
               options.systems[0].operational_days + 5.0);
   // The EV charger: its counter and power.
-  auto ev = io.run(d->poll((*devices)[1]));
+  auto ev = io.run(d->poll(devices[1]));
   ASSERT_TRUE(ev) << ev.error().message;
   auto e = latest(*ev);
   EXPECT_TRUE(e.contains(std::string(metric::kEnergyEvCharge)));
@@ -213,9 +219,9 @@ TEST_F(EnphaseDriverTest, ReadsMapToCanonicalMetricsAndTheCountersAgreeWithTheCl
 TEST_F(EnphaseDriverTest, HistoryGivesADayOfQuarterHoursWithCountersThatMeetTodays) {
   sign_in();
   auto d = driver(config());
-  auto devices = io.run(d->discover());
-  ASSERT_TRUE(devices);
-  const auto& system = (*devices)[0];
+  auto devices = devices_of(*d);
+  ASSERT_FALSE(devices.empty());
+  const auto& system = devices[0];
   auto snap = io.run(d->poll(system));
   ASSERT_TRUE(snap);
   double first_today = 0;
@@ -247,13 +253,13 @@ TEST_F(EnphaseDriverTest, HistoryGivesADayOfQuarterHoursWithCountersThatMeetToda
 TEST_F(EnphaseDriverTest, BatteryModeAndReserveAreWrittenAndReadBack) {
   sign_in();
   auto d = driver(config());
-  auto devices = io.run(d->discover());
-  ASSERT_TRUE(devices);
-  const auto& system = (*devices)[0];
+  auto devices = devices_of(*d);
+  ASSERT_FALSE(devices.empty());
+  const auto& system = devices[0];
   auto caps = d->capabilities(system);
   EXPECT_TRUE(caps.min_soc);
   EXPECT_EQ(caps.battery_strategies.size(), 3u);
-  EXPECT_FALSE(d->capabilities((*devices)[2]).min_soc);  // the system without a battery
+  EXPECT_FALSE(d->capabilities(devices[2]).min_soc);  // the system without a battery
   Command mode{system.id, CommandType::BatteryStrategy, 0, std::nullopt, "test", "Full Backup"};
   auto m = io.run(d->apply(system, mode));
   ASSERT_TRUE(m) << m.error().message;
@@ -281,15 +287,15 @@ TEST_F(EnphaseDriverTest, A429TeachesThePlanAndTheDriverWaitsOutTheMinute) {
   sim->set_plan(enphase::Plan::Watt);
   sign_in();
   auto d = driver(config("partner"));
-  auto devices = io.run(d->discover());
-  ASSERT_TRUE(devices) << devices.error().message;  // 3 calls
-  auto first = io.run(d->poll((*devices)[0]));      // needs 13 more: refused in the minute
+  auto devices = devices_of(*d);
+  ASSERT_FALSE(devices.empty());             // 3 calls
+  auto first = io.run(d->poll(devices[0]));  // needs 13 more: refused in the minute
   ASSERT_FALSE(first);
   EXPECT_EQ(first.error().kind, ErrorKind::RateLimited);
   EXPECT_NE(first.error().message.find("429"), std::string::npos) << first.error().message;
   // From the 429's quota fields the driver knows the minute's limit and waits for it.
   auto waits = sleeper.waits().size();
-  auto second = io.run(d->poll((*devices)[0]));
+  auto second = io.run(d->poll(devices[0]));
   ASSERT_TRUE(second) << second.error().message;
   EXPECT_GT(sleeper.waits().size(), waits);
   auto [minute, month] = sim->usage();
@@ -299,10 +305,10 @@ TEST_F(EnphaseDriverTest, A429TeachesThePlanAndTheDriverWaitsOutTheMinute) {
 TEST_F(EnphaseDriverTest, ChargeFromGridStormGuardLoadControlAndEvCharging) {
   sign_in();
   auto d = driver(config());
-  auto devices = io.run(d->discover());
-  ASSERT_TRUE(devices);
-  const auto& system = (*devices)[0];
-  const auto& charger = (*devices)[1];
+  auto devices = devices_of(*d);
+  ASSERT_FALSE(devices.empty());
+  const auto& system = devices[0];
+  const auto& charger = devices[1];
   auto caps = d->capabilities(system);
   EXPECT_TRUE(caps.charge_from_grid);
   EXPECT_TRUE(caps.storm_guard);
@@ -373,11 +379,11 @@ TEST_F(EnphaseDriverTest, EveryPlansLimitsAreLearnedAndTheMonthIsNotBurnt) {
     // The connection claims more than the plan has (Partner; for Partner, its minute is the
     // limit all the same).
     auto d = driver(config("partner"));
-    auto devices = io.run(d->discover());
-    ASSERT_TRUE(devices) << devices.error().message;
+    auto devices = devices_of(*d);
+    ASSERT_FALSE(devices.empty());
     int refused = 0, ok = 0;
     for (int round = 0; round < 2; ++round)
-      for (const auto& dev : *devices) {
+      for (const auto& dev : devices) {
         auto s = io.run(d->poll(dev));
         if (s)
           ++ok;
@@ -389,7 +395,7 @@ TEST_F(EnphaseDriverTest, EveryPlansLimitsAreLearnedAndTheMonthIsNotBurnt) {
     // One refusal at most (the first one that taught the minute), then everything waits for it.
     EXPECT_LE(sim->refused(), 1u);
     EXPECT_LE(refused, 1);
-    EXPECT_GE(ok, static_cast<int>(devices->size()) * 2 - 1);
+    EXPECT_GE(ok, static_cast<int>(devices.size()) * 2 - 1);
     sim->stop();
   }
   // The month spent by another program with the same key: one 429 tells the driver, which
@@ -399,17 +405,17 @@ TEST_F(EnphaseDriverTest, EveryPlansLimitsAreLearnedAndTheMonthIsNotBurnt) {
   start(o);
   sign_in();
   auto d = driver(config("kilowatt"));
-  auto devices = io.run(d->discover());
-  ASSERT_TRUE(devices);
+  auto devices = devices_of(*d);
+  ASSERT_FALSE(devices.empty());
   sim->spend_month(50'000);
-  auto first = io.run(d->poll((*devices)[0]));
+  auto first = io.run(d->poll(devices[0]));
   ASSERT_FALSE(first);
   EXPECT_EQ(first.error().kind, ErrorKind::RateLimited);
   EXPECT_EQ(sim->refused(), 1u);
   auto calls = sim->requests();
   for (int i = 0; i < 30; ++i) {
     clock.advance(minutes(10));
-    auto again = io.run(d->poll((*devices)[0]));
+    auto again = io.run(d->poll(devices[0]));
     ASSERT_FALSE(again);
     EXPECT_NE(again.error().message.find("resets at 2026-07-01T00:00:00Z"), std::string::npos)
         << again.error().message;
@@ -425,9 +431,9 @@ TEST_F(EnphaseDriverTest, EveryPlansLimitsAreLearnedAndTheMonthIsNotBurnt) {
 TEST_F(EnphaseDriverTest, FaultsFailThePollWithTheirReasonAndLoseNothing) {
   sign_in();
   auto d = driver(config());
-  auto devices = io.run(d->discover());
-  ASSERT_TRUE(devices);
-  const auto& system = (*devices)[0];
+  auto devices = devices_of(*d);
+  ASSERT_FALSE(devices.empty());
+  const auto& system = devices[0];
   ASSERT_TRUE(io.run(d->poll(system)));
   auto kind_of = [&](sim::FaultSpec f) {
     sim->set_faults(f);
@@ -475,9 +481,9 @@ TEST_F(EnphaseDriverTest, FaultsFailThePollWithTheirReasonAndLoseNothing) {
 TEST_F(EnphaseDriverTest, AClosedDaysEventsBecomeSunbridgeEvents) {
   sign_in();
   auto d = driver(config());
-  auto devices = io.run(d->discover());
-  ASSERT_TRUE(devices);
-  const auto& system = (*devices)[0];
+  auto devices = devices_of(*d);
+  ASSERT_FALSE(devices.empty());
+  const auto& system = devices[0];
   ASSERT_TRUE(io.run(d->poll(system)));
   auto id = options.systems[0].id;
   sim->raise_event(id, 1101, "", clock.now() + hours(1), clock.now() + hours(3));
