@@ -11,6 +11,7 @@
 #include "vendors/enphase/simulator.hpp"
 #include "vendors/foxess/simulator.hpp"
 #include "vendors/kostal/simulator.hpp"
+#include "vendors/solarlog/simulator.hpp"
 #include "vendors/sonnen/simulator.hpp"
 
 namespace sb::cli {
@@ -37,6 +38,7 @@ struct SimulateOptions {
   std::string token;
   bool vpp = false;
   std::string plan = "watt";
+  std::string portal = "solarCompanyXYZ";
   bool api_key_given = false, client_id_given = false, client_secret_given = false;
   double setpoint_timeout_s = 0;
 };
@@ -57,9 +59,10 @@ int serve(boost::asio::io_context& io, std::vector<std::unique_ptr<Sim>>& sims) 
 }
 
 int simulate(const SimulateOptions& o) {
-  if (o.vendor != "sonnen" && o.vendor != "kostal" && o.vendor != "foxess" && o.vendor != "enphase")
+  if (o.vendor != "sonnen" && o.vendor != "kostal" && o.vendor != "foxess" &&
+      o.vendor != "enphase" && o.vendor != "solarlog")
     return report("no simulator for vendor '" + o.vendor +
-                  "' yet (valid: enphase, foxess, kostal, sonnen)");
+                  "' yet (valid: enphase, foxess, kostal, solarlog, sonnen)");
   auto hp = engine::parse_host_port(o.listen);
   if (!hp) return report("--listen: " + hp.error().message);
   auto faults = sim::parse_fault_spec(o.faults);
@@ -107,6 +110,34 @@ int simulate(const SimulateOptions& o) {
               << "OAuth app: client id '" << o.client_id << "', secret '" << o.client_secret
               << "' (/public/auth/index.html approves at once; /oauth2/token, refresh, revoke)\n"
               << "speed " << o.speed << "x, seed " << o.seed
+              << (faults->any() ? ", faults " + to_string(*faults) : "") << "\n"
+              << std::flush;
+    return serve(io, sims);
+  }
+  if (o.vendor == "solarlog") {
+    if (o.portal.empty() || o.portal.find_first_of("/?#. ") != std::string::npos)
+      return report("--portal '" + o.portal +
+                    "' is not a portal name (the first label of <portal>.enerest.world)");
+    solarlog::SimOptions so;
+    so.portal = o.portal;
+    so.plants = solarlog::make_plants(std::max(4, o.devices), o.seed);
+    std::vector<std::unique_ptr<solarlog::Simulator>> sims;
+    sims.push_back(std::make_unique<solarlog::Simulator>(io.get_executor(), clock, so, *faults));
+    if (auto r = sims[0]->listen(hp->first, hp->second); !r) return report(r.error().message);
+    const auto& opt = sims[0]->options();
+    std::cout << "listening on " << sims[0]->url() << "\n"
+              << "Solar-Log WEB Enerest: /api/v1/" << opt.portal << "/administration/plants ("
+              << opt.plants.size() << " plants, " << opt.per_minute
+              << " calls a minute per client)\n"
+              << "token: POST /auth/realms/quotaapi/protocol/openid-connect/token "
+                 "(grant_type=client_credentials)\n";
+    for (const auto& c : opt.clients)
+      std::cout << "client: " << c.client_id << " secret " << c.client_secret << " ("
+                << solarlog::to_string(c.package) << ", "
+                << (solarlog::is_portal(c.package) ? "all plants"
+                                                   : std::to_string(c.plants.size()) + " plants")
+                << ")\n";
+    std::cout << "speed " << o.speed << "x, seed " << o.seed
               << (faults->any() ? ", faults " + to_string(*faults) : "") << "\n"
               << std::flush;
     return serve(io, sims);
@@ -213,7 +244,8 @@ void register_simulate(CLI::App& app, int& rc) {
   auto* cmd = app.add_subcommand(
       "simulate", "Serve a faithful simulator of a vendor API over a simulated site");
   auto o = std::make_shared<SimulateOptions>();
-  cmd->add_option("vendor", o->vendor, "vendor to simulate (enphase, foxess, kostal, sonnen)")
+  cmd->add_option("vendor", o->vendor,
+                  "vendor to simulate (enphase, foxess, kostal, solarlog, sonnen)")
       ->required();
   cmd->add_option("--listen", o->listen, "HOST:PORT; port 0 picks a free one")
       ->capture_default_str();
@@ -257,6 +289,8 @@ void register_simulate(CLI::App& app, int& rc) {
                                         "foxess, enphase: the OAuth app's client secret")
                             ->capture_default_str();
   cmd->add_option("--plan", o->plan, "enphase: watt, kilowatt, megawatt or partner")
+      ->capture_default_str();
+  cmd->add_option("--portal", o->portal, "solarlog: the portal's name, in /api/v1/{portal}/")
       ->capture_default_str();
   cmd->add_option("--token", o->token, "sonnen: also serve JSON API v2, with this Auth-Token");
   cmd->add_flag("--vpp", o->vpp, "sonnen: a virtual power plant has priority (v2 setpoints: 403)");
