@@ -252,7 +252,7 @@ class Client {
   asio::awaitable<Result<GridStatus>> grid_status(std::int64_t id);
   asio::awaitable<Result<std::vector<LoadContact>>> load_control(std::int64_t id);
   asio::awaitable<Result<std::vector<LoadContact>>> set_load_control(std::int64_t id,
-                                                                    LoadContactChange c);
+                                                                     LoadContactChange c);
 
   // EV charger.
   asio::awaitable<Result<std::vector<EvCharger>>> ev_chargers(std::int64_t id);

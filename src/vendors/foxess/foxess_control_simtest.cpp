@@ -6,8 +6,8 @@
 
 #include <filesystem>
 
-#include "vendors/foxess/sim_fixture.hpp"
 #include "net/token_file.hpp"
+#include "vendors/foxess/sim_fixture.hpp"
 
 using namespace sb;
 using namespace sb::net;
