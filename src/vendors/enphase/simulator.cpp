@@ -104,10 +104,7 @@ std::vector<SimSystem> make_fleet(int n, std::uint64_t seed) {
 
 Simulator::Simulator(boost::asio::any_io_executor executor, const Clock& clock, SimOptions options,
                      sim::FaultSpec faults)
-    : clock_(clock),
-      options_(std::move(options)),
-      faults_(faults),
-      http_(std::make_unique<sim::HttpEndpoint>(executor)) {
+    : sim::HttpSimulator(executor, faults), clock_(clock), options_(std::move(options)) {
   if (options_.systems.empty()) options_.systems = make_fleet(2);
   auto now = clock_.now();
   for (const auto& s : options_.systems) {
@@ -142,19 +139,6 @@ Simulator::Simulator(boost::asio::any_io_executor executor, const Clock& clock, 
 
 Simulator::~Simulator() {
   stop();
-}
-
-Result<void> Simulator::listen(const std::string& host, std::uint16_t port) {
-  return http_->listen(routes(), host, port);
-}
-std::uint16_t Simulator::port() const {
-  return http_->port();
-}
-std::string Simulator::url() const {
-  return http_->url();
-}
-void Simulator::stop() {
-  http_->stop();
 }
 
 // A JWT as the real server issues them (header.payload.signature, base64url), signed with a key
@@ -612,7 +596,7 @@ std::variant<Simulator::Window, net::ServerResponse> Simulator::window(
     const net::ServerRequest& req, const System& s) const {
   Window w;
   if (auto it = req.query.find("granularity"); it != req.query.end()) w.granularity = it->second;
-  Millis span;
+  Millis span{0};
   if (w.granularity == "5mins")
     span = minutes(5);
   else if (w.granularity == "15mins")

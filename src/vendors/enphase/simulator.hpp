@@ -26,11 +26,9 @@
 #include "net/http_server.hpp"
 #include "net/token_file.hpp"
 #include "sim/faults.hpp"
+#include "sim/http_simulator.hpp"
 #include "sim/site.hpp"
 
-namespace sb::sim {
-class HttpEndpoint;
-}
 namespace date {
 class time_zone;
 }
@@ -111,17 +109,11 @@ struct DryContact {
   int essential_start = 32'400, essential_end = 57'600;  ///< seconds from midnight
 };
 
-class Simulator {
+class Simulator : public sim::HttpSimulator {
  public:
   Simulator(boost::asio::any_io_executor executor, const Clock& clock, SimOptions options = {},
             sim::FaultSpec faults = {});
   ~Simulator();
-
-  Result<void> listen(const std::string& host, std::uint16_t port);
-  std::uint16_t port() const;
-  std::string url() const;
-  void stop();
-  void set_faults(sim::FaultSpec faults) { faults_.set(faults); }
 
   /// An authorization code for the default user, as the authorize page sends it to
   /// `redirect_uri` (single use, `code_life`).
@@ -148,7 +140,6 @@ class Simulator {
   void cut_next_stream(int after) { cut_stream_after_ = after; }
   /// API calls counted in the current minute and month.
   std::pair<int, int> usage();
-  std::uint64_t requests() const { return requests_.load(); }
   /// Books `n` calls in the current month, as another program with the same key would.
   void spend_month(int n);
   /// Calls refused with a 429 so far.
@@ -214,7 +205,7 @@ class Simulator {
     std::string redirect_uri;
     TimePoint expires;
   };
-  std::shared_ptr<net::Router> routes();
+  std::shared_ptr<net::Router> routes() override;
   void add_oauth_routes(net::Router& r);
   void add_system_routes(net::Router& r);
   void add_device_routes(net::Router& r);  // simulator_devices.cpp
@@ -248,9 +239,6 @@ class Simulator {
 
   const Clock& clock_;
   SimOptions options_;
-  sim::FaultInjector faults_;
-  std::unique_ptr<sim::HttpEndpoint> http_;
-  std::atomic<std::uint64_t> requests_{0};
   std::mutex mutex_;
   std::vector<System> systems_;
   struct SysEvent {

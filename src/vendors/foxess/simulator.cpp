@@ -357,10 +357,7 @@ std::vector<SimPlant> make_account(int plants, int per_plant, std::uint64_t seed
 
 Simulator::Simulator(boost::asio::any_io_executor executor, const Clock& clock, SimOptions options,
                      sim::FaultSpec faults)
-    : clock_(clock),
-      options_(std::move(options)),
-      faults_(faults),
-      http_(std::make_unique<sim::HttpEndpoint>(executor)) {
+    : sim::HttpSimulator(executor, faults), clock_(clock), options_(std::move(options)) {
   if (options_.plants.empty()) options_.plants = make_account(1, 1);
   auto now = clock_.now();
   int n = 0;
@@ -1644,22 +1641,6 @@ std::shared_ptr<net::Router> Simulator::routes() {
             405, R"({"timestamp":0,"status":405,"error":"Method Not Allowed","path":""})");
       });
   return r;
-}
-
-Result<void> Simulator::listen(const std::string& host, std::uint16_t port) {
-  return http_->listen(routes(), host, port);
-}
-
-std::uint16_t Simulator::port() const {
-  return http_->port();
-}
-
-std::string Simulator::url() const {
-  return http_->url();
-}
-
-void Simulator::stop() {
-  http_->stop();
 }
 
 }  // namespace sb::foxess

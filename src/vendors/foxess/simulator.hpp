@@ -15,11 +15,8 @@
 #include "net/http_server.hpp"
 #include "sim/calendar.hpp"
 #include "sim/faults.hpp"
+#include "sim/http_simulator.hpp"
 #include "sim/site.hpp"
-
-namespace sb::sim {
-class HttpEndpoint;
-}
 
 namespace sb::foxess {
 
@@ -69,18 +66,12 @@ struct Quota {
   int used = 0;
 };
 
-class Simulator {
+class Simulator : public sim::HttpSimulator {
  public:
   Simulator(boost::asio::any_io_executor executor, const Clock& clock, SimOptions options = {},
             sim::FaultSpec faults = {});
   ~Simulator();
 
-  Result<void> listen(const std::string& host, std::uint16_t port);
-  std::uint16_t port() const;
-  std::string url() const;
-  void stop();
-
-  void set_faults(sim::FaultSpec faults) { faults_.set(faults); }
   /// The next `count` requests fail with `code`: an errno (>= 1000, in a 200 envelope, e.g.
   /// 41200) or an HTTP status (429, 502, 503).
   void fail_next(int count, int code);
@@ -89,7 +80,6 @@ class Simulator {
   Quota quota();
   /// Calls refused with 40400 so far (rate or quota).
   std::uint64_t rate_limited() const { return rate_limited_.load(); }
-  std::uint64_t requests() const { return requests_.load(); }
   const SimOptions& options() const { return options_; }
   /// Runs f on an inverter's site brought up to now (nullptr for an unknown SN).
   template <class F>
@@ -121,7 +111,7 @@ class Simulator {
   /// Applies the inverter's work mode, force-charge windows, scheduler, export limit, meter
   /// and peak shaving to its site.
   void apply_controls_locked(Inverter& inv);
-  std::shared_ptr<net::Router> routes();
+  std::shared_ptr<net::Router> routes() override;
   void add_oauth_routes(net::Router& r);
 
   const Clock& clock_;
@@ -151,9 +141,6 @@ class Simulator {
   std::map<std::string, bool> refresh_tokens_;      // -> still valid
   std::uint64_t token_serial_ = 0;
   std::string new_token(const char* prefix);
-  sim::FaultInjector faults_;
-  std::unique_ptr<sim::HttpEndpoint> http_;  // server and handlers in flight; stop() closes
-  std::atomic<std::uint64_t> requests_{0};
   std::atomic<std::uint64_t> rate_limited_{0};
 };
 

@@ -101,14 +101,13 @@ std::string escape_slashes(std::string s) {
 
 Simulator::Simulator(asio::any_io_executor executor, const Clock& clock, sim::SiteConfig site,
                      SimOptions options, sim::FaultSpec faults)
-    : clock_(clock),
+    : sim::HttpSimulator(executor, faults),
+      clock_(clock),
       options_(std::move(options)),
       zone_(date::locate_zone(site.timezone)),
       calendar_(site.timezone),
       // The site starts at local midnight so that the day's statistics agree with its physics.
-      site_(site, calendar_.midnight(clock.now())),
-      faults_(faults),
-      http_(std::make_unique<sim::HttpEndpoint>(executor)) {
+      site_(site, calendar_.midnight(clock.now())) {
   auto salt_owner = crypto::random_bytes(12), salt_master = crypto::random_bytes(12);
   owner_.credential = make_credential(options_.owner_password, salt_owner, options_.rounds);
   master_.credential = make_credential(options_.master_key, salt_master, options_.rounds);
@@ -900,22 +899,6 @@ std::shared_ptr<net::Router> Simulator::routes() {
 }
 
 // --- control -------------------------------------------------------------------------------
-
-Result<void> Simulator::listen(const std::string& host, std::uint16_t port) {
-  return http_->listen(routes(), host, port);
-}
-
-std::uint16_t Simulator::port() const {
-  return http_->port();
-}
-
-std::string Simulator::url() const {
-  return http_->url();
-}
-
-void Simulator::stop() {
-  http_->stop();
-}
 
 void Simulator::unavailable_for(Millis d) {
   std::lock_guard lock(mutex_);

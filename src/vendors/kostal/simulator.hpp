@@ -18,15 +18,12 @@
 #include "net/http_server.hpp"
 #include "sim/calendar.hpp"
 #include "sim/faults.hpp"
+#include "sim/http_simulator.hpp"
 #include "sim/site.hpp"
 #include "vendors/kostal/scram.hpp"
 
 namespace date {
 class time_zone;
-}
-
-namespace sb::sim {
-class HttpEndpoint;
 }
 
 namespace sb::kostal {
@@ -62,18 +59,12 @@ struct LogRow {
   double total_e_kwh = 0;
 };
 
-class Simulator {
+class Simulator : public sim::HttpSimulator {
  public:
   Simulator(boost::asio::any_io_executor executor, const Clock& clock, sim::SiteConfig site,
             SimOptions options = {}, sim::FaultSpec faults = {});
   ~Simulator();
 
-  Result<void> listen(const std::string& host, std::uint16_t port);
-  std::uint16_t port() const;
-  std::string url() const;
-  void stop();
-
-  void set_faults(sim::FaultSpec faults) { faults_.set(faults); }
   /// Every request answers 503 "Internal communication error" until the clock reaches now+d
   /// (the SCB while the inverter sleeps or boots).
   void unavailable_for(Millis d);
@@ -89,7 +80,6 @@ class Simulator {
   /// A setting's current value as GET would return it ("" when unknown).
   std::string setting(const std::string& module, const std::string& id);
   std::size_t sessions();
-  std::uint64_t requests() const { return requests_.load(); }
   const SimOptions& options() const { return options_; }
   template <class F>
   auto with_site(F f) {
@@ -138,7 +128,7 @@ class Simulator {
   };
   using Json = net::ServerResponse;
 
-  std::shared_ptr<net::Router> routes();
+  std::shared_ptr<net::Router> routes() override;
   void advance_locked();
   void roll_periods_locked();
   void record_log_locked();
@@ -178,9 +168,6 @@ class Simulator {
   std::vector<Event> events_;
   std::optional<TimePoint> unavailable_until_;
   std::set<std::string> ignore_writes_;
-  sim::FaultInjector faults_;
-  std::unique_ptr<sim::HttpEndpoint> http_;  // server and handlers in flight; stop() closes
-  std::atomic<std::uint64_t> requests_{0};
 };
 
 /// "Europe/Berlin" -> "Europe\/Berlin": the device escapes every '/' in its JSON.

@@ -91,11 +91,10 @@ std::vector<SimPlant> make_plants(int n, std::uint64_t seed) {
 
 Simulator::Simulator(boost::asio::any_io_executor executor, const Clock& clock, SimOptions options,
                      sim::FaultSpec faults)
-    : clock_(clock),
+    : sim::HttpSimulator(executor, faults),
+      clock_(clock),
       started_(time_point_cast<seconds>(clock.now())),
-      options_(std::move(options)),
-      faults_(faults),
-      http_(std::make_unique<sim::HttpEndpoint>(executor)) {
+      options_(std::move(options)) {
   if (options_.plants.empty()) options_.plants = make_plants(4);
   if (options_.fleets.empty())
     for (const auto& p : options_.plants)
@@ -118,19 +117,6 @@ Simulator::Simulator(boost::asio::any_io_executor executor, const Clock& clock, 
 
 Simulator::~Simulator() {
   stop();
-}
-
-Result<void> Simulator::listen(const std::string& host, std::uint16_t port) {
-  return http_->listen(routes(), host, port);
-}
-std::uint16_t Simulator::port() const {
-  return http_->port();
-}
-std::string Simulator::url() const {
-  return http_->url();
-}
-void Simulator::stop() {
-  http_->stop();
 }
 
 void Simulator::expire_all_tokens() {

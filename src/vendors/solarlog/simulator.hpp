@@ -22,11 +22,8 @@
 #include "core/result.hpp"
 #include "net/http_server.hpp"
 #include "sim/faults.hpp"
+#include "sim/http_simulator.hpp"
 #include "sim/site.hpp"
-
-namespace sb::sim {
-class HttpEndpoint;
-}
 
 namespace sb::solarlog {
 
@@ -85,20 +82,14 @@ struct SimOptions {
   int per_minute = 60;                   ///< calls per client and minute (decision)
 };
 
-class Simulator {
+class Simulator : public sim::HttpSimulator {
  public:
   Simulator(boost::asio::any_io_executor executor, const Clock& clock, SimOptions options = {},
             sim::FaultSpec faults = {});
   ~Simulator();
 
-  Result<void> listen(const std::string& host, std::uint16_t port);
-  std::uint16_t port() const;
-  std::string url() const;
-  void stop();
-  void set_faults(sim::FaultSpec faults) { faults_.set(faults); }
   /// Every token issued so far stops working (an administrator revoking the client's sessions).
   void expire_all_tokens();
-  std::uint64_t requests() const { return requests_.load(); }
   const SimOptions& options() const { return options_; }
 
  private:
@@ -106,7 +97,7 @@ class Simulator {
     std::string client_id;
     TimePoint expires;
   };
-  std::shared_ptr<net::Router> routes();
+  std::shared_ptr<net::Router> routes() override;
   /// The client behind the request's bearer token; nullptr with the 401 in `refusal` otherwise,
   /// or the quota's 429.
   const SimClient* caller(const net::ServerRequest& req, net::ServerResponse& refusal);
@@ -116,9 +107,6 @@ class Simulator {
   const Clock& clock_;
   TimePoint started_;  // plants were installed installed_days before it
   SimOptions options_;
-  sim::FaultInjector faults_;
-  std::unique_ptr<sim::HttpEndpoint> http_;
-  std::atomic<std::uint64_t> requests_{0};
   std::mutex mutex_;
   std::map<std::string, Token> tokens_;
   std::map<std::string, std::pair<std::int64_t, int>> minute_;  // client -> (minute, calls)

@@ -33,10 +33,9 @@ std::optional<int> parse_watts(const std::string& s) {
 
 Simulator::Simulator(asio::any_io_executor executor, const Clock& clock, sim::SiteConfig site,
                      sim::FaultSpec faults, SimOptions options)
-    : clock_(clock),
+    : sim::HttpSimulator(executor, faults),
+      clock_(clock),
       site_(std::move(site), clock.now()),
-      faults_(faults),
-      http_(std::make_unique<sim::HttpEndpoint>(executor)),
       options_(std::move(options)) {
   // What a sonnenBatterie 10 answers out of the box (protocols.md §3.3): self-consumption,
   // no backup reserve, no time-of-use schedule.
@@ -154,22 +153,6 @@ std::shared_ptr<net::Router> Simulator::routes() {
       *r, http_->gate(), requests_, [] { return reply(404, ReturnCode::InvalidPath); },
       [] { return reply(405, ReturnCode::InvalidMethod); });
   return r;
-}
-
-Result<void> Simulator::listen(const std::string& host, std::uint16_t port) {
-  return http_->listen(routes(), host, port);
-}
-
-std::uint16_t Simulator::port() const {
-  return http_->port();
-}
-
-std::string Simulator::url() const {
-  return http_->url();
-}
-
-void Simulator::stop() {
-  http_->stop();
 }
 
 }  // namespace sb::sonnen

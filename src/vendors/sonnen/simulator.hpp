@@ -14,12 +14,9 @@
 #include "core/clock.hpp"
 #include "net/http_server.hpp"
 #include "sim/faults.hpp"
+#include "sim/http_simulator.hpp"
 #include "sim/site.hpp"
 #include "vendors/sonnen/wire.hpp"
-
-namespace sb::sim {
-class HttpEndpoint;
-}
 
 namespace sb::sonnen {
 
@@ -38,7 +35,7 @@ struct SimOptions {
   std::string serial = "123456";    ///< IC_SerialNumber (v2 battery data)
 };
 
-class Simulator {
+class Simulator : public sim::HttpSimulator {
  public:
   /// `clock` drives the site (RealClock, ScaledClock for --speed, ManualClock in tests) and
   /// must outlive the simulator.
@@ -46,12 +43,6 @@ class Simulator {
             sim::FaultSpec faults = {}, SimOptions options = {});
   ~Simulator();
 
-  Result<void> listen(const std::string& host, std::uint16_t port);
-  std::uint16_t port() const;
-  std::string url() const;  ///< "http://127.0.0.1:8080"
-  void stop();
-
-  void set_faults(sim::FaultSpec faults) { faults_.set(faults); }
   /// The status as the device would serve it now.
   StatusV1 status();
   /// Runs f on the site brought up to the clock's now, under the simulator's lock.
@@ -61,7 +52,6 @@ class Simulator {
     site_.advance_to(clock_.now());
     return f(site_);
   }
-  std::uint64_t requests() const { return requests_.load(); }
   /// A v2 configuration value as GET would return it ("" for an unknown key).
   std::string configuration(const std::string& key);
   /// Turns the virtual power plant's priority on or off.
@@ -70,7 +60,7 @@ class Simulator {
 
  private:
   StatusV1 status_locked();
-  std::shared_ptr<net::Router> routes();
+  std::shared_ptr<net::Router> routes() override;
   void routes_v2(net::Router& r);  // simulator_v2.cpp
   // Brings the site up to now and lets an old setpoint lapse (setpoint_timeout).
   void advance_locked();
@@ -80,9 +70,6 @@ class Simulator {
   const Clock& clock_;
   std::mutex mutex_;
   sim::Site site_;
-  sim::FaultInjector faults_;
-  std::unique_ptr<sim::HttpEndpoint> http_;  // server and handlers in flight; stop() closes
-  std::atomic<std::uint64_t> requests_{0};
   SimOptions options_;
   std::map<std::string, std::string> config_;  // v2 configurations, string values
   TimePoint setpoint_at_{};                    // when the last setpoint was written
