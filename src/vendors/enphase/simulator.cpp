@@ -96,7 +96,7 @@ std::vector<SimSystem> make_fleet(int n, std::uint64_t seed) {
                           sim::PvStringConfig{400, 180, 25, 1, 34.0});
     s.site.inverter_max_w = 400.0 * s.micros;
     // Without an IQ Battery the site's battery never moves (as FoxESS's battery-less inverters).
-    if (!s.encharges && !s.acbs) s.site.battery.max_charge_w = s.site.battery.max_discharge_w = 0;
+    if (!s.batteries()) s.site.battery.max_charge_w = s.site.battery.max_discharge_w = 0;
     out.push_back(std::move(s));
   }
   return out;
@@ -278,7 +278,7 @@ Simulator::DayEnergy Simulator::slots(const System& sys, TimePoint from, TimePoi
   e.stored_start = stored;
   const auto& cfg = sys.cfg.site;
   const auto& b = cfg.battery;
-  bool battery = sys.cfg.encharges + sys.cfg.acbs > 0;
+  bool battery = sys.cfg.batteries() > 0;
   constexpr double kSlotH = 5.0 / 60;
   for (auto t = from; t + minutes(5) <= until; t += minutes(5)) {
     auto mid = t + seconds(150);
@@ -320,13 +320,7 @@ Simulator::DayEnergy Simulator::slots(const System& sys, TimePoint from, TimePoi
     double net = x.load + x.charge - x.pv - x.discharge;  // + from the grid
     (net > 0 ? x.import : x.export_) = std::abs(net);
     x.stored_end = stored;
-    e.pv += x.pv;
-    e.load += x.load;
-    e.ev += x.ev;
-    e.charge += x.charge;
-    e.discharge += x.discharge;
-    e.import += x.import;
-    e.export_ += x.export_;
+    e.add_flows(x);
     if (each) each->emplace_back(t + minutes(5), x);
   }
   e.stored_end = stored;
@@ -645,13 +639,7 @@ std::vector<std::pair<TimePoint, Simulator::DayEnergy>> Simulator::intervals(Sys
       out.emplace_back(slot_of, x);
     } else {
       auto& acc = out.back().second;
-      acc.pv += x.pv;
-      acc.load += x.load;
-      acc.charge += x.charge;
-      acc.discharge += x.discharge;
-      acc.import += x.import;
-      acc.export_ += x.export_;
-      acc.ev += x.ev;
+      acc.add_flows(x);
       acc.stored_end = x.stored_end;
     }
   }

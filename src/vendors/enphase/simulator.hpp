@@ -65,6 +65,7 @@ struct SimSystem {
   bool ev_charger = false;                   ///< an IQ EV Charger
   int operational_days = 900;                ///< how long it has been operational
   sim::SiteConfig site;                      ///< its timezone is the system's
+  int batteries() const { return encharges + acbs; }
 };
 
 /// `n` systems of one owner, with seeded weather and loads, a battery on every other one and an
@@ -154,6 +155,11 @@ class Simulator : public sim::HttpSimulator {
     double ev = 0;            ///< of the load, the EV charger's
     double stored_start = 0;  ///< the battery at its start, Wh
     double stored_end = 0;    ///< the battery at its end, Wh
+    /// Adds another stretch's flows (not its battery levels).
+    void add_flows(const DayEnergy& o) {
+      pv += o.pv, load += o.load, charge += o.charge, discharge += o.discharge;
+      import += o.import, export_ += o.export_, ev += o.ev;
+    }
   };
   struct System {
     SimSystem cfg;

@@ -124,16 +124,14 @@ void Simulator::add_config_routes(net::Router& r) {
   r.get(std::string(base) + "battery_settings",
         api_route(Style::Quota, [this](net::ServerRequest& req, const std::string& user) {
           return in_system(Style::Quota, req, user, [&](System& s) {
-            if (s.cfg.encharges + s.cfg.acbs == 0)
-              return unprocessable("System doesn't have encharges");
+            if (s.cfg.batteries() == 0) return unprocessable("System doesn't have encharges");
             return ok(battery_json(s.cfg.id, s.settings_at(epoch_s(clock_.now()))));
           });
         }));
   r.put(std::string(base) + "battery_settings",
         api_route(Style::Quota, [this, change](net::ServerRequest& req, const std::string& user) {
           return in_system(Style::Quota, req, user, [&](System& s) {
-            if (s.cfg.encharges + s.cfg.acbs == 0)
-              return unprocessable("System doesn't have encharge");
+            if (s.cfg.batteries() == 0) return unprocessable("System doesn't have encharge");
             auto body = object_body(req);
             if (!body)
               return unprocessable("Invalid request because of 'the body is not a JSON object'");
@@ -184,8 +182,7 @@ void Simulator::add_config_routes(net::Router& r) {
       std::string(base) + "storm_guard",
       api_route(Style::Quota, [this, storm_json](net::ServerRequest& req, const std::string& user) {
         return in_system(Style::Quota, req, user, [&](System& s) {
-          if (s.cfg.encharges + s.cfg.acbs == 0)
-            return unprocessable("System doesn't have encharges");
+          if (s.cfg.batteries() == 0) return unprocessable("System doesn't have encharges");
           return ok(storm_json(s.cfg.id, s.settings_at(epoch_s(clock_.now())), false));
         });
       }));
@@ -193,8 +190,7 @@ void Simulator::add_config_routes(net::Router& r) {
         api_route(Style::Quota, [this, change, storm_json](net::ServerRequest& req,
                                                            const std::string& user) {
           return in_system(Style::Quota, req, user, [&](System& s) {
-            if (s.cfg.encharges + s.cfg.acbs == 0)
-              return unprocessable("System doesn't have encharge");
+            if (s.cfg.batteries() == 0) return unprocessable("System doesn't have encharge");
             auto body = object_body(req);
             if (!body)
               return unprocessable("Invalid request because of 'the body is not a JSON object'");

@@ -27,17 +27,14 @@ Simulator::DayEnergy Simulator::energy_until(System& s, TimePoint t) {
   DayEnergy e;
   auto n = std::min<std::int64_t>((day - first).count(), static_cast<std::int64_t>(s.days.size()));
   for (std::int64_t i = 0; i < n; ++i) {
-    const auto& d = s.days[static_cast<std::size_t>(i)];
-    e.pv += d.pv, e.load += d.load, e.ev += d.ev, e.charge += d.charge;
-    e.discharge += d.discharge, e.import += d.import, e.export_ += d.export_;
+    e.add_flows(s.days[static_cast<std::size_t>(i)]);
   }
   if (n >= 0) {
     double stored = n < static_cast<std::int64_t>(s.days.size())
                         ? s.days[static_cast<std::size_t>(n)].stored_start
                         : today.stored_start;
     auto part = slots(s, L.start(day), t, stored);
-    e.pv += part.pv, e.load += part.load, e.ev += part.ev, e.charge += part.charge;
-    e.discharge += part.discharge, e.import += part.import, e.export_ += part.export_;
+    e.add_flows(part);
     e.stored_end = part.stored_end;
   }
   return e;
@@ -165,7 +162,7 @@ void Simulator::add_device_routes(net::Router& r) {
                   const auto& w = std::get<Window>(win);
                   auto o = envelope(s, w, 1);
                   o["serial_number"] = sn;
-                  double share = 1.0 / (s.cfg.encharges + s.cfg.acbs);
+                  double share = 1.0 / s.cfg.batteries();
                   double cap = s.cfg.site.battery.capacity_wh;
                   json::array list;
                   for (const auto& [end, x] : intervals(s, w, minutes(15)))
@@ -206,8 +203,7 @@ std::string Simulator::live_message(std::int64_t system) {
   json::object data{
       {"battery_mode", st.mode},
       {"battery_power", std::lround((x.discharge - x.charge) * 12)},
-      {"battery_soc",
-       s->cfg.encharges + s->cfg.acbs > 0 ? std::lround(before.stored_end / cap * 100) : 0},
+      {"battery_soc", s->cfg.batteries() > 0 ? std::lround(before.stored_end / cap * 100) : 0},
       {"consumption_power", std::lround(x.load * 12)},
       {"envoy_serial_number", json::array{json::value(s->cfg.envoy_serial)}},
       {"generator_power", 0},
@@ -300,7 +296,7 @@ void Simulator::add_live_route(net::Router& r) {
           if (major < 6)
             return e7(466, "UNSUPPORTED_ENVOY", "validation_error",
                       "Envoy must be active and envoy version must be at least 6.0.0", now);
-          if (s.cfg.encharges + s.cfg.acbs > 0 && !s.cfg.consumption_meter)
+          if (s.cfg.batteries() > 0 && !s.cfg.consumption_meter)
             return e7(472, "LIVE_STREAM_NOT_SUPPORTED", "validation_error",
                       "The system doesn\u2019t support live stream", now);
           auto e = epoch_s(now);
