@@ -154,7 +154,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     ServerRequest req;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
-    auto parsed = boost::urls::parse_origin_form(req.target);
+    // Browsers and common clients (axios: `a[]=1`) send square brackets in the query unencoded,
+    // which RFC 3986 does not allow there; accept them as their encoded form.
+    std::string lenient = req.target;
+    if (auto q = lenient.find('?'); q != std::string::npos)
+      for (auto i = lenient.size(); i-- > q;)
+        if (lenient[i] == '[' || lenient[i] == ']')
+          lenient.replace(i, 1, lenient[i] == '[' ? "%5B" : "%5D");
+    auto parsed = boost::urls::parse_origin_form(lenient);
     if (!parsed) {
       bad_target = true;
       return req;
@@ -167,7 +174,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       first = false;
       if (!seg.empty()) req.segments.push_back(seg);
     }
-    for (auto p : parsed->params()) req.query[p.key] = p.has_value ? p.value : "";
+    for (auto p : parsed->params()) {
+      req.query[p.key] = p.has_value ? p.value : "";
+      req.query_list.emplace_back(p.key, p.has_value ? p.value : "");
+    }
     for (const auto& f : msg)
       req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     req.body = std::move(msg.body());

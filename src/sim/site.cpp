@@ -188,10 +188,11 @@ double Site::cloud_index(TimePoint t) const {
   return 1.0 - 0.8 * cover;  // clear-sky index: 1 clear .. 0.2 overcast
 }
 
-std::vector<StringState> Site::pv_at(TimePoint t, double* ghi_out) const {
+std::vector<StringState> Site::pv_at(TimePoint t, double* ghi_out, double* poa_out) const {
   auto sun = sun_position(config_.latitude, config_.longitude, t);
   double ghi = clear_sky_ghi(sun.elevation_deg) * cloud_index(t);
   if (ghi_out) *ghi_out = ghi;
+  if (poa_out) *poa_out = 0;
   std::vector<StringState> out(config_.strings.size());
   double total = 0;
   double el = sun.elevation_deg * kDeg, az = sun.azimuth_deg * kDeg;
@@ -210,6 +211,7 @@ std::vector<StringState> Site::pv_at(TimePoint t, double* ghi_out) const {
       poa = dni * std::max(cos_inc, 0.0) + diffuse * (1 + std::cos(tilt)) / 2 +
             ghi * 0.2 * (1 - std::cos(tilt)) / 2;
     }
+    if (i == 0 && poa_out) *poa_out = poa;
     if (poa < 2) continue;  // dark: no voltage on the string
     double cell_t = 15.0 + poa / 800.0 * 25.0;
     double p = s.peak_w * poa / 1000.0 * (1 - 0.0037 * (cell_t - 25.0)) * 0.97;

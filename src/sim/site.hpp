@@ -199,7 +199,9 @@ class Site {
 
   /// The load and the PV of time t, without integrating (pure functions of time and seed).
   double load_at(TimePoint t) const;
-  std::vector<StringState> pv_at(TimePoint t, double* ghi = nullptr) const;
+  /// `ghi`: the global horizontal irradiance; `poa`: the first string's plane-of-array
+  /// irradiance (what a sensor mounted with the modules reads), W/m².
+  std::vector<StringState> pv_at(TimePoint t, double* ghi = nullptr, double* poa = nullptr) const;
 
  private:
   void enter_cell(TimePoint cell_start);

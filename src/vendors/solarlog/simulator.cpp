@@ -113,6 +113,8 @@ Simulator::Simulator(boost::asio::any_io_executor executor, const Clock& clock, 
                         {"portal-basic", "portal-basic-secret", Package::PortalBasic, {}},
                         {"portal-advanced", "portal-advanced-secret", Package::PortalAdvanced, {}}};
   }
+  for (const auto& p : options_.plants)
+    models_.push_back(std::make_unique<PlantModel>(p, started_));
 }
 
 Simulator::~Simulator() {
@@ -135,21 +137,47 @@ bool Simulator::may_see(const SimClient& c, const SimPlant& p) const {
          std::find(c.plants.begin(), c.plants.end(), p.id) != c.plants.end();
 }
 
-namespace {
-
 // Decision (nothing public on error bodies): the Spring Boot error body a Java service behind
 // Keycloak sends, with the request's path.
-net::ServerResponse api_error(int status, const char* error, std::string message,
-                              const std::string& path, TimePoint now) {
-  return net::ServerResponse::json(status,
-                                   net::to_json(json::object{{"timestamp", format_iso8601(now)},
-                                                             {"status", status},
-                                                             {"error", error},
-                                                             {"message", std::move(message)},
-                                                             {"path", path}}));
+net::ServerResponse Simulator::api_error(int status, const char* error, std::string message,
+                                         const std::string& path) const {
+  return net::ServerResponse::json(
+      status, net::to_json(json::object{{"timestamp", format_iso8601(clock_.now())},
+                                        {"status", status},
+                                        {"error", error},
+                                        {"message", std::move(message)},
+                                        {"path", path}}));
 }
 
-}  // namespace
+PlantModel* Simulator::model(const std::string& id) {
+  for (std::size_t i = 0; i < options_.plants.size(); ++i)
+    if (options_.plants[i].id == id) return models_[i].get();
+  return nullptr;
+}
+
+void Simulator::malform_next(int n) {
+  std::lock_guard lock(mutex_);
+  malform_ = n;
+}
+
+void Simulator::fail_next(int n) {
+  std::lock_guard lock(mutex_);
+  fail_ = n;
+}
+
+// The plant in the path: 404 unknown, 403 not assigned to this user (decision: the same answer
+// would hide that it exists; a 403 tells a user why, which support needs more).
+net::ServerResponse Simulator::with_plant(net::ServerRequest& req, const SimClient& c,
+                                          const PlantHandler& f) {
+  auto* p = plant(req.params["plantId"]);
+  if (!p)
+    return api_error(404, "Not Found", "Plant " + req.params["plantId"] + " not found", req.path);
+  if (!may_see(c, *p))
+    return api_error(403, "Forbidden",
+                     "Plant " + p->id + " is not assigned to client " + c.client_id, req.path);
+  std::lock_guard lock(mutex_);
+  return f(req, c, *p, *model(p->id));
+}
 
 const SimClient* Simulator::caller(const net::ServerRequest& req, net::ServerResponse& refusal) {
   auto now = clock_.now();
@@ -162,7 +190,7 @@ const SimClient* Simulator::caller(const net::ServerRequest& req, net::ServerRes
     refusal = api_error(401, "Unauthorized",
                         !t ? "Full authentication is required to access this resource"
                            : "The access token has expired",
-                        req.path, now);
+                        req.path);
     refusal.headers.emplace_back(
         "WWW-Authenticate",
         !t ? "Bearer realm=\"quotaapi\"" : "Bearer realm=\"quotaapi\", error=\"invalid_token\"");
@@ -172,7 +200,7 @@ const SimClient* Simulator::caller(const net::ServerRequest& req, net::ServerRes
   for (const auto& x : options_.clients)
     if (x.client_id == t->client_id) c = &x;
   if (!c) {
-    refusal = api_error(401, "Unauthorized", "The client no longer exists", req.path, now);
+    refusal = api_error(401, "Unauthorized", "The client no longer exists", req.path);
     return nullptr;
   }
   // The quota (decision): a fixed clock minute per client; a refused call is not counted.
@@ -183,7 +211,7 @@ const SimClient* Simulator::caller(const net::ServerRequest& req, net::ServerRes
     refusal = api_error(429, "Too Many Requests",
                         "Quota of " + std::to_string(options_.per_minute) +
                             " calls a minute exceeded for client " + c->client_id,
-                        req.path, now);
+                        req.path);
     refusal.headers.emplace_back("Retry-After", std::to_string((minute + 1) * 60 - epoch_s(now)));
     return nullptr;
   }
@@ -199,7 +227,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
                             {[this] {
                                return api_error(503, "Service Unavailable",
                                                 "The service is temporarily unavailable",
-                                                "/api/v1/" + options_.portal, clock_.now());
+                                                "/api/v1/" + options_.portal);
                              },
                              {}},
                             h);
@@ -231,32 +259,31 @@ std::shared_ptr<net::Router> Simulator::routes() {
                                                {"scope", "profile email"}}));
           }));
 
-  // Every API call: the portal in the path, then the token and the quota.
-  using ApiHandler = std::function<net::ServerResponse(net::ServerRequest&, const SimClient&)>;
+  // Every API call: the portal in the path, then the token and the quota; then the faults
+  // that a test asks for by count.
   auto api = [this, wrap](ApiHandler h) {
     return wrap([this, h](net::ServerRequest& req) {
       if (req.params["portal"] != options_.portal)
-        return api_error(404, "Not Found", "No portal '" + req.params["portal"] + "'", req.path,
-                         clock_.now());
+        return api_error(404, "Not Found", "No portal '" + req.params["portal"] + "'", req.path);
+      {
+        std::lock_guard lock(mutex_);
+        if (fail_ > 0) {
+          --fail_;
+          return api_error(503, "Service Unavailable", "The service is temporarily unavailable",
+                           req.path);
+        }
+      }
       net::ServerResponse refusal;
       auto* c = caller(req, refusal);
       if (!c) return refusal;
-      return h(req, *c);
+      auto res = h(req, *c);
+      std::lock_guard lock(mutex_);
+      if (malform_ > 0 && res.status == 200) {
+        --malform_;
+        res.body.resize(res.body.size() / 2);
+      }
+      return res;
     });
-  };
-  // The plant in the path: 404 unknown, 403 not assigned to this user (decision: the same
-  // answer would hide that it exists; a 403 tells a user why, which support needs more).
-  auto with_plant = [this](net::ServerRequest& req, const SimClient& c,
-                           auto f) -> net::ServerResponse {
-    auto* p = plant(req.params["plantId"]);
-    if (!p)
-      return api_error(404, "Not Found", "Plant " + req.params["plantId"] + " not found", req.path,
-                       clock_.now());
-    if (!may_see(c, *p))
-      return api_error(403, "Forbidden",
-                       "Plant " + p->id + " is not assigned to client " + c.client_id, req.path,
-                       clock_.now());
-    return f(*p);
   };
   auto address_json = [](const SimPlant& p) {
     return json::object{
@@ -264,8 +291,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
         {"postalCode", p.postal_code}, {"city", p.city},     {"country", p.country}};
   };
   auto plant_json = [this, address_json](const SimPlant& p) {
-    auto installed = started_ - hours(24 * p.installed_days);
-    auto iso = format_iso8601(installed);
+    auto iso = format_iso8601(model(p.id)->installed());
     // "2024-04-12T09:30:00.000Z" -> "2024-04-12T09:30:00+00:00", as the documented objects are.
     auto offset = iso.substr(0, 19) + "+00:00";
     std::string label = std::to_string(p.inverters) + "x Inverter, " + std::to_string(p.meters) +
@@ -321,17 +347,18 @@ std::shared_ptr<net::Router> Simulator::routes() {
   // The documented singular form (User API Basic page) and the plural one the address and
   // contacts calls extend (inferred): the same answer.
   for (const char* form : {"plant/{plantId}", "plants/{plantId}"})
-    r->get(base + form,
-           api([with_plant, plant_json, ok](net::ServerRequest& req, const SimClient& c) {
-             return with_plant(req, c, [&](const SimPlant& p) { return ok(plant_json(p)); });
+    r->get(base + form, api([this, plant_json, ok](net::ServerRequest& req, const SimClient& c) {
+             return with_plant(
+                 req, c, [&](auto&, auto&, const SimPlant& p, auto&) { return ok(plant_json(p)); });
            }));
   r->get(base + "plants/{plantId}/address",
-         api([with_plant, address_json, ok](net::ServerRequest& req, const SimClient& c) {
-           return with_plant(req, c, [&](const SimPlant& p) { return ok(address_json(p)); });
+         api([this, address_json, ok](net::ServerRequest& req, const SimClient& c) {
+           return with_plant(
+               req, c, [&](auto&, auto&, const SimPlant& p, auto&) { return ok(address_json(p)); });
          }));
   r->get(base + "plants/{plantId}/contacts",
-         api([with_plant, address_json, ok](net::ServerRequest& req, const SimClient& c) {
-           return with_plant(req, c, [&](const SimPlant& p) {
+         api([this, address_json, ok](net::ServerRequest& req, const SimClient& c) {
+           return with_plant(req, c, [&](auto&, auto&, const SimPlant& p, auto&) {
              json::array list;
              int n = 0;
              for (const auto& x : p.contacts)
@@ -361,7 +388,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
     return api_error(403, "Forbidden",
                      "Fleets are part of the Portal API; client " + c.client_id + " has the " +
                          std::string(to_string(c.package)) + " package",
-                     req.path, clock_.now());
+                     req.path);
   };
   r->get(base + "fleets",
          api([this, fleet_json, portal_only, ok](net::ServerRequest& req, const SimClient& c) {
@@ -376,17 +403,17 @@ std::shared_ptr<net::Router> Simulator::routes() {
            for (const auto& f : options_.fleets)
              if (f.id == req.params["fleetId"]) return ok(fleet_json(f));
            return api_error(404, "Not Found", "Fleet " + req.params["fleetId"] + " not found",
-                            req.path, clock_.now());
+                            req.path);
          }));
+  add_data_routes(*r, api);
   sim::set_fallbacks(
       *r, http_->gate(), requests_,
       [this] {
-        return api_error(404, "Not Found", "No such resource", "/api/v1/" + options_.portal,
-                         clock_.now());
+        return api_error(404, "Not Found", "No such resource", "/api/v1/" + options_.portal);
       },
       [this] {
         return api_error(405, "Method Not Allowed", "Request method not supported",
-                         "/api/v1/" + options_.portal, clock_.now());
+                         "/api/v1/" + options_.portal);
       });
   return r;
 }

@@ -5,9 +5,10 @@
 // under /api/v1/{portal}/. Every call that is inferred rather than documented is listed, with its
 // reasoning, in docs/vendors/solarlog.md.
 //
-// So far (issue 6, first increment): the token endpoint, the package and scope rules, a per-client
-// quota, and the administration calls (plants, plant, address, contacts, fleets). The data calls
-// (components, channel values per period, plant totals, KPIs, events) are the next step.
+// The data calls follow the public client's `datasource` and `visualization` calls: components
+// of a plant for a date, channel values for a day, month, year, the lifetime and a date range,
+// per-component values and KPIs (Advanced), and component events. Values come from a
+// PlantModel per plant.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -24,6 +25,7 @@
 #include "sim/faults.hpp"
 #include "sim/http_simulator.hpp"
 #include "sim/site.hpp"
+#include "vendors/solarlog/plant_model.hpp"
 
 namespace sb::solarlog {
 
@@ -91,13 +93,31 @@ class Simulator : public sim::HttpSimulator {
   /// Every token issued so far stops working (an administrator revoking the client's sessions).
   void expire_all_tokens();
   const SimOptions& options() const { return options_; }
+  /// What a plant measured (the values every data call answers from); nullptr for an unknown id.
+  /// Lock-free: use it while no request is in flight.
+  PlantModel* model(const std::string& plant_id);
+  /// The next `n` API calls answer 200 with a cut JSON body (a fault of the portal's proxy).
+  void malform_next(int n);
+  /// The next `n` API calls answer 503 (a burst of server errors).
+  void fail_next(int n);
 
  private:
   struct Token {
     std::string client_id;
     TimePoint expires;
   };
+  using ApiHandler = std::function<net::ServerResponse(net::ServerRequest&, const SimClient&)>;
+  using PlantHandler = std::function<net::ServerResponse(net::ServerRequest&, const SimClient&,
+                                                         const SimPlant&, PlantModel&)>;
   std::shared_ptr<net::Router> routes() override;
+  void add_data_routes(net::Router& r, const std::function<net::Handler(ApiHandler)>& api);
+  /// The Spring Boot error body (decision 2).
+  net::ServerResponse api_error(int status, const char* error, std::string message,
+                                const std::string& path) const;
+  /// The plant in the path: 404 unknown, 403 not assigned to a User client; `f` with the
+  /// simulator's mutex held.
+  net::ServerResponse with_plant(net::ServerRequest& req, const SimClient& c,
+                                 const PlantHandler& f);
   /// The client behind the request's bearer token; nullptr with the 401 in `refusal` otherwise,
   /// or the quota's 429.
   const SimClient* caller(const net::ServerRequest& req, net::ServerResponse& refusal);
@@ -111,6 +131,8 @@ class Simulator : public sim::HttpSimulator {
   std::map<std::string, Token> tokens_;
   std::map<std::string, std::pair<std::int64_t, int>> minute_;  // client -> (minute, calls)
   std::uint64_t serial_ = 0;
+  std::vector<std::unique_ptr<PlantModel>> models_;  // as options_.plants
+  int malform_ = 0, fail_ = 0;
 };
 
 }  // namespace sb::solarlog
