@@ -9,6 +9,7 @@
 #include "vendors/enphase/simulator.hpp"
 #include "vendors/foxess/simulator.hpp"
 #include "vendors/kostal/simulator.hpp"
+#include "vendors/solarlog/simulator.hpp"
 #include "vendors/sonnen/simulator.hpp"
 
 namespace sb::cli {
@@ -100,6 +101,18 @@ int demo(const DemoOptions& o) {
         !w)
       return report(w.error().message);
   }
+  // A plant in Freiburg on a Solar-Log WEB Enerest portal, read with a User API client of the
+  // Advanced package: a Solar-Log Base, an inverter with two MPP trackers, a battery, sensors
+  // and a wallbox.
+  solarlog::SimOptions solarlog_options;
+  solarlog_options.plants = solarlog::make_plants(1, o.seed + 4);
+  solarlog_options.plants[0].name = "Demo home 4 (Freiburg)";
+  solarlog_options.clients = {{"demo-user",
+                               random_token(),
+                               solarlog::Package::UserAdvanced,
+                               {solarlog_options.plants[0].id}}};
+  solarlog::Simulator solarlog_sim(sim_io.get_executor(), sim_clock, solarlog_options, *faults);
+  if (auto r = solarlog_sim.listen("127.0.0.1", 0); !r) return report(r.error().message);
   std::thread sim_thread([&] { sim_io.run(); });
 
   engine::Config cfg;
@@ -156,6 +169,19 @@ int demo(const DemoOptions& o) {
                {"token_file", enphase_tokens},
                {"plan", "partner"}};
   cfg.connections.push_back(e);
+  const auto& freiburg = solarlog_options.plants[0];
+  cfg.sites.push_back({"freiburg", freiburg.name, freiburg.site.latitude, freiburg.site.longitude,
+                       freiburg.site.timezone});
+  ConnectionConfig s = c;
+  s.name = "solarlog";
+  s.vendor = "solarlog";
+  s.site = "freiburg";
+  s.port = solarlog_sim.port();
+  s.poll_interval = Millis(60'000);
+  s.options = {{"portal", solarlog_options.portal},
+               {"client_id", solarlog_options.clients[0].client_id},
+               {"client_secret", solarlog_options.clients[0].client_secret}};
+  cfg.connections.push_back(s);
   auto token = cfg.gateway.api_token;
 
   int rc = 0;
@@ -179,6 +205,9 @@ int demo(const DemoOptions& o) {
                 << fox_options.api_key << ")\n"
                 << "  Enphase sim " << enphase_sim.url() << "/api/v4/systems (key "
                 << enphase_options.api_key << ", tokens in " << enphase_tokens << ")\n"
+                << "  Solar-Log   " << solarlog_sim.url() << "/api/v1/" << solarlog_options.portal
+                << "/administration/plants (client demo-user, secret "
+                << solarlog_options.clients[0].client_secret << ")\n"
                 << (mqtt
                         ? "  MQTT        " + o.mqtt + " (topics " + mqtt->prefix +
                               "/..., Home Assistant discovery " + mqtt->discovery_prefix + "/...)\n"
@@ -194,6 +223,7 @@ int demo(const DemoOptions& o) {
   kostal_sim.stop();
   fox_sim.stop();
   enphase_sim.stop();
+  solarlog_sim.stop();
   sim_io.stop();
   sim_thread.join();
   if (rc == 0) std::cout << "stopped\n";

@@ -228,6 +228,8 @@ struct Capabilities {
   bool storm_guard = false;
   std::vector<std::string> load_contacts;  ///< dry contacts a LoadControl may name; empty: none
   bool ev_charging = false;                ///< start (level %) and stop an EV charger
+  /// The metrics the device reports (what its vendor's package allows); empty: not declared.
+  std::vector<std::string> metrics;
 };
 
 }  // namespace sb

@@ -72,7 +72,7 @@ TEST(Config, UnknownVendorListsTheValidOnes) {
   t.replace(t.find("vendor: sonnen"), 14, "vendor: sonen");
   setenv("SB_TEST_TOKEN", "0123456789abcdef-secret", 1);
   EXPECT_EQ(error_of(t),
-            "site.yaml:13:13: unknown vendor 'sonen' (valid: enphase, foxess, kostal, sonnen)");
+            "site.yaml:13:13: unknown vendor 'sonen' (valid: enphase, foxess, kostal, solarlog, sonnen)");
 }
 
 TEST(Config, TyposInKeysAndOptionsAreNamed) {

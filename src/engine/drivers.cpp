@@ -3,6 +3,7 @@
 #include "vendors/enphase/driver.hpp"
 #include "vendors/foxess/driver.hpp"
 #include "vendors/kostal/driver.hpp"
+#include "vendors/solarlog/driver.hpp"
 #include "vendors/sonnen/driver.hpp"
 
 namespace sb::engine {
@@ -13,6 +14,7 @@ const DriverRegistry& builtin_drivers() {
     r.add(enphase::registry_entry());
     r.add(foxess::registry_entry());
     r.add(kostal::registry_entry());
+    r.add(solarlog::registry_entry());
     r.add(sonnen::registry_entry());
     return r;
   }();

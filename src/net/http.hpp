@@ -48,10 +48,10 @@ class BodyStream;  // net/http_server.hpp
 /// A request as a server handler sees it.
 struct ServerRequest {
   std::string method;
-  std::string target;                         ///< raw, as received
-  std::string path;                           ///< decoded path
-  std::vector<std::string> segments;          ///< decoded path segments ("a%2Fb" stays one segment)
-  std::map<std::string, std::string> query;   ///< decoded query parameters (last one wins)
+  std::string target;                        ///< raw, as received
+  std::string path;                          ///< decoded path
+  std::vector<std::string> segments;         ///< decoded path segments ("a%2Fb" stays one segment)
+  std::map<std::string, std::string> query;  ///< decoded query parameters (last one wins)
   std::vector<std::pair<std::string, std::string>> query_list;  ///< all of them, in order
   std::map<std::string, std::string> params;  ///< path parameters from the route pattern
   Headers headers;

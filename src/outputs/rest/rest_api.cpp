@@ -83,6 +83,8 @@ json::object caps_json(const Capabilities& c) {
   for (const auto& m : c.tou_modes) tou_modes.push_back(json::value(m));
   json::array contacts;
   for (const auto& n : c.load_contacts) contacts.push_back(json::value(n));
+  json::array metrics;
+  for (const auto& m : c.metrics) metrics.push_back(json::value(m));
   return {{"live", c.live},
           {"history", c.history},
           {"battery_power_setpoint", c.battery_power_setpoint},
@@ -110,7 +112,8 @@ json::object caps_json(const Capabilities& c) {
           {"charge_from_grid", c.charge_from_grid},
           {"storm_guard", c.storm_guard},
           {"load_contacts", contacts},
-          {"ev_charging", c.ev_charging}};
+          {"ev_charging", c.ev_charging},
+          {"metrics", metrics}};
 }
 
 json::object device_json(const DeviceInfo& d, const std::optional<Capabilities>& caps) {

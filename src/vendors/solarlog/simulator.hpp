@@ -11,6 +11,7 @@
 // PlantModel per plant.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <map>
@@ -100,6 +101,8 @@ class Simulator : public sim::HttpSimulator {
   void malform_next(int n);
   /// The next `n` API calls answer 503 (a burst of server errors).
   void fail_next(int n);
+  /// Calls refused with a 429 so far.
+  std::uint64_t refused() const { return refused_.load(); }
 
  private:
   struct Token {
@@ -133,6 +136,7 @@ class Simulator : public sim::HttpSimulator {
   std::uint64_t serial_ = 0;
   std::vector<std::unique_ptr<PlantModel>> models_;  // as options_.plants
   int malform_ = 0, fail_ = 0;
+  std::atomic<std::uint64_t> refused_{0};
 };
 
 }  // namespace sb::solarlog

@@ -4,6 +4,7 @@
 // inferred.
 #include <date/date.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 #include <cmath>
@@ -158,14 +159,27 @@ void Simulator::add_data_routes(net::Router& r,
     }
     std::vector<const Component*> targets = comps;
     if (targets.empty()) targets.push_back(nullptr);
-    for (auto* c : targets)
-      for (auto* ch : channels)
-        if (auto why = refusal(m, *ch, c, periods.front()); !why.empty()) return bad(req, why);
+    // With several components, each gives the channels it carries; a channel none of them
+    // carries (or one without coarse values) is refused with the reason.
+    std::vector<std::vector<const Component*>> carriers(channels.size());
+    for (std::size_t i = 0; i < channels.size(); ++i) {
+      std::string why;
+      for (auto* c : targets) {
+        auto no = refusal(m, *channels[i], c, periods.front());
+        if (no.empty())
+          carriers[i].push_back(c);
+        else if (why.empty())
+          why = no;
+      }
+      if (carriers[i].empty()) return bad(req, why);
+    }
     json::array out;
     auto now = clock_.now();
     for (const auto& p : periods)
       for (auto* c : targets)
-        for (auto* ch : channels) out.push_back(series(m, *ch, c, p, now));
+        for (std::size_t i = 0; i < channels.size(); ++i)
+          if (std::find(carriers[i].begin(), carriers[i].end(), c) != carriers[i].end())
+            out.push_back(series(m, *channels[i], c, p, now));
     return ok(out);
   };
   const std::string base = "/api/v1/{portal}/";

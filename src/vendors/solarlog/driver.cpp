@@ -1,0 +1,640 @@
+#include "vendors/solarlog/driver.hpp"
+
+#include <date/tz.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "core/metric.hpp"
+#include "engine/quota_planner.hpp"
+#include "net/driver_env.hpp"
+#include "vendors/solarlog/client.hpp"
+
+namespace sb::solarlog {
+
+namespace {
+
+using namespace std::chrono;
+
+constexpr const char* kApiHost = "api.enerest.world";
+constexpr const char* kAuthHost = "auth.enerest.world";
+constexpr int kMaxRangeDays = 31;  // the range call's limit
+
+enum class PackageOption { Auto, Basic, Advanced };
+
+struct Options {
+  std::string portal, client_id, client_secret, plant_id, fleet;
+  PackageOption package = PackageOption::Auto;
+  net::Endpoint auth;
+  int per_minute = 60;
+  Millis events_interval{900'000};
+};
+
+std::string option(const ConnectionConfig& c, const char* key) {
+  auto it = c.options.find(key);
+  return it == c.options.end() ? std::string() : it->second;
+}
+
+Result<Options> parse_options(const ConnectionConfig& c, bool default_host) {
+  Options o;
+  auto where = c.where + ": connection '" + c.name + "': ";
+  for (auto [key, value, hint] :
+       {std::tuple{"portal", &o.portal,
+                   "the first label of your portal's address (solarCompanyXYZ for "
+                   "solarCompanyXYZ.enerest.world)"},
+        {"client_id", &o.client_id, "the API client's id from the portal's API settings"},
+        {"client_secret", &o.client_secret,
+         "the API client's secret (keep it in an environment variable: ${SOLARLOG_SECRET})"}}) {
+    *value = option(c, key);
+    if (value->empty())
+      return fail(ErrorKind::InvalidArgument, where + "option " + key + " is required: " + hint);
+  }
+  if (!std::all_of(o.portal.begin(), o.portal.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-';
+      }))
+    return fail(ErrorKind::InvalidArgument,
+                where + "option portal '" + o.portal +
+                    "' is not a host label (letters, digits and '-' only)");
+  if (auto p = option(c, "package"); !p.empty()) {
+    if (p == "basic")
+      o.package = PackageOption::Basic;
+    else if (p == "advanced")
+      o.package = PackageOption::Advanced;
+    else if (p != "auto")
+      return fail(ErrorKind::InvalidArgument,
+                  where + "option package '" + p + "' is not one of basic, advanced, auto");
+  }
+  o.plant_id = option(c, "plant_id");
+  o.fleet = option(c, "fleet");
+  if (auto a = option(c, "auth_host"); !a.empty()) {
+    auto colon = a.rfind(':');
+    o.auth = {a.substr(0, colon), 443, true};
+    if (colon != std::string::npos) {
+      auto port = std::atoi(a.c_str() + colon + 1);
+      if (port < 1 || port > 65535)
+        return fail(ErrorKind::InvalidArgument,
+                    where + "option auth_host '" + a + "' has no valid port (1..65535)");
+      o.auth.port = static_cast<std::uint16_t>(port);
+      o.auth.tls = c.tls;
+    }
+  } else if (default_host) {
+    o.auth = {kAuthHost, 443, true};
+  } else {
+    o.auth = endpoint_of(c, 443);  // the simulator serves the token endpoint beside the API
+  }
+  if (c.options.contains("per_minute")) {
+    auto v = number_option(c, "per_minute", 1, 10'000);
+    if (!v) return fail(v.error());
+    o.per_minute = static_cast<int>(*v);
+  }
+  auto ev = seconds_option(c, "events_interval", 60, 86'400, o.events_interval);
+  if (!ev) return fail(ev.error());
+  o.events_interval = *ev;
+  return o;
+}
+
+const std::vector<std::string> kPlantChannels = {"ProdPac",      "ConsPac",     "ImportPac",
+                                                 "ExportPac",    "ProdEtotal",  "ConsEtotal",
+                                                 "ImportEtotal", "ExportEtotal"};
+const std::vector<std::string> kBatteryChannels = {"ChargePac", "DischargePac", "ChargeEtotal",
+                                                   "DischargeEtotal", "BatSoc"};
+
+struct PlantState {
+  PlantInfo info;
+  const date::time_zone* zone = nullptr;
+  std::string device, ev_device;
+  bool battery = false;
+  std::vector<std::int64_t> trackers;  // pv.string.{n}, n from 1 in this order
+  std::int64_t ev = 0, irradiance = 0, module = 0;
+  std::optional<TimePoint> fetched;
+  std::optional<Error> failed;
+  TimePoint reported{};         // the newest slot end handed out
+  std::vector<Sample> pending;  // slots not yet handed out, of both devices
+  std::vector<Sample> latest;   // the newest slot's values, given at every poll
+  std::optional<TimePoint> events_read;
+  std::set<std::int64_t> seen_events;
+  std::vector<Event> events;
+  std::int64_t kpi_day = 0;  // the last day whose KPIs were read (local days since 1970)
+};
+
+// A slot's values by "<component or 0>/<channel>".
+using Slots = std::map<TimePoint, std::map<std::string, double>>;
+
+class SolarLogDriver final : public Driver {
+ public:
+  SolarLogDriver(ConnectionConfig config, Options options, const DriverEnv& env)
+      : config_(std::move(config)),
+        options_(std::move(options)),
+        env_(env),
+        client_(env.http,
+                {endpoint_of(config_, 443), options_.auth, options_.portal, options_.client_id,
+                 options_.client_secret, config_.timeout},
+                env.clock),
+        planner_(env.clock, limits_of(options_.per_minute)) {}
+
+  static engine::QuotaLimits limits_of(int per_minute) {
+    engine::QuotaLimits l;
+    l.period = engine::QuotaPeriod::Day;
+    l.period_calls = per_minute * 1440;  // no daily limit: only the minute counts
+    l.per_minute = per_minute;
+    l.query_gap = Millis(0);
+    l.write_gap = Millis(0);
+    l.background_share = 0.3;
+    l.command_reserve = 0;
+    return l;
+  }
+
+  asio::awaitable<Result<std::vector<DeviceInfo>>> discover() override {
+    std::vector<PlantInfo> found;
+    if (!options_.plant_id.empty()) {
+      if (auto t = co_await take(engine::CallPurpose::Background, "the plant"); !t)
+        co_return fail(t.error());
+      auto op = client_.plant(options_.plant_id);
+      auto p = checked(co_await std::move(op));
+      if (!p) co_return fail(p.error());
+      found.push_back(std::move(*p));
+    } else {
+      if (auto t = co_await take(engine::CallPurpose::Background, "the plants"); !t)
+        co_return fail(t.error());
+      auto op = client_.plants();
+      auto list = checked(co_await std::move(op));
+      if (!list) co_return fail(list.error());
+      found = std::move(*list);
+    }
+    if (!options_.fleet.empty()) {
+      if (auto t = co_await take(engine::CallPurpose::Background, "the fleet"); !t)
+        co_return fail(t.error());
+      auto op = client_.fleet(options_.fleet);
+      auto f = checked(co_await std::move(op));
+      if (!f) {
+        auto e = f.error();
+        if (e.kind == ErrorKind::NotSupported)
+          e.message += " (option fleet needs a Portal API client)";
+        co_return fail(e);
+      }
+      std::erase_if(found, [&](const PlantInfo& p) {
+        return std::find(f->plants.begin(), f->plants.end(), p.id) == f->plants.end();
+      });
+    }
+    if (found.empty())
+      co_return fail(ErrorKind::NotFound, "Solar-Log: client " + options_.client_id +
+                                              " sees no plants in portal " + options_.portal);
+    std::vector<DeviceInfo> out;
+    auto now = env_.clock.now();
+    for (auto& p : found) {
+      PlantState st;
+      st.info = p;
+      st.zone = zone_of(p.timezone);
+      st.device = config_.name + ":" + p.id;
+      auto d = day_string(st, day_of(st, now));
+      if (auto t = co_await take(engine::CallPurpose::Background, "the components"); !t)
+        co_return fail(t.error());
+      auto op = client_.components(p.id, d);
+      auto comps = checked(co_await std::move(op));
+      if (!comps) co_return fail(comps.error());
+      std::string inverter_model;
+      for (const auto& c : *comps) {
+        if (c.type == "Battery") st.battery = true;
+        if (c.type == "MppTracker") st.trackers.push_back(c.id);
+        if (c.type == "EVCharger") st.ev = c.id;
+        if (c.type == "Sensor" && c.subtype == "irradiance") st.irradiance = c.id;
+        if (c.type == "Sensor" && c.subtype == "module") st.module = c.id;
+        if (c.type == "Inverter" && inverter_model.empty())
+          inverter_model = c.manufacturer + " " + c.model;
+      }
+      if (!advanced_) {
+        auto op2 = probe_package(p.id, d);
+        auto adv = co_await std::move(op2);
+        if (!adv) co_return fail(adv.error());
+        advanced_ = *adv;
+      }
+      DeviceInfo info;
+      info.id = st.device;
+      info.site = config_.site;
+      info.connection = config_.name;
+      info.vendor = "solarlog";
+      info.kind = st.battery ? "battery" : "inverter";
+      info.manufacturer = "Solar-Log";
+      info.model = p.device.empty() ? "Solar-Log" : p.device;
+      info.serial = p.id;
+      info.firmware = p.firmware;
+      out.push_back(info);
+      if (*advanced_ && st.ev) {
+        DeviceInfo ev = info;
+        st.ev_device = ev.id = st.device + ":ev";
+        ev.kind = "ev_charger";
+        ev.serial = std::to_string(st.ev);
+        for (const auto& c : *comps)
+          if (c.id == st.ev) ev.manufacturer = c.manufacturer, ev.model = c.model;
+        out.push_back(ev);
+      }
+      by_device_[st.device] = p.id;
+      if (!st.ev_device.empty()) by_device_[st.ev_device] = p.id;
+      // A plant found again keeps what it already handed out.
+      if (auto old = plants_.find(p.id); old != plants_.end()) {
+        st.reported = old->second.reported;
+        st.seen_events = old->second.seen_events;
+        st.kpi_day = old->second.kpi_day;
+      }
+      plants_[p.id] = std::move(st);
+    }
+    co_return out;
+  }
+
+  asio::awaitable<Result<Snapshot>> poll(const DeviceInfo& device) override {
+    auto st = state_of(device.id);
+    if (!st) co_return fail(ErrorKind::NotFound, "Solar-Log: " + device.id + " was not discovered");
+    if (!st->fetched || env_.clock.now() - *st->fetched >= refresh_interval()) {
+      auto op = refresh(*st);
+      if (auto r = co_await std::move(op); !r) {
+        st->failed = r.error();
+        co_return fail(r.error());
+      }
+      st->failed.reset();
+    }
+    Snapshot snap;
+    snap.time = st->reported;
+    auto keep = std::stable_partition(st->pending.begin(), st->pending.end(),
+                                      [&](const Sample& s) { return s.device != device.id; });
+    snap.samples.assign(std::make_move_iterator(keep), std::make_move_iterator(st->pending.end()));
+    st->pending.erase(keep, st->pending.end());
+    for (const auto& s : st->latest)
+      if (s.device == device.id) snap.samples.push_back(s);
+    if (device.id == st->device) snap.events = std::exchange(st->events, {});
+    if (snap.samples.empty())
+      co_return fail(ErrorKind::Protocol,
+                     "Solar-Log: plant " + st->info.id + " has sent no values today yet");
+    co_return snap;
+  }
+
+  Capabilities capabilities(const DeviceInfo& device) const override {
+    Capabilities c;
+    c.history = true;
+    c.history_step = minutes(5);
+    c.data_interval = refresh_interval();
+    auto it = by_device_.find(device.id);
+    const PlantState* st = nullptr;
+    if (it != by_device_.end())
+      if (auto p = plants_.find(it->second); p != plants_.end()) st = &p->second;
+    if (!st) return c;
+    auto add = [&](std::string_view m) { c.metrics.emplace_back(m); };
+    if (device.id == st->ev_device) {
+      add(metric::kEvPower), add(metric::kEvCharging), add(metric::kEnergyEvCharge);
+      return c;
+    }
+    // Basic: the plant's totals; Advanced adds what its components measure.
+    for (auto m : {metric::kPvPower, metric::kLoadPower, metric::kGridPower, metric::kEnergyPvYield,
+                   metric::kEnergyLoad, metric::kEnergyGridImport, metric::kEnergyGridExport})
+      add(m);
+    if (st->battery)
+      for (auto m : {metric::kBatteryPower, metric::kBatterySoc, metric::kEnergyBatteryCharge,
+                     metric::kEnergyBatteryDischarge})
+        add(m);
+    if (advanced_.value_or(false)) {
+      for (std::size_t n = 1; n <= st->trackers.size(); ++n)
+        for (auto m : {metric::kPvStringPower, metric::kPvStringVoltage, metric::kPvStringCurrent})
+          c.metrics.push_back(indexed_metric(m, static_cast<int>(n)));
+      if (st->irradiance) add("vendor.solarlog.irradiance");
+      if (st->module) add("vendor.solarlog.module_temperature");
+      for (auto m : {"vendor.solarlog.specific_yield", "vendor.solarlog.performance_ratio",
+                     "vendor.solarlog.availability", "vendor.solarlog.autarky"})
+        add(m);
+    }
+    return c;
+  }
+
+  std::optional<CallBudget> budget() const override {
+    // The portal's quota is the minute's.
+    return CallBudget{planner_.minute_used(), planner_.per_minute(),
+                      time_point_cast<Millis>(floor<minutes>(env_.clock.now()) + minutes(1))};
+  }
+
+  asio::awaitable<Result<std::vector<Sample>>> history(const DeviceInfo& device,
+                                                       TimeRange range) override {
+    auto st = state_of(device.id);
+    if (!st) co_return fail(ErrorKind::NotFound, "Solar-Log: " + device.id + " was not discovered");
+    bool ev = device.id == st->ev_device;
+    auto first = day_of(*st, range.from), last = day_of(*st, range.to - Millis(1));
+    last = std::min(last, day_of(*st, env_.clock.now()));
+    std::vector<Sample> out;
+    for (auto from = first; from <= last; from += kMaxRangeDays) {
+      auto to = std::min(last, from + kMaxRangeDays - 1);
+      Slots slots;
+      auto op = read_range(*st, from, to, ev, engine::CallPurpose::Background, slots);
+      if (auto r = co_await std::move(op); !r) co_return fail(r.error());
+      for (auto& s : samples(*st, slots))
+        if (s.device == device.id && s.time > range.from - Millis(1) && s.time < range.to)
+          out.push_back(std::move(s));
+    }
+    co_return out;
+  }
+
+ private:
+  static const date::time_zone* zone_of(const std::string& name) {
+    try {
+      return date::locate_zone(name.empty() ? "Europe/Berlin" : name);
+    } catch (const std::exception&) {
+      return date::locate_zone("Europe/Berlin");  // the portal's home
+    }
+  }
+  static std::int64_t day_of(const PlantState& st, TimePoint t) {
+    return date::floor<date::days>(st.zone->to_local(t)).time_since_epoch().count();
+  }
+  static TimePoint day_start(const PlantState& st, std::int64_t day) {
+    return time_point_cast<Millis>(
+        st.zone->to_sys(date::local_days(date::days(day)), date::choose::earliest));
+  }
+  static std::string day_string(const PlantState&, std::int64_t day) {
+    return date::format("%F", date::local_days(date::days(day)));
+  }
+  static std::optional<std::int64_t> parse_day(const std::string& s) {
+    TimePoint t;
+    if (s.size() != 10 || !parse_iso8601(s, t)) return std::nullopt;
+    return duration_cast<date::days>(t.time_since_epoch()).count();
+  }
+
+  PlantState* state_of(const std::string& device) {
+    auto it = by_device_.find(device);
+    if (it == by_device_.end()) return nullptr;
+    auto p = plants_.find(it->second);
+    return p == plants_.end() ? nullptr : &p->second;
+  }
+
+  asio::awaitable<Result<void>> take(engine::CallPurpose purpose, std::string what) {
+    auto wait = planner_.pacing_wait("solarlog");
+    // A full minute waits for the next one (at most a minute, as the quota is a minute's).
+    if (wait > seconds(65))
+      co_return fail(Error{ErrorKind::RateLimited,
+                           "Solar-Log: the quota of " + std::to_string(planner_.per_minute()) +
+                               " calls a minute is used; " + what + " waits for the next minute",
+                           duration_cast<seconds>(wait) + seconds(1)});
+    if (wait.count() > 0) co_await env_.sleeper.sleep(wait);
+    if (!planner_.try_take("solarlog", purpose))
+      co_return fail(Error{ErrorKind::RateLimited,
+                           "Solar-Log: no calls left this minute for " + what, seconds(60)});
+    co_return Result<void>{};
+  }
+
+  // A refusal for the quota teaches the planner the minute's real limit.
+  template <class T>
+  Result<T> checked(Result<T> r) {
+    if (!r && r.error().kind == ErrorKind::RateLimited) planner_.on_minute_refused();
+    return r;
+  }
+
+  // Whether the client has the Advanced package: a KPI call answers 200 or 403.
+  asio::awaitable<Result<bool>> probe_package(std::string plant, std::string day) {
+    if (options_.package != PackageOption::Auto)
+      co_return options_.package == PackageOption::Advanced;
+    if (auto t = co_await take(engine::CallPurpose::Background, "the package"); !t)
+      co_return fail(t.error());
+    auto op = client_.kpis(plant, day, day);
+    auto k = checked(co_await std::move(op));
+    if (k) co_return true;
+    if (k.error().kind == ErrorKind::NotSupported) co_return false;
+    co_return fail(k.error());
+  }
+
+  Millis refresh_interval() const {
+    // Plants send every 5 minutes; with many plants the minute's quota sets the pace (a fifth
+    // of it is kept for events, KPIs and backfill).
+    auto calls = static_cast<double>(plants_.size()) * (advanced_.value_or(false) ? 2 : 1);
+    auto spread = duration_cast<Millis>(minutes(1) * (calls / (planner_.per_minute() * 0.8)));
+    return std::max({Millis(minutes(5)), config_.poll_interval, spread});
+  }
+
+  // The plant's values (and, `ev`, the wallbox's) of the days from..to into `slots`.
+  asio::awaitable<Result<void>> read_range(PlantState& st, std::int64_t from, std::int64_t to,
+                                           bool ev, engine::CallPurpose purpose, Slots& slots) {
+    auto a = day_string(st, from), b = day_string(st, to);
+    if (ev) {
+      if (auto t = co_await take(purpose, "the wallbox's values"); !t) co_return fail(t.error());
+      auto op = client_.cross_epoch(st.info.id, {st.ev}, {"ConsPac", "ConsEtotal"}, a, b);
+      auto s = checked(co_await std::move(op));
+      if (!s) co_return fail(s.error());
+      return_into(st, *s, slots);
+      co_return Result<void>{};
+    }
+    auto channels = kPlantChannels;
+    if (st.battery)
+      channels.insert(channels.end(), kBatteryChannels.begin(), kBatteryChannels.end());
+    if (auto t = co_await take(purpose, "the plant's values"); !t) co_return fail(t.error());
+    Result<std::vector<Series>> s = std::vector<Series>{};
+    if (from == to) {
+      auto op = client_.day(st.info.id, a, channels);
+      s = checked(co_await std::move(op));
+    } else {
+      auto op = client_.range(st.info.id, a, b, channels);
+      s = checked(co_await std::move(op));
+    }
+    if (!s) co_return fail(s.error());
+    return_into(st, *s, slots);
+    co_return Result<void>{};
+  }
+
+  // Each series' points by their slot end.
+  void return_into(const PlantState& st, const std::vector<Series>& list, Slots& slots) {
+    for (const auto& s : list) {
+      auto day = parse_day(s.date);
+      if (!day) continue;
+      auto start = day_start(st, *day);
+      auto key = std::to_string(s.component.value_or(0)) + "/" + s.name;
+      for (std::size_t i = 0; i < s.points.size(); ++i)
+        if (s.points[i]) slots[start + minutes(5 * static_cast<int>(i + 1))][key] = *s.points[i];
+    }
+  }
+
+  // Canonical samples of the slots.
+  std::vector<Sample> samples(const PlantState& st, const Slots& slots) const {
+    std::vector<Sample> out;
+    for (const auto& [t, v] : slots) {
+      auto get = [&](std::int64_t comp, const char* ch) -> std::optional<double> {
+        auto it = v.find(std::to_string(comp) + "/" + ch);
+        return it == v.end() ? std::nullopt : std::optional<double>(it->second);
+      };
+      auto add = [&](const std::string& device, std::string_view metric, std::optional<double> x) {
+        if (x) out.push_back({device, std::string(metric), t, *x, Quality::Measured});
+      };
+      auto pv = get(0, "ProdPac"), load = get(0, "ConsPac");
+      add(st.device, metric::kPvPower, pv);
+      add(st.device, metric::kLoadPower, load);
+      if (auto i = get(0, "ImportPac"), e = get(0, "ExportPac"); i && e)
+        add(st.device, metric::kGridPower, *i - *e);
+      add(st.device, metric::kEnergyPvYield, get(0, "ProdEtotal"));
+      add(st.device, metric::kEnergyLoad, get(0, "ConsEtotal"));
+      add(st.device, metric::kEnergyGridImport, get(0, "ImportEtotal"));
+      add(st.device, metric::kEnergyGridExport, get(0, "ExportEtotal"));
+      if (st.battery) {
+        if (auto c = get(0, "ChargePac"), d = get(0, "DischargePac"); c && d)
+          add(st.device, metric::kBatteryPower, *d - *c);
+        add(st.device, metric::kBatterySoc, get(0, "BatSoc"));
+        add(st.device, metric::kEnergyBatteryCharge, get(0, "ChargeEtotal"));
+        add(st.device, metric::kEnergyBatteryDischarge, get(0, "DischargeEtotal"));
+      }
+      for (std::size_t n = 0; n < st.trackers.size(); ++n) {
+        int k = static_cast<int>(n + 1);
+        add(st.device, indexed_metric(metric::kPvStringPower, k), get(st.trackers[n], "Pdc"));
+        add(st.device, indexed_metric(metric::kPvStringVoltage, k), get(st.trackers[n], "Udc"));
+        add(st.device, indexed_metric(metric::kPvStringCurrent, k), get(st.trackers[n], "Idc"));
+      }
+      if (st.irradiance) add(st.device, "vendor.solarlog.irradiance", get(st.irradiance, "Irr"));
+      if (st.module) add(st.device, "vendor.solarlog.module_temperature", get(st.module, "Tmod"));
+      if (!st.ev_device.empty()) {
+        auto w = get(st.ev, "ConsPac");
+        add(st.ev_device, metric::kEvPower, w);
+        if (w) add(st.ev_device, metric::kEvCharging, *w > 0 ? 1 : 0);
+        add(st.ev_device, metric::kEnergyEvCharge, get(st.ev, "ConsEtotal"));
+      }
+    }
+    return out;
+  }
+
+  // One refresh: the days missed since the last one, today's plant values, with Advanced the
+  // components' and yesterday's KPIs, and the events when they are due.
+  asio::awaitable<Result<void>> refresh(PlantState& st) {
+    auto now = env_.clock.now();
+    auto today = day_of(st, now);
+    Slots slots;
+    if (st.reported != TimePoint{} && day_of(st, st.reported) < today) {
+      // The rest of the days since the last slot handed out (at most a range's worth; the
+      // engine's backfill asks history() for anything older).
+      auto from = std::max(day_of(st, st.reported), today - kMaxRangeDays);
+      auto op = read_range(st, from, today - 1, false, engine::CallPurpose::Background, slots);
+      if (auto r = co_await std::move(op); !r) co_return fail(r.error());
+    }
+    {
+      auto op = read_range(st, today, today, false, engine::CallPurpose::Live, slots);
+      if (auto r = co_await std::move(op); !r) co_return fail(r.error());
+    }
+    // The components' channels: what each of them carries.
+    std::vector<std::int64_t> comps = st.trackers;
+    std::vector<std::string> channels;
+    if (!st.trackers.empty()) channels = {"Pdc", "Udc", "Idc"};
+    if (!st.ev_device.empty()) {
+      comps.push_back(st.ev);
+      channels.insert(channels.end(), {"ConsPac", "ConsEtotal"});
+    }
+    if (st.irradiance) comps.push_back(st.irradiance), channels.push_back("Irr");
+    if (st.module) comps.push_back(st.module), channels.push_back("Tmod");
+    if (advanced_.value_or(false) && !comps.empty()) {
+      if (auto t = co_await take(engine::CallPurpose::Live, "the components' values"); !t)
+        co_return fail(t.error());
+      auto d = day_string(st, today);
+      auto op = client_.cross_epoch(st.info.id, comps, channels, d, d);
+      auto s = checked(co_await std::move(op));
+      if (!s) co_return fail(s.error());
+      return_into(st, *s, slots);
+    }
+    if (advanced_.value_or(false) && st.kpi_day < today - 1) {
+      auto op = read_kpis(st, today - 1);
+      if (auto r = co_await std::move(op); !r) co_return fail(r.error());
+    }
+    if (!st.events_read || now - *st.events_read >= options_.events_interval) {
+      auto op = read_events(st, today);
+      if (auto r = co_await std::move(op); !r) co_return fail(r.error());
+    }
+    auto all = samples(st, slots);
+    TimePoint newest = st.reported;
+    for (const auto& s : all) newest = std::max(newest, s.time);
+    st.latest.clear();
+    for (auto& s : all) {
+      if (s.time == newest)
+        st.latest.push_back(s);
+      else if (s.time > st.reported)
+        st.pending.push_back(std::move(s));
+    }
+    // The newest slot's values go out at every poll, so they are not pending as well.
+    if (newest > st.reported) st.reported = newest;
+    st.fetched = now;
+    co_return Result<void>{};
+  }
+
+  asio::awaitable<Result<void>> read_kpis(PlantState& st, std::int64_t day) {
+    if (auto t = co_await take(engine::CallPurpose::Background, "the KPIs"); !t)
+      co_return fail(t.error());
+    auto d = day_string(st, day);
+    auto op = client_.kpis(st.info.id, d, d);
+    auto k = checked(co_await std::move(op));
+    if (!k) co_return fail(k.error());
+    auto t = day_start(st, day + 1);
+    auto add = [&](const char* m, std::optional<double> v) {
+      if (v) st.pending.push_back({st.device, m, t, *v, Quality::Measured});
+    };
+    add("vendor.solarlog.specific_yield", k->specific_yield);
+    add("vendor.solarlog.performance_ratio", k->performance_ratio);
+    add("vendor.solarlog.availability", k->availability);
+    add("vendor.solarlog.autarky", k->autarky);
+    st.kpi_day = day;
+    co_return Result<void>{};
+  }
+
+  asio::awaitable<Result<void>> read_events(PlantState& st, std::int64_t today) {
+    if (auto t = co_await take(engine::CallPurpose::Background, "the events"); !t)
+      co_return fail(t.error());
+    auto op = client_.events(st.info.id, day_string(st, today - 1), day_string(st, today));
+    auto list = checked(co_await std::move(op));
+    if (!list) co_return fail(list.error());
+    for (const auto& e : *list) {
+      // An event is taken once it has ended, or at once when it is an error.
+      if (st.seen_events.contains(e.id) || (!e.end && e.severity != "error")) continue;
+      st.seen_events.insert(e.id);
+      std::string code;
+      for (char c : e.code)
+        if (std::isalnum(static_cast<unsigned char>(c))) code += static_cast<char>(std::tolower(c));
+      Event ev;
+      ev.device = st.device;
+      ev.time = e.start;
+      ev.severity = e.severity == "error"     ? Severity::Error
+                    : e.severity == "warning" ? Severity::Warning
+                                              : Severity::Info;
+      ev.code = "solarlog.event." + (code.empty() ? std::string("unknown") : code);
+      ev.message = (e.component_name.empty() ? "" : e.component_name + ": ") + e.message;
+      if (e.end)
+        ev.message += " (" + format_iso8601(e.start).substr(11, 5) + " to " +
+                      format_iso8601(*e.end).substr(11, 5) + " UTC)";
+      st.events.push_back(std::move(ev));
+    }
+    // Ids older than the two days asked for are never sent again.
+    if (st.seen_events.size() > 2000) st.seen_events.erase(st.seen_events.begin());
+    st.events_read = env_.clock.now();
+    co_return Result<void>{};
+  }
+
+  ConnectionConfig config_;
+  Options options_;
+  const DriverEnv& env_;
+  Client client_;
+  engine::QuotaPlanner planner_;
+  std::optional<bool> advanced_;
+  std::map<std::string, PlantState> plants_;      // by plant id
+  std::map<std::string, std::string> by_device_;  // device id -> plant id
+};
+
+}  // namespace
+
+DriverRegistry::Entry registry_entry() {
+  return {
+      "solarlog",
+      "Solar-Log WEB Enerest User / Portal API (portal, client_id, client_secret; "
+      "api.enerest.world over HTTPS unless host is set)",
+      443,
+      {"portal", "client_id", "client_secret", "package", "plant_id", "fleet", "auth_host",
+       "per_minute", "events_interval"},
+      [](const ConnectionConfig& given, const DriverEnv& env) -> Result<std::unique_ptr<Driver>> {
+        auto c = given;
+        bool default_host = c.host.empty();
+        if (default_host) {
+          c.host = kApiHost;
+          c.tls = true;
+          c.port = 443;
+        }
+        if (c.port == 0) c.port = c.tls ? 443 : 80;
+        auto o = parse_options(c, default_host);
+        if (!o) return fail(o.error());
+        return std::unique_ptr<Driver>(std::make_unique<SolarLogDriver>(c, *o, env));
+      }};
+}
+
+}  // namespace sb::solarlog
