@@ -37,6 +37,7 @@ bench: build
 interop: build
 	scripts/interop/kostal-iobroker.sh $(BUILD_DIR)/sunbridge
 	scripts/interop/foxess-iobroker.sh $(BUILD_DIR)/sunbridge
+	scripts/interop/solarlog-enerest.sh $(BUILD_DIR)/sunbridge
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -591,7 +591,7 @@ class SolarLogDriver final : public Driver {
                                               : Severity::Info;
       ev.code = "solarlog.event." + (code.empty() ? std::string("unknown") : code);
       ev.message = (e.component_name.empty() ? "" : e.component_name + ": ") + e.message;
-      if (e.end)
+      if (e.end && *e.end > e.start)
         ev.message += " (" + format_iso8601(e.start).substr(11, 5) + " to " +
                       format_iso8601(*e.end).substr(11, 5) + " UTC)";
       st.events.push_back(std::move(ev));

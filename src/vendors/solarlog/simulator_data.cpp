@@ -264,11 +264,12 @@ void Simulator::add_data_routes(net::Router& r,
                               "-" + std::to_string(p.month));
         p.day = *d;
       }
+      // The package first: a Basic client learns that, not which ids are wrong.
+      if (!list_param(req, "xComponentIds").empty())
+        if (auto no = advanced(req, c, "Component values")) return *no;
       std::string error;
       auto comps = components(req, m, "xComponentIds", "", error);
       if (!error.empty()) return bad(req, error);
-      if (!comps.empty())
-        if (auto no = advanced(req, c, "Component values")) return *no;
       return values(req, m, comps, {p});
     });
   };
@@ -294,12 +295,12 @@ void Simulator::add_data_routes(net::Router& r,
   auto range_call = [this, bad, values, advanced, components, range](
                         net::ServerRequest& req, const SimClient& c, bool cross_epoch) {
     return with_plant(req, c, [&](auto&, auto&, const SimPlant&, PlantModel& m) {
+      if (cross_epoch || !list_param(req, "mppTrackerIds").empty())
+        if (auto no = advanced(req, c, "Component values")) return *no;
       std::string error;
       auto comps = cross_epoch ? components(req, m, "xComponentIds", "", error)
                                : components(req, m, "mppTrackerIds", "MppTracker", error);
       if (!error.empty()) return bad(req, error);
-      if (cross_epoch || !comps.empty())
-        if (auto no = advanced(req, c, "Component values")) return *no;
       if (cross_epoch && comps.empty())
         return bad(req, "xComponentIds is required: the components' crossEpochId values");
       auto rg = range(req, kMaxRangeDays, error);
