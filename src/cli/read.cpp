@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <cstdio>
 #include <iostream>
+#include <map>
 
 #include "cli/commands.hpp"
 #include "cli/runtime.hpp"
@@ -44,7 +45,12 @@ int read_once(const ReadOptions& o) {
     boost::json::array out;
     for (const auto& [d, snap] : *polled) {
       boost::json::object values;
-      for (const auto& s : snap.samples) values[s.metric] = s.value;
+      std::map<std::string, TimePoint> when;  // each metric's newest value
+      for (const auto& s : snap.samples)
+        if (auto it = when.find(s.metric); it == when.end() || s.time >= it->second) {
+          when[s.metric] = s.time;
+          values[s.metric] = s.value;
+        }
       out.push_back(boost::json::object{
           {"device", d.id}, {"time", format_iso8601(snap.time)}, {"values", values}});
     }
@@ -53,13 +59,27 @@ int read_once(const ReadOptions& o) {
   }
   for (const auto& [d, snap] : *polled) {
     std::cout << d.id << " (" << d.model << ") at " << format_iso8601(snap.time) << "\n";
-    int width = 20;
-    for (const auto& s : snap.samples) width = std::max(width, static_cast<int>(s.metric.size()));
+    // Cloud drivers also hand out the intervals since their last refresh (a day's worth at the
+    // first poll): each metric's newest value is shown, in the order the metrics first came.
+    std::vector<const Sample*> newest;
+    std::map<std::string, std::size_t> at;
     for (const auto& s : snap.samples) {
-      auto def = find_metric(s.metric);
-      std::printf("  %-*s %12.2f %s\n", width, s.metric.c_str(), s.value,
+      auto [it, fresh] = at.try_emplace(s.metric, newest.size());
+      if (fresh)
+        newest.push_back(&s);
+      else if (s.time >= newest[it->second]->time)
+        newest[it->second] = &s;
+    }
+    int width = 20;
+    for (const auto* s : newest) width = std::max(width, static_cast<int>(s->metric.size()));
+    for (const auto* s : newest) {
+      auto def = find_metric(s->metric);
+      std::printf("  %-*s %12.2f %s\n", width, s->metric.c_str(), s->value,
                   def ? std::string(unit_symbol(def->unit)).c_str() : "");
     }
+    if (snap.samples.size() > newest.size())
+      std::cout << "  (and " << snap.samples.size() - newest.size()
+                << " earlier interval values, stored by `sunbridge run`)\n";
   }
   return 0;
 }
