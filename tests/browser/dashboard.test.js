@@ -83,6 +83,14 @@ async function exercise(browser, url, name, viewport) {
       document.getElementById('v-ev').textContent;
   }, null, { timeout: 30000 }).then((h) => h.jsonValue(), () => null);
   check(ev !== null, `${name}: the EV charger's node in the power flow (${ev})`);
+  // The Solar-Log plant in Freiburg: its values and its wallbox (an Advanced client's device).
+  await page.selectOption('#site', 'freiburg');
+  const plant = await page.waitForFunction(() => {
+    const pv = document.getElementById('v-pv').textContent, n = document.getElementById('n-ev');
+    return /W/.test(pv) && n && n.style.display !== 'none' && pv;
+  }, null, { timeout: 30000 }).then((h) => h.jsonValue(), () => null);
+  check(plant !== null, `${name}: the Solar-Log plant's PV and its wallbox node (${plant})`);
+  await page.screenshot({ path: path.join(artefacts, `dashboard-${name}-solarlog.png`), fullPage: true });
   await page.selectOption('#site', 'home');
   check(await page.waitForFunction(() => document.getElementById('n-ev').style.display === 'none', null, { timeout: 10000 })
     .then(() => true, () => false), `${name}: no EV node where there is no charger`);
