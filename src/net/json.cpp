@@ -5,6 +5,7 @@
 #include <boost/json/stream_parser.hpp>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 
 namespace sb::net {
 
@@ -37,6 +38,22 @@ Result<json::object> parse_json_object(std::string_view text, std::string_view w
     return fail(ErrorKind::Protocol, std::string(what) + ": expected a JSON object, got " +
                                          std::string(to_string(v->kind())));
   return std::move(v->as_object());
+}
+
+double field_number(const json::object& o, std::string_view key) {
+  auto v = o.if_contains(key);
+  if (!v) return 0;
+  if (auto d = as_double(*v)) return *d;
+  if (v->is_string()) return std::strtod(std::string(v->as_string()).c_str(), nullptr);
+  return 0;
+}
+
+std::string field_text(const json::object& o, std::string_view key) {
+  auto v = o.if_contains(key);
+  if (!v) return "";
+  if (v->is_string()) return std::string(v->as_string());
+  if (v->is_int64()) return std::to_string(v->as_int64());
+  return "";
 }
 
 std::optional<double> as_double(const json::value& v) {

@@ -32,6 +32,12 @@ Result<std::string> get_string(const json::object& o, std::string_view key, std:
 /// Converts a JSON number to double (int64, uint64 or double); nullopt for other kinds.
 std::optional<double> as_double(const json::value& v);
 
+/// Lenient field reads for vendor answers whose shapes vary: `o[key]` as a number (a JSON number
+/// or a numeric string), 0 when absent or neither; as text (a string as it is, an integer in
+/// decimal), "" otherwise.
+double field_number(const json::object& o, std::string_view key);
+std::string field_text(const json::object& o, std::string_view key);
+
 /// A number as people write it outside JSON (MQTT payloads, Prometheus samples): whole
 /// numbers without an exponent ("5400000000", "-35"), others in their shortest round-trip form
 /// ("50.01"). Finite values only.

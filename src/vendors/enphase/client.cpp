@@ -15,11 +15,7 @@ namespace json = boost::json;
 namespace {
 
 double num(const json::object& o, std::string_view key) {
-  auto v = o.if_contains(key);
-  if (!v) return 0;
-  if (auto d = net::as_double(*v)) return *d;
-  if (v->is_string()) return std::strtod(std::string(v->as_string()).c_str(), nullptr);
-  return 0;
+  return net::field_number(o, key);
 }
 std::optional<double> opt_num(const json::object& o, std::string_view key) {
   auto v = o.if_contains(key);
@@ -30,11 +26,7 @@ std::int64_t i64(const json::object& o, std::string_view key) {
   return static_cast<std::int64_t>(std::llround(num(o, key)));
 }
 std::string str(const json::object& o, std::string_view key) {
-  auto v = o.if_contains(key);
-  if (!v) return "";
-  if (v->is_string()) return std::string(v->as_string());
-  if (v->is_int64()) return std::to_string(v->as_int64());
-  return "";
+  return net::field_text(o, key);
 }
 // The object `v` is, or an empty one (never a temporary: callers keep references into it).
 const json::object& as_obj(const json::value& v) {

@@ -66,11 +66,7 @@ std::string str(const json::object& o, std::string_view key) {
 }
 
 double num(const json::object& o, std::string_view key) {
-  auto v = o.if_contains(key);
-  if (!v) return 0;
-  if (auto d = net::as_double(*v)) return *d;
-  if (v->is_string()) return std::strtod(std::string(v->as_string()).c_str(), nullptr);
-  return 0;
+  return net::field_number(o, key);
 }
 
 Result<const json::array*> array_of(const json::value& v, std::string_view what) {

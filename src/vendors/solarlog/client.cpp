@@ -16,16 +16,10 @@ using namespace std::chrono;
 namespace {
 
 std::string str(const json::object& o, std::string_view key) {
-  auto v = o.if_contains(key);
-  if (!v) return "";
-  if (v->is_string()) return std::string(v->as_string());
-  if (v->is_int64()) return std::to_string(v->as_int64());
-  return "";
+  return net::field_text(o, key);
 }
 double num(const json::object& o, std::string_view key) {
-  auto v = o.if_contains(key);
-  auto d = v ? net::as_double(*v) : std::nullopt;
-  return d ? *d : 0;
+  return net::field_number(o, key);
 }
 std::optional<double> opt_num(const json::object& o, std::string_view key) {
   auto v = o.if_contains(key);
@@ -167,59 +161,63 @@ asio::awaitable<Result<std::string>> Client::get(std::string path, std::string w
   }
 }
 
-asio::awaitable<Result<std::vector<PlantInfo>>> Client::plants() {
-  auto op = get("administration/plants", "Solar-Log plants");
+template <class T, class Parse>
+asio::awaitable<Result<std::vector<T>>> Client::list(std::string path, std::string what,
+                                                     Parse parse) {
+  auto op = get(std::move(path), what);
   auto body = co_await std::move(op);
   if (!body) co_return fail(body.error());
-  co_return list_of<PlantInfo>(*body, "Solar-Log plants", plant_of);
+  co_return list_of<T>(*body, what, parse);
+}
+
+template <class T, class Parse>
+asio::awaitable<Result<T>> Client::one(std::string path, std::string what, Parse parse) {
+  auto op = get(std::move(path), what);
+  auto body = co_await std::move(op);
+  if (!body) co_return fail(body.error());
+  auto doc = net::parse_json(*body, what);
+  if (!doc) co_return fail(doc.error());
+  co_return parse(*doc, what);
+}
+
+asio::awaitable<Result<std::vector<PlantInfo>>> Client::plants() {
+  auto op = list<PlantInfo>("administration/plants", "Solar-Log plants", plant_of);
+  co_return co_await std::move(op);
 }
 
 asio::awaitable<Result<PlantInfo>> Client::plant(std::string id) {
-  auto what = "Solar-Log plant " + id;
-  auto op = get("administration/plant/" + id, what);
-  auto body = co_await std::move(op);
-  if (!body) co_return fail(body.error());
-  auto doc = net::parse_json(*body, what);
-  if (!doc) co_return fail(doc.error());
-  co_return plant_of(*doc, what);
+  auto op = one<PlantInfo>("administration/plant/" + id, "Solar-Log plant " + id, plant_of);
+  co_return co_await std::move(op);
 }
 
 asio::awaitable<Result<PlantAddress>> Client::address(std::string plant) {
-  auto what = "Solar-Log address of plant " + plant;
-  auto op = get("administration/plants/" + plant + "/address", what);
-  auto body = co_await std::move(op);
-  if (!body) co_return fail(body.error());
-  auto o = net::parse_json_object(*body, what);
-  if (!o) co_return fail(o.error());
-  co_return PlantAddress{str(*o, "street"), str(*o, "houseNumber"), str(*o, "postalCode"),
-                         str(*o, "city"), str(*o, "country")};
+  auto op = one<PlantAddress>(
+      "administration/plants/" + plant + "/address", "Solar-Log address of plant " + plant,
+      [](const json::value& v, const std::string& w) -> Result<PlantAddress> {
+        if (!v.is_object()) return fail(ErrorKind::Protocol, w + ": the answer is not an object");
+        const auto& o = v.as_object();
+        return PlantAddress{str(o, "street"), str(o, "houseNumber"), str(o, "postalCode"),
+                            str(o, "city"), str(o, "country")};
+      });
+  co_return co_await std::move(op);
 }
 
 asio::awaitable<Result<std::vector<FleetInfo>>> Client::fleets() {
-  auto op = get("administration/fleets", "Solar-Log fleets");
-  auto body = co_await std::move(op);
-  if (!body) co_return fail(body.error());
-  co_return list_of<FleetInfo>(*body, "Solar-Log fleets", fleet_of);
+  auto op = list<FleetInfo>("administration/fleets", "Solar-Log fleets", fleet_of);
+  co_return co_await std::move(op);
 }
 
 asio::awaitable<Result<FleetInfo>> Client::fleet(std::string id) {
-  auto what = "Solar-Log fleet " + id;
-  auto op = get("administration/fleet/" + id, what);
-  auto body = co_await std::move(op);
-  if (!body) co_return fail(body.error());
-  auto doc = net::parse_json(*body, what);
-  if (!doc) co_return fail(doc.error());
-  co_return fleet_of(*doc, what);
+  auto op = one<FleetInfo>("administration/fleet/" + id, "Solar-Log fleet " + id, fleet_of);
+  co_return co_await std::move(op);
 }
 
 asio::awaitable<Result<std::vector<ComponentInfo>>> Client::components(std::string plant,
                                                                        std::string date) {
-  auto what = "Solar-Log components of plant " + plant + " on " + date;
-  auto op = get("datasource/plant/" + plant + "/components/" + date, what);
-  auto body = co_await std::move(op);
-  if (!body) co_return fail(body.error());
-  co_return list_of<ComponentInfo>(
-      *body, what, [](const json::value& v, const std::string& w) -> Result<ComponentInfo> {
+  auto op = list<ComponentInfo>(
+      "datasource/plant/" + plant + "/components/" + date,
+      "Solar-Log components of plant " + plant + " on " + date,
+      [](const json::value& v, const std::string& w) -> Result<ComponentInfo> {
         if (!v.is_object() || !v.as_object().contains("crossEpochId"))
           return fail(ErrorKind::Protocol, w + ": a component without a crossEpochId");
         const auto& o = v.as_object();
@@ -235,14 +233,13 @@ asio::awaitable<Result<std::vector<ComponentInfo>>> Client::components(std::stri
         c.rated_w = num(o, "ratedPower");
         return c;
       });
+  co_return co_await std::move(op);
 }
 
 asio::awaitable<Result<std::vector<Series>>> Client::series(std::string path, std::string what) {
-  auto op = get(std::move(path), what);
-  auto body = co_await std::move(op);
-  if (!body) co_return fail(body.error());
-  co_return list_of<Series>(
-      *body, what, [](const json::value& v, const std::string& w) -> Result<Series> {
+  auto op = list<Series>(
+      std::move(path), std::move(what),
+      [](const json::value& v, const std::string& w) -> Result<Series> {
         if (!v.is_object()) return fail(ErrorKind::Protocol, w + ": a channel is not an object");
         const auto& o = v.as_object();
         auto points = o.if_contains("dataPoints");
@@ -258,11 +255,12 @@ asio::awaitable<Result<std::vector<Series>>> Client::series(std::string path, st
           auto d = net::as_double(p);
           if (!d)
             return fail(ErrorKind::Protocol,
-                        w + ": channel " + s.name + " has a value that is " + "not a number");
+                        w + ": channel " + s.name + " has a value that is not a number");
           s.points.emplace_back(*d);
         }
         return s;
       });
+  co_return co_await std::move(op);
 }
 
 namespace {
@@ -332,26 +330,26 @@ asio::awaitable<Result<std::vector<Series>>> Client::cross_epoch(
 }
 
 asio::awaitable<Result<Kpis>> Client::kpis(std::string plant, std::string from, std::string to) {
-  auto what = "Solar-Log KPIs of plant " + plant;
-  auto op = get("visualization/plant/" + plant + "/kpis?dateFrom=" + from + "&dateTo=" + to, what);
-  auto body = co_await std::move(op);
-  if (!body) co_return fail(body.error());
-  auto o = net::parse_json_object(*body, what);
-  if (!o) co_return fail(o.error());
-  co_return Kpis{opt_num(*o, "specificYield"),   opt_num(*o, "performanceRatio"),
-                 opt_num(*o, "availability"),    opt_num(*o, "autarky"),
-                 opt_num(*o, "selfConsumption"), num(*o, "production"),
-                 num(*o, "consumption")};
+  auto op = one<Kpis>("visualization/plant/" + plant + "/kpis?dateFrom=" + from + "&dateTo=" + to,
+                      "Solar-Log KPIs of plant " + plant,
+                      [](const json::value& v, const std::string& w) -> Result<Kpis> {
+                        if (!v.is_object())
+                          return fail(ErrorKind::Protocol, w + ": the answer is not an object");
+                        const auto& o = v.as_object();
+                        return Kpis{opt_num(o, "specificYield"),   opt_num(o, "performanceRatio"),
+                                    opt_num(o, "availability"),    opt_num(o, "autarky"),
+                                    opt_num(o, "selfConsumption"), num(o, "production"),
+                                    num(o, "consumption")};
+                      });
+  co_return co_await std::move(op);
 }
 
 asio::awaitable<Result<std::vector<PortalEvent>>> Client::events(std::string plant,
                                                                  std::string from, std::string to) {
-  auto what = "Solar-Log events of plant " + plant;
-  auto op = get("datasource/plant/" + plant + "/events?dateFrom=" + from + "&dateTo=" + to, what);
-  auto body = co_await std::move(op);
-  if (!body) co_return fail(body.error());
-  co_return list_of<PortalEvent>(
-      *body, what, [](const json::value& v, const std::string& w) -> Result<PortalEvent> {
+  auto op = list<PortalEvent>(
+      "datasource/plant/" + plant + "/events?dateFrom=" + from + "&dateTo=" + to,
+      "Solar-Log events of plant " + plant,
+      [](const json::value& v, const std::string& w) -> Result<PortalEvent> {
         if (!v.is_object()) return fail(ErrorKind::Protocol, w + ": an event is not an object");
         const auto& o = v.as_object();
         auto start = time_of(o, "start");
@@ -362,6 +360,7 @@ asio::awaitable<Result<std::vector<PortalEvent>>> Client::events(std::string pla
                            str(o, "message"),          *start,
                            time_of(o, "end")};
       });
+  co_return co_await std::move(op);
 }
 
 }  // namespace sb::solarlog

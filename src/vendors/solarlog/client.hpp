@@ -120,6 +120,12 @@ class Client {
   // GET under /api/v1/{portal}/ with the token; renews it once on a 401.
   boost::asio::awaitable<Result<std::string>> get(std::string path, std::string what);
   boost::asio::awaitable<Result<std::vector<Series>>> series(std::string path, std::string what);
+  // A call whose answer is a list, each element through `parse`; one whose answer is an object.
+  template <class T, class Parse>
+  boost::asio::awaitable<Result<std::vector<T>>> list(std::string path, std::string what,
+                                                      Parse parse);
+  template <class T, class Parse>
+  boost::asio::awaitable<Result<T>> one(std::string path, std::string what, Parse parse);
 
   net::HttpClient& http_;
   ClientConfig config_;
