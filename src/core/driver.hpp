@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -33,6 +34,17 @@ struct ConnectionConfig {
   std::string where;                           ///< "sunbridge.yaml:12" for error messages
 };
 
+/// Option `key` of `c`; "" when the connection does not set it.
+std::string text_option(const ConnectionConfig& c, const std::string& key);
+struct RequiredOption {
+  const char* key;
+  std::string* value;
+  const char* hint;  ///< what it is and where to find it
+};
+/// Fills each option's value; for the first one missing an InvalidArgument "<where>: connection
+/// 'x': option KEY is required: HINT".
+Result<void> required_options(const ConnectionConfig& c,
+                              std::initializer_list<RequiredOption> options);
 /// Option `key` of `c` as a number within lo..hi; an InvalidArgument naming the file, line,
 /// connection, key and range otherwise.
 Result<double> number_option(const ConnectionConfig& c, const std::string& key, double lo,

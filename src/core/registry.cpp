@@ -44,6 +44,22 @@ Result<std::unique_ptr<Driver>> DriverRegistry::create(const ConnectionConfig& c
   return e->factory(config, env);
 }
 
+std::string text_option(const ConnectionConfig& c, const std::string& key) {
+  auto it = c.options.find(key);
+  return it == c.options.end() ? std::string() : it->second;
+}
+
+Result<void> required_options(const ConnectionConfig& c,
+                              std::initializer_list<RequiredOption> options) {
+  for (const auto& o : options) {
+    *o.value = text_option(c, o.key);
+    if (o.value->empty())
+      return fail(ErrorKind::InvalidArgument, c.where + ": connection '" + c.name + "': option " +
+                                                  o.key + " is required: " + o.hint);
+  }
+  return {};
+}
+
 Result<double> number_option(const ConnectionConfig& c, const std::string& key, double lo,
                              double hi) {
   const auto& text = c.options.at(key);

@@ -31,27 +31,20 @@ struct Options {
   Millis verify_timeout{10'000};
 };
 
-std::string option(const ConnectionConfig& c, const char* key) {
-  auto it = c.options.find(key);
-  return it == c.options.end() ? std::string() : it->second;
-}
-
 Result<Options> parse_options(const ConnectionConfig& c) {
   Options o;
   auto where = c.where + ": connection '" + c.name + "': ";
-  for (auto [key, value, hint] :
-       {std::tuple{"api_key", &o.api_key,
-                   "the application's API key from the Enphase developer portal (keep it in an "
-                   "environment variable: ${ENPHASE_API_KEY})"},
-        {"client_id", &o.client_id, "the application's OAuth client id"},
-        {"client_secret", &o.client_secret, "the application's OAuth client secret"},
-        {"token_file", &o.token_file,
-         "the file `sunbridge auth enphase` keeps the tokens in (created at sign-in)"}}) {
-    *value = option(c, key);
-    if (value->empty())
-      return fail(ErrorKind::InvalidArgument, where + "option " + key + " is required: " + hint);
-  }
-  if (auto p = option(c, "plan"); !p.empty()) {
+  if (auto r = required_options(
+          c, {{"api_key", &o.api_key,
+               "the application's API key from the Enphase developer portal (keep it in an "
+               "environment variable: ${ENPHASE_API_KEY})"},
+              {"client_id", &o.client_id, "the application's OAuth client id"},
+              {"client_secret", &o.client_secret, "the application's OAuth client secret"},
+              {"token_file", &o.token_file,
+               "the file `sunbridge auth enphase` keeps the tokens in (created at sign-in)"}});
+      !r)
+    return fail(r.error());
+  if (auto p = text_option(c, "plan"); !p.empty()) {
     auto plan = parse_plan(p);
     if (!plan)
       return fail(

@@ -33,14 +33,9 @@ struct Options {
   bool oauth() const { return app.has_value(); }
 };
 
-std::string option(const ConnectionConfig& c, const char* key) {
-  auto it = c.options.find(key);
-  return it == c.options.end() ? std::string() : it->second;
-}
-
 Result<Options> parse_options(const ConnectionConfig& c) {
   Options o;
-  o.api_key = option(c, "api_key");
+  o.api_key = text_option(c, "api_key");
   auto app = oauth_app(c);
   if (!app) return fail(app.error());
   o.app = std::move(*app);
@@ -703,11 +698,12 @@ class FoxessDriver final : public Driver {
 }  // namespace
 
 Result<std::optional<OAuthApp>> oauth_app(const ConnectionConfig& c) {
-  OAuthApp a{option(c, "client_id"), option(c, "client_secret"), option(c, "token_file")};
+  OAuthApp a{text_option(c, "client_id"), text_option(c, "client_secret"),
+             text_option(c, "token_file")};
   if (a.client_id.empty() && a.client_secret.empty() && a.token_file.empty())
     return std::optional<OAuthApp>{};
   auto where = c.where + ": connection '" + c.name + "': ";
-  if (!option(c, "api_key").empty())
+  if (!text_option(c, "api_key").empty())
     return fail(ErrorKind::InvalidArgument,
                 where +
                     "set either api_key or client_id, client_secret and token_file (OAuth), "

@@ -32,32 +32,26 @@ struct Options {
   Millis events_interval{900'000};
 };
 
-std::string option(const ConnectionConfig& c, const char* key) {
-  auto it = c.options.find(key);
-  return it == c.options.end() ? std::string() : it->second;
-}
-
 Result<Options> parse_options(const ConnectionConfig& c, bool default_host) {
   Options o;
   auto where = c.where + ": connection '" + c.name + "': ";
-  for (auto [key, value, hint] :
-       {std::tuple{"portal", &o.portal,
-                   "the first label of your portal's address (solarCompanyXYZ for "
-                   "solarCompanyXYZ.enerest.world)"},
-        {"client_id", &o.client_id, "the API client's id from the portal's API settings"},
-        {"client_secret", &o.client_secret,
-         "the API client's secret (keep it in an environment variable: ${SOLARLOG_SECRET})"}}) {
-    *value = option(c, key);
-    if (value->empty())
-      return fail(ErrorKind::InvalidArgument, where + "option " + key + " is required: " + hint);
-  }
+  if (auto r = required_options(
+          c, {{"portal", &o.portal,
+               "the first label of your portal's address (solarCompanyXYZ for "
+               "solarCompanyXYZ.enerest.world)"},
+              {"client_id", &o.client_id, "the API client's id from the portal's API settings"},
+              {"client_secret", &o.client_secret,
+               "the API client's secret (keep it in an environment variable: "
+               "${SOLARLOG_SECRET})"}});
+      !r)
+    return fail(r.error());
   if (!std::all_of(o.portal.begin(), o.portal.end(), [](char ch) {
         return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-';
       }))
     return fail(ErrorKind::InvalidArgument,
                 where + "option portal '" + o.portal +
                     "' is not a host label (letters, digits and '-' only)");
-  if (auto p = option(c, "package"); !p.empty()) {
+  if (auto p = text_option(c, "package"); !p.empty()) {
     if (p == "basic")
       o.package = PackageOption::Basic;
     else if (p == "advanced")
@@ -66,9 +60,9 @@ Result<Options> parse_options(const ConnectionConfig& c, bool default_host) {
       return fail(ErrorKind::InvalidArgument,
                   where + "option package '" + p + "' is not one of basic, advanced, auto");
   }
-  o.plant_id = option(c, "plant_id");
-  o.fleet = option(c, "fleet");
-  if (auto a = option(c, "auth_host"); !a.empty()) {
+  o.plant_id = text_option(c, "plant_id");
+  o.fleet = text_option(c, "fleet");
+  if (auto a = text_option(c, "auth_host"); !a.empty()) {
     auto colon = a.rfind(':');
     o.auth = {a.substr(0, colon), 443, true};
     if (colon != std::string::npos) {

@@ -6,6 +6,7 @@
 
 #include "net/http_client.hpp"
 #include "net/test_io.hpp"
+#include "vendors/solarlog/sim_fixture.hpp"
 #include "vendors/solarlog/simulator.hpp"
 
 using namespace sb;
@@ -13,15 +14,7 @@ using namespace std::chrono;
 
 namespace {
 
-struct SolarLogClient : ::testing::Test {
-  net::TestIo io;
-  ManualClock clock{time_point_cast<Millis>(sys_days(2026y / 6 / 15) + hours(10))};
-  net::HttpClient http{io.executor()};
-  std::unique_ptr<solarlog::Simulator> sim;
-  void SetUp() override {
-    sim = std::make_unique<solarlog::Simulator>(io.executor(), clock);
-    ASSERT_TRUE(sim->listen("127.0.0.1", 0));
-  }
+struct SolarLogClient : SolarLogFixture {
   solarlog::Client client(const std::string& id) {
     net::Endpoint e{"127.0.0.1", sim->port(), false};
     return solarlog::Client(http, {e, e, "solarCompanyXYZ", id, id + "-secret", Millis(3000)},

@@ -12,6 +12,7 @@
 #include "net/retry.hpp"
 #include "net/test_io.hpp"
 #include "vendors/solarlog/driver.hpp"
+#include "vendors/solarlog/sim_fixture.hpp"
 #include "vendors/solarlog/simulator.hpp"
 
 using namespace sb;
@@ -19,21 +20,10 @@ using namespace std::chrono;
 
 namespace {
 
-struct SolarLogDriverTest : ::testing::Test {
-  net::TestIo io;
-  // 10:00 UTC, noon in the plants' zones.
-  ManualClock clock{time_point_cast<Millis>(sys_days(2026y / 6 / 15) + hours(10))};
-  net::HttpClient http{io.executor()};
+struct SolarLogDriverTest : SolarLogFixture {
   net::ManualSleeper sleeper{clock};
   DriverEnv env{io.executor(), clock, http, sleeper, nullptr};
-  std::unique_ptr<solarlog::Simulator> sim;
 
-  void SetUp() override { start({}); }
-  void start(solarlog::SimOptions o) {
-    sim.reset();
-    sim = std::make_unique<solarlog::Simulator>(io.executor(), clock, std::move(o));
-    ASSERT_TRUE(sim->listen("127.0.0.1", 0));
-  }
   ConnectionConfig config(const std::string& client) {
     ConnectionConfig c;
     c.name = "sl";

@@ -10,6 +10,7 @@
 #include "net/crypto.hpp"
 #include "net/http_client.hpp"
 #include "net/test_io.hpp"
+#include "vendors/solarlog/sim_fixture.hpp"
 
 using namespace sb;
 using namespace std::chrono;
@@ -17,16 +18,7 @@ namespace json = boost::json;
 
 namespace {
 
-struct SolarLogSim : ::testing::Test {
-  net::TestIo io;
-  ManualClock clock{time_point_cast<Millis>(sys_days(2026y / 6 / 15) + hours(10))};
-  net::HttpClient http{io.executor()};
-  std::unique_ptr<solarlog::Simulator> sim;
-
-  void SetUp() override {
-    sim = std::make_unique<solarlog::Simulator>(io.executor(), clock);
-    ASSERT_TRUE(sim->listen("127.0.0.1", 0));
-  }
+struct SolarLogSim : SolarLogFixture {
   net::HttpResponse call(std::string method, std::string target, std::string body = {},
                          net::Headers headers = {}) {
     net::HttpRequest r{std::move(method), std::move(target), std::move(headers), std::move(body)};
