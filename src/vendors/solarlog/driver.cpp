@@ -143,23 +143,23 @@ class SolarLogDriver final : public Driver {
   asio::awaitable<Result<std::vector<DeviceInfo>>> discover() override {
     std::vector<PlantInfo> found;
     if (!options_.plant_id.empty()) {
-      if (auto t = co_await take(engine::CallPurpose::Background, "the plant"); !t)
-        co_return fail(t.error());
+      auto take_op = take(engine::CallPurpose::Background, "the plant");
+      if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
       auto op = client_.plant(options_.plant_id);
       auto p = checked(co_await std::move(op));
       if (!p) co_return fail(p.error());
       found.push_back(std::move(*p));
     } else {
-      if (auto t = co_await take(engine::CallPurpose::Background, "the plants"); !t)
-        co_return fail(t.error());
+      auto take_op = take(engine::CallPurpose::Background, "the plants");
+      if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
       auto op = client_.plants();
       auto list = checked(co_await std::move(op));
       if (!list) co_return fail(list.error());
       found = std::move(*list);
     }
     if (!options_.fleet.empty()) {
-      if (auto t = co_await take(engine::CallPurpose::Background, "the fleet"); !t)
-        co_return fail(t.error());
+      auto take_op = take(engine::CallPurpose::Background, "the fleet");
+      if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
       auto op = client_.fleet(options_.fleet);
       auto f = checked(co_await std::move(op));
       if (!f) {
@@ -183,20 +183,17 @@ class SolarLogDriver final : public Driver {
       st.zone = zone_of(p.timezone);
       st.device = config_.name + ":" + p.id;
       auto d = day_string(st, day_of(st, now));
-      if (auto t = co_await take(engine::CallPurpose::Background, "the components"); !t)
-        co_return fail(t.error());
+      auto take_op = take(engine::CallPurpose::Background, "the components");
+      if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
       auto op = client_.components(p.id, d);
       auto comps = checked(co_await std::move(op));
       if (!comps) co_return fail(comps.error());
-      std::string inverter_model;
       for (const auto& c : *comps) {
         if (c.type == "Battery") st.battery = true;
         if (c.type == "MppTracker") st.trackers.push_back(c.id);
         if (c.type == "EVCharger") st.ev = c.id;
         if (c.type == "Sensor" && c.subtype == "irradiance") st.irradiance = c.id;
         if (c.type == "Sensor" && c.subtype == "module") st.module = c.id;
-        if (c.type == "Inverter" && inverter_model.empty())
-          inverter_model = c.manufacturer + " " + c.model;
       }
       if (!advanced_) {
         auto op2 = probe_package(p.id, d);
@@ -319,7 +316,7 @@ class SolarLogDriver final : public Driver {
       auto op = read_range(*st, from, to, ev, engine::CallPurpose::Background, slots);
       if (auto r = co_await std::move(op); !r) co_return fail(r.error());
       for (auto& s : samples(*st, slots))
-        if (s.device == device.id && s.time > range.from - Millis(1) && s.time < range.to)
+        if (s.device == device.id && s.time >= range.from && s.time < range.to)
           out.push_back(std::move(s));
     }
     co_return out;
@@ -382,8 +379,8 @@ class SolarLogDriver final : public Driver {
   asio::awaitable<Result<bool>> probe_package(std::string plant, std::string day) {
     if (options_.package != PackageOption::Auto)
       co_return options_.package == PackageOption::Advanced;
-    if (auto t = co_await take(engine::CallPurpose::Background, "the package"); !t)
-      co_return fail(t.error());
+    auto take_op = take(engine::CallPurpose::Background, "the package");
+    if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
     auto op = client_.kpis(plant, day, day);
     auto k = checked(co_await std::move(op));
     if (k) co_return true;
@@ -404,7 +401,8 @@ class SolarLogDriver final : public Driver {
                                            bool ev, engine::CallPurpose purpose, Slots& slots) {
     auto a = day_string(st, from), b = day_string(st, to);
     if (ev) {
-      if (auto t = co_await take(purpose, "the wallbox's values"); !t) co_return fail(t.error());
+      auto take_op = take(purpose, "the wallbox's values");
+      if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
       auto op = client_.cross_epoch(st.info.id, {st.ev}, {"ConsPac", "ConsEtotal"}, a, b);
       auto s = checked(co_await std::move(op));
       if (!s) co_return fail(s.error());
@@ -414,7 +412,8 @@ class SolarLogDriver final : public Driver {
     auto channels = kPlantChannels;
     if (st.battery)
       channels.insert(channels.end(), kBatteryChannels.begin(), kBatteryChannels.end());
-    if (auto t = co_await take(purpose, "the plant's values"); !t) co_return fail(t.error());
+    auto take_op = take(purpose, "the plant's values");
+    if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
     Result<std::vector<Series>> s = std::vector<Series>{};
     if (from == to) {
       auto op = client_.day(st.info.id, a, channels);
@@ -491,10 +490,12 @@ class SolarLogDriver final : public Driver {
     auto now = env_.clock.now();
     auto today = day_of(st, now);
     Slots slots;
-    if (st.reported != TimePoint{} && day_of(st, st.reported) < today) {
-      // The rest of the days since the last slot handed out (at most a range's worth; the
-      // engine's backfill asks history() for anything older).
-      auto from = std::max(day_of(st, st.reported), today - kMaxRangeDays);
+    // The rest of the days since the last slot handed out (at most a range's worth; the engine's
+    // backfill asks history() for anything older); at the first refresh just after midnight,
+    // yesterday, so that there is a newest value before today's first slot.
+    bool first = st.reported == TimePoint{};
+    if (first ? now - day_start(st, today) < minutes(5) : day_of(st, st.reported) < today) {
+      auto from = first ? today - 1 : std::max(day_of(st, st.reported), today - kMaxRangeDays);
       auto op = read_range(st, from, today - 1, false, engine::CallPurpose::Background, slots);
       if (auto r = co_await std::move(op); !r) co_return fail(r.error());
     }
@@ -513,8 +514,8 @@ class SolarLogDriver final : public Driver {
     if (st.irradiance) comps.push_back(st.irradiance), channels.push_back("Irr");
     if (st.module) comps.push_back(st.module), channels.push_back("Tmod");
     if (advanced_.value_or(false) && !comps.empty()) {
-      if (auto t = co_await take(engine::CallPurpose::Live, "the components' values"); !t)
-        co_return fail(t.error());
+      auto take_op = take(engine::CallPurpose::Live, "the components' values");
+      if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
       auto d = day_string(st, today);
       auto op = client_.cross_epoch(st.info.id, comps, channels, d, d);
       auto s = checked(co_await std::move(op));
@@ -532,13 +533,15 @@ class SolarLogDriver final : public Driver {
     auto all = samples(st, slots);
     TimePoint newest = st.reported;
     for (const auto& s : all) newest = std::max(newest, s.time);
-    st.latest.clear();
+    // Just after midnight today has no slot yet: the last one of yesterday stays the newest.
+    std::vector<Sample> latest;
     for (auto& s : all) {
       if (s.time == newest)
-        st.latest.push_back(s);
+        latest.push_back(s);
       else if (s.time > st.reported)
         st.pending.push_back(std::move(s));
     }
+    if (!latest.empty()) st.latest = std::move(latest);
     // The newest slot's values go out at every poll, so they are not pending as well.
     if (newest > st.reported) st.reported = newest;
     st.fetched = now;
@@ -546,8 +549,8 @@ class SolarLogDriver final : public Driver {
   }
 
   asio::awaitable<Result<void>> read_kpis(PlantState& st, std::int64_t day) {
-    if (auto t = co_await take(engine::CallPurpose::Background, "the KPIs"); !t)
-      co_return fail(t.error());
+    auto take_op = take(engine::CallPurpose::Background, "the KPIs");
+    if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
     auto d = day_string(st, day);
     auto op = client_.kpis(st.info.id, d, d);
     auto k = checked(co_await std::move(op));
@@ -565,8 +568,8 @@ class SolarLogDriver final : public Driver {
   }
 
   asio::awaitable<Result<void>> read_events(PlantState& st, std::int64_t today) {
-    if (auto t = co_await take(engine::CallPurpose::Background, "the events"); !t)
-      co_return fail(t.error());
+    auto take_op = take(engine::CallPurpose::Background, "the events");
+    if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
     auto op = client_.events(st.info.id, day_string(st, today - 1), day_string(st, today));
     auto list = checked(co_await std::move(op));
     if (!list) co_return fail(list.error());

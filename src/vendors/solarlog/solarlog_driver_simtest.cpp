@@ -358,3 +358,20 @@ TEST_F(SolarLogDriverTest, BurstsAndMalformedBodiesFailThePollAndTheNextOneCatch
   ASSERT_FALSE(gone);
   EXPECT_TRUE(gone.error().transient()) << gone.error().message;
 }
+
+TEST_F(SolarLogDriverTest, JustAfterMidnightTheLastSlotOfYesterdayStaysTheNewest) {
+  // Started at 00:03 local: today has no slot yet.
+  clock.set(time_point_cast<Millis>(sys_days(2026y / 6 / 15) + hours(22) + minutes(3)));
+  auto d = driver(config("user-basic"));
+  auto devices = discover(*d);
+  ASSERT_FALSE(devices.empty());
+  auto early = io.run(d->poll(devices[0]));
+  ASSERT_TRUE(early) << early.error().message;
+  auto midnight = time_point_cast<Millis>(sys_days(2026y / 6 / 15) + hours(22));
+  EXPECT_EQ(early->time, midnight);
+  clock.advance(minutes(5));
+  auto next = io.run(d->poll(devices[0]));
+  ASSERT_TRUE(next) << next.error().message;
+  EXPECT_EQ(next->time, midnight + minutes(5));
+  EXPECT_NEAR(latest(*next)["energy.pv_yield"], produced(0), 0.01);
+}
