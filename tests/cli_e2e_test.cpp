@@ -321,9 +321,10 @@ TEST(CliE2E, MalformedConfigIsReportedWithFileAndLine) {
   std::ofstream(cfg) << "sites:\n  - id: home\nconnections:\n  - name: b\n    vendor: sonen\n";
   test::Process p({kBin, "check-config", "-c", cfg.string()});
   EXPECT_EQ(p.wait(), 1);
-  EXPECT_EQ(p.rest_of_stderr(),
-            "sunbridge: " + cfg.string() +
-                ":5:13: unknown vendor 'sonen' (valid: enphase, foxess, kostal, solarlog, sonnen)\n");
+  EXPECT_EQ(
+      p.rest_of_stderr(),
+      "sunbridge: " + cfg.string() +
+          ":5:13: unknown vendor 'sonen' (valid: enphase, foxess, kostal, solarlog, sonnen)\n");
   std::ofstream(cfg) << "sites:\n  - id: home\nconnections:\n  - name: b\n    vendor: sonnen\n    "
                         "host: 127.0.0.1\n";
   test::Process good({kBin, "check-config", "-c", cfg.string()});

@@ -71,8 +71,9 @@ TEST(Config, UnknownVendorListsTheValidOnes) {
   std::string t = kGood;
   t.replace(t.find("vendor: sonnen"), 14, "vendor: sonen");
   setenv("SB_TEST_TOKEN", "0123456789abcdef-secret", 1);
-  EXPECT_EQ(error_of(t),
-            "site.yaml:13:13: unknown vendor 'sonen' (valid: enphase, foxess, kostal, solarlog, sonnen)");
+  EXPECT_EQ(
+      error_of(t),
+      "site.yaml:13:13: unknown vendor 'sonen' (valid: enphase, foxess, kostal, solarlog, sonnen)");
 }
 
 TEST(Config, TyposInKeysAndOptionsAreNamed) {
