@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <iostream>
+#include <map>
 #include <random>
 
 #include "cli/commands.hpp"
@@ -123,65 +124,43 @@ int demo(const DemoOptions& o) {
   cfg.gateway.api_token = random_token();
   cfg.mqtt = mqtt;
   cfg.sites.push_back({"home", "Demo home (Berlin)", site.latitude, site.longitude, site.timezone});
-  ConnectionConfig c;
-  c.name = "sonnen";
-  c.vendor = "sonnen";
-  c.site = "home";
-  c.host = "127.0.0.1";
-  c.port = sonnen_sim.port();
-  c.poll_interval = Millis(2000);
-  c.timeout = Millis(3000);
-  c.where = "<demo>";
-  c.options["token"] = sonnen_options.token;
-  cfg.connections.push_back(c);
+  // One connection to a demo simulator on loopback, named after its vendor.
+  auto connect = [&cfg](const std::string& vendor, const std::string& site, int port, Millis poll,
+                        std::map<std::string, std::string> options) {
+    ConnectionConfig c;
+    c.name = c.vendor = vendor;
+    c.site = site;
+    c.host = "127.0.0.1";
+    c.port = port;
+    c.poll_interval = poll;
+    c.timeout = Millis(3000);
+    c.where = "<demo>";
+    c.options = std::move(options);
+    cfg.connections.push_back(std::move(c));
+  };
+  connect("sonnen", "home", sonnen_sim.port(), Millis(2000), {{"token", sonnen_options.token}});
   cfg.sites.push_back(
       {"munich", "Demo home 2 (Munich)", munich.latitude, munich.longitude, munich.timezone});
-  ConnectionConfig k = c;
-  k.name = "kostal";
-  k.vendor = "kostal";
-  k.site = "munich";
-  k.port = kostal_sim.port();
-  k.options.clear();
-  k.options["password"] = kostal_options.owner_password;
-  cfg.connections.push_back(k);
+  connect("kostal", "munich", kostal_sim.port(), Millis(2000),
+          {{"password", kostal_options.owner_password}});
   cfg.sites.push_back(
       {"fleet", "Demo installer fleet (FoxESS Cloud)", 53.55, 9.99, "Europe/Berlin"});
-  ConnectionConfig f = c;
-  f.name = "foxess";
-  f.vendor = "foxess";
-  f.site = "fleet";
-  f.port = fox_sim.port();
-  f.poll_interval = Millis(10'000);
-  f.options.clear();
-  f.options["api_key"] = fox_options.api_key;
-  cfg.connections.push_back(f);
+  connect("foxess", "fleet", fox_sim.port(), Millis(10'000), {{"api_key", fox_options.api_key}});
   cfg.sites.push_back({"amsterdam", amsterdam.name, amsterdam.site.latitude,
                        amsterdam.site.longitude, amsterdam.site.timezone});
-  ConnectionConfig e = c;
-  e.name = "enphase";
-  e.vendor = "enphase";
-  e.site = "amsterdam";
-  e.port = enphase_sim.port();
-  e.poll_interval = Millis(60'000);
-  e.options = {{"api_key", enphase_options.api_key},
-               {"client_id", enphase_options.client_id},
-               {"client_secret", enphase_options.client_secret},
-               {"token_file", enphase_tokens},
-               {"plan", "partner"}};
-  cfg.connections.push_back(e);
+  connect("enphase", "amsterdam", enphase_sim.port(), Millis(60'000),
+          {{"api_key", enphase_options.api_key},
+           {"client_id", enphase_options.client_id},
+           {"client_secret", enphase_options.client_secret},
+           {"token_file", enphase_tokens},
+           {"plan", "partner"}});
   const auto& freiburg = solarlog_options.plants[0];
   cfg.sites.push_back({"freiburg", freiburg.name, freiburg.site.latitude, freiburg.site.longitude,
                        freiburg.site.timezone});
-  ConnectionConfig s = c;
-  s.name = "solarlog";
-  s.vendor = "solarlog";
-  s.site = "freiburg";
-  s.port = solarlog_sim.port();
-  s.poll_interval = Millis(60'000);
-  s.options = {{"portal", solarlog_options.portal},
-               {"client_id", solarlog_options.clients[0].client_id},
-               {"client_secret", solarlog_options.clients[0].client_secret}};
-  cfg.connections.push_back(s);
+  connect("solarlog", "freiburg", solarlog_sim.port(), Millis(60'000),
+          {{"portal", solarlog_options.portal},
+           {"client_id", solarlog_options.clients[0].client_id},
+           {"client_secret", solarlog_options.clients[0].client_secret}});
   auto token = cfg.gateway.api_token;
 
   int rc = 0;

@@ -150,13 +150,6 @@ double day_value(Q q, const DayTotals& d, const Component* c) {
   }
 }
 
-std::int64_t day_number(int y, int m, int d) {
-  return date::local_days(date::year(y) / date::month(static_cast<unsigned>(m)) /
-                          date::day(static_cast<unsigned>(d)))
-      .time_since_epoch()
-      .count();
-}
-
 date::year_month_day ymd(std::int64_t day) {
   return date::year_month_day(date::local_days(date::days(day)));
 }
@@ -166,6 +159,22 @@ double round3(double v) {
 }
 
 }  // namespace
+
+std::optional<std::int64_t> day_number(int y, int m, int d) {
+  if (m < 1 || m > 12 || d < 1 || d > 31) return std::nullopt;
+  auto date =
+      date::year(y) / date::month(static_cast<unsigned>(m)) / date::day(static_cast<unsigned>(d));
+  if (!date.ok()) return std::nullopt;
+  return date::local_days(date).time_since_epoch().count();
+}
+
+std::string day_string(std::int64_t day) {
+  auto d = ymd(day);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()),
+                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
+  return buf;
+}
 
 const Channel* find_channel(std::string_view name) {
   for (const auto& c : kChannels)
@@ -187,7 +196,7 @@ std::string channel_names() {
   return out;
 }
 
-std::string refusal(PlantModel& model, const Channel& ch, const Component* c,
+std::string refusal(const PlantModel& model, const Channel& ch, const Component* c,
                     const Period& period) {
   if (!(ch.targets & target_of(c)))
     return std::string("Channel ") + ch.name + " is not available for " +
@@ -207,11 +216,7 @@ json::object series(PlantModel& model, const Channel& ch, const Component* c, co
   std::string date, resolution;
   auto today = model.day_of(now);
   if (period.kind == Period::Day) {
-    auto d = ymd(period.day);
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()),
-                  static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
-    date = buf;
+    date = day_string(period.day);
     resolution = "5min";
     double counter =
         ch.kind == ChannelKind::Counter ? day_value(ch.q, model.before(period.day, now), c) : 0;
@@ -233,24 +238,24 @@ json::object series(PlantModel& model, const Channel& ch, const Component* c, co
     if (period.kind == Period::Month) {
       std::snprintf(buf, sizeof buf, "%04d-%02d", period.year, period.month);
       resolution = "day";
-      auto first = day_number(period.year, period.month, 1);
-      auto next = period.month == 12 ? day_number(period.year + 1, 1, 1)
-                                     : day_number(period.year, period.month + 1, 1);
+      auto first = *day_number(period.year, period.month, 1);
+      auto next = period.month == 12 ? *day_number(period.year + 1, 1, 1)
+                                     : *day_number(period.year, period.month + 1, 1);
       for (auto d = first; d < next; ++d) buckets.emplace_back(d, d + 1);
     } else if (period.kind == Period::Year) {
       std::snprintf(buf, sizeof buf, "%04d", period.year);
       resolution = "month";
       for (int m = 1; m <= 12; ++m)
         buckets.emplace_back(
-            day_number(period.year, m, 1),
-            m == 12 ? day_number(period.year + 1, 1, 1) : day_number(period.year, m + 1, 1));
+            *day_number(period.year, m, 1),
+            m == 12 ? *day_number(period.year + 1, 1, 1) : *day_number(period.year, m + 1, 1));
     } else {
       int first = static_cast<int>(ymd(model.first_day()).year());
       int last = static_cast<int>(ymd(today).year());
       std::snprintf(buf, sizeof buf, "%04d", first);
       resolution = "year";
       for (int y = first; y <= last; ++y)
-        buckets.emplace_back(day_number(y, 1, 1), day_number(y + 1, 1, 1));
+        buckets.emplace_back(*day_number(y, 1, 1), *day_number(y + 1, 1, 1));
     }
     date = buf;
     double counter = ch.kind == ChannelKind::Counter && !buckets.empty()

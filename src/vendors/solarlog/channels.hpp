@@ -6,6 +6,7 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,11 @@ ChannelKind channel_kind(const Channel& c);
 /// Every channel's name, for error messages.
 std::string channel_names();
 
+/// Local days since 1970-01-01 of a calendar date; nullopt when there is no such date.
+std::optional<std::int64_t> day_number(int year, int month, int day);
+/// "YYYY-MM-DD" of a day number.
+std::string day_string(std::int64_t day);
+
 struct Period {
   enum Kind { Day, Month, Year, Lifetime } kind = Day;
   int year = 0, month = 0;
@@ -36,7 +42,7 @@ struct Period {
 
 /// Why `channel` cannot be read for `component` (nullptr: the plant) over `period`; empty when
 /// it can.
-std::string refusal(PlantModel& model, const Channel& channel, const Component* component,
+std::string refusal(const PlantModel& model, const Channel& channel, const Component* component,
                     const Period& period);
 /// {name, date, resolution, unit, dataPoints[, componentId]}; dataPoints holds null where
 /// there is no value (not yet measured, before the installation).

@@ -103,7 +103,6 @@ struct PlantState {
   std::vector<std::int64_t> trackers;  // pv.string.{n}, n from 1 in this order
   std::int64_t ev = 0, irradiance = 0, module = 0;
   std::optional<TimePoint> fetched;
-  std::optional<Error> failed;
   TimePoint reported{};         // the newest slot end handed out
   std::vector<Sample> pending;  // slots not yet handed out, of both devices
   std::vector<Sample> latest;   // the newest slot's values, given at every poll
@@ -182,7 +181,7 @@ class SolarLogDriver final : public Driver {
       st.info = p;
       st.zone = zone_of(p.timezone);
       st.device = config_.name + ":" + p.id;
-      auto d = day_string(st, day_of(st, now));
+      auto d = day_string(day_of(st, now));
       auto take_op = take(engine::CallPurpose::Background, "the components");
       if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
       auto op = client_.components(p.id, d);
@@ -239,11 +238,7 @@ class SolarLogDriver final : public Driver {
     if (!st) co_return fail(ErrorKind::NotFound, "Solar-Log: " + device.id + " was not discovered");
     if (!st->fetched || env_.clock.now() - *st->fetched >= refresh_interval()) {
       auto op = refresh(*st);
-      if (auto r = co_await std::move(op); !r) {
-        st->failed = r.error();
-        co_return fail(r.error());
-      }
-      st->failed.reset();
+      if (auto r = co_await std::move(op); !r) co_return fail(r.error());
     }
     Snapshot snap;
     snap.time = st->reported;
@@ -337,7 +332,7 @@ class SolarLogDriver final : public Driver {
     return time_point_cast<Millis>(
         st.zone->to_sys(date::local_days(date::days(day)), date::choose::earliest));
   }
-  static std::string day_string(const PlantState&, std::int64_t day) {
+  static std::string day_string(std::int64_t day) {
     return date::format("%F", date::local_days(date::days(day)));
   }
   static std::optional<std::int64_t> parse_day(const std::string& s) {
@@ -399,7 +394,7 @@ class SolarLogDriver final : public Driver {
   // The plant's values (and, `ev`, the wallbox's) of the days from..to into `slots`.
   asio::awaitable<Result<void>> read_range(PlantState& st, std::int64_t from, std::int64_t to,
                                            bool ev, engine::CallPurpose purpose, Slots& slots) {
-    auto a = day_string(st, from), b = day_string(st, to);
+    auto a = day_string(from), b = day_string(to);
     if (ev) {
       auto take_op = take(purpose, "the wallbox's values");
       if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
@@ -516,7 +511,7 @@ class SolarLogDriver final : public Driver {
     if (advanced_.value_or(false) && !comps.empty()) {
       auto take_op = take(engine::CallPurpose::Live, "the components' values");
       if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
-      auto d = day_string(st, today);
+      auto d = day_string(today);
       auto op = client_.cross_epoch(st.info.id, comps, channels, d, d);
       auto s = checked(co_await std::move(op));
       if (!s) co_return fail(s.error());
@@ -551,7 +546,7 @@ class SolarLogDriver final : public Driver {
   asio::awaitable<Result<void>> read_kpis(PlantState& st, std::int64_t day) {
     auto take_op = take(engine::CallPurpose::Background, "the KPIs");
     if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
-    auto d = day_string(st, day);
+    auto d = day_string(day);
     auto op = client_.kpis(st.info.id, d, d);
     auto k = checked(co_await std::move(op));
     if (!k) co_return fail(k.error());
@@ -570,7 +565,7 @@ class SolarLogDriver final : public Driver {
   asio::awaitable<Result<void>> read_events(PlantState& st, std::int64_t today) {
     auto take_op = take(engine::CallPurpose::Background, "the events");
     if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
-    auto op = client_.events(st.info.id, day_string(st, today - 1), day_string(st, today));
+    auto op = client_.events(st.info.id, day_string(today - 1), day_string(today));
     auto list = checked(co_await std::move(op));
     if (!list) co_return fail(list.error());
     for (const auto& e : *list) {

@@ -195,13 +195,14 @@ DayTotals PlantModel::run(std::int64_t day, TimePoint now, double stored,
   const double inverter_max = plant_.site.inverter_max_w / plant_.inverters;
   auto down = outage(day);
   bool was_full = stored >= b.capacity_wh - 1;
-  std::int64_t battery_id = 0, inverter_ids[8] = {};
-  for (const auto& c : components_) {
-    if (c.type == "Battery") battery_id = c.cross_epoch_id;
-    if (c.type == "Inverter" && c.index < 8) inverter_ids[c.index] = c.cross_epoch_id;
-  }
+  // The events' components, by type (and the inverter's number).
+  auto id_of = [&](std::string_view type, int index) -> std::int64_t {
+    for (const auto& c : components_)
+      if (c.type == type && (type != "Inverter" || c.index == index)) return c.cross_epoch_id;
+    return 0;
+  };
   if (events && down.inverter >= 0 && down.from + minutes(5) <= now)
-    events->push_back({0, inverter_ids[down.inverter], "error", "E 207",
+    events->push_back({0, id_of("Inverter", down.inverter), "error", "E 207",
                        "Grid voltage too high, inverter disconnected", down.from,
                        down.to <= now ? std::optional<TimePoint>(down.to) : std::nullopt});
   auto start = day_start(day), end = day_start(day + 1);
@@ -245,8 +246,8 @@ DayTotals PlantModel::run(std::int64_t day, TimePoint now, double stored,
       s.soc = soc_percent(stored);
       bool full = stored >= b.capacity_wh - 1;
       if (events && full && !was_full)
-        events->push_back({0, battery_id, "info", "I 31", "Battery fully charged", t + minutes(5),
-                           t + minutes(5)});
+        events->push_back({0, id_of("Battery", 0), "info", "I 31", "Battery fully charged",
+                           t + minutes(5), t + minutes(5)});
       was_full = full;
     }
     double net = s.cons + s.charge - s.prod_ac - s.discharge;  // + from the grid

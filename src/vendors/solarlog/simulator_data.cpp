@@ -2,8 +2,6 @@
 // day, month, year, the lifetime and a date range, per-component values, KPIs and component
 // events. docs/vendors/solarlog.md marks each call documented (by the public client) or
 // inferred.
-#include <date/date.h>
-
 #include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
@@ -43,26 +41,16 @@ std::vector<std::string> list_param(const net::ServerRequest& req, const std::st
   return out;
 }
 
+// "YYYY-MM-DD" as a day number; nullopt for anything else.
 std::optional<std::int64_t> parse_day(std::string_view s) {
-  int y = 0;
-  unsigned m = 0, d = 0;
+  int y = 0, m = 0, d = 0;
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
-  auto num = [&](std::size_t at, std::size_t n, auto& out) {
+  auto num = [&](std::size_t at, std::size_t n, int& out) {
     auto r = std::from_chars(s.data() + at, s.data() + at + n, out);
     return r.ec == std::errc{} && r.ptr == s.data() + at + n;
   };
   if (!num(0, 4, y) || !num(5, 2, m) || !num(8, 2, d)) return std::nullopt;
-  auto ymd = date::year(y) / date::month(m) / date::day(d);
-  if (!ymd.ok()) return std::nullopt;
-  return date::local_days(ymd).time_since_epoch().count();
-}
-
-std::string day_string(std::int64_t day) {
-  date::year_month_day d{date::local_days(date::days(day))};
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()),
-                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
-  return buf;
+  return day_number(y, m, d);
 }
 
 std::string iso_with_offset(TimePoint t) {
@@ -255,10 +243,8 @@ void Simulator::add_data_routes(net::Router& r,
         p.month = *mo;
       }
       if (kind == Period::Day) {
-        char buf[16];
-        std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", p.year, p.month,
-                      parse_int(req.params["day"], 1, 31).value_or(0));
-        auto d = parse_day(buf);
+        auto dd = parse_int(req.params["day"], 1, 31);
+        auto d = dd ? day_number(p.year, p.month, *dd) : std::nullopt;
         if (!d)
           return bad(req, "Invalid day '" + req.params["day"] + "' of " + std::to_string(p.year) +
                               "-" + std::to_string(p.month));
