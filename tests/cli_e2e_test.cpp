@@ -77,6 +77,21 @@ fs::path write_config(const fs::path& dir, const std::string& name, const std::s
   return cfg;
 }
 
+/// Waits (generously: a loaded machine) until a gateway on 127.0.0.1:port lists `device`.
+bool gateway_knows(std::uint16_t port, const std::string& device,
+                   milliseconds limit = seconds(30)) {
+  auto deadline = steady_clock::now() + limit;
+  while (steady_clock::now() < deadline) {
+    if (test::accepts(port)) {
+      Http api(port);
+      auto r = api.call("GET", "/api/v1/devices");
+      if (r && r->body.find("\"" + device + "\"") != std::string::npos) return true;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
 }  // namespace
 
 TEST(CliE2E, DemoServesLiveChangingDataTakesACommandAndStopsCleanly) {
@@ -248,15 +263,11 @@ TEST(CliE2E, ControlWithADurationGoesToTheRunningGatewayWhichHoldsIt) {
                                      cfg.string()};
   test::Process nobody(charge);
   EXPECT_EQ(nobody.wait(), 1);
-  EXPECT_NE(nobody.rest_of_stderr().find("--duration: no gateway answers at 127.0.0.1:" +
-                                         std::to_string(gw_port)),
+  EXPECT_NE(nobody.rest_of_stderr().find("--duration: no gateway runs on the database " +
+                                         (dir / "s.db").string()),
             std::string::npos);
   test::Process run({kBin, "run", "-c", cfg.string()});
-  auto deadline = steady_clock::now() + seconds(10);
-  while (!test::accepts(gw_port) && steady_clock::now() < deadline)
-    std::this_thread::sleep_for(50ms);
-  ASSERT_TRUE(test::accepts(gw_port)) << run.rest_of_stderr();
-  std::this_thread::sleep_for(1500ms);  // discovery
+  ASSERT_TRUE(gateway_knows(gw_port, "bat:battery")) << run.rest_of_stderr();
   test::Process ctl(charge);
   ASSERT_EQ(ctl.wait(), 0) << ctl.rest_of_stderr();
   auto out = ctl.rest_of_stdout();
@@ -270,10 +281,102 @@ TEST(CliE2E, ControlWithADurationGoesToTheRunningGatewayWhichHoldsIt) {
   EXPECT_EQ(run.wait(), 0);
   EXPECT_EQ(count_rows(dir / "s.db", "SELECT count(*) FROM leases WHERE state = 'released'"), 1);
   write(false);
+  test::Process run2({kBin, "run", "-c", cfg.string()});
+  ASSERT_TRUE(gateway_knows(gw_port, "bat:battery")) << run2.rest_of_stderr();
   test::Process no_token(charge);
   EXPECT_EQ(no_token.wait(), 1);
-  EXPECT_NE(no_token.rest_of_stderr().find("it takes commands with gateway.api_token"),
+  EXPECT_NE(no_token.rest_of_stderr().find(
+                "which takes commands through its API with gateway.api_token; " + cfg.string() +
+                " does not set one"),
+            std::string::npos)
+      << no_token.rest_of_stderr();
+  run2.signal(SIGINT);
+  EXPECT_EQ(run2.wait(), 0);
+  sim.signal(SIGINT);
+  EXPECT_EQ(sim.wait(), 0);
+  fs::remove_all(dir);
+}
+
+// One executor decides every command for a device. While `sunbridge run` serves the database,
+// `control` goes through it, so its lease refuses another writer (naming the lease, its holder
+// and its end) and `release` ends it; a second `run` on the database is refused, naming the
+// first, while read-only commands work beside it. With the gateway killed, `control` takes the
+// database itself and the lease it left still holds until released.
+TEST(CliE2E, OneProcessOwnsTheDatabaseAndALeaseHoldsForEveryWriter) {
+  auto dir = temp_dir("owner");
+  test::Process sim({kBin, "simulate", "sonnen", "--listen", "127.0.0.1:0", "--token", "tok-7"});
+  auto port = listening_port(sim);
+  ASSERT_FALSE(port.empty()) << sim.rest_of_stderr();
+  auto gw_port = test::free_port();
+  auto cfg = dir / "sunbridge.yaml";
+  auto db = dir / "s.db";
+  std::ofstream(cfg) << "gateway:\n  database: " << db.string() << "\n  listen: 127.0.0.1:"
+                     << gw_port << "\n  api_token: cli-token-0123456789\n"
+                     << "sites:\n  - id: home\n    timezone: Europe/Berlin\nconnections:\n"
+                     << "  - name: bat\n    vendor: sonnen\n    host: 127.0.0.1\n    port: "
+                     << port << "\n    poll_interval: 1s\n    options:\n      token: tok-7\n";
+  auto control = [&](std::vector<std::string> args) {
+    std::vector<std::string> all = {kBin, "control", "bat:battery"};
+    all.insert(all.end(), args.begin(), args.end());
+    all.insert(all.end(), {"-c", cfg.string()});
+    return all;
+  };
+  test::Process run({kBin, "run", "-c", cfg.string()});
+  ASSERT_TRUE(gateway_knows(gw_port, "bat:battery")) << run.rest_of_stderr();
+
+  test::Process half(control({"min-soc", "45", "--duration", "500ms"}));
+  EXPECT_EQ(half.wait(), 1);
+  EXPECT_NE(half.rest_of_stderr().find("--duration '500ms' must be whole seconds from 1s to 7 days"),
             std::string::npos);
+  test::Process hold(control({"min-soc", "45", "--duration", "2h"}));
+  ASSERT_EQ(hold.wait(), 0) << hold.rest_of_stderr();
+  EXPECT_NE(hold.rest_of_stdout().find("then handed back (lease 1)"), std::string::npos);
+  test::Process other(control({"min-soc", "20"}));
+  EXPECT_EQ(other.wait(), 1);
+  auto refused = other.rest_of_stderr();
+  EXPECT_NE(refused.find("bat:battery is held by min-soc 45 by api:127.0.0.1 until "),
+            std::string::npos)
+      << refused;
+  EXPECT_NE(refused.find("(lease 1); send release to end it first"), std::string::npos) << refused;
+  EXPECT_EQ(count_rows(db, "SELECT count(*) FROM commands WHERE status = 'rejected' AND detail "
+                           "LIKE '%held by min-soc 45%'"),
+            1);
+
+  test::Process second({kBin, "run", "-c", cfg.string()});
+  EXPECT_EQ(second.wait(), 1);
+  auto why = second.rest_of_stderr();
+  EXPECT_NE(why.find("database '" + db.string() + "' is in use by sunbridge run (pid "),
+            std::string::npos)
+      << why;
+  EXPECT_NE(why.find("API http://127.0.0.1:" + std::to_string(gw_port)), std::string::npos) << why;
+  test::Process reader({kBin, "history", "--gaps", "-c", cfg.string()});
+  EXPECT_EQ(reader.wait(), 0) << reader.rest_of_stderr();
+
+  test::Process release(control({"release"}));
+  ASSERT_EQ(release.wait(), 0) << release.rest_of_stderr();
+  EXPECT_EQ(count_rows(db, "SELECT count(*) FROM leases WHERE id = 1 AND state = 'released'"), 1);
+
+  // The gateway dies holding a new lease: the lease is still the rule for the next writer.
+  test::Process hold2(control({"min-soc", "50", "--duration", "2h"}));
+  ASSERT_EQ(hold2.wait(), 0) << hold2.rest_of_stderr();
+  run.signal(SIGKILL);
+  run.wait();
+  test::Process late(control({"min-soc", "20"}));
+  EXPECT_EQ(late.wait(), 1);
+  EXPECT_NE(late.rest_of_stderr().find("is held by min-soc 50 by api:127.0.0.1 until "),
+            std::string::npos)
+      << late.rest_of_stderr();
+  test::Process release2(control({"release"}));
+  ASSERT_EQ(release2.wait(), 0) << release2.rest_of_stderr();
+  auto restored = release2.rest_of_stdout();
+  EXPECT_TRUE(restored.starts_with("bat:battery: min-soc ")) << restored;
+  EXPECT_NE(restored.find(" -> verified"), std::string::npos) << restored;
+  EXPECT_EQ(count_rows(db, "SELECT count(*) FROM leases WHERE id = 2 AND state = 'released' AND "
+                           "detail LIKE 'ended early by cli%'"),
+            1);
+  test::Process now_free(control({"min-soc", "20"}));
+  EXPECT_EQ(now_free.wait(), 0) << now_free.rest_of_stderr();
+  EXPECT_NE(now_free.rest_of_stdout().find("min-soc 20 -> verified"), std::string::npos);
   sim.signal(SIGINT);
   EXPECT_EQ(sim.wait(), 0);
   fs::remove_all(dir);

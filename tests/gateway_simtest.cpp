@@ -218,6 +218,20 @@ TEST_F(GatewaySim, CommandsWithoutAConfiguredTokenAreForbidden) {
   EXPECT_NE(r.body.find("set gateway.api_token"), std::string::npos);
 }
 
+// A duration is whole seconds, 1..604800: 0.5 s was once cut to nothing and held for a second.
+TEST_F(GatewaySim, FractionalZeroAndNegativeDurationsAreRefused) {
+  ASSERT_TRUE(eventually([&] { return online(); }));
+  for (const char* d : {"0.5", "0", "-60", "1.5", "604801", "\"60\""})
+    EXPECT_EQ(post(std::string(R"({"command":"battery-power","value":-500,"duration_s":)") + d +
+                       "}",
+                   400),
+              "request body: 'duration_s' must be a whole number of seconds, 1..604800")
+        << d;
+  auto audit = store->commands(std::nullopt, 10);
+  ASSERT_TRUE(audit);
+  EXPECT_TRUE(audit->empty());  // refused before anything was applied
+}
+
 TEST_F(GatewaySim, HistoryParametersAreCheckedByName) {
   ASSERT_TRUE(eventually([&] { return online(); }));
   auto none = call("GET", "/api/v1/devices/bat:battery/history");

@@ -6,8 +6,10 @@
 #include "cli/runtime.hpp"
 #include "engine/drivers.hpp"
 #include "net/json.hpp"
+#include "store/owner_lock.hpp"
 
 #include <boost/json.hpp>
+#include <boost/url/parse.hpp>
 
 namespace sb::cli {
 
@@ -20,6 +22,56 @@ struct ControlOptions {
   std::string value;
   std::string duration;
 };
+
+// Sends the command to the gateway that owns the database, through its API: one executor
+// decides every command for a device (its leases, one command at a time).
+int via_gateway(const Command& cmd, const std::string& shown_value, const engine::Config& cfg,
+                const store::LockHolder& gw, Runtime& rt) {
+  std::string who = gw.describe();
+  if (cfg.gateway.api_token.empty())
+    return report("the database " + cfg.gateway.database + " is served by " + who +
+                  ", which takes commands through its API with gateway.api_token; " + cfg.path +
+                  " does not set one");
+  auto url = boost::urls::parse_uri(gw.api);
+  if (!url || url->port_number() == 0)
+    return report("the lock file of " + cfg.gateway.database + " names no usable API address ('" +
+                  gw.api + "') for " + who);
+  std::string host(url->host_address());
+  if (host.starts_with('[')) host = host.substr(1, host.size() - 2);
+  boost::json::object body{{"command", to_string(cmd.type)}};
+  if (cmd.duration) body["duration_s"] = cmd.duration->count();
+  if (command_takes_argument(cmd.type))
+    body["argument"] = cmd.argument;
+  else if (cmd.type != CommandType::Release)
+    body["value"] = cmd.value;
+  net::HttpRequest req{
+      "POST",
+      "/api/v1/devices/" + cmd.device + "/commands",
+      {{"Authorization", "Bearer " + cfg.gateway.api_token}, {"Content-Type", "application/json"}},
+      net::to_json(body)};
+  // A command waits for the device's read-back: give it the time the driver may take.
+  req.timeout = std::chrono::seconds(120);
+  auto res = rt.wait(rt.http().request({host, url->port_number(), false}, req));
+  if (!res)
+    return report("no answer from " + who + " (" + res.error().message +
+                  "); the command was not sent");
+  auto answer = net::parse_json_object(res->body, "the gateway's answer");
+  if (!answer) return report(answer.error().message);
+  if (res->status != 200) {
+    auto e = answer->if_contains("error");
+    return report(e && e->is_object() && e->as_object().contains("message")
+                      ? std::string(e->as_object().at("message").as_string())
+                      : res->body);
+  }
+  auto text = [&](const char* k) {
+    auto v = answer->if_contains(k);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  std::cout << cmd.device << ": " << to_string(cmd.type) << " " << shown_value << " -> "
+            << text("status") << " (" << text("detail") << "), via the gateway at " << host << ":"
+            << url->port_number() << "\n";
+  return text("status") == "verified" ? 0 : 3;
+}
 
 int control(const ControlOptions& o) {
   auto type = parse_command_type(o.command);
@@ -43,67 +95,40 @@ int control(const ControlOptions& o) {
   if (!o.duration.empty()) {
     auto d = parse_duration(o.duration);
     if (!d) return report("--duration: " + d.error().message);
+    if (d->count() % 1000 != 0 || *d < std::chrono::seconds(1) || *d > std::chrono::days(7))
+      return report("--duration '" + o.duration +
+                    "' must be whole seconds from 1s to 7 days (604800 s), e.g. 30m");
     cmd.duration = std::chrono::duration_cast<std::chrono::seconds>(*d);
   }
+  const std::string shown = command_takes_argument(cmd.type) ? cmd.argument : o.value;
   auto cfg = engine::load_config(o.config, engine::builtin_drivers());
   if (!cfg) return report(cfg.error().message);
+  const auto& db = cfg->gateway.database;
   RealClock clock;
   Runtime rt(clock, 1);
-  if (cmd.duration) {
-    // A command that holds is kept alive and handed back by the gateway that runs: this
-    // process ends at once, so the command goes to the running gateway's API.
-    const auto& g = cfg->gateway;
-    if (g.api_token.empty())
-      return report(
-          "--duration: the running gateway holds a command with a duration; it takes "
-          "commands with gateway.api_token, which " +
-          cfg->path + " does not set");
-    boost::json::object body{{"command", to_string(cmd.type)},
-                             {"duration_s", cmd.duration->count()}};
-    if (command_takes_argument(cmd.type))
-      body["argument"] = cmd.argument;
-    else if (cmd.type != CommandType::Release)
-      body["value"] = cmd.value;
-    net::HttpRequest req{
-        "POST",
-        "/api/v1/devices/" + cmd.device + "/commands",
-        {{"Authorization", "Bearer " + g.api_token}, {"Content-Type", "application/json"}},
-        net::to_json(body)};
-    std::string where = g.listen_host + ":" + std::to_string(g.listen_port);
-    auto res = rt.wait(rt.http().request({g.listen_host, g.listen_port, false}, req));
-    if (!res)
-      return report("--duration: no gateway answers at " + where + " (" + res.error().message +
-                    "); a command with a duration is held by the running gateway "
-                    "(sunbridge run), which hands it back when it ends");
-    auto answer = net::parse_json_object(res->body, "the gateway's answer");
-    if (!answer) return report(answer.error().message);
-    if (res->status != 200) {
-      auto e = answer->if_contains("error");
-      return report(e && e->is_object() && e->as_object().contains("message")
-                        ? std::string(e->as_object().at("message").as_string())
-                        : res->body);
-    }
-    auto text = [&](const char* k) {
-      auto v = answer->if_contains(k);
-      return v && v->is_string() ? std::string(v->as_string()) : std::string();
-    };
-    std::cout << cmd.device << ": " << to_string(cmd.type) << " "
-              << (command_takes_argument(cmd.type) ? cmd.argument : o.value) << " -> "
-              << text("status") << " (" << text("detail") << "), via the gateway at " << where
-              << "\n";
-    return text("status") == "verified" ? 0 : 3;
+  if (auto gw = store::OwnerLock::holder(db); gw && gw->role != "control")
+    return via_gateway(cmd, shown, *cfg, *gw, rt);
+  if (cmd.duration)
+    return report("--duration: no gateway runs on the database " + db +
+                  "; a command with a duration is held by the running gateway (sunbridge run), "
+                  "which keeps it and hands it back when it ends");
+  // No gateway: this process executes the command itself, holding the database's lock, with
+  // the leases in the store respected. Commands are audited there, next to the gateway's own.
+  auto config = std::move(*cfg);
+  if (auto r = rt.start(config, false, false, "control"); !r) {
+    // A gateway that started in the meantime takes the command after all.
+    if (auto gw = store::OwnerLock::holder(db); gw && !gw->api.empty())
+      return via_gateway(cmd, shown, config, *gw, rt);
+    return report(r.error().message);
   }
-  // Commands are audited in the configured database, next to the gateway's own.
-  if (auto r = rt.start(std::move(*cfg), false, false); !r) return report(r.error().message);
   if (auto r = rt.wait(rt.gateway().discover_all()); !r) return report(r.error().message);
+  if (auto r = rt.wait(rt.gateway().adopt_leases()); !r) return report(r.error().message);
   auto rec = rt.wait(rt.gateway().execute(cmd));
   if (!rec) return report(rec.error().message);
-  std::cout << rec->device << ": " << to_string(rec->type) << " ";
-  if (command_takes_argument(rec->type))
-    std::cout << rec->argument;
-  else
-    std::cout << rec->value;
-  std::cout << " -> " << rec->status << " (" << rec->detail << "), audit id " << rec->id << "\n";
+  // A release that ended a lease comes back as the command that restored the device.
+  std::cout << rec->device << ": " << to_string(rec->type) << " "
+            << (command_takes_argument(rec->type) ? rec->argument : net::number_text(rec->value))
+            << " -> " << rec->status << " (" << rec->detail << "), audit id " << rec->id << "\n";
   return rec->status == "verified" ? 0 : 3;
 }
 
@@ -126,8 +151,11 @@ void register_control(CLI::App& app, int& rc) {
   cmd->add_option("value", o->value, "the command's value");
   cmd->add_option("-c,--config", o->config, "configuration file (YAML)")->required();
   cmd->add_option("--duration", o->duration,
-                  "how long the command should hold (e.g. 30m); sent to the running gateway, "
-                  "which hands it back when it ends");
+                  "how long the command should hold (whole seconds, 1s to 7 days, e.g. 30m); "
+                  "held by the running gateway, which hands it back when it ends");
+  cmd->footer(
+      "While `sunbridge run` serves the configured database, every command goes to it through "
+      "its API (gateway.api_token), so its leases and one-command-at-a-time rule hold for all.");
   cmd->callback([o, &rc] { rc = control(*o); });
 }
 

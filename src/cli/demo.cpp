@@ -166,7 +166,7 @@ int demo(const DemoOptions& o) {
   int rc = 0;
   {
     Runtime rt(clock, 2);
-    if (auto r = rt.start(std::move(cfg)); !r) {
+    if (auto r = rt.start(std::move(cfg), true, true, "demo"); !r) {
       rc = report(
           r.error().message +
           (hp->second != 0 ? " (another program on that port? try --listen 127.0.0.1:0)" : ""));

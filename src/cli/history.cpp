@@ -8,6 +8,7 @@
 #include "core/metric.hpp"
 #include "engine/config.hpp"
 #include "engine/drivers.hpp"
+#include "net/json.hpp"
 #include "store/store.hpp"
 
 namespace sb::cli {
@@ -153,9 +154,13 @@ int history(const HistoryOptions& o) {
   if (o.csv) std::cout << "time,value" << (step ? ",min,max,count" : "") << ",quality\n";
   for (const auto& p : *h) {
     if (o.csv) {
-      std::printf("%s,%.6g", format_iso8601(p.time).c_str(), p.value);
-      if (step) std::printf(",%.6g,%.6g,%lld", p.min, p.max, static_cast<long long>(p.count));
-      std::printf(",%s\n", std::string(to_string(p.quality)).c_str());
+      // Every digit the value has (a counter of 13518180.26 Wh, not 1.35182e+07), as the store
+      // holds it: the CSV reads back to the same numbers.
+      std::cout << format_iso8601(p.time) << ',' << net::number_text(p.value);
+      if (step)
+        std::cout << ',' << net::number_text(p.min) << ',' << net::number_text(p.max) << ','
+                  << p.count;
+      std::cout << ',' << to_string(p.quality) << '\n';
     } else {
       std::printf("%-26s %12.2f %s\n", format_iso8601(p.time).c_str(), p.value, unit.c_str());
     }

@@ -23,7 +23,7 @@ void register_run(CLI::App& app, int& rc) {
     auto host = cfg->gateway.listen_host;
     auto db = cfg->gateway.database;
     auto n = cfg->connections.size();
-    if (auto r = rt.start(std::move(*cfg)); !r) {
+    if (auto r = rt.start(std::move(*cfg), true, true, "run"); !r) {
       rc = report(r.error().message);
       return;
     }

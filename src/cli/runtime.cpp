@@ -28,7 +28,12 @@ void Runtime::start_threads() {
   for (int i = 0; i < threads_; ++i) io_threads_.emplace_back([this] { io_.run(); });
 }
 
-Result<void> Runtime::start(engine::Config config, bool poll, bool serve) {
+Result<void> Runtime::start(engine::Config config, bool poll, bool serve, std::string owner) {
+  if (!owner.empty()) {
+    auto lock = store::OwnerLock::take(config.gateway.database, std::move(owner));
+    if (!lock) return fail(lock.error());
+    lock_ = std::move(*lock);
+  }
   auto st = store::open_sqlite(config.gateway.database);
   if (!st) return fail(st.error());
   store_ = std::move(*st);
@@ -48,6 +53,11 @@ Result<void> Runtime::start(engine::Config config, bool poll, bool serve) {
     server_ = std::make_unique<net::HttpServer>(
         io_.get_executor(), rest::make_router(*gateway_, *store_, blocking_, clock_, ro));
     if (auto r = server_->listen(listen_host, listen_port); !r) return r;
+    // Other commands on this database (`control`) reach the gateway here.
+    auto host = listen_host == "0.0.0.0" ? "127.0.0.1" : listen_host == "::" ? "::1" : listen_host;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    if (auto r = lock_.set_api("http://" + host + ":" + std::to_string(server_->port())); !r)
+      return r;
   }
   start_threads();
   return {};
@@ -82,6 +92,7 @@ void Runtime::shutdown() {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   blocking_.wait();
   if (store_) store_->close();
+  lock_ = store::OwnerLock();
   guard_.reset();
   io_.stop();
   for (auto& t : io_threads_) t.join();

@@ -12,6 +12,7 @@
 #include "engine/gateway.hpp"
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
+#include "store/owner_lock.hpp"
 #include "store/store.hpp"
 
 namespace sb::mqtt {
@@ -31,8 +32,10 @@ class Runtime {
 
   /// Opens the store, starts the gateway (polling when `poll`), the MQTT output when the
   /// config has one (and `poll`) and, when `serve`, the REST server on the config's listen
-  /// address.
-  Result<void> start(engine::Config config, bool poll = true, bool serve = true);
+  /// address. A non-empty `owner` ("run", "demo", "control") first takes the database's owner
+  /// lock (store/owner_lock.hpp): one process polls and commands a database's devices.
+  Result<void> start(engine::Config config, bool poll = true, bool serve = true,
+                     std::string owner = {});
   engine::Gateway& gateway() { return *gateway_; }
   store::Store& store() { return *store_; }
   std::uint16_t port() const { return server_ ? server_->port() : 0; }
@@ -53,6 +56,7 @@ class Runtime {
   boost::asio::io_context io_;
   boost::asio::thread_pool blocking_{2};
   std::unique_ptr<net::HttpClient> http_;
+  store::OwnerLock lock_;  ///< released after the store is closed
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<engine::Gateway> gateway_;
   std::unique_ptr<net::HttpServer> server_;

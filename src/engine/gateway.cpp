@@ -24,6 +24,7 @@
 #include "engine/quality.hpp"
 #include "net/blocking.hpp"
 #include "net/driver_env.hpp"
+#include "net/json.hpp"
 #include "net/retry.hpp"
 
 namespace sb::engine {
@@ -35,10 +36,9 @@ namespace {
 // repeated as if fresh).
 constexpr int kOfflineAfter = 3;
 
+// Every digit: a lease's restore value is read back from this text.
 std::string fmt_value(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%g", v);
-  return b;
+  return net::number_text(v);
 }
 
 std::string fmt_w(double v) {
@@ -78,6 +78,9 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   std::map<std::string, SiteQuality> quality;     // by site
   std::map<std::string, TimePoint> balance_hour;  // by site: the hour the next check starts
   std::atomic<bool> stopping{false};
+  // A polling gateway keeps its leases alive and hands them back when it stops; a one-shot
+  // (CLI control) only respects those it adopted.
+  bool keeps_leases = true;
 
   Impl(GatewayDeps d, Config c) : deps(d), config(std::move(c)) {}
 
@@ -372,7 +375,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     if (c.running || c.closed) co_return;
     c.closed = true;
     std::vector<Lease> held;
-    {
+    if (keeps_leases) {
       std::lock_guard lock(mutex);
       for (const auto& d : c.devices)
         if (auto it = leases.find(d.id); it != leases.end()) held.push_back(it->second);
@@ -852,6 +855,7 @@ Gateway::~Gateway() {
 
 Result<void> Gateway::start(bool poll) {
   auto& I = *impl_;
+  I.keeps_leases = poll;
   for (const auto& s : I.config.sites)
     if (auto r = I.deps.store.upsert_site(s); !r) return r;
   for (const auto& cc : I.config.connections) {
@@ -922,6 +926,29 @@ asio::awaitable<Result<void>> Gateway::discover_all() {
     if (c->driver == nullptr) continue;
     auto r = co_await impl_->discover(*c);
     if (!r) co_return fail(with_context(r.error(), c->config.name));
+  }
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> Gateway::adopt_leases() {
+  auto impl = impl_;
+  auto op = impl->blocking([impl] { return impl->deps.store.leases(true, 10'000); });
+  auto active = co_await std::move(op);
+  if (!active) co_return fail(active.error());
+  auto now = impl->deps.clock.now();
+  std::vector<Lease> due;
+  for (const auto& l : *active) {
+    if (!impl->connection_of(l.device)) continue;
+    if (now >= l.until) {
+      due.push_back(l);
+      continue;
+    }
+    std::lock_guard lock(impl->mutex);
+    impl->leases[l.device] = l;
+  }
+  for (const auto& l : due) {
+    auto back = impl->hand_back(l, "its time was up while no gateway ran");
+    (void)co_await std::move(back);
   }
   co_return Result<void>{};
 }

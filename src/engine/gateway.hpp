@@ -42,6 +42,11 @@ class Gateway final : public GatewayApi {
 
   /// Runs discovery once for every connection and waits for it (CLI `read`, `control`).
   boost::asio::awaitable<Result<void>> discover_all();
+  /// For a gateway that does not poll (CLI `control` when no gateway runs on the database):
+  /// takes the active leases of its devices from the store, so a command is refused while one
+  /// holds and `release` ends it; those whose time is up are handed back now. The leases stay
+  /// in the store when this process ends (it holds no lease of its own).
+  boost::asio::awaitable<Result<void>> adopt_leases();
   /// Polls every known device once, storing nothing (CLI `read`).
   boost::asio::awaitable<Result<std::vector<std::pair<DeviceInfo, Snapshot>>>> poll_once();
 

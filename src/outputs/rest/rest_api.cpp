@@ -598,10 +598,12 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
       c.value = *v;
     }
     if (auto it = body->find("duration_s"); it != body->end()) {
+      // Whole seconds only: 0.5 would be cut to nothing, and a fraction nobody meant.
       auto d = net::as_double(it->value());
-      if (!d || *d <= 0 || *d > 7 * 86400)
-        co_return error_response(ErrorKind::InvalidArgument,
-                                 "request body: 'duration_s' must be 1..604800 seconds");
+      if (!d || *d < 1 || *d > 7 * 86400 || *d != std::floor(*d))
+        co_return error_response(
+            ErrorKind::InvalidArgument,
+            "request body: 'duration_s' must be a whole number of seconds, 1..604800");
       c.duration = std::chrono::seconds(static_cast<std::int64_t>(*d));
     }
     auto op = gw.execute(std::move(c));
