@@ -310,11 +310,12 @@ TEST(CliE2E, OneProcessOwnsTheDatabaseAndALeaseHoldsForEveryWriter) {
   auto gw_port = test::free_port();
   auto cfg = dir / "sunbridge.yaml";
   auto db = dir / "s.db";
-  std::ofstream(cfg) << "gateway:\n  database: " << db.string() << "\n  listen: 127.0.0.1:"
-                     << gw_port << "\n  api_token: cli-token-0123456789\n"
+  std::ofstream(cfg) << "gateway:\n  database: " << db.string()
+                     << "\n  listen: 127.0.0.1:" << gw_port
+                     << "\n  api_token: cli-token-0123456789\n"
                      << "sites:\n  - id: home\n    timezone: Europe/Berlin\nconnections:\n"
-                     << "  - name: bat\n    vendor: sonnen\n    host: 127.0.0.1\n    port: "
-                     << port << "\n    poll_interval: 1s\n    options:\n      token: tok-7\n";
+                     << "  - name: bat\n    vendor: sonnen\n    host: 127.0.0.1\n    port: " << port
+                     << "\n    poll_interval: 1s\n    options:\n      token: tok-7\n";
   auto control = [&](std::vector<std::string> args) {
     std::vector<std::string> all = {kBin, "control", "bat:battery"};
     all.insert(all.end(), args.begin(), args.end());
@@ -326,8 +327,9 @@ TEST(CliE2E, OneProcessOwnsTheDatabaseAndALeaseHoldsForEveryWriter) {
 
   test::Process half(control({"min-soc", "45", "--duration", "500ms"}));
   EXPECT_EQ(half.wait(), 1);
-  EXPECT_NE(half.rest_of_stderr().find("--duration '500ms' must be whole seconds from 1s to 7 days"),
-            std::string::npos);
+  EXPECT_NE(
+      half.rest_of_stderr().find("--duration '500ms' must be whole seconds from 1s to 7 days"),
+      std::string::npos);
   test::Process hold(control({"min-soc", "45", "--duration", "2h"}));
   ASSERT_EQ(hold.wait(), 0) << hold.rest_of_stderr();
   EXPECT_NE(hold.rest_of_stdout().find("then handed back (lease 1)"), std::string::npos);
@@ -338,8 +340,9 @@ TEST(CliE2E, OneProcessOwnsTheDatabaseAndALeaseHoldsForEveryWriter) {
             std::string::npos)
       << refused;
   EXPECT_NE(refused.find("(lease 1); send release to end it first"), std::string::npos) << refused;
-  EXPECT_EQ(count_rows(db, "SELECT count(*) FROM commands WHERE status = 'rejected' AND detail "
-                           "LIKE '%held by min-soc 45%'"),
+  EXPECT_EQ(count_rows(db,
+                       "SELECT count(*) FROM commands WHERE status = 'rejected' AND detail "
+                       "LIKE '%held by min-soc 45%'"),
             1);
 
   test::Process second({kBin, "run", "-c", cfg.string()});
@@ -371,8 +374,9 @@ TEST(CliE2E, OneProcessOwnsTheDatabaseAndALeaseHoldsForEveryWriter) {
   auto restored = release2.rest_of_stdout();
   EXPECT_TRUE(restored.starts_with("bat:battery: min-soc ")) << restored;
   EXPECT_NE(restored.find(" -> verified"), std::string::npos) << restored;
-  EXPECT_EQ(count_rows(db, "SELECT count(*) FROM leases WHERE id = 2 AND state = 'released' AND "
-                           "detail LIKE 'ended early by cli%'"),
+  EXPECT_EQ(count_rows(db,
+                       "SELECT count(*) FROM leases WHERE id = 2 AND state = 'released' AND "
+                       "detail LIKE 'ended early by cli%'"),
             1);
   test::Process now_free(control({"min-soc", "20"}));
   EXPECT_EQ(now_free.wait(), 0) << now_free.rest_of_stderr();
@@ -486,6 +490,34 @@ TEST(CliE2E, HistoryGapsListsEachHoleWithWhatBackfillCouldNotFill) {
   test::Process no_metric({kBin, "history", "bat:battery", "-c", cfg.string()});
   EXPECT_EQ(no_metric.wait(), 1);
   EXPECT_NE(no_metric.rest_of_stderr().find("history needs --metric"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+// A lifetime counter in CSV has every digit the store holds (it printed 1.35182e+07, 50 Wh off).
+TEST(CliE2E, HistoryCsvKeepsEveryDigit) {
+  auto dir = temp_dir("csv");
+  auto cfg = write_config(dir, "inv", "kostal", "1");
+  TimePoint t;
+  ASSERT_TRUE(parse_iso8601("2026-11-30T08:00:00Z", t));
+  {
+    auto st = store::open_sqlite((dir / "s.db").string());
+    ASSERT_TRUE(st);
+    ASSERT_TRUE((*st)->write_samples({{"inv:1", "energy.pv_yield", t, 13518180.26},
+                                      {"inv:1", "energy.pv_yield", t + minutes(1), 13518199.999}}));
+    (*st)->close();
+  }
+  test::Process csv({kBin, "history", "inv:1", "--metric", "energy.pv_yield", "--from",
+                     "2026-11-30", "--to", "2026-12-01", "--csv", "-c", cfg.string()});
+  EXPECT_EQ(csv.wait(), 0);
+  EXPECT_EQ(csv.rest_of_stdout(),
+            "time,value,quality\n2026-11-30T08:00:00Z,13518180.26,measured\n"
+            "2026-11-30T08:01:00Z,13518199.999,measured\n");
+  test::Process step({kBin, "history", "inv:1", "--metric", "energy.pv_yield", "--from",
+                      "2026-11-30", "--to", "2026-12-01", "--step", "1h", "--csv", "-c",
+                      cfg.string()});
+  EXPECT_EQ(step.wait(), 0);
+  EXPECT_NE(step.rest_of_stdout().find(",13518199.999,13518180.26,13518199.999,2,measured"),
+            std::string::npos);
   fs::remove_all(dir);
 }
 

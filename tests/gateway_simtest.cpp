@@ -222,10 +222,10 @@ TEST_F(GatewaySim, CommandsWithoutAConfiguredTokenAreForbidden) {
 TEST_F(GatewaySim, FractionalZeroAndNegativeDurationsAreRefused) {
   ASSERT_TRUE(eventually([&] { return online(); }));
   for (const char* d : {"0.5", "0", "-60", "1.5", "604801", "\"60\""})
-    EXPECT_EQ(post(std::string(R"({"command":"battery-power","value":-500,"duration_s":)") + d +
-                       "}",
-                   400),
-              "request body: 'duration_s' must be a whole number of seconds, 1..604800")
+    EXPECT_EQ(
+        post(std::string(R"({"command":"battery-power","value":-500,"duration_s":)") + d + "}",
+             400),
+        "request body: 'duration_s' must be a whole number of seconds, 1..604800")
         << d;
   auto audit = store->commands(std::nullopt, 10);
   ASSERT_TRUE(audit);

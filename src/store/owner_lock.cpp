@@ -108,9 +108,9 @@ Result<OwnerLock> OwnerLock::take(const std::string& database, std::string role,
     bool brief = other.role == "control" || other.role.empty();
     if (!brief || std::chrono::steady_clock::now() >= deadline) {
       ::close(fd);
-      return fail(ErrorKind::Conflict,
-                  "database '" + database + "' is in use by " + other.describe() +
-                      ": one process polls and commands a database's devices");
+      return fail(ErrorKind::Conflict, "database '" + database + "' is in use by " +
+                                           other.describe() +
+                                           ": one process polls and commands a database's devices");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

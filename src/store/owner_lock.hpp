@@ -18,8 +18,8 @@ namespace sb::store {
 /// What the lock file says of its holder.
 struct LockHolder {
   long pid = 0;
-  std::string role;  ///< "run", "demo", "control"
-  std::string api;   ///< the gateway's REST API base ("http://127.0.0.1:8080"); "" for others
+  std::string role;   ///< "run", "demo", "control"
+  std::string api;    ///< the gateway's REST API base ("http://127.0.0.1:8080"); "" for others
   std::string since;  ///< when it took the lock (RFC 3339)
 
   /// "sunbridge run (pid 4242, API http://127.0.0.1:8080, since 2026-12-04T10:00:00Z)".
