@@ -106,6 +106,57 @@ Result<std::string> get_string(const json::object& o, std::string_view key, std:
   return std::string(it->value().get_string());
 }
 
+Result<std::int64_t> whole_number(double v, std::int64_t lo, std::int64_t hi, std::string_view what,
+                                  std::string_view key) {
+  // Compared as doubles before any cast: lo and hi are within ±2^63, where doubles are exact
+  // at the ends that matter (kExactInteger, int ranges).
+  double r = std::nearbyint(v);
+  if (!std::isfinite(v) || r < static_cast<double>(lo) || r > static_cast<double>(hi))
+    return fail(ErrorKind::Protocol, std::string(what) + ": field '" + std::string(key) +
+                                         "' = " + number_text(v) + " is outside " +
+                                         std::to_string(lo) + ".." + std::to_string(hi));
+  return static_cast<std::int64_t>(r);
+}
+
+Result<std::int64_t> get_integer(const json::object& o, std::string_view key, std::string_view what,
+                                 std::int64_t lo, std::int64_t hi, bool accept_string) {
+  auto v = get_number(o, key, what, accept_string);
+  if (!v) return fail(v.error());
+  return whole_number(*v, lo, hi, what, key);
+}
+
+double FieldReader::finite(double v, std::string_view key) {
+  if (std::isfinite(v)) return v;
+  if (!error_)
+    error_ = Error{ErrorKind::Protocol, what_ + ": field '" + std::string(key) +
+                                            "' = " + number_text(v) + " is not a finite number"};
+  return 0;
+}
+
+double FieldReader::number(const json::object& o, std::string_view key) {
+  return finite(field_number(o, key), key);
+}
+
+std::optional<double> FieldReader::optional_number(const json::object& o, std::string_view key) {
+  auto v = o.if_contains(key);
+  if (!v || v->is_null()) return std::nullopt;
+  return number(o, key);
+}
+
+std::int64_t FieldReader::integer(double v, std::string_view key, std::int64_t lo,
+                                  std::int64_t hi) {
+  auto r = whole_number(v, lo, hi, what_, key);
+  if (r) return *r;
+  if (!error_) error_ = r.error();
+  return 0;
+}
+
+std::int64_t FieldReader::integer(const json::object& o, std::string_view key, std::int64_t lo,
+                                  std::int64_t hi) {
+  if (!o.contains(key)) return 0;
+  return integer(field_number(o, key), key, lo, hi);
+}
+
 namespace {
 
 void append_number(std::string& out, double d) {

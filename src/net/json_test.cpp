@@ -41,6 +41,29 @@ TEST(Json, TypedFieldsNameTheField) {
   EXPECT_FALSE(get_string(o, "i", "w"));
 }
 
+TEST(Json, IntegersAreRangeCheckedBeforeTheyAreCast) {
+  EXPECT_EQ(*whole_number(41.6, 0, 100, "w", "k"), 42);
+  EXPECT_EQ(*whole_number(-3, -5, 5, "w", "k"), -3);
+  for (double bad : {1e20, -1e20, double(INFINITY), -double(INFINITY), double(NAN), 101.0})
+    EXPECT_FALSE(whole_number(bad, 0, 100, "w", "k")) << bad;
+  EXPECT_EQ(whole_number(1e20, 0, 100, "w", "k").error().message,
+            "w: field 'k' = 1e+20 is outside 0..100");
+  auto o = *parse_json_object(R"({"big":1e999,"t":1700000000,"huge":1e300,"s":"12"})", "w");
+  EXPECT_EQ(*get_integer(o, "t", "w", 0, kExactInteger), 1700000000);
+  EXPECT_EQ(get_integer(o, "huge", "w", 0, kExactInteger).error().kind, ErrorKind::Protocol);
+  EXPECT_EQ(*get_integer(o, "s", "w", 0, 99, true), 12);
+
+  FieldReader f("vendor answer");
+  EXPECT_EQ(f.integer(o, "t"), 1700000000);
+  EXPECT_EQ(f.integer(o, "absent"), 0);
+  EXPECT_FALSE(f.error());
+  EXPECT_EQ(f.number(o, "big"), 0);  // refused: the first error is kept
+  EXPECT_EQ(f.integer(o, "huge"), 0);
+  auto r = f.result(7);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "vendor answer: field 'big' = inf is not a finite number");
+}
+
 TEST(Json, NumbersAreWrittenAsPeopleWriteThem) {
   json::object o;
   o["a"] = 2.5;

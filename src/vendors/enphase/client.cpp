@@ -14,16 +14,19 @@ namespace json = boost::json;
 
 namespace {
 
-double num(const json::object& o, std::string_view key) {
-  return net::field_number(o, key);
+// Numbers through a FieldReader: a non-finite value or an integer out of range fails the call
+// with a Protocol error naming the field (a cast of such a double is undefined behaviour).
+double num(net::FieldReader& f, const json::object& o, std::string_view key) {
+  return f.number(o, key);
 }
-std::optional<double> opt_num(const json::object& o, std::string_view key) {
-  auto v = o.if_contains(key);
-  if (!v || v->is_null()) return std::nullopt;
-  return num(o, key);
+std::optional<double> opt_num(net::FieldReader& f, const json::object& o, std::string_view key) {
+  return f.optional_number(o, key);
 }
-std::int64_t i64(const json::object& o, std::string_view key) {
-  return static_cast<std::int64_t>(std::llround(num(o, key)));
+std::int64_t i64(net::FieldReader& f, const json::object& o, std::string_view key) {
+  return f.integer(o, key);
+}
+int i32(net::FieldReader& f, const json::object& o, std::string_view key) {
+  return static_cast<int>(f.integer(o, key, INT32_MIN, INT32_MAX));
 }
 std::string str(const json::object& o, std::string_view key) {
   return net::field_text(o, key);
@@ -57,10 +60,10 @@ std::string joined(const json::value& v) {
       if (x.is_string()) out += (out.empty() ? "" : "; ") + std::string(x.as_string());
   return out;
 }
-std::optional<double> percent(const json::object& o, std::string_view key) {
+std::optional<double> percent(net::FieldReader& f, const json::object& o, std::string_view key) {
   auto s = str(o, key);
   if (s.empty()) return std::nullopt;
-  return std::strtod(s.c_str(), nullptr);
+  return f.finite(std::strtod(s.c_str(), nullptr), key);
 }
 
 // What the cloud said, from whichever of the eight error bodies it sent.
@@ -104,39 +107,43 @@ std::map<std::string, std::string> window_query(std::int64_t start,
   return q;
 }
 
+std::string path_of(const std::string& target) {
+  return target.substr(0, target.find('?'));
+}
+
 std::string sys(std::int64_t id) {
   return "/api/v4/systems/" + std::to_string(id);
 }
 
-System system_of(const json::object& o) {
-  return {i64(o, "system_id"),       str(o, "name"),
-          str(o, "timezone"),        str(o, "status"),
-          str(o, "connection_type"), str(o, "reference"),
-          i64(o, "last_report_at"),  i64(o, "operational_at")};
+System system_of(net::FieldReader& f, const json::object& o) {
+  return {i64(f, o, "system_id"),      str(o, "name"),
+          str(o, "timezone"),          str(o, "status"),
+          str(o, "connection_type"),   str(o, "reference"),
+          i64(f, o, "last_report_at"), i64(f, o, "operational_at")};
 }
 
-SystemPage page_of(const json::object& o) {
+SystemPage page_of(net::FieldReader& f, const json::object& o) {
   SystemPage p;
-  p.total = static_cast<int>(i64(o, "total"));
-  p.page = static_cast<int>(i64(o, "current_page"));
-  p.size = static_cast<int>(i64(o, "size"));
+  p.total = i32(f, o, "total");
+  p.page = i32(f, o, "current_page");
+  p.size = i32(f, o, "size");
   for (const auto& s : arr(o, "systems"))
-    if (s.is_object()) p.systems.push_back(system_of(s.as_object()));
+    if (s.is_object()) p.systems.push_back(system_of(f, s.as_object()));
   return p;
 }
 
-Telemetry telemetry_of(const json::object& o, std::string_view wh_key,
+Telemetry telemetry_of(net::FieldReader& f, const json::object& o, std::string_view wh_key,
                        std::string_view power_key = "") {
   Telemetry t;
-  t.start_at = i64(o, "start_at");
-  t.end_at = i64(o, "end_at");
+  t.start_at = i64(f, o, "start_at");
+  t.end_at = i64(f, o, "end_at");
   t.start_date = str(o, "start_date");
-  t.total_devices = static_cast<int>(i64(o, "total_devices"));
+  t.total_devices = i32(f, o, "total_devices");
   auto add = [&](const json::value& x) {
     if (!x.is_object()) return;
     const auto& i = x.as_object();
-    Interval iv{i64(i, "end_at"), num(i, wh_key), std::nullopt};
-    if (!power_key.empty()) iv.power_w = opt_num(i, power_key);
+    Interval iv{i64(f, i, "end_at"), num(f, i, wh_key), std::nullopt};
+    if (!power_key.empty()) iv.power_w = opt_num(f, i, power_key);
     t.intervals.push_back(iv);
   };
   for (const auto& x : arr(o, "intervals")) {
@@ -148,26 +155,26 @@ Telemetry telemetry_of(const json::object& o, std::string_view wh_key,
   return t;
 }
 
-BatteryTelemetry battery_of(const json::object& o) {
+BatteryTelemetry battery_of(net::FieldReader& f, const json::object& o) {
   BatteryTelemetry t;
-  t.start_at = i64(o, "start_at");
-  t.end_at = i64(o, "end_at");
-  t.total_devices = static_cast<int>(i64(o, "total_devices"));
+  t.start_at = i64(f, o, "start_at");
+  t.end_at = i64(f, o, "end_at");
+  t.total_devices = i32(f, o, "total_devices");
   for (const auto& x : arr(o, "intervals")) {
     if (!x.is_object()) continue;
     const auto& i = x.as_object();
-    BatteryInterval b{i64(i, "end_at"), num(obj(x, "charge"), "enwh"),
-                      num(obj(x, "discharge"), "enwh"), opt_num(obj(x, "soc"), "percent")};
+    BatteryInterval b{i64(f, i, "end_at"), num(f, obj(x, "charge"), "enwh"),
+                      num(f, obj(x, "discharge"), "enwh"), opt_num(f, obj(x, "soc"), "percent")};
     t.intervals.push_back(b);
   }
-  t.last_soc = o.contains("last_reported_aggregate_soc") ? percent(o, "last_reported_aggregate_soc")
-                                                         : percent(o, "last_reported_soc");
+  t.last_soc = o.contains("last_reported_aggregate_soc")
+                   ? percent(f, o, "last_reported_aggregate_soc")
+                   : percent(f, o, "last_reported_soc");
   return t;
 }
 
-BatteryConfig battery_config_of(const json::object& o) {
-  return {str(o, "battery_mode"), static_cast<int>(i64(o, "reserve_soc")),
-          static_cast<int>(i64(o, "battery_shutdown_level")),
+BatteryConfig battery_config_of(net::FieldReader& f, const json::object& o) {
+  return {str(o, "battery_mode"), i32(f, o, "reserve_soc"), i32(f, o, "battery_shutdown_level"),
           str(o, "energy_independence") == "enabled", str(o, "charge_from_grid") == "enabled"};
 }
 
@@ -178,17 +185,16 @@ StormGuard storm_of(const json::object& o) {
   return {lower.starts_with("enabled"), str(o, "storm_alert") == "true", status};
 }
 
-std::vector<LoadContact> contacts_of(const json::object& o) {
+std::vector<LoadContact> contacts_of(net::FieldReader& f, const json::object& o) {
   std::vector<LoadContact> out;
   for (const auto& x : arr(o, "load_control_data")) {
     if (!x.is_object()) continue;
     const auto& c = x.as_object();
     auto override_ = c.if_contains("owner_can_override");
     out.push_back({str(c, "name"), str(c, "load_name"), str(c, "mode"), str(c, "status"),
-                   override_ && override_->is_bool() && override_->as_bool(),
-                   static_cast<int>(i64(c, "soc_low")), static_cast<int>(i64(c, "soc_high")),
-                   static_cast<int>(i64(c, "essential_start_time")),
-                   static_cast<int>(i64(c, "essential_end_time"))});
+                   override_ && override_->is_bool() && override_->as_bool(), i32(f, c, "soc_low"),
+                   i32(f, c, "soc_high"), i32(f, c, "essential_start_time"),
+                   i32(f, c, "essential_end_time")});
   }
   return out;
 }
@@ -254,8 +260,8 @@ asio::awaitable<Result<json::value>> Client::call(std::string method, std::strin
   e.vendor_code = r->status;
   if (r->status == 429 && parsed && doc.is_object() && doc.as_object().contains("period")) {
     const auto& o = doc.as_object();
-    Refusal rf{static_cast<int>(i64(o, "limit")), str(o, "period"),
-               from_ms(i64(o, "period_end") * 1000), ""};
+    net::FieldReader f(what);  // a refusal read as well as it can be: it only explains
+    Refusal rf{i32(f, o, "limit"), str(o, "period"), from_ms(i64(f, o, "period_end") * 1000), ""};
     auto details = str(o, "details");
     if (auto at = details.rfind("plan "); at != std::string::npos) rf.plan = details.substr(at + 5);
     std::lock_guard lock(mutex_);
@@ -315,11 +321,13 @@ asio::awaitable<Result<Tokens>> Client::password_grant(std::string client_id,
   co_return co_await std::move(op);
 }
 
-// Each typed call: the request, then the body read into its type.
-#define SB_CALL(doc, ...)                  \
-  auto doc##_op = call(__VA_ARGS__);       \
-  auto doc = co_await std::move(doc##_op); \
-  if (!doc) co_return fail(doc.error())
+// Each typed call: the request, then the body read into its type through `f`, whose
+// result() is the typed value or the first field it refused.
+#define SB_CALL(doc, method, target, ...)                          \
+  auto doc##_op = call(method, target __VA_OPT__(, ) __VA_ARGS__); \
+  auto doc = co_await std::move(doc##_op);                         \
+  if (!doc) co_return fail(doc.error());                           \
+  net::FieldReader f("Enphase " + std::string(method) + " " + path_of(target))
 // The same for an answer that must be an object: `doc` points at it.
 #define SB_OBJECT(doc, ...)                                                            \
   SB_CALL(doc##_value, __VA_ARGS__);                                                   \
@@ -331,7 +339,7 @@ asio::awaitable<Result<Tokens>> Client::password_grant(std::string client_id,
 asio::awaitable<Result<SystemPage>> Client::systems(int page, int size) {
   SB_OBJECT(doc, "GET",
             "/api/v4/systems?page=" + std::to_string(page) + "&size=" + std::to_string(size));
-  co_return page_of(*doc);
+  co_return f.result(page_of(f, *doc));
 }
 
 asio::awaitable<Result<SystemPage>> Client::search(std::string name, int page, int size) {
@@ -339,31 +347,31 @@ asio::awaitable<Result<SystemPage>> Client::search(std::string name, int page, i
   SB_OBJECT(doc, "POST",
             "/api/v4/systems/search?page=" + std::to_string(page) + "&size=" + std::to_string(size),
             json::serialize(body));
-  co_return page_of(*doc);
+  co_return f.result(page_of(f, *doc));
 }
 
 asio::awaitable<Result<System>> Client::system(std::int64_t id) {
   SB_OBJECT(doc, "GET", sys(id));
-  co_return system_of(*doc);
+  co_return f.result(system_of(f, *doc));
 }
 
 asio::awaitable<Result<Summary>> Client::summary(std::int64_t id) {
   SB_OBJECT(doc, "GET", sys(id) + "/summary");
   const auto& o = *doc;
   Summary s;
-  s.system_id = i64(o, "system_id");
-  s.current_power_w = num(o, "current_power");
-  s.energy_lifetime_wh = num(o, "energy_lifetime");
-  s.energy_today_wh = num(o, "energy_today");
-  s.size_w = num(o, "size_w");
-  s.battery_capacity_wh = num(o, "battery_capacity_wh");
-  s.modules = static_cast<int>(i64(o, "modules"));
-  s.last_report_at = i64(o, "last_report_at");
-  s.last_interval_end_at = i64(o, "last_interval_end_at");
-  s.operational_at = i64(o, "operational_at");
+  s.system_id = i64(f, o, "system_id");
+  s.current_power_w = num(f, o, "current_power");
+  s.energy_lifetime_wh = num(f, o, "energy_lifetime");
+  s.energy_today_wh = num(f, o, "energy_today");
+  s.size_w = num(f, o, "size_w");
+  s.battery_capacity_wh = num(f, o, "battery_capacity_wh");
+  s.modules = i32(f, o, "modules");
+  s.last_report_at = i64(f, o, "last_report_at");
+  s.last_interval_end_at = i64(f, o, "last_interval_end_at");
+  s.operational_at = i64(f, o, "operational_at");
   s.status = str(o, "status");
   s.summary_date = str(o, "summary_date");
-  co_return s;
+  co_return f.result(std::move(s));
 }
 
 asio::awaitable<Result<std::vector<Device>>> Client::devices(std::int64_t id) {
@@ -379,16 +387,17 @@ asio::awaitable<Result<std::vector<Device>>> Client::devices(std::int64_t id) {
       if (firmware.empty()) firmware = str(o, "emu_sw_version");
       out.push_back({std::string(kind), str(o, "name"), str(o, "serial_number"), str(o, "model"),
                      str(o, "sku"), str(o, "part_number"), firmware, str(o, "status"),
-                     !active || !active->is_bool() || active->as_bool(), i64(o, "last_report_at")});
+                     !active || !active->is_bool() || active->as_bool(),
+                     i64(f, o, "last_report_at")});
     }
   }
-  co_return out;
+  co_return f.result(std::move(out));
 }
 
 asio::awaitable<Result<std::int64_t>> Client::system_of_gateway(std::string envoy_serial) {
   SB_OBJECT(doc, "GET",
             "/api/v4/systems/retrieve_system_id?serial_num=" + net::url_encode(envoy_serial));
-  co_return i64(*doc, "system_id");
+  co_return f.result(i64(f, *doc, "system_id"));
 }
 
 asio::awaitable<Result<std::vector<Inverter>>> Client::inverters(std::int64_t id, int page,
@@ -397,16 +406,16 @@ asio::awaitable<Result<std::vector<Inverter>>> Client::inverters(std::int64_t id
           "/api/v4/systems/inverters_summary_by_envoy_or_site?site_id=" + std::to_string(id) +
               "&page=" + std::to_string(page) + "&size=" + std::to_string(size));
   std::vector<Inverter> out;
-  if (!doc->is_array()) co_return out;
+  if (!doc->is_array()) co_return f.result(std::move(out));
   for (const auto& group : doc->as_array())
     for (const auto& m : arr(as_obj(group), "micro_inverters")) {
       if (!m.is_object()) continue;
       const auto& o = m.as_object();
       out.push_back({str(o, "serial_number"), str(o, "model"), str(o, "status"),
-                     num(obj(m, "power_produced"), "value"), num(obj(m, "energy"), "value"),
-                     i64(o, "last_report_date")});
+                     num(f, obj(m, "power_produced"), "value"), num(f, obj(m, "energy"), "value"),
+                     i64(f, o, "last_report_date")});
     }
-  co_return out;
+  co_return f.result(std::move(out));
 }
 
 asio::awaitable<Result<std::vector<SystemEvent>>> Client::events(std::int64_t id, std::int64_t from,
@@ -418,12 +427,12 @@ asio::awaitable<Result<std::vector<SystemEvent>>> Client::events(std::int64_t id
   for (const auto& e : arr(*doc, "events")) {
     if (!e.is_object()) continue;
     const auto& o = e.as_object();
-    SystemEvent x{static_cast<int>(i64(o, "event_type_id")), str(o, "status"),
-                  str(o, "serial_number"), i64(o, "event_start_time"), std::nullopt};
-    if (o.contains("event_end_time")) x.end = i64(o, "event_end_time");
+    SystemEvent x{i32(f, o, "event_type_id"), str(o, "status"), str(o, "serial_number"),
+                  i64(f, o, "event_start_time"), std::nullopt};
+    if (o.contains("event_end_time")) x.end = i64(f, o, "event_end_time");
     out.push_back(x);
   }
-  co_return out;
+  co_return f.result(std::move(out));
 }
 
 asio::awaitable<Result<std::vector<Alarm>>> Client::alarms(std::int64_t id, std::int64_t from,
@@ -437,16 +446,16 @@ asio::awaitable<Result<std::vector<Alarm>>> Client::alarms(std::int64_t id, std:
     const auto& o = a.as_object();
     auto c = o.if_contains("cleared");
     Alarm x{str(o, "id"),
-            static_cast<int>(i64(o, "event_type_id")),
-            static_cast<int>(i64(o, "severity")),
+            i32(f, o, "event_type_id"),
+            i32(f, o, "severity"),
             c && c->is_bool() && c->as_bool(),
-            i64(o, "alarm_start_time"),
+            i64(f, o, "alarm_start_time"),
             std::nullopt};
     if (auto e = o.if_contains("alarm_end_time"); e && !e->is_null())
-      x.end = i64(o, "alarm_end_time");
+      x.end = i64(f, o, "alarm_end_time");
     out.push_back(x);
   }
-  co_return out;
+  co_return f.result(std::move(out));
 }
 
 asio::awaitable<Result<std::vector<EventType>>> Client::event_types() {
@@ -456,11 +465,10 @@ asio::awaitable<Result<std::vector<EventType>>> Client::event_types() {
     if (!t.is_object()) continue;
     const auto& o = t.as_object();
     auto st = o.if_contains("stateful");
-    out.push_back({static_cast<int>(i64(o, "event_type_id")), str(o, "event_type_key"),
-                   str(o, "event_name"), str(o, "event_description"),
-                   st && st->is_bool() && st->as_bool()});
+    out.push_back({i32(f, o, "event_type_id"), str(o, "event_type_key"), str(o, "event_name"),
+                   str(o, "event_description"), st && st->is_bool() && st->as_bool()});
   }
-  co_return out;
+  co_return f.result(std::move(out));
 }
 
 asio::awaitable<Result<std::vector<MeterReading>>> Client::meter_readings(std::int64_t id,
@@ -472,9 +480,9 @@ asio::awaitable<Result<std::vector<MeterReading>>> Client::meter_readings(std::i
   for (const auto& m : arr(*doc, "meter_readings")) {
     if (!m.is_object()) continue;
     const auto& o = m.as_object();
-    out.push_back({str(o, "serial_num"), num(o, "value"), i64(o, "read_at")});
+    out.push_back({str(o, "serial_num"), num(f, o, "value"), i64(f, o, "read_at")});
   }
-  co_return out;
+  co_return f.result(std::move(out));
 }
 
 asio::awaitable<Result<Telemetry>> Client::rgm_stats(std::int64_t id, std::int64_t start,
@@ -483,7 +491,7 @@ asio::awaitable<Result<Telemetry>> Client::rgm_stats(std::int64_t id, std::int64
   if (start > 0) q["start_at"] = std::to_string(start);
   if (end > 0) q["end_at"] = std::to_string(end);
   SB_OBJECT(doc, "GET", sys(id) + "/rgm_stats" + query_of(q));
-  co_return telemetry_of(*doc, "wh_del");
+  co_return f.result(telemetry_of(f, *doc, "wh_del"));
 }
 
 asio::awaitable<Result<Lifetime>> Client::lifetime(std::int64_t id, LifetimeKind kind,
@@ -501,7 +509,7 @@ asio::awaitable<Result<Lifetime>> Client::lifetime(std::int64_t id, LifetimeKind
   l.start_date = str(o, "start_date");
   auto values = [&](std::string_view key) {
     std::vector<double> v;
-    for (const auto& x : arr(o, key)) v.push_back(net::as_double(x).value_or(0));
+    for (const auto& x : arr(o, key)) v.push_back(f.finite(net::as_double(x).value_or(0), key));
     return v;
   };
   if (kind == LifetimeKind::Battery) {
@@ -512,15 +520,15 @@ asio::awaitable<Result<Lifetime>> Client::lifetime(std::int64_t id, LifetimeKind
   }
   l.meter_values = values("meter_production");
   l.micro_values = values("micro_production");
-  co_return l;
+  co_return f.result(std::move(l));
 }
 
 asio::awaitable<Result<Telemetry>> Client::telemetry(std::int64_t id, std::string kind,
                                                      std::int64_t start, std::string granularity) {
   auto q = window_query(start, granularity);
   SB_OBJECT(doc, "GET", sys(id) + "/telemetry/" + kind + query_of(q));
-  co_return telemetry_of(*doc, kind == "production_meter" ? "wh_del" : "enwh",
-                         kind == "production_micro" ? "powr" : "");
+  co_return f.result(telemetry_of(f, *doc, kind == "production_meter" ? "wh_del" : "enwh",
+                                  kind == "production_micro" ? "powr" : ""));
 }
 
 asio::awaitable<Result<BatteryTelemetry>> Client::battery_telemetry(std::int64_t id,
@@ -528,7 +536,7 @@ asio::awaitable<Result<BatteryTelemetry>> Client::battery_telemetry(std::int64_t
                                                                     std::string granularity) {
   auto q = window_query(start, granularity);
   SB_OBJECT(doc, "GET", sys(id) + "/telemetry/battery" + query_of(q));
-  co_return battery_of(*doc);
+  co_return f.result(battery_of(f, *doc));
 }
 
 asio::awaitable<Result<Telemetry>> Client::grid_telemetry(std::int64_t id, bool import,
@@ -538,7 +546,7 @@ asio::awaitable<Result<Telemetry>> Client::grid_telemetry(std::int64_t id, bool 
   SB_OBJECT(
       doc, "GET",
       sys(id) + (import ? "/energy_import_telemetry" : "/energy_export_telemetry") + query_of(q));
-  co_return telemetry_of(*doc, import ? "wh_imported" : "wh_exported");
+  co_return f.result(telemetry_of(f, *doc, import ? "wh_imported" : "wh_exported"));
 }
 
 asio::awaitable<Result<Telemetry>> Client::micro_telemetry(std::int64_t id, std::string serial,
@@ -547,7 +555,7 @@ asio::awaitable<Result<Telemetry>> Client::micro_telemetry(std::int64_t id, std:
   auto q = window_query(start, granularity);
   SB_OBJECT(doc, "GET",
             sys(id) + "/devices/micros/" + net::url_encode(serial) + "/telemetry" + query_of(q));
-  co_return telemetry_of(*doc, "enwh", "powr");
+  co_return f.result(telemetry_of(f, *doc, "enwh", "powr"));
 }
 
 asio::awaitable<Result<BatteryTelemetry>> Client::device_battery_telemetry(
@@ -556,7 +564,7 @@ asio::awaitable<Result<BatteryTelemetry>> Client::device_battery_telemetry(
   SB_OBJECT(doc, "GET",
             sys(id) + (acb ? "/devices/acbs/" : "/devices/encharges/") + net::url_encode(serial) +
                 "/telemetry" + query_of(q));
-  co_return battery_of(*doc);
+  co_return f.result(battery_of(f, *doc));
 }
 
 asio::awaitable<Result<LatestPower>> Client::latest(std::int64_t id) {
@@ -570,9 +578,9 @@ asio::awaitable<Result<LatestPower>> Client::latest(std::int64_t id) {
       if (!d.is_object()) continue;
       const auto& o = d.as_object();
       if (!name.empty() && str(o, "name") != name) continue;
-      if (auto w = opt_num(o, "power")) {
+      if (auto w = opt_num(f, o, "power")) {
         total = total.value_or(0) + *w;
-        p.reported_at = std::max(p.reported_at, i64(o, "last_report_at"));
+        p.reported_at = std::max(p.reported_at, i64(f, o, "last_report_at"));
       }
     }
     return total;
@@ -581,7 +589,7 @@ asio::awaitable<Result<LatestPower>> Client::latest(std::int64_t id) {
   p.consumption_w = sum("meters", "consumption");
   p.battery_w = sum("encharges", "");
   if (auto acb = sum("acbs", ""); acb) p.battery_w = p.battery_w.value_or(0) + *acb;
-  co_return p;
+  co_return f.result(std::move(p));
 }
 
 asio::awaitable<Result<std::vector<LiveStatus>>> Client::live(std::int64_t id, int duration_s) {
@@ -607,6 +615,7 @@ asio::awaitable<Result<std::vector<LiveStatus>>> Client::live(std::int64_t id, i
                    what + ": HTTP " + std::to_string(r->status) + " " + said(doc));
   }
   // Server-sent events: "data: {...}" blocks separated by an empty line.
+  net::FieldReader f(what);
   std::vector<LiveStatus> out;
   std::size_t at = 0;
   while ((at = r->body.find("data:", at)) != std::string::npos) {
@@ -621,24 +630,24 @@ asio::awaitable<Result<std::vector<LiveStatus>>> Client::live(std::int64_t id, i
     }
     const auto& d = obj(msg, "data");
     LiveStatus s;
-    s.at_ms = msg.is_object() ? i64(msg.as_object(), "timestamp_epoch") : 0;
-    s.pv_w = num(d, "pv_power");
-    s.consumption_w = num(d, "consumption_power");
-    s.grid_w = num(d, "grid_power");
-    s.battery_w = num(d, "battery_power");
-    s.generator_w = num(d, "generator_power");
-    s.soc = opt_num(d, "battery_soc");
+    s.at_ms = msg.is_object() ? i64(f, msg.as_object(), "timestamp_epoch") : 0;
+    s.pv_w = num(f, d, "pv_power");
+    s.consumption_w = num(f, d, "consumption_power");
+    s.grid_w = num(f, d, "grid_power");
+    s.battery_w = num(f, d, "battery_power");
+    s.generator_w = num(f, d, "generator_power");
+    s.soc = opt_num(f, d, "battery_soc");
     s.battery_mode = str(d, "battery_mode");
     s.grid_status = str(d, "grid_status");
     out.push_back(s);
     at = end;
   }
-  co_return out;
+  co_return f.result(std::move(out));
 }
 
 asio::awaitable<Result<BatteryConfig>> Client::battery_settings(std::int64_t id) {
   SB_OBJECT(doc, "GET", "/api/v4/systems/config/" + std::to_string(id) + "/battery_settings");
-  co_return battery_config_of(*doc);
+  co_return f.result(battery_config_of(f, *doc));
 }
 
 asio::awaitable<Result<BatteryConfig>> Client::set_battery_settings(std::int64_t id,
@@ -651,29 +660,29 @@ asio::awaitable<Result<BatteryConfig>> Client::set_battery_settings(std::int64_t
   if (c.charge_from_grid) body["charge_from_grid"] = *c.charge_from_grid ? "enabled" : "disabled";
   SB_OBJECT(doc, "PUT", "/api/v4/systems/config/" + std::to_string(id) + "/battery_settings",
             json::serialize(body));
-  co_return battery_config_of(*doc);
+  co_return f.result(battery_config_of(f, *doc));
 }
 
 asio::awaitable<Result<StormGuard>> Client::storm_guard(std::int64_t id) {
   SB_OBJECT(doc, "GET", "/api/v4/systems/config/" + std::to_string(id) + "/storm_guard");
-  co_return storm_of(*doc);
+  co_return f.result(storm_of(*doc));
 }
 
 asio::awaitable<Result<StormGuard>> Client::set_storm_guard(std::int64_t id, bool enabled) {
   json::object body{{"storm_guard_status", enabled ? "enabled" : "disabled"}};
   SB_OBJECT(doc, "PUT", "/api/v4/systems/config/" + std::to_string(id) + "/storm_guard",
             json::serialize(body));
-  co_return storm_of(*doc);
+  co_return f.result(storm_of(*doc));
 }
 
 asio::awaitable<Result<GridStatus>> Client::grid_status(std::int64_t id) {
   SB_OBJECT(doc, "GET", "/api/v4/systems/config/" + std::to_string(id) + "/grid_status");
-  co_return GridStatus{str(*doc, "grid_state"), i64(*doc, "last_report_date")};
+  co_return f.result(GridStatus{str(*doc, "grid_state"), i64(f, *doc, "last_report_date")});
 }
 
 asio::awaitable<Result<std::vector<LoadContact>>> Client::load_control(std::int64_t id) {
   SB_OBJECT(doc, "GET", "/api/v4/systems/config/" + std::to_string(id) + "/load_control");
-  co_return contacts_of(*doc);
+  co_return f.result(contacts_of(f, *doc));
 }
 
 asio::awaitable<Result<std::vector<LoadContact>>> Client::set_load_control(std::int64_t id,
@@ -685,7 +694,7 @@ asio::awaitable<Result<std::vector<LoadContact>>> Client::set_load_control(std::
   if (c.essential_end) body["essential_end_time"] = *c.essential_end;
   SB_OBJECT(doc, "PUT", "/api/v4/systems/config/" + std::to_string(id) + "/load_control",
             json::serialize(body));
-  co_return contacts_of(*doc);
+  co_return f.result(contacts_of(f, *doc));
 }
 
 asio::awaitable<Result<std::vector<EvCharger>>> Client::ev_chargers(std::int64_t id) {
@@ -699,7 +708,7 @@ asio::awaitable<Result<std::vector<EvCharger>>> Client::ev_chargers(std::int64_t
                    str(o, "sku"), str(o, "firmware"), str(o, "status"),
                    active && active->is_bool() && active->as_bool()});
   }
-  co_return out;
+  co_return f.result(std::move(out));
 }
 
 asio::awaitable<Result<std::vector<EvEvent>>> Client::ev_events(std::int64_t id, int offset,
@@ -711,10 +720,10 @@ asio::awaitable<Result<std::vector<EvEvent>>> Client::ev_events(std::int64_t id,
   for (const auto& e : arr(*doc, "events")) {
     if (!e.is_object()) continue;
     const auto& o = e.as_object();
-    out.push_back(
-        {str(o, "status"), str(o, "details"), i64(o, "triggered_date"), i64(o, "cleared_date")});
+    out.push_back({str(o, "status"), str(o, "details"), i64(f, o, "triggered_date"),
+                   i64(f, o, "cleared_date")});
   }
-  co_return out;
+  co_return f.result(std::move(out));
 }
 
 asio::awaitable<Result<std::vector<EvSession>>> Client::ev_sessions(std::int64_t id,
@@ -727,11 +736,11 @@ asio::awaitable<Result<std::vector<EvSession>>> Client::ev_sessions(std::int64_t
   for (const auto& e : arr(*doc, "sessions")) {
     if (!e.is_object()) continue;
     const auto& o = e.as_object();
-    out.push_back({i64(o, "start_time"), i64(o, "end_time"), i64(o, "duration"),
-                   i64(o, "charge_time"), num(o, "energy_added"), num(o, "miles_added"),
-                   num(o, "cost")});
+    out.push_back({i64(f, o, "start_time"), i64(f, o, "end_time"), i64(f, o, "duration"),
+                   i64(f, o, "charge_time"), num(f, o, "energy_added"), num(f, o, "miles_added"),
+                   num(f, o, "cost")});
   }
-  co_return out;
+  co_return f.result(std::move(out));
 }
 
 asio::awaitable<Result<std::vector<EvSchedule>>> Client::ev_schedules(std::int64_t id,
@@ -750,15 +759,15 @@ asio::awaitable<Result<std::vector<EvSchedule>>> Client::ev_schedules(std::int64
       const auto& e = x.as_object();
       std::vector<int> days;
       for (const auto& d : arr(e, "days"))
-        days.push_back(static_cast<int>(net::as_double(d).value_or(0)));
+        days.push_back(static_cast<int>(f.integer(net::as_double(d).value_or(0), "days", 0, 7)));
       s.days.push_back(days);
       s.start.push_back(str(e, "start_time"));
       s.end.push_back(str(e, "end_time"));
-      s.level.push_back(static_cast<int>(i64(e, "charging_level")));
+      s.level.push_back(i32(f, e, "charging_level"));
     }
     out.push_back(s);
   }
-  co_return out;
+  co_return f.result(std::move(out));
 }
 
 asio::awaitable<Result<std::map<std::string, double>>> Client::ev_daily(std::int64_t id,
@@ -773,7 +782,7 @@ asio::awaitable<Result<std::map<std::string, double>>> Client::ev_daily(std::int
   auto c = o.if_contains("consumption");
   if (c && c->is_object()) {
     for (const auto& [day, wh] : c->as_object())
-      out[std::string(day)] = net::as_double(wh).value_or(0);
+      out[std::string(day)] = f.finite(net::as_double(wh).value_or(0), "consumption");
   } else if (c && c->is_array()) {
     // The document's example: a plain list from start_date.
     std::istringstream in(str(o, "start_date"));
@@ -783,11 +792,11 @@ asio::awaitable<Result<std::map<std::string, double>>> Client::ev_daily(std::int
     auto day = std::chrono::sys_days(std::chrono::year{y} / m / d);
     for (const auto& wh : c->as_array()) {
       out[format_iso8601(time_point_cast<Millis>(day)).substr(0, 10)] =
-          net::as_double(wh).value_or(0);
+          f.finite(net::as_double(wh).value_or(0), "consumption");
       day += std::chrono::days(1);
     }
   }
-  co_return out;
+  co_return f.result(std::move(out));
 }
 
 asio::awaitable<Result<Telemetry>> Client::ev_telemetry(std::int64_t id, std::string serial,
@@ -798,14 +807,14 @@ asio::awaitable<Result<Telemetry>> Client::ev_telemetry(std::int64_t id, std::st
             sys(id) + "/ev_charger/" + net::url_encode(serial) + "/telemetry" + query_of(q));
   Telemetry t;
   const auto& o = *doc;
-  t.start_at = i64(o, "start_at");
-  t.end_at = i64(o, "end_at");
+  t.start_at = i64(f, o, "start_at");
+  t.end_at = i64(f, o, "end_at");
   t.start_date = str(o, "start_date");
   for (const auto& x : arr(o, "consumption"))
     if (x.is_object())
       t.intervals.push_back(
-          {i64(x.as_object(), "end_at"), num(x.as_object(), "consumption"), std::nullopt});
-  co_return t;
+          {i64(f, x.as_object(), "end_at"), num(f, x.as_object(), "consumption"), std::nullopt});
+  co_return f.result(std::move(t));
 }
 
 asio::awaitable<Result<void>> Client::ev_start(std::int64_t id, std::string serial, int level) {

@@ -3,6 +3,7 @@
 // cloud said.
 #include "vendors/enphase/client.hpp"
 
+#include "net/http_server.hpp"
 #include "vendors/enphase/sim_fixture.hpp"
 
 namespace {
@@ -272,4 +273,39 @@ TEST_F(EnphaseClient, TheTokenCallsOfEachGrant) {
                 .find("/oauth/authorize?response_type=code&client_id=app%20id&redirect_uri="
                       "http%3A%2F%2F127.0.0.1%3A8765%2Fcallback&state=s1"),
             std::string::npos);
+}
+
+// A cloud answering numbers no system has (found by fuzzing: an epoch time of 1e300 overflowed
+// its cast and then the conversion to milliseconds): the call fails naming the field.
+TEST(EnphaseClientNumbers, OutOfRangeNumbersFailTheCallNamingTheField) {
+  net::TestIo io;
+  auto router = std::make_shared<net::Router>();
+  router->get("/api/v4/systems/{id}/summary",
+              [](net::ServerRequest&) -> boost::asio::awaitable<net::ServerResponse> {
+                co_return net::ServerResponse::json(
+                    200,
+                    R"({"system_id":7,"current_power":1e999,"last_report_at":1e300,"modules":3})");
+              });
+  router->get("/api/v4/systems/{id}/devices",
+              [](net::ServerRequest&) -> boost::asio::awaitable<net::ServerResponse> {
+                co_return net::ServerResponse::json(
+                    200,
+                    R"({"devices":{"micros":[{"serial_number":"1","last_report_at":-1e19}]}})");
+              });
+  net::HttpServer server(io.executor(), router);
+  ASSERT_TRUE(server.listen("127.0.0.1", 0));
+  net::HttpClient http(io.executor());
+  enphase::Client c(http, {"127.0.0.1", server.port(), false}, "key", Millis(3000));
+  auto summary = io.run(c.summary(7));
+  ASSERT_FALSE(summary);
+  EXPECT_EQ(summary.error().kind, ErrorKind::Protocol);
+  EXPECT_EQ(summary.error().message,
+            "Enphase GET /api/v4/systems/7/summary: field 'current_power' = inf is not a finite "
+            "number");
+  auto devices = io.run(c.devices(7));
+  ASSERT_FALSE(devices);
+  EXPECT_EQ(devices.error().message,
+            "Enphase GET /api/v4/systems/7/devices: field 'last_report_at' = -1e+19 is outside "
+            "-9007199254740992..9007199254740992");
+  server.stop();
 }

@@ -166,11 +166,14 @@ asio::awaitable<Result<json::value>> Client::call_once(std::string method, std::
   auto code = err ? net::as_double(*err) : std::nullopt;
   if (!code) co_return fail(ErrorKind::Protocol, what + ": the reply has no errno");
   if (*code != 0) {
-    auto e = error_from_errno(int(*code), str(*doc, "msg"), what);
-    if (!access_token_.empty() && (*code == 41808 || *code == 41809))  // OAuth, not a key
-      e.message = std::string(what) + ": errno " + std::to_string(int(*code)) + " (" +
-                  str(*doc, "msg") + "): the OAuth access token is " +
-                  (*code == 41808 ? "not valid (revoked?)" : "expired or the clock is off");
+    auto errno_ = net::whole_number(*code, INT32_MIN, INT32_MAX, what, "errno");
+    if (!errno_) co_return fail(errno_.error());
+    int err = static_cast<int>(*errno_);
+    auto e = error_from_errno(err, str(*doc, "msg"), what);
+    if (!access_token_.empty() && (err == 41808 || err == 41809))  // OAuth, not a key
+      e.message = std::string(what) + ": errno " + std::to_string(err) + " (" + str(*doc, "msg") +
+                  "): the OAuth access token is " +
+                  (err == 41808 ? "not valid (revoked?)" : "expired or the clock is off");
     co_return fail(e);
   }
   auto res = doc->if_contains("result");
@@ -194,7 +197,7 @@ asio::awaitable<Result<std::vector<Plant>>> Client::plants() {
       out.push_back({str(p.as_object(), "stationID"), str(p.as_object(), "name"),
                      str(p.as_object(), "ianaTimezone")});
     }
-    if (data->as_array().empty() || int(out.size()) >= int(num(**o, "total"))) break;
+    if (data->as_array().empty() || double(out.size()) >= num(**o, "total")) break;
   }
   co_return out;
 }
@@ -217,6 +220,7 @@ asio::awaitable<Result<PlantDetail>> Client::plant(std::string station_id) {
 
 asio::awaitable<Result<std::vector<Device>>> Client::devices() {
   std::vector<Device> out;
+  net::FieldReader f("FoxESS device list");
   for (int page = 1;; ++page) {
     auto op = call("POST", "/op/v0/device/list", {},
                    json::object{{"currentPage", page}, {"pageSize", 100}});
@@ -236,7 +240,7 @@ asio::awaitable<Result<std::vector<Device>>> Client::devices() {
                  str(d, "stationName"),
                  str(d, "deviceType"),
                  str(d, "productType"),
-                 int(num(d, "status")),
+                 int(f.integer(d, "status", INT32_MIN, INT32_MAX)),
                  false,
                  false};
       if (auto b = d.if_contains("hasPV"); b && b->is_bool()) dev.has_pv = b->as_bool();
@@ -245,9 +249,9 @@ asio::awaitable<Result<std::vector<Device>>> Client::devices() {
         co_return fail(ErrorKind::Protocol, "FoxESS device list: a device has no deviceSN");
       out.push_back(std::move(dev));
     }
-    if (data->as_array().empty() || int(out.size()) >= int(num(**o, "total"))) break;
+    if (data->as_array().empty() || double(out.size()) >= num(**o, "total")) break;
   }
-  co_return out;
+  co_return f.result(std::move(out));
 }
 
 asio::awaitable<Result<DeviceDetail>> Client::device(std::string sn) {
@@ -258,12 +262,13 @@ asio::awaitable<Result<DeviceDetail>> Client::device(std::string sn) {
   if (!o) co_return fail(o.error());
   const auto& d = **o;
   DeviceDetail out;
+  net::FieldReader f("FoxESS device detail");
   out.sn = str(d, "deviceSN");
   out.device_type = str(d, "deviceType");
   out.product_type = str(d, "productType");
   out.master_version = str(d, "masterVersion");
   out.manager_version = str(d, "managerVersion");
-  out.status = int(num(d, "status"));
+  out.status = int(f.integer(d, "status", INT32_MIN, INT32_MAX));
   out.capacity_kw = num(d, "capacity");
   if (auto f = d.if_contains("function"); f && f->is_object())
     if (auto s = f->as_object().if_contains("scheduler"); s && s->is_bool())
@@ -272,8 +277,8 @@ asio::awaitable<Result<DeviceDetail>> Client::device(std::string sn) {
     for (const auto& x : b->as_array())
       if (x.is_object())
         out.batteries.push_back({str(x.as_object(), "batterySN"), str(x.as_object(), "model"),
-                                 num(x.as_object(), "capicty")});
-  co_return out;
+                                 f.number(x.as_object(), "capicty")});
+  co_return f.result(std::move(out));
 }
 
 asio::awaitable<Result<std::map<std::string, std::string>>> Client::variables() {
@@ -385,7 +390,9 @@ asio::awaitable<Result<std::pair<int, int>>> Client::min_soc(std::string sn) {
   if (!r) co_return fail(r.error());
   auto o = object_of(*r, "FoxESS battery SoC");
   if (!o) co_return fail(o.error());
-  co_return std::pair{int(num(**o, "minSoc")), int(num(**o, "minSocOnGrid"))};
+  net::FieldReader f("FoxESS battery SoC");
+  std::pair soc{int(f.integer(**o, "minSoc", 0, 100)), int(f.integer(**o, "minSocOnGrid", 0, 100))};
+  co_return f.result(soc);
 }
 
 asio::awaitable<Result<void>> Client::set_min_soc(std::string sn, int min_soc,
@@ -428,7 +435,10 @@ asio::awaitable<Result<AccessCount>> Client::access_count() {
   if (!r) co_return fail(r.error());
   auto o = object_of(*r, "FoxESS access count");
   if (!o) co_return fail(o.error());
-  co_return AccessCount{int(num(**o, "total")), int(num(**o, "remaining"))};
+  net::FieldReader f("FoxESS access count");
+  AccessCount count{int(f.integer(**o, "total", INT32_MIN, INT32_MAX)),
+                    int(f.integer(**o, "remaining", INT32_MIN, INT32_MAX))};
+  co_return f.result(count);
 }
 
 // --- helpers -------------------------------------------------------------------------------
@@ -464,7 +474,7 @@ asio::awaitable<Result<std::vector<T>>> Client::paged(std::string path, std::str
     if (!data || !data->is_array()) co_return fail(ErrorKind::Protocol, what + ": no data list");
     for (const auto& x : data->as_array())
       if (x.is_object()) out.push_back(item(x.as_object()));
-    if (data->as_array().empty() || int(out.size()) >= int(num(**o, "total"))) break;
+    if (data->as_array().empty() || double(out.size()) >= num(**o, "total")) break;
   }
   co_return out;
 }
@@ -495,13 +505,15 @@ json::object plant_json(const PlantSpec& p) {
                       {"devices", devices}};
 }
 
-PlantCreated created_of(const json::object& o) {
+Result<PlantCreated> created_of(const json::object& o) {
+  net::FieldReader f("FoxESS plant");
   PlantCreated out{str(o, "stationID"), {}};
   if (auto d = o.if_contains("devices"); d && d->is_array())
     for (const auto& x : d->as_array())
       if (x.is_object())
-        out.modules.emplace_back(str(x.as_object(), "sn"), int(num(x.as_object(), "errno")));
-  return out;
+        out.modules.emplace_back(str(x.as_object(), "sn"),
+                                 int(f.integer(x.as_object(), "errno", INT32_MIN, INT32_MAX)));
+  return f.result(std::move(out));
 }
 
 // enable1 comes as a string ("true", "1") from get and goes as a boolean to set.
@@ -598,6 +610,7 @@ asio::awaitable<Result<ForceCharge>> Client::force_charge(std::string sn) {
   auto o = co_await std::move(op);
   if (!o) co_return fail(o.error());
   ForceCharge out;
+  net::FieldReader f("FoxESS force-charge time");
   for (int i = 0; i < 2; ++i) {
     auto n = std::to_string(i + 1);
     auto& w = out[std::size_t(i)];
@@ -606,12 +619,12 @@ asio::awaitable<Result<ForceCharge>> Client::force_charge(std::string sn) {
     if (!s || !s->is_object() || !e || !e->is_object())
       co_return fail(ErrorKind::Protocol,
                      "FoxESS force-charge time: startTime" + n + " / endTime" + n + " missing");
-    w.start_hour = int(num(s->as_object(), "hour"));
-    w.start_minute = int(num(s->as_object(), "minute"));
-    w.end_hour = int(num(e->as_object(), "hour"));
-    w.end_minute = int(num(e->as_object(), "minute"));
+    w.start_hour = int(f.integer(s->as_object(), "hour", 0, 24));
+    w.start_minute = int(f.integer(s->as_object(), "minute", 0, 59));
+    w.end_hour = int(f.integer(e->as_object(), "hour", 0, 24));
+    w.end_minute = int(f.integer(e->as_object(), "minute", 0, 59));
   }
-  co_return out;
+  co_return f.result(out);
 }
 
 asio::awaitable<Result<void>> Client::set_force_charge(std::string sn, ForceCharge windows) {

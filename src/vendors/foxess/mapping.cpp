@@ -96,7 +96,8 @@ std::vector<Sample> map_real_time(const std::vector<Datum>& data, const std::str
         std::isdigit(static_cast<unsigned char>(name[2]))) {
       std::size_t i = 2;
       int n = 0;
-      while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i])))
+      // At most four digits: a longer run would overflow n (no inverter has 10,000 strings).
+      while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i])) && i < 6)
         n = n * 10 + (name[i++] - '0');
       auto rest = name.substr(i);
       if (rest == "Power") add(indexed_metric(metric::kPvStringPower, n), value * 1000);
@@ -118,7 +119,9 @@ std::vector<Sample> map_real_time(const std::vector<Datum>& data, const std::str
       }
     }
     if (name == "runningState")
-      add(std::string(metric::kDeviceState), double(int(running_state(int(value)))));
+      add(std::string(metric::kDeviceState),
+          double(
+              int(value >= 0 && value <= 999 ? running_state(int(value)) : DeviceState::Unknown)));
     vendor.push_back({device, "vendor.foxess." + name, time, value, Quality::Measured});
   }
   if (has("gridConsumptionPower") || has("feedinPower"))

@@ -4,6 +4,8 @@
 #include <boost/json.hpp>
 #include <charconv>
 #include <cmath>
+#include <limits>
+#include <type_traits>
 
 #include "net/json.hpp"
 
@@ -157,9 +159,13 @@ json::object to_request_json(const SchedulerGroup& g, bool v1) {
 std::optional<SchedulerGroup> group_from_json(const json::object& o) {
   SchedulerGroup g;
   auto field = [&](const char* key, auto& out_v) {
+    using T = std::remove_reference_t<decltype(out_v)>;
     auto d = lenient_number(o.if_contains(key));
-    if (!d) return false;
-    out_v = static_cast<std::remove_reference_t<decltype(out_v)>>(*d);
+    if (!d || !std::isfinite(*d)) return false;
+    if constexpr (std::is_integral_v<T>) {  // a cast out of range is undefined: refuse it
+      if (*d < std::numeric_limits<T>::min() || *d > std::numeric_limits<T>::max()) return false;
+    }
+    out_v = static_cast<T>(*d);
     return true;
   };
   if (!field("enable", g.enable) || !field("startHour", g.start_hour) ||
@@ -170,7 +176,10 @@ std::optional<SchedulerGroup> group_from_json(const json::object& o) {
   auto mode = o.if_contains("workMode");
   if (!mode || !mode->is_string()) return std::nullopt;
   g.work_mode = std::string(mode->as_string());
-  if (auto m = lenient_number(o.if_contains("maxSoc"))) g.max_soc = int(*m);
+  if (auto m = lenient_number(o.if_contains("maxSoc"))) {
+    if (!(*m >= 0 && *m <= 100)) return std::nullopt;
+    g.max_soc = int(*m);
+  }
   return g;
 }
 

@@ -150,7 +150,8 @@ asio::awaitable<Result<void>> Client::login() {
   auto nonce = net::get_string(*first, "nonce", "auth/start");
   auto txn = net::get_string(*first, "transactionId", "auth/start");
   auto salt = net::get_string(*first, "salt", "auth/start");
-  auto rounds = net::get_number(*first, "rounds", "auth/start");
+  // Real devices ask for 29000 PBKDF2 rounds; far more would tie up a core for minutes.
+  auto rounds = net::get_integer(*first, "rounds", "auth/start", 1, 1'000'000);
   if (!nonce) co_return fail(nonce.error());
   if (!txn) co_return fail(txn.error());
   if (!salt) co_return fail(salt.error());
@@ -471,7 +472,7 @@ asio::awaitable<Result<std::vector<EventInfo>>> Client::events(int max, std::str
     auto o = object_at(v, "KOSTAL events");
     if (!o) co_return fail(o.error());
     EventInfo e;
-    auto code = net::get_number(*o, "code", "KOSTAL events", true);
+    auto code = net::get_integer(*o, "code", "KOSTAL events", INT32_MIN, INT32_MAX, true);
     if (!code) co_return fail(code.error());
     e.code = static_cast<int>(*code);
     if (auto a2 = o->if_contains("is_active"); a2 && a2->is_bool()) e.is_active = a2->as_bool();
@@ -505,8 +506,11 @@ asio::awaitable<Result<FirmwareStatus>> Client::firmware_status() {
   FirmwareStatus f;
   f.status = optional_text(*o, "status").value_or("");
   f.target = optional_text(*o, "target").value_or("");
-  if (auto p = net::get_optional_number(*o, "current_percent", "firmware status"); p && *p)
-    f.current_percent = static_cast<int>(**p);
+  if (auto p = net::get_optional_number(*o, "current_percent", "firmware status"); p && *p) {
+    auto percent = net::whole_number(**p, 0, 100, "KOSTAL firmware status", "current_percent");
+    if (!percent) co_return fail(percent.error());
+    f.current_percent = static_cast<int>(*percent);
+  }
   co_return f;
 }
 

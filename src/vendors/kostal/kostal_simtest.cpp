@@ -488,6 +488,16 @@ TEST(KostalLogData, MalformedRowsNameTheLineAndColumn) {
   auto r = kostal::parse_log_data(text, "inv:1", {from_ms(0), from_ms(4'000'000'000'000)});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "KOSTAL logdata line 4, column 'DC1 P': 'x' is not a number");
+  // A time far beyond any clock overflowed the cast and then the ×1000 (UBSan); infinity too.
+  auto huge = kostal::parse_log_data("Zeit\tDC1 P\n1e300\t1200\n", "inv:1",
+                                     {from_ms(0), from_ms(4'000'000'000'000)});
+  ASSERT_FALSE(huge);
+  EXPECT_EQ(huge.error().message,
+            "KOSTAL logdata line 2: field 'Zeit' = 1e+300 is outside 0..9007199254740");
+  auto inf = kostal::parse_log_data("Zeit\tDC1 P\n1781690400\tinf\n", "inv:1",
+                                    {from_ms(0), from_ms(4'000'000'000'000)});
+  ASSERT_FALSE(inf);
+  EXPECT_EQ(inf.error().message, "KOSTAL logdata line 2, column 'DC1 P': 'inf' is not a number");
   auto ok = kostal::parse_log_data(text.substr(0, text.rfind("1781690700")), "inv:1",
                                    {from_ms(0), from_ms(4'000'000'000'000)});
   ASSERT_TRUE(ok);

@@ -1,10 +1,12 @@
 #include "vendors/kostal/mapping.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <map>
 #include <sstream>
 
 #include "core/metric.hpp"
+#include "net/json.hpp"
 
 namespace sb::kostal {
 
@@ -190,7 +192,7 @@ Result<std::vector<Sample>> parse_log_data(const std::string& text, const std::s
       if (cells[i].empty()) continue;
       double v = 0;
       auto [p, ec] = std::from_chars(cells[i].data(), cells[i].data() + cells[i].size(), v);
-      if (ec != std::errc() || p != cells[i].data() + cells[i].size())
+      if (ec != std::errc() || p != cells[i].data() + cells[i].size() || !std::isfinite(v))
         return fail(ErrorKind::Protocol, "KOSTAL logdata line " + std::to_string(lineno) +
                                              ", column '" + columns[i] + "': '" + cells[i] +
                                              "' is not a number");
@@ -199,7 +201,11 @@ Result<std::vector<Sample>> parse_log_data(const std::string& text, const std::s
     if (!row.contains("Zeit"))
       return fail(ErrorKind::Protocol,
                   "KOSTAL logdata line " + std::to_string(lineno) + ": no time ('Zeit')");
-    TimePoint t = from_ms(static_cast<std::int64_t>(row["Zeit"]) * 1000);
+    // Epoch seconds; range-checked before the cast (a huge 'Zeit' overflowed it and then ×1000).
+    auto zeit = net::whole_number(row["Zeit"], 0, net::kExactInteger / 1000,
+                                  "KOSTAL logdata line " + std::to_string(lineno), "Zeit");
+    if (!zeit) return fail(zeit.error());
+    TimePoint t = from_ms(*zeit * 1000);
     if (t < range.from || t >= range.to) continue;
     auto add = [&](std::string metric, const std::string& column, double scale = 1) {
       if (auto it = row.find(column); it != row.end())

@@ -18,12 +18,12 @@ namespace {
 std::string str(const json::object& o, std::string_view key) {
   return net::field_text(o, key);
 }
-double num(const json::object& o, std::string_view key) {
-  return net::field_number(o, key);
-}
-std::optional<double> opt_num(const json::object& o, std::string_view key) {
+// A KPI: a number, or nothing when the portal has none (null, absent, or not a number).
+std::optional<double> opt_num(net::FieldReader& f, const json::object& o, std::string_view key) {
   auto v = o.if_contains(key);
-  return v ? net::as_double(*v) : std::nullopt;
+  auto d = v ? net::as_double(*v) : std::nullopt;
+  if (d) return f.finite(*d, key);
+  return std::nullopt;
 }
 std::optional<TimePoint> time_of(const json::object& o, std::string_view key) {
   TimePoint t;
@@ -55,14 +55,15 @@ Result<PlantInfo> plant_of(const json::value& v, const std::string& what) {
   p.firmware = str(o, "firmwareVersion");
   p.device = str(o, "deviceFullName");
   p.package = str(o, "package");
-  p.size_w = num(o, "plantSize");
+  net::FieldReader f(what);
+  p.size_w = f.number(o, "plantSize");
   p.installed = time_of(o, "installationDate");
   if (auto t = o.if_contains("lastDataTransfer"); t && t->is_object())
     p.last_transfer = time_of(t->as_object(), "lastTransfer");
   if (auto t = o.if_contains("componentsTypes"); t && t->is_array())
     for (const auto& x : t->as_array())
       if (x.is_string()) p.component_types.emplace_back(x.as_string());
-  return p;
+  return f.result(std::move(p));
 }
 
 Result<FleetInfo> fleet_of(const json::value& v, const std::string& what) {
@@ -221,17 +222,18 @@ asio::awaitable<Result<std::vector<ComponentInfo>>> Client::components(std::stri
         if (!v.is_object() || !v.as_object().contains("crossEpochId"))
           return fail(ErrorKind::Protocol, w + ": a component without a crossEpochId");
         const auto& o = v.as_object();
+        net::FieldReader f(w);
         ComponentInfo c;
-        c.id = std::llround(num(o, "crossEpochId"));
+        c.id = f.integer(o, "crossEpochId");
         c.name = str(o, "name");
         c.type = str(o, "type");
         c.subtype = !str(o, "meterType").empty() ? str(o, "meterType") : str(o, "sensorType");
         c.manufacturer = str(o, "manufacturer");
         c.model = str(o, "model");
         c.serial = str(o, "serialNumber");
-        c.parent = std::llround(num(o, "parentCrossEpochId"));
-        c.rated_w = num(o, "ratedPower");
-        return c;
+        c.parent = f.integer(o, "parentCrossEpochId");
+        c.rated_w = f.number(o, "ratedPower");
+        return f.result(std::move(c));
       });
   co_return co_await std::move(op);
 }
@@ -246,19 +248,20 @@ asio::awaitable<Result<std::vector<Series>>> Client::series(std::string path, st
         if (str(o, "name").empty() || !points || !points->is_array())
           return fail(ErrorKind::Protocol, w + ": a channel without name or dataPoints");
         Series s{str(o, "name"), str(o, "date"), str(o, "resolution"), str(o, "unit"), {}, {}};
-        if (o.contains("componentId")) s.component = std::llround(num(o, "componentId"));
+        net::FieldReader f(w);
+        if (o.contains("componentId")) s.component = f.integer(o, "componentId");
         for (const auto& p : points->as_array()) {
           if (p.is_null()) {
             s.points.emplace_back(std::nullopt);
             continue;
           }
           auto d = net::as_double(p);
-          if (!d)
+          if (!d || !std::isfinite(*d))
             return fail(ErrorKind::Protocol,
                         w + ": channel " + s.name + " has a value that is not a number");
           s.points.emplace_back(*d);
         }
-        return s;
+        return f.result(std::move(s));
       });
   co_return co_await std::move(op);
 }
@@ -336,30 +339,36 @@ asio::awaitable<Result<Kpis>> Client::kpis(std::string plant, std::string from, 
                         if (!v.is_object())
                           return fail(ErrorKind::Protocol, w + ": the answer is not an object");
                         const auto& o = v.as_object();
-                        return Kpis{opt_num(o, "specificYield"),   opt_num(o, "performanceRatio"),
-                                    opt_num(o, "availability"),    opt_num(o, "autarky"),
-                                    opt_num(o, "selfConsumption"), num(o, "production"),
-                                    num(o, "consumption")};
+                        net::FieldReader f(w);
+                        Kpis k{opt_num(f, o, "specificYield"),   opt_num(f, o, "performanceRatio"),
+                               opt_num(f, o, "availability"),    opt_num(f, o, "autarky"),
+                               opt_num(f, o, "selfConsumption"), f.number(o, "production"),
+                               f.number(o, "consumption")};
+                        return f.result(k);
                       });
   co_return co_await std::move(op);
 }
 
 asio::awaitable<Result<std::vector<PortalEvent>>> Client::events(std::string plant,
                                                                  std::string from, std::string to) {
-  auto op = list<PortalEvent>(
-      "datasource/plant/" + plant + "/events?dateFrom=" + from + "&dateTo=" + to,
-      "Solar-Log events of plant " + plant,
-      [](const json::value& v, const std::string& w) -> Result<PortalEvent> {
-        if (!v.is_object()) return fail(ErrorKind::Protocol, w + ": an event is not an object");
-        const auto& o = v.as_object();
-        auto start = time_of(o, "start");
-        if (!start) return fail(ErrorKind::Protocol, w + ": an event without a start time");
-        return PortalEvent{std::llround(num(o, "id")), std::llround(num(o, "componentId")),
-                           str(o, "componentName"),    str(o, "componentType"),
-                           str(o, "severity"),         str(o, "code"),
-                           str(o, "message"),          *start,
-                           time_of(o, "end")};
-      });
+  auto op =
+      list<PortalEvent>("datasource/plant/" + plant + "/events?dateFrom=" + from + "&dateTo=" + to,
+                        "Solar-Log events of plant " + plant,
+                        [](const json::value& v, const std::string& w) -> Result<PortalEvent> {
+                          if (!v.is_object())
+                            return fail(ErrorKind::Protocol, w + ": an event is not an object");
+                          const auto& o = v.as_object();
+                          auto start = time_of(o, "start");
+                          if (!start)
+                            return fail(ErrorKind::Protocol, w + ": an event without a start time");
+                          net::FieldReader f(w);
+                          PortalEvent e{f.integer(o, "id"),      f.integer(o, "componentId"),
+                                        str(o, "componentName"), str(o, "componentType"),
+                                        str(o, "severity"),      str(o, "code"),
+                                        str(o, "message"),       *start,
+                                        time_of(o, "end")};
+                          return f.result(std::move(e));
+                        });
   co_return co_await std::move(op);
 }
 

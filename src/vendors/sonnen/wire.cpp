@@ -42,7 +42,9 @@ Result<StatusV1> parse_status(std::string_view body) {
     if (it == o.end() || !it->value().is_bool()) return fail(r.error());
     installed = it->value().get_bool() ? 1 : 0;
   }
-  s.IsSystemInstalled = static_cast<int>(installed);
+  auto flag = net::whole_number(installed, 0, 1, what, "IsSystemInstalled");
+  if (!flag) return fail(flag.error());
+  s.IsSystemInstalled = static_cast<int>(*flag);
   auto ts = net::get_string(o, "Timestamp", what);
   if (!ts) return fail(ts.error());
   s.Timestamp = *ts;
@@ -54,8 +56,12 @@ Result<StatusV1> parse_status(std::string_view body) {
   if (auto it = o.find("OperatingMode"); it != o.end()) {
     if (it->value().is_string())
       s.OperatingMode = std::string(it->value().get_string());
-    else if (auto d = net::as_double(it->value()))
-      s.OperatingMode = std::to_string(static_cast<int>(*d));
+    else if (auto d = net::as_double(it->value())) {
+      // The documented modes are 1, 2, 10, 11, 12; a mode code is at most two digits.
+      auto mode = net::whole_number(*d, 0, 99, what, "OperatingMode");
+      if (!mode) return fail(mode.error());
+      s.OperatingMode = std::to_string(*mode);
+    }
   }
   for (auto v :
        {s.Consumption_W, s.Fac, s.Pac_total_W, s.Production_W, s.RSOC, s.USOC, s.Uac, s.Ubat})
@@ -89,7 +95,9 @@ std::optional<int> parse_return_code(std::string_view body) {
   if (!o) return std::nullopt;
   auto it = o->find("ReturnCode");
   if (it == o->end()) return std::nullopt;
-  if (auto d = net::as_double(it->value())) return static_cast<int>(*d);
+  if (auto d = net::as_double(it->value()))
+    if (auto code = net::whole_number(*d, 0, 999, "sonnen reply", "ReturnCode"))
+      return static_cast<int>(*code);
   return std::nullopt;
 }
 

@@ -82,3 +82,22 @@ TEST(SonnenWire, NumericStringsAreAccepted) {
   EXPECT_EQ(s->Pac_total_W, -1200);
   EXPECT_EQ(s->IsSystemInstalled, 1);
 }
+
+// Found by fuzzing under UBSan: numbers that overflow an int were cast to one.
+TEST(SonnenWire, NumbersOutOfTheirRangeAreRefusedNamingTheField) {
+  const std::string base =
+      R"({"Consumption_W":719,"Fac":50,"Pac_total_W":0,"Production_W":0,"RSOC":1,"Timestamp":"x","USOC":1,"Uac":230,"Ubat":50,)";
+  auto installed = parse_status(base + R"("IsSystemInstalled":1e999})");
+  ASSERT_FALSE(installed);
+  EXPECT_EQ(installed.error().kind, ErrorKind::Protocol);
+  EXPECT_EQ(installed.error().message,
+            "sonnen status: field 'IsSystemInstalled' = inf is outside 0..1");
+  auto mode = parse_status(base + R"("IsSystemInstalled":1,"OperatingMode":1e20})");
+  ASSERT_FALSE(mode);
+  EXPECT_EQ(mode.error().message, "sonnen status: field 'OperatingMode' = 1e+20 is outside 0..99");
+  auto ok = parse_status(base + R"("IsSystemInstalled":1,"OperatingMode":10})");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->OperatingMode, "10");
+  EXPECT_FALSE(parse_return_code(R"({"ReturnCode": 1e300})"));
+  EXPECT_FALSE(parse_return_code(R"({"ReturnCode": -1e999})"));
+}
