@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <charconv>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -27,6 +28,10 @@ struct Connection {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
+  std::chrono::steady_clock::time_point idle_since;
+  /// How long it may stay idle and still be used: the server's Keep-Alive hint less a second
+  /// (its timer runs from its own last byte), at most HttpClientOptions::max_idle_age.
+  std::chrono::milliseconds reusable_for{0};
 
   beast::tcp_stream& lowest() { return plain ? *plain : beast::get_lowest_layer(*secure); }
   void close() {
@@ -35,13 +40,32 @@ struct Connection {
   }
 };
 
-// Failure of one exchange; `before_response` says no byte of a response arrived, so a stale
-// keep-alive connection may be the cause and a retry on a fresh one is safe.
+// Failure of one exchange. `closed_before_response`: the peer closed the connection (end of
+// stream, reset) before any byte of a response came, which is what a server does to a
+// keep-alive connection it timed out: it never read the request, so a resend is safe whatever
+// the method. A timeout is not that: the server may be working on the request.
 struct ExchangeError {
   Error error;
-  bool before_response = false;
+  bool closed_before_response = false;
   bool write_failed = false;  ///< the request never fully left: always safe to resend
 };
+
+bool closed_by_peer(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::connection_aborted ||
+         ec == asio::error::broken_pipe;
+}
+
+// "timeout=5, max=100" -> 5 s; nullopt when the header has no timeout.
+std::optional<std::chrono::seconds> keep_alive_timeout(std::string_view header) {
+  auto at = header.find("timeout=");
+  if (at == std::string_view::npos) return std::nullopt;
+  unsigned v = 0;
+  auto text = header.substr(at + 8);
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || v > 86'400) return std::nullopt;
+  return std::chrono::seconds(v);
+}
 
 Error from_ec(const beast::error_code& ec, std::string_view what, const Endpoint& ep) {
   // Nothing here cancels an operation but the stream's own timer.
@@ -61,16 +85,34 @@ struct HttpClient::Impl {
   std::map<std::string, std::deque<std::unique_ptr<Connection>>> idle;
   std::atomic<std::uint64_t> opened{0};
 
+  // The most recently used idle connection young enough to reuse; older ones are closed (the
+  // server has closed them or is about to).
   std::unique_ptr<Connection> take_idle(const std::string& key) {
     std::lock_guard lock(mutex);
     auto it = idle.find(key);
-    if (it == idle.end() || it->second.empty()) return nullptr;
-    auto c = std::move(it->second.back());
-    it->second.pop_back();
-    return c;
+    if (it == idle.end()) return nullptr;
+    auto now = std::chrono::steady_clock::now();
+    while (!it->second.empty()) {
+      auto c = std::move(it->second.back());
+      it->second.pop_back();
+      if (now - c->idle_since < c->reusable_for) return c;
+      c->close();
+    }
+    return nullptr;
   }
 
-  void put_idle(const std::string& key, std::unique_ptr<Connection> c) {
+  void put_idle(const std::string& key, std::unique_ptr<Connection> c,
+                std::optional<std::chrono::seconds> hint) {
+    c->idle_since = std::chrono::steady_clock::now();
+    c->reusable_for = options.max_idle_age;
+    if (hint)
+      c->reusable_for = std::min<std::chrono::milliseconds>(
+          c->reusable_for, std::max<std::chrono::milliseconds>(std::chrono::milliseconds(0),
+                                                               *hint - std::chrono::seconds(1)));
+    if (c->reusable_for.count() <= 0) {
+      c->close();
+      return;
+    }
     std::lock_guard lock(mutex);
     auto& q = idle[key];
     q.push_back(std::move(c));
@@ -119,9 +161,16 @@ struct HttpClient::Impl {
     co_return c;
   }
 
+  struct Exchanged {
+    HttpResponse response;
+    bool keep_alive = false;
+    std::optional<std::chrono::seconds> keep_alive_hint;
+  };
+
   template <class Stream>
-  asio::awaitable<std::expected<std::pair<HttpResponse, bool>, ExchangeError>> exchange(
-      Stream& stream, Connection& c, const Endpoint& ep, const HttpRequest& r) {
+  asio::awaitable<std::expected<Exchanged, ExchangeError>> exchange(Stream& stream, Connection& c,
+                                                                    const Endpoint& ep,
+                                                                    const HttpRequest& r) {
     beast::error_code ec;
     auto verb = http::string_to_verb(r.method);
     if (verb == http::verb::unknown)
@@ -140,7 +189,7 @@ struct HttpClient::Impl {
     co_await http::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
     if (ec)
       co_return std::unexpected(
-          ExchangeError{from_ec(ec, r.method + " " + r.target, ep), true, true});
+          ExchangeError{from_ec(ec, r.method + " " + r.target, ep), false, true});
     http::response_parser<http::string_body> parser;
     parser.body_limit(options.max_body_bytes);
     co_await http::async_read(stream, c.buffer, parser,
@@ -156,7 +205,8 @@ struct HttpClient::Impl {
         co_return std::unexpected(
             ExchangeError{Error{ErrorKind::Protocol, r.method + " " + r.target + " " + ep.str() +
                                                          ": malformed response: " + ec.message()}});
-      co_return std::unexpected(ExchangeError{from_ec(ec, r.method + " " + r.target, ep), nothing});
+      co_return std::unexpected(
+          ExchangeError{from_ec(ec, r.method + " " + r.target, ep), nothing && closed_by_peer(ec)});
     }
     auto msg = parser.release();
     HttpResponse out;
@@ -164,7 +214,8 @@ struct HttpClient::Impl {
     for (const auto& f : msg)
       out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     out.body = std::move(msg.body());
-    co_return std::pair{std::move(out), msg.keep_alive()};
+    co_return Exchanged{std::move(out), msg.keep_alive(),
+                        keep_alive_timeout(msg[http::field::keep_alive])};
   }
 };
 
@@ -195,7 +246,7 @@ asio::awaitable<Result<HttpResponse>> HttpClient::request(Endpoint ep, HttpReque
       conn = std::move(*made);
     }
     // if/else, not ?: — g++ 12 miscompiles co_await inside a conditional expression.
-    std::expected<std::pair<HttpResponse, bool>, ExchangeError> result;
+    std::expected<Impl::Exchanged, ExchangeError> result;
     if (conn->plain) {
       result = co_await impl->exchange(*conn->plain, *conn, ep, r);
     } else {
@@ -203,9 +254,9 @@ asio::awaitable<Result<HttpResponse>> HttpClient::request(Endpoint ep, HttpReque
     }
     if (result) {
       // No structured binding here: g++ 12 miscompiles them in coroutines.
-      HttpResponse response = std::move(result->first);
-      if (result->second) {
-        impl->put_idle(key, std::move(conn));
+      HttpResponse response = std::move(result->response);
+      if (result->keep_alive) {
+        impl->put_idle(key, std::move(conn), result->keep_alive_hint);
       } else {
         conn->close();
       }
@@ -213,12 +264,10 @@ asio::awaitable<Result<HttpResponse>> HttpClient::request(Endpoint ep, HttpReque
     }
     conn->close();
     // A keep-alive connection the server closed while idle fails before any response byte:
-    // one retry on a fresh connection, never more, and a POST only when it never left (it is
-    // not idempotent: the server may have acted on it).
+    // one retry on a fresh connection, never more. The server never read the request, so this
+    // holds for a POST too (a FoxESS poll, an Enphase command).
     const auto& err = result.error();
-    bool idempotent = r.method != "POST" && r.method != "PATCH";
-    if (reused && attempt == 0 && (err.write_failed || (err.before_response && idempotent)))
-      continue;
+    if (reused && attempt == 0 && (err.write_failed || err.closed_before_response)) continue;
     co_return fail(result.error().error);
   }
 }

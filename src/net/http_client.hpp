@@ -21,6 +21,9 @@ struct HttpClientOptions {
   bool verify_tls = true;                             ///< verify the peer certificate and host name
   std::string ca_file;  ///< extra CA bundle (PEM); the system store is always used
   std::size_t max_idle_per_host = 4;
+  /// An idle keep-alive connection older than this (or than the server's Keep-Alive timeout
+  /// less a second) is not reused: servers close idle connections, commonly after 5 to 60 s.
+  std::chrono::milliseconds max_idle_age{20'000};
   std::size_t max_body_bytes = 16 * 1024 * 1024;
   std::string user_agent = "sunbridge/" SUNBRIDGE_VERSION;
 };
