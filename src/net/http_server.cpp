@@ -1,13 +1,12 @@
 #include "net/http_server.hpp"
 
-#include "net/json.hpp"
-
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -15,7 +14,11 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <mutex>
+#include <optional>
 #include <set>
+
+#include "core/log.hpp"
+#include "net/json.hpp"
 
 namespace sb::net {
 
@@ -108,7 +111,10 @@ asio::awaitable<ServerResponse> Router::dispatch(ServerRequest& request) const {
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   struct Session {
     beast::tcp_stream stream;
-    bool busy = false;  // touched only on the session's strand
+    std::atomic<bool> busy{false};  // written on the session's strand, read by the acceptor
+    /// When it last finished a request (steady clock, ns): the oldest idle one is closed first
+    /// when descriptors run out.
+    std::atomic<std::int64_t> idle_since{0};
     explicit Session(tcp::socket s) : stream(std::move(s)) {}
   };
 
@@ -128,8 +134,28 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         options(std::move(o)),
         acceptor(asio::make_strand(ex)) {}
 
+  // Closes the connection that has waited longest for a next request; false when none idles.
+  bool close_oldest_idle() {
+    std::shared_ptr<Session> oldest;
+    {
+      std::lock_guard lock(mutex);
+      for (const auto& s : sessions)
+        if (!s->busy && (!oldest || s->idle_since < oldest->idle_since)) oldest = s;
+    }
+    if (!oldest) return false;
+    asio::post(oldest->stream.get_executor(), [oldest] {
+      beast::error_code ignored;
+      oldest->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      oldest->stream.socket().close(ignored);
+    });
+    return true;
+  }
+
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
+    // A shortage is one episode until a minute passes without one: logged once, not per accept.
+    std::optional<std::chrono::steady_clock::time_point> last_shortage;
+    asio::steady_timer pause(acceptor.get_executor());
     for (;;) {
       beast::error_code ec;
       tcp::socket socket = co_await acceptor.async_accept(
@@ -137,8 +163,26 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       if (stopping) co_return;
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-        continue;  // e.g. too many open files: keep serving the connections we have
+        // Out of file descriptors, the connection stays queued and the acceptor is ready again
+        // at once: retrying at once spins a core and serves no one. Make room (the oldest idle
+        // keep-alive connection goes), wait a moment, try again; say so once per episode.
+        if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
+          bool freed = close_oldest_idle();
+          auto now = std::chrono::steady_clock::now();
+          if (!last_shortage || now - *last_shortage > std::chrono::minutes(1))
+            log(LogLevel::Warning, "http", "",
+                "too many open files on " + bound_host + ":" + std::to_string(bound_port) + " (" +
+                    ec.message() +
+                    "): new connections wait a moment each; idle keep-alive connections are "
+                    "closed, oldest first, to make room (raise LimitNOFILE / ulimit -n)" +
+                    (freed ? "" : "; none idles now"));
+          last_shortage = now;
+          pause.expires_after(std::chrono::milliseconds(100));
+          co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+        continue;  // e.g. a connection reset before it was accepted
       }
+
       auto session = std::make_shared<Session>(std::move(socket));
       {
         std::lock_guard lock(mutex);
@@ -191,6 +235,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     auto self = shared_from_this();
     beast::flat_buffer buffer;
     for (;;) {
+      s->idle_since = std::chrono::steady_clock::now().time_since_epoch().count();
       s->busy = false;
       if (stopping) break;
       beast::error_code ec;

@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <unistd.h>
+
 #include <atomic>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -174,6 +179,72 @@ TEST_F(Fixture, IdleConnectionsAreNotReusedPastTheServersKeepAliveHint) {
   ASSERT_TRUE(call("GET", "/long"));
   ASSERT_TRUE(call("GET", "/long"));
   EXPECT_EQ(client->connections_opened(), 2u);
+}
+
+namespace {
+// A blocking client socket with a read deadline: the test below may not open a file to resolve a
+// name, so it uses no resolver and no client pool.
+struct RawClient {
+  asio::io_context io;
+  asio::ip::tcp::socket s{io, asio::ip::tcp::v4()};  // its descriptor is taken here
+  void connect(std::uint16_t port) {
+    s.connect({asio::ip::make_address("127.0.0.1"), port});
+    timeval tv{15, 0};
+    setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  std::string get(const std::string& path) {
+    boost::system::error_code ec;
+    asio::write(s, asio::buffer("GET " + path + " HTTP/1.1\r\nHost: t\r\n\r\n"), ec);
+    std::string got;
+    char buf[512];
+    while (!ec && got.find("pong") == std::string::npos) {
+      auto n = s.read_some(asio::buffer(buf), ec);
+      got.append(buf, n);
+    }
+    return got;
+  }
+  bool closed_by_server() {
+    char c;
+    boost::system::error_code ec;
+    s.read_some(asio::buffer(&c, 1), ec);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
+};
+
+// The lowest descriptor number the kernel would hand out next.
+int next_free_descriptor() {
+  int fd = ::dup(0);
+  ::close(fd);
+  return fd;
+}
+}  // namespace
+
+// With descriptors used up (ulimit -n), the accept loop retried at once, spun a core at 96 %
+// and answered no one. Now it waits a moment and closes the oldest idle keep-alive connection,
+// so a new client is served.
+TEST_F(Fixture, OutOfFileDescriptorsTheOldestIdleConnectionMakesRoom) {
+  router->get("/ping", [](ServerRequest&) -> asio::awaitable<ServerResponse> {
+    co_return ServerResponse::text(200, "pong");
+  });
+  start();
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 3; ++i) {
+    idle.push_back(std::make_unique<RawClient>());
+    idle.back()->connect(server->port());
+    ASSERT_NE(idle.back()->get("/ping").find("pong"), std::string::npos);
+  }
+  auto fresh = std::make_unique<RawClient>();  // its socket exists before the limit
+  rlimit before{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &before), 0);
+  // No descriptor is left: the server's accept of the new connection finds none.
+  rlimit tight = before;
+  tight.rlim_cur = rlim_t(next_free_descriptor());
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+  fresh->connect(server->port());
+  std::string answer = fresh->get("/ping");
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &before), 0);
+  EXPECT_NE(answer.find("pong"), std::string::npos) << answer;
+  EXPECT_TRUE(idle[0]->closed_by_server());  // the oldest idle one made room
 }
 
 TEST_F(Fixture, SlowServerTimesOut) {
