@@ -7,6 +7,9 @@
 #include <fstream>
 #include <regex>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
 #include "net/http_client.hpp"
 #include "net/json.hpp"
 #include "net/test_io.hpp"
@@ -201,7 +204,63 @@ TEST(CliE2E, DemoServesLiveChangingDataTakesACommandAndStopsCleanly) {
       count_rows(db, "SELECT count(*) FROM commands WHERE status = 'verified' AND value = -1800"),
       1);
   EXPECT_EQ(count_rows(db, "SELECT count(*) FROM commands WHERE status = 'rejected'"), 1);
+  // The demo's Enphase sign-in is its own: nothing of it stays beside the database.
+  EXPECT_FALSE(fs::exists(db.string() + ".enphase-tokens.json"));
   fs::remove_all(dir);
+}
+
+// A demo that cannot start (its port is taken) says why and leaves nothing beside the database
+// (it left <db>.enphase-tokens.json).
+TEST(CliE2E, ADemoThatCannotStartLeavesNoFilesBehind) {
+  auto dir = temp_dir("demo-fail");
+  auto db = dir / "demo.db";
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor taken(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  auto port = std::to_string(taken.local_endpoint().port());
+  test::Process p({kBin, "demo", "--listen", "127.0.0.1:" + port, "--db", db.string()});
+  EXPECT_EQ(p.wait(seconds(60)), 1);
+  EXPECT_NE(p.rest_of_stderr().find("another program on that port?"), std::string::npos);
+  EXPECT_FALSE(fs::exists(db.string() + ".enphase-tokens.json"));
+  fs::remove_all(dir);
+}
+
+// A flag the chosen simulator does not use is refused, not ignored; the Solar-Log simulator
+// takes the client it should know.
+TEST(CliE2E, SimulatorFlagsAreUsedOrRefused) {
+  test::Process pw({kBin, "simulate", "sonnen", "--password", "x", "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(pw.wait(), 1);
+  EXPECT_EQ(pw.rest_of_stderr(),
+            "sunbridge: --password is for the kostal simulator; the sonnen simulator does not use "
+            "it\n");
+  test::Process plan({kBin, "simulate", "foxess", "--plan", "watt", "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(plan.wait(), 1);
+  EXPECT_NE(plan.rest_of_stderr().find("--plan is for the enphase simulator"), std::string::npos);
+  test::Process half(
+      {kBin, "simulate", "solarlog", "--client-id", "me", "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(half.wait(), 1);
+  EXPECT_NE(half.rest_of_stderr().find("--client-id and --client-secret go together"),
+            std::string::npos);
+  test::Process sl({kBin, "simulate", "solarlog", "--client-id", "me", "--client-secret",
+                    "s3cret-me", "--package", "user-basic", "--listen", "127.0.0.1:0"});
+  auto port = listening_port(sl);
+  ASSERT_FALSE(port.empty()) << sl.rest_of_stderr();
+  std::string clients;
+  for (int i = 0; i < 6; ++i)
+    if (auto l = sl.line()) clients += *l + "\n";
+  EXPECT_NE(clients.find("client: me secret s3cret-me (user-basic, 4 plants)"), std::string::npos)
+      << clients;
+  // The client works; another one's credentials do not.
+  Http api(std::uint16_t(std::stoi(port)));
+  auto token = [&](const std::string& id, const std::string& secret) {
+    auto r = api.call("POST", "/auth/realms/quotaapi/protocol/openid-connect/token",
+                      "grant_type=client_credentials&client_id=" + id + "&client_secret=" + secret,
+                      {{"Content-Type", "application/x-www-form-urlencoded"}});
+    return r ? r->status : 0;
+  };
+  EXPECT_EQ(token("me", "s3cret-me"), 200);
+  EXPECT_EQ(token("user-basic", "user-basic-secret"), 401);
+  sl.signal(SIGINT);
+  EXPECT_EQ(sl.wait(), 0);
 }
 
 TEST(CliE2E, SimulateThenReadAndControlThroughAConfigFile) {

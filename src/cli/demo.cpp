@@ -1,5 +1,6 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
+#include <cstdio>
 #include <iostream>
 #include <map>
 #include <random>
@@ -94,6 +95,11 @@ int demo(const DemoOptions& o) {
   enphase::Simulator enphase_sim(sim_io.get_executor(), sim_clock, enphase_options, *faults);
   if (auto r = enphase_sim.listen("127.0.0.1", 0); !r) return report(r.error().message);
   auto enphase_tokens = o.db + ".enphase-tokens.json";
+  // The demo's own sign-in, made anew at each start: gone when the demo ends, however it ends.
+  struct RemoveAtExit {
+    std::string path;
+    ~RemoveAtExit() { std::remove(path.c_str()); }
+  } remove_tokens{enphase_tokens};
   {
     auto t = enphase_sim.issue_tokens();
     if (auto w =

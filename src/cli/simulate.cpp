@@ -1,8 +1,10 @@
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "cli/commands.hpp"
@@ -39,6 +41,7 @@ struct SimulateOptions {
   bool vpp = false;
   std::string plan = "watt";
   std::string portal = "solarCompanyXYZ";
+  std::string package = "user-advanced";
   bool api_key_given = false, client_id_given = false, client_secret_given = false;
   double setpoint_timeout_s = 0;
 };
@@ -121,6 +124,25 @@ int simulate(const SimulateOptions& o) {
     solarlog::SimOptions so;
     so.portal = o.portal;
     so.plants = solarlog::make_plants(std::max(4, o.devices), o.seed);
+    // One client of the operator's choice instead of the four default ones; a User API client
+    // has every plant assigned.
+    if (o.client_id_given || o.client_secret_given) {
+      if (!o.client_id_given || !o.client_secret_given)
+        return report("--client-id and --client-secret go together for solarlog");
+      if (o.client_id.empty() || o.client_secret.empty())
+        return report("--client-id and --client-secret must not be empty");
+      std::optional<solarlog::Package> package;
+      for (auto p : {solarlog::Package::UserBasic, solarlog::Package::UserAdvanced,
+                     solarlog::Package::PortalBasic, solarlog::Package::PortalAdvanced})
+        if (solarlog::to_string(p) == o.package) package = p;
+      if (!package)
+        return report("--package '" + o.package +
+                      "' is not one of user-basic, user-advanced, portal-basic, portal-advanced");
+      solarlog::SimClient c{o.client_id, o.client_secret, *package, {}};
+      if (!solarlog::is_portal(*package))
+        for (const auto& p : so.plants) c.plants.push_back(p.id);
+      so.clients = {c};
+    }
     std::vector<std::unique_ptr<solarlog::Simulator>> sims;
     sims.push_back(std::make_unique<solarlog::Simulator>(io.get_executor(), clock, so, *faults));
     if (auto r = sims[0]->listen(hp->first, hp->second); !r) return report(r.error().message);
@@ -282,11 +304,13 @@ void register_simulate(CLI::App& app, int& rc) {
                       ->capture_default_str();
   cmd->add_option("--daily-calls", o->daily_calls, "foxess: calls per inverter per day")
       ->capture_default_str();
-  auto* client_id =
-      cmd->add_option("--client-id", o->client_id, "foxess, enphase: the OAuth app's client id")
-          ->capture_default_str();
+  auto* client_id = cmd->add_option("--client-id", o->client_id,
+                                    "foxess, enphase: the OAuth app's client id; solarlog: the "
+                                    "one client the portal knows")
+                        ->capture_default_str();
   auto* client_secret = cmd->add_option("--client-secret", o->client_secret,
-                                        "foxess, enphase: the OAuth app's client secret")
+                                        "foxess, enphase: the OAuth app's client secret; "
+                                        "solarlog: that client's secret")
                             ->capture_default_str();
   cmd->add_option("--plan", o->plan, "enphase: watt, kilowatt, megawatt or partner")
       ->capture_default_str();
@@ -303,7 +327,44 @@ void register_simulate(CLI::App& app, int& rc) {
                   "without the Network: prefix)")
       ->check(CLI::IsMember({"current", "2019"}))
       ->capture_default_str();
-  cmd->callback([o, &rc, api_key, client_id, client_secret] {
+  auto* package = cmd->add_option("--package", o->package,
+                                  "solarlog, with --client-id: user-basic, user-advanced, "
+                                  "portal-basic or portal-advanced")
+                      ->capture_default_str();
+  // The simulators that use each vendor-specific flag: any other refuses it, rather than
+  // ignore what the user asked for.
+  std::vector<std::pair<CLI::Option*, std::vector<std::string>>> uses;
+  auto used_by = [&](const std::string& flag, std::vector<std::string> vendors) {
+    uses.emplace_back(cmd->get_option(flag), std::move(vendors));
+  };
+  const std::vector<std::string> sites = {"foxess", "kostal", "sonnen"};
+  for (auto f : {"--latitude", "--longitude", "--timezone", "--capacity-wh", "--max-power-w",
+                 "--cloudiness"})
+    used_by(f, sites);
+  for (auto f : {"--password", "--master-key", "--service-code", "--session-idle", "--firmware"})
+    used_by(f, {"kostal"});
+  for (auto f : {"--plants", "--daily-calls"}) used_by(f, {"foxess"});
+  used_by("--api-key", {"enphase", "foxess"});
+  for (auto f : {"--client-id", "--client-secret"}) used_by(f, {"enphase", "foxess", "solarlog"});
+  used_by("--plan", {"enphase"});
+  for (auto f : {"--portal", "--package"}) used_by(f, {"solarlog"});
+  for (auto f : {"--token", "--vpp", "--setpoint-timeout"}) used_by(f, {"sonnen"});
+  cmd->callback([o, &rc, api_key, client_id, client_secret, package, uses] {
+    for (const auto& [option, vendors] : uses) {
+      if (option->count() == 0 ||
+          std::find(vendors.begin(), vendors.end(), o->vendor) != vendors.end())
+        continue;
+      std::string list;
+      for (const auto& v : vendors) list += (list.empty() ? "" : ", ") + v;
+      rc = report(option->get_name() + " is for the " + list + " simulator" +
+                  (vendors.size() > 1 ? "s" : "") + "; the " + o->vendor +
+                  " simulator does not use it");
+      return;
+    }
+    if (package->count() > 0 && client_id->count() == 0) {
+      rc = report("--package names the package of the --client-id client; give both");
+      return;
+    }
     o->api_key_given = api_key->count() > 0;
     o->client_id_given = client_id->count() > 0;
     o->client_secret_given = client_secret->count() > 0;
