@@ -74,6 +74,7 @@ int demo(const DemoOptions& o) {
   if (auto r = kostal_sim.listen("127.0.0.1", 0); !r) return report(r.error().message);
   // An installer's FoxESS Cloud account: three inverters in two plants, one without battery.
   foxess::SimOptions fox_options;
+  fox_options.wall_clock = &clock;  // signatures carry the real time, whatever the speed
   sim::SiteConfig fox_base;
   fox_base.cloudiness = 0.4;
   fox_options.plants = foxess::make_account(2, 1, o.seed + 2, false, fox_base);

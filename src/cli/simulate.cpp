@@ -82,7 +82,8 @@ int simulate(const SimulateOptions& o) {
   if (auto ok = sim::validate(site); !ok) return report(ok.error().message);
 
   boost::asio::io_context io;
-  ScaledClock clock(RealClock().now(), o.speed);
+  RealClock wall_clock;
+  ScaledClock clock(wall_clock.now(), o.speed);
   if (o.vendor == "foxess") {
     if (o.plants < 1 || o.plants > o.devices)
       return report("--plants must be within 1..--devices (" + std::to_string(o.devices) + ")");
@@ -95,6 +96,7 @@ int simulate(const SimulateOptions& o) {
     fo.oauth_client_id = o.client_id;
     fo.oauth_client_secret = o.client_secret;
     fo.daily_calls_per_inverter = o.daily_calls;
+    fo.wall_clock = &wall_clock;  // signatures carry the real time, whatever the speed
     // --devices inverters spread over --plants plants (the first plants get one more).
     fo.plants = foxess::make_account(o.plants, 1, o.seed, o.devices >= 3, site);
     for (int i = o.plants, p = 0; i < o.devices; ++i, p = (p + 1) % o.plants) {

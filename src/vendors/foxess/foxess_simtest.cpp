@@ -396,3 +396,28 @@ TEST_F(FoxSim, DriverRebuildsCountersFromReportsBeyondWhatHistoryKeeps) {
                   at[t0][std::string(metric::kEnergyLoad)],
               c3.load_wh - c0.load_wh, 50);
 }
+
+// An accelerated simulation (demo --speed 60) runs the site an hour a minute while clients sign
+// with the real time: the cloud checks signatures against its wall clock, so the account keeps
+// answering (it refused every call with 41809 "expired signature" within 40 s).
+TEST(FoxSimAccelerated, SignaturesAreCheckedAgainstTheWallClockNotTheSimulatedOne) {
+  TestIo io;
+  RealClock wall;
+  ScaledClock fast(wall.now(), 100'000);
+  foxess::SimOptions o;
+  o.plants = foxess::make_account(1, 1, 3);
+  o.wall_clock = &wall;
+  foxess::Simulator sim(io.executor(), fast, o);
+  ASSERT_TRUE(sim.listen("127.0.0.1", 0));
+  HttpClient http(io.executor());
+  foxess::Client client(http, {"127.0.0.1", sim.port(), false}, o.api_key, wall, Millis(3000));
+  // Wait (on a condition) until simulated time is far past the allowed skew.
+  auto deadline = steady_clock::now() + seconds(30);
+  while (fast.now() - wall.now() < hours(1) && steady_clock::now() < deadline)
+    std::this_thread::yield();
+  ASSERT_GE(fast.now() - wall.now(), hours(1));
+  auto devices = io.run(client.devices());
+  ASSERT_TRUE(devices) << devices.error().message;
+  EXPECT_EQ(devices->size(), 1u);
+  sim.stop();
+}

@@ -617,7 +617,8 @@ std::shared_ptr<net::Router> Simulator::routes() {
       auto [end, ec] = std::from_chars(ts_text.data(), ts_text.data() + ts_text.size(), ts);
       if (ec != std::errc() || end != ts_text.data() + ts_text.size())
         return envelope(error(kHeaderInvalid, "timestamp must be epoch milliseconds"));
-      if (std::llabs(ts - to_ms(now)) > options_.max_skew.count())
+      auto wall = options_.wall_clock ? options_.wall_clock->now() : now;
+      if (std::llabs(ts - to_ms(wall)) > options_.max_skew.count())
         return envelope(error(kSignatureExpired, "expired signature"));
       if (req.header("signature") != sign(path, token, ts))
         return envelope(

@@ -47,6 +47,10 @@ struct SimOptions {
   Millis query_gap{1000};    ///< per interface, queries
   Millis write_gap{2000};    ///< per interface, writes
   Millis max_skew{300'000};  ///< a timestamp further from the cloud's clock is stale
+  /// The cloud's wall clock, which request timestamps are checked against: at --speed 60 the
+  /// simulated site runs an hour a minute while clients sign with the real time. Null: the
+  /// simulator's own clock (tests on a manual clock sign with it).
+  const Clock* wall_clock = nullptr;
   std::string user_name = "Demo Owner";
   std::string user_email = "owner@example.org";
   // OAuth 2.0 (foxess.md §2.3): the app registered in the personal center.
