@@ -555,7 +555,7 @@ TEST(CliE2E, HistoryGapsListsEachHoleWithWhatBackfillCouldNotFill) {
 // A lifetime counter in CSV has every digit the store holds (it printed 1.35182e+07, 50 Wh off).
 TEST(CliE2E, HistoryCsvKeepsEveryDigit) {
   auto dir = temp_dir("csv");
-  auto cfg = write_config(dir, "inv", "kostal", "1");
+  auto cfg = write_config(dir, "inv", "kostal", "1", "      password: pw\n");
   TimePoint t;
   ASSERT_TRUE(parse_iso8601("2026-11-30T08:00:00Z", t));
   {

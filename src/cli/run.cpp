@@ -1,5 +1,6 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.hpp"
 #include "cli/runtime.hpp"
@@ -11,13 +12,26 @@ void register_run(CLI::App& app, int& rc) {
   auto* cmd = app.add_subcommand(
       "run", "Run the gateway: poll every connection, store, serve the API and dashboard");
   auto config = std::make_shared<std::string>();
+  auto level = std::make_shared<std::string>();
   cmd->add_option("-c,--config", *config, "configuration file (YAML)")->required();
-  cmd->callback([config, &rc] {
+  cmd->add_option("--log-level", *level,
+                  "debug, info, warning or error (default: the config's log.level, else info)");
+  cmd->callback([config, level, &rc] {
+    std::optional<LogLevel> forced;
+    if (!level->empty()) {
+      auto l = parse_log_level(*level);
+      if (!l) {
+        rc = report("--log-level: " + l.error().message);
+        return;
+      }
+      forced = *l;
+    }
     auto cfg = engine::load_config(*config, engine::builtin_drivers());
     if (!cfg) {
       rc = report(cfg.error().message);
       return;
     }
+    set_log_level(forced.value_or(cfg->log.level));
     RealClock clock;
     Runtime rt(clock, cfg->gateway.threads);
     auto host = cfg->gateway.listen_host;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -31,28 +32,45 @@ struct ConnectionConfig {
   std::chrono::milliseconds poll_interval{10'000};
   std::chrono::milliseconds timeout{5'000};
   std::map<std::string, std::string> options;  ///< vendor-specific keys (secrets expanded)
-  std::string where;                           ///< "sunbridge.yaml:12" for error messages
+  std::string where;                           ///< "sunbridge.yaml:12:5" for error messages
+  /// Where each option's value is ("sunbridge.yaml:18:23"), for its own error messages.
+  std::map<std::string, std::string> option_where;
 };
 
-/// Option `key` of `c`; "" when the connection does not set it.
-std::string text_option(const ConnectionConfig& c, const std::string& key);
-struct RequiredOption {
-  const char* key;
-  std::string* value;
-  const char* hint;  ///< what it is and where to find it
+/// Reads a connection's vendor options and notes every mistake, each at the option's own place
+/// in the file ("sunbridge.yaml:18:23: connection 'bat': option ..."), so one run of
+/// check-config names them all. A driver's parse_options reads every option, then returns
+/// result(options).
+class OptionReader {
+ public:
+  explicit OptionReader(const ConnectionConfig& c) : c_(c) {}
+  bool has(const std::string& key) const { return c_.options.contains(key); }
+  /// The option as it is; "" when the connection does not set it.
+  std::string text(const std::string& key) const;
+  /// The option; when absent or empty, "option KEY is required: HINT" is noted.
+  std::string required(const std::string& key, std::string_view hint);
+  /// The option as a number within lo..hi; `fallback` when absent; noted otherwise.
+  double number(const std::string& key, double lo, double hi, double fallback);
+  /// The option in seconds (lo..hi, fractions allowed) as a duration; `fallback` when absent.
+  Millis seconds(const std::string& key, double lo, double hi, Millis fallback);
+  /// The option when it is one of `choices`; `fallback` when absent; noted otherwise.
+  std::string choice(const std::string& key, std::initializer_list<std::string_view> choices,
+                     std::string fallback);
+  /// Notes a mistake: about option `key`, or (key "") about the connection as a whole.
+  void refuse(const std::string& key, const std::string& message);
+  bool ok() const { return errors_.empty(); }
+  /// `value`, or an InvalidArgument with every noted mistake, one per line.
+  template <class T>
+  Result<T> result(T value) const {
+    if (!errors_.empty()) return std::unexpected(error());
+    return value;
+  }
+
+ private:
+  Error error() const;
+  const ConnectionConfig& c_;
+  std::vector<std::string> errors_;
 };
-/// Fills each option's value; for the first one missing an InvalidArgument "<where>: connection
-/// 'x': option KEY is required: HINT".
-Result<void> required_options(const ConnectionConfig& c,
-                              std::initializer_list<RequiredOption> options);
-/// Option `key` of `c` as a number within lo..hi; an InvalidArgument naming the file, line,
-/// connection, key and range otherwise.
-Result<double> number_option(const ConnectionConfig& c, const std::string& key, double lo,
-                             double hi);
-/// Option `key` of `c` in seconds (lo..hi, fractions allowed) as a duration; `fallback` when
-/// the connection does not set it; the same error as number_option otherwise.
-Result<Millis> seconds_option(const ConnectionConfig& c, const std::string& key, double lo,
-                              double hi, Millis fallback);
 
 /// Everything a driver may use that lives outside core (executor, HTTP client, clock).
 /// Defined in net/driver_env.hpp; core only passes it through.

@@ -1,6 +1,7 @@
 #include "core/registry.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 
 #include <stdexcept>
@@ -44,43 +45,63 @@ Result<std::unique_ptr<Driver>> DriverRegistry::create(const ConnectionConfig& c
   return e->factory(config, env);
 }
 
-std::string text_option(const ConnectionConfig& c, const std::string& key) {
-  auto it = c.options.find(key);
-  return it == c.options.end() ? std::string() : it->second;
+std::string OptionReader::text(const std::string& key) const {
+  auto it = c_.options.find(key);
+  return it == c_.options.end() ? std::string() : it->second;
 }
 
-Result<void> required_options(const ConnectionConfig& c,
-                              std::initializer_list<RequiredOption> options) {
-  for (const auto& o : options) {
-    *o.value = text_option(c, o.key);
-    if (o.value->empty())
-      return fail(ErrorKind::InvalidArgument, c.where + ": connection '" + c.name + "': option " +
-                                                  o.key + " is required: " + o.hint);
-  }
-  return {};
+void OptionReader::refuse(const std::string& key, const std::string& message) {
+  auto at = key.empty() ? c_.option_where.end() : c_.option_where.find(key);
+  errors_.push_back((at != c_.option_where.end() ? at->second : c_.where) + ": connection '" +
+                    c_.name + "': " + message);
 }
 
-Result<double> number_option(const ConnectionConfig& c, const std::string& key, double lo,
-                             double hi) {
-  const auto& text = c.options.at(key);
+std::string OptionReader::required(const std::string& key, std::string_view hint) {
+  auto v = text(key);
+  if (v.empty()) refuse("", "option " + key + " is required: " + std::string(hint));
+  return v;
+}
+
+double OptionReader::number(const std::string& key, double lo, double hi, double fallback) {
+  if (!has(key)) return fallback;
+  const auto& t = c_.options.at(key);
   double v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size() || v < lo || v > hi) {
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || p != t.data() + t.size() || !std::isfinite(v) || v < lo || v > hi) {
     char range[64];
     std::snprintf(range, sizeof range, "%g..%g", lo, hi);
-    return fail(ErrorKind::InvalidArgument, c.where + ": connection '" + c.name + "': option " +
-                                                key + " = '" + text + "' must be a number in " +
-                                                range);
+    refuse(key, "option " + key + " = '" + t + "' must be a number in " + range);
+    return fallback;
   }
   return v;
 }
 
-Result<Millis> seconds_option(const ConnectionConfig& c, const std::string& key, double lo,
-                              double hi, Millis fallback) {
-  if (!c.options.contains(key)) return fallback;
-  auto v = number_option(c, key, lo, hi);
-  if (!v) return fail(v.error());
-  return Millis(static_cast<std::int64_t>(*v * 1000));
+Millis OptionReader::seconds(const std::string& key, double lo, double hi, Millis fallback) {
+  if (!has(key)) return fallback;
+  auto before = errors_.size();
+  double v = number(key, lo, hi, 0);
+  if (errors_.size() != before) return fallback;
+  return Millis(static_cast<std::int64_t>(v * 1000));
+}
+
+std::string OptionReader::choice(const std::string& key,
+                                 std::initializer_list<std::string_view> choices,
+                                 std::string fallback) {
+  if (!has(key)) return fallback;
+  auto v = text(key);
+  std::string list;
+  for (auto c : choices) {
+    if (v == c) return v;
+    list += (list.empty() ? "" : ", ") + std::string(c);
+  }
+  refuse(key, "option " + key + " = '" + v + "' is not one of " + list);
+  return fallback;
+}
+
+Error OptionReader::error() const {
+  std::string all;
+  for (const auto& e : errors_) all += (all.empty() ? "" : "\n") + e;
+  return Error{ErrorKind::InvalidArgument, all};
 }
 
 }  // namespace sb

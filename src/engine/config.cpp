@@ -3,6 +3,8 @@
 #include <date/tz.h>
 #include <yaml-cpp/yaml.h>
 
+#include <boost/asio/io_context.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -11,10 +13,14 @@
 #include <set>
 #include <sstream>
 
+#include "net/driver_env.hpp"
+
 namespace sb::engine {
 
 namespace {
 
+// Reads the whole file and notes every mistake it finds (each with file:line:column), so one
+// run of check-config names them all; a value with a mistake is left at its default.
 class Parser {
  public:
   Parser(std::string name, const DriverRegistry& registry)
@@ -34,36 +40,53 @@ class Parser {
     if (!root || root.IsNull()) return err(root, "the configuration is empty");
     if (!root.IsMap())
       return err(root, "the top level must be a mapping with gateway, sites, connections");
-    if (auto r = keys(root, {"gateway", "sites", "connections", "mqtt"}); !r)
-      return fail(r.error());
-    if (auto g = root["gateway"]) {
-      if (auto r = gateway(g, cfg.gateway); !r) return fail(r.error());
-    }
-    if (auto m = root["mqtt"]) {
-      auto r = mqtt(m);
-      if (!r) return fail(r.error());
-      cfg.mqtt = std::move(*r);
-    }
+    keys(root, {"gateway", "sites", "connections", "mqtt", "log"});
+    if (auto g = root["gateway"]) gateway(g, cfg.gateway);
+    if (auto l = root["log"]) log_section(l, cfg.log);
+    if (auto m = root["mqtt"]) cfg.mqtt = mqtt(m);
     auto sites = root["sites"];
-    if (!sites || !sites.IsSequence() || sites.size() == 0)
-      return err(sites ? sites : root, "'sites' must be a list with at least one site");
     std::set<std::string> site_ids;
-    for (const auto& n : sites) {
-      auto s = site(n);
-      if (!s) return fail(s.error());
-      if (!site_ids.insert(s->id).second) return err(n, "site id '" + s->id + "' is used twice");
-      cfg.sites.push_back(*s);
+    if (!sites || !sites.IsSequence() || sites.size() == 0) {
+      note(sites ? sites : root, "'sites' must be a list with at least one site");
+    } else {
+      for (const auto& n : sites) {
+        auto s = site(n);
+        if (!s) continue;
+        if (!site_ids.insert(s->id).second) {
+          note(n, "site id '" + s->id + "' is used twice");
+          continue;
+        }
+        cfg.sites.push_back(*s);
+      }
     }
     auto conns = root["connections"];
-    if (!conns || !conns.IsSequence() || conns.size() == 0)
-      return err(conns ? conns : root, "'connections' must be a list with at least one connection");
-    std::set<std::string> names;
-    for (const auto& n : conns) {
-      auto c = connection(n, site_ids);
-      if (!c) return fail(c.error());
-      if (!names.insert(c->name).second)
-        return err(n, "connection name '" + c->name + "' is used twice");
-      cfg.connections.push_back(std::move(*c));
+    if (!conns || !conns.IsSequence() || conns.size() == 0) {
+      note(conns ? conns : root, "'connections' must be a list with at least one connection");
+    } else {
+      std::set<std::string> names;
+      for (const auto& n : conns) {
+        bool read_whole = true;
+        auto c =
+            connection(n, site_ids, sites && sites.IsSequence() ? sites.size() : 0, read_whole);
+        if (!c) continue;
+        if (!names.insert(c->name).second) {
+          note(n, "connection name '" + c->name + "' is used twice");
+          continue;
+        }
+        // The driver checks its own options (their values, what goes together); not when a
+        // value it reads was refused here (a host with a port, an unset ${ENV}), which it
+        // would call missing.
+        if (read_whole) check_driver(*c);
+        cfg.connections.push_back(std::move(*c));
+      }
+    }
+    if (!errors_.empty()) {
+      // In the order of the file, as an editor shows them.
+      std::stable_sort(errors_.begin(), errors_.end(),
+                       [this](const auto& a, const auto& b) { return position(a) < position(b); });
+      std::string all;
+      for (const auto& e : errors_) all += (all.empty() ? "" : "\n") + e;
+      return fail(ErrorKind::InvalidArgument, all);
     }
     return cfg;
   }
@@ -77,19 +100,49 @@ class Parser {
   std::unexpected<Error> err(const YAML::Node& n, const std::string& message) const {
     return fail(ErrorKind::InvalidArgument, where(n) + ": " + message);
   }
+  void note(const YAML::Node& n, const std::string& message) {
+    errors_.push_back(where(n) + ": " + message);
+  }
+  void note(const Error& e) {
+    // A driver's check may name several mistakes, one per line.
+    std::size_t start = 0;
+    while (start < e.message.size()) {
+      auto end = std::min(e.message.find('\n', start), e.message.size());
+      errors_.push_back(e.message.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  // (line, column) of "<file>:L:C: ..."; messages without one sort first.
+  std::pair<long, long> position(const std::string& e) const {
+    if (!e.starts_with(name_ + ":")) return {0, 0};
+    char* end = nullptr;
+    long line = std::strtol(e.c_str() + name_.size() + 1, &end, 10);
+    long col = *end == ':' ? std::strtol(end + 1, nullptr, 10) : 0;
+    return {line, col};
+  }
+  // The value of a Result, or nullopt with its error noted.
+  template <class T>
+  std::optional<T> take(Result<T> r) {
+    if (r) return std::move(*r);
+    note(r.error());
+    return std::nullopt;
+  }
 
-  Result<void> keys(const YAML::Node& map, std::initializer_list<std::string_view> valid) const {
+  // Notes each key that is not valid; true when all are.
+  bool keys(const YAML::Node& map, std::initializer_list<std::string_view> valid) {
+    bool ok = true;
     for (const auto& kv : map) {
       auto key = kv.first.as<std::string>();
-      bool ok = false;
-      for (auto v : valid) ok |= key == v;
-      if (!ok) {
+      bool known = false;
+      for (auto v : valid) known |= key == v;
+      if (!known) {
         std::string list;
         for (auto v : valid) list += (list.empty() ? "" : ", ") + std::string(v);
-        return err(kv.first, "unknown key '" + key + "' (valid: " + list + ")");
+        note(kv.first, "unknown key '" + key + "' (valid: " + list + ")");
+        ok = false;
       }
     }
-    return {};
+    return ok;
   }
 
   // A scalar with ${ENV} references expanded ("$$" is a literal "$").
@@ -132,217 +185,267 @@ class Parser {
     return v;
   }
 
+  // A duration with its unit: a bare "10" could mean seconds or milliseconds, so it is refused.
   Result<Millis> duration(const YAML::Node& n, std::string_view key, Millis lo) const {
     auto s = scalar(n, key);
     if (!s) return fail(s.error());
     auto d = parse_duration(*s);
     if (!d) return err(n, "'" + std::string(key) + "': " + d.error().message);
+    if (!s->empty() && std::isdigit(static_cast<unsigned char>(s->back())))
+      return err(n, "'" + std::string(key) + "': '" + *s + "' needs a unit (" + *s + "s, " + *s +
+                        "ms, " + *s + "m)");
     if (*d < lo)
       return err(
           n, "'" + std::string(key) + "' must be at least " + std::to_string(lo.count()) + "ms");
     return *d;
   }
 
-  Result<void> gateway(const YAML::Node& g, GatewayConfig& out) const {
-    if (!g.IsMap()) return err(g, "'gateway' must be a mapping");
-    if (auto r = keys(g, {"listen", "database", "api_token", "threads"}); !r) return r;
+  void gateway(const YAML::Node& g, GatewayConfig& out) {
+    if (!g.IsMap()) return note(g, "'gateway' must be a mapping");
+    keys(g, {"listen", "database", "api_token", "threads"});
     if (auto n = g["listen"]) {
-      auto s = scalar(n, "listen");
-      if (!s) return fail(s.error());
-      auto hp = parse_host_port(*s);
-      if (!hp) return err(n, "'listen': " + hp.error().message);
-      std::tie(out.listen_host, out.listen_port) = *hp;
+      if (auto s = take(scalar(n, "listen"))) {
+        auto hp = parse_host_port(*s);
+        if (!hp)
+          note(n, "'listen': " + hp.error().message);
+        else
+          std::tie(out.listen_host, out.listen_port) = *hp;
+      }
     }
     if (auto n = g["database"]) {
-      auto s = scalar(n, "database");
-      if (!s) return fail(s.error());
-      if (s->empty()) return err(n, "'database' must name a file");
-      out.database = *s;
+      if (auto s = take(scalar(n, "database"))) {
+        if (s->empty())
+          note(n, "'database' must name a file");
+        else
+          out.database = *s;
+      }
     }
     if (auto n = g["api_token"]) {
-      auto s = scalar(n, "api_token");
-      if (!s) return fail(s.error());
-      if (!s->empty() && s->size() < 16)
-        return err(n, "'api_token' must be at least 16 characters");
-      out.api_token = *s;
+      if (auto s = take(scalar(n, "api_token"))) {
+        if (!s->empty() && s->size() < 16)
+          note(n, "'api_token' must be at least 16 characters");
+        else
+          out.api_token = *s;
+      }
     }
-    if (auto n = g["threads"]) {
-      auto v = number(n, "threads", 1, 64);
-      if (!v) return fail(v.error());
-      out.threads = static_cast<int>(*v);
-    }
-    return {};
+    if (auto n = g["threads"])
+      if (auto v = take(number(n, "threads", 1, 64))) out.threads = static_cast<int>(*v);
   }
 
-  Result<MqttSettings> mqtt(const YAML::Node& m) const {
-    if (!m.IsMap()) return err(m, "'mqtt' must be a mapping");
-    if (auto r = keys(m, {"url", "username", "password", "prefix", "discovery_prefix", "client_id",
-                          "ca_file", "keepalive"});
-        !r)
-      return fail(r.error());
-    auto url = m["url"];
-    if (!url) return err(m, "'mqtt' needs a 'url' (mqtt://host:1883 or mqtts://host:8883)");
-    auto u = scalar(url, "url");
-    if (!u) return fail(u.error());
-    auto s = parse_mqtt_url(*u);
-    if (!s) return err(url, s.error().message);
-    auto text = [&](const char* key, std::string& out) -> Result<void> {
-      if (auto n = m[key]) {
-        auto v = scalar(n, key);
-        if (!v) return fail(v.error());
-        out = *v;
+  void log_section(const YAML::Node& l, LogConfig& out) {
+    if (!l.IsMap()) return note(l, "'log' must be a mapping");
+    keys(l, {"level"});
+    if (auto n = l["level"]) {
+      if (auto s = take(scalar(n, "level"))) {
+        auto level = parse_log_level(*s);
+        if (!level)
+          note(n, "'level': " + level.error().message);
+        else
+          out.level = *level;
       }
-      return {};
-    };
+    }
+  }
+
+  std::optional<MqttSettings> mqtt(const YAML::Node& m) {
+    if (!m.IsMap()) {
+      note(m, "'mqtt' must be a mapping");
+      return std::nullopt;
+    }
+    keys(m, {"url", "username", "password", "prefix", "discovery_prefix", "client_id", "ca_file",
+             "keepalive"});
+    auto url = m["url"];
+    if (!url) {
+      note(m, "'mqtt' needs a 'url' (mqtt://host:1883 or mqtts://host:8883)");
+      return std::nullopt;
+    }
+    auto u = take(scalar(url, "url"));
+    if (!u) return std::nullopt;
+    auto s = parse_mqtt_url(*u);
+    if (!s) {
+      note(url, s.error().message);
+      return std::nullopt;
+    }
     for (auto [key, out] :
          {std::pair{"username", &s->username}, std::pair{"password", &s->password},
           std::pair{"prefix", &s->prefix}, std::pair{"discovery_prefix", &s->discovery_prefix},
           std::pair{"client_id", &s->client_id}, std::pair{"ca_file", &s->ca_file}})
-      if (auto r = text(key, *out); !r) return fail(r.error());
+      if (auto n = m[key])
+        if (auto v = take(scalar(n, key))) *out = *v;
     if (auto why = mqtt_prefix_problem(s->prefix); !why.empty())
-      return err(m["prefix"] ? m["prefix"] : m, "'prefix' " + why);
+      note(m["prefix"] ? m["prefix"] : m, "'prefix' " + why);
     if (!s->discovery_prefix.empty())
       if (auto why = mqtt_prefix_problem(s->discovery_prefix); !why.empty())
-        return err(m["discovery_prefix"], "'discovery_prefix' " + why);
-    if (!s->ca_file.empty() && !s->tls)
-      return err(m["ca_file"], "'ca_file' is for mqtts:// URLs only");
-    if (auto n = m["keepalive"]) {
-      auto d = duration(n, "keepalive", Millis(5000));
-      if (!d) return fail(d.error());
-      s->keepalive = std::chrono::duration_cast<std::chrono::seconds>(*d);
-    }
+        note(m["discovery_prefix"], "'discovery_prefix' " + why);
+    if (!s->ca_file.empty() && !s->tls) note(m["ca_file"], "'ca_file' is for mqtts:// URLs only");
+    if (auto n = m["keepalive"])
+      if (auto d = take(duration(n, "keepalive", Millis(5000))))
+        s->keepalive = std::chrono::duration_cast<std::chrono::seconds>(*d);
     return *s;
   }
 
-  Result<Site> site(const YAML::Node& n) const {
-    if (!n.IsMap()) return err(n, "each site must be a mapping");
-    if (auto r = keys(n, {"id", "name", "latitude", "longitude", "timezone"}); !r)
-      return fail(r.error());
+  static bool is_name(const std::string& s) {
+    return !s.empty() && s.find_first_not_of(
+                             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+                             std::string::npos;
+  }
+
+  // nullopt when the site cannot be used at all (no id); its other mistakes are noted.
+  std::optional<Site> site(const YAML::Node& n) {
+    if (!n.IsMap()) {
+      note(n, "each site must be a mapping");
+      return std::nullopt;
+    }
+    keys(n, {"id", "name", "latitude", "longitude", "timezone"});
     Site s;
     auto id = n["id"];
-    if (!id) return err(n, "a site needs an 'id'");
-    auto idv = scalar(id, "id");
-    if (!idv) return fail(idv.error());
-    if (idv->empty() || idv->find_first_not_of(
-                            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
-                            std::string::npos)
-      return err(id, "site id '" + *idv + "' may use only letters, digits, '_' and '-'");
+    if (!id) {
+      note(n, "a site needs an 'id'");
+      return std::nullopt;
+    }
+    auto idv = take(scalar(id, "id"));
+    if (!idv) return std::nullopt;
+    if (!is_name(*idv)) {
+      note(id, "site id '" + *idv + "' may use only letters, digits, '_' and '-'");
+      return std::nullopt;
+    }
     s.id = *idv;
     s.name = s.id;
-    if (auto v = n["name"]) {
-      auto x = scalar(v, "name");
-      if (!x) return fail(x.error());
-      s.name = *x;
-    }
-    if (auto v = n["latitude"]) {
-      auto x = number(v, "latitude", -90, 90);
-      if (!x) return fail(x.error());
-      s.latitude = *x;
-    }
-    if (auto v = n["longitude"]) {
-      auto x = number(v, "longitude", -180, 180);
-      if (!x) return fail(x.error());
-      s.longitude = *x;
-    }
+    if (auto v = n["name"])
+      if (auto x = take(scalar(v, "name"))) s.name = *x;
+    if (auto v = n["latitude"])
+      if (auto x = take(number(v, "latitude", -90, 90))) s.latitude = *x;
+    if (auto v = n["longitude"])
+      if (auto x = take(number(v, "longitude", -180, 180))) s.longitude = *x;
     if (auto v = n["timezone"]) {
-      auto x = scalar(v, "timezone");
-      if (!x) return fail(x.error());
-      try {
-        (void)date::locate_zone(*x);
-      } catch (const std::exception&) {
-        return err(v, "unknown time zone '" + *x + "' (use an IANA name such as Europe/Berlin)");
+      if (auto x = take(scalar(v, "timezone"))) {
+        try {
+          (void)date::locate_zone(*x);
+          s.timezone = *x;
+        } catch (const std::exception&) {
+          note(v, "unknown time zone '" + *x + "' (use an IANA name such as Europe/Berlin)");
+        }
       }
-      s.timezone = *x;
     }
     return s;
   }
 
-  Result<ConnectionConfig> connection(const YAML::Node& n,
-                                      const std::set<std::string>& sites) const {
-    if (!n.IsMap()) return err(n, "each connection must be a mapping");
-    if (auto r = keys(n, {"name", "vendor", "site", "host", "port", "tls", "poll_interval",
-                          "timeout", "options"});
-        !r)
-      return fail(r.error());
+  // nullopt when the connection cannot be used at all (no name, no vendor); its other
+  // mistakes are noted.
+  std::optional<ConnectionConfig> connection(const YAML::Node& n,
+                                             const std::set<std::string>& sites,
+                                             std::size_t sites_listed, bool& read_whole) {
+    if (!n.IsMap()) {
+      note(n, "each connection must be a mapping");
+      return std::nullopt;
+    }
+    keys(n,
+         {"name", "vendor", "site", "host", "port", "tls", "poll_interval", "timeout", "options"});
     ConnectionConfig c;
     c.where = where(n);
     auto name = n["name"];
-    if (!name) return err(n, "a connection needs a 'name'");
-    auto nv = scalar(name, "name");
-    if (!nv) return fail(nv.error());
-    if (nv->empty() ||
-        nv->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
-            std::string::npos)
-      return err(name, "connection name '" + *nv + "' may use only letters, digits, '_' and '-'");
+    if (!name) {
+      note(n, "a connection needs a 'name'");
+      return std::nullopt;
+    }
+    auto nv = take(scalar(name, "name"));
+    if (!nv) return std::nullopt;
+    if (!is_name(*nv)) {
+      note(name, "connection name '" + *nv + "' may use only letters, digits, '_' and '-'");
+      return std::nullopt;
+    }
     c.name = *nv;
     auto vendor = n["vendor"];
-    if (!vendor) return err(n, "connection '" + c.name + "' needs a 'vendor'");
-    auto vv = scalar(vendor, "vendor");
-    if (!vv) return fail(vv.error());
-    if (auto msg = registry_.check_vendor(*vv); !msg.empty()) return err(vendor, msg);
+    if (!vendor) {
+      note(n, "connection '" + c.name + "' needs a 'vendor'");
+      return std::nullopt;
+    }
+    auto vv = take(scalar(vendor, "vendor"));
+    if (!vv) return std::nullopt;
+    if (auto msg = registry_.check_vendor(*vv); !msg.empty()) {
+      note(vendor, msg);
+      return std::nullopt;
+    }
     c.vendor = *vv;
     const auto* entry = registry_.find(c.vendor);
-    auto site = n["site"];
-    if (!site) {
-      if (sites.size() != 1) return err(n, "connection '" + c.name + "' needs a 'site'");
+    if (auto site = n["site"]) {
+      if (auto sv = take(scalar(site, "site"))) {
+        if (!sites.contains(*sv))
+          note(site, "site '" + *sv + "' is not defined under 'sites'");
+        else
+          c.site = *sv;
+      }
+    } else if (sites_listed == 1 && sites.size() == 1) {
       c.site = *sites.begin();
-    } else {
-      auto sv = scalar(site, "site");
-      if (!sv) return fail(sv.error());
-      if (!sites.contains(*sv)) return err(site, "site '" + *sv + "' is not defined under 'sites'");
-      c.site = *sv;
+    } else if (sites_listed > 1) {
+      note(n, "connection '" + c.name + "' needs a 'site'");
     }
+    auto before = errors_.size();
     if (auto h = n["host"]) {
-      auto hv = scalar(h, "host");
-      if (!hv) return fail(hv.error());
-      if (auto bad = host_problem(*hv)) return err(h, "'host': " + *bad);
-      c.host = *hv;
-    }
-    c.port = entry->default_port;
-    if (auto p = n["port"]) {
-      auto pv = number(p, "port", 1, 65535);
-      if (!pv) return fail(pv.error());
-      c.port = static_cast<int>(*pv);
-    }
-    if (auto t = n["tls"]) {
-      auto tv = scalar(t, "tls");
-      if (!tv) return fail(tv.error());
-      if (*tv != "true" && *tv != "false") return err(t, "'tls' must be true or false");
-      c.tls = *tv == "true";
-    }
-    if (auto p = n["poll_interval"]) {
-      auto d = duration(p, "poll_interval", Millis(1000));
-      if (!d) return fail(d.error());
-      c.poll_interval = *d;
-    }
-    if (auto t = n["timeout"]) {
-      auto d = duration(t, "timeout", Millis(100));
-      if (!d) return fail(d.error());
-      c.timeout = *d;
-    }
-    if (auto o = n["options"]) {
-      if (!o.IsMap()) return err(o, "'options' must be a mapping");
-      for (const auto& kv : o) {
-        auto key = kv.first.as<std::string>();
-        bool known = false;
-        for (const auto& k : entry->option_keys) known |= k == key;
-        if (!known) {
-          std::string list;
-          for (const auto& k : entry->option_keys) list += (list.empty() ? "" : ", ") + k;
-          return err(kv.first, "unknown option '" + key + "' for vendor " + c.vendor +
-                                   " (valid: " + (list.empty() ? "none" : list) + ")");
-        }
-        auto v = scalar(kv.second, key);
-        if (!v) return fail(v.error());
-        c.options[key] = *v;
+      if (auto hv = take(scalar(h, "host"))) {
+        if (auto bad = host_problem(*hv))
+          note(h, "'host': " + *bad);
+        else
+          c.host = *hv;
       }
     }
-    // Let the driver check its own options now, so a bad value fails at load time.
+    c.port = entry->default_port;
+    if (auto p = n["port"])
+      if (auto pv = take(number(p, "port", 1, 65535))) c.port = static_cast<int>(*pv);
+    if (auto t = n["tls"]) {
+      if (auto tv = take(scalar(t, "tls"))) {
+        if (*tv != "true" && *tv != "false")
+          note(t, "'tls' must be true or false");
+        else
+          c.tls = *tv == "true";
+      }
+    }
+    if (errors_.size() != before) read_whole = false;
+    if (auto p = n["poll_interval"])
+      if (auto d = take(duration(p, "poll_interval", Millis(1000)))) c.poll_interval = *d;
+    if (auto t = n["timeout"])
+      if (auto d = take(duration(t, "timeout", Millis(100)))) c.timeout = *d;
+    if (auto o = n["options"]) {
+      if (!o.IsMap()) {
+        note(o, "'options' must be a mapping");
+      } else {
+        for (const auto& kv : o) {
+          auto key = kv.first.as<std::string>();
+          bool known = false;
+          for (const auto& k : entry->option_keys) known |= k == key;
+          if (!known) {
+            std::string list;
+            for (const auto& k : entry->option_keys) list += (list.empty() ? "" : ", ") + k;
+            note(kv.first, "unknown option '" + key + "' for vendor " + c.vendor +
+                               " (valid: " + (list.empty() ? "none" : list) + ")");
+            continue;
+          }
+          if (auto v = take(scalar(kv.second, key))) {
+            c.options[key] = *v;
+            c.option_where[key] = where(kv.second);
+          } else {
+            read_whole = false;
+          }
+        }
+      }
+    }
     return c;
+  }
+
+  // Makes the connection's driver, as the gateway will, with nothing started: the driver
+  // checks its own options (a number where a number belongs, what it requires, what goes
+  // together) and every mistake is named at load time, not when polling begins.
+  void check_driver(const ConnectionConfig& c) {
+    boost::asio::io_context io;
+    RealClock clock;
+    net::HttpClient http(io.get_executor());
+    net::AsioSleeper sleeper(io.get_executor());
+    DriverEnv env{io.get_executor(), clock, http, sleeper};
+    if (auto d = registry_.create(c, env); !d) note(d.error());
   }
 
   std::string name_;
   const DriverRegistry& registry_;
+  std::vector<std::string> errors_;
 };
 
 }  // namespace

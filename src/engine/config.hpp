@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/driver.hpp"
+#include "core/log.hpp"
 #include "core/model.hpp"
 #include "core/mqtt_settings.hpp"
 #include "core/registry.hpp"
@@ -23,15 +24,22 @@ struct GatewayConfig {
   int threads = 2;
 };
 
+/// `log:`: what the service writes to stderr (journald).
+struct LogConfig {
+  LogLevel level = LogLevel::Info;
+};
+
 struct Config {
   std::string path;  ///< where it was read from ("<memory>" for text)
   GatewayConfig gateway;
+  LogConfig log;
   std::vector<Site> sites;
   std::vector<ConnectionConfig> connections;
   std::optional<MqttSettings> mqtt;  ///< `mqtt:`; none: no MQTT output
 };
 
-/// Reads and validates a config file.
+/// Reads and validates a config file. Every mistake is named (file:line:column), one per line of
+/// the error's message, so a single run shows them all.
 Result<Config> load_config(const std::string& path, const DriverRegistry& registry);
 /// The same for text (tests, the demo); `name` stands for the file in messages.
 Result<Config> parse_config(std::string_view text, const std::string& name,

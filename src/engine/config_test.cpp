@@ -126,12 +126,15 @@ TEST(Config, BrokenYamlAndStructureErrors) {
   EXPECT_EQ(error_of("sites: [\n"), "site.yaml:2:1: invalid YAML: end of sequence flow not found");
   EXPECT_EQ(error_of(""), "site.yaml: the configuration is empty");
   EXPECT_EQ(error_of("sites: []\nconnections: []\n"),
-            "site.yaml:1:8: 'sites' must be a list with at least one site");
+            "site.yaml:1:8: 'sites' must be a list with at least one site\n"
+            "site.yaml:2:14: 'connections' must be a list with at least one connection");
   EXPECT_EQ(error_of("sites:\n  - id: a\n  - id: a\nconnections:\n  - name: x\n    vendor: "
                      "sonnen\n    site: a\n"),
-            "site.yaml:3:5: site id 'a' is used twice");
+            "site.yaml:3:5: site id 'a' is used twice\n"
+            "site.yaml:5:5: connection 'x' needs a host");
   EXPECT_EQ(
       error_of("sites:\n  - id: a\nconnections:\n  - name: x\n    vendor: sonnen\n    site: b\n"),
+      "site.yaml:4:5: connection 'x' needs a host\n"
       "site.yaml:6:11: site 'b' is not defined under 'sites'");
 }
 
@@ -179,4 +182,46 @@ TEST(Config, MqttSectionIsReadAndItsMistakesNamed) {
     ASSERT_FALSE(r) << text;
     EXPECT_NE(r.error().message.find(why), std::string::npos) << why << " / " << r.error().message;
   }
+}
+
+// check-config stopped at the first mistake, and missed a vendor option of the wrong type and a
+// duration without a unit: now every mistake is named at its place, in the file's order.
+TEST(Config, EveryMistakeIsNamedInOneRunInTheFilesOrder) {
+  auto text = std::string(
+      "gateway:\n"
+      "  threads: 0\n"
+      "sites:\n"
+      "  - id: home\n"
+      "    latitude: 152\n"
+      "connections:\n"
+      "  - name: bat\n"
+      "    vendor: sonnen\n"
+      "    host: 127.0.0.1\n"
+      "    poll_interval: 10\n"
+      "    options:\n"
+      "      verify_timeout: soon\n"
+      "      tolerance_w: lots\n"
+      "  - name: inv\n"
+      "    vendor: kostal\n"
+      "    host: 127.0.0.1:8080\n"
+      "  - name: fox\n"
+      "    vendor: foxess\n"
+      "    options:\n"
+      "      verify_timeout: 5\n"
+      "      daily_calls: 3\n");
+  EXPECT_EQ(error_of(text),
+            "site.yaml:2:12: 'threads' must be within 1..64, not 0\n"
+            "site.yaml:5:15: 'latitude' must be within -90..90, not 152\n"
+            "site.yaml:10:20: 'poll_interval': '10' needs a unit (10s, 10ms, 10m)\n"
+            "site.yaml:12:23: connection 'bat': option verify_timeout = 'soon' must be a number in "
+            "0..600\n"
+            "site.yaml:13:20: connection 'bat': option tolerance_w = 'lots' must be a number in "
+            "0..10000\n"
+            "site.yaml:16:11: 'host': '127.0.0.1:8080' carries a port; write host: 127.0.0.1 and "
+            "port: 8080\n"
+            "site.yaml:17:5: connection 'fox': option api_key is required (FoxESS Cloud: personal "
+            "center -> API management; keep it in an environment variable: ${FOXESS_API_KEY}), or "
+            "client_id, client_secret and token_file for OAuth\n"
+            "site.yaml:21:20: connection 'fox': option daily_calls = '3' must be a number in "
+            "10..1e+06");
 }

@@ -33,34 +33,20 @@ struct Options {
 
 Result<Options> parse_options(const ConnectionConfig& c) {
   Options o;
-  auto where = c.where + ": connection '" + c.name + "': ";
-  if (auto r = required_options(
-          c, {{"api_key", &o.api_key,
-               "the application's API key from the Enphase developer portal (keep it in an "
-               "environment variable: ${ENPHASE_API_KEY})"},
-              {"client_id", &o.client_id, "the application's OAuth client id"},
-              {"client_secret", &o.client_secret, "the application's OAuth client secret"},
-              {"token_file", &o.token_file,
-               "the file `sunbridge auth enphase` keeps the tokens in (created at sign-in)"}});
-      !r)
-    return fail(r.error());
-  if (auto p = text_option(c, "plan"); !p.empty()) {
-    auto plan = parse_plan(p);
-    if (!plan)
-      return fail(
-          ErrorKind::InvalidArgument,
-          where + "option plan '" + p + "' is not one of watt, kilowatt, megawatt, partner");
-    o.plan = *plan;
-  }
-  if (c.options.contains("system_id")) {
-    auto v = number_option(c, "system_id", 1, 9e15);
-    if (!v) return fail(v.error());
-    o.system_id = static_cast<std::int64_t>(*v);
-  }
-  auto verify = seconds_option(c, "verify_timeout", 0, 600, o.verify_timeout);
-  if (!verify) return fail(verify.error());
-  o.verify_timeout = *verify;
-  return o;
+  OptionReader r(c);
+  o.api_key = r.required("api_key",
+                         "the application's API key from the Enphase developer portal (keep it "
+                         "in an environment variable: ${ENPHASE_API_KEY})");
+  o.client_id = r.required("client_id", "the application's OAuth client id");
+  o.client_secret = r.required("client_secret", "the application's OAuth client secret");
+  o.token_file = r.required(
+      "token_file", "the file `sunbridge auth enphase` keeps the tokens in (created at sign-in)");
+  auto plan = r.choice("plan", {"watt", "kilowatt", "megawatt", "partner"}, "");
+  if (!plan.empty()) o.plan = *parse_plan(plan);
+  if (r.has("system_id"))
+    o.system_id = static_cast<std::int64_t>(r.number("system_id", 1, 9e15, 0));
+  o.verify_timeout = r.seconds("verify_timeout", 0, 600, o.verify_timeout);
+  return r.result(std::move(o));
 }
 
 // Energy of a stretch, Wh.

@@ -99,7 +99,8 @@ TEST_F(EnphaseDriverTest, OptionsAreCheckedWithTheirReasons) {
   c = config("gigawatt");
   made = enphase::registry_entry().factory(c, env);
   ASSERT_FALSE(made);
-  EXPECT_NE(made.error().message.find("plan 'gigawatt' is not one of watt"), std::string::npos);
+  EXPECT_NE(made.error().message.find("option plan = 'gigawatt' is not one of watt"),
+            std::string::npos);
 }
 
 TEST_F(EnphaseDriverTest, FirstSignInThenRefreshRotatesTheFileAndSurvivesARestart) {

@@ -35,25 +35,18 @@ struct Options {
 
 Result<Options> parse_options(const ConnectionConfig& c) {
   Options o;
-  o.api_key = text_option(c, "api_key");
-  auto app = oauth_app(c);
-  if (!app) return fail(app.error());
-  o.app = std::move(*app);
+  OptionReader r(c);
+  o.api_key = r.text("api_key");
+  o.app = oauth_app(r);
   if (!o.app && o.api_key.empty())
-    return fail(ErrorKind::InvalidArgument,
-                c.where + ": connection '" + c.name +
-                    "': option api_key is required (FoxESS Cloud: personal center -> API "
-                    "management; keep it in an environment variable: ${FOXESS_API_KEY}), or "
-                    "client_id, client_secret and token_file for OAuth");
-  auto verify = seconds_option(c, "verify_timeout", 0, 600, o.verify_timeout);
-  if (!verify) return fail(verify.error());
-  o.verify_timeout = *verify;
-  if (c.options.contains("daily_calls")) {
-    auto v = number_option(c, "daily_calls", 10, 1'000'000);
-    if (!v) return fail(v.error());
-    o.daily_calls_per_inverter = int(*v);
-  }
-  return o;
+    r.refuse("",
+             "option api_key is required (FoxESS Cloud: personal center -> API management; keep "
+             "it in an environment variable: ${FOXESS_API_KEY}), or client_id, client_secret and "
+             "token_file for OAuth");
+  o.verify_timeout = r.seconds("verify_timeout", 0, 600, o.verify_timeout);
+  o.daily_calls_per_inverter =
+      int(r.number("daily_calls", 10, 1'000'000, o.daily_calls_per_inverter));
+  return r.result(std::move(o));
 }
 
 class FoxessDriver final : public Driver {
@@ -697,27 +690,28 @@ class FoxessDriver final : public Driver {
 
 }  // namespace
 
-Result<std::optional<OAuthApp>> oauth_app(const ConnectionConfig& c) {
-  OAuthApp a{text_option(c, "client_id"), text_option(c, "client_secret"),
-             text_option(c, "token_file")};
-  if (a.client_id.empty() && a.client_secret.empty() && a.token_file.empty())
-    return std::optional<OAuthApp>{};
-  auto where = c.where + ": connection '" + c.name + "': ";
-  if (!text_option(c, "api_key").empty())
-    return fail(ErrorKind::InvalidArgument,
-                where +
-                    "set either api_key or client_id, client_secret and token_file (OAuth), "
-                    "not both: the cloud refuses a request that carries both");
+std::optional<OAuthApp> oauth_app(OptionReader& r) {
+  OAuthApp a{r.text("client_id"), r.text("client_secret"), r.text("token_file")};
+  if (a.client_id.empty() && a.client_secret.empty() && a.token_file.empty()) return std::nullopt;
+  if (!r.text("api_key").empty())
+    r.refuse("api_key",
+             "set either api_key or client_id, client_secret and token_file (OAuth), not both: "
+             "the cloud refuses a request that carries both");
   for (auto [key, value] :
        {std::pair{"client_id", &a.client_id}, std::pair{"client_secret", &a.client_secret},
         std::pair{"token_file", &a.token_file}})
     if (value->empty())
-      return fail(ErrorKind::InvalidArgument,
-                  where + "OAuth needs client_id, client_secret and token_file; " + key +
-                      " is missing (the app's id and secret are in the FoxESS Cloud personal "
-                      "center; the token file is where `sunbridge auth foxess` puts the "
-                      "tokens)");
-  return std::optional<OAuthApp>{std::move(a)};
+      r.refuse("", std::string("OAuth needs client_id, client_secret and token_file; ") + key +
+                       " is missing (the app's id and secret are in the FoxESS Cloud personal "
+                       "center; the token file is where `sunbridge auth foxess` puts the "
+                       "tokens)");
+  return a;
+}
+
+Result<std::optional<OAuthApp>> oauth_app(const ConnectionConfig& c) {
+  OptionReader r(c);
+  auto app = oauth_app(r);
+  return r.result(std::move(app));
 }
 
 ConnectionConfig with_cloud_defaults(ConnectionConfig c) {

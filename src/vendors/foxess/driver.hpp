@@ -18,6 +18,8 @@ struct OAuthApp {
 /// The connection's OAuth app, nullopt when it signs with an API key; an InvalidArgument naming
 /// the connection when OAuth is set only in part, or beside api_key.
 Result<std::optional<OAuthApp>> oauth_app(const ConnectionConfig& c);
+/// The same, its mistakes noted on `r` (the driver's other options are read there too).
+std::optional<OAuthApp> oauth_app(OptionReader& r);
 /// The connection as the driver uses it: without a host, www.foxesscloud.com:443 over TLS;
 /// without a port, the scheme's.
 ConnectionConfig with_cloud_defaults(ConnectionConfig c);

@@ -22,29 +22,15 @@ struct Options {
 
 Result<Options> parse_options(const ConnectionConfig& c) {
   Options o;
-  auto where = c.where + ": connection '" + c.name + "': ";
-  auto pw = c.options.find("password");
-  if (pw == c.options.end() || pw->second.empty())
-    return fail(ErrorKind::InvalidArgument,
-                where +
-                    "option password is required (the plant owner's password, or the "
-                    "master key with role: master)");
-  o.credentials.password = pw->second;
-  if (auto r = c.options.find("role"); r != c.options.end()) {
-    if (r->second != "user" && r->second != "master")
-      return fail(ErrorKind::InvalidArgument,
-                  where + "option role = '" + r->second + "' must be user or master");
-    o.credentials.role = r->second;
-  }
-  if (auto s = c.options.find("service_code"); s != c.options.end())
-    o.credentials.service_code = s->second;
+  OptionReader r(c);
+  o.credentials.password =
+      r.required("password", "the plant owner's password, or the master key with role: master");
+  o.credentials.role = r.choice("role", {"user", "master"}, o.credentials.role);
+  o.credentials.service_code = r.text("service_code");
   if (o.credentials.role == "master" && o.credentials.service_code.empty())
-    return fail(ErrorKind::InvalidArgument,
-                where + "role master needs option service_code (the installer's code)");
-  auto verify = seconds_option(c, "verify_timeout", 0, 600, o.verify_timeout);
-  if (!verify) return fail(verify.error());
-  o.verify_timeout = *verify;
-  return o;
+    r.refuse("role", "role master needs option service_code (the installer's code)");
+  o.verify_timeout = r.seconds("verify_timeout", 0, 600, o.verify_timeout);
+  return r.result(o);
 }
 
 std::string format_number(double v) {

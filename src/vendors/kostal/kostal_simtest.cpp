@@ -468,13 +468,14 @@ TEST(KostalDriverConfig, BadOptionsAreClearErrors) {
   auto none = kostal::registry_entry().factory(c, env);
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().message,
-            "sunbridge.yaml:7: connection 'inv': option password is required (the plant owner's "
-            "password, or the master key with role: master)");
+            "sunbridge.yaml:7: connection 'inv': option password is required: the plant owner's "
+            "password, or the master key with role: master");
   c.options["password"] = "x";
   c.options["role"] = "admin";
   auto role = kostal::registry_entry().factory(c, env);
   ASSERT_FALSE(role);
-  EXPECT_NE(role.error().message.find("must be user or master"), std::string::npos);
+  EXPECT_NE(role.error().message.find("option role = 'admin' is not one of user, master"),
+            std::string::npos);
   c.options["role"] = "master";
   auto code = kostal::registry_entry().factory(c, env);
   ASSERT_FALSE(code);

@@ -3,6 +3,7 @@
 #include <date/tz.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <set>
@@ -34,42 +35,34 @@ struct Options {
 
 Result<Options> parse_options(const ConnectionConfig& c, bool default_host) {
   Options o;
-  auto where = c.where + ": connection '" + c.name + "': ";
-  if (auto r = required_options(
-          c, {{"portal", &o.portal,
-               "the first label of your portal's address (solarCompanyXYZ for "
-               "solarCompanyXYZ.enerest.world)"},
-              {"client_id", &o.client_id, "the API client's id from the portal's API settings"},
-              {"client_secret", &o.client_secret,
-               "the API client's secret (keep it in an environment variable: "
-               "${SOLARLOG_SECRET})"}});
-      !r)
-    return fail(r.error());
+  OptionReader r(c);
+  o.portal = r.required("portal",
+                        "the first label of your portal's address (solarCompanyXYZ for "
+                        "solarCompanyXYZ.enerest.world)");
+  o.client_id = r.required("client_id", "the API client's id from the portal's API settings");
+  o.client_secret = r.required("client_secret",
+                               "the API client's secret (keep it in an environment variable: "
+                               "${SOLARLOG_SECRET})");
   if (!std::all_of(o.portal.begin(), o.portal.end(), [](char ch) {
         return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-';
       }))
-    return fail(ErrorKind::InvalidArgument,
-                where + "option portal '" + o.portal +
-                    "' is not a host label (letters, digits and '-' only)");
-  if (auto p = text_option(c, "package"); !p.empty()) {
-    if (p == "basic")
-      o.package = PackageOption::Basic;
-    else if (p == "advanced")
-      o.package = PackageOption::Advanced;
-    else if (p != "auto")
-      return fail(ErrorKind::InvalidArgument,
-                  where + "option package '" + p + "' is not one of basic, advanced, auto");
-  }
-  o.plant_id = text_option(c, "plant_id");
-  o.fleet = text_option(c, "fleet");
-  if (auto a = text_option(c, "auth_host"); !a.empty()) {
+    r.refuse("portal",
+             "option portal '" + o.portal + "' is not a host label (letters, digits and '-' only)");
+  auto package = r.choice("package", {"basic", "advanced", "auto"}, "auto");
+  o.package = package == "basic"      ? PackageOption::Basic
+              : package == "advanced" ? PackageOption::Advanced
+                                      : PackageOption::Auto;
+  o.plant_id = r.text("plant_id");
+  o.fleet = r.text("fleet");
+  if (auto a = r.text("auth_host"); !a.empty()) {
     auto colon = a.rfind(':');
     o.auth = {a.substr(0, colon), 443, true};
     if (colon != std::string::npos) {
-      auto port = std::atoi(a.c_str() + colon + 1);
-      if (port < 1 || port > 65535)
-        return fail(ErrorKind::InvalidArgument,
-                    where + "option auth_host '" + a + "' has no valid port (1..65535)");
+      unsigned port = 0;
+      auto digits = std::string_view(a).substr(colon + 1);
+      auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+      if (ec != std::errc() || p != digits.data() + digits.size() || port < 1 || port > 65535)
+        r.refuse("auth_host", "option auth_host '" + a + "' has no valid port (1..65535)");
       o.auth.port = static_cast<std::uint16_t>(port);
       o.auth.tls = c.tls;
     }
@@ -78,15 +71,9 @@ Result<Options> parse_options(const ConnectionConfig& c, bool default_host) {
   } else {
     o.auth = endpoint_of(c, 443);  // the simulator serves the token endpoint beside the API
   }
-  if (c.options.contains("per_minute")) {
-    auto v = number_option(c, "per_minute", 1, 10'000);
-    if (!v) return fail(v.error());
-    o.per_minute = static_cast<int>(*v);
-  }
-  auto ev = seconds_option(c, "events_interval", 60, 86'400, o.events_interval);
-  if (!ev) return fail(ev.error());
-  o.events_interval = *ev;
-  return o;
+  o.per_minute = static_cast<int>(r.number("per_minute", 1, 10'000, o.per_minute));
+  o.events_interval = r.seconds("events_interval", 60, 86'400, o.events_interval);
+  return r.result(std::move(o));
 }
 
 const std::vector<std::string> kPlantChannels = {"ProdPac",      "ConsPac",     "ImportPac",

@@ -85,7 +85,7 @@ TEST_F(SolarLogDriverTest, OptionsAreCheckedWithTheirReasons) {
   made = solarlog::registry_entry().factory(c, env);
   ASSERT_FALSE(made);
   EXPECT_NE(
-      made.error().message.find("option package 'premium' is not one of basic, advanced, auto"),
+      made.error().message.find("option package = 'premium' is not one of basic, advanced, auto"),
       std::string::npos);
   c = config("user-basic");
   c.options["portal"] = "solar.company";

@@ -61,51 +61,29 @@ std::map<std::string, std::string> item(const std::string& key, const std::strin
 
 Result<Options> parse_options(const ConnectionConfig& c) {
   Options o;
-  if (c.options.contains("max_power_w")) {
-    auto v = number_option(c, "max_power_w", 1, 100'000);
-    if (!v) return fail(v.error());
-    o.max_power_w = *v;
-  }
-  if (auto it = c.options.find("serial"); it != c.options.end() && !it->second.empty()) {
+  OptionReader r(c);
+  o.max_power_w = r.number("max_power_w", 1, 100'000, o.max_power_w);
+  if (auto serial = r.text("serial"); !serial.empty()) {
     // The serial becomes part of the device id, which appears in URLs and MQTT topics.
-    if (it->second.find_first_not_of(
+    if (serial.find_first_not_of(
             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
         std::string::npos)
-      return fail(ErrorKind::InvalidArgument,
-                  c.where + ": connection '" + c.name + "': option serial = '" + it->second +
-                      "' may use only letters, digits, '_', '.' and '-'");
-    o.serial = it->second;
-  }
-  auto verify = seconds_option(c, "verify_timeout", 0, 600, o.verify_timeout);
-  if (!verify) return fail(verify.error());
-  o.verify_timeout = *verify;
-  if (c.options.contains("tolerance_w")) {
-    auto v = number_option(c, "tolerance_w", 0, 10'000);
-    if (!v) return fail(v.error());
-    o.tolerance_w = *v;
-  }
-  if (auto it = c.options.find("api"); it != c.options.end()) {
-    if (it->second == "auto")
-      o.api = Api::Auto;
-    else if (it->second == "v1")
-      o.api = Api::V1;
-    else if (it->second == "v2")
-      o.api = Api::V2;
+      r.refuse("serial",
+               "option serial = '" + serial + "' may use only letters, digits, '_', '.' and '-'");
     else
-      return fail(ErrorKind::InvalidArgument, c.where + ": connection '" + c.name +
-                                                  "': option api = '" + it->second +
-                                                  "' is not one of auto, v1, v2");
+      o.serial = serial;
   }
-  if (auto it = c.options.find("token"); it != c.options.end()) o.token = it->second;
+  o.verify_timeout = r.seconds("verify_timeout", 0, 600, o.verify_timeout);
+  o.tolerance_w = r.number("tolerance_w", 0, 10'000, o.tolerance_w);
+  auto api = r.choice("api", {"auto", "v1", "v2"}, "auto");
+  o.api = api == "v1" ? Api::V1 : api == "v2" ? Api::V2 : Api::Auto;
+  o.token = r.text("token");
   if (o.api == Api::V2 && o.token.empty())
-    return fail(ErrorKind::InvalidArgument,
-                c.where + ": connection '" + c.name +
-                    "': api v2 needs option token (the battery's dashboard: "
-                    "Software-Integration → JSON API → token)");
-  auto keep = seconds_option(c, "setpoint_keepalive", 0, 3600, o.setpoint_keepalive);
-  if (!keep) return fail(keep.error());
-  o.setpoint_keepalive = *keep;
-  return o;
+    r.refuse("api",
+             "api v2 needs option token (the battery's dashboard: Software-Integration → JSON "
+             "API → token)");
+  o.setpoint_keepalive = r.seconds("setpoint_keepalive", 0, 3600, o.setpoint_keepalive);
+  return r.result(o);
 }
 
 class SonnenDriver final : public Driver {
