@@ -13,6 +13,7 @@
 #include "net/http_server.hpp"
 #include "net/json.hpp"
 #include "net/test_io.hpp"
+#include "outputs/prometheus/exposition.hpp"
 #include "outputs/rest/rest_api.hpp"
 #include "vendors/foxess/simulator.hpp"
 #include "vendors/kostal/simulator.hpp"
@@ -415,6 +416,53 @@ TEST(GatewayFoxess, NewCommandsAreCheckedAgainstTheInvertersCapabilitiesThenAppl
   int rejected = 0;
   for (const auto& r : *rows) rejected += r.status == "rejected";
   EXPECT_EQ(rejected, 7);
+  gw.close(seconds(3));
+  sim.stop();
+}
+
+// A FoxESS account with two inverters loses the cloud: both go offline, in the live view and in
+// /metrics (only the one polled when the connection's third failure came did; the other stayed
+// "up" with its old values shown as current).
+TEST(GatewayFoxess, EveryDeviceOfAFailingConnectionGoesOffline) {
+  Rig rig;
+  auto& io = rig.io;
+  foxess::SimOptions so;
+  so.plants = foxess::make_account(1, 2, 9, false);
+  so.query_gap = so.write_gap = Millis(0);
+  foxess::Simulator sim(io.executor(), rig.clock, so);
+  ASSERT_TRUE(sim.listen("127.0.0.1", 0));
+  auto c = test::loopback_connection("fox", "foxess", sim.port(), Millis(1000));
+  c.options["api_key"] = so.api_key;
+  auto& gw = rig.start(c);
+  auto all = [&](bool online) {
+    auto live = gw.live();
+    return live.size() == 2 && std::all_of(live.begin(), live.end(),
+                                           [&](const DeviceLive& l) { return l.online == online; });
+  };
+  auto deadline = steady_clock::now() + seconds(30);
+  while (!all(true) && steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(all(true));
+  sim.set_faults({.error_rate = 1.0});
+  deadline = steady_clock::now() + seconds(60);
+  while (!all(false) && steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(all(false));
+  auto metrics = prometheus::render(gw, rig.store->stats());
+  for (const auto& inv : so.plants[0].inverters) {
+    const std::string dev = "fox:" + inv.sn;
+    EXPECT_NE(metrics.find("sunbridge_device_up{site=\"home\",device=\"" + dev +
+                           "\",vendor=\"foxess\"} 0"),
+              std::string::npos)
+        << dev;
+    for (const auto& l : gw.live())
+      if (l.device.id == dev) {
+        ASSERT_EQ(l.values.size(), 1u);  // no old value shown as current
+        EXPECT_EQ(l.values[0].metric, "device.online");
+      }
+  }
+  sim.set_faults({});
+  deadline = steady_clock::now() + seconds(60);
+  while (!all(true) && steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  EXPECT_TRUE(all(true));
   gw.close(seconds(3));
   sim.stop();
 }

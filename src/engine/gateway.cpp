@@ -16,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <utility>
 
 #include "core/metric.hpp"
 #include "core/schedule.hpp"
@@ -72,6 +73,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   std::vector<std::unique_ptr<Connection>> connections;
   mutable std::mutex mutex;  // guards live, devices/health in connections, busy
   std::map<std::string, DeviceLive> live;
+  std::map<std::string, int> failures_in_a_row;   // by device
   std::set<std::string> busy;                     // devices with a command running
   std::map<std::string, Lease> leases;            // active, by device
   std::map<std::string, TimePoint> kept_alive;    // by device: when its lease was last written
@@ -144,8 +146,10 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     {
       std::lock_guard lock(mutex);
       auto& h = c.health;
-      recovered = h.consecutive_failures >= kOfflineAfter;
       auto& l0 = live[d.id];
+      // Back after it was reported offline (by its failures or by the age of its values).
+      recovered = std::exchange(failures_in_a_row[d.id], 0) >= kOfflineAfter ||
+                  (!l0.online && !l0.stale && l0.last_success.has_value() && !stale_now);
       went_stale = stale_now && !l0.stale;
       fresh_again = !stale_now && l0.stale;
       l0.stale = stale_now;
@@ -238,8 +242,23 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
+  // Caller holds `mutex`. Reports a device offline: its values are not shown as current.
+  void mark_offline_locked(const std::string& id, TimePoint now) {
+    auto& l = live[id];
+    l.online = false;
+    l.values.erase(
+        std::remove_if(l.values.begin(), l.values.end(),
+                       [](const LiveValue& v) { return v.metric != metric::kDeviceOnline; }),
+        l.values.end());
+    l.values.push_back({std::string(metric::kDeviceOnline), now, 0, Quality::Measured});
+  }
+
+  // A failed poll of `d` (null: the connection's discovery failed). A device goes offline after
+  // its own third failure in a row, and every device of the connection whose newest values are
+  // older than three polls goes offline by that age: on an account with two inverters both do,
+  // however the failures fall between them.
   void on_poll_failed(Connection& c, const DeviceInfo* d, const Error& e) {
-    bool went_offline = false;
+    std::vector<std::pair<std::string, std::string>> went_offline;  // device, why
     auto now = deps.clock.now();
     {
       std::lock_guard lock(mutex);
@@ -250,23 +269,27 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
       h.last_error = e.describe();
       h.failures_by_kind[std::string(to_string(e.kind))]++;
       h.state = e.kind == ErrorKind::Auth ? "needs_credentials" : "failing";
-      if (d && h.consecutive_failures == kOfflineAfter) {
-        went_offline = true;
-        auto& l = live[d->id];
-        l.online = false;
-        // Stale values are not shown as current.
-        l.values.erase(
-            std::remove_if(l.values.begin(), l.values.end(),
-                           [](const LiveValue& v) { return v.metric != metric::kDeviceOnline; }),
-            l.values.end());
-        l.values.push_back({std::string(metric::kDeviceOnline), now, 0, Quality::Measured});
+      if (d && ++failures_in_a_row[d->id] == kOfflineAfter && live[d->id].online)
+        went_offline.emplace_back(d->id, "did not answer " + std::to_string(kOfflineAfter) +
+                                             " polls in a row: " + e.describe());
+      for (const auto& dev : c.devices) {
+        auto& l = live[dev.id];
+        if (!l.online || !l.last_success) continue;
+        if (std::any_of(went_offline.begin(), went_offline.end(),
+                        [&](const auto& w) { return w.first == dev.id; }))
+          continue;
+        auto limit =
+            gap_threshold(c.config.poll_interval, c.driver->capabilities(dev).data_interval);
+        if (now - *l.last_success > limit)
+          went_offline.emplace_back(dev.id, "has no values since " +
+                                                format_iso8601(*l.last_success) +
+                                                ": its connection fails: " + e.describe());
       }
+      for (const auto& [id, why] : went_offline) mark_offline_locked(id, now);
     }
-    if (went_offline && d) {
-      (void)deps.store.enqueue({Sample{d->id, std::string(metric::kDeviceOnline), now, 0}});
-      record_event({d->id, now, Severity::Warning, "device.offline",
-                    d->id + " did not answer " + std::to_string(kOfflineAfter) +
-                        " polls in a row: " + e.describe()});
+    for (const auto& [id, why] : went_offline) {
+      (void)deps.store.enqueue({Sample{id, std::string(metric::kDeviceOnline), now, 0}});
+      record_event({id, now, Severity::Warning, "device.offline", id + " " + why});
     }
   }
 
