@@ -154,6 +154,23 @@ TEST_F(GatewaySim, DeviceGoesOfflineAfterThreeFailedPollsAndComesBack) {
   }));
 }
 
+// A battery on the LAN that fails is asked again every poll interval, not after a backoff
+// growing to 5 minutes: it is polled again within one interval of returning (sonnen keeps no
+// history, so the minutes of a cloud's backoff would be lost for good).
+TEST_F(GatewaySim, ALocalDeviceIsTriedEveryPollIntervalAndResumesWhenItIsBack) {
+  ASSERT_TRUE(eventually([&] { return online(); }));
+  sim->set_faults({.error_rate = 1.0});
+  // Twenty failures at 100 ms apart; a doubling backoff would need minutes for them.
+  ASSERT_TRUE(eventually([&] { return gw->health()[0].consecutive_failures >= 20; }, seconds(30)))
+      << gw->health()[0].consecutive_failures;
+  EXPECT_FALSE(online());
+  auto requests = sim->requests();
+  sim->set_faults({});
+  ASSERT_TRUE(eventually([&] { return online(); }, seconds(30)));
+  // The next poll after the fault cleared brought it back: no failed attempt in between.
+  EXPECT_LE(sim->requests() - requests, 3u);
+}
+
 TEST_F(GatewaySim, CommandsAreAuthenticatedValidatedVerifiedAndAudited) {
   ASSERT_TRUE(eventually([&] { return online(); }));
   EXPECT_EQ(post(R"({"command":"battery-power","value":-1000})", 401, "wrong-token-0000000"),

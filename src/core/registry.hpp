@@ -23,6 +23,10 @@ class DriverRegistry {
     int default_port = 0;
     std::vector<std::string> option_keys;  ///< vendor-specific keys a connection may set
     Factory factory;
+    /// A device on the owner's network: no call budget to keep, so while it fails it is tried
+    /// again every poll interval (and is back within one of returning), not after a backoff
+    /// of minutes meant for clouds.
+    bool local = false;
   };
 
   /// Throws std::logic_error when the name is taken: two drivers must not share one.

@@ -302,7 +302,15 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> run(Connection& c) {
     auto self = shared_from_this();
     c.running = true;
-    net::Backoff backoff({Millis(1000), Millis(300'000), 2.0, 0.2, 1 << 30});
+    // A cloud that fails is asked again after a growing pause (up to 5 minutes: the vendor's
+    // budget); a device on the LAN every poll interval, so it is polled again within one
+    // interval of coming back (for sonnen, with no history, that time would be lost for good).
+    const auto* entry = deps.registry.find(c.config.vendor);
+    bool local = entry && entry->local;
+    net::Backoff backoff(
+        local
+            ? net::BackoffPolicy{c.config.poll_interval, c.config.poll_interval, 1.0, 0.0, 1 << 30}
+            : net::BackoffPolicy{Millis(1000), Millis(300'000), 2.0, 0.2, 1 << 30});
     while (!stopping) {
       bool discovered;
       {

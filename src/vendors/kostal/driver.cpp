@@ -252,7 +252,8 @@ DriverRegistry::Entry registry_entry() {
           "KOSTAL PLENTICORE plus / PIKO IQ, local REST API (port 80, owner or installer login)",
           kDefaultPort,
           {"password", "role", "service_code", "verify_timeout"},
-          local_device_factory<KostalDriver>(parse_options)};
+          local_device_factory<KostalDriver>(parse_options),
+          true};
 }
 
 }  // namespace sb::kostal

@@ -359,7 +359,8 @@ DriverRegistry::Entry registry_entry() {
           kDefaultPort,
           {"max_power_w", "serial", "verify_timeout", "tolerance_w", "api", "token",
            "setpoint_keepalive"},
-          local_device_factory<SonnenDriver>(parse_options)};
+          local_device_factory<SonnenDriver>(parse_options),
+          true};
 }
 
 }  // namespace sb::sonnen
