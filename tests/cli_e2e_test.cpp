@@ -552,6 +552,46 @@ TEST(CliE2E, HistoryGapsListsEachHoleWithWhatBackfillCouldNotFill) {
   fs::remove_all(dir);
 }
 
+// Metrics missing over the same stretch share one line under their hole (33 lines for one
+// inverter's restart were unreadable).
+TEST(CliE2E, HistoryGapsGroupsTheMetricsOfOneHole) {
+  auto dir = temp_dir("gaps-grouped");
+  auto cfg = write_config(dir, "bat", "sonnen", "1");
+  {
+    auto st = store::open_sqlite((dir / "s.db").string());
+    ASSERT_TRUE(st);
+    TimePoint from, to;
+    ASSERT_TRUE(parse_iso8601("2026-11-30T08:00:00Z", from));
+    ASSERT_TRUE(parse_iso8601("2026-11-30T08:10:00Z", to));
+    Gap hole{.device = "bat:battery",
+             .from = from,
+             .to = to,
+             .reason = "sunbridge was not running",
+             .status = "unfillable",
+             .done_until = to,
+             .detected_at = to,
+             .updated_at = to};
+    auto id = (*st)->add_gap(hole);
+    ASSERT_TRUE(id);
+    for (auto m : {"battery.soc", "battery.power", "pv.power"}) {
+      Gap g = hole;
+      g.metric = m;
+      g.parent = *id;
+      ASSERT_TRUE((*st)->add_gap(g));
+    }
+    (*st)->close();
+  }
+  test::Process p({kBin, "history", "--gaps", "--from", "2026-11-01", "-c", cfg.string()});
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(
+      p.rest_of_stdout(),
+      "bat:battery  2026-11-30T08:00:00Z .. 2026-11-30T08:10:00Z    0h10  unfillable "
+      "sunbridge was not running\n"
+      "    3 metrics                    2026-11-30T08:00:00Z .. 2026-11-30T08:10:00Z    0h10  "
+      "unfillable: battery.power, battery.soc, pv.power\n");
+  fs::remove_all(dir);
+}
+
 // A lifetime counter in CSV has every digit the store holds (it printed 1.35182e+07, 50 Wh off).
 TEST(CliE2E, HistoryCsvKeepsEveryDigit) {
   auto dir = temp_dir("csv");

@@ -81,13 +81,32 @@ int list_gaps(const HistoryOptions& o, store::Store& st, TimeRange range) {
     auto [b, e] = children.equal_range(h->id);
     std::vector<const Gap*> kids;
     for (auto it = b; it != e; ++it) kids.push_back(it->second);
+    // Metrics missing over the same stretch with the same outcome share one line: a hole every
+    // metric has (33 of them for an inverter) is one line, not 33.
     std::sort(kids.begin(), kids.end(), [](const Gap* x, const Gap* y) {
-      return std::tie(x->metric, x->from) < std::tie(y->metric, y->from);
+      return std::tie(x->from, x->to, x->status, x->metric) <
+             std::tie(y->from, y->to, y->status, y->metric);
     });
-    for (const auto* k : kids)
-      std::printf("    %-28s %s .. %s  %6s  %s\n", k->metric.c_str(),
-                  format_iso8601(k->from).c_str(), format_iso8601(k->to).c_str(), span(*k).c_str(),
-                  k->status.c_str());
+    for (std::size_t i = 0; i < kids.size();) {
+      std::size_t j = i + 1;
+      while (j < kids.size() && kids[j]->from == kids[i]->from && kids[j]->to == kids[i]->to &&
+             kids[j]->status == kids[i]->status)
+        ++j;
+      std::string names = kids[i]->metric;
+      if (j - i > 1) {
+        names = std::to_string(j - i) + " metrics";
+        std::string list;
+        for (auto k = i; k < j; ++k) list += (list.empty() ? "" : ", ") + kids[k]->metric;
+        std::printf("    %-28s %s .. %s  %6s  %s: %s\n", names.c_str(),
+                    format_iso8601(kids[i]->from).c_str(), format_iso8601(kids[i]->to).c_str(),
+                    span(*kids[i]).c_str(), kids[i]->status.c_str(), list.c_str());
+      } else {
+        std::printf("    %-28s %s .. %s  %6s  %s\n", names.c_str(),
+                    format_iso8601(kids[i]->from).c_str(), format_iso8601(kids[i]->to).c_str(),
+                    span(*kids[i]).c_str(), kids[i]->status.c_str());
+      }
+      i = j;
+    }
   }
   // Metric rows whose device hole is outside the window (or was filtered out by status).
   for (const auto& [parent, g] : children)

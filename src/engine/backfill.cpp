@@ -98,8 +98,12 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
     return net::run_blocking(deps.blocking, std::move(f));
   }
 
+  // A hole shorter than the vendor's history step is expected (a restart of a minute), not a
+  // gap: nothing could fill it, and recording it gave a row per metric for each restart.
   Millis threshold(const DeviceInfo& d) const {
-    return gap_threshold(deps.poll_interval, deps.driver.capabilities(d).data_interval);
+    auto caps = deps.driver.capabilities(d);
+    auto t = gap_threshold(deps.poll_interval, caps.data_interval);
+    return caps.history ? std::max(t, caps.history_step) : t;
   }
 
   void count(std::int64_t BackfillStats::*field, std::int64_t n) {
