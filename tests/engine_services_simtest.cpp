@@ -4,7 +4,11 @@
 // across what is left; and the records served by the REST API.
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+#include <unistd.h>
+
 #include <boost/asio/thread_pool.hpp>
+#include <filesystem>
 
 #include "core/metric.hpp"
 #include "core/test_time.hpp"
@@ -581,4 +585,66 @@ TEST_F(Services, AHoleShorterThanTheVendorsHistoryStepIsNoGap) {
   ASSERT_TRUE(g);
   EXPECT_NE(g->reason.find("sunbridge was not running"), std::string::npos) << g->reason;
   sim.stop();
+}
+
+// Another process holds the database (an exclusive lock, as a backup tool or `sqlite3` takes)
+// while the queue behind it overflows: the samples the store could not keep are a gap in the
+// history, not only a counter (46 samples vanished without a record).
+TEST(StoreHeldByAnotherProcess, SamplesTheStoreCouldNotKeepBecomeAGap) {
+  net::TestIo io{2};
+  ManualClock clock{at("2026-06-15T08:00:00Z")};
+  asio::thread_pool pool{2};
+  net::HttpClient http{io.executor()};
+  auto dir =
+      std::filesystem::temp_directory_path() / ("sunbridge-locked-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto file = (dir / "s.db").string();
+  store::SqliteOptions so;
+  so.queue_capacity = 100;  // a few polls' worth: the lock overflows it
+  auto store = std::move(*store::open_sqlite(file, so));
+  sonnen::Simulator sim(io.executor(), clock, sim::SiteConfig{});
+  ASSERT_TRUE(sim.listen("127.0.0.1", 0));
+  auto c = test::loopback_connection("bat", "sonnen", sim.port(), Millis(50));
+  c.timeout = Millis(2000);
+  engine::Gateway gw({io.executor(), clock, *store, engine::builtin_drivers(), pool, http},
+                     test::one_site_config(c));
+  ASSERT_TRUE(gw.start());
+  ASSERT_TRUE(eventually([&] {
+    auto l = gw.live();
+    return !l.empty() && l[0].online;
+  }));
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto locked_at = clock.now();
+  ASSERT_TRUE(eventually(
+      [&] {
+        clock.advance(seconds(1));
+        return store->stats().samples_dropped > 0;
+      },
+      seconds(60)));
+  auto released_at = clock.now();
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  std::optional<Gap> g;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto all = store->gaps({.device = "bat:battery"});
+        if (all)
+          for (const auto& x : *all)
+            if (x.metric.empty() && x.reason.find("could not be stored") != std::string::npos)
+              g = x;
+        return g.has_value();
+      },
+      seconds(60)));
+  EXPECT_GE(g->from, locked_at - Millis(1));
+  EXPECT_LE(g->to, released_at + Millis(1));
+  EXPECT_NE(g->reason.find("samples could not be stored: store queue full"), std::string::npos)
+      << g->reason;
+  gw.close(seconds(3));
+  pool.wait();
+  store->close();
+  sim.stop();
+  std::filesystem::remove_all(dir);
 }

@@ -88,6 +88,7 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
   std::map<std::string, std::set<std::string>> expected;  // device -> metrics its polls give
   std::set<std::string> restarted;  // devices whose last value is from before this start
   std::vector<Gap> open;            // this connection's gaps waiting for backfill
+  std::vector<Gap> unrecorded;      // gaps of dropped samples the store has not taken yet
   mutable std::mutex mutex;         // stats
   BackfillStats counters;
 
@@ -142,6 +143,49 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
     set_open();
   }
 
+  // Records a gap: its row, its place among the open gaps and its event. Nothing when the store
+  // refused the row.
+  asio::awaitable<std::optional<Gap>> record(Gap g) {
+    auto self = shared_from_this();
+    auto op = blocking([this, g] { return deps.store.add_gap(g); });
+    auto id = co_await std::move(op);
+    if (!id) co_return std::nullopt;
+    g.id = *id;
+    open.push_back(g);
+    count(&BackfillStats::gaps_found, 1);
+    set_open();
+    Event e{g.device, g.detected_at, Severity::Warning, "history.gap",
+            "no values from " + format_iso8601(g.from) + " to " + format_iso8601(g.to) + " (" +
+                span_text(g.to - g.from) + "): " + g.reason};
+    auto eop = blocking([this, e] { return deps.store.add_events({e}); });
+    (void)co_await std::move(eop);
+    co_return g;
+  }
+
+  asio::awaitable<void> samples_dropped(std::vector<store::DroppedSamples> lost) {
+    auto self = shared_from_this();
+    for (auto& l : lost) {
+      Gap g;
+      g.device = l.device;
+      // The dropped samples lie inside the gap: backfill writes what is strictly between its
+      // ends.
+      g.from = l.from - Millis(1);
+      g.to = l.to + Millis(1);
+      g.reason = std::to_string(l.samples) + " samples could not be stored: " + l.reason;
+      g.status = "open";
+      g.done_until = g.from;
+      g.detected_at = g.updated_at = deps.clock.now();
+      unrecorded.push_back(g);
+    }
+    // Each gap waiting for the database that refused the samples is tried again.
+    std::vector<Gap> waiting;
+    std::swap(waiting, unrecorded);
+    for (auto& w : waiting) {
+      auto op = record(w);
+      if (!co_await std::move(op)) unrecorded.push_back(std::move(w));
+    }
+  }
+
   asio::awaitable<std::optional<Gap>> poll_succeeded(DeviceInfo d, TimePoint t,
                                                      std::set<std::string> metrics) {
     auto self = shared_from_this();
@@ -162,20 +206,8 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
       g.status = "open";
       g.done_until = g.from;
       g.detected_at = g.updated_at = deps.clock.now();
-      auto op = blocking([this, g] { return deps.store.add_gap(g); });
-      auto id = co_await std::move(op);
-      if (id) {
-        g.id = *id;
-        open.push_back(g);
-        found = g;
-        count(&BackfillStats::gaps_found, 1);
-        set_open();
-        Event e{d.id, g.detected_at, Severity::Warning, "history.gap",
-                "no values from " + format_iso8601(g.from) + " to " + format_iso8601(g.to) + " (" +
-                    span_text(g.to - g.from) + "): " + g.reason};
-        auto eop = blocking([this, e] { return deps.store.add_events({e}); });
-        (void)co_await std::move(eop);
-      }
+      auto op = record(g);
+      found = co_await std::move(op);
     }
     if (it == last.end() || t > it->second) last[d.id] = t;
     failing.erase(d.id);
@@ -402,6 +434,11 @@ asio::awaitable<std::optional<Gap>> Backfiller::poll_succeeded(const DeviceInfo&
     if (tracked_metric(s.metric)) metrics.insert(s.metric);
   auto op = impl_->poll_succeeded(device, snapshot.time, std::move(metrics));
   co_return co_await std::move(op);
+}
+
+asio::awaitable<void> Backfiller::samples_dropped(std::vector<store::DroppedSamples> lost) {
+  auto op = impl_->samples_dropped(std::move(lost));
+  co_await std::move(op);
 }
 
 asio::awaitable<bool> Backfiller::step(const std::vector<DeviceInfo>& devices) {

@@ -75,6 +75,10 @@ class Backfiller {
   /// Returns the gap recorded, if any.
   boost::asio::awaitable<std::optional<Gap>> poll_succeeded(const DeviceInfo& device,
                                                             const Snapshot& snapshot);
+  /// Samples the store could not keep: each stretch becomes a gap like any other (filled from
+  /// the vendor's history where it has one), recorded as soon as the database takes it (it may
+  /// be the database that refused them; call this between polls, with nothing new too).
+  boost::asio::awaitable<void> samples_dropped(std::vector<store::DroppedSamples> lost);
   /// Does one step of backfill (at most a day of the gap that is due first). Returns false when
   /// nothing was due.
   boost::asio::awaitable<bool> step(const std::vector<DeviceInfo>& devices);

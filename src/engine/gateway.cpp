@@ -369,6 +369,14 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
       }
       if (stopping) break;
       {
+        // Samples the store could not keep become gaps, filled like any other where the
+        // vendor has history.
+        std::vector<std::string> ids;
+        for (const auto& d : devices) ids.push_back(d.id);
+        auto op = c.backfill->samples_dropped(deps.store.take_dropped(ids));
+        co_await std::move(op);
+      }
+      {
         auto op = tend_leases(c);
         co_await std::move(op);
       }

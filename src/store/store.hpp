@@ -3,6 +3,7 @@
 // (net::run_blocking), except enqueue(), which never blocks.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -55,11 +56,22 @@ struct CounterReset {
   double raw_after = 0;   ///< its first reading after
 };
 
+/// Samples of one device the store could not keep (the queue was full, or the database refused
+/// the batch): the stretch they covered, for the engine to record as a gap.
+struct DroppedSamples {
+  std::string device;
+  TimePoint from;  ///< the oldest dropped sample
+  TimePoint to;    ///< the newest
+  std::uint64_t samples = 0;
+  std::string reason;  ///< why ("the database is locked", "store queue full", ...)
+};
+
 struct StoreStats {
   std::uint64_t samples_written = 0;
-  std::uint64_t samples_dropped = 0;  ///< refused because the queue was full
+  std::uint64_t samples_dropped = 0;  ///< not kept: the queue was full or the database refused
   std::uint64_t batches = 0;
-  std::size_t queue_depth = 0;  ///< samples waiting for the writer
+  std::size_t queue_depth = 0;     ///< samples waiting for the writer
+  std::uint64_t busy_retries = 0;  ///< writes that found the database locked by another process
   std::string last_error;
 };
 
@@ -79,6 +91,9 @@ class Store {
   virtual Result<void> write_samples(const std::vector<Sample>& samples) = 0;
   /// Waits until every enqueued sample is written.
   virtual Result<void> flush() = 0;
+  /// The stretches of `devices`' samples dropped since the last call (each device once, its
+  /// oldest to newest dropped sample); they are forgotten here once taken. Never blocks.
+  virtual std::vector<DroppedSamples> take_dropped(const std::vector<std::string>& devices) = 0;
 
   virtual Result<std::vector<SeriesPoint>> history(const HistoryQuery& query) = 0;
   /// Metrics stored for a device, sorted.
@@ -134,6 +149,8 @@ struct SqliteOptions {
   std::size_t queue_capacity = 2'000'000;  ///< samples waiting for the writer, at most
   std::size_t max_batch = 50'000;          ///< samples per transaction
   bool synchronous_normal = true;          ///< WAL + synchronous=NORMAL (durable at checkpoints)
+  /// How long one write waits for a database another process holds before it is tried again.
+  std::chrono::milliseconds busy_timeout{5000};
 };
 
 /// Opens (creating if needed) and migrates a SQLite database. ":memory:" works for tests.

@@ -331,6 +331,7 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
                    {"store", json::object{{"samples_written", st.samples_written},
                                           {"samples_dropped", st.samples_dropped},
                                           {"queue_depth", st.queue_depth},
+                                          {"busy_retries", st.busy_retries},
                                           {"last_error", st.last_error}}}};
     co_return ok(o);
   });

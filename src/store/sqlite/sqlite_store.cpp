@@ -139,7 +139,7 @@ class SqliteStore final : public Store {
     if (sqlite3_open_v2(path_.c_str(), &writer_, flags, nullptr) != SQLITE_OK)
       return fail(ErrorKind::Internal,
                   "cannot open database '" + path_ + "': " + sqlite3_errmsg(writer_));
-    sqlite3_busy_timeout(writer_, 5000);
+    sqlite3_busy_timeout(writer_, static_cast<int>(options_.busy_timeout.count()));
     if (auto r = exec(writer_, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;", "pragmas"); !r)
       return r;
     if (options_.synchronous_normal)
@@ -219,11 +219,11 @@ class SqliteStore final : public Store {
     if (samples.empty()) return {};
     std::lock_guard lock(queue_mutex_);
     if (closed_) return fail(ErrorKind::Internal, "store is closed");
-    if (queued_ + samples.size() > options_.queue_capacity) {
-      dropped_ += samples.size();
-      return fail(ErrorKind::Internal, "store queue full (" + std::to_string(queued_) +
-                                           " samples waiting): " + std::to_string(samples.size()) +
-                                           " samples dropped");
+    if (queued_ + in_flight_ + samples.size() > options_.queue_capacity) {
+      auto why = "store queue full (" + std::to_string(queued_) +
+                 " samples waiting): " + std::to_string(samples.size()) + " samples dropped";
+      note_dropped_locked(samples, why);
+      return fail(ErrorKind::Internal, why);
     }
     queued_ += samples.size();
     ++enqueued_batches_;
@@ -250,6 +250,17 @@ class SqliteStore final : public Store {
       return fail(ErrorKind::Internal, e);
     }
     return {};
+  }
+
+  std::vector<DroppedSamples> take_dropped(const std::vector<std::string>& devices) override {
+    std::lock_guard lock(queue_mutex_);
+    std::vector<DroppedSamples> out;
+    for (const auto& d : devices)
+      if (auto it = lost_.find(d); it != lost_.end()) {
+        out.push_back(std::move(it->second));
+        lost_.erase(it);
+      }
+    return out;
   }
 
   Result<std::vector<SeriesPoint>> history(const HistoryQuery& q) override {
@@ -608,7 +619,8 @@ class SqliteStore final : public Store {
 
   StoreStats stats() const override {
     std::lock_guard lock(queue_mutex_);
-    return {written_.load(), dropped_, batches_.load(), queued_ + in_flight_, last_error_};
+    return {written_.load(),      dropped_,      batches_.load(),
+            queued_ + in_flight_, busy_retries_, last_error_};
   }
 
   void close() override {
@@ -632,6 +644,23 @@ class SqliteStore final : public Store {
   }
 
  private:
+  // Caller holds queue_mutex_. Counts samples as dropped and widens each device's stretch.
+  void note_dropped_locked(const std::vector<Sample>& samples, const std::string& why) {
+    dropped_ += samples.size();
+    for (const auto& s : samples) {
+      auto [it, fresh] = lost_.try_emplace(s.device);
+      auto& d = it->second;
+      if (fresh) {
+        d.device = s.device;
+        d.from = d.to = s.time;
+      }
+      d.from = std::min(d.from, s.time);
+      d.to = std::max(d.to, s.time);
+      d.samples++;
+      d.reason = why;
+    }
+  }
+
   static void bind_time(Stmt& st, int i, const std::optional<TimePoint>& t) {
     if (t)
       st.bind(i, to_ms(*t));
@@ -807,9 +836,18 @@ class SqliteStore final : public Store {
   // hours it touched are rolled up now when `roll_all`, when they are new or over (a later
   // hour of the series came), else at most once a minute: a poll every few seconds does not
   // rebuild the current hour each time.
+  // Remembers whether the write that just failed met a database locked by someone else.
+  void note_busy() {
+    auto rc = sqlite3_errcode(writer_) & 0xff;
+    last_busy_ = rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+  }
+
   Result<void> write_batch(const std::vector<Sample>& samples, bool roll_all = false) {
     if (samples.empty()) return {};
-    if (auto r = exec(writer_, "BEGIN", "begin"); !r) return r;
+    if (auto r = exec(writer_, "BEGIN", "begin"); !r) {
+      note_busy();
+      return r;
+    }
     struct Row {
       std::int64_t series, t;
       double value;
@@ -844,14 +882,18 @@ class SqliteStore final : public Store {
     }
     if (result) result = roll_up(rows_hours(rows), roll_all);
     if (!result) {
+      note_busy();
       (void)exec(writer_, "ROLLBACK", "rollback");
       series_cache_.clear();  // ids created in the rolled-back transaction are gone
       return result;
     }
     if (auto r = exec(writer_, "COMMIT", "commit"); !r) {
+      note_busy();
+      (void)exec(writer_, "ROLLBACK", "rollback");
       series_cache_.clear();
       return r;
     }
+    last_busy_ = false;
     ++batches_;
     return {};
   }
@@ -879,14 +921,29 @@ class SqliteStore final : public Store {
         in_flight_ = batch.size();
       }
       Result<void> r;
-      {
-        std::lock_guard wl(write_mutex_);
-        r = write_batch(batch);
-        // A busy database (another process writing) is worth a few tries before giving up.
-        for (int attempt = 0; !r && attempt < 3; ++attempt) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      bool waited = false;
+      // A database another process holds (a backup, `sqlite3` open on it) is waited for: a lock
+      // of 25 s lost 46 samples when three tries were all it got. Meanwhile the queue takes
+      // what fits (the batch in flight counts against its capacity) and drops the rest. Any
+      // other failure is given three tries.
+      for (int attempt = 0;; ++attempt) {
+        {
+          std::lock_guard wl(write_mutex_);
           r = write_batch(batch);
         }
+        if (r) break;
+        bool busy = last_busy_.load();
+        {
+          std::lock_guard lock(queue_mutex_);
+          if (closed_ || (!busy && attempt >= 3)) break;
+          if (busy) {
+            last_error_ = r.error().message;  // /health says so while it lasts
+            ++busy_retries_;
+          }
+        }
+        waited |= busy;
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds(std::min(1000, 100 << std::min(attempt, 4))));
       }
       {
         std::lock_guard lock(queue_mutex_);
@@ -894,8 +951,9 @@ class SqliteStore final : public Store {
         done_batches_ += taken;
         if (r) {
           written_ += batch.size();
+          if (waited) last_error_.clear();
         } else {
-          dropped_ += batch.size();
+          note_dropped_locked(batch, r.error().message);
           last_error_ = r.error().message;
         }
         drained_cv_.notify_all();
@@ -930,7 +988,9 @@ class SqliteStore final : public Store {
   std::uint64_t enqueued_batches_ = 0, done_batches_ = 0;
   bool memory_ = false;
   bool closed_ = false, writer_running_ = false;
-  std::uint64_t dropped_ = 0;
+  std::uint64_t dropped_ = 0, busy_retries_ = 0;
+  std::map<std::string, DroppedSamples> lost_;  // by device, until the engine takes them
+  std::atomic<bool> last_busy_{false};          // the last failed write met a locked database
   std::atomic<std::uint64_t> written_{0}, batches_{0};
   std::string last_error_;
   std::thread writer_thread_;
