@@ -483,3 +483,77 @@ TEST(GatewayFoxess, EveryDeviceOfAFailingConnectionGoesOffline) {
   gw.close(seconds(3));
   sim.stop();
 }
+
+// A sonnen answering Production_W 1e12 and a SoC of 250 %: it was stored as 1e12 W of PV (and a
+// battery current of 4.76e9 A), the SoC clamped to 100 % without a note. Now such values are
+// not stored nor shown, one event names them however many polls repeat them, /health counts
+// them, and sane values are stored again as they come.
+TEST(GatewayPlausibility, ImplausibleVendorValuesAreNotStoredAndNamedOnce) {
+  Rig rig;
+  auto& io = rig.io;
+  const std::string good =
+      R"({"Consumption_W":800,"Fac":50,"IsSystemInstalled":1,"Pac_total_W":-500,"Production_W":1500,"RSOC":60,"Timestamp":"2026-06-15 10:00:00","USOC":58,"Uac":230,"Ubat":52})";
+  const std::string bad =
+      R"({"Consumption_W":800,"Fac":50,"IsSystemInstalled":1,"Pac_total_W":-500,"Production_W":1e12,"RSOC":60,"Timestamp":"2026-06-15 10:00:00","USOC":250,"Uac":230,"Ubat":52})";
+  std::mutex m;
+  std::string body = good;
+  auto router = std::make_shared<net::Router>();
+  router->get("/api/v1/status", [&](net::ServerRequest&) -> asio::awaitable<net::ServerResponse> {
+    std::lock_guard lock(m);
+    co_return net::ServerResponse::json(200, body);
+  });
+  net::HttpServer battery(io.executor(), router);
+  ASSERT_TRUE(battery.listen("127.0.0.1", 0));
+  auto& gw = rig.start(test::loopback_connection("bat", "sonnen", battery.port(), Millis(100)));
+  auto live_pv = [&]() -> std::optional<double> {
+    for (const auto& l : gw.live())
+      for (const auto& v : l.values)
+        if (v.metric == "pv.power") return v.value;
+    return std::nullopt;
+  };
+  auto eventually = [](auto p) {
+    auto deadline = steady_clock::now() + seconds(30);
+    while (!p() && steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    return p();
+  };
+  ASSERT_TRUE(eventually([&] { return live_pv() == 1500; }));
+  {
+    std::lock_guard lock(m);
+    body = bad;
+  }
+  // Several polls of it: each counted, one event.
+  ASSERT_TRUE(eventually([&] { return gw.health()[0].implausible_values >= 6; }));
+  EXPECT_EQ(live_pv(), 1500);  // the last sane value, not 1e12
+  ASSERT_TRUE(rig.store->flush());
+  auto events = rig.store->events({.device = "bat:battery"});
+  ASSERT_TRUE(events);
+  std::vector<std::string> implausible;
+  for (const auto& e : *events)
+    if (e.code == "value.implausible") implausible.push_back(e.message);
+  ASSERT_EQ(implausible.size(), 1u);
+  EXPECT_NE(implausible[0].find("bat:battery reported pv.power = 1000000000000 W, outside "
+                                "-1000..50000000 W (physical limit): not stored"),
+            std::string::npos)
+      << implausible[0];
+  EXPECT_NE(implausible[0].find("battery.soc = 250 %, outside 0..100 % (physical limit)"),
+            std::string::npos)
+      << implausible[0];
+  for (const char* metric : {"pv.power", "battery.soc", "grid.power"}) {
+    auto h = rig.store->history({"bat:battery", metric, {from_ms(0), rig.clock.now() + hours(1)}});
+    ASSERT_TRUE(h);
+    for (const auto& p : *h) EXPECT_LE(std::abs(p.value), 1e6) << metric;
+  }
+  {
+    std::lock_guard lock(m);
+    body = good;
+  }
+  auto before = rig.store->stats().samples_written;
+  ASSERT_TRUE(eventually([&] { return rig.store->stats().samples_written > before + 20; }));
+  auto soc = rig.store->history(
+      {"bat:battery", "battery.soc", {rig.clock.now() - seconds(1), rig.clock.now() + hours(1)}});
+  ASSERT_TRUE(soc);
+  ASSERT_FALSE(soc->empty());
+  EXPECT_EQ(soc->back().value, 58);
+  gw.close(seconds(3));
+  battery.stop();
+}

@@ -56,6 +56,9 @@ struct ConnectionHealth {
   std::optional<CallBudget> budget;
   /// Gaps in history found since the start, those still waiting for backfill, and the samples
   /// the vendor's history gave and those estimated (counters across what it did not).
+  /// Vendor values not stored because they were outside what their metric can be (live and
+  /// history).
+  std::int64_t implausible_values = 0;
   std::int64_t gaps_found = 0;
   std::int64_t gaps_open = 0;
   std::int64_t samples_backfilled = 0;

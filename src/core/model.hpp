@@ -35,6 +35,8 @@ struct DeviceInfo {
 
 /// How a stored value came to be.
 enum class Quality : std::uint8_t { Measured = 0, Backfilled = 1, Estimated = 2, Stale = 3 };
+/// A vendor value outside what the metric can physically be (or the device's rating allows):
+/// never stored as measured (see engine/quality.hpp plausibility).
 std::string_view to_string(Quality q);
 
 struct Sample {
@@ -198,6 +200,9 @@ struct Lease {
 struct Capabilities {
   bool live = true;
   bool history = false;
+  /// The PV array's (or PV inverter's) rated power, W; 0: not known. Bounds what a PV power
+  /// reading may be (engine/quality.hpp).
+  double pv_rated_w = 0;
   Millis history_step{0};   ///< resolution of history(); 0: not known (15 minutes assumed)
   Millis data_interval{0};  ///< how often the vendor's values change; 0: at every poll
   /// A setpoint the device forgets unless it is written again this often; 0: it holds.

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "core/metric.hpp"
+#include "engine/quality.hpp"
 #include "net/blocking.hpp"
 
 namespace sb::engine {
@@ -378,6 +379,9 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
       co_await save(g);
       co_return true;
     }
+    // History passes the same plausibility check as live values.
+    count(&BackfillStats::samples_implausible,
+          static_cast<std::int64_t>(take_implausible(*got, caps).size()));
     std::vector<Sample> samples;
     for (auto& s : *got)
       if (s.time > g.from && s.time < g.to) {

@@ -50,7 +50,8 @@ struct BackfillStats {
   std::int64_t gaps_found = 0;
   std::int64_t samples_backfilled = 0;
   std::int64_t samples_estimated = 0;
-  std::int64_t open = 0;  ///< gaps waiting for backfill
+  std::int64_t samples_implausible = 0;  ///< history values outside their metric's range
+  std::int64_t open = 0;                 ///< gaps waiting for backfill
 };
 
 class Backfiller {

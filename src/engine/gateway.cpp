@@ -74,6 +74,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   mutable std::mutex mutex;  // guards live, devices/health in connections, busy
   std::map<std::string, DeviceLive> live;
   std::map<std::string, int> failures_in_a_row;   // by device
+  std::set<std::string> implausible;              // device \x1f metric, while its values are
   std::set<std::string> busy;                     // devices with a command running
   std::map<std::string, Lease> leases;            // active, by device
   std::map<std::string, TimePoint> kept_alive;    // by device: when its lease was last written
@@ -194,6 +195,26 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
       record_event(
           {d.id, deps.clock.now(), Severity::Info, "device.online", d.id + " answers again"});
     for (auto& e : snap.events) record_event(std::move(e));
+  }
+
+  // Values outside what their metric can be are not stored (nor shown): one event when a
+  // metric's values turn implausible, none while they stay so, and /health counts them.
+  void judge_plausibility(Connection& c, const DeviceInfo& d, Snapshot& snap) {
+    auto bad = take_implausible(snap.samples, c.driver->capabilities(d));
+    std::string news;
+    TimePoint when = snap.time;
+    {
+      std::lock_guard lock(mutex);
+      c.health.implausible_values += static_cast<std::int64_t>(bad.size());
+      for (const auto& s : snap.samples) implausible.erase(d.id + '\x1f' + s.metric);
+      for (const auto& b : bad)
+        if (implausible.insert(d.id + '\x1f' + b.sample.metric).second) {
+          news += (news.empty() ? "" : "; ") + describe(d.id, b);
+          when = b.sample.time;
+        }
+    }
+    // One event for the metrics of this poll (events are unique by device, time and code).
+    if (!news.empty()) record_event({d.id, when, Severity::Warning, "value.implausible", news});
   }
 
   // Once an hour per site (at the first poll of a new hour): the energy balance of the hour that
@@ -350,6 +371,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
         double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                         .count();
         if (snap) {
+          judge_plausibility(c, d, *snap);
           auto rop = c.counters->adjust(snap->samples);
           auto resets = co_await std::move(rop);
           for (const auto& r : resets)
@@ -1053,6 +1075,7 @@ std::vector<ConnectionHealth> Gateway::health() const {
       out.back().gaps_open = b.open;
       out.back().samples_backfilled = b.samples_backfilled;
       out.back().samples_estimated = b.samples_estimated;
+      out.back().implausible_values += b.samples_implausible;
     }
   }
   return out;

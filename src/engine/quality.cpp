@@ -81,4 +81,94 @@ std::string describe(const EnergyBalance& b) {
   return s;
 }
 
+namespace {
+constexpr double kMaxPowerW = 50e6;     // a large solar park; no site sunbridge reads is bigger
+constexpr double kPowerNoiseW = 1000;   // readings a little below zero are noise, not faults
+constexpr double kMaxCounterWh = 1e13;  // 10 TWh
+constexpr double kMaxCapacityWh = 1e9;  // 1 GWh
+constexpr double kMaxVoltage = 2000;    // PV strings reach 1500 V DC
+constexpr double kMaxCurrentA = 10'000;
+}  // namespace
+
+std::optional<PlausibleRange> plausible_range(std::string_view metric, const Capabilities& caps) {
+  auto def = find_metric(metric);
+  if (!def) return std::nullopt;
+  const std::string physical = "physical limit";
+  auto rating = [](double w) {
+    char b[64];
+    std::snprintf(b, sizeof b, "three times the device's %.0f W rating", w);
+    return std::string(b);
+  };
+  // Powers the device's ratings bound.
+  if (metric == metric::kBatteryPower && (caps.max_charge_w > 0 || caps.max_discharge_w > 0))
+    return PlausibleRange{-(3 * caps.max_charge_w + 1000), 3 * caps.max_discharge_w + 1000,
+                          rating(std::max(caps.max_charge_w, caps.max_discharge_w))};
+  bool pv =
+      metric == metric::kPvPower || metric == metric::kAcPower || def->id == metric::kPvStringPower;
+  if (pv && caps.pv_rated_w > 0) {
+    double hi = 3 * caps.pv_rated_w + 1000;
+    return PlausibleRange{metric == metric::kAcPower ? -hi : -kPowerNoiseW, hi,
+                          rating(caps.pv_rated_w)};
+  }
+  switch (def->unit) {
+    case Unit::Watt:
+      return PlausibleRange{def->sign == SignRule::NonNegative ? -kPowerNoiseW : -kMaxPowerW,
+                            kMaxPowerW, physical};
+    case Unit::WattHour:
+      return PlausibleRange{0, def->kind == MetricKind::Counter ? kMaxCounterWh : kMaxCapacityWh,
+                            physical};
+    case Unit::Percent:
+      return PlausibleRange{0, 100, physical};
+    case Unit::Volt:
+      return PlausibleRange{-10, kMaxVoltage, physical};
+    case Unit::Ampere:
+      return PlausibleRange{-kMaxCurrentA, kMaxCurrentA, physical};
+    case Unit::Hertz:
+      return PlausibleRange{0, 100, physical};
+    case Unit::Celsius:
+      return PlausibleRange{-60, 150, physical};
+    case Unit::Boolean:
+      return PlausibleRange{0, 1, physical};
+    case Unit::State:
+      return PlausibleRange{0, static_cast<double>(DeviceState::Offline), physical};
+    case Unit::None:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::vector<Implausible> take_implausible(std::vector<Sample>& samples, const Capabilities& caps) {
+  std::vector<Implausible> out;
+  auto keep = std::remove_if(samples.begin(), samples.end(), [&](const Sample& s) {
+    if (!std::isfinite(s.value)) {
+      out.push_back({s, {1, 0, "not a finite number"}});
+      return true;
+    }
+    auto r = plausible_range(s.metric, caps);
+    if (!r || (s.value >= r->lo && s.value <= r->hi)) return false;
+    out.push_back({s, *r});
+    return true;
+  });
+  samples.erase(keep, samples.end());
+  return out;
+}
+
+std::string describe(const std::string& device, const Implausible& bad) {
+  auto def = find_metric(bad.sample.metric);
+  std::string unit = def ? std::string(unit_symbol(def->unit)) : "";
+  auto num = [](double v) {
+    char b[48];
+    std::snprintf(b, sizeof b, "%.15g", v);
+    return std::string(b);
+  };
+  std::string text = device + " reported " + bad.sample.metric + " = " + num(bad.sample.value) +
+                     (unit.empty() ? "" : " " + unit);
+  if (bad.range.lo > bad.range.hi)
+    text += ", not a finite number";
+  else
+    text += ", outside " + num(bad.range.lo) + ".." + num(bad.range.hi) +
+            (unit.empty() ? "" : " " + unit) + " (" + bad.range.basis + ")";
+  return text + ": not stored";
+}
+
 }  // namespace sb::engine

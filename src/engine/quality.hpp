@@ -48,4 +48,35 @@ Result<EnergyBalance> check_energy_balance(store::Store& store,
 /// out" and the verdict, for events and logs.
 std::string describe(const EnergyBalance& b);
 
+// Plausibility: what a vendor reports is stored as measured only within what the metric can
+// physically be, or what the device's rating allows where it is known. A sonnen answering
+// Production_W 1e12 is not a 1 TW array; its value is not stored, and the event says why.
+
+/// The range a value of a metric may have, and what sets it ("physical limit", "the device's
+/// 4600 W rating").
+struct PlausibleRange {
+  double lo = 0;
+  double hi = 0;
+  std::string basis;
+};
+
+/// The range for `metric` on a device with `caps`: battery power from its charge and discharge
+/// limits (three times, and a kW, to leave room for what a limit does not bind), PV and AC
+/// power from the array's rating, the rest from physics (power within ±50 MW, SoC 0..100 %,
+/// a frequency 0..100 Hz, …). Nullopt for metrics with no such limit (vendor metrics): only
+/// their finiteness is checked.
+std::optional<PlausibleRange> plausible_range(std::string_view metric, const Capabilities& caps);
+
+struct Implausible {
+  Sample sample;
+  PlausibleRange range;  ///< lo > hi for a value that is not a finite number
+};
+
+/// Moves the samples outside their range (and every non-finite one) out of `samples`.
+std::vector<Implausible> take_implausible(std::vector<Sample>& samples, const Capabilities& caps);
+
+/// "sonnen:battery reported pv.power = 1000000000000 W, outside -1000..50000000 W (physical
+/// limit): not stored".
+std::string describe(const std::string& device, const Implausible& bad);
+
 }  // namespace sb::engine

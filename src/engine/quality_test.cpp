@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "core/metric.hpp"
 #include "core/test_time.hpp"
 
@@ -82,4 +84,38 @@ TEST(EnergyBalance, IsNotJudgedWithoutLoadAndGridCountersOrWithoutValuesNearBoth
   b = s.check();
   EXPECT_FALSE(b.checkable);
   EXPECT_EQ(b.not_checkable, "meter:1 has no energy.load value near 2026-06-15T11:00:00Z");
+}
+
+TEST(Plausibility, RatingsWhereKnownPhysicsOtherwise) {
+  Capabilities none;
+  auto pv = *plausible_range("pv.power", none);
+  EXPECT_EQ(pv.lo, -1000);
+  EXPECT_EQ(pv.hi, 50e6);
+  EXPECT_EQ(pv.basis, "physical limit");
+  Capabilities rated;
+  rated.pv_rated_w = 10'000;
+  rated.max_charge_w = rated.max_discharge_w = 4600;
+  EXPECT_EQ(plausible_range("pv.string.2.power", rated)->hi, 31'000);
+  auto bat = *plausible_range("battery.power", rated);
+  EXPECT_EQ(bat.lo, -14'800);
+  EXPECT_EQ(bat.hi, 14'800);
+  EXPECT_EQ(bat.basis, "three times the device's 4600 W rating");
+  EXPECT_EQ(plausible_range("grid.power", rated)->lo, -50e6);  // a grid is not the device's
+  EXPECT_EQ(plausible_range("battery.soc", none)->hi, 100);
+  EXPECT_FALSE(plausible_range("vendor.sonnen.RSOC", none));
+
+  std::vector<Sample> s = {{"d", "battery.soc", from_ms(0), 250},
+                           {"d", "battery.soc", from_ms(1), 99.5},
+                           {"d", "battery.current", from_ms(0), 4.76e9},
+                           {"d", "vendor.x.y", from_ms(0), std::numeric_limits<double>::infinity()},
+                           {"d", "energy.pv_yield", from_ms(0), -5},
+                           {"d", "battery.power", from_ms(0), -14'000}};
+  auto bad = take_implausible(s, rated);
+  ASSERT_EQ(bad.size(), 4u);
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].value, 99.5);
+  EXPECT_EQ(s[1].value, -14'000);
+  EXPECT_EQ(describe("d", bad[0]),
+            "d reported battery.soc = 250 %, outside 0..100 % (physical limit): not stored");
+  EXPECT_EQ(describe("d", bad[2]), "d reported vendor.x.y = inf, not a finite number: not stored");
 }

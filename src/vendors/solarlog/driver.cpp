@@ -252,6 +252,7 @@ class SolarLogDriver final : public Driver {
     if (it != by_device_.end())
       if (auto p = plants_.find(it->second); p != plants_.end()) st = &p->second;
     if (!st) return c;
+    c.pv_rated_w = st->info.size_w;  // the plant's peak power, as the portal has it
     auto add = [&](std::string_view m) { c.metrics.emplace_back(m); };
     if (device.id == st->ev_device) {
       add(metric::kEvPower), add(metric::kEvCharging), add(metric::kEnergyEvCharge);

@@ -13,7 +13,8 @@ std::vector<Sample> map_status(const StatusV1& s, const std::string& device, Tim
     out.push_back({device, std::string(metric), t, v, Quality::Measured});
   };
   add(metric::kBatteryPower, s.Pac_total_W);
-  add(metric::kBatterySoc, std::clamp(s.USOC, 0.0, 100.0));
+  // As reported: a SoC of 250 % is a fault the engine's plausibility check names, not 100 %.
+  add(metric::kBatterySoc, s.USOC);
   add(metric::kPvPower, std::max(0.0, s.Production_W));
   add(metric::kLoadPower, std::max(0.0, s.Consumption_W));
   double grid =
