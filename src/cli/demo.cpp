@@ -86,6 +86,7 @@ int demo(const DemoOptions& o) {
   // Battery and an IQ EV Charger. The demo signs in for the user: its tokens go to a file beside
   // the database, as `sunbridge auth enphase` would leave them.
   enphase::SimOptions enphase_options;
+  enphase_options.wall_clock = &clock;  // tokens last real time, whatever the speed
   auto amsterdam = enphase::make_fleet(2, o.seed + 3)[1];
   amsterdam.name = "Demo home 3 (Amsterdam)";
   amsterdam.encharges = 1;
@@ -105,7 +106,7 @@ int demo(const DemoOptions& o) {
     auto t = enphase_sim.issue_tokens();
     if (auto w =
             net::save_token_file(enphase_tokens, {enphase_options.client_id, t.access_token,
-                                                  t.refresh_token, sim_clock.now() + t.expires_in});
+                                                  t.refresh_token, clock.now() + t.expires_in});
         !w)
       return report(w.error().message);
   }
@@ -113,6 +114,7 @@ int demo(const DemoOptions& o) {
   // Advanced package: a Solar-Log Base, an inverter with two MPP trackers, a battery, sensors
   // and a wallbox.
   solarlog::SimOptions solarlog_options;
+  solarlog_options.wall_clock = &clock;
   solarlog_options.plants = solarlog::make_plants(1, o.seed + 4);
   solarlog_options.plants[0].name = "Demo home 4 (Freiburg)";
   solarlog_options.clients = {{"demo-user",

@@ -124,6 +124,7 @@ int simulate(const SimulateOptions& o) {
       return report("--portal '" + o.portal +
                     "' is not a portal name (the first label of <portal>.enerest.world)");
     solarlog::SimOptions so;
+    so.wall_clock = &wall_clock;  // tokens last real time, whatever the speed
     so.portal = o.portal;
     so.plants = solarlog::make_plants(std::max(4, o.devices), o.seed);
     // One client of the operator's choice instead of the four default ones; a User API client
@@ -171,6 +172,7 @@ int simulate(const SimulateOptions& o) {
     if (!plan)
       return report("--plan '" + o.plan + "' is not one of watt, kilowatt, megawatt, partner");
     enphase::SimOptions eo;
+    eo.wall_clock = &wall_clock;  // tokens last real time, whatever the speed
     eo.plan = *plan;
     eo.partner_app = *plan == enphase::Plan::Partner;
     eo.systems = enphase::make_fleet(o.devices, o.seed);

@@ -309,3 +309,28 @@ TEST(EnphaseClientNumbers, OutOfRangeNumbersFailTheCallNamingTheField) {
             "-9007199254740992..9007199254740992");
   server.stop();
 }
+
+// At --speed 60 the site runs a day in 24 minutes while tokens last a day of real time: the
+// cloud times its tokens by its wall clock (a poll failed with 401 every simulated day).
+TEST(EnphaseSimAccelerated, TokensLastByTheWallClockNotTheSimulatedOne) {
+  net::TestIo io;
+  ManualClock site{time_point_cast<Millis>(sys_days(2026y / 6 / 15) + hours(18))};
+  ManualClock wall{site.now()};
+  enphase::SimOptions o;
+  o.systems = enphase::make_fleet(1, 2);
+  o.wall_clock = &wall;
+  enphase::Simulator sim(io.executor(), site, o);
+  ASSERT_TRUE(sim.listen("127.0.0.1", 0));
+  net::HttpClient http(io.executor());
+  enphase::Client c(http, {"127.0.0.1", sim.port(), false}, sim.options().api_key, Millis(3000));
+  c.use_access_token(sim.default_access_token());
+  auto id = sim.options().systems[0].id;
+  site.advance(days(3));  // three simulated days
+  auto still = io.run(c.summary(id));
+  EXPECT_TRUE(still) << still.error().message;
+  wall.advance(days(2));  // two real ones
+  auto expired = io.run(c.summary(id));
+  ASSERT_FALSE(expired);
+  EXPECT_EQ(expired.error().kind, ErrorKind::Auth);
+  sim.stop();
+}

@@ -133,8 +133,9 @@ Simulator::Simulator(boost::asio::any_io_executor executor, const Clock& clock, 
     if (sys.cfg.status == "comm")
       events_.push_back({sys.cfg.id, 28, sys.cfg.envoy_serial, epoch_s(now) - 7'200, std::nullopt});
   std::lock_guard lock(mutex_);
-  default_token_ = new_jwt(options_.username, now + options_.access_token_life);
-  access_[default_token_] = {options_.username, now + options_.access_token_life};
+  auto auth_now = auth_clock().now();
+  default_token_ = new_jwt(options_.username, auth_now + options_.access_token_life);
+  access_[default_token_] = {options_.username, auth_now + options_.access_token_life};
 }
 
 Simulator::~Simulator() {
@@ -158,13 +159,13 @@ std::string Simulator::new_jwt(const std::string& user, TimePoint expires) {
 std::string Simulator::issue_code(const std::string& redirect_uri) {
   std::lock_guard lock(mutex_);
   auto code = b64url(crypto::random_bytes(6));
-  codes_[code] = {redirect_uri, clock_.now() + options_.code_life};
+  codes_[code] = {redirect_uri, auth_clock().now() + options_.code_life};
   return code;
 }
 
 net::OAuthTokens Simulator::issue_tokens() {
   std::lock_guard lock(mutex_);
-  auto now = clock_.now();
+  auto now = auth_clock().now();
   auto access = new_jwt(options_.username, now + options_.access_token_life);
   auto refresh = new_jwt(options_.username, now + options_.refresh_token_life);
   access_[access] = {options_.username, now + options_.access_token_life};
@@ -416,7 +417,7 @@ void Simulator::add_oauth_routes(net::Router& r) {
              return oauth_error(401, "invalid_client",
                                 "Basic client authentication failed (client_id:client_secret)");
            const auto& grant = p["grant_type"];
-           auto now = clock_.now();
+           auto now = auth_clock().now();
            std::lock_guard lock(mutex_);
            std::string user;
            if (grant == "authorization_code") {
@@ -527,7 +528,8 @@ net::Handler Simulator::api_route(Style style, ApiHandler h) {
         std::string user;
         if (auth.starts_with("Bearer ")) {
           auto it = access_.find(std::string(auth.substr(7)));
-          if (it != access_.end() && now < it->second.expires) user = it->second.user;
+          if (it != access_.end() && auth_clock().now() < it->second.expires)
+            user = it->second.user;
         }
         if (user.empty()) return error_body(style, 401, "User is not authorized");
         // Fixed windows: the minute, and the calendar month in UTC.

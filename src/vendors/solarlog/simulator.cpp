@@ -186,7 +186,7 @@ const SimClient* Simulator::caller(const net::ServerRequest& req, net::ServerRes
   const Token* t = nullptr;
   if (auth.starts_with("Bearer "))
     if (auto it = tokens_.find(std::string(auth.substr(7))); it != tokens_.end()) t = &it->second;
-  if (!t || now >= t->expires) {
+  if (!t || auth_clock().now() >= t->expires) {
     refusal = api_error(401, "Unauthorized",
                         !t ? "Full authentication is required to access this resource"
                            : "The access token has expired",
@@ -250,7 +250,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
             std::lock_guard lock(mutex_);
             auto token = "eyJhbGciOiJSUzI1NiJ9." + crypto::hex(crypto::random_bytes(12)) +
                          std::to_string(++serial_);
-            tokens_[token] = {c->client_id, clock_.now() + options_.token_life};
+            tokens_[token] = {c->client_id, auth_clock().now() + options_.token_life};
             return net::ServerResponse::json(
                 200, net::to_json(json::object{{"access_token", token},
                                                {"expires_in", options_.token_life.count()},

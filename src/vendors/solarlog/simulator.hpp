@@ -82,7 +82,10 @@ struct SimOptions {
   /// portal-advanced (all), each with the secret "<id>-secret".
   std::vector<SimClient> clients;
   std::chrono::seconds token_life{300};  ///< Keycloak's default access token lifespan
-  int per_minute = 60;                   ///< calls per client and minute (decision)
+  /// The wall clock tokens expire by: at --speed 60 a token still lasts 5 real minutes. Null:
+  /// the simulator's own clock.
+  const Clock* wall_clock = nullptr;
+  int per_minute = 60;  ///< calls per client and minute (decision)
 };
 
 class Simulator : public sim::HttpSimulator {
@@ -128,6 +131,7 @@ class Simulator : public sim::HttpSimulator {
   bool may_see(const SimClient& c, const SimPlant& p) const;
 
   const Clock& clock_;
+  const Clock& auth_clock() const { return options_.wall_clock ? *options_.wall_clock : clock_; }
   TimePoint started_;  // plants were installed installed_days before it
   SimOptions options_;
   std::mutex mutex_;

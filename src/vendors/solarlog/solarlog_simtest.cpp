@@ -89,6 +89,19 @@ TEST_F(SolarLogSim, ClientCredentialsGiveTokensThatExpire) {
             404);
 }
 
+// At --speed 60 the plant runs an hour a minute while a token still lasts five real minutes.
+TEST_F(SolarLogSim, TokensLastByTheWallClockWhenOneIsGiven) {
+  ManualClock wall{clock.now()};
+  solarlog::SimOptions o;
+  o.wall_clock = &wall;
+  start(o);
+  auto access = token("user-basic");
+  clock.advance(hours(2));  // simulated time
+  EXPECT_EQ(get("/administration/plants", access).status, 200);
+  wall.advance(seconds(300));  // real time
+  EXPECT_EQ(get("/administration/plants", access).status, 401);
+}
+
 TEST_F(SolarLogSim, UsersSeeTheirPlantsAndPortalAccountsSeeAllWithFleets) {
   const auto& plants = sim->options().plants;
   auto basic = token("user-basic"), portal = token("portal-basic");
