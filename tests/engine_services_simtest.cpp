@@ -440,7 +440,7 @@ TEST_F(Services, ASettingWithADurationIsHandedBackWhenItEndsWhenSunbridgeStopsAn
   EXPECT_EQ((*ended)[0].state, "released");
   EXPECT_NE((*ended)[0].detail.find("its time was up; handed back"), std::string::npos)
       << (*ended)[0].detail;
-  auto audit = store->commands(dev, 10);
+  auto audit = store->commands({.devices = {dev}, .limit = 10});
   ASSERT_TRUE(audit && !audit->empty());
   EXPECT_EQ((*audit)[0].requested_by, "lease:1");  // the hand-back is audited too
   EXPECT_EQ((*audit)[0].value, 5);

@@ -215,7 +215,7 @@ TEST_F(GatewaySim, ASecondCommandWhileOneRunsIsAConflict) {
                               asio::use_future);
   // The first command holds the device once its audit row is written ("pending").
   ASSERT_TRUE(eventually([&] {
-    auto c = store->commands(std::nullopt, 1);
+    auto c = store->commands({.limit = 1});
     return c && !c->empty() && c->front().status == "pending";
   }));
   net::HttpClient other(io.executor());
@@ -245,7 +245,7 @@ TEST_F(GatewaySim, FractionalZeroAndNegativeDurationsAreRefused) {
              400),
         "request body: 'duration_s' must be a whole number of seconds, 1..604800")
         << d;
-  auto audit = store->commands(std::nullopt, 10);
+  auto audit = store->commands({.limit = 10});
   ASSERT_TRUE(audit);
   EXPECT_TRUE(audit->empty());  // refused before anything was applied
 }
@@ -426,7 +426,7 @@ TEST(GatewayFoxess, NewCommandsAreCheckedAgainstTheInvertersCapabilitiesThenAppl
   auto rec = io.run(gw.execute(ok));
   ASSERT_TRUE(rec) << rec.error().message;
   EXPECT_EQ(rec->status, "verified") << rec->detail;
-  auto rows = rig.store->commands(std::nullopt, 20);
+  auto rows = rig.store->commands({.limit = 20});
   ASSERT_TRUE(rows);
   ASSERT_EQ(rows->size(), 8u);
   EXPECT_EQ(rows->front().status, "verified");
@@ -556,4 +556,60 @@ TEST(GatewayPlausibility, ImplausibleVendorValuesAreNotStoredAndNamedOnce) {
   EXPECT_EQ(soc->back().value, 58);
   gw.close(seconds(3));
   battery.stop();
+}
+
+// The control forms start from what the device has now (they showed a minimum SoC of 20 and
+// "manual" whatever the battery was set to): the API serves the device's settings as last read,
+// and reads them anew after a command changed them.
+TEST(GatewaySettings, TheDevicesCurrentSettingsAreServedAndReadAgainAfterACommand) {
+  Rig rig;
+  auto& io = rig.io;
+  kostal::SimOptions so;
+  so.rounds = 1000;
+  kostal::Simulator sim(io.executor(), rig.clock, sim::SiteConfig{}, so);
+  ASSERT_TRUE(sim.listen("127.0.0.1", 0));
+  auto c = test::loopback_connection("inv", "kostal", sim.port(), Millis(200));
+  c.options["password"] = "owner-password";
+  c.options["verify_timeout"] = "3";
+  auto& gw = rig.start(c);
+  auto deadline = steady_clock::now() + seconds(30);
+  while (gw.devices().empty() && steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(gw.devices().size(), 1u);
+  const std::string dev = gw.devices()[0].id;
+  asio::thread_pool rest_pool{1};
+  net::HttpServer server(io.executor(),
+                         rest::make_router(gw, *rig.store, rest_pool, rig.clock, {kToken, true}));
+  ASSERT_TRUE(server.listen("127.0.0.1", 0));
+  auto get = [&](const std::string& target) {
+    auto r = io.run(rig.http.request({"127.0.0.1", server.port(), false}, {"GET", target, {}, {}}));
+    EXPECT_TRUE(r);
+    return r ? *r : net::HttpResponse{};
+  };
+  auto settings = [&] {
+    auto r = get("/api/v1/devices/" + dev + "/settings");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return boost::json::parse(r.body).as_object();
+  };
+  auto first = settings();
+  auto values = first["settings"].as_object();
+  EXPECT_EQ(values["min-soc"].as_object()["value"].to_number<double>(),
+            std::stod(sim.setting("devices:local", "Battery:MinSoc")));
+  EXPECT_EQ(values["battery-strategy"].as_object()["argument"].as_string(), "auto");
+  EXPECT_EQ(values["time-control"].as_object()["argument"].as_string(), "off");
+  EXPECT_TRUE(values.contains("min-home-consumption"));
+  // Served from what was read, until a command changes it.
+  auto read_at = first["read_at"].as_string();
+  EXPECT_EQ(settings()["read_at"].as_string(), read_at);
+  Command cmd{dev, CommandType::MinSoc, 35, {}, "test", ""};
+  auto rec = io.run(gw.execute(cmd));
+  ASSERT_TRUE(rec) << rec.error().message;
+  ASSERT_EQ(rec->status, "verified") << rec->detail;
+  auto after = settings();
+  EXPECT_EQ(after["settings"].as_object()["min-soc"].as_object()["value"].to_number<double>(), 35);
+  EXPECT_EQ(get("/api/v1/devices/" + dev + "/settings?refresh=maybe").status, 400);
+  EXPECT_EQ(get("/api/v1/devices/inv:nope/settings").status, 404);
+  server.stop();
+  rest_pool.join();
+  gw.close(seconds(3));
+  sim.stop();
 }

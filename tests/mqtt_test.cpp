@@ -220,7 +220,7 @@ TEST(Mqtt, DiscoveryStatesCommandsAndTheBrokerComingBack) {
   EXPECT_EQ(result["value"].to_number<double>(), -1500);
   EXPECT_EQ(client.wait("sunbridge/bat_battery/battery-power/state"), "-1500");
   EXPECT_DOUBLE_EQ(sim.with_site([](sim::Site& s) { return s.state().battery_w; }), -1500);
-  auto audit = store->commands(std::nullopt, 10);
+  auto audit = store->commands({.limit = 10});
   ASSERT_TRUE(audit);
   ASSERT_EQ(audit->size(), 1u);
   EXPECT_EQ(audit->front().requested_by, "mqtt");

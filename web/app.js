@@ -24,7 +24,28 @@ function fmtW(w) {
   return a >= 1000 ? (w / 1000).toFixed(2) + ' kW' : Math.round(w) + ' W';
 }
 function fmtKWh(wh) { return wh === null || wh === undefined ? '–' : (wh / 1000).toFixed(1) + ' kWh'; }
-function fmtTime(iso) { return iso ? new Date(iso).toLocaleTimeString() : '–'; }
+// Times and days are the site's, whatever zone the browser is in.
+const siteInfo = () => state.sites.find((s) => s.id === state.site) || {};
+const tz = () => siteInfo().timezone || undefined;
+function fmtTime(iso) { return iso ? new Date(iso).toLocaleTimeString([], { timeZone: tz() }) : '–'; }
+function fmtDateTime(iso) { return iso ? new Date(iso).toLocaleString([], { timeZone: tz() }) : '–'; }
+// The site's wall-clock time of `d` read as if it were UTC (for its date and its offset).
+function wallOf(d, zone) {
+  const p = {};
+  for (const x of new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit',
+    day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(d)) p[x.type] = x.value;
+  return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour % 24, +p.minute, +p.second);
+}
+// The instant the site's day that holds `d` began (its local midnight).
+function siteMidnight(d) {
+  const zone = tz();
+  if (!zone) { const m = new Date(d); m.setHours(0, 0, 0, 0); return m; }
+  const wall = wallOf(d, zone);
+  const midnightWall = wall - (wall % 86400000);
+  let t = midnightWall - (wall - Math.floor(d / 1000) * 1000);  // with the offset at d
+  t -= wallOf(new Date(t), zone) - midnightWall;                // with the offset at midnight
+  return new Date(t);
+}
 function esc(s) { return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c])); }
 
 async function api(path, opts) {
@@ -101,7 +122,7 @@ const axis = (values, size) => {
 
 function rangeOf(name) {
   const to = new Date();
-  if (name === 'today') { const from = new Date(); from.setHours(0, 0, 0, 0); return [from, to]; }
+  if (name === 'today') return [siteMidnight(to), to];
   const hours = { '24h': 24, '7d': 24 * 7, '30d': 24 * 30 }[name];
   return [new Date(to - hours * 3600000), to];
 }
@@ -154,17 +175,19 @@ async function refreshChart() {
     series: [{}, ...SERIES.map((s) => ({ label: s.label, stroke: css(s.color), width: 1.5, value: (u, v) => fmtW(v) }))],
     axes: [axis(), axis((u, vals) => vals.map(fmtW), 72)],
     scales: { x: { time: true, range: [from / 1000, to / 1000] } },
+    tzDate: (ts) => (tz() ? uPlot.tzDate(new Date(ts * 1e3), tz()) : new Date(ts * 1e3)),
   }, data);
-  $('chart-range').textContent = `${from.toLocaleString()} – now · ${step} s buckets`;
+  $('chart-range').textContent = `${fmtDateTime(from)} – now · ${step} s buckets`;
 }
 
 async function refreshEnergy() {
   if (!state.site) return;
   const e = await api(`/api/v1/sites/${encodeURIComponent(state.site)}/energy?period=${state.period}`);
   const rows = e.rows;
+  // A row starts at the site's midnight (23:00 UTC for Berlin): it is labelled in the site's zone.
   const label = (r) => state.period === 'day'
-    ? new Date(r.start).toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'numeric' })
-    : new Date(r.start).toLocaleDateString(undefined, { month: 'short', year: 'numeric' });
+    ? new Date(r.start).toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'numeric', timeZone: e.timezone })
+    : new Date(r.start).toLocaleDateString(undefined, { month: 'short', year: 'numeric', timeZone: e.timezone });
   $('energy').querySelector('tbody').innerHTML = rows.slice().reverse().map((r) =>
     `<tr><td>${esc(label(r))}${r.complete ? '' : ' <span class="muted" title="counted from what sunbridge has stored">*</span>'}</td>` +
     ENERGY.map((s) => `<td>${fmtKWh(r[s.metric])}</td>`).join('') + '</tr>').join('');
@@ -212,7 +235,7 @@ async function refreshHealth() {
   badge.textContent = h.status;
   badge.className = 'badge ' + (h.status === 'ok' ? 'ok' : 'bad');
   $('clock').textContent = fmtTime(h.time);
-  $('connections').querySelector('tbody').innerHTML = h.connections.map((c) => {
+  $('connections').querySelector('tbody').innerHTML = h.connections.filter((c) => c.site === state.site).map((c) => {
     const b = c.budget;
     // Compact, so that a monthly plan's 1,500,000 fits a phone: "1.5M".
     const n = (v) => (v >= 1e6 ? (v / 1e6).toFixed(v % 1e6 ? 2 : 0) + 'M' : v >= 1e4 ? Math.round(v / 1e3) + 'k' : String(v));
@@ -220,12 +243,14 @@ async function refreshHealth() {
     return `<tr><td>${esc(c.name)} <span class="muted">${esc(c.vendor)}</span></td>` +
       `<td class="${c.state === 'ok' ? 'ok-text' : 'bad-text'}" title="${esc(c.last_error)}">${esc(c.state)}</td>` +
       `<td>${fmtTime(c.last_success)}</td><td>${c.polls} / ${c.failures}</td>` +
-      `<td>${Math.round(c.last_latency_ms)} ms</td><td title="${b ? 'resets ' + esc(new Date(b.resets_at).toLocaleString()) : ''}">${budget}</td></tr>`;
+      `<td>${Math.round(c.last_latency_ms)} ms</td><td title="${b ? 'resets ' + esc(fmtDateTime(b.resets_at)) : ''}">${budget}</td></tr>`;
   }).join('');
 }
 
 async function refreshEvents() {
-  const [events, commands] = await Promise.all([api('/api/v1/events?limit=30'), api('/api/v1/commands?limit=10')]);
+  const site = encodeURIComponent(state.site);
+  const [events, commands] = await Promise.all([api(`/api/v1/events?site=${site}&limit=30`),
+    api(`/api/v1/commands?site=${site}&limit=10`)]);
   const items = events.map((e) => ({ t: e.time, html: `<span class="sev-${esc(e.severity)}">${esc(e.code)}</span> ${esc(e.message)}` }))
     .concat(commands.map((c) => ({ t: c.requested_at, html: `<b>${esc(c.command)} ${esc(c.argument || c.value)}</b> → ${esc(c.status)} <span class="muted">${esc(c.device)} · ${esc(c.detail)}</span>` })));
   items.sort((a, b) => (a.t < b.t ? 1 : -1));
@@ -243,18 +268,31 @@ async function refreshGaps() {
   const gaps = (await api('/api/v1/gaps?limit=200')).filter((g) => g.metric === null && ids.has(g.device));
   $('gaps').innerHTML = gaps.slice(0, 20).map((g) =>
     `<li data-status="${esc(g.status)}"><span class="badge ${g.status === 'filled' ? 'ok' : g.status === 'open' ? '' : 'bad'}">${esc(g.status)}</span> ` +
-    `${esc(g.device)} <span class="muted">${esc(new Date(g.from).toLocaleString())} · ${fmtSpan(g.seconds)}</span>` +
+    `${esc(g.device)} <span class="muted">${esc(fmtDateTime(g.from))} · ${fmtSpan(g.seconds)}</span>` +
     `<div class="small muted">${esc(g.reason)}${g.detail ? ' — ' + esc(g.detail) : ''}</div></li>`).join('') ||
     '<li class="muted">none: history is complete</li>';
 }
 
 // --- control ----------------------------------------------------------------------------
-// The forms a device's capabilities allow; each sends one command and shows its outcome.
-function controlForms(c) {
+// The forms a device's capabilities allow, filled with what the device has now (`now`: the
+// settings the API read from it); each sends one command and shows its outcome.
+function controlForms(c, now) {
   const f = [];
-  const number = (cmd, label, min, max, step, value) =>
-    `<fieldset><legend>${label}</legend><div class="inline"><input type="number" id="in-${cmd}" min="${min}" max="${max}" step="${step}" value="${value}">` +
+  const cur = (cmd, key) => (now[cmd] ? now[cmd][key] : undefined);
+  const shown = (v, fallback) => (v === undefined || v === null ? fallback : v);
+  const number = (cmd, label, min, max, step, fallback) =>
+    `<fieldset><legend>${label}</legend><div class="inline"><input type="number" id="in-${cmd}" min="${min}" max="${max}" step="${step}" value="${esc(shown(cur(cmd, 'value'), fallback))}">` +
     `<button type="button" data-cmd="${cmd}">Set</button></div></fieldset>`;
+  const text = (cmd, label, placeholder) =>
+    `<fieldset><legend>${label}</legend><div class="inline"><input id="in-${cmd}" placeholder="${esc(placeholder)}" value="${esc(shown(cur(cmd, 'argument'), ''))}">` +
+    `<button type="button" data-cmd="${cmd}">Set</button></div></fieldset>`;
+  // An on / off setting: its state now, and the button that changes it.
+  const toggle = (cmd, label) => {
+    const v = cur(cmd, 'value');
+    const state = ` <b class="${v ? 'ok-text' : 'muted'}" data-now="${cmd}">${v === undefined ? '' : v ? 'on' : 'off'}</b>`;
+    f.push(`<div class="row"><span class="small">${label}${state}</span> <button type="button" data-cmd="${cmd}" data-value="1"${v === 1 ? ' class="on"' : ''}>on</button>` +
+      `<button type="button" data-cmd="${cmd}" data-value="0"${v === 0 ? ' class="on"' : ''}>off</button></div>`);
+  };
   if (c.battery_power_setpoint)
     f.push(`<fieldset><legend>Power (W, + discharge, − charge; ${-c.max_charge_w} … ${c.max_discharge_w})</legend>` +
       `<div class="inline"><input type="number" id="in-battery-power" step="100" value="0">` +
@@ -264,32 +302,28 @@ function controlForms(c) {
       (c.release ? `<label class="small">for <input type="number" id="in-duration" min="0" max="1440" step="5" value="0" style="width:5em"> min (0: until told otherwise; then handed back)</label>` : '') +
       `</fieldset>`);
   if (c.release) f.push(`<div class="row"><button type="button" data-cmd="release">Hand control back</button></div>`);
-  if (c.min_soc) f.push(number('min-soc', `Minimum SoC (%, ${c.min_soc_low_percent} … ${c.min_soc_high_percent})`, c.min_soc_low_percent, c.min_soc_high_percent, 1, 20));
-  if (c.min_soc_off_grid) f.push(number('min-soc-off-grid', 'Minimum SoC off grid (%)', c.min_soc_low_percent, c.min_soc_high_percent, 1, 10));
+  if (c.min_soc) f.push(number('min-soc', `Minimum SoC (%, ${c.min_soc_low_percent} … ${c.min_soc_high_percent})`, c.min_soc_low_percent, c.min_soc_high_percent, 1, c.min_soc_low_percent));
+  if (c.min_soc_off_grid) f.push(number('min-soc-off-grid', 'Minimum SoC off grid (%)', c.min_soc_low_percent, c.min_soc_high_percent, 1, c.min_soc_low_percent));
+  if (c.min_home_consumption) f.push(number('min-home-consumption', `Minimum home consumption (W, ${c.min_home_consumption_low_w} … ${c.min_home_consumption_high_w})`, c.min_home_consumption_low_w, c.min_home_consumption_high_w, 50, c.min_home_consumption_low_w));
   if (c.export_limit) f.push(number('export-limit', `Export limit (W, 0 … ${c.export_limit_high_w})`, 0, c.export_limit_high_w, 100, c.export_limit_high_w));
-  if (c.battery_strategies && c.battery_strategies.length)
-    f.push(`<fieldset><legend>Strategy</legend><div class="inline"><select id="in-battery-strategy">` +
-      c.battery_strategies.map((s) => `<option>${esc(s)}</option>`).join('') +
+  if (c.battery_strategies && c.battery_strategies.length) {
+    const strategy = cur('battery-strategy', 'argument');
+    const options = c.battery_strategies.includes(strategy) || !strategy ? c.battery_strategies : [strategy, ...c.battery_strategies];
+    f.push(`<fieldset><legend>Strategy <span class="muted">now <span data-now="battery-strategy">${esc(strategy || '–')}</span></span></legend><div class="inline"><select id="in-battery-strategy">` +
+      options.map((s) => `<option${s === strategy ? ' selected' : ''}>${esc(s)}</option>`).join('') +
       `</select><button type="button" data-cmd="battery-strategy">Set</button></div></fieldset>`);
-  if (c.smart_control)
-    f.push(`<div class="row"><button type="button" data-cmd="smart-control" data-value="1">Smart control on</button>` +
-      `<button type="button" data-cmd="smart-control" data-value="0">off</button></div>`);
-  const toggle = (cmd, label) =>
-    f.push(`<div class="row"><span class="small">${label}</span> <button type="button" data-cmd="${cmd}" data-value="1">on</button>` +
-      `<button type="button" data-cmd="${cmd}" data-value="0">off</button></div>`);
+  }
+  if (c.smart_control) toggle('smart-control', 'Smart control');
   if (c.charge_from_grid) toggle('charge-from-grid', 'Charge from grid');
   if (c.storm_guard) toggle('storm-guard', 'Storm guard');
   if (c.load_contacts && c.load_contacts.length)
-    f.push(`<fieldset><legend>Load control (${c.load_contacts.map(esc).join(', ')})</legend><div class="inline">` +
-      `<input id="in-load-control" placeholder="${esc(c.load_contacts[0])} mode=Scheduled start=09:00 end=16:00">` +
-      `<button type="button" data-cmd="load-control">Set</button></div></fieldset>`);
+    f.push(text('load-control', `Load control (${c.load_contacts.map(esc).join(', ')})`, `${c.load_contacts[0]} mode=Scheduled start=09:00 end=16:00`));
   if (c.ev_charging)
     f.push(`<fieldset><legend>EV charging (% of the current)</legend><div class="inline"><input type="number" id="in-ev-charging" min="0" max="100" step="5" value="100">` +
       `<button type="button" data-cmd="ev-charging">Start</button><button type="button" data-cmd="ev-charging" data-value="0">Stop</button></div></fieldset>`);
-  if (c.tou_segments)
-    f.push(`<fieldset><legend>Time-of-use schedule (up to ${c.tou_segments} segments, or off)</legend><div class="inline">` +
-      `<input id="in-tou-schedule" placeholder="00:00-05:00 charge power=3000; 21:00-24:00 backup">` +
-      `<button type="button" data-cmd="tou-schedule">Set</button></div></fieldset>`);
+  if (c.tou_segments) f.push(text('tou-schedule', `Time-of-use schedule (up to ${c.tou_segments} segments, or off)`, '00:00-05:00 charge power=3000; 21:00-24:00 backup'));
+  if (c.charge_windows) f.push(text('charge-windows', `Grid-charge windows (up to ${c.charge_windows}, or off)`, '02:00-05:00,13:00-15:00'));
+  if (c.peak_shaving) f.push(text('peak-shaving', 'Peak shaving (or off)', 'limit=4000 soc=30'));
   return f.join('') || '<p class="muted small">this device takes no commands</p>';
 }
 
@@ -300,7 +334,7 @@ async function send(cmd, button) {
   const body = { command: cmd };
   const input = $('in-' + cmd);
   if (button.dataset.value !== undefined) body.value = Number(button.dataset.value);
-  else if (cmd === 'battery-strategy' || cmd === 'tou-schedule' || cmd === 'load-control') body.argument = input.value;
+  else if (['battery-strategy', 'tou-schedule', 'load-control', 'charge-windows', 'peak-shaving'].includes(cmd)) body.argument = input.value;
   else if (input) body.value = button.dataset.sign ? Number(button.dataset.sign) * Math.abs(Number(input.value) || 0) : Number(input.value);
   const minutes = cmd === 'battery-power' && $('in-duration') ? Number($('in-duration').value) || 0 : 0;
   if (minutes > 0) body.duration_s = Math.round(minutes * 60);
@@ -324,6 +358,8 @@ async function send(cmd, button) {
     refreshLive().catch(() => {});
     refreshEvents().catch(() => {});
     refreshLeases().catch(() => {});
+    controlsShown = '';  // the fields show what the device has after the command
+    renderControls(false);
   }
 }
 
@@ -332,20 +368,68 @@ async function refreshLeases() {
   const device = $('ctl-device').value;
   const leases = (await api('/api/v1/leases?active=true')).filter((l) => l.device === device);
   $('ctl-leases').innerHTML = leases.map((l) =>
-    `<li>${esc(l.command)} ${esc(l.argument || l.value)} by ${esc(l.requested_by)} until ${esc(new Date(l.until).toLocaleTimeString())}</li>`).join('');
+    `<li>${esc(l.command)} ${esc(l.argument || l.value)} by ${esc(l.requested_by)} until ${esc(fmtTime(l.until))}</li>`).join('');
 }
 
-function renderControls() {
-  const d = state.devices.find((x) => x.id === $('ctl-device').value);
+// The chosen device's forms at once (from the settings read last time), then filled with its
+// settings as the API has them (`refresh`: read from the device now, which costs a cloud
+// vendor's calls). A field the user has typed into keeps what was typed.
+const settingsSeen = {};
+let controlsShown = '';
+async function renderControls(refresh) {
+  const id = $('ctl-device').value;
+  const d = state.devices.find((x) => x.id === id);
   refreshLeases().catch(() => {});
-  $('ctl-forms').innerHTML = d ? controlForms(d.capabilities || {}) : '';
-  $('ctl-forms').querySelectorAll('button[data-cmd]').forEach((b) => { b.onclick = () => send(b.dataset.cmd, b); });
+  if (!d) { controlsShown = ''; $('ctl-forms').innerHTML = ''; $('ctl-settings').textContent = ''; return; }
+  if (controlsShown !== id) {
+    controlsShown = id;
+    $('ctl-settings').textContent = 'reading its settings…';
+    $('ctl-forms').innerHTML = controlForms(d.capabilities || {}, settingsSeen[id] || {});
+    $('ctl-forms').querySelectorAll('button[data-cmd]').forEach((b) => { b.onclick = () => send(b.dataset.cmd, b); });
+    $('ctl-forms').querySelectorAll('input, select').forEach((i) => { i.oninput = () => { i.dataset.edited = '1'; }; });
+  }
+  let note;
+  try {
+    const s = await api(`/api/v1/devices/${encodeURIComponent(id)}/settings${refresh ? '?refresh=true' : ''}`);
+    if (controlsShown !== id) return;  // another device was chosen meanwhile
+    settingsSeen[id] = s.settings;
+    showSettings(s.settings);
+    note = Object.keys(s.settings).length ? `settings read from the device at ${fmtTime(s.read_at)}` : '';
+  } catch (e) {
+    if (controlsShown !== id) return;
+    note = 'its settings could not be read: ' + e.message;
+  }
+  $('ctl-settings').innerHTML = note ? `${esc(note)} · <a href="#" id="ctl-reread">read again</a>` : '';
+  if ($('ctl-reread')) $('ctl-reread').onclick = (ev) => { ev.preventDefault(); renderControls(true); };
+}
+
+// Puts the device's settings into the forms shown: values into untouched fields, the state of
+// each toggle, the strategy it follows.
+function showSettings(now) {
+  for (const [cmd, v] of Object.entries(now)) {
+    const input = $('in-' + cmd);
+    if (input && input.dataset.edited !== '1') {
+      const want = v.value !== undefined ? String(v.value) : v.argument;
+      if (input.tagName === 'SELECT' && ![...input.options].some((o) => o.value === want))
+        input.insertAdjacentHTML('afterbegin', `<option>${esc(want)}</option>`);
+      input.value = want;
+    }
+    const state = document.querySelector(`[data-now="${cmd}"]`);
+    if (state) {
+      const text = v.value !== undefined ? (v.value ? 'on' : 'off') : v.argument;
+      state.textContent = text;
+      state.className = v.value ? 'ok-text' : 'muted';
+    }
+    document.querySelectorAll(`#ctl-forms button[data-cmd="${cmd}"][data-value]`).forEach((b) => {
+      b.classList.toggle('on', v.value !== undefined && Number(b.dataset.value) === v.value);
+    });
+  }
 }
 
 function setupButtons() {
   const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
   $('ctl-token').value = fromHash || localStorage.getItem('sunbridge.token') || '';
-  $('ctl-device').onchange = renderControls;
+  $('ctl-device').onchange = () => renderControls(false);
   const group = (id, key, after) => $(id).querySelectorAll('button').forEach((b) => {
     b.onclick = () => {
       $(id).querySelectorAll('button').forEach((x) => x.classList.toggle('on', x === b));
@@ -359,7 +443,8 @@ function setupButtons() {
 
 const controllable = (c) => c && (c.battery_power_setpoint || c.min_soc || c.release || c.export_limit ||
   (c.battery_strategies && c.battery_strategies.length) || c.smart_control || c.tou_segments ||
-  c.charge_from_grid || c.storm_guard || (c.load_contacts && c.load_contacts.length) || c.ev_charging);
+  c.charge_from_grid || c.storm_guard || (c.load_contacts && c.load_contacts.length) || c.ev_charging ||
+  c.min_home_consumption || c.min_soc_off_grid || c.charge_windows || c.peak_shaving);
 
 async function loadTopology() {
   state.sites = await api('/api/v1/sites');
@@ -370,15 +455,17 @@ async function loadTopology() {
     sel.onchange = () => { state.site = sel.value; tick(true); };
   }
   state.site = state.site || (state.sites[0] && state.sites[0].id);
-  const ids = state.devices.filter((d) => controllable(d.capabilities)).map((d) => d.id);
+  // Only this site's devices: a command on the Amsterdam page must not reach the Berlin battery.
+  const ids = siteDevices().filter((d) => controllable(d.capabilities)).map((d) => d.id);
   const ctl = $('ctl-device');
   const have = [...ctl.options].map((o) => o.value);
   if (ids.join() !== have.join()) {
     const cur = ctl.value;
     ctl.innerHTML = ids.map((id) => `<option>${esc(id)}</option>`).join('');
     if (ids.includes(cur)) ctl.value = cur;
-    renderControls();
+    renderControls(false);
   }
+  $('control-card').hidden = ids.length === 0;
 }
 
 let slowAt = 0;

@@ -10,6 +10,10 @@ asio::awaitable<Result<CommandOutcome>> Driver::apply(const DeviceInfo& device, 
   co_return fail(ErrorKind::NotSupported, device.vendor + " accepts no commands");
 }
 
+asio::awaitable<Result<std::vector<Setting>>> Driver::settings(const DeviceInfo&) {
+  co_return std::vector<Setting>{};
+}
+
 asio::awaitable<void> Driver::close() {
   co_return;
 }

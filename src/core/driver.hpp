@@ -97,6 +97,10 @@ class Driver {
   /// Applies a command and reads it back; NotSupported unless overridden.
   virtual asio::awaitable<Result<CommandOutcome>> apply(const DeviceInfo& device,
                                                         const Command& command);
+  /// The device's current settings: for each command it takes that sets something lasting, the
+  /// value it has now. Costs vendor calls (within a cloud's budget): the gateway reads them
+  /// when someone asks, not per poll. Default: none.
+  virtual asio::awaitable<Result<std::vector<Setting>>> settings(const DeviceInfo& device);
   /// Ends what the driver holds open on the device (a login session, say) when the gateway
   /// stops. No polls run during or after it. Default: nothing to end.
   virtual asio::awaitable<void> close();

@@ -39,6 +39,7 @@ inline constexpr std::size_t kPollLatencyBucketCount = std::size(kPollLatencyBuc
 struct ConnectionHealth {
   std::string name;
   std::string vendor;
+  std::string site;   ///< the site its devices belong to
   std::string state;  ///< "starting", "ok", "failing", "needs_credentials"
   std::optional<TimePoint> last_success;
   std::string last_error;
@@ -88,6 +89,10 @@ class GatewayApi {
   virtual std::vector<ConnectionHealth> health() const = 0;
   /// Data-quality checks per site.
   virtual std::vector<SiteQuality> quality() const { return {}; }
+  /// The device's settings (the values its commands change), from the last read unless
+  /// `refresh` or none was read since the last command; NotFound for an unknown device.
+  virtual boost::asio::awaitable<Result<DeviceSettings>> settings(std::string device,
+                                                                  bool refresh) = 0;
   /// Validates, applies, verifies and audits a command; the audit row comes back.
   virtual boost::asio::awaitable<Result<CommandRecord>> execute(Command command) = 0;
 };

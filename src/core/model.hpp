@@ -123,6 +123,21 @@ struct Command {
   std::string argument;                          ///< text commands (strategy, weekly plan)
 };
 
+/// What a command sets, as the device has it now: what its control form shows before anyone
+/// changes it (a minimum SoC of 35 %, the strategy the battery follows, a toggle's state).
+struct Setting {
+  CommandType command = CommandType::MinSoc;
+  std::optional<double> value;  ///< number and on / off commands (1 on, 0 off)
+  std::string argument;         ///< text commands: a strategy's name, a plan, "off"
+};
+
+/// A device's settings as last read, and when.
+struct DeviceSettings {
+  std::string device;
+  std::vector<Setting> settings;
+  TimePoint read_at;
+};
+
 /// What a driver reports after applying a command and reading it back.
 struct CommandOutcome {
   bool verified = false;         ///< the read-back value matches what was asked

@@ -73,13 +73,14 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   std::vector<std::unique_ptr<Connection>> connections;
   mutable std::mutex mutex;  // guards live, devices/health in connections, busy
   std::map<std::string, DeviceLive> live;
-  std::map<std::string, int> failures_in_a_row;   // by device
-  std::set<std::string> implausible;              // device \x1f metric, while its values are
-  std::set<std::string> busy;                     // devices with a command running
-  std::map<std::string, Lease> leases;            // active, by device
-  std::map<std::string, TimePoint> kept_alive;    // by device: when its lease was last written
-  std::map<std::string, SiteQuality> quality;     // by site
-  std::map<std::string, TimePoint> balance_hour;  // by site: the hour the next check starts
+  std::map<std::string, int> failures_in_a_row;    // by device
+  std::set<std::string> implausible;               // device \x1f metric, while its values are
+  std::map<std::string, DeviceSettings> settings;  // by device: as last read
+  std::set<std::string> busy;                      // devices with a command running
+  std::map<std::string, Lease> leases;             // active, by device
+  std::map<std::string, TimePoint> kept_alive;     // by device: when its lease was last written
+  std::map<std::string, SiteQuality> quality;      // by site
+  std::map<std::string, TimePoint> balance_hour;   // by site: the hour the next check starts
   std::atomic<bool> stopping{false};
   // A polling gateway keeps its leases alive and hands them back when it stops; a one-shot
   // (CLI control) only respects those it adopted.
@@ -895,6 +896,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     {
       std::lock_guard lock(mutex);
       busy.erase(cmd.device);
+      settings.erase(cmd.device);  // what the command changed is read anew when next asked
     }
     record_event({cmd.device, *rec.finished_at,
                   outcome && outcome->verified ? Severity::Info : Severity::Warning,
@@ -934,6 +936,7 @@ Result<void> Gateway::start(bool poll) {
                          cc.poll_interval, c->counters.get()});
     c->health.name = cc.name;
     c->health.vendor = cc.vendor;
+    c->health.site = cc.site;
     c->health.state = "starting";
     c->timer = std::make_unique<asio::steady_timer>(c->strand);
     I.connections.push_back(std::move(c));
@@ -1094,6 +1097,24 @@ std::vector<SiteQuality> Gateway::quality() const {
     }
   }
   return out;
+}
+
+asio::awaitable<Result<DeviceSettings>> Gateway::settings(std::string device, bool refresh) {
+  auto impl = impl_;
+  DeviceInfo dev;
+  auto* c = impl->connection_of(device, &dev);
+  if (!c) co_return fail(ErrorKind::NotFound, "unknown device '" + device + "'");
+  if (!refresh) {
+    std::lock_guard lock(impl->mutex);
+    if (auto it = impl->settings.find(device); it != impl->settings.end()) co_return it->second;
+  }
+  auto op = c->driver->settings(dev);
+  auto read = co_await std::move(op);
+  if (!read) co_return fail(with_context(read.error(), device + ": reading its settings"));
+  DeviceSettings s{device, std::move(*read), impl->deps.clock.now()};
+  std::lock_guard lock(impl->mutex);
+  impl->settings[device] = s;
+  co_return s;
 }
 
 asio::awaitable<Result<CommandRecord>> Gateway::execute(Command command) {

@@ -57,6 +57,8 @@ class Gateway final : public GatewayApi {
   std::vector<DeviceLive> live() const override;
   std::vector<ConnectionHealth> health() const override;
   std::vector<SiteQuality> quality() const override;
+  boost::asio::awaitable<Result<DeviceSettings>> settings(std::string device,
+                                                          bool refresh) override;
   boost::asio::awaitable<Result<CommandRecord>> execute(Command command) override;
 
  private:

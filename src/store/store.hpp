@@ -37,6 +37,12 @@ struct EventQuery {
   std::optional<std::string> device;
   std::optional<TimeRange> range;
   std::size_t limit = 100;
+  std::vector<std::string> devices;  ///< any of these (a site's); empty: no such filter
+};
+
+struct CommandQuery {
+  std::vector<std::string> devices;  ///< audit rows of any of these; empty: every device
+  std::size_t limit = 50;
 };
 
 struct GapQuery {
@@ -137,8 +143,8 @@ class Store {
   virtual Result<std::int64_t> begin_command(const CommandRecord& record) = 0;
   /// Completes the row (status, before, after, detail, finished_at).
   virtual Result<void> finish_command(const CommandRecord& record) = 0;
-  virtual Result<std::vector<CommandRecord>> commands(const std::optional<std::string>& device,
-                                                      std::size_t limit) = 0;
+  /// Audit rows newest first.
+  virtual Result<std::vector<CommandRecord>> commands(const CommandQuery& query) = 0;
 
   virtual StoreStats stats() const = 0;
   /// Flushes and closes; later calls fail.

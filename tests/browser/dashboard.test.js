@@ -75,6 +75,12 @@ async function exercise(browser, url, name, viewport) {
     return cell && /kWh/.test(cell.textContent) && cell.textContent;
   }, null, { timeout: 20000 }).then((h) => h.jsonValue(), () => null);
   check(kwh !== null, `${name}: the fleet's PV energy today so far (${kwh})`);
+  // The fleet's connection with its budget (the FoxESS account counts calls).
+  const budget = await page.waitForFunction(() => {
+    const cells = [...document.querySelectorAll('#connections tbody tr')].map((r) => r.lastElementChild.textContent);
+    return cells.some((b) => /\d+ \/ \d+/.test(b)) && cells.join(', ');
+  }, null, { timeout: 20000 }).then((h) => h.jsonValue(), () => null);
+  check(budget !== null, `${name}: the fleet connection's call budget is shown (${budget})`);
   // The Enphase home has an EV charger: its node shows in the power flow, the others' do not.
   await page.selectOption('#site', 'amsterdam');
   const ev = await page.waitForFunction(() => {
@@ -114,9 +120,6 @@ async function exercise(browser, url, name, viewport) {
       document.getElementById('ctl-leases').textContent === '', null, { timeout: 20000 }).then(() => true, () => false);
     check(released, `desktop: release ends the lease → ${await page.textContent('#ctl-result')}`);
   }
-  // Connections with their budget (the FoxESS account counts calls).
-  const budget = await page.$$eval('#connections tbody tr', (rows) => rows.map((r) => r.lastElementChild.textContent));
-  check(budget.some((b) => /\d+ \/ \d+/.test(b)), `${name}: a connection's call budget is shown (${budget.join(', ')})`);
   // The gaps card: the demo has no outage, so it says history is complete (or lists a gap).
   await page.waitForFunction(() => document.querySelectorAll('#gaps li').length > 0, null, { timeout: 10000 })
     .then(async () => {
@@ -135,6 +138,68 @@ async function exercise(browser, url, name, viewport) {
   await context.close();
 }
 
+// Everything on a site's page is that site's, in that site's time: from a browser in a zone
+// whose date differs from the site's now (it labelled the day starting 23:00 UTC "Thu 12/3" for
+// Berlin's 4 December, and commanded the Berlin battery from the Amsterdam page). And the
+// control forms start from what the device has now.
+async function siteChecks(browser, url) {
+  const berlinHour = Number(new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Berlin', hour: '2-digit', hourCycle: 'h23' }).format(new Date()));
+  const browserZone = berlinHour < 12 ? 'Pacific/Pago_Pago' : 'Pacific/Kiritimati';
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: browserZone, locale: 'en-US' });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  await page.waitForFunction(() => document.getElementById('health').textContent === 'ok', null, { timeout: 30000 });
+  // The Berlin home's days, in Berlin.
+  await page.waitForFunction(() => document.querySelectorAll('#energy tbody tr').length >= 7, null, { timeout: 30000 });
+  const day = await page.$eval('#energy tbody tr td', (td) => td.textContent.replace('*', '').trim());
+  const berlinToday = new Date().toLocaleDateString('en-US', { weekday: 'short', day: 'numeric', month: 'numeric', timeZone: 'Europe/Berlin' });
+  const browserToday = new Date().toLocaleDateString('en-US', { weekday: 'short', day: 'numeric', month: 'numeric', timeZone: browserZone });
+  check(day === berlinToday && berlinToday !== browserToday,
+    `site time: today is Berlin's ${berlinToday}, not the browser's ${browserToday} in ${browserZone} (${day})`);
+  await page.waitForSelector('#chart .uplot canvas', { timeout: 30000 });
+  const range = await page.textContent('#chart-range');
+  check(/12:00:00\sAM – now/.test(range), `site time: "Today" starts at Berlin's midnight (${range})`);
+  // The Amsterdam page: its devices, connections and events only.
+  await page.selectOption('#site', 'amsterdam');
+  const devices = await page.waitForFunction(() => {
+    const o = [...document.querySelectorAll('#ctl-device option')].map((x) => x.value);
+    return o.length && o.every((v) => v.startsWith('enphase:')) && o.join(', ');
+  }, null, { timeout: 30000 }).then((h) => h.jsonValue(), () => null);
+  check(devices !== null, `site: Amsterdam's control offers only its own devices (${devices})`);
+  const conns = await page.waitForFunction(() => {
+    const names = [...document.querySelectorAll('#connections tbody tr td:first-child')].map((x) => x.textContent);
+    return names.length && names.every((n) => n.startsWith('enphase')) && names.join(', ');
+  }, null, { timeout: 30000 }).then((h) => h.jsonValue(), () => null);
+  check(conns !== null, `site: Amsterdam's connections only (${conns})`);
+  const events = await page.waitForFunction(() => {
+    const t = document.getElementById('events').textContent;
+    return t.length > 0 && !/sonnen:|kostal:|foxess:|solarlog:/.test(t) && t.slice(0, 80);
+  }, null, { timeout: 30000 }).then((h) => h.jsonValue(), () => null);
+  check(events !== null, `site: Amsterdam's events only (${events})`);
+  // The KOSTAL inverter's forms show its minimum SoC and strategy as the device has them.
+  await page.selectOption('#site', 'munich');
+  const shown = await page.waitForFunction(() => {
+    const input = document.getElementById('in-min-soc'), device = document.getElementById('ctl-device').value;
+    return input && device.startsWith('kostal:') &&
+      /settings read from the device at/.test(document.getElementById('ctl-settings').textContent) && [input.value, device];
+  }, null, { timeout: 30000 }).then((h) => h.jsonValue(), () => null);
+  if (shown) {
+    const settings = await page.evaluate((id) => fetch(`/api/v1/devices/${encodeURIComponent(id)}/settings`).then((r) => r.json()), shown[1]);
+    check(Number(shown[0]) === settings.settings['min-soc'].value,
+      `control: the minimum SoC form shows the inverter's ${settings.settings['min-soc'].value} % (${shown[0]})`);
+    const strategy = await page.$eval('#in-battery-strategy', (s) => s.value);
+    check(strategy === settings.settings['battery-strategy'].argument,
+      `control: the strategy shown is the inverter's (${strategy}; ${JSON.stringify(settings.settings)})`);
+  } else {
+    check(false, `control: the KOSTAL forms are filled from its settings (${await page.textContent('#ctl-settings')})`);
+  }
+  await page.screenshot({ path: path.join(artefacts, 'dashboard-site-time.png'), fullPage: true });
+  check(errors.length === 0, `site checks: no script errors${errors.length ? ': ' + errors.join('; ') : ''}`);
+  await context.close();
+}
+
 (async () => {
   fs.mkdirSync(artefacts, { recursive: true });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-browser-'));
@@ -144,6 +209,7 @@ async function exercise(browser, url, name, viewport) {
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
     await exercise(browser, url, 'phone', { width: 390, height: 844 });
     await exercise(browser, url, 'desktop', { width: 1280, height: 900 });
+    await siteChecks(browser, url);
   } catch (e) {
     check(false, 'the run: ' + (e.stack || e));
   } finally {

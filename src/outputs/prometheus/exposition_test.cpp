@@ -27,6 +27,9 @@ class FakeGateway final : public GatewayApi {
   }
   std::vector<DeviceLive> live() const override { return live_; }
   std::vector<ConnectionHealth> health() const override { return health_; }
+  boost::asio::awaitable<Result<DeviceSettings>> settings(std::string, bool) override {
+    co_return fail(ErrorKind::NotSupported, "no");
+  }
   boost::asio::awaitable<Result<CommandRecord>> execute(Command) override {
     co_return fail(ErrorKind::NotSupported, "no");
   }

@@ -241,6 +241,25 @@ Result<std::optional<Millis>> step_param(const ServerRequest& r) {
   return std::optional<Millis>{*d};
 }
 
+// ?site=ID: the site's devices, and the site itself for its own events ("site:ID"); empty
+// without the parameter; NotFound naming the known sites for an unknown one.
+Result<std::vector<std::string>> site_devices(const GatewayApi& gw, const ServerRequest& q) {
+  auto it = q.query.find("site");
+  if (it == q.query.end() || it->second.empty()) return std::vector<std::string>{};
+  std::string known;
+  bool found = false;
+  for (const auto& s : gw.sites()) {
+    known += (known.empty() ? "" : ", ") + s.id;
+    found |= s.id == it->second;
+  }
+  if (!found)
+    return fail(ErrorKind::NotFound, "unknown site '" + it->second + "' (known: " + known + ")");
+  std::vector<std::string> out{"site:" + it->second};
+  for (const auto& d : gw.devices())
+    if (d.site == it->second) out.push_back(d.id);
+  return out;
+}
+
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   unsigned char diff = 0;
@@ -295,6 +314,7 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
       conns.push_back(
           json::object{{"budget", std::move(budget)},
                        {"name", h.name},
+                       {"site", h.site},
                        {"vendor", h.vendor},
                        {"state", h.state},
                        {"last_success", opt_time(h.last_success)},
@@ -417,6 +437,32 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
     co_return error_response(ErrorKind::NotFound, "unknown device '" + q.params["id"] + "'");
   });
 
+  // The values the device's commands change, as last read (?refresh=true reads them now, which
+  // costs a cloud vendor's calls).
+  r->get("/api/v1/devices/{id}/settings", [&gw](Req q) -> Res {
+    bool refresh = false;
+    if (auto it = q.query.find("refresh"); it != q.query.end()) {
+      if (it->second != "true" && it->second != "false")
+        co_return error_response(
+            ErrorKind::InvalidArgument,
+            "query parameter 'refresh' = '" + it->second + "' must be true or false");
+      refresh = it->second == "true";
+    }
+    auto op = gw.settings(q.params["id"], refresh);
+    auto s = co_await std::move(op);
+    if (!s) co_return error_response(s.error());
+    json::object values;
+    for (const auto& x : s->settings) {
+      json::object v;
+      if (x.value) v["value"] = *x.value;
+      if (!x.argument.empty() || !x.value) v["argument"] = x.argument;
+      values[to_string(x.command)] = std::move(v);
+    }
+    co_return ok(json::object{{"device", s->device},
+                              {"read_at", format_iso8601(s->read_at)},
+                              {"settings", std::move(values)}});
+  });
+
   r->get("/api/v1/devices/{id}/metrics", [&gw, &store, &pool](Req q) -> Res {
     auto id = q.params["id"];
     if (!gw.device(id))
@@ -480,10 +526,12 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
     co_return ok(o);
   });
 
-  r->get("/api/v1/events", [&store, &pool](Req q) -> Res {
+  r->get("/api/v1/events", [&gw, &store, &pool](Req q) -> Res {
     auto p = list_params(q, 100);
     if (!p) co_return error_response(p.error());
-    store::EventQuery eq{p->device, p->range, p->limit};
+    auto site = site_devices(gw, q);
+    if (!site) co_return error_response(site.error());
+    store::EventQuery eq{p->device, p->range, p->limit, std::move(*site)};
     auto op = net::run_blocking(pool, [&store, eq] { return store.events(eq); });
     auto ev = co_await std::move(op);
     if (!ev) co_return error_response(ev.error());
@@ -546,14 +594,15 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
     co_return ok(a);
   });
 
-  r->get("/api/v1/commands", [&store, &pool](Req q) -> Res {
+  r->get("/api/v1/commands", [&gw, &store, &pool](Req q) -> Res {
     auto limit = int_param(q, "limit", 1, 10'000);
     if (!limit) co_return error_response(limit.error());
-    std::optional<std::string> device;
+    auto site = site_devices(gw, q);
+    if (!site) co_return error_response(site.error());
+    store::CommandQuery cq{std::move(*site), static_cast<std::size_t>(limit->value_or(50))};
     if (auto it = q.query.find("device"); it != q.query.end() && !it->second.empty())
-      device = it->second;
-    auto n = static_cast<std::size_t>(limit->value_or(50));
-    auto op = net::run_blocking(pool, [&store, device, n] { return store.commands(device, n); });
+      cq.devices = {it->second};
+    auto op = net::run_blocking(pool, [&store, cq] { return store.commands(cq); });
     auto cs = co_await std::move(op);
     if (!cs) co_return error_response(cs.error());
     json::array a;

@@ -109,6 +109,14 @@ Error db_error(sqlite3* db, std::string_view what) {
   return Error{ErrorKind::Internal, "sqlite: " + std::string(what) + ": " + sqlite3_errmsg(db)};
 }
 
+// "?3,?4,?5": `n` numbered parameters from `first`.
+std::string placeholders(std::size_t n, int first) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i)
+    out += (i ? ",?" : "?") + std::to_string(first + static_cast<int>(i));
+  return out;
+}
+
 std::string series_key(std::string_view device, std::string_view metric) {
   std::string k(device);
   k += '\x1f';
@@ -388,10 +396,7 @@ class SqliteStore final : public Store {
     if (q.device) sql += " AND device_id = ?1";
     if (q.range) sql += " AND t_to > ?2 AND t_from < ?3";
     if (!q.statuses.empty()) {
-      sql += " AND status IN (";
-      for (std::size_t i = 0; i < q.statuses.size(); ++i)
-        sql += (i ? ",?" : "?") + std::to_string(5 + i);
-      sql += ")";
+      sql += " AND status IN (" + placeholders(q.statuses.size(), 5) + ")";
     }
     sql += " ORDER BY t_from DESC, id DESC LIMIT ?4";
     Stmt st(reader_, sql.c_str());
@@ -539,6 +544,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(read_mutex_);
     std::string sql = "SELECT device_id, t, severity, code, message FROM events WHERE 1=1";
     if (q.device) sql += " AND device_id = ?1";
+    if (!q.devices.empty()) sql += " AND device_id IN (" + placeholders(q.devices.size(), 5) + ")";
     if (q.range) sql += " AND t >= ?2 AND t < ?3";
     sql += " ORDER BY t DESC, id DESC LIMIT ?4";
     Stmt st(reader_, sql.c_str());
@@ -546,6 +552,8 @@ class SqliteStore final : public Store {
     if (q.device) st.bind(1, *q.device);
     if (q.range) st.bind(2, to_ms(q.range->from)).bind(3, to_ms(q.range->to));
     st.bind(4, static_cast<std::int64_t>(q.limit));
+    for (std::size_t i = 0; i < q.devices.size(); ++i)
+      st.bind(static_cast<int>(5 + i), q.devices[i]);
     std::vector<Event> out;
     int rc;
     while ((rc = st.step()) == SQLITE_ROW)
@@ -583,17 +591,19 @@ class SqliteStore final : public Store {
     return {};
   }
 
-  Result<std::vector<CommandRecord>> commands(const std::optional<std::string>& device,
-                                              std::size_t limit) override {
+  Result<std::vector<CommandRecord>> commands(const CommandQuery& q) override {
     std::lock_guard lock(read_mutex_);
     std::string sql =
         "SELECT id, requested_at, finished_at, requested_by, device_id, command, value, "
         "duration_s, status, before_value, after_value, detail, argument FROM commands";
-    if (device) sql += " WHERE device_id = ?1";
-    sql += " ORDER BY id DESC LIMIT ?2";
+    if (!q.devices.empty())
+      sql += " WHERE device_id IN (" + placeholders(q.devices.size(), 2) + ")";
+    sql += " ORDER BY id DESC LIMIT ?1";
     Stmt st(reader_, sql.c_str());
-    if (device) st.bind(1, *device);
-    st.bind(2, static_cast<std::int64_t>(limit));
+    if (!st.ok()) return fail(ErrorKind::Internal, "sqlite: commands query: " + st.error());
+    st.bind(1, static_cast<std::int64_t>(q.limit));
+    for (std::size_t i = 0; i < q.devices.size(); ++i)
+      st.bind(static_cast<int>(2 + i), q.devices[i]);
     std::vector<CommandRecord> out;
     int rc;
     while ((rc = st.step()) == SQLITE_ROW) {

@@ -152,7 +152,7 @@ TEST(SqliteStore, CommandAuditRecordsBeforeAfterAndOutcome) {
   c.finished_at = from_ms(6000);
   c.detail = "read back -1998 W";
   ASSERT_TRUE(s->finish_command(c));
-  auto all = s->commands(std::nullopt, 10);
+  auto all = s->commands({.limit = 10});
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), 1u);
   EXPECT_EQ((*all)[0].status, "verified");
@@ -219,7 +219,7 @@ TEST(SqliteStore, ReadsAfterAHistoryQuerySeeWhatWasWrittenSince) {
   c.device = "sonnen1/123";
   c.status = "verified";
   ASSERT_TRUE(s.begin_command(c));
-  auto all = s.commands(std::nullopt, 10);
+  auto all = s.commands({.limit = 10});
   ASSERT_TRUE(all);
   EXPECT_EQ(all->size(), 1u);
   ASSERT_TRUE(s.add_events({{"sonnen1/123", from_ms(3000), Severity::Info, "x", "y"}}));

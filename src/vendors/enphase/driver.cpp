@@ -358,6 +358,46 @@ class EnphaseDriver final : public Driver {
                    device.id + " (Enphase) does not take " + std::string(to_string(cmd.type)));
   }
 
+  // The battery's settings, storm guard and the dry contacts: three calls of the plan's budget
+  // (as commands), made only when someone looks. The EV charger has nothing lasting to show.
+  asio::awaitable<Result<std::vector<Setting>>> settings(const DeviceInfo& device) override {
+    std::vector<Setting> out;
+    auto it = by_device_.find(device.id);
+    if (it == by_device_.end())
+      co_return fail(ErrorKind::NotFound, "Enphase: " + device.id + " was not discovered");
+    const auto& st = systems_[it->second];
+    if (device.kind == "ev_charger" || st.batteries == 0) co_return out;
+    auto id = it->second;
+    auto auth = authorize();
+    if (auto a = co_await std::move(auth); !a) co_return fail(a.error());
+    if (auto r = co_await take_command(); !r) co_return fail(r.error());
+    auto bop = client_.battery_settings(id);
+    auto battery = co_await std::move(bop);
+    if (!battery) co_return fail(refused(battery.error()));
+    out.push_back({CommandType::MinSoc, double(battery->reserve_soc), ""});
+    out.push_back({CommandType::BatteryStrategy, std::nullopt, battery->mode});
+    out.push_back({CommandType::ChargeFromGrid, battery->charge_from_grid ? 1.0 : 0.0, ""});
+    if (auto r = co_await take_command(); !r) co_return fail(r.error());
+    auto sop = client_.storm_guard(id);
+    auto storm = co_await std::move(sop);
+    if (!storm) co_return fail(refused(storm.error()));
+    out.push_back({CommandType::StormGuard, storm->enabled ? 1.0 : 0.0, ""});
+    if (!st.contacts.empty()) {
+      if (auto r = co_await take_command(); !r) co_return fail(r.error());
+      auto lop = client_.load_control(id);
+      auto contacts = co_await std::move(lop);
+      if (!contacts) co_return fail(refused(contacts.error()));
+      // Each contact as the load-control command writes it, one after another.
+      std::string text;
+      for (const auto& c : *contacts)
+        text += (text.empty() ? "" : "; ") + c.name + " mode=" + c.mode +
+                " soc_low=" + std::to_string(c.soc_low) +
+                " start=" + clock_text(c.essential_start) + " end=" + clock_text(c.essential_end);
+      out.push_back({CommandType::LoadControl, std::nullopt, text});
+    }
+    co_return out;
+  }
+
  private:
   // A call for `purpose`: waits out the minute's limit, then asks the planner; a budget error
   // naming `what` when the month has no room for it.

@@ -340,6 +340,20 @@ TEST_F(EnphaseDriverTest, ChargeFromGridStormGuardLoadControlAndEvCharging) {
   auto refused = io.run(d->apply(system, load));
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message.find("needs soc_low"), std::string::npos);
+  // What the control forms show: the settings as the commands left them.
+  auto shown = io.run(d->settings(system));
+  ASSERT_TRUE(shown) << shown.error().message;
+  std::map<CommandType, Setting> by;
+  for (const auto& s : *shown) by[s.command] = s;
+  EXPECT_EQ(by[CommandType::ChargeFromGrid].value, 1);
+  EXPECT_EQ(by[CommandType::StormGuard].value, 1);
+  EXPECT_EQ(by[CommandType::MinSoc].value, sim->battery_settings(id).reserve_soc);
+  EXPECT_EQ(by[CommandType::BatteryStrategy].argument, sim->battery_settings(id).mode);
+  EXPECT_NE(by[CommandType::LoadControl].argument.find("NC2 mode=Scheduled soc_low=30 "
+                                                       "start=08:30 end=17:00"),
+            std::string::npos)
+      << by[CommandType::LoadControl].argument;
+  EXPECT_TRUE(io.run(d->settings(charger))->empty());  // nothing lasting to show
 
   // EV charging: accepted, and the charger draws from the next slot on.
   auto start = io.run(d->apply(charger, {charger.id, CommandType::EvCharging, 50}));

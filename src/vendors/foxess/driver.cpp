@@ -253,7 +253,91 @@ class FoxessDriver final : public Driver {
                    device.id + " (FoxESS) does not take " + std::string(to_string(cmd.type)));
   }
 
+  // What the commands set, read as their read-backs read it: five or six calls of the day's
+  // budget (as commands), so the gateway asks only when someone looks.
+  asio::awaitable<Result<std::vector<sb::Setting>>> settings(const DeviceInfo& device) override {
+    auto auth = authorize();
+    if (auto a = co_await std::move(auth); !a) co_return fail(a.error());
+    auto op = read_settings(device);
+    auto out = co_await std::move(op);
+    if (!out && out.error().kind == ErrorKind::Auth && oauth_) oauth_->mark_stale();
+    co_return out;
+  }
+
  private:
+  asio::awaitable<Result<std::vector<sb::Setting>>> read_settings(const DeviceInfo& device) {
+    std::vector<sb::Setting> out;
+    const std::string sn = device.serial;
+    auto it = devices_.find(sn);
+    bool battery = it == devices_.end() || it->second.has_battery;
+    const std::string setting = "/op/v0/device/setting/get";
+    {
+      auto t = take_for_command(setting, false);
+      if (auto r = co_await std::move(t); !r) co_return fail(r.error());
+      auto op = client_.setting(sn, "ExportLimit");
+      auto v = co_await std::move(op);
+      if (!v) co_return fail(refused(v.error(), setting));
+      out.push_back(
+          {CommandType::ExportLimit, std::round(std::strtod(v->value.c_str(), nullptr)), ""});
+    }
+    if (!battery) co_return out;
+    {
+      const std::string get = "/op/v0/device/battery/soc/get";
+      auto t = take_for_command(get, false);
+      if (auto r = co_await std::move(t); !r) co_return fail(r.error());
+      auto op = client_.min_soc(sn);
+      auto v = co_await std::move(op);
+      if (!v) co_return fail(refused(v.error(), get));
+      out.push_back({CommandType::MinSoc, double(v->second), ""});
+      out.push_back({CommandType::MinSocOffGrid, double(v->first), ""});
+    }
+    std::string mode;
+    {
+      auto t = take_for_command(setting, false);
+      if (auto r = co_await std::move(t); !r) co_return fail(r.error());
+      auto op = client_.setting(sn, "WorkMode");
+      auto v = co_await std::move(op);
+      if (!v) co_return fail(refused(v.error(), setting));
+      mode = v->value;
+      out.push_back({CommandType::BatteryStrategy, std::nullopt, mode});
+    }
+    {
+      const std::string get = "/op/v1/device/scheduler/get";
+      auto t = take_for_command(get, false);
+      if (auto r = co_await std::move(t); !r) co_return fail(r.error());
+      auto op = client_.scheduler(sn);
+      auto v = co_await std::move(op);
+      if (!v) co_return fail(refused(v.error(), get));
+      out.push_back({CommandType::TouSchedule, std::nullopt, tou_text(*v)});
+    }
+    {
+      const std::string get = "/op/v0/device/battery/forceChargeTime/get";
+      auto t = take_for_command(get, false);
+      if (auto r = co_await std::move(t); !r) co_return fail(r.error());
+      auto op = client_.force_charge(sn);
+      auto v = co_await std::move(op);
+      if (!v) co_return fail(refused(v.error(), get));
+      out.push_back(
+          {CommandType::ChargeWindows, std::nullopt, format_time_windows(windows_of(*v))});
+    }
+    if (mode != "PeakShaving") {
+      out.push_back({CommandType::PeakShaving, std::nullopt, "off"});
+    } else {
+      const std::string get = "/op/v0/device/peakShaving/get";
+      auto t = take_for_command(get, false);
+      if (auto r = co_await std::move(t); !r) co_return fail(r.error());
+      auto op = client_.peak_shaving(sn);
+      auto v = co_await std::move(op);
+      if (!v) co_return fail(refused(v.error(), get));
+      double scale = v->import_limit.unit == "kW" ? 1000 : 1;
+      out.push_back({CommandType::PeakShaving, std::nullopt,
+                     format_peak_shaving(PeakShaving{
+                         std::round(std::strtod(v->import_limit.value.c_str(), nullptr) * scale),
+                         std::strtod(v->soc.value.c_str(), nullptr)})});
+    }
+    co_return out;
+  }
+
   // A call of `interface` for `purpose`: waits for the interface's pacing, then asks the
   // planner; a budget error naming `what` when the day has no room for it.
   asio::awaitable<Result<void>> take(std::string interface, engine::CallPurpose purpose, bool write,

@@ -414,6 +414,20 @@ TEST_F(FoxSim, DriverAppliesEveryControlAndReadsItBack) {
   auto busy = io.run(d->apply(dev, mode));
   ASSERT_FALSE(busy);
   EXPECT_EQ(busy.error().kind, ErrorKind::Conflict);
+  // What the control forms show: the settings as the commands left them.
+  auto shown = io.run(d->settings(dev));
+  ASSERT_TRUE(shown) << shown.error().message;
+  std::map<CommandType, Setting> by;
+  for (const auto& s : *shown) by[s.command] = s;
+  EXPECT_EQ(by[CommandType::ExportLimit].value, 4200);
+  EXPECT_EQ(by[CommandType::MinSocOffGrid].value, 15);
+  EXPECT_EQ(by[CommandType::MinSoc].value,
+            std::strtod(sim->setting(dev.serial, "MinSocOnGrid").c_str(), nullptr));
+  EXPECT_EQ(by[CommandType::BatteryStrategy].argument, "SelfUse");
+  EXPECT_EQ(by[CommandType::ChargeWindows].argument, "02:00-04:00,11:00-13:00");
+  EXPECT_EQ(by[CommandType::PeakShaving].argument, "off");
+  EXPECT_EQ(by[CommandType::TouSchedule].argument,
+            tou.detail.substr(9, tou.detail.find(" read back") - 9));
   auto tou_off = run(CommandType::TouSchedule, 0, "off");
   EXPECT_TRUE(tou_off.verified) << tou_off.detail;
   EXPECT_FALSE(sim->scheduler_enabled(dev.serial));

@@ -229,6 +229,44 @@ class KostalDriver final : public Driver {
     co_return out;
   }
 
+  // One read of the battery settings the commands write (protocols.md §1.6).
+  asio::awaitable<Result<std::vector<Setting>>> settings(const DeviceInfo&) override {
+    std::vector<Setting> out;
+    if (!battery_) co_return out;
+    std::vector<std::string> ids = {"Battery:MinSoc", "Battery:MinHomeComsumption",
+                                    "Battery:Strategy", "Battery:SmartBatteryControl:Enable",
+                                    "Battery:TimeControl:Enable"};
+    for (auto d : kDayIds) ids.push_back(std::string("Battery:TimeControl:Conf") + d);
+    auto read = co_await client_.settings(kLocal, ids);
+    if (!read) co_return fail(read.error());
+    std::map<std::string, std::string> v;
+    for (const auto& s : *read) v[s.id] = s.value;
+    auto number = [&](const std::string& id) -> std::optional<double> {
+      auto it = v.find(id);
+      if (it == v.end() || it->second.empty()) return std::nullopt;
+      char* end = nullptr;
+      double x = std::strtod(it->second.c_str(), &end);
+      if (*end != '\0' || !std::isfinite(x)) return std::nullopt;
+      return x;
+    };
+    if (auto x = number("Battery:MinSoc")) out.push_back({CommandType::MinSoc, x, ""});
+    if (auto x = number("Battery:MinHomeComsumption"))
+      out.push_back({CommandType::MinHomeConsumption, x, ""});
+    if (auto x = number("Battery:Strategy"); x && *x >= 1 && *x <= double(kStrategies.size()))
+      out.push_back({CommandType::BatteryStrategy, std::nullopt,
+                     kStrategies[static_cast<std::size_t>(*x) - 1]});
+    if (auto x = number("Battery:SmartBatteryControl:Enable"))
+      out.push_back({CommandType::SmartControl, *x != 0 ? 1.0 : 0.0, ""});
+    if (auto x = number("Battery:TimeControl:Enable")) {
+      std::string plan;
+      if (*x != 0)
+        for (auto d : kDayIds)
+          plan += (plan.empty() ? "" : ",") + v[std::string("Battery:TimeControl:Conf") + d];
+      out.push_back({CommandType::TimeControl, std::nullopt, *x != 0 ? plan : "off"});
+    }
+    co_return out;
+  }
+
   /// The inverter allows a few sessions at a time; ours is handed back rather than left to
   /// expire. A failed logout changes nothing: the session dies on its own after its idle time.
   asio::awaitable<void> close() override {

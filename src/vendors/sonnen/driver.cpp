@@ -9,6 +9,7 @@
 
 #include "core/schedule.hpp"
 #include "net/driver_env.hpp"
+#include "net/json.hpp"
 #include "vendors/sonnen/client.hpp"
 #include "vendors/sonnen/mapping.hpp"
 
@@ -340,6 +341,44 @@ class SonnenDriver final : public Driver {
         co_return fail(ErrorKind::NotSupported,
                        "sonnen API v2 has no " + std::string(to_string(cmd.type)));
     }
+  }
+
+  // API v2: one read of the configurations (v1 has no settings, only the setpoint).
+  asio::awaitable<Result<std::vector<Setting>>> settings(const DeviceInfo&) override {
+    std::vector<Setting> out;
+    if (!v2_on_) co_return out;
+    auto op = v2_.configurations();
+    auto cfg = co_await std::move(op);
+    if (!cfg) co_return fail(cfg.error());
+    if (auto it = cfg->find("EM_USOC"); it != cfg->end())
+      if (auto v = number(it->second)) out.push_back({CommandType::MinSoc, *v, ""});
+    if (auto it = cfg->find("EM_OperatingMode"); it != cfg->end())
+      out.push_back({CommandType::BatteryStrategy, std::nullopt, mode_name(it->second)});
+    if (auto it = cfg->find("EM_ToU_Schedule"); it != cfg->end()) {
+      // The windows as the tou-schedule command writes them: charge from the grid up to a limit.
+      TouSchedule s;
+      boost::system::error_code ec;
+      auto windows = boost::json::parse(it->second, ec);
+      if (!ec && windows.is_array())
+        for (const auto& w : windows.as_array()) {
+          if (!w.is_object()) continue;
+          const auto& o = w.as_object();
+          auto minutes = [&](const char* key) {
+            auto t = net::field_text(o, key);
+            int h = 0, m = 0;
+            return std::sscanf(t.c_str(), "%d:%d", &h, &m) == 2 ? h * 60 + m : -1;
+          };
+          TouSegment seg;
+          seg.start_minute = minutes("start");
+          seg.end_minute = minutes("stop");
+          seg.mode = TouMode::Charge;
+          seg.power_w = net::field_number(o, "threshold_p_max");
+          if (seg.start_minute >= 0 && seg.end_minute > seg.start_minute) s.push_back(seg);
+        }
+      out.push_back(
+          {CommandType::TouSchedule, std::nullopt, s.empty() ? "off" : format_tou_schedule(s)});
+    }
+    co_return out;
   }
 
   ConnectionConfig config_;

@@ -267,6 +267,15 @@ TEST_F(SonnenV2, TheDriverDetectsV2ReadsAndAppliesEveryControlWithReadBack) {
   auto discharge_tou = apply(*d, dev, CommandType::TouSchedule, 0, "17:00-20:00 discharge power=1");
   ASSERT_FALSE(discharge_tou);
   EXPECT_NE(discharge_tou.error().message.find("only charge from the grid"), std::string::npos);
+
+  // What the control forms show: the configurations as the commands left them.
+  auto shown = io.run(d->settings(dev));
+  ASSERT_TRUE(shown) << shown.error().message;
+  std::map<CommandType, Setting> by;
+  for (const auto& s : *shown) by[s.command] = s;
+  EXPECT_EQ(by[CommandType::MinSoc].value, 25);
+  EXPECT_EQ(by[CommandType::BatteryStrategy].argument, "time-of-use");
+  EXPECT_EQ(by[CommandType::TouSchedule].argument, "01:00-05:00 charge power=4000");
 }
 
 TEST_F(SonnenV2, TheClientHasACallForEveryEndpoint) {
