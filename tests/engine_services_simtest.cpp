@@ -9,7 +9,9 @@
 
 #include <boost/asio/thread_pool.hpp>
 #include <filesystem>
+#include <mutex>
 
+#include "core/log.hpp"
 #include "core/metric.hpp"
 #include "core/test_time.hpp"
 #include "engine/drivers.hpp"
@@ -647,4 +649,66 @@ TEST(StoreHeldByAnotherProcess, SamplesTheStoreCouldNotKeepBecomeAGap) {
   store->close();
   sim.stop();
   std::filesystem::remove_all(dir);
+}
+
+// What an operator reads in the journal (16 minutes of failing polls left nothing): an outage
+// once when it starts, a summary every quarter hour while it lasts, its end with its length;
+// the offline device and the gap as events; never a line per poll.
+TEST_F(Services, AnOutageIsLoggedOnceThenEveryQuarterHourAndItsEndWithItsLength) {
+  std::mutex m;
+  std::vector<std::string> lines;
+  set_log_sink([&](LogLevel, std::string_view line) {
+    std::lock_guard lock(m);
+    lines.emplace_back(line);
+  });
+  auto count = [&](std::string_view what) {
+    std::lock_guard lock(m);
+    return std::count_if(lines.begin(), lines.end(),
+                         [&](const std::string& l) { return l.find(what) != std::string::npos; });
+  };
+  sonnen::Simulator sim(io.executor(), clock, sim::SiteConfig{});
+  ASSERT_TRUE(sim.listen("127.0.0.1", 0));
+  start(test::loopback_connection("bat", "sonnen", sim.port(), Millis(50)));
+  ASSERT_TRUE(eventually([&] { return online("bat:battery"); }));
+  sim.set_faults({.error_rate = 1.0});
+  ASSERT_TRUE(eventually([&] { return failures() >= 10; }));
+  clock.advance(minutes(16));
+  ASSERT_TRUE(eventually([&] { return count("still failing after 16 min") == 1; }));
+  sim.set_faults({});
+  ASSERT_TRUE(eventually([&] { return count("answers again after 16 min") == 1; }));
+  set_log_sink({});
+  EXPECT_EQ(count("level=warning component=gateway connection=bat msg=\"poll failed: "), 1);
+  EXPECT_EQ(count("still failing"), 1);
+  EXPECT_EQ(count("level=warning component=device connection=bat msg=\"device.offline: "), 1);
+  EXPECT_EQ(count("level=info component=gateway connection=bat msg=\"answers again after 16 min"),
+            1);
+  sim.stop();
+}
+
+// A wrong password is an error in the log, once, with what to do about it.
+TEST_F(Services, RefusedCredentialsAreAnErrorInTheLogWithWhatToDo) {
+  std::mutex m;
+  std::vector<std::string> lines;
+  set_log_sink([&](LogLevel level, std::string_view line) {
+    std::lock_guard lock(m);
+    if (level == LogLevel::Error) lines.emplace_back(line);
+  });
+  kostal::Simulator sim(io.executor(), clock, sim::SiteConfig{}, fast_kostal());
+  ASSERT_TRUE(sim.listen("127.0.0.1", 0));
+  auto c = kostal_connection(sim.port());
+  c.options["password"] = "wrong-password";
+  start(c);
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(m);
+    return !lines.empty();
+  }));
+  set_log_sink({});
+  std::lock_guard lock(m);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("level=error component=gateway connection=inv msg=\"credentials refused: "
+                          "auth: KOSTAL login as 'user': the device refused the password"),
+            std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[0].find("fix them in the configuration and reload"), std::string::npos);
+  sim.stop();
 }

@@ -41,11 +41,13 @@ void register_run(CLI::App& app, int& rc) {
       rc = report(r.error().message);
       return;
     }
-    std::cout << "sunbridge " << SUNBRIDGE_VERSION << ": " << n << " connection(s), database " << db
-              << "\nlistening on http://" << host << ":" << rt.port() << "\n"
-              << std::flush;
-    rt.run_until_signal([] { std::cout << "stopping…\n" << std::flush; });
-    std::cout << "stopped\n";
+    // To stderr, which journald keeps: the service's log.
+    log(LogLevel::Info, "gateway", "",
+        std::string("sunbridge ") + SUNBRIDGE_VERSION + " started: " + std::to_string(n) +
+            " connection(s), database " + db + ", API http://" + host + ":" +
+            std::to_string(rt.port()));
+    rt.run_until_signal([] { log(LogLevel::Info, "gateway", "", "stopping"); });
+    log(LogLevel::Info, "gateway", "", "stopped");
   });
 }
 

@@ -1,7 +1,10 @@
 #include "core/log.hpp"
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 
 namespace sb {
@@ -9,6 +12,7 @@ namespace sb {
 namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::Info)};
 std::mutex g_write;
+LogSink g_sink;  // guarded by g_write
 
 void append_value(std::string& out, std::string_view v) {
   bool plain = !v.empty() && v.find_first_of(" =\"\\\n\r\t") == std::string_view::npos;
@@ -71,6 +75,11 @@ Result<LogLevel> parse_log_level(std::string_view text) {
               "log level '" + std::string(text) + "' is not one of debug, info, warning, error");
 }
 
+void set_log_sink(LogSink sink) {
+  std::lock_guard lock(g_write);
+  g_sink = std::move(sink);
+}
+
 void set_log_level(LogLevel level) {
   g_level.store(static_cast<int>(level));
 }
@@ -94,12 +103,36 @@ std::string log_line(LogLevel level, std::string_view component, std::string_vie
   return line;
 }
 
+// Whether stderr is journald's stream (systemd sets JOURNAL_STREAM to its device and inode):
+// then each line starts with its syslog priority ("<4>"), so `journalctl -p warning` finds it.
+static bool stderr_is_journal() {
+  static const bool journal = [] {
+    const char* env = std::getenv("JOURNAL_STREAM");
+    if (!env) return false;
+    struct stat st {};
+    if (::fstat(2, &st) != 0) return false;
+    unsigned long long dev = 0, ino = 0;
+    if (std::sscanf(env, "%llu:%llu", &dev, &ino) != 2) return false;
+    return dev == static_cast<unsigned long long>(st.st_dev) &&
+           ino == static_cast<unsigned long long>(st.st_ino);
+  }();
+  return journal;
+}
+
 void log(LogLevel level, std::string_view component, std::string_view connection,
          std::string_view message) {
   if (!log_enabled(level)) return;
   auto line = log_line(level, component, connection, message);
-  line += '\n';
+  if (stderr_is_journal()) {
+    static constexpr const char* kPriority[] = {"<7>", "<6>", "<4>", "<3>"};
+    line.insert(0, kPriority[static_cast<int>(level)]);
+  }
   std::lock_guard lock(g_write);
+  if (g_sink) {
+    g_sink(level, line);
+    return;
+  }
+  line += '\n';
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
 }

@@ -6,6 +6,7 @@
 // place in core that writes anything: a line to stderr, nothing else.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,10 @@ inline bool log_enabled(LogLevel level) {
 /// be empty. Quotes and control characters in the message are escaped.
 void log(LogLevel level, std::string_view component, std::string_view connection,
          std::string_view message);
+
+/// Where lines go instead of stderr (tests read them); empty: stderr again.
+using LogSink = std::function<void(LogLevel, std::string_view line)>;
+void set_log_sink(LogSink sink);
 
 /// The line log() writes, without the newline (tests).
 std::string log_line(LogLevel level, std::string_view component, std::string_view connection,

@@ -117,6 +117,16 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
     counters.open = static_cast<std::int64_t>(open.size());
   }
 
+  asio::awaitable<void> event(Event e) {
+    auto self = shared_from_this();
+    if (deps.record) {
+      deps.record(std::move(e));
+      co_return;
+    }
+    auto op = blocking([this, e] { return deps.store.add_events({e}); });
+    (void)co_await std::move(op);
+  }
+
   asio::awaitable<void> save(Gap g) {
     auto self = shared_from_this();
     g.updated_at = deps.clock.now();
@@ -155,11 +165,12 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
     open.push_back(g);
     count(&BackfillStats::gaps_found, 1);
     set_open();
+    // Named, then awaited: g++ 12 destroys a temporary argument of a co_await twice.
     Event e{g.device, g.detected_at, Severity::Warning, "history.gap",
             "no values from " + format_iso8601(g.from) + " to " + format_iso8601(g.to) + " (" +
                 span_text(g.to - g.from) + "): " + g.reason};
-    auto eop = blocking([this, e] { return deps.store.add_events({e}); });
-    (void)co_await std::move(eop);
+    auto eop = event(std::move(e));
+    co_await std::move(eop);
     co_return g;
   }
 
@@ -324,6 +335,13 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
     co_await save(g);
     std::erase_if(open, [&](const Gap& o) { return o.id == g.id; });
     set_open();
+    // How backfill ended: filled is news, anything less is a warning.
+    Event e{g.device, g.updated_at, g.status == "filled" ? Severity::Info : Severity::Warning,
+            "history.gap_" + g.status,
+            "gap from " + format_iso8601(g.from) + " to " + format_iso8601(g.to) + " " + g.status +
+                ": " + g.detail};
+    auto eop = event(std::move(e));
+    co_await std::move(eop);
   }
 
   asio::awaitable<bool> step(std::vector<DeviceInfo> devices) {

@@ -11,6 +11,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -64,6 +65,8 @@ class Backfiller {
     std::string vendor;
     Millis poll_interval;
     CounterGuard* counters = nullptr;  ///< gives backfilled counters the offset of their time
+    /// Where its events go (the gateway stores and logs them); null: straight to the store.
+    std::function<void(Event)> record;
   };
   explicit Backfiller(Deps deps);
 

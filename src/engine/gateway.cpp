@@ -18,6 +18,7 @@
 #include <set>
 #include <utility>
 
+#include "core/log.hpp"
 #include "core/metric.hpp"
 #include "core/schedule.hpp"
 #include "engine/backfill.hpp"
@@ -42,6 +43,21 @@ std::string fmt_value(double v) {
   return net::number_text(v);
 }
 
+// "4 min 10 s", "2 h 05 min", "12 s": an outage's length for people.
+std::string duration_text(Millis d) {
+  auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  char b[48];
+  if (s >= 3600)
+    std::snprintf(b, sizeof b, "%lld h %02lld min", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s % 3600 / 60));
+  else if (s >= 60)
+    std::snprintf(b, sizeof b, "%lld min %lld s", static_cast<long long>(s / 60),
+                  static_cast<long long>(s % 60));
+  else
+    std::snprintf(b, sizeof b, "%lld s", static_cast<long long>(s));
+  return b;
+}
+
 std::string fmt_w(double v) {
   char b[32];
   std::snprintf(b, sizeof b, "%.0f W", v);
@@ -63,7 +79,13 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     ConnectionHealth health;
     std::unique_ptr<asio::steady_timer> timer;
     bool running = false;  // the polling loop is on; strand only
-    bool closed = false;   // driver->close() has run; strand only
+    // The failure episode (strand only): when it began, polls failed since, its last summary
+    // in the log, and the kind of the last error (a change of kind is worth a line).
+    std::optional<TimePoint> failing_since;
+    std::int64_t failed_in_episode = 0;
+    TimePoint last_summary{};
+    std::optional<ErrorKind> episode_kind;
+    bool closed = false;  // driver->close() has run; strand only
     asio::strand<asio::any_io_executor> strand;
     explicit Connection(asio::any_io_executor ex) : strand(asio::make_strand(ex)) {}
   };
@@ -104,11 +126,31 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     return net::run_blocking(deps.blocking, std::move(f));
   }
 
+  // Stores an event and writes it to the log: events are what an operator must see, each once
+  // (an outage, a command, a lease, a gap), never per poll.
   void record_event(Event e) {
+    log_event(e);
     // Off the I/O thread; an event lost to a failing disk is logged in stats, never fatal.
     asio::post(deps.blocking, [this, self = shared_from_this(), e = std::move(e)] {
       (void)deps.store.add_events({e});
     });
+  }
+
+  void log_event(const Event& e) {
+    auto level = e.severity == Severity::Error     ? LogLevel::Error
+                 : e.severity == Severity::Warning ? LogLevel::Warning
+                                                   : LogLevel::Info;
+    if (!log_enabled(level)) return;
+    std::string connection;
+    {
+      std::lock_guard lock(mutex);
+      for (const auto& c : connections)
+        for (const auto& d : c->devices)
+          if (d.id == e.device) connection = c->config.name;
+    }
+    auto dot = e.code.find('.');
+    log(level, dot == std::string::npos ? e.code : e.code.substr(0, dot), connection,
+        e.code + ": " + e.message);
   }
 
   asio::awaitable<Result<void>> discover(Connection& c) {
@@ -136,6 +178,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void on_poll_ok(Connection& c, const DeviceInfo& d, Snapshot snap, double latency_ms) {
+    log_recovery(c, deps.clock.now());
     bool recovered = false;
     // Values older than the gap threshold (three polls, or three of the vendor's own updates)
     // are stale: a cloud that keeps answering an inverter's last upload. The device is then
@@ -282,6 +325,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   void on_poll_failed(Connection& c, const DeviceInfo* d, const Error& e) {
     std::vector<std::pair<std::string, std::string>> went_offline;  // device, why
     auto now = deps.clock.now();
+    log_failure(c, e, now);
     {
       std::lock_guard lock(mutex);
       auto& h = c.health;
@@ -313,6 +357,46 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
       (void)deps.store.enqueue({Sample{id, std::string(metric::kDeviceOnline), now, 0}});
       record_event({id, now, Severity::Warning, "device.offline", id + " " + why});
     }
+  }
+
+  // Once an episode: its first failure, a summary every 15 minutes while it lasts (and when the
+  // kind of failure changes), its end with the outage's length (log_recovery). Strand only.
+  void log_failure(Connection& c, const Error& e, TimePoint now) {
+    constexpr auto kSummaryEvery = std::chrono::minutes(15);
+    ++c.failed_in_episode;
+    bool first = !c.failing_since;
+    bool changed = c.episode_kind && *c.episode_kind != e.kind;
+    if (first) c.failing_since = now;
+    c.episode_kind = e.kind;
+    if (!first && !changed && now - c.last_summary < kSummaryEvery) return;
+    c.last_summary = now;
+    const auto& name = c.config.name;
+    if (e.kind == ErrorKind::Auth) {
+      log(LogLevel::Error, "gateway", name,
+          "credentials refused: " + e.describe() +
+              "; fix them in the configuration and reload (systemctl reload sunbridge); tried "
+              "again once an hour meanwhile");
+    } else if (first || changed) {
+      log(LogLevel::Warning, "gateway", name,
+          (e.kind == ErrorKind::RateLimited ? "the vendor's call budget is spent: "
+                                            : "poll failed: ") +
+              e.describe() +
+              (first ? "; retrying (this is logged again every 15 min while it lasts)" : ""));
+    } else {
+      log(LogLevel::Warning, "gateway", name,
+          "still failing after " + duration_text(now - *c.failing_since) + ": " +
+              std::to_string(c.failed_in_episode) + " polls failed; last: " + e.describe());
+    }
+  }
+
+  void log_recovery(Connection& c, TimePoint now) {
+    if (!c.failing_since) return;
+    log(LogLevel::Info, "gateway", c.config.name,
+        "answers again after " + duration_text(now - *c.failing_since) + " (" +
+            std::to_string(c.failed_in_episode) + " polls failed)");
+    c.failing_since.reset();
+    c.failed_in_episode = 0;
+    c.episode_kind.reset();
   }
 
   asio::awaitable<void> wait(Connection& c, Millis d) {
@@ -933,7 +1017,9 @@ Result<void> Gateway::start(bool poll) {
     c->counters = std::make_unique<CounterGuard>(I.deps.store, I.deps.blocking);
     c->backfill = std::make_unique<Backfiller>(
         Backfiller::Deps{I.deps.clock, I.deps.store, I.deps.blocking, *c->driver, cc.vendor,
-                         cc.poll_interval, c->counters.get()});
+                         cc.poll_interval, c->counters.get(), [impl = I.weak_from_this()](Event e) {
+                           if (auto i = impl.lock()) i->record_event(std::move(e));
+                         }});
     c->health.name = cc.name;
     c->health.vendor = cc.vendor;
     c->health.site = cc.site;

@@ -15,6 +15,8 @@
 #include <map>
 #include <mutex>
 
+#include "core/log.hpp"
+
 namespace sb::net {
 
 namespace beast = boost::beast;
@@ -235,6 +237,24 @@ HttpClient::~HttpClient() {
 }
 
 asio::awaitable<Result<HttpResponse>> HttpClient::request(Endpoint ep, HttpRequest r) {
+  auto started = std::chrono::steady_clock::now();
+  auto op = request_once(ep, r);
+  auto res = co_await std::move(op);
+  if (log_enabled(LogLevel::Debug)) {
+    // The path only: a query may carry a key or a code (credentials stay out of logs).
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - started)
+                  .count();
+    auto path = r.target.substr(0, r.target.find('?'));
+    log(LogLevel::Debug, "http", "",
+        r.method + " " + ep.str() + path + " -> " +
+            (res ? std::to_string(res->status) : res.error().describe()) + " in " +
+            std::to_string(ms) + " ms");
+  }
+  co_return res;
+}
+
+asio::awaitable<Result<HttpResponse>> HttpClient::request_once(Endpoint ep, HttpRequest r) {
   auto impl = impl_;  // keeps the pool alive while this coroutine runs
   const std::string key = ep.str();
   for (int attempt = 0;; ++attempt) {

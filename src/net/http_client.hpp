@@ -47,6 +47,7 @@ class HttpClient {
   void close_idle();
 
  private:
+  asio::awaitable<Result<HttpResponse>> request_once(Endpoint endpoint, HttpRequest request);
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };

@@ -278,6 +278,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         }
       }
       if (res.drop) break;
+      if (log_enabled(LogLevel::Debug))
+        log(LogLevel::Debug, "api", "",
+            req.method + " " + req.path + " -> " + std::to_string(res.status) + " for " +
+                req.remote);
       bool keep = keep_alive && !res.close && !stopping;
       if (req.method == "HEAD") res.body.clear();
       auto op = write(s, version, std::move(res), keep);
