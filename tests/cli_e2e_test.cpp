@@ -445,6 +445,54 @@ TEST(CliE2E, OneProcessOwnsTheDatabaseAndALeaseHoldsForEveryWriter) {
   fs::remove_all(dir);
 }
 
+// An operator's day: the service's log (stderr) says the inverter refused the password, once,
+// with what to do; a configuration with a mistake is refused on reload and the gateway runs on;
+// the fixed one is applied on reload (SIGHUP) and the log shows the inverter answering.
+TEST(CliE2E, TheLogSaysThePasswordIsWrongAndAReloadWithTheRightOneRecovers) {
+  auto dir = temp_dir("reload");
+  test::Process sim({kBin, "simulate", "kostal", "--listen", "127.0.0.1:0", "--password", "pw-ok"});
+  auto port = listening_port(sim);
+  ASSERT_FALSE(port.empty()) << sim.rest_of_stderr();
+  auto gw_port = test::free_port();
+  auto cfg = dir / "sunbridge.yaml";
+  auto write = [&](const std::string& password, const std::string& extra = {}) {
+    std::ofstream(cfg) << "gateway:\n  database: " << (dir / "s.db").string()
+                       << "\n  listen: 127.0.0.1:" << gw_port
+                       << "\nsites:\n  - id: home\n    timezone: Europe/Berlin\nconnections:\n"
+                       << "  - name: inv\n    vendor: kostal\n    host: 127.0.0.1\n    port: "
+                       << port
+                       << "\n    poll_interval: 1s\n    options:\n      password: " << password
+                       << "\n"
+                       << extra;
+  };
+  write("pw-wrong");
+  test::Process run({kBin, "run", "-c", cfg.string()});
+  std::string log;
+  ASSERT_TRUE(run.stderr_until("credentials refused", log)) << log;
+  EXPECT_NE(log.find("level=error component=gateway connection=inv msg=\"credentials refused: "
+                     "auth: KOSTAL login as 'user': the device refused the password"),
+            std::string::npos)
+      << log;
+  // A mistake in the new file: refused, named, and the gateway goes on.
+  write("pw-ok", "      verify_timeout: soon\n");
+  run.signal(SIGHUP);
+  ASSERT_TRUE(run.stderr_until("option verify_timeout = 'soon' must be a number", log)) << log;
+  EXPECT_NE(log.find("reload refused, the running configuration stays"), std::string::npos);
+  EXPECT_TRUE(test::accepts(gw_port));
+  write("pw-ok");
+  run.signal(SIGHUP);
+  ASSERT_TRUE(run.stderr_until("reloaded: restarted inv", log)) << log;
+  ASSERT_TRUE(run.stderr_until("connection=inv msg=\"connected: 1 device(s): inv:", log)) << log;
+  ASSERT_TRUE(gateway_knows(gw_port, "inv:90512ABC1000"));
+  run.signal(SIGTERM);
+  EXPECT_EQ(run.wait(), 0);
+  ASSERT_TRUE(run.stderr_until("msg=stopped", log)) << log;
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n') < 40, true) << log;  // no line per poll
+  sim.signal(SIGINT);
+  EXPECT_EQ(sim.wait(), 0);
+  fs::remove_all(dir);
+}
+
 TEST(CliE2E, KostalInverterThroughAConfigFileWithItsPasswordFromTheEnvironment) {
   auto dir = temp_dir("kostal");
   test::Process sim(

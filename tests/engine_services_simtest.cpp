@@ -709,6 +709,8 @@ TEST_F(Services, RefusedCredentialsAreAnErrorInTheLogWithWhatToDo) {
                           "auth: KOSTAL login as 'user': the device refused the password"),
             std::string::npos)
       << lines[0];
-  EXPECT_NE(lines[0].find("fix them in the configuration and reload"), std::string::npos);
+  EXPECT_NE(lines[0].find("(then reload: systemctl reload sunbridge, or SIGHUP)"),
+            std::string::npos)
+      << lines[0];
   sim.stop();
 }

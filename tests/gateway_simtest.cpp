@@ -613,3 +613,69 @@ TEST(GatewaySettings, TheDevicesCurrentSettingsAreServedAndReadAgainAfterAComman
   gw.close(seconds(3));
   sim.stop();
 }
+
+// A reload starts what was added, stops what was removed (handing back its lease) and leaves
+// the rest polling as it was; one that asks for a restart changes nothing.
+TEST(GatewayReload, ConnectionsAreAddedAndRemovedWhileTheOthersPollOn) {
+  Rig rig;
+  auto& io = rig.io;
+  sonnen::SimOptions v2;
+  v2.token = "tok-a";
+  sonnen::Simulator a(io.executor(), rig.clock, sim::SiteConfig{}, {}, v2);
+  sonnen::Simulator b(io.executor(), rig.clock, sim::SiteConfig{});
+  ASSERT_TRUE(a.listen("127.0.0.1", 0));
+  ASSERT_TRUE(b.listen("127.0.0.1", 0));
+  auto ca = test::loopback_connection("a", "sonnen", a.port(), Millis(100));
+  ca.options["token"] = "tok-a";
+  auto cb = test::loopback_connection("b", "sonnen", b.port(), Millis(100));
+  auto one = test::one_site_config(ca);
+  auto& gw = rig.start(ca);
+  auto eventually = [](auto p) {
+    auto deadline = steady_clock::now() + seconds(30);
+    while (!p() && steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    return p();
+  };
+  auto health_of = [&](const std::string& name) -> std::optional<ConnectionHealth> {
+    for (const auto& h : gw.health())
+      if (h.name == name) return h;
+    return std::nullopt;
+  };
+  ASSERT_TRUE(eventually([&] { return health_of("a") && health_of("a")->polls >= 2; }));
+  Command hold{"a:battery", CommandType::MinSoc, 40, seconds(3600), "test", ""};
+  auto held = io.run(gw.execute(hold));
+  ASSERT_TRUE(held) << held.error().message;
+  ASSERT_EQ(held->status, "verified") << held->detail;
+
+  auto both = one;
+  both.connections.push_back(cb);
+  auto added = gw.reload(both, seconds(5));
+  ASSERT_TRUE(added) << added.error().message;
+  EXPECT_EQ(*added, "started b");
+  auto polls_a = health_of("a")->polls;
+  ASSERT_TRUE(eventually([&] { return gw.device("b:battery").has_value(); }));
+  EXPECT_GE(health_of("a")->polls, polls_a);  // the same loop went on: its count did not restart
+
+  auto moved = both;
+  moved.gateway.database = "/elsewhere.db";
+  auto refused = gw.reload(moved, seconds(5));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message,
+            "the new configuration changes gateway.database, which only a restart applies "
+            "(systemctl restart sunbridge); nothing was changed");
+
+  auto only_b = test::one_site_config(cb);
+  auto removed = gw.reload(only_b, seconds(5));
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_EQ(*removed, "stopped a");
+  EXPECT_FALSE(gw.device("a:battery"));
+  EXPECT_FALSE(health_of("a"));
+  // Its lease was handed back as it went.
+  auto leases = rig.store->leases(false, 10);
+  ASSERT_TRUE(leases);
+  ASSERT_EQ(leases->size(), 1u);
+  EXPECT_EQ(leases->front().state, "released");
+  EXPECT_EQ(a.configuration("EM_USOC"), std::to_string(int(*held->before)));
+  gw.close(seconds(3));
+  a.stop();
+  b.stop();
+}

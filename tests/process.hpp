@@ -51,6 +51,26 @@ class Process {
   std::optional<std::string> line(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
     return read_line(out_, out_buf_, timeout);
   }
+  /// Next stderr line, or nullopt at EOF / deadline.
+  std::optional<std::string> err_line(
+      std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    return read_line(err_, err_buf_, timeout);
+  }
+  /// Reads stderr until a line contains `text` (the lines read are kept in `seen`); false at
+  /// EOF or the deadline.
+  bool stderr_until(const std::string& text, std::string& seen,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      auto l = err_line(left);
+      if (!l) return false;
+      seen += *l + "\n";
+      if (l->find(text) != std::string::npos) return true;
+    }
+  }
   /// Everything on stdout / stderr until EOF (call after the process ended).
   std::string rest_of_stdout() { return drain(out_, out_buf_); }
   std::string rest_of_stderr() { return drain(err_, err_buf_); }

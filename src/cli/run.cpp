@@ -46,7 +46,32 @@ void register_run(CLI::App& app, int& rc) {
         std::string("sunbridge ") + SUNBRIDGE_VERSION + " started: " + std::to_string(n) +
             " connection(s), database " + db + ", API http://" + host + ":" +
             std::to_string(rt.port()));
-    rt.run_until_signal([] { log(LogLevel::Info, "gateway", "", "stopping"); });
+    // SIGHUP (systemctl reload) reads the file again; a file with mistakes is refused and the
+    // running configuration stays.
+    auto reload = [&rt, path = *config, forced] {
+      log(LogLevel::Info, "config", "", "reloading " + path);
+      auto next = engine::load_config(path, engine::builtin_drivers());
+      if (!next) {
+        log(LogLevel::Error, "config", "", "reload refused, the running configuration stays:");
+        const auto& all = next.error().message;  // one mistake a line
+        for (std::size_t at = 0; at < all.size();) {
+          auto end = std::min(all.find('\n', at), all.size());
+          log(LogLevel::Error, "config", "", all.substr(at, end - at));
+          at = end + 1;
+        }
+        return;
+      }
+      auto level = forced.value_or(next->log.level);
+      auto done = rt.gateway().reload(std::move(*next), std::chrono::seconds(5));
+      if (!done) {
+        log(LogLevel::Error, "config", "",
+            "reload refused, the running configuration stays: " + done.error().message);
+        return;
+      }
+      set_log_level(level);
+      log(LogLevel::Info, "config", "", "reloaded: " + *done);
+    };
+    rt.run_until_signal([] { log(LogLevel::Info, "gateway", "", "stopping"); }, reload);
     log(LogLevel::Info, "gateway", "", "stopped");
   });
 }

@@ -2,8 +2,10 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <condition_variable>
 #include <future>
 #include <iostream>
+#include <mutex>
 
 #include "engine/drivers.hpp"
 #include "outputs/mqtt/publisher.hpp"
@@ -63,15 +65,50 @@ Result<void> Runtime::start(engine::Config config, bool poll, bool serve, std::s
   return {};
 }
 
-void Runtime::run_until_signal(std::function<void()> on_signal) {
+void Runtime::run_until_signal(std::function<void()> on_signal, std::function<void()> on_reload) {
   start_threads();
+  // The signals arrive on an io thread; what they ask is done here, on the calling thread,
+  // since a reload waits for connections to stop (which needs the io threads free).
+  std::mutex m;
+  std::condition_variable cv;
+  bool stop = false;
+  int reloads = 0;
   asio::signal_set signals(io_, SIGINT, SIGTERM);
-  std::promise<void> done;
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (!ec && on_signal) on_signal();
-    done.set_value();
+    std::lock_guard lock(m);
+    stop = true;
+    cv.notify_all();
   });
-  done.get_future().wait();
+  asio::signal_set hangup(io_);
+  std::function<void()> arm;
+  if (on_reload) {
+    hangup.add(SIGHUP);
+    arm = [&] {
+      hangup.async_wait([&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        {
+          std::lock_guard lock(m);
+          ++reloads;
+          cv.notify_all();
+        }
+        arm();
+      });
+    };
+    arm();
+  }
+  std::unique_lock lock(m);
+  for (;;) {
+    cv.wait(lock, [&] { return stop || reloads > 0; });
+    if (stop) break;
+    reloads = 0;
+    lock.unlock();
+    on_reload();
+    lock.lock();
+  }
+  lock.unlock();
+  boost::system::error_code ignored;
+  hangup.cancel(ignored);
   shutdown();
 }
 

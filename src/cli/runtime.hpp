@@ -41,7 +41,8 @@ class Runtime {
   std::uint16_t port() const { return server_ ? server_->port() : 0; }
 
   /// Runs the io threads until SIGINT/SIGTERM or stop(); `on_signal` runs first (printing).
-  void run_until_signal(std::function<void()> on_signal = {});
+  /// With `on_reload`, SIGHUP calls it (on this thread, one at a time).
+  void run_until_signal(std::function<void()> on_signal = {}, std::function<void()> on_reload = {});
   /// Waits for a coroutine's result on the runtime's io threads (CLI one-shots).
   template <class T>
   T wait(boost::asio::awaitable<T> a);

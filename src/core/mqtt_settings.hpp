@@ -22,6 +22,7 @@ struct MqttSettings {
   std::string discovery_prefix = "homeassistant";  ///< Home Assistant discovery; empty: none
   std::string client_id;                           ///< empty: "sunbridge-<prefix>"
   std::chrono::seconds keepalive{30};
+  bool operator==(const MqttSettings&) const = default;
 };
 
 /// "mqtt://[user[:password]@]host[:port]" (port 1883) or "mqtts://…" (8883, TLS); an

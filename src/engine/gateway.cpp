@@ -85,15 +85,17 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     std::int64_t failed_in_episode = 0;
     TimePoint last_summary{};
     std::optional<ErrorKind> episode_kind;
-    bool closed = false;  // driver->close() has run; strand only
+    bool closed = false;               // driver->close() has run; strand only
+    std::atomic<bool> retired{false};  // a reload removed or replaced it: its loop ends
     asio::strand<asio::any_io_executor> strand;
     explicit Connection(asio::any_io_executor ex) : strand(asio::make_strand(ex)) {}
   };
 
   GatewayDeps deps;
   Config config;
-  std::vector<std::unique_ptr<Connection>> connections;
-  mutable std::mutex mutex;  // guards live, devices/health in connections, busy
+  // Shared: a command or a settings read keeps its connection while a reload replaces it.
+  std::vector<std::shared_ptr<Connection>> connections;
+  mutable std::mutex mutex;  // guards connections (the list), live, devices/health, busy
   std::map<std::string, DeviceLive> live;
   std::map<std::string, int> failures_in_a_row;    // by device
   std::set<std::string> implausible;               // device \x1f metric, while its values are
@@ -110,15 +112,63 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
 
   Impl(GatewayDeps d, Config c) : deps(d), config(std::move(c)) {}
 
-  Connection* connection_of(const std::string& device_id, DeviceInfo* out = nullptr) {
+  std::shared_ptr<Connection> connection_of(const std::string& device_id,
+                                            DeviceInfo* out = nullptr) {
     std::lock_guard lock(mutex);
     for (auto& c : connections)
       for (const auto& d : c->devices)
         if (d.id == device_id) {
           if (out) *out = d;
-          return c.get();
+          return c;
         }
     return nullptr;
+  }
+
+  // The connections now (a reload may change the list meanwhile).
+  std::vector<std::shared_ptr<Connection>> all_connections() const {
+    std::lock_guard lock(mutex);
+    return connections;
+  }
+
+  // A connection with its driver, backfiller and counters; nothing started yet.
+  Result<std::shared_ptr<Connection>> make_connection(const ConnectionConfig& cc) {
+    auto c = std::make_shared<Connection>(deps.executor);
+    c->config = cc;
+    c->sleeper = std::make_unique<net::AsioSleeper>(c->strand);
+    c->env = std::make_unique<DriverEnv>(
+        DriverEnv{c->strand, deps.clock, deps.http, *c->sleeper, &deps.blocking});
+    auto d = deps.registry.create(cc, *c->env);
+    if (!d) return fail(d.error());
+    c->driver = std::move(*d);
+    c->counters = std::make_unique<CounterGuard>(deps.store, deps.blocking);
+    c->backfill = std::make_unique<Backfiller>(
+        Backfiller::Deps{deps.clock, deps.store, deps.blocking, *c->driver, cc.vendor,
+                         cc.poll_interval, c->counters.get(), [impl = weak_from_this()](Event e) {
+                           if (auto i = impl.lock()) i->record_event(std::move(e));
+                         }});
+    c->health.name = cc.name;
+    c->health.vendor = cc.vendor;
+    c->health.site = cc.site;
+    c->health.state = "starting";
+    c->timer = std::make_unique<asio::steady_timer>(c->strand);
+    return c;
+  }
+
+  // Devices known from earlier runs are listed (offline) until their connection answers, so
+  // an unreachable battery shows up as unreachable, not as missing. Caller holds `mutex`.
+  void list_stored_devices_locked(Connection& c, const std::vector<DeviceInfo>& stored) {
+    for (const auto& d : stored)
+      if (d.connection == c.config.name && d.vendor == c.config.vendor) {
+        c.devices.push_back(d);
+        live[d.id].device = d;
+      }
+  }
+
+  void spawn(std::shared_ptr<Connection> c) {
+    auto strand = c->strand;
+    asio::co_spawn(
+        strand, [impl = shared_from_this(), c = std::move(c)]() { return impl->run(c); },
+        asio::detached);
   }
 
   template <class F>
@@ -168,6 +218,14 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
       if (std::none_of(found->begin(), found->end(),
                        [&](const DeviceInfo& d) { return d.id == old.id; }))
         live.erase(old.id);
+    if (!c.discovered) {
+      std::string names;
+      for (const auto& d : *found)
+        names += (names.empty() ? "" : ", ") + d.id + (d.model.empty() ? "" : " (" + d.model + ")");
+      log(LogLevel::Info, "gateway", c.config.name,
+          "connected: " + std::to_string(found->size()) + " device(s)" +
+              (names.empty() ? "" : ": " + names));
+    }
     c.devices = *found;
     c.discovered = true;
     for (const auto& d : *found) {
@@ -374,8 +432,8 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     if (e.kind == ErrorKind::Auth) {
       log(LogLevel::Error, "gateway", name,
           "credentials refused: " + e.describe() +
-              "; fix them in the configuration and reload (systemctl reload sunbridge); tried "
-              "again once an hour meanwhile");
+              " (then reload: systemctl reload sunbridge, or SIGHUP); tried again once an hour "
+              "until then");
     } else if (first || changed) {
       log(LogLevel::Warning, "gateway", name,
           (e.kind == ErrorKind::RateLimited ? "the vendor's call budget is spent: "
@@ -405,8 +463,9 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     co_await c.timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 
-  asio::awaitable<void> run(Connection& c) {
+  asio::awaitable<void> run(std::shared_ptr<Connection> cp) {
     auto self = shared_from_this();
+    auto& c = *cp;
     c.running = true;
     // A cloud that fails is asked again after a growing pause (up to 5 minutes: the vendor's
     // budget); a device on the LAN every poll interval, so it is polled again within one
@@ -417,7 +476,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
         local
             ? net::BackoffPolicy{c.config.poll_interval, c.config.poll_interval, 1.0, 0.0, 1 << 30}
             : net::BackoffPolicy{Millis(1000), Millis(300'000), 2.0, 0.2, 1 << 30});
-    while (!stopping) {
+    while (!stopping && !c.retired) {
       bool discovered;
       {
         std::lock_guard lock(mutex);
@@ -474,7 +533,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
           on_poll_failed(c, &d, snap.error());
         }
       }
-      if (stopping) break;
+      if (stopping || c.retired) break;
       {
         // Samples the store could not keep become gaps, filled like any other where the
         // vendor has history.
@@ -875,7 +934,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
       }
     }
     DeviceInfo dev;
-    Connection* c = connection_of(cmd.device, &dev);
+    auto c = connection_of(cmd.device, &dev);
     if (!c) {
       std::string known;
       std::lock_guard lock(mutex);
@@ -1005,74 +1064,129 @@ Result<void> Gateway::start(bool poll) {
   I.keeps_leases = poll;
   for (const auto& s : I.config.sites)
     if (auto r = I.deps.store.upsert_site(s); !r) return r;
+  std::vector<std::shared_ptr<Impl::Connection>> made;
   for (const auto& cc : I.config.connections) {
-    auto c = std::make_unique<Impl::Connection>(I.deps.executor);
-    c->config = cc;
-    c->sleeper = std::make_unique<net::AsioSleeper>(c->strand);
-    c->env = std::make_unique<DriverEnv>(
-        DriverEnv{c->strand, I.deps.clock, I.deps.http, *c->sleeper, &I.deps.blocking});
-    auto d = I.deps.registry.create(cc, *c->env);
-    if (!d) return fail(d.error());
-    c->driver = std::move(*d);
-    c->counters = std::make_unique<CounterGuard>(I.deps.store, I.deps.blocking);
-    c->backfill = std::make_unique<Backfiller>(
-        Backfiller::Deps{I.deps.clock, I.deps.store, I.deps.blocking, *c->driver, cc.vendor,
-                         cc.poll_interval, c->counters.get(), [impl = I.weak_from_this()](Event e) {
-                           if (auto i = impl.lock()) i->record_event(std::move(e));
-                         }});
-    c->health.name = cc.name;
-    c->health.vendor = cc.vendor;
-    c->health.site = cc.site;
-    c->health.state = "starting";
-    c->timer = std::make_unique<asio::steady_timer>(c->strand);
-    I.connections.push_back(std::move(c));
+    auto c = I.make_connection(cc);
+    if (!c) return fail(c.error());
+    made.push_back(std::move(*c));
   }
-  // Devices known from earlier runs are listed (offline) until their connection answers, so
-  // an unreachable battery shows up as unreachable, not as missing.
-  if (auto stored = I.deps.store.devices()) {
+  {
     std::lock_guard lock(I.mutex);
-    for (auto& c : I.connections)
-      for (const auto& d : *stored)
-        if (d.connection == c->config.name && d.vendor == c->config.vendor) {
-          c->devices.push_back(d);
-          I.live[d.id].device = d;
-        }
+    I.connections = made;
+    if (auto stored = I.deps.store.devices())
+      for (auto& c : I.connections) I.list_stored_devices_locked(*c, *stored);
   }
-  for (auto& c : I.connections) {
-    if (!poll) break;
-    auto* conn = c.get();
-    asio::co_spawn(
-        conn->strand, [impl = impl_, conn]() { return impl->run(*conn); }, asio::detached);
-  }
+  if (poll)
+    for (auto& c : made) I.spawn(c);
   return {};
+}
+
+Result<std::string> Gateway::reload(Config next, std::chrono::milliseconds budget) {
+  auto& I = *impl_;
+  // What only a restart changes: the database, the API's address and token, the threads.
+  const auto& g = I.config.gateway;
+  const auto& n = next.gateway;
+  std::string needs_restart;
+  if (g.database != n.database) needs_restart += ", gateway.database";
+  if (g.listen_host != n.listen_host || g.listen_port != n.listen_port)
+    needs_restart += ", gateway.listen";
+  if (g.api_token != n.api_token) needs_restart += ", gateway.api_token";
+  if (g.threads != n.threads) needs_restart += ", gateway.threads";
+  if (I.config.mqtt != next.mqtt) needs_restart += ", mqtt";
+  if (!needs_restart.empty())
+    return fail(ErrorKind::InvalidArgument,
+                "the new configuration changes " + needs_restart.substr(2) +
+                    ", which only a restart applies (systemctl restart sunbridge); nothing was "
+                    "changed");
+  auto same = [](const ConnectionConfig& a, const ConnectionConfig& b) {
+    return a.vendor == b.vendor && a.site == b.site && a.host == b.host && a.port == b.port &&
+           a.tls == b.tls && a.poll_interval == b.poll_interval && a.timeout == b.timeout &&
+           a.options == b.options;
+  };
+  // Made first: a connection whose driver refuses its options leaves everything as it was.
+  std::vector<std::shared_ptr<Impl::Connection>> fresh;
+  std::vector<std::string> added, changed, removed;
+  auto current = I.all_connections();
+  for (const auto& cc : next.connections) {
+    auto old = std::find_if(current.begin(), current.end(),
+                            [&](const auto& c) { return c->config.name == cc.name; });
+    if (old != current.end() && same((*old)->config, cc)) continue;
+    auto c = I.make_connection(cc);
+    if (!c) return fail(c.error());
+    fresh.push_back(std::move(*c));
+    (old == current.end() ? added : changed).push_back(cc.name);
+  }
+  for (const auto& c : current)
+    if (std::none_of(next.connections.begin(), next.connections.end(),
+                     [&](const ConnectionConfig& cc) { return cc.name == c->config.name; }))
+      removed.push_back(c->config.name);
+  for (const auto& s : next.sites)
+    if (auto r = I.deps.store.upsert_site(s); !r) return fail(r.error());
+  // Those that go: their loops end, their leases are handed back, their drivers close.
+  auto deadline = std::chrono::steady_clock::now() + budget;
+  std::vector<std::shared_ptr<Impl::Connection>> ending;
+  for (const auto& c : current)
+    if (std::find(changed.begin(), changed.end(), c->config.name) != changed.end() ||
+        std::find(removed.begin(), removed.end(), c->config.name) != removed.end())
+      ending.push_back(c);
+  std::vector<std::future<void>> closing;
+  for (auto& c : ending) {
+    c->retired = true;
+    asio::post(c->strand, [c] { c->timer->cancel(); });
+    closing.push_back(asio::co_spawn(
+        c->strand, [impl = impl_, c, deadline] { return impl->close(*c, deadline); },
+        asio::use_future));
+  }
+  for (auto& f : closing) f.wait_until(deadline + std::chrono::milliseconds(500));
+  {
+    std::lock_guard lock(I.mutex);
+    for (const auto& c : ending) {
+      for (const auto& d : c->devices) I.live.erase(d.id);
+      std::erase(I.connections, c);
+    }
+    auto stored = I.deps.store.devices();
+    for (const auto& c : fresh) {
+      if (stored) I.list_stored_devices_locked(*c, *stored);
+      I.connections.push_back(c);
+    }
+    I.config.sites = next.sites;
+    I.config.connections = next.connections;
+    I.config.log = next.log;
+  }
+  for (const auto& c : fresh) I.spawn(c);
+  auto list = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+    return out;
+  };
+  std::string summary;
+  if (!added.empty()) summary += "; started " + list(added);
+  if (!changed.empty()) summary += "; restarted " + list(changed);
+  if (!removed.empty()) summary += "; stopped " + list(removed);
+  return summary.empty() ? std::string("no connection changed") : summary.substr(2);
 }
 
 void Gateway::stop() {
   auto impl = impl_;
   if (impl->stopping.exchange(true)) return;
-  for (auto& c : impl->connections) {
-    auto* conn = c.get();
-    asio::post(conn->strand, [impl, conn] { conn->timer->cancel(); });
-  }
+  for (auto& c : impl->all_connections()) asio::post(c->strand, [c] { c->timer->cancel(); });
 }
 
 void Gateway::close(std::chrono::milliseconds budget) {
   stop();
   auto deadline = std::chrono::steady_clock::now() + budget;
   std::vector<std::future<void>> closing;
-  for (auto& c : impl_->connections) {
-    auto* conn = c.get();
+  for (auto& c : impl_->all_connections())
     closing.push_back(asio::co_spawn(
-        conn->strand, [impl = impl_, conn, deadline] { return impl->close(*conn, deadline); },
+        c->strand, [impl = impl_, c, deadline] { return impl->close(*c, deadline); },
         asio::use_future));
-  }
   // Each driver's close() is bounded by its own HTTP timeout; the budget bounds the waiting
   // here so a hung device cannot hold up the shutdown of the whole gateway.
   for (auto& f : closing) f.wait_until(deadline + std::chrono::milliseconds(500));
 }
 
 asio::awaitable<Result<void>> Gateway::discover_all() {
-  for (auto& c : impl_->connections) {
+  for (auto& c : impl_->all_connections()) {
     if (c->driver == nullptr) continue;
     auto r = co_await impl_->discover(*c);
     if (!r) co_return fail(with_context(r.error(), c->config.name));
@@ -1140,7 +1254,7 @@ std::optional<DeviceInfo> Gateway::device(const std::string& id) const {
 
 std::optional<Capabilities> Gateway::capabilities(const std::string& id) const {
   DeviceInfo d;
-  auto* c = impl_->connection_of(id, &d);
+  auto c = impl_->connection_of(id, &d);
   if (!c) return std::nullopt;
   return c->driver->capabilities(d);
 }
@@ -1188,7 +1302,7 @@ std::vector<SiteQuality> Gateway::quality() const {
 asio::awaitable<Result<DeviceSettings>> Gateway::settings(std::string device, bool refresh) {
   auto impl = impl_;
   DeviceInfo dev;
-  auto* c = impl->connection_of(device, &dev);
+  auto c = impl->connection_of(device, &dev);
   if (!c) co_return fail(ErrorKind::NotFound, "unknown device '" + device + "'");
   if (!refresh) {
     std::lock_guard lock(impl->mutex);

@@ -33,6 +33,12 @@ class Gateway final : public GatewayApi {
   /// Makes the drivers (a bad connection fails here, clearly), stores the sites and, when
   /// `poll`, starts one polling loop per connection (the CLI's one-shots do not poll).
   Result<void> start(bool poll = true);
+  /// Applies a new configuration while running: connections added are started, removed ones
+  /// stopped (their leases handed back), changed ones restarted; the others poll on untouched.
+  /// Refused, with nothing changed, when a new driver refuses its options or the change needs a
+  /// restart (database, API address or token, threads, MQTT broker). Blocks like close(): call
+  /// it from a thread that is not one of the io threads. Returns what it did, for the log.
+  Result<std::string> reload(Config next, std::chrono::milliseconds budget);
   /// Stops polling; returns at once (loops end at their next wait).
   void stop();
   /// Stops polling, waits for each connection's loop to end and lets its driver close what it
