@@ -493,6 +493,58 @@ TEST(CliE2E, TheLogSaysThePasswordIsWrongAndAReloadWithTheRightOneRecovers) {
   fs::remove_all(dir);
 }
 
+// A consistent copy of the live database while the gateway writes to it, checked, and a
+// restore that the gateway starts from.
+TEST(CliE2E, ABackupOfTheLiveDatabaseIsWholeAndRestores) {
+  auto dir = temp_dir("backup");
+  test::Process sim({kBin, "simulate", "sonnen", "--listen", "127.0.0.1:0"});
+  auto port = listening_port(sim);
+  ASSERT_FALSE(port.empty()) << sim.rest_of_stderr();
+  auto gw_port = test::free_port();
+  auto cfg = dir / "sunbridge.yaml";
+  auto db = dir / "s.db";
+  std::ofstream(cfg) << "gateway:\n  database: " << db.string()
+                     << "\n  listen: 127.0.0.1:" << gw_port
+                     << "\nsites:\n  - id: home\nconnections:\n  - name: bat\n"
+                     << "    vendor: sonnen\n    host: 127.0.0.1\n    port: " << port
+                     << "\n    poll_interval: 1s\n";
+  test::Process run({kBin, "run", "-c", cfg.string()});
+  ASSERT_TRUE(gateway_knows(gw_port, "bat:battery")) << run.rest_of_stderr();
+  auto deadline = steady_clock::now() + seconds(30);
+  while (count_rows(db, "SELECT count(*) FROM samples") < 20 && steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
+  auto copy = dir / "copy.db";
+  test::Process backup({kBin, "backup", "-c", cfg.string(), "--to", copy.string()});
+  ASSERT_EQ(backup.wait(), 0) << backup.rest_of_stderr();
+  std::smatch m;
+  auto out = backup.rest_of_stdout();
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(bytes, (\d+) samples, integrity ok)")))
+      << out;
+  auto copied = std::stoll(m[1]);
+  EXPECT_GE(copied, 20);
+  EXPECT_EQ(count_rows(copy, "SELECT count(*) FROM samples"), copied);
+  EXPECT_FALSE(fs::exists(copy.string() + ".partial"));
+  test::Process again({kBin, "backup", "-c", cfg.string(), "--to", copy.string()});
+  EXPECT_EQ(again.wait(), 1);
+  EXPECT_NE(again.rest_of_stderr().find("exists; choose another file or give --force"),
+            std::string::npos);
+  run.signal(SIGTERM);
+  ASSERT_EQ(run.wait(), 0);
+  // Restore: the copy takes the database's place; the gateway starts from it.
+  fs::remove(db.string() + "-wal");
+  fs::remove(db.string() + "-shm");
+  fs::copy_file(copy, db, fs::copy_options::overwrite_existing);
+  EXPECT_EQ(count_rows(db, "SELECT count(*) FROM samples"), copied);
+  test::Process restored({kBin, "run", "-c", cfg.string()});
+  ASSERT_TRUE(gateway_knows(gw_port, "bat:battery")) << restored.rest_of_stderr();
+  restored.signal(SIGTERM);
+  EXPECT_EQ(restored.wait(), 0);
+  EXPECT_GE(count_rows(db, "SELECT count(*) FROM samples"), copied);
+  sim.signal(SIGINT);
+  EXPECT_EQ(sim.wait(), 0);
+  fs::remove_all(dir);
+}
+
 TEST(CliE2E, KostalInverterThroughAConfigFileWithItsPasswordFromTheEnvironment) {
   auto dir = temp_dir("kostal");
   test::Process sim(

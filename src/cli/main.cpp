@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   sb::cli::register_history(app, rc);
   sb::cli::register_check_config(app, rc);
   sb::cli::register_auth(app, rc);
+  sb::cli::register_backup(app, rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -162,6 +162,20 @@ struct SqliteOptions {
 /// Opens (creating if needed) and migrates a SQLite database. ":memory:" works for tests.
 Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, SqliteOptions options = {});
 
+/// What a backup copied.
+struct BackupReport {
+  std::int64_t bytes = 0;
+  std::int64_t samples = 0;
+  std::int64_t pages = 0;
+};
+
+/// Copies the SQLite database at `database` to `to` with SQLite's online backup API while other
+/// processes (a running gateway) go on writing: one read transaction, so the copy is the
+/// database at one moment. Written beside `to` and renamed when whole and checked (PRAGMA
+/// integrity_check); an existing `to` is refused unless `overwrite`.
+Result<BackupReport> backup_sqlite(const std::string& database, const std::string& to,
+                                   bool overwrite = false);
+
 /// The schema version this build knows.
 int latest_schema_version();
 

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -1007,6 +1008,75 @@ class SqliteStore final : public Store {
 };
 
 }  // namespace
+
+Result<BackupReport> backup_sqlite(const std::string& database, const std::string& to,
+                                   bool overwrite) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(database, ec))
+    return fail(ErrorKind::NotFound, "no database '" + database + "' to back up");
+  if (fs::exists(to, ec) && !overwrite)
+    return fail(ErrorKind::InvalidArgument,
+                "'" + to + "' exists; choose another file or give --force to replace it");
+  auto partial = to + ".partial";
+  fs::remove(partial, ec);
+  sqlite3* src = nullptr;
+  sqlite3* dst = nullptr;
+  auto cleanup = [&] {
+    if (src) sqlite3_close_v2(src);
+    if (dst) sqlite3_close_v2(dst);
+    src = dst = nullptr;
+  };
+  if (sqlite3_open_v2(database.c_str(), &src, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    auto e = fail(ErrorKind::Internal,
+                  "cannot open '" + database + "' to back it up: " + sqlite3_errmsg(src));
+    cleanup();
+    return e;
+  }
+  sqlite3_busy_timeout(src, 10'000);
+  if (sqlite3_open_v2(partial.c_str(), &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    auto e = fail(ErrorKind::Internal, "cannot create '" + partial + "': " + sqlite3_errmsg(dst));
+    cleanup();
+    return e;
+  }
+  // All pages in one step: a read transaction on the source, which writers in WAL mode do not
+  // wait for, and which a write by another connection cannot restart halfway.
+  auto* b = sqlite3_backup_init(dst, "main", src, "main");
+  if (!b) {
+    auto e = fail(ErrorKind::Internal, std::string("backup: ") + sqlite3_errmsg(dst));
+    cleanup();
+    fs::remove(partial, ec);
+    return e;
+  }
+  int rc = sqlite3_backup_step(b, -1);
+  BackupReport report;
+  report.pages = sqlite3_backup_pagecount(b);
+  sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE) {
+    auto e = fail(ErrorKind::Internal,
+                  std::string("backup of '") + database + "' failed: " + sqlite3_errstr(rc));
+    cleanup();
+    fs::remove(partial, ec);
+    return e;
+  }
+  // The copy is checked before it takes the name.
+  Stmt check(dst, "PRAGMA integrity_check");
+  std::string verdict = check.step() == SQLITE_ROW ? check.text(0) : "no answer";
+  check = Stmt();
+  Stmt count(dst, "SELECT count(*) FROM samples");
+  if (count.step() == SQLITE_ROW) report.samples = count.i64(0);
+  count = Stmt();
+  cleanup();
+  if (verdict != "ok") {
+    fs::remove(partial, ec);
+    return fail(ErrorKind::Internal, "the copy of '" + database + "' failed its check: " + verdict);
+  }
+  fs::rename(partial, to, ec);
+  if (ec) return fail(ErrorKind::Internal, "cannot move the copy to '" + to + "': " + ec.message());
+  report.bytes = static_cast<std::int64_t>(fs::file_size(to, ec));
+  return report;
+}
 
 int latest_schema_version() {
   int v = 0;
