@@ -121,9 +121,11 @@ Result<Millis> parse_duration(std::string_view text) {
     ms = v * 60'000;
   else if (unit == "h")
     ms = v * 3'600'000;
+  else if (unit == "d")
+    ms = v * 86'400'000;
   else
     return fail(ErrorKind::InvalidArgument,
-                "'" + std::string(text) + "' has an unknown unit (ms, s, m, h)");
+                "'" + std::string(text) + "' has an unknown unit (ms, s, m, h, d)");
   return Millis(static_cast<std::int64_t>(ms));
 }
 

@@ -32,7 +32,7 @@ bool parse_iso8601(std::string_view text, TimePoint& out);
 
 namespace sb {
 
-/// "10s", "500ms", "2m", "1h", or a bare number of seconds; InvalidArgument otherwise.
+/// "10s", "500ms", "2m", "1h", "365d", or a bare number of seconds; InvalidArgument otherwise.
 Result<Millis> parse_duration(std::string_view text);
 
 class Clock {

@@ -40,9 +40,10 @@ class Parser {
     if (!root || root.IsNull()) return err(root, "the configuration is empty");
     if (!root.IsMap())
       return err(root, "the top level must be a mapping with gateway, sites, connections");
-    keys(root, {"gateway", "sites", "connections", "mqtt", "log"});
+    keys(root, {"gateway", "sites", "connections", "mqtt", "log", "storage"});
     if (auto g = root["gateway"]) gateway(g, cfg.gateway);
     if (auto l = root["log"]) log_section(l, cfg.log);
+    if (auto s = root["storage"]) storage(s, cfg.storage);
     if (auto m = root["mqtt"]) cfg.mqtt = mqtt(m);
     auto sites = root["sites"];
     std::set<std::string> site_ids;
@@ -230,6 +231,28 @@ class Parser {
     }
     if (auto n = g["threads"])
       if (auto v = take(number(n, "threads", 1, 64))) out.threads = static_cast<int>(*v);
+  }
+
+  void storage(const YAML::Node& s, StorageConfig& out) {
+    if (!s.IsMap()) return note(s, "'storage' must be a mapping");
+    keys(s, {"retention"});
+    auto r = s["retention"];
+    if (!r) return;
+    if (!r.IsMap()) return note(r, "'retention' must be a mapping of samples, hourly, events");
+    keys(r, {"samples", "hourly", "events"});
+    for (auto [key, field] :
+         {std::pair{"samples", &out.retention.samples}, std::pair{"hourly", &out.retention.hourly},
+          std::pair{"events", &out.retention.events}}) {
+      auto n = r[key];
+      if (!n) continue;
+      auto text = take(scalar(n, key));
+      if (!text) continue;
+      if (*text == "forever") {
+        field->reset();
+        continue;
+      }
+      if (auto d = take(duration(n, key, Millis(86'400'000)))) *field = *d;
+    }
   }
 
   void log_section(const YAML::Node& l, LogConfig& out) {

@@ -13,6 +13,7 @@
 #include "core/mqtt_settings.hpp"
 #include "core/registry.hpp"
 #include "core/result.hpp"
+#include "store/store.hpp"
 
 namespace sb::engine {
 
@@ -24,6 +25,11 @@ struct GatewayConfig {
   int threads = 2;
 };
 
+/// `storage:`: how long history is kept.
+struct StorageConfig {
+  store::Retention retention;
+};
+
 /// `log:`: what the service writes to stderr (journald).
 struct LogConfig {
   LogLevel level = LogLevel::Info;
@@ -33,6 +39,7 @@ struct Config {
   std::string path;  ///< where it was read from ("<memory>" for text)
   GatewayConfig gateway;
   LogConfig log;
+  StorageConfig storage;
   std::vector<Site> sites;
   std::vector<ConnectionConfig> connections;
   std::optional<MqttSettings> mqtt;  ///< `mqtt:`; none: no MQTT output

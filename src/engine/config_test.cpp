@@ -153,6 +153,29 @@ TEST(Config, Durations) {
   EXPECT_FALSE(parse_duration("3 weeks"));
 }
 
+TEST(Config, StorageRetentionIsReadWithForeverAndItsMistakesNamed) {
+  auto base = std::string(
+      "sites:\n  - id: home\nconnections:\n  - name: bat\n    vendor: sonnen\n"
+      "    host: 127.0.0.1\n");
+  auto defaults = engine::parse_config(base, "s.yaml", engine::builtin_drivers());
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->storage.retention.samples, std::chrono::days(365));
+  EXPECT_FALSE(defaults->storage.retention.hourly);
+  auto set = engine::parse_config(
+      base + "storage:\n  retention:\n    samples: 90d\n    hourly: 3650d\n    events: forever\n",
+      "s.yaml", engine::builtin_drivers());
+  ASSERT_TRUE(set) << set.error().message;
+  EXPECT_EQ(set->storage.retention.samples, std::chrono::days(90));
+  EXPECT_EQ(set->storage.retention.hourly, std::chrono::days(3650));
+  EXPECT_FALSE(set->storage.retention.events);
+  auto bad = engine::parse_config(base + "storage:\n  retention:\n    samples: 5h\n    raw: 1d\n",
+                                  "s.yaml", engine::builtin_drivers());
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message,
+            "s.yaml:9:14: 'samples' must be at least 86400000ms\n"
+            "s.yaml:10:5: unknown key 'raw' (valid: samples, hourly, events)");
+}
+
 TEST(Config, MqttSectionIsReadAndItsMistakesNamed) {
   auto base = std::string(
       "sites:\n  - id: home\nconnections:\n  - name: bat\n    vendor: sonnen\n"

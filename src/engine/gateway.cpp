@@ -106,6 +106,8 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   std::map<std::string, SiteQuality> quality;      // by site
   std::map<std::string, TimePoint> balance_hour;   // by site: the hour the next check starts
   std::atomic<bool> stopping{false};
+  // Housekeeping (retention, the disk's free space) on its own strand, every 10 minutes.
+  std::unique_ptr<asio::steady_timer> house_timer;
   // A polling gateway keeps its leases alive and hands them back when it stops; a one-shot
   // (CLI control) only respects those it adopted.
   bool keeps_leases = true;
@@ -317,6 +319,60 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     }
     // One event for the metrics of this poll (events are unique by device, time and code).
     if (!news.empty()) record_event({d.id, when, Severity::Warning, "value.implausible", news});
+  }
+
+  // Every 10 minutes: is the disk nearly full (an event when it turns so and when it is fine
+  // again), and rows past their retention deleted a little at a time.
+  asio::awaitable<void> housekeeping() {
+    auto self = shared_from_this();
+    bool low = false;
+    Millis wait_for = Millis(60'000);  // the first look a minute after the start
+    while (!stopping) {
+      house_timer->expires_after(wait_for);
+      boost::system::error_code ec;
+      co_await house_timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (stopping) break;
+      wait_for = Millis(600'000);
+      auto sop = blocking([this] { return deps.store.stats(); });
+      auto st = co_await std::move(sop);
+      if (st.disk_free_bytes >= 0 && st.disk_total_bytes > 0) {
+        bool now_low = disk_nearly_full(st.disk_free_bytes, st.disk_total_bytes);
+        auto mib = [](std::int64_t b) { return std::to_string(b / (1024 * 1024)) + " MiB"; };
+        if (now_low != low)
+          record_event({"sunbridge", deps.clock.now(), now_low ? Severity::Warning : Severity::Info,
+                        now_low ? "store.disk_low" : "store.disk_ok",
+                        "the database's disk has " + mib(st.disk_free_bytes) + " free of " +
+                            mib(st.disk_total_bytes) + " (the database: " + mib(st.database_bytes) +
+                            ")" +
+                            (now_low ? "; shorten storage.retention or make room, or the history "
+                                       "stops being written"
+                                     : "")});
+        low = now_low;
+      }
+      // Retention in slices of 200 ms (the writer waits no longer), at most 10 s a round.
+      auto started = std::chrono::steady_clock::now();
+      std::int64_t deleted = 0;
+      store::Retention retention;
+      {
+        std::lock_guard lock(mutex);  // a reload may change it
+        retention = config.storage.retention;
+      }
+      while (!stopping && std::chrono::steady_clock::now() - started < std::chrono::seconds(10)) {
+        auto op = blocking([this, r = retention, now = deps.clock.now()] {
+          return deps.store.prune(r, now, Millis(200));
+        });
+        auto n = co_await std::move(op);
+        if (!n) {
+          log(LogLevel::Warning, "store", "", "retention: " + n.error().message);
+          break;
+        }
+        deleted += *n;
+        if (*n == 0) break;
+      }
+      if (deleted > 0)
+        log(LogLevel::Info, "store", "",
+            "retention: deleted " + std::to_string(deleted) + " rows past storage.retention");
+    }
   }
 
   // Once an hour per site (at the first poll of a new hour): the energy balance of the hour that
@@ -1052,6 +1108,10 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   }
 };
 
+bool disk_nearly_full(std::int64_t free, std::int64_t total) {
+  return free < std::max<std::int64_t>(500LL * 1024 * 1024, total / 20);
+}
+
 Gateway::Gateway(GatewayDeps deps, Config config)
     : impl_(std::make_shared<Impl>(deps, std::move(config))) {}
 
@@ -1076,8 +1136,13 @@ Result<void> Gateway::start(bool poll) {
     if (auto stored = I.deps.store.devices())
       for (auto& c : I.connections) I.list_stored_devices_locked(*c, *stored);
   }
-  if (poll)
+  if (poll) {
     for (auto& c : made) I.spawn(c);
+    I.house_timer = std::make_unique<asio::steady_timer>(asio::make_strand(I.deps.executor));
+    asio::co_spawn(
+        I.house_timer->get_executor(), [impl = impl_] { return impl->housekeeping(); },
+        asio::detached);
+  }
   return {};
 }
 
@@ -1152,6 +1217,7 @@ Result<std::string> Gateway::reload(Config next, std::chrono::milliseconds budge
     I.config.sites = next.sites;
     I.config.connections = next.connections;
     I.config.log = next.log;
+    I.config.storage = next.storage;
   }
   for (const auto& c : fresh) I.spawn(c);
   auto list = [](const std::vector<std::string>& v) {
@@ -1169,6 +1235,8 @@ Result<std::string> Gateway::reload(Config next, std::chrono::milliseconds budge
 void Gateway::stop() {
   auto impl = impl_;
   if (impl->stopping.exchange(true)) return;
+  if (impl->house_timer)
+    asio::post(impl->house_timer->get_executor(), [impl] { impl->house_timer->cancel(); });
   for (auto& c : impl->all_connections()) asio::post(c->strand, [c] { c->timer->cancel(); });
 }
 

@@ -72,6 +72,13 @@ struct DroppedSamples {
   std::string reason;  ///< why ("the database is locked", "store queue full", ...)
 };
 
+/// How long each kind of row is kept (nullopt: for ever).
+struct Retention {
+  std::optional<Millis> samples = std::chrono::days(365);  ///< raw samples
+  std::optional<Millis> hourly;                            ///< hourly rollups
+  std::optional<Millis> events = std::chrono::days(730);
+};
+
 struct StoreStats {
   std::uint64_t samples_written = 0;
   std::uint64_t samples_dropped = 0;  ///< not kept: the queue was full or the database refused
@@ -79,6 +86,10 @@ struct StoreStats {
   std::size_t queue_depth = 0;     ///< samples waiting for the writer
   std::uint64_t busy_retries = 0;  ///< writes that found the database locked by another process
   std::string last_error;
+  std::int64_t database_bytes = 0;    ///< the file and its write-ahead log; 0 in memory
+  std::int64_t disk_free_bytes = -1;  ///< free on the database's file system; -1: not known
+  std::int64_t disk_total_bytes = -1;
+  std::uint64_t pruned_rows = 0;  ///< deleted by retention since the start
 };
 
 class Store {
@@ -145,6 +156,11 @@ class Store {
   virtual Result<void> finish_command(const CommandRecord& record) = 0;
   /// Audit rows newest first.
   virtual Result<std::vector<CommandRecord>> commands(const CommandQuery& query) = 0;
+
+  /// Deletes rows older than their retention, a little at a time: one call works for about
+  /// `budget` (the writer waits no longer than that) and returns the rows it deleted; 0 when
+  /// nothing is left to delete.
+  virtual Result<std::int64_t> prune(const Retention& retention, TimePoint now, Millis budget) = 0;
 
   virtual StoreStats stats() const = 0;
   /// Flushes and closes; later calls fail.

@@ -263,7 +263,19 @@ std::string render(const GatewayApi& gw, const store::StoreStats& store) {
   w.add("sunbridge_store_samples_written_total", "counter", "samples the store has written", {},
         double(store.samples_written));
   w.add("sunbridge_store_samples_dropped_total", "counter",
-        "samples refused because the store's queue was full", {}, double(store.samples_dropped));
+        "samples not kept: the store's queue was full or the database refused them", {},
+        double(store.samples_dropped));
+  w.add("sunbridge_store_busy_retries_total", "counter",
+        "writes that found the database locked by another process", {}, double(store.busy_retries));
+  if (store.database_bytes > 0)
+    w.add("sunbridge_store_database_bytes", "gauge", "the database file and its write-ahead log",
+          {}, double(store.database_bytes));
+  if (store.disk_free_bytes >= 0) {
+    w.add("sunbridge_store_disk_free_bytes", "gauge", "free space on the database's file system",
+          {}, double(store.disk_free_bytes));
+    w.add("sunbridge_store_disk_size_bytes", "gauge", "size of the database's file system", {},
+          double(store.disk_total_bytes));
+  }
   w.add("sunbridge_store_batches_total", "counter", "write transactions of the store", {},
         double(store.batches));
   w.add("sunbridge_build_info", "gauge", "the running sunbridge's version (always 1)",

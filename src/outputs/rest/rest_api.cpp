@@ -353,6 +353,10 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
                                           {"samples_dropped", st.samples_dropped},
                                           {"queue_depth", st.queue_depth},
                                           {"busy_retries", st.busy_retries},
+                                          {"database_bytes", st.database_bytes},
+                                          {"disk_free_bytes", st.disk_free_bytes},
+                                          {"disk_total_bytes", st.disk_total_bytes},
+                                          {"pruned_rows", st.pruned_rows},
                                           {"last_error", st.last_error}}}};
     co_return ok(o);
   });

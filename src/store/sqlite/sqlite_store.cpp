@@ -628,10 +628,80 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Result<std::int64_t> prune(const Retention& r, TimePoint now, Millis budget) override {
+    auto started = std::chrono::steady_clock::now();
+    auto spent = [&] { return std::chrono::steady_clock::now() - started >= budget; };
+    std::int64_t deleted = 0;
+    std::lock_guard lock(write_mutex_);
+    // A day of one series per statement: each short, so the writer's batches go between them.
+    auto per_series = [&](const char* table, Millis keep) -> Result<void> {
+      auto cutoff = to_ms(now - keep);
+      std::string sql = std::string("DELETE FROM ") + table +
+                        " WHERE series_id = ?1 AND t < min(?2, coalesce((SELECT min(t) FROM " +
+                        table + " WHERE series_id = ?1), 0) + 86400000)";
+      Stmt del(writer_, sql.c_str());
+      Stmt ids(writer_, "SELECT id FROM series ORDER BY id");
+      if (!del.ok() || !ids.ok())
+        return fail(ErrorKind::Internal, "sqlite: prune: " + del.error() + ids.error());
+      std::vector<std::int64_t> series;
+      while (ids.step() == SQLITE_ROW) series.push_back(ids.i64(0));
+      ids.reset();
+      // A series with nothing to delete costs one indexed look; the slice ends after work.
+      for (auto id : series)
+        for (;;) {
+          del.reset().bind(1, id).bind(2, cutoff);
+          if (del.step() != SQLITE_DONE)
+            return fail(db_error(writer_, "prune " + std::string(table)));
+          auto n = sqlite3_changes(writer_);
+          deleted += n;
+          if (n == 0) break;
+          if (spent()) return {};
+        }
+      return {};
+    };
+    if (r.samples)
+      if (auto x = per_series("samples", *r.samples); !x) return fail(x.error());
+    if (r.hourly && (deleted == 0 || !spent()))
+      if (auto x = per_series("rollups_hour", *r.hourly); !x) return fail(x.error());
+    if (r.events && (deleted == 0 || !spent())) {  // their turn once the samples are done
+      Stmt del(writer_,
+               "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE t < ?1 ORDER BY t "
+               "LIMIT 5000)");
+      del.bind(1, to_ms(now - *r.events));
+      if (del.step() != SQLITE_DONE) return fail(db_error(writer_, "prune events"));
+      deleted += sqlite3_changes(writer_);
+    }
+    pruned_ += static_cast<std::uint64_t>(deleted);
+    return deleted;
+  }
+
   StoreStats stats() const override {
-    std::lock_guard lock(queue_mutex_);
-    return {written_.load(),      dropped_,      batches_.load(),
-            queued_ + in_flight_, busy_retries_, last_error_};
+    StoreStats s;
+    {
+      std::lock_guard lock(queue_mutex_);
+      s.samples_written = written_.load();
+      s.samples_dropped = dropped_;
+      s.batches = batches_.load();
+      s.queue_depth = queued_ + in_flight_;
+      s.busy_retries = busy_retries_;
+      s.last_error = last_error_;
+    }
+    s.pruned_rows = pruned_.load();
+    if (!memory_) {
+      namespace fs = std::filesystem;
+      std::error_code ec;
+      for (const auto& p : {path_, path_ + "-wal"}) {
+        auto n = fs::file_size(p, ec);
+        if (!ec) s.database_bytes += static_cast<std::int64_t>(n);
+      }
+      auto dir = fs::absolute(path_, ec).parent_path();
+      auto space = fs::space(dir, ec);
+      if (!ec) {
+        s.disk_free_bytes = static_cast<std::int64_t>(space.available);
+        s.disk_total_bytes = static_cast<std::int64_t>(space.capacity);
+      }
+    }
+    return s;
   }
 
   void close() override {
@@ -1002,6 +1072,7 @@ class SqliteStore final : public Store {
   std::uint64_t dropped_ = 0, busy_retries_ = 0;
   std::map<std::string, DroppedSamples> lost_;  // by device, until the engine takes them
   std::atomic<bool> last_busy_{false};          // the last failed write met a locked database
+  std::atomic<std::uint64_t> pruned_{0};
   std::atomic<std::uint64_t> written_{0}, batches_{0};
   std::string last_error_;
   std::thread writer_thread_;

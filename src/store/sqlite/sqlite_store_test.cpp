@@ -346,3 +346,37 @@ TEST(SqliteStore, ALockedDatabaseIsWaitedForAndWhatOverflowsIsReported) {
   EXPECT_TRUE(s.take_dropped({"sonnen1/123"}).empty());  // taken once
   s.close();
 }
+
+// Retention deletes what is older than it keeps, a slice at a time, and nothing newer.
+TEST(SqliteStore, RetentionDeletesOldRowsInSlicesAndKeepsTheRest) {
+  auto s = open_memory();
+  const std::int64_t day = 86'400'000, now = 400 * day;
+  std::vector<Sample> rows;
+  for (std::int64_t t = 0; t < now; t += 3'600'000) {  // 400 days, hourly, two series
+    rows.push_back(sample("battery.soc", t, 50));
+    rows.push_back(sample("pv.power", t, 1000));
+  }
+  ASSERT_TRUE(s->write_samples(rows));
+  ASSERT_TRUE(s->add_events({{"d", from_ms(10 * day), Severity::Info, "old", "x"},
+                             {"d", from_ms(399 * day), Severity::Info, "new", "y"}}));
+  Retention r;
+  r.samples = std::chrono::days(365);
+  r.events = std::chrono::days(30);
+  std::int64_t total = 0;
+  int calls = 0;
+  for (;;) {
+    auto n = s->prune(r, from_ms(now), Millis(0));  // the smallest slice: one statement
+    ASSERT_TRUE(n) << n.error().message;
+    ++calls;
+    if (*n == 0) break;
+    total += *n;
+  }
+  EXPECT_EQ(calls, 2 * 35 + 2);       // a day of a series a call, the events, nothing left
+  EXPECT_EQ(total, 2 * 35 * 24 + 1);  // 35 days of two hourly series, one event
+  auto left = s->history({"sonnen1/123", "battery.soc", {from_ms(0), from_ms(now)}});
+  ASSERT_TRUE(left);
+  ASSERT_FALSE(left->empty());
+  EXPECT_EQ(left->front().time, from_ms(35 * day));
+  EXPECT_EQ(s->events({})->size(), 1u);
+  EXPECT_EQ(s->stats().pruned_rows, static_cast<std::uint64_t>(total));
+}
