@@ -2,7 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_future.hpp>
+#include <map>
+
 #include "core/metric.hpp"
+#include "core/test_time.hpp"
+#include "engine/estimates.hpp"
 #include "net/test_io.hpp"
 
 using namespace sb;
@@ -62,4 +70,58 @@ TEST(CounterGuard, ResetsAreStoredAndKeptAcrossARestartAndForBackfill) {
   EXPECT_EQ((*stored)[0].offset, 5'000);
   pool.join();
   st->close();
+}
+
+TEST(EnergyEstimates, PowerIsIntegratedAndAHoleAddsNothing) {
+  Integral i;
+  auto t0 = sb::test::at("2026-06-15T10:00:00Z");
+  EXPECT_FALSE(i.add(t0, 1000, minutes(1)));  // the first reading starts it
+  EXPECT_TRUE(i.add(t0 + seconds(36), 3000, minutes(1)));
+  EXPECT_DOUBLE_EQ(i.total_wh, 20);                         // 2000 W for a hundredth of an hour
+  EXPECT_FALSE(i.add(t0 + minutes(10), 3000, minutes(1)));  // a gap: not 3 kW for 9 minutes
+  EXPECT_DOUBLE_EQ(i.total_wh, 20);
+  EXPECT_TRUE(i.add(t0 + minutes(10) + seconds(36), 1000, minutes(1)));
+  EXPECT_DOUBLE_EQ(i.total_wh, 40);
+}
+
+// A device without counters gets them from its powers, going on after a restart from what was
+// stored; one that measures a counter keeps its own.
+TEST(EnergyEstimates, CountersTheDeviceLacksComeFromItsPowers) {
+  boost::asio::io_context io;
+  boost::asio::thread_pool pool{1};
+  auto store = std::move(*store::open_sqlite(":memory:"));
+  DeviceInfo d{"bat:battery", "home", "bat", "sonnen", "battery"};
+  auto t0 = sb::test::at("2026-06-15T10:00:00Z");
+  auto poll = [&](EnergyEstimator& e, TimePoint t, double grid, double pv,
+                  std::optional<double> measured_pv_yield) {
+    std::vector<Sample> s = {{d.id, "grid.power", t, grid}, {d.id, "pv.power", t, pv}};
+    if (measured_pv_yield) s.push_back({d.id, "energy.pv_yield", t, *measured_pv_yield});
+    auto f = boost::asio::co_spawn(io, e.add(d, s, minutes(1)), boost::asio::use_future);
+    io.restart();
+    io.run();
+    f.get();
+    std::map<std::string, Sample> est;
+    for (const auto& x : s)
+      if (x.quality == Quality::Estimated) est[x.metric] = x;
+    return est;
+  };
+  {
+    EnergyEstimator e(*store, pool);
+    EXPECT_TRUE(poll(e, t0, 1000, 0, std::nullopt).empty());
+    auto second = poll(e, t0 + seconds(36), -1000, 0, std::nullopt);
+    EXPECT_DOUBLE_EQ(second.at("energy.grid_import").value, 5);  // 1000 -> 0 W import, 0.01 h
+    EXPECT_DOUBLE_EQ(second.at("energy.grid_export").value, 5);
+    EXPECT_DOUBLE_EQ(second.at("energy.pv_yield").value, 0);
+    ASSERT_TRUE(store->write_samples({second.at("energy.grid_import")}));
+    // The PV yield the device measures is its own.
+    auto measured = poll(e, t0 + seconds(72), -1000, 500, 12'000);
+    EXPECT_FALSE(measured.contains("energy.pv_yield"));
+  }
+  // A restart: the import counter goes on from the stored 5 Wh.
+  EnergyEstimator again(*store, pool);
+  EXPECT_TRUE(poll(again, t0 + minutes(5), 2000, 0, std::nullopt).empty());
+  auto next = poll(again, t0 + minutes(5) + seconds(36), 2000, 0, std::nullopt);
+  EXPECT_DOUBLE_EQ(next.at("energy.grid_import").value, 25);
+  pool.join();
+  store->close();
 }

@@ -23,6 +23,7 @@
 #include "core/schedule.hpp"
 #include "engine/backfill.hpp"
 #include "engine/counters.hpp"
+#include "engine/estimates.hpp"
 #include "engine/quality.hpp"
 #include "net/blocking.hpp"
 #include "net/driver_env.hpp"
@@ -72,6 +73,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     std::unique_ptr<DriverEnv> env;
     std::unique_ptr<Driver> driver;
     std::unique_ptr<CounterGuard> counters;
+    std::unique_ptr<EnergyEstimator> estimates;
     std::unique_ptr<Backfiller> backfill;
     bool backfill_loaded = false;  // strand only
     std::vector<DeviceInfo> devices;
@@ -143,6 +145,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     if (!d) return fail(d.error());
     c->driver = std::move(*d);
     c->counters = std::make_unique<CounterGuard>(deps.store, deps.blocking);
+    c->estimates = std::make_unique<EnergyEstimator>(deps.store, deps.blocking);
     c->backfill = std::make_unique<Backfiller>(
         Backfiller::Deps{deps.clock, deps.store, deps.blocking, *c->driver, cc.vendor,
                          cc.poll_interval, c->counters.get(), [impl = weak_from_this()](Event e) {
@@ -580,6 +583,11 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
                               " to " + fmt_value(r.raw_after) +
                               " Wh: a reset; stored from now on with " + fmt_value(r.offset) +
                               " Wh added, so that it stays monotonic"});
+          // Counters the device does not report, from its powers (quality estimated).
+          auto eop = c.estimates->add(
+              d, snap->samples,
+              gap_threshold(c.config.poll_interval, c.driver->capabilities(d).data_interval));
+          co_await std::move(eop);
           auto gop = c.backfill->poll_succeeded(d, *snap);
           (void)co_await std::move(gop);
           on_poll_ok(c, d, std::move(*snap), ms);
