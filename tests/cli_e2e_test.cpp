@@ -182,7 +182,13 @@ TEST(CliE2E, DemoServesLiveChangingDataTakesACommandAndStopsCleanly) {
         "sunbridge_pv_power_watts{site=\"munich\",device=\"kostal:",
         "sunbridge_energy_grid_import_joules_total{site=\"fleet\",device=\"foxess:",
         "sunbridge_poll_duration_seconds_bucket{connection=\"foxess\",vendor=\"foxess\",le=",
-        "sunbridge_call_budget_remaining{connection=\"foxess\",vendor=\"foxess\"} "})
+        "sunbridge_call_budget_remaining{connection=\"foxess\",vendor=\"foxess\"} ",
+        // What the shipped alerting rules read (docs/prometheus/sunbridge-alerts.yml).
+        "sunbridge_device_up{", "sunbridge_connection_up{",
+        "sunbridge_connection_needs_credentials{connection=\"kostal\",vendor=\"kostal\"} 0",
+        "sunbridge_call_budget_limit{", "sunbridge_history_gaps_unfilled_total{",
+        "sunbridge_store_samples_dropped_total ", "sunbridge_store_disk_free_bytes ",
+        "sunbridge_store_disk_size_bytes "})
     EXPECT_NE(metrics->body.find(series), std::string::npos) << series;
   auto scrape = dir / "metrics.txt";
   std::ofstream(scrape) << metrics->body;

@@ -225,6 +225,21 @@ TEST(Mqtt, DiscoveryStatesCommandsAndTheBrokerComingBack) {
   ASSERT_EQ(audit->size(), 1u);
   EXPECT_EQ(audit->front().requested_by, "mqtt");
   EXPECT_EQ(audit->front().status, "verified");
+  // The command's event reaches automations: HA's event entity of the device, and its topic.
+  auto events = parse(client.wait("homeassistant/event/sunbridge_bat_battery_events/config"));
+  EXPECT_EQ(events["state_topic"], "sunbridge/bat_battery/event");
+  auto types = events["event_types"].as_array();
+  for (auto t : {"device.offline", "history.gap_unfillable", "store.disk_low", "vendor"})
+    EXPECT_NE(std::find(types.begin(), types.end(), boost::json::value(t)), types.end()) << t;
+  EXPECT_FALSE(
+      client.wait("homeassistant/event/sunbridge_gateway_sunbridge_events/config").empty());
+  auto event = parse(client.wait_if("sunbridge/bat_battery/event", [](auto& p) {
+    return p.find("command.verified") != std::string::npos;
+  }));
+  EXPECT_EQ(event["event_type"], "command.verified");
+  EXPECT_EQ(event["severity"], "info");
+  EXPECT_NE(std::string(event["message"].as_string()).find("battery-power -1500 by mqtt"),
+            std::string::npos);
   // Bad ones are answered with the reason, and audited when the executor refused them.
   client.publish("sunbridge/bat_battery/battery-power/set", "99999");
   auto refused = parse(client.wait_if("sunbridge/bat_battery/battery-power/result", [](auto& p) {

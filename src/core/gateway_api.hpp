@@ -62,6 +62,7 @@ struct ConnectionHealth {
   std::int64_t implausible_values = 0;
   std::int64_t gaps_found = 0;
   std::int64_t gaps_open = 0;
+  std::int64_t gaps_unfilled = 0;  ///< finished with values still missing (partial, unfillable…)
   std::int64_t samples_backfilled = 0;
   std::int64_t samples_estimated = 0;
 };
@@ -93,6 +94,13 @@ class GatewayApi {
   /// `refresh` or none was read since the last command; NotFound for an unknown device.
   virtual boost::asio::awaitable<Result<DeviceSettings>> settings(std::string device,
                                                                   bool refresh) = 0;
+  /// The events raised since `after` (a sequence number; 0: from the oldest kept), oldest
+  /// first, each with its sequence number: what the MQTT output passes on. Keeps the last
+  /// thousand.
+  virtual std::vector<std::pair<std::uint64_t, Event>> events_after(std::uint64_t after) const {
+    (void)after;
+    return {};
+  }
   /// Validates, applies, verifies and audits a command; the audit row comes back.
   virtual boost::asio::awaitable<Result<CommandRecord>> execute(Command command) = 0;
 };

@@ -201,4 +201,36 @@ std::optional<std::string> check_weekly_plan(std::string_view text) {
   return std::nullopt;
 }
 
+std::span<const std::string_view> event_codes() {
+  static constexpr std::string_view kCodes[] = {"device.offline",
+                                                "device.online",
+                                                "device.stale",
+                                                "device.fresh",
+                                                "value.implausible",
+                                                "counter.reset",
+                                                "history.gap",
+                                                "history.gap_filled",
+                                                "history.gap_partial",
+                                                "history.gap_estimated",
+                                                "history.gap_unfillable",
+                                                "command.verified",
+                                                "command.unverified",
+                                                "command.rejected",
+                                                "command.failed",
+                                                "lease.released",
+                                                "lease.failed",
+                                                "lease.keepalive_failed",
+                                                "site.energy_imbalance",
+                                                "store.disk_low",
+                                                "store.disk_ok",
+                                                "vendor"};
+  return kCodes;
+}
+
+std::string_view event_type(std::string_view code) {
+  for (auto c : event_codes())
+    if (c == code) return c;
+  return "vendor";
+}
+
 }  // namespace sb

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,8 +51,14 @@ struct Sample {
 enum class Severity : std::uint8_t { Info = 0, Warning = 1, Error = 2 };
 std::string_view to_string(Severity s);
 
+/// The codes of the events sunbridge raises itself (vendors' own events keep theirs): what
+/// Home Assistant's event entities offer to automate on.
+std::span<const std::string_view> event_codes();
+/// `code` when it is one of event_codes(), else "vendor" (a vendor's own event).
+std::string_view event_type(std::string_view code);
+
 struct Event {
-  std::string device;
+  std::string device;  ///< a device id, "site:<id>" for a site, "sunbridge" for the gateway
   TimePoint time;
   Severity severity = Severity::Info;
   std::string code;     ///< stable machine-readable code ("sonnen.offline", "poll.failed")

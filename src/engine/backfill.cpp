@@ -335,6 +335,7 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
     co_await save(g);
     std::erase_if(open, [&](const Gap& o) { return o.id == g.id; });
     set_open();
+    if (g.status != "filled") count(&BackfillStats::gaps_unfilled, 1);
     // How backfill ended: filled is news, anything less is a warning.
     Event e{g.device, g.updated_at, g.status == "filled" ? Severity::Info : Severity::Warning,
             "history.gap_" + g.status,

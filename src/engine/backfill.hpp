@@ -52,6 +52,7 @@ struct BackfillStats {
   std::int64_t samples_backfilled = 0;
   std::int64_t samples_estimated = 0;
   std::int64_t samples_implausible = 0;  ///< history values outside their metric's range
+  std::int64_t gaps_unfilled = 0;        ///< gaps backfill finished with values still missing
   std::int64_t open = 0;                 ///< gaps waiting for backfill
 };
 

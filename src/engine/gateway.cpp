@@ -12,6 +12,7 @@
 #include <boost/asio/use_future.hpp>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <future>
 #include <map>
 #include <mutex>
@@ -99,14 +100,16 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   std::vector<std::shared_ptr<Connection>> connections;
   mutable std::mutex mutex;  // guards connections (the list), live, devices/health, busy
   std::map<std::string, DeviceLive> live;
-  std::map<std::string, int> failures_in_a_row;    // by device
-  std::set<std::string> implausible;               // device \x1f metric, while its values are
-  std::map<std::string, DeviceSettings> settings;  // by device: as last read
-  std::set<std::string> busy;                      // devices with a command running
-  std::map<std::string, Lease> leases;             // active, by device
-  std::map<std::string, TimePoint> kept_alive;     // by device: when its lease was last written
-  std::map<std::string, SiteQuality> quality;      // by site
-  std::map<std::string, TimePoint> balance_hour;   // by site: the hour the next check starts
+  std::map<std::string, int> failures_in_a_row;        // by device
+  std::set<std::string> implausible;                   // device \x1f metric, while its values are
+  std::map<std::string, DeviceSettings> settings;      // by device: as last read
+  std::deque<std::pair<std::uint64_t, Event>> recent;  // the last events, for the outputs
+  std::uint64_t event_seq = 0;
+  std::set<std::string> busy;                     // devices with a command running
+  std::map<std::string, Lease> leases;            // active, by device
+  std::map<std::string, TimePoint> kept_alive;    // by device: when its lease was last written
+  std::map<std::string, SiteQuality> quality;     // by site
+  std::map<std::string, TimePoint> balance_hour;  // by site: the hour the next check starts
   std::atomic<bool> stopping{false};
   // Housekeeping (retention, the disk's free space) on its own strand, every 10 minutes.
   std::unique_ptr<asio::steady_timer> house_timer;
@@ -185,6 +188,11 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   // (an outage, a command, a lease, a gap), never per poll.
   void record_event(Event e) {
     log_event(e);
+    {
+      std::lock_guard lock(mutex);
+      recent.emplace_back(++event_seq, e);
+      if (recent.size() > 1000) recent.pop_front();
+    }
     // Off the I/O thread; an event lost to a failing disk is logged in stats, never fatal.
     asio::post(deps.blocking, [this, self = shared_from_this(), e = std::move(e)] {
       (void)deps.store.add_events({e});
@@ -1355,6 +1363,7 @@ std::vector<ConnectionHealth> Gateway::health() const {
       out.back().samples_backfilled = b.samples_backfilled;
       out.back().samples_estimated = b.samples_estimated;
       out.back().implausible_values += b.samples_implausible;
+      out.back().gaps_unfilled = b.gaps_unfilled;
     }
   }
   return out;
@@ -1391,6 +1400,14 @@ asio::awaitable<Result<DeviceSettings>> Gateway::settings(std::string device, bo
   std::lock_guard lock(impl->mutex);
   impl->settings[device] = s;
   co_return s;
+}
+
+std::vector<std::pair<std::uint64_t, Event>> Gateway::events_after(std::uint64_t after) const {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<std::pair<std::uint64_t, Event>> out;
+  for (const auto& e : impl_->recent)
+    if (e.first > after) out.push_back(e);
+  return out;
 }
 
 asio::awaitable<Result<CommandRecord>> Gateway::execute(Command command) {

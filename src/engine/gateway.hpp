@@ -69,6 +69,7 @@ class Gateway final : public GatewayApi {
   boost::asio::awaitable<Result<DeviceSettings>> settings(std::string device,
                                                           bool refresh) override;
   boost::asio::awaitable<Result<CommandRecord>> execute(Command command) override;
+  std::vector<std::pair<std::uint64_t, Event>> events_after(std::uint64_t after) const override;
 
  private:
   struct Impl;

@@ -57,6 +57,20 @@ Message config(const MqttSettings& s, std::string_view component, const std::str
           net::to_json(body), true};
 }
 
+// An HA event entity on `device`'s event topic, offering every event type sunbridge raises.
+Message event_entity(const MqttSettings& s, const std::string& unique_id, std::string_view device,
+                     json::array avail, json::object ha_dev) {
+  json::array types;
+  for (auto c : event_codes()) types.push_back(json::string(c));
+  return config(s, "event", unique_id,
+                json::object{{"name", "Events"},
+                             {"state_topic", event_topic(s, device)},
+                             {"event_types", std::move(types)},
+                             {"availability", std::move(avail)},
+                             {"device", std::move(ha_dev)},
+                             {"icon", "mdi:bell-alert"}});
+}
+
 // Home Assistant's device class, unit and state class of a canonical metric; false for the
 // ones HA gets no sensor for (device.online: availability says it).
 bool sensor_fields(std::string_view metric, json::object& o) {
@@ -160,6 +174,21 @@ std::string site_topic(const MqttSettings& s, std::string_view site_id, std::str
   return s.prefix + "/site/" + topic_level(site_id) + "/" + std::string(metric);
 }
 
+std::string event_topic(const MqttSettings& s, std::string_view device) {
+  if (device == "sunbridge") return s.prefix + "/event";
+  if (device.starts_with("site:"))
+    return s.prefix + "/site/" + topic_level(device.substr(5)) + "/event";
+  return s.prefix + "/" + device_key(device) + "/event";
+}
+
+std::string event_payload(const Event& e) {
+  return net::to_json(json::object{{"event_type", event_type(e.code)},
+                                   {"code", e.code},
+                                   {"severity", to_string(e.severity)},
+                                   {"message", e.message},
+                                   {"time", format_iso8601(e.time)}});
+}
+
 std::string state_payload(std::string_view metric, double value) {
   if (metric == metric::kDeviceState) {
     int code = int(std::lround(value));
@@ -192,6 +221,8 @@ std::vector<Message> site_discovery(const MqttSettings& s, const Site& site) {
     out.push_back(
         config(s, "sensor", "sunbridge_site_" + key + "_" + topic_level(metric), std::move(o)));
   }
+  out.push_back(event_entity(s, "sunbridge_site_" + key + "_events", "site:" + site.id,
+                             availability(s, ""), dev));
   return out;
 }
 
@@ -212,6 +243,7 @@ std::vector<Message> device_discovery(const MqttSettings& s, const DeviceInfo& d
     if (!sensor_fields(m, o)) continue;
     out.push_back(config(s, "sensor", "sunbridge_" + key + "_" + topic_level(m), std::move(o)));
   }
+  out.push_back(event_entity(s, "sunbridge_" + key + "_events", d.id, availability(s, d.id), dev));
   // Controls: their command topics run through the command executor (verified, audited).
   auto control = [&](std::string_view component, CommandType t, std::string name, json::object o) {
     o["name"] = std::move(name);
@@ -274,6 +306,17 @@ std::vector<Message> device_discovery(const MqttSettings& s, const DeviceInfo& d
   if (c.peak_shaving) text(CommandType::PeakShaving, "Peak shaving");
   if (!c.load_contacts.empty()) text(CommandType::LoadControl, "Load control");
   return out;
+}
+
+std::vector<Message> gateway_discovery(const MqttSettings& s) {
+  if (s.discovery_prefix.empty()) return {};
+  json::object dev{{"identifiers", json::array{"sunbridge_gateway_" + topic_level(s.prefix)}},
+                   {"name", "sunbridge (" + s.prefix + ")"},
+                   {"manufacturer", "sunbridge"},
+                   {"model", "gateway"},
+                   {"sw_version", SUNBRIDGE_VERSION}};
+  return {event_entity(s, "sunbridge_gateway_" + topic_level(s.prefix) + "_events", "sunbridge",
+                       availability(s, ""), dev)};
 }
 
 std::optional<CommandTopic> parse_command_topic(const MqttSettings& s, std::string_view topic) {

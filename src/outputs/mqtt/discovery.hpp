@@ -9,6 +9,8 @@
 //   <prefix>/<device>/<command>/state       the last verified value (retained)
 //   <prefix>/<device>/<command>/result      each command's outcome as JSON
 //   <prefix>/site/<site>/<metric>           site sums of pv, load, grid and battery power
+//   <prefix>/<device>/event                 each event as raised (not retained); site/<site>/
+//                                           event and <prefix>/event for a site's and the gateway's
 //   <discovery>/<component>/<unique_id>/config   Home Assistant discovery (retained)
 #pragma once
 
@@ -44,6 +46,15 @@ std::string attributes_payload(const DeviceInfo& d, bool online,
                                const std::vector<std::pair<std::string, Quality>>& qualities);
 std::string state_topic(const MqttSettings& s, std::string_view device_id, std::string_view metric);
 std::string site_topic(const MqttSettings& s, std::string_view site_id, std::string_view metric);
+/// `<prefix>/<device>/event`, `<prefix>/site/<site>/event` for a site's, `<prefix>/event` for
+/// the gateway's own (device "sunbridge"): each event as it is raised, not retained.
+std::string event_topic(const MqttSettings& s, std::string_view device);
+/// {"event_type": one of event_codes() (or "vendor"), "code", "severity", "message", "time"}:
+/// what a Home Assistant event entity and an automation read.
+std::string event_payload(const Event& e);
+/// Discovery of the gateway's HA device: an event entity for its own events (a disk nearly
+/// full); none without a prefix.
+std::vector<Message> gateway_discovery(const MqttSettings& s);
 /// The state payload of a value: a number as written by people ("230.5", "4200"), a device
 /// state as its name ("running").
 std::string state_payload(std::string_view metric, double value);

@@ -123,8 +123,11 @@ TEST(MqttDiscovery, CommandTopicsAndPayloadsAreParsedWithTheirMistakesNamed) {
             "battery-strategy wants a value");
   EXPECT_TRUE(mqtt::command_of(d, CommandType::Release, "PRESS"));
   auto site = mqtt::site_discovery(s, {"home", "Home"});
-  ASSERT_EQ(site.size(), 4u);
+  ASSERT_EQ(site.size(), 5u);  // four power sensors and the site's events
   auto grid = boost::json::parse(site[2].payload).as_object();
+  EXPECT_EQ(site[4].topic, "homeassistant/event/sunbridge_site_home_events/config");
+  EXPECT_EQ(boost::json::parse(site[4].payload).as_object()["state_topic"],
+            "sunbridge/site/home/event");
   EXPECT_EQ(grid["state_topic"], "sunbridge/site/home/grid.power");
   EXPECT_EQ(grid["device"].as_object()["identifiers"].as_array()[0], "sunbridge_site_home");
 }

@@ -63,8 +63,14 @@ struct Publisher::Impl : std::enable_shared_from_this<Impl> {
     auto live = gw.live();
     if (full) {
       publish({status_topic(s), "online", true}, true);
+      for (const auto& m : gateway_discovery(s)) publish(m, true);
       for (const auto& site : gw.sites())
         for (const auto& m : site_discovery(s, site)) publish(m, true);
+    }
+    // Events as they are raised, never retained: those of a broker outage are not replayed.
+    for (auto& [seq, e] : gw.events_after(event_cursor)) {
+      event_cursor = seq;
+      if (connected) publish({event_topic(s, e.device), event_payload(e), false}, true);
     }
     std::map<std::string, std::map<std::string, double>> site_sums;
     for (const auto& d : live) {
@@ -101,6 +107,7 @@ struct Publisher::Impl : std::enable_shared_from_this<Impl> {
         publish({site_topic(s, site, metric), state_payload(metric, value), true});
   }
   std::map<std::string, std::string> discovered;  // device -> metrics it was announced with
+  std::uint64_t event_cursor = 0;                 // the last event passed on
 
   // `self` keeps this alive for as long as the coroutine runs.
   static asio::awaitable<void> scan_loop(std::shared_ptr<Impl> self) {

@@ -185,6 +185,12 @@ std::string render(const GatewayApi& gw, const store::StoreStats& store) {
     Labels base{{"connection", h.name}, {"vendor", h.vendor}};
     w.add("sunbridge_connection_up", "gauge", "1 while the connection's last poll succeeded", base,
           h.state == "ok" ? 1 : 0);
+    w.add("sunbridge_connection_needs_credentials", "gauge",
+          "1 while the vendor refuses the connection's credentials", base,
+          h.state == "needs_credentials" ? 1 : 0);
+    w.add("sunbridge_implausible_values_total", "counter",
+          "vendor values not stored: outside what their metric can be", base,
+          double(h.implausible_values));
     w.add("sunbridge_polls_total", "counter", "polls of the connection's devices", base,
           double(h.polls));
     // Every kind appears, zero or not, so that rate() works from the first error on.
@@ -223,6 +229,9 @@ std::string render(const GatewayApi& gw, const store::StoreStats& store) {
           "holes in history found after an outage since the start", base, double(h.gaps_found));
     w.add("sunbridge_history_gaps_open", "gauge", "gaps waiting for backfill", base,
           double(h.gaps_open));
+    w.add("sunbridge_history_gaps_unfilled_total", "counter",
+          "gaps backfill finished with values still missing (given up where no history has them)",
+          base, double(h.gaps_unfilled));
     w.add("sunbridge_history_samples_backfilled_total", "counter",
           "samples stored from the vendor's history into gaps", base, double(h.samples_backfilled));
     w.add("sunbridge_history_samples_estimated_total", "counter",

@@ -326,6 +326,7 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
                        {"implausible_values", h.implausible_values},
                        {"gaps", json::object{{"found", h.gaps_found},
                                              {"open", h.gaps_open},
+                                             {"unfilled", h.gaps_unfilled},
                                              {"samples_backfilled", h.samples_backfilled},
                                              {"samples_estimated", h.samples_estimated}}}});
     }
