@@ -3,12 +3,13 @@
 #   make test    every test (unit, simulator, end to end)
 #   make bench   the benchmarks under bench/, figures printed
 #   make interop public vendor clients (from the npm registry) against our simulators
+#   make deb     the Debian package (systemd service, example config, docs)
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test demo bench interop format clean
+.PHONY: all deps configure build test demo bench interop deb format clean
 
 all: build
 
@@ -33,6 +34,11 @@ demo: build
 
 bench: build
 	@for b in $(BUILD_DIR)/bench/*_bench; do echo "== $$b"; $$b --benchmark_min_time=0.5 || exit 1; done
+
+# The Debian package of this build: build/sunbridge_<version>_<arch>.deb (docs/install.md).
+deb: build
+	cd $(BUILD_DIR) && cpack -G DEB
+	@ls $(BUILD_DIR)/sunbridge_*.deb
 
 interop: build
 	scripts/interop/kostal-iobroker.sh $(BUILD_DIR)/sunbridge

@@ -14,6 +14,7 @@ packages=(
   libhowardhinnant-date-dev tzdata ca-certificates curl openssl
   prometheus libmosquitto-dev mosquitto
   chromium
+  dpkg-dev lintian
 )
 # Node may come from elsewhere than Debian (a nodesource nodejs carries its own npm and
 # conflicts with Debian's): only when the commands are missing are Debian's installed.
