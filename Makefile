@@ -4,12 +4,19 @@
 #   make bench   the benchmarks under bench/, figures printed
 #   make interop public vendor clients (from the npm registry) against our simulators
 #   make deb     the Debian package (systemd service, example config, docs)
+#   make fuzz    every fuzz target under libFuzzer + ASan + UBSan for FUZZ_S seconds each
+#   make test-asan / make test-tsan   the tests under AddressSanitizer + UBSan / ThreadSanitizer
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test demo bench interop deb format clean
+FUZZ_S ?= 10
+# Instrumented builds: optimised a little (sanitizers are slow at -O0), line tables for reports.
+SAN_FLAGS := -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DSUNBRIDGE_BENCH=OFF
+
+.PHONY: all deps configure build test demo bench interop deb format clean fuzz test-asan test-tsan
 
 all: build
 
@@ -44,6 +51,27 @@ interop: build
 	scripts/interop/kostal-iobroker.sh $(BUILD_DIR)/sunbridge
 	scripts/interop/foxess-iobroker.sh $(BUILD_DIR)/sunbridge
 	scripts/interop/solarlog-enerest.sh $(BUILD_DIR)/sunbridge
+
+# libFuzzer needs clang (Debian's clang-19 and libfuzzer-19-dev); corpora in fuzz/corpus, new
+# inputs and findings under build-fuzz/ (fuzz/README.md).
+fuzz: deps
+	cmake -S . -B build-fuzz $(SAN_FLAGS) -DCMAKE_CXX_COMPILER=clang++-19 -DSUNBRIDGE_FUZZ=ON \
+		-DSB_SANITIZE=address,undefined -DSUNBRIDGE_TESTS=OFF
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_all
+	scripts/fuzz.sh build-fuzz $(FUZZ_S)
+
+# The unit, simulator and fuzz-corpus tests under AddressSanitizer and UBSan (gcc).
+test-asan: deps
+	cmake -S . -B build-asan $(SAN_FLAGS) -DSB_SANITIZE=address,undefined
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ctest --output-on-failure -j $(JOBS) --timeout 900 -L 'unit|simulator|fuzz'
+
+# The multi-threaded gateway and engine tests under ThreadSanitizer.
+test-tsan: deps
+	cmake -S . -B build-tsan $(SAN_FLAGS) -DSB_SANITIZE=thread
+	cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+		ctest --output-on-failure -j $(JOBS) --timeout 900 -L 'unit|simulator'
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

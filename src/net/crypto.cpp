@@ -1,5 +1,7 @@
 #include "net/crypto.hpp"
 
+#include <atomic>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -123,8 +125,27 @@ std::string pbkdf2_sha256(std::string_view password, std::string_view salt, int 
   return out;
 }
 
+namespace {
+std::atomic<bool> fixed_random{false};
+std::atomic<std::uint64_t> fixed_state{0};
+}  // namespace
+
+void use_fixed_random_for_fuzzing(std::uint64_t seed) {
+  fixed_state = seed;
+  fixed_random = true;
+}
+
 std::string random_bytes(std::size_t n) {
   std::string out(n, '\0');
+  if (fixed_random.load(std::memory_order_relaxed)) {
+    for (auto& c : out) {  // splitmix64, a byte per step: reproducible, not random
+      std::uint64_t z = (fixed_state += 0x9e3779b97f4a7c15ULL);
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      c = static_cast<char>(z ^ (z >> 31));
+    }
+    return out;
+  }
   if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), int(n)) != 1)
     throw std::runtime_error("RAND_bytes failed");
   return out;

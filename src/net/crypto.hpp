@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,10 @@ std::string pbkdf2_sha256(std::string_view password, std::string_view salt, int 
 
 /// Cryptographically random bytes (OpenSSL RAND_bytes).
 std::string random_bytes(std::size_t n);
+/// For the fuzz targets and their corpus recorder only (fuzz/): from now on random_bytes gives
+/// a fixed stream starting at `seed`, so a recorded session (a KOSTAL login's client nonce)
+/// replays byte for byte. Nothing in the gateway calls it.
+void use_fixed_random_for_fuzzing(std::uint64_t seed);
 
 struct GcmSealed {
   std::string ciphertext;

@@ -221,6 +221,26 @@ struct HttpClient::Impl {
   }
 };
 
+Result<HttpResponse> parse_response(std::string_view raw, std::size_t max_body) {
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(max_body);
+  parser.eager(true);
+  beast::error_code ec;
+  auto used = parser.put(asio::buffer(raw.data(), raw.size()), ec);
+  if (!ec && !parser.is_done()) parser.put_eof(ec);
+  if (ec || !parser.is_done())
+    return fail(ErrorKind::Protocol,
+                "malformed response: " + (ec ? ec.message() : std::string("incomplete")) +
+                    " at byte " + std::to_string(used));
+  auto msg = parser.release();
+  HttpResponse out;
+  out.status = static_cast<int>(msg.result_int());
+  for (const auto& f : msg)
+    out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  out.body = std::move(msg.body());
+  return out;
+}
+
 HttpClient::HttpClient(asio::any_io_executor executor, HttpClientOptions options)
     : impl_(std::make_shared<Impl>()) {
   impl_->executor = std::move(executor);
@@ -237,6 +257,7 @@ HttpClient::~HttpClient() {
 }
 
 asio::awaitable<Result<HttpResponse>> HttpClient::request(Endpoint ep, HttpRequest r) {
+  if (impl_->options.fake_peer) co_return impl_->options.fake_peer(ep, r);
   auto started = std::chrono::steady_clock::now();
   auto op = request_once(ep, r);
   auto res = co_await std::move(op);
@@ -251,6 +272,7 @@ asio::awaitable<Result<HttpResponse>> HttpClient::request(Endpoint ep, HttpReque
             (res ? std::to_string(res->status) : res.error().describe()) + " in " +
             std::to_string(ms) + " ms");
   }
+  if (impl_->options.on_exchange) impl_->options.on_exchange(r, res);
   co_return res;
 }
 

@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "core/result.hpp"
@@ -26,7 +27,17 @@ struct HttpClientOptions {
   std::chrono::milliseconds max_idle_age{20'000};
   std::size_t max_body_bytes = 16 * 1024 * 1024;
   std::string user_agent = "sunbridge/" SUNBRIDGE_VERSION;
+  /// Answers every request in place of the network when set: the fuzz targets feed the vendor
+  /// clients' decoders through it (fuzz/), a test can script a peer with it.
+  std::function<Result<HttpResponse>(const Endpoint&, const HttpRequest&)> fake_peer;
+  /// Told every request and what came of it (after the client's own retry on a stale
+  /// connection): the fuzz corpus generator records the simulators' answers with it.
+  std::function<void(const HttpRequest&, const Result<HttpResponse>&)> on_exchange;
 };
+
+/// One HTTP/1.1 response from its bytes, as the client reads it (a body over `max_body` and
+/// anything malformed: Protocol). For fuzzing the client's parse without a socket.
+Result<HttpResponse> parse_response(std::string_view raw, std::size_t max_body = 16 * 1024 * 1024);
 
 class HttpClient {
  public:

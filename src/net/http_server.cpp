@@ -108,6 +108,65 @@ asio::awaitable<ServerResponse> Router::dispatch(ServerRequest& request) const {
   co_return ServerResponse::json(404, error_json("not_found", "no route for " + request.path));
 }
 
+namespace {
+
+// The router's view of a parsed request. `bad_target`: the target is not a path and query.
+ServerRequest to_request(http::request<http::string_body>& msg, std::string remote,
+                         bool& bad_target) {
+  ServerRequest req;
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  req.remote = std::move(remote);
+  // Browsers and common clients (axios: `a[]=1`) send square brackets in the query unencoded,
+  // which RFC 3986 does not allow there; accept them as their encoded form.
+  std::string lenient = req.target;
+  if (auto q = lenient.find('?'); q != std::string::npos)
+    for (auto i = lenient.size(); i-- > q;)
+      if (lenient[i] == '[' || lenient[i] == ']')
+        lenient.replace(i, 1, lenient[i] == '[' ? "%5B" : "%5D");
+  auto parsed = boost::urls::parse_origin_form(lenient);
+  if (!parsed) {
+    bad_target = true;
+    return req;
+  }
+  req.path = "/";
+  bool first = true;
+  for (auto seg : parsed->segments()) {
+    if (!first) req.path += '/';
+    req.path += seg;
+    first = false;
+    if (!seg.empty()) req.segments.push_back(seg);
+  }
+  for (auto p : parsed->params()) {
+    req.query[p.key] = p.has_value ? p.value : "";
+    req.query_list.emplace_back(p.key, p.has_value ? p.value : "");
+  }
+  for (const auto& f : msg)
+    req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  req.body = std::move(msg.body());
+  return req;
+}
+
+}  // namespace
+
+Result<ServerRequest> parse_request(std::string_view raw, std::size_t max_body) {
+  http::request_parser<http::string_body> parser;
+  parser.body_limit(max_body);
+  parser.eager(true);
+  beast::error_code ec;
+  auto used = parser.put(asio::buffer(raw.data(), raw.size()), ec);
+  if (!ec && !parser.is_done()) parser.put_eof(ec);
+  if (ec || !parser.is_done())
+    return fail(ErrorKind::InvalidArgument,
+                "malformed HTTP request: " + (ec ? ec.message() : std::string("incomplete")) +
+                    " at byte " + std::to_string(used));
+  auto msg = parser.release();
+  bool bad_target = false;
+  auto req = to_request(msg, "", bad_target);
+  if (bad_target) return fail(ErrorKind::InvalidArgument, "malformed request target");
+  return req;
+}
+
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   struct Session {
     beast::tcp_stream stream;
@@ -193,44 +252,6 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     }
   }
 
-  static ServerRequest to_request(http::request<http::string_body>& msg, const tcp::socket& sock,
-                                  bool& bad_target) {
-    ServerRequest req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    // Browsers and common clients (axios: `a[]=1`) send square brackets in the query unencoded,
-    // which RFC 3986 does not allow there; accept them as their encoded form.
-    std::string lenient = req.target;
-    if (auto q = lenient.find('?'); q != std::string::npos)
-      for (auto i = lenient.size(); i-- > q;)
-        if (lenient[i] == '[' || lenient[i] == ']')
-          lenient.replace(i, 1, lenient[i] == '[' ? "%5B" : "%5D");
-    auto parsed = boost::urls::parse_origin_form(lenient);
-    if (!parsed) {
-      bad_target = true;
-      return req;
-    }
-    req.path = "/";
-    bool first = true;
-    for (auto seg : parsed->segments()) {
-      if (!first) req.path += '/';
-      req.path += seg;
-      first = false;
-      if (!seg.empty()) req.segments.push_back(seg);
-    }
-    for (auto p : parsed->params()) {
-      req.query[p.key] = p.has_value ? p.value : "";
-      req.query_list.emplace_back(p.key, p.has_value ? p.value : "");
-    }
-    for (const auto& f : msg)
-      req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-    req.body = std::move(msg.body());
-    beast::error_code ec;
-    auto rep = sock.remote_endpoint(ec);
-    if (!ec) req.remote = rep.address().to_string() + ":" + std::to_string(rep.port());
-    return req;
-  }
-
   asio::awaitable<void> serve(std::shared_ptr<Session> s) {
     auto self = shared_from_this();
     beast::flat_buffer buffer;
@@ -266,7 +287,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       bool keep_alive = msg.keep_alive();
       unsigned version = msg.version();
       bool bad_target = false;
-      ServerRequest req = to_request(msg, s->stream.socket(), bad_target);
+      std::string remote;
+      {
+        beast::error_code rec;
+        auto rep = s->stream.socket().remote_endpoint(rec);
+        if (!rec) remote = rep.address().to_string() + ":" + std::to_string(rep.port());
+      }
+      ServerRequest req = to_request(msg, std::move(remote), bad_target);
       ServerResponse res;
       if (bad_target) {
         res = ServerResponse::json(400, error_json("bad_request", "malformed request target"));

@@ -60,6 +60,10 @@ class Router {
   Handler method_not_allowed_;
 };
 
+/// One HTTP/1.1 request from its bytes, as the server hands it to the router (its remote left
+/// empty); InvalidArgument saying what is malformed. The server's own parse, for fuzzing.
+Result<ServerRequest> parse_request(std::string_view raw, std::size_t max_body = 1024 * 1024);
+
 struct HttpServerOptions {
   std::chrono::milliseconds idle_timeout{30'000};     ///< keep-alive connection idle limit
   std::chrono::milliseconds request_timeout{15'000};  ///< reading one request

@@ -1,0 +1,14 @@
+// libFuzzer target: the sonnen driver's whole session (discover, poll, history, settings, every
+// command) with the fuzzer's input as the device's answers (fuzz/harness.hpp for the format).
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz/harness.hpp"
+#include "vendors/sonnen/driver.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static const auto config = sb::fuzz::vendor_config("sonnen");
+  sb::fuzz::run_scripted(sb::sonnen::registry_entry(), config,
+                         {reinterpret_cast<const char*>(data), size});
+  return 0;
+}
