@@ -9,6 +9,7 @@
 #include <boost/json/parse.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 
 #include "core/clock.hpp"
 #include "core/gateway_api.hpp"
@@ -122,12 +123,17 @@ void one_request(std::string_view raw) {
         if (e) std::rethrow_exception(e);  // an exception out of a handler is a finding
       });
   io.run();
-  if (response.status < 200 || response.status > 599) __builtin_trap();
+  auto finding = [&](const char* what) {
+    std::fprintf(stderr, "finding: %s: %d %s\n", what, response.status, response.body.c_str());
+    __builtin_trap();
+  };
+  if (response.status < 200 || response.status > 599) finding("status out of range");
   if (response.status >= 400 && request->path.starts_with("/api/")) {
     // Errors are JSON objects with an error code and a message.
     boost::system::error_code ec;
     auto body = boost::json::parse(response.body, ec);
-    if (ec || !body.is_object() || !body.as_object().contains("error")) __builtin_trap();
+    if (ec || !body.is_object() || !body.as_object().contains("error"))
+      finding("an error answer that is not a JSON error object");
   }
 }
 

@@ -169,11 +169,33 @@ void append_number(std::string& out, double d) {
   out.append(buf, p);
 }
 
-// A JSON string literal, escaped as json::serialize does, without a string of its own.
+// The length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), 0 when the bytes there are not one.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  auto at = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  auto c = at(i);
+  std::size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+                  : c >= 0xE0 && c <= 0xEF ? 3
+                  : c >= 0xF0 && c <= 0xF4 ? 4
+                                           : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((at(i + k) & 0xC0) != 0x80) return 0;
+  auto c1 = at(i + 1);
+  if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
+      (c == 0xF4 && c1 > 0x8F))
+    return 0;
+  return n;
+}
+
+// A JSON string literal, escaped as json::serialize does, without a string of its own. Bytes
+// that are not UTF-8 (a vendor's Latin-1 plant name, a request body's
+// garbage quoted in an error) become U+FFFD, so what sunbridge writes is always valid JSON.
 void append_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (char ch : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char ch = s[i];
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
       case '"':
@@ -202,8 +224,13 @@ void append_string(std::string& out, std::string_view s) {
           out += "\\u00";
           out += kHex[c >> 4];
           out += kHex[c & 15];
-        } else {
+        } else if (c < 0x80) {
           out += ch;
+        } else if (auto n = utf8_sequence(s, i); n > 0) {
+          out.append(s.substr(i, n));
+          i += n - 1;
+        } else {
+          out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
         }
     }
   }

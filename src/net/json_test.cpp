@@ -95,6 +95,20 @@ TEST(Json, StringsAreEscapedAsJsonSerializeDoesAndParseBack) {
   EXPECT_EQ(to_json(json::array{"a\"b", 1}), R"(["a\"b",1])");
 }
 
+// Found by fuzz_rest: a request body with a byte that is not UTF-8 was quoted into the 400's
+// message as it was, and the error body was no longer JSON.
+TEST(Json, BytesThatAreNotUtf8AreWrittenAsTheReplacementCharacter) {
+  std::string bad =
+      "30\xAD, \xC3\xA4 ok, \xE2\x82 cut, \xC0\xAF overlong, \xED\xA0\x80 surrogate, "
+      "\xF4\x90\x80\x80 too high, \xF0\x9F\x94\x8B emoji";
+  auto text = to_json(json::object{{"message", bad}});
+  EXPECT_EQ(text,
+            "{\"message\":\"30\xEF\xBF\xBD, \xC3\xA4 ok, \xEF\xBF\xBD\xEF\xBF\xBD cut, "
+            "\xEF\xBF\xBD\xEF\xBF\xBD overlong, \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD surrogate, "
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD too high, \xF0\x9F\x94\x8B emoji\"}");
+  EXPECT_TRUE(parse_json_object(text, "w"));  // Boost.JSON's parser checks UTF-8
+}
+
 TEST(Json, NumberTextWritesWholeNumbersWithoutAnExponent) {
   EXPECT_EQ(number_text(5.4e9), "5400000000");
   EXPECT_EQ(number_text(-35), "-35");
