@@ -150,37 +150,56 @@ asio::awaitable<void> driver_session(Driver& driver, ManualClock& clock) {
   co_await driver.close();
 }
 
+namespace {
+
+// What every run shares: an io_context and an HTTP client whose fake peer answers from the
+// current run's script (a client per run would spend most of the run making its TLS context).
+struct Shared {
+  asio::io_context io;
+  const std::vector<Answer>* script = nullptr;
+  std::size_t next = 0;
+  net::HttpClient http{io.get_executor(), [this] {
+                         net::HttpClientOptions o;
+                         o.fake_peer = [this](const net::Endpoint&, const net::HttpRequest&) {
+                           return scripted_answer(*script, next);
+                         };
+                         return o;
+                       }()};
+};
+
+}  // namespace
+
 void run_scripted(const DriverRegistry::Entry& entry, const ConnectionConfig& config,
                   std::string_view data, const Extra& extra) {
+  static Shared shared;
   crypto::use_fixed_random_for_fuzzing(1);
   auto script = parse_script(data);
-  std::size_t next = 0;
-  asio::io_context io;
+  shared.script = &script;
+  shared.next = 0;
+  shared.io.restart();
   ManualClock clock{session_start()};
   net::ManualSleeper sleeper{clock};
-  net::HttpClientOptions options;
-  options.fake_peer = [&](const net::Endpoint&, const net::HttpRequest&) {
-    return scripted_answer(script, next);
-  };
-  net::HttpClient http{io.get_executor(), options};
-  DriverEnv env{io.get_executor(), clock, http, sleeper, nullptr};
+  DriverEnv env{shared.io.get_executor(), clock, shared.http, sleeper, nullptr};
   auto made = entry.factory(config, env);
   if (!made) std::abort();  // the harness's own configuration is wrong
   std::unique_ptr<Driver> driver = std::move(*made);
   asio::co_spawn(
-      io,
+      shared.io,
       [&]() -> asio::awaitable<void> {
         co_await driver_session(*driver, clock);
-        if (extra) co_await extra(http, clock);
+        if (extra) co_await extra(shared.http, clock);
       },
       [](std::exception_ptr e) {
         if (e) std::rethrow_exception(e);  // an exception escaping a driver is a finding
       });
-  io.run();
+  shared.io.run();
+  driver.reset();
+  shared.io.restart();
+  shared.io.run();  // whatever the driver's end posted
   // How much of the script the session used: a recorded seed should use all of it (a replay
   // that diverges from the recording, a KOSTAL login that no longer verifies, shows here).
   static const bool verbose = std::getenv("SB_FUZZ_VERBOSE") != nullptr;
-  if (verbose) std::fprintf(stderr, "used %zu of %zu answers\n", next, script.size());
+  if (verbose) std::fprintf(stderr, "used %zu of %zu answers\n", shared.next, script.size());
 }
 
 }  // namespace sb::fuzz

@@ -19,6 +19,10 @@ fi
 mkdir -p "$build/findings"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Reports with function names and lines.
+for s in llvm-symbolizer-19 llvm-symbolizer; do
+  if command -v "$s" >/dev/null; then export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$(command -v "$s")}; break; fi
+done
 printf '%-20s %12s %10s %8s %6s %s\n' target executions exec/s cov new findings
 failed=0
 for t in "${targets[@]}"; do

@@ -83,6 +83,9 @@ struct HttpClient::Impl {
   asio::any_io_executor executor;
   HttpClientOptions options;
   ssl::context tls_context{ssl::context::tls_client};
+  // The system's CA certificates are read at the first TLS connection, not before: reading
+  // them takes milliseconds that a gateway of local devices, and each fuzz run, need not spend.
+  std::once_flag system_cas;
   mutable std::mutex mutex;
   std::map<std::string, std::deque<std::unique_ptr<Connection>>> idle;
   std::atomic<std::uint64_t> opened{0};
@@ -136,6 +139,7 @@ struct HttpClient::Impl {
     // must not run concurrently when the io_context has several threads.
     auto strand = asio::make_strand(executor);
     if (ep.tls) {
+      std::call_once(system_cas, [this] { tls_context.set_default_verify_paths(); });
       c->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(strand, tls_context);
     } else {
       c->plain = std::make_unique<beast::tcp_stream>(strand);
@@ -245,7 +249,6 @@ HttpClient::HttpClient(asio::any_io_executor executor, HttpClientOptions options
     : impl_(std::make_shared<Impl>()) {
   impl_->executor = std::move(executor);
   impl_->options = std::move(options);
-  impl_->tls_context.set_default_verify_paths();
   if (!impl_->options.ca_file.empty()) impl_->tls_context.load_verify_file(impl_->options.ca_file);
   impl_->tls_context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
