@@ -6,17 +6,19 @@
 #   make deb     the Debian package (systemd service, example config, docs)
 #   make fuzz    every fuzz target under libFuzzer + ASan + UBSan for FUZZ_S seconds each
 #   make test-asan / make test-tsan   the tests under AddressSanitizer + UBSan / ThreadSanitizer
+#   make crash   the crash harness's long run (CRASH_KILLS kills, 120 by default)
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 JOBS ?= $(shell nproc)
 
 FUZZ_S ?= 10
+CRASH_KILLS ?= 120
 # Instrumented builds: optimised a little (sanitizers are slow at -O0), line tables for reports.
 SAN_FLAGS := -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DSUNBRIDGE_BENCH=OFF
 
-.PHONY: all deps configure build test demo bench interop deb format clean fuzz test-asan test-tsan
+.PHONY: all deps configure build test demo bench interop deb format clean fuzz test-asan test-tsan crash
 
 all: build
 
@@ -51,6 +53,11 @@ interop: build
 	scripts/interop/kostal-iobroker.sh $(BUILD_DIR)/sunbridge
 	scripts/interop/foxess-iobroker.sh $(BUILD_DIR)/sunbridge
 	scripts/interop/solarlog-enerest.sh $(BUILD_DIR)/sunbridge
+
+# The gateway killed CRASH_KILLS times at random moments and restarted on its database
+# (tests/crash/crash_test.cpp); `make test` runs 12.
+crash: build
+	SB_CRASH_KILLS=$(CRASH_KILLS) $(BUILD_DIR)/tests/sb_crash_test
 
 # libFuzzer needs clang (Debian's clang-19 and libfuzzer-19-dev); corpora in fuzz/corpus, new
 # inputs and findings under build-fuzz/ (fuzz/README.md).

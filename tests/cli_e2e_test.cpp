@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "e2e_support.hpp"
 #include "net/http_client.hpp"
 #include "net/json.hpp"
 #include "net/test_io.hpp"
@@ -25,37 +26,9 @@ namespace {
 
 const std::string kBin = SUNBRIDGE_BINARY;
 
-fs::path temp_dir(const std::string& name) {
-  auto d = fs::temp_directory_path() / ("sunbridge-e2e-" + name + "-" + std::to_string(getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
-struct Http {
-  net::TestIo io{1};
-  net::HttpClient client{io.executor()};
-  std::uint16_t port;
-  explicit Http(std::uint16_t p) : port(p) {}
-  Result<net::HttpResponse> call(std::string method, std::string target, std::string body = {},
-                                 net::Headers headers = {}) {
-    net::HttpRequest r{std::move(method), std::move(target), std::move(headers), std::move(body)};
-    return io.run(client.request({"127.0.0.1", port, false}, r));
-  }
-};
-
-std::int64_t count_rows(const fs::path& db, const std::string& sql) {
-  sqlite3* h = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return -1;
-  sqlite3_stmt* st = nullptr;
-  std::int64_t n = -1;
-  if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW)
-    n = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(h);
-  return n;
-}
+using test::count_rows;
+using test::Http;
+using test::temp_dir;
 
 /// The port a `simulate` process says it listens on ("" when it did not start).
 std::string listening_port(test::Process& sim) {

@@ -293,6 +293,39 @@ TEST_F(GatewaySim, DevicesFromEarlierRunsAreListedOfflineWhileUnreachable) {
   again.stop();
 }
 
+// A gateway killed while a command ran left its audit row "pending" for ever (found by the crash
+// harness, tests/crash): the next gateway to own the database closes it as interrupted, says
+// so in an event, and the commands that finished keep their outcome.
+TEST_F(GatewaySim, ACommandLeftPendingByAKilledGatewayIsClosedAsInterruptedAtTheNextStart) {
+  ASSERT_TRUE(eventually([&] { return online(); }));
+  post(R"({"command":"battery-power","value":-1000})", 200);
+  gw->stop();
+  CommandRecord cut;
+  cut.requested_at = clock.now();
+  cut.requested_by = "api:127.0.0.1";
+  cut.device = "bat:battery";
+  cut.type = CommandType::BatteryPower;
+  cut.value = -1500;
+  cut.status = "pending";
+  ASSERT_TRUE(store->begin_command(cut));
+  engine::Gateway again(deps(), config());
+  ASSERT_TRUE(again.start());
+  auto rows = store->commands({.limit = 10});
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].status, "interrupted");
+  EXPECT_EQ((*rows)[0].detail,
+            "sunbridge stopped while the command ran; whether the device took it is not known");
+  EXPECT_TRUE((*rows)[0].finished_at);
+  EXPECT_EQ((*rows)[1].status, "verified");
+  auto events = again.events_after(0);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().second.code, "command.interrupted");
+  EXPECT_EQ(events.back().second.message,
+            "1 command was cut off when sunbridge last stopped; see the command audit");
+  again.stop();
+}
+
 TEST_F(GatewaySim, StoredDevicesThatDiscoveryNoLongerFindsLeaveTheLiveView) {
   ASSERT_TRUE(eventually([&] { return online(); }));
   gw->stop();

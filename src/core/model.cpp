@@ -217,6 +217,7 @@ std::span<const std::string_view> event_codes() {
                                                 "command.unverified",
                                                 "command.rejected",
                                                 "command.failed",
+                                                "command.interrupted",
                                                 "lease.released",
                                                 "lease.failed",
                                                 "lease.keepalive_failed",

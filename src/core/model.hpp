@@ -166,7 +166,7 @@ struct CommandRecord {
   CommandType type = CommandType::BatteryPower;
   double value = 0;
   std::optional<std::int64_t> duration_s;
-  std::string status;  ///< "pending", "verified", "unverified", "rejected", "failed"
+  std::string status;  ///< "pending", "verified", "unverified", "rejected", "failed", "interrupted"
   std::optional<double> before;
   std::optional<double> after;
   std::string detail;

@@ -1153,6 +1153,16 @@ Result<void> Gateway::start(bool poll) {
       for (auto& c : I.connections) I.list_stored_devices_locked(*c, *stored);
   }
   if (poll) {
+    // This process owns the database now: a command the previous owner was running when it
+    // ended (killed, crashed) will never finish; its audit row says so instead of "pending".
+    auto detail = std::string(
+        "sunbridge stopped while the command ran; whether the device took it is not known");
+    if (auto n = I.deps.store.close_interrupted_commands(I.deps.clock.now(), detail); !n)
+      return fail(n.error());
+    else if (*n > 0)
+      I.record_event({"sunbridge", I.deps.clock.now(), Severity::Warning, "command.interrupted",
+                      std::to_string(*n) + (*n == 1 ? " command was" : " commands were") +
+                          " cut off when sunbridge last stopped; see the command audit"});
     for (auto& c : made) I.spawn(c);
     I.house_timer = std::make_unique<asio::steady_timer>(asio::make_strand(I.deps.executor));
     asio::co_spawn(

@@ -156,6 +156,11 @@ class Store {
   virtual Result<void> finish_command(const CommandRecord& record) = 0;
   /// Audit rows newest first.
   virtual Result<std::vector<CommandRecord>> commands(const CommandQuery& query) = 0;
+  /// Commands still "pending" when a gateway starts were cut off by the end of the process
+  /// that ran them (a kill, a crash, a power cut): each becomes "interrupted", finished at
+  /// `now`, with `detail` saying so. Returns how many.
+  virtual Result<std::int64_t> close_interrupted_commands(TimePoint now,
+                                                          const std::string& detail) = 0;
 
   /// Deletes rows older than their retention, a little at a time: one call works for about
   /// `budget` (the writer waits no longer than that) and returns the rows it deleted; 0 when

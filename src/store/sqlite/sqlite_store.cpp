@@ -592,6 +592,17 @@ class SqliteStore final : public Store {
     return {};
   }
 
+  Result<std::int64_t> close_interrupted_commands(TimePoint now,
+                                                  const std::string& detail) override {
+    std::lock_guard lock(write_mutex_);
+    Stmt st(writer_,
+            "UPDATE commands SET status = 'interrupted', finished_at = ?, detail = ? "
+            "WHERE status = 'pending'");
+    st.bind(1, to_ms(now)).bind(2, detail);
+    if (st.step() != SQLITE_DONE) return fail(db_error(writer_, "close interrupted commands"));
+    return static_cast<std::int64_t>(sqlite3_changes(writer_));
+  }
+
   Result<std::vector<CommandRecord>> commands(const CommandQuery& q) override {
     std::lock_guard lock(read_mutex_);
     std::string sql =

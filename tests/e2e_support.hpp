@@ -1,0 +1,58 @@
+// Test support for tests that run the sunbridge binary: a temporary folder, an HTTP client for
+// its API, a row count straight from its database.
+#pragma once
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "net/http_client.hpp"
+#include "net/test_io.hpp"
+
+namespace sb::test {
+
+/// An empty folder under the system's temporary folder, named for the test and this process.
+inline std::filesystem::path temp_dir(const std::string& name) {
+  auto d = std::filesystem::temp_directory_path() /
+           ("sunbridge-e2e-" + name + "-" + std::to_string(getpid()));
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+/// Calls to a gateway's API on 127.0.0.1:port.
+struct Http {
+  net::TestIo io{1};
+  net::HttpClient client{io.executor()};
+  std::uint16_t port;
+  explicit Http(std::uint16_t p) : port(p) {}
+  Result<net::HttpResponse> call(std::string method, std::string target, std::string body = {},
+                                 net::Headers headers = {}) {
+    net::HttpRequest r{std::move(method), std::move(target), std::move(headers), std::move(body)};
+    return io.run(client.request({"127.0.0.1", port, false}, r));
+  }
+};
+
+/// The first column of the first row `sql` gives on the database, read-only; -1 when the
+/// database or the statement fails.
+inline std::int64_t count_rows(const std::filesystem::path& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(h);
+    return -1;
+  }
+  sqlite3_busy_timeout(h, 5000);
+  sqlite3_stmt* st = nullptr;
+  std::int64_t n = -1;
+  if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return n;
+}
+
+}  // namespace sb::test
