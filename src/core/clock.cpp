@@ -126,6 +126,12 @@ Result<Millis> parse_duration(std::string_view text) {
   else
     return fail(ErrorKind::InvalidArgument,
                 "'" + std::string(text) + "' has an unknown unit (ms, s, m, h, d)");
+  // Longer than any duration sunbridge has a use for, and far from what an int64 of
+  // milliseconds can hold (a cast past it is undefined).
+  constexpr double kMaxMs = 100.0 * 366 * 86'400'000;
+  if (ms > kMaxMs)
+    return fail(ErrorKind::InvalidArgument,
+                "'" + std::string(text) + "' is longer than 100 years, the longest duration");
   return Millis(static_cast<std::int64_t>(ms));
 }
 

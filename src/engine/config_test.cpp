@@ -151,6 +151,13 @@ TEST(Config, Durations) {
   EXPECT_EQ(parse_duration("1h")->count(), 3'600'000);
   EXPECT_EQ(parse_duration("3")->count(), 3'000);
   EXPECT_FALSE(parse_duration("3 weeks"));
+  // Found by fuzz_rest (a history step of 36 digits): the cast to milliseconds overflowed.
+  auto huge = parse_duration("333333333333333333333333333333333333");
+  ASSERT_FALSE(huge);
+  EXPECT_EQ(
+      huge.error().message,
+      "'333333333333333333333333333333333333' is longer than 100 years, the longest duration");
+  EXPECT_EQ(parse_duration("36500d")->count(), 36'500LL * 86'400'000);
 }
 
 TEST(Config, StorageRetentionIsReadWithForeverAndItsMistakesNamed) {
