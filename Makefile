@@ -77,7 +77,7 @@ test-asan: deps
 test-tsan: deps
 	cmake -S . -B build-tsan $(SAN_FLAGS) -DSB_SANITIZE=thread
 	cmake --build build-tsan -j $(JOBS)
-	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 		ctest --output-on-failure -j $(JOBS) --timeout 900 -L 'unit|simulator'
 
 format:
