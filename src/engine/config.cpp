@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -129,11 +130,26 @@ class Parser {
     return std::nullopt;
   }
 
+  // A mapping's key as text; nullopt, noted, when it is a list or a mapping (YAML allows
+  // `? [a, b]` as a key; a configuration has no use for one).
+  std::optional<std::string> key_of(const YAML::Node& key) {
+    if (key.IsScalar()) return key.Scalar();
+    note(key, key.IsSequence() ? "a key must be a name, not a list"
+              : key.IsMap()    ? "a key must be a name, not a mapping"
+                               : "a key is missing before ':'");
+    return std::nullopt;
+  }
+
   // Notes each key that is not valid; true when all are.
   bool keys(const YAML::Node& map, std::initializer_list<std::string_view> valid) {
     bool ok = true;
     for (const auto& kv : map) {
-      auto key = kv.first.as<std::string>();
+      auto name = key_of(kv.first);
+      if (!name) {
+        ok = false;
+        continue;
+      }
+      const std::string& key = *name;
       bool known = false;
       for (auto v : valid) known |= key == v;
       if (!known) {
@@ -432,7 +448,9 @@ class Parser {
         note(o, "'options' must be a mapping");
       } else {
         for (const auto& kv : o) {
-          auto key = kv.first.as<std::string>();
+          auto name = key_of(kv.first);
+          if (!name) continue;
+          const std::string& key = *name;
           bool known = false;
           for (const auto& k : entry->option_keys) known |= k == key;
           if (!known) {
@@ -457,15 +475,22 @@ class Parser {
   // Makes the connection's driver, as the gateway will, with nothing started: the driver
   // checks its own options (a number where a number belongs, what it requires, what goes
   // together) and every mistake is named at load time, not when polling begins.
-  void check_driver(const ConnectionConfig& c) {
+  // The drivers are made in an environment that never runs, one for the whole file (an HTTP
+  // client is not free to make: a fleet's file has hundreds of connections).
+  struct CheckEnv {
     boost::asio::io_context io;
     RealClock clock;
-    net::HttpClient http(io.get_executor());
-    net::AsioSleeper sleeper(io.get_executor());
-    DriverEnv env{io.get_executor(), clock, http, sleeper};
+    net::HttpClient http{io.get_executor()};
+    net::AsioSleeper sleeper{io.get_executor()};
+  };
+  void check_driver(const ConnectionConfig& c) {
+    if (!check_env_) check_env_ = std::make_unique<CheckEnv>();
+    auto& e = *check_env_;
+    DriverEnv env{e.io.get_executor(), e.clock, e.http, e.sleeper};
     if (auto d = registry_.create(c, env); !d) note(d.error());
   }
 
+  std::unique_ptr<CheckEnv> check_env_;
   std::string name_;
   const DriverRegistry& registry_;
   std::vector<std::string> errors_;

@@ -216,6 +216,19 @@ TEST(Config, MqttSectionIsReadAndItsMistakesNamed) {
 
 // check-config stopped at the first mistake, and missed a vendor option of the wrong type and a
 // duration without a unit: now every mistake is named at its place, in the file's order.
+// Found by fuzz_config: a key that is not a name (YAML's `? [a, b]`) ended
+// check-config with an uncaught exception.
+TEST(Config, KeysThatAreNotNamesAreNamedNotACrash) {
+  auto r = parse_config(
+      "sites:\n  - id: home\n    ? [a, b]\n    : x\nconnections:\n  - name: bat\n"
+      "    vendor: sonnen\n    host: 127.0.0.1\n    options:\n      ? {k: v}\n      : 1\n",
+      "k.yaml", builtin_drivers());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message,
+            "k.yaml:3:7: a key must be a name, not a list\n"
+            "k.yaml:10:9: a key must be a name, not a mapping");
+}
+
 TEST(Config, EveryMistakeIsNamedInOneRunInTheFilesOrder) {
   auto text = std::string(
       "gateway:\n"
