@@ -72,7 +72,7 @@ namespace sb::fuzz {
 
 /// The connection each vendor target runs (and the recorder records) with: host 127.0.0.1,
 /// port 0 (the recorder sets its simulator's), the simulators' default credentials. Enphase's
-/// token file is written afresh by enphase_token_file() before each run, since a refresh
+/// token file is written afresh by write_enphase_token_file() before each run, since a refresh
 /// rewrites it.
 ConnectionConfig vendor_config(std::string_view vendor);
 /// Writes the Enphase token file the config names (tokens expiring four minutes after
