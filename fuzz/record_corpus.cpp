@@ -5,6 +5,7 @@
 // recorded KOSTAL login replays byte for byte in the fuzzer.
 //
 //   sb_fuzz_record fuzz/corpus
+#include <strings.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <cstdio>

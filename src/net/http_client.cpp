@@ -77,6 +77,16 @@ Error from_ec(const beast::error_code& ec, std::string_view what, const Endpoint
   return Error{ErrorKind::Transport, std::string(what) + " " + ep.str() + ": " + ec.message()};
 }
 
+// The client's view of a parsed response (the body is moved out of `msg`).
+HttpResponse to_response(http::response<http::string_body>& msg) {
+  HttpResponse out;
+  out.status = static_cast<int>(msg.result_int());
+  for (const auto& f : msg)
+    out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  out.body = std::move(msg.body());
+  return out;
+}
+
 }  // namespace
 
 struct HttpClient::Impl {
@@ -215,13 +225,9 @@ struct HttpClient::Impl {
           ExchangeError{from_ec(ec, r.method + " " + r.target, ep), nothing && closed_by_peer(ec)});
     }
     auto msg = parser.release();
-    HttpResponse out;
-    out.status = static_cast<int>(msg.result_int());
-    for (const auto& f : msg)
-      out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-    out.body = std::move(msg.body());
-    co_return Exchanged{std::move(out), msg.keep_alive(),
-                        keep_alive_timeout(msg[http::field::keep_alive])};
+    bool keep_alive = msg.keep_alive();
+    auto idle_hint = keep_alive_timeout(msg[http::field::keep_alive]);
+    co_return Exchanged{to_response(msg), keep_alive, idle_hint};
   }
 };
 
@@ -237,12 +243,7 @@ Result<HttpResponse> parse_response(std::string_view raw, std::size_t max_body) 
                 "malformed response: " + (ec ? ec.message() : std::string("incomplete")) +
                     " at byte " + std::to_string(used));
   auto msg = parser.release();
-  HttpResponse out;
-  out.status = static_cast<int>(msg.result_int());
-  for (const auto& f : msg)
-    out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-  out.body = std::move(msg.body());
-  return out;
+  return to_response(msg);
 }
 
 HttpClient::HttpClient(asio::any_io_executor executor, HttpClientOptions options)
