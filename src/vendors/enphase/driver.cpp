@@ -9,11 +9,11 @@
 #include <sstream>
 
 #include "core/metric.hpp"
-#include "engine/quota_planner.hpp"
 #include "net/driver_env.hpp"
+#include "net/quota_planner.hpp"
 #include "net/token_file.hpp"
 #include "vendors/enphase/client.hpp"
-#include "vendors/enphase/simulator.hpp"
+#include "vendors/enphase/plans.hpp"
 
 namespace sb::enphase {
 
@@ -97,10 +97,10 @@ class EnphaseDriver final : public Driver {
                "run `sunbridge auth enphase -c <config> --connection " + config_.name + "`",
                env.clock, env_.sleeper) {}
 
-  static engine::QuotaLimits limits_of(Plan plan) {
+  static net::QuotaLimits limits_of(Plan plan) {
     auto p = plan_limits(plan);
-    engine::QuotaLimits l;
-    l.period = engine::QuotaPeriod::Month;
+    net::QuotaLimits l;
+    l.period = net::QuotaPeriod::Month;
     l.period_calls = p.per_month;
     l.per_minute = p.per_minute;
     l.query_gap = Millis(0);
@@ -116,7 +116,7 @@ class EnphaseDriver final : public Driver {
     if (auto a = co_await std::move(auth); !a) co_return fail(a.error());
     std::vector<System> found;
     if (options_.system_id) {
-      auto t = take(engine::CallPurpose::Background, "the system");
+      auto t = take(net::CallPurpose::Background, "the system");
       if (auto r = co_await std::move(t); !r) co_return fail(r.error());
       auto op = client_.system(*options_.system_id);
       auto s = co_await std::move(op);
@@ -124,7 +124,7 @@ class EnphaseDriver final : public Driver {
       found.push_back(*s);
     } else {
       for (int page = 1;; ++page) {
-        auto t = take(engine::CallPurpose::Background, "the systems list");
+        auto t = take(net::CallPurpose::Background, "the systems list");
         if (auto r = co_await std::move(t); !r) co_return fail(r.error());
         auto op = client_.systems(page, 100);
         auto p = co_await std::move(op);
@@ -134,7 +134,7 @@ class EnphaseDriver final : public Driver {
       }
     }
     if (event_names_.empty()) {
-      auto t = take(engine::CallPurpose::Background, "the event types");
+      auto t = take(net::CallPurpose::Background, "the event types");
       if (auto r = co_await std::move(t); !r) co_return fail(r.error());
       auto op = client_.event_types();
       auto types = co_await std::move(op);
@@ -143,7 +143,7 @@ class EnphaseDriver final : public Driver {
     }
     std::vector<DeviceInfo> out;
     for (const auto& s : found) {
-      auto t = take(engine::CallPurpose::Background, "the devices of a system");
+      auto t = take(net::CallPurpose::Background, "the devices of a system");
       if (auto r = co_await std::move(t); !r) co_return fail(r.error());
       auto op = client_.devices(s.id);
       auto devices = co_await std::move(op);
@@ -167,7 +167,7 @@ class EnphaseDriver final : public Driver {
       }
       st.contacts.clear();
       if (st.batteries > 0) {
-        auto lt = take(engine::CallPurpose::Background, "the load control settings");
+        auto lt = take(net::CallPurpose::Background, "the load control settings");
         if (auto r = co_await std::move(lt); !r) co_return fail(r.error());
         auto lop = client_.load_control(s.id);
         auto contacts = co_await std::move(lop);
@@ -312,7 +312,7 @@ class EnphaseDriver final : public Driver {
         if (!days) co_return fail(days.error());
         for (const auto& t : *days) end = minus(end, t);
       }
-      auto op = day_quarters(st, d, engine::CallPurpose::Background);
+      auto op = day_quarters(st, d, net::CallPurpose::Background);
       auto q = co_await std::move(op);
       if (!q) co_return fail(q.error());
       auto start = d == *st.base_day ? st.base : minus(end, sum(*q));
@@ -401,7 +401,7 @@ class EnphaseDriver final : public Driver {
  private:
   // A call for `purpose`: waits out the minute's limit, then asks the planner; a budget error
   // naming `what` when the month has no room for it.
-  asio::awaitable<Result<void>> take(engine::CallPurpose purpose, std::string what) {
+  asio::awaitable<Result<void>> take(net::CallPurpose purpose, std::string what) {
     auto wait = planner_.pacing_wait("enphase");
     if (wait.count() > 0) co_await env_.sleeper.sleep(wait);
     if (!planner_.try_take("enphase", purpose)) co_return fail(budget_error(what));
@@ -446,7 +446,7 @@ class EnphaseDriver final : public Driver {
     }
     if (*st.base_day < today) {
       // Yesterday's last intervals, which the refreshes of yesterday did not see.
-      auto op = day_quarters(st, *st.base_day, engine::CallPurpose::Background);
+      auto op = day_quarters(st, *st.base_day, net::CallPurpose::Background);
       auto q = co_await std::move(op);
       if (!q) co_return fail(q.error());
       queue(st, *q, st.base);
@@ -458,12 +458,12 @@ class EnphaseDriver final : public Driver {
       st.today.clear();
     }
     // Today so far, then the powers of the last 5 minutes.
-    auto op = day_quarters(st, today, engine::CallPurpose::Live);
+    auto op = day_quarters(st, today, net::CallPurpose::Live);
     auto q = co_await std::move(op);
     if (!q) co_return fail(q.error());
     st.today = std::move(*q);
     queue(st, st.today, st.base);
-    auto t = take(engine::CallPurpose::Live, "live data");
+    auto t = take(net::CallPurpose::Live, "live data");
     if (auto r = co_await std::move(t); !r) co_return fail(r.error());
     auto lop = client_.latest(st.sys.id);
     auto latest = co_await std::move(lop);
@@ -503,7 +503,7 @@ class EnphaseDriver final : public Driver {
     for (auto kind : {LifetimeKind::Energy, LifetimeKind::Consumption, LifetimeKind::Battery,
                       LifetimeKind::Import, LifetimeKind::Export}) {
       if (kind == LifetimeKind::Battery && st.batteries == 0) continue;
-      auto t = take(engine::CallPurpose::Background, "the lifetime series");
+      auto t = take(net::CallPurpose::Background, "the lifetime series");
       if (auto r = co_await std::move(t); !r) co_return fail(r.error());
       auto op = client_.lifetime(st.sys.id, kind, iso(from), iso(to));
       auto l = co_await std::move(op);
@@ -539,7 +539,7 @@ class EnphaseDriver final : public Driver {
       }
     }
     if (!st.ev_serial.empty()) {
-      auto t = take(engine::CallPurpose::Background, "the EV charger's daily energy");
+      auto t = take(net::CallPurpose::Background, "the EV charger's daily energy");
       if (auto r = co_await std::move(t); !r) co_return fail(r.error());
       auto compact = [](date::local_days d) { return date::format("%Y%m%d", d); };
       auto op = client_.ev_daily(st.sys.id, st.ev_serial, compact(from), compact(to));
@@ -555,7 +555,7 @@ class EnphaseDriver final : public Driver {
   // A local day's 15-minute telemetry: production meter, consumption meter, import, export,
   // battery (charge, discharge, SoC) and the EV charger.
   asio::awaitable<Result<Quarters>> day_quarters(SystemState& st, date::local_days day,
-                                                 engine::CallPurpose purpose) {
+                                                 net::CallPurpose purpose) {
     auto start = epoch(start_of(st, day));
     Quarters q;
     auto fetch = [&](auto call, auto put) -> asio::awaitable<Result<void>> {
@@ -611,7 +611,7 @@ class EnphaseDriver final : public Driver {
 
   // A local day's events (one call, background work), as sunbridge events of the system.
   asio::awaitable<Result<void>> day_events(SystemState& st, date::local_days day) {
-    auto t = take(engine::CallPurpose::Background, "the day's events");
+    auto t = take(net::CallPurpose::Background, "the day's events");
     if (auto r = co_await std::move(t); !r) co_return fail(r.error());
     auto from = epoch(start_of(st, day)), to = epoch(start_of(st, day + date::days(1)));
     auto op = client_.events(st.sys.id, from, to);
@@ -683,18 +683,18 @@ class EnphaseDriver final : public Driver {
 
   asio::awaitable<Result<CommandOutcome>> apply_battery(std::int64_t id, BatteryChange change,
                                                         CommandType type) {
-    auto t1 = take(engine::CallPurpose::Command, "a command");
+    auto t1 = take(net::CallPurpose::Command, "a command");
     if (auto r = co_await std::move(t1); !r) co_return fail(r.error());
     auto bop = client_.battery_settings(id);
     auto before = co_await std::move(bop);
     if (!before) co_return fail(refused(before.error()));
-    auto t2 = take(engine::CallPurpose::Command, "a command");
+    auto t2 = take(net::CallPurpose::Command, "a command");
     if (auto r = co_await std::move(t2); !r) co_return fail(r.error());
     auto wop = client_.set_battery_settings(id, change);
     auto written = co_await std::move(wop);
     if (!written) co_return fail(refused(written.error()));
     // Read back with a GET of its own: the PUT's answer is what the cloud meant to set.
-    auto t3 = take(engine::CallPurpose::Command, "a command");
+    auto t3 = take(net::CallPurpose::Command, "a command");
     if (auto r = co_await std::move(t3); !r) co_return fail(r.error());
     auto aop = client_.battery_settings(id);
     auto after = co_await std::move(aop);
@@ -721,7 +721,7 @@ class EnphaseDriver final : public Driver {
 
   // Three calls a command: the setting before, the write, the setting after.
   asio::awaitable<Result<void>> take_command() {
-    auto op = take(engine::CallPurpose::Command, "a command");
+    auto op = take(net::CallPurpose::Command, "a command");
     co_return co_await std::move(op);
   }
 
@@ -851,7 +851,7 @@ class EnphaseDriver final : public Driver {
   Options options_;
   DriverEnv env_;
   Client client_;
-  engine::QuotaPlanner planner_;
+  net::QuotaPlanner planner_;
   net::OAuthSession oauth_;
   std::map<std::int64_t, SystemState> systems_;
   std::map<std::string, std::int64_t> by_device_;  // device id -> system id

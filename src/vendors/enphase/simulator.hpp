@@ -28,24 +28,13 @@
 #include "sim/faults.hpp"
 #include "sim/http_simulator.hpp"
 #include "sim/site.hpp"
+#include "vendors/enphase/plans.hpp"
 
 namespace date {
 class time_zone;
 }
 
 namespace sb::enphase {
-
-enum class Plan { Watt, Kilowatt, Megawatt, Partner };
-struct PlanLimits {
-  const char* name;
-  int per_minute;
-  int per_month;
-};
-/// protocols.md §4: Watt 10/min 1,000/month, Kilowatt 50 / 50,000, Megawatt 100 / 300,000,
-/// Partner 300 / 1,500,000.
-PlanLimits plan_limits(Plan plan);
-/// "watt", "Kilowatt", ... (any case); nullopt otherwise.
-std::optional<Plan> parse_plan(std::string_view name);
 
 struct SimSystem {
   std::int64_t id = 0;

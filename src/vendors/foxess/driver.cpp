@@ -6,11 +6,11 @@
 #include <map>
 #include <set>
 
+#include "core/calendar.hpp"
 #include "core/schedule.hpp"
-#include "engine/quota_planner.hpp"
 #include "net/driver_env.hpp"
+#include "net/quota_planner.hpp"
 #include "net/token_file.hpp"
-#include "sim/calendar.hpp"
 #include "vendors/foxess/client.hpp"
 #include "vendors/foxess/mapping.hpp"
 
@@ -91,7 +91,7 @@ class FoxessDriver final : public Driver {
                               std::max<int>(1, int(out.size())));
     // The plants' zones place the reports' days and hours in time (history beyond what
     // history/query keeps). Without them discovery still succeeds; that backfill then says why.
-    if (planner_.try_take("/op/v0/plant/list", engine::CallPurpose::Background)) {
+    if (planner_.try_take("/op/v0/plant/list", net::CallPurpose::Background)) {
       auto pop = client_.plants();
       if (auto plants = co_await std::move(pop); plants)
         for (const auto& p : *plants) zones_[p.station_id] = p.timezone;
@@ -110,14 +110,14 @@ class FoxessDriver final : public Driver {
       if (auto a = co_await std::move(auth); !a) co_return fail(a.error());
     }
     if (due && planner_.pacing_wait(kRealTime).count() == 0 &&
-        planner_.try_take(kRealTime, engine::CallPurpose::Live)) {
+        planner_.try_take(kRealTime, net::CallPurpose::Live)) {
       std::vector<std::string> sns;
       for (const auto& [sn, d] : devices_) sns.push_back(sn);
       if (sns.empty()) sns.push_back(device.serial);
       // Batches beyond the first count against the budget too (the client paces them itself,
       // so they are booked under their own names rather than refused for pacing here).
       for (int extra = 1; extra < calls; ++extra)
-        (void)planner_.try_take(kRealTime + std::to_string(extra), engine::CallPurpose::Live);
+        (void)planner_.try_take(kRealTime + std::to_string(extra), net::CallPurpose::Live);
       auto op = client_.real_time(sns, {});
       auto rt = co_await std::move(op);
       if (!rt) {
@@ -340,7 +340,7 @@ class FoxessDriver final : public Driver {
 
   // A call of `interface` for `purpose`: waits for the interface's pacing, then asks the
   // planner; a budget error naming `what` when the day has no room for it.
-  asio::awaitable<Result<void>> take(std::string interface, engine::CallPurpose purpose, bool write,
+  asio::awaitable<Result<void>> take(std::string interface, net::CallPurpose purpose, bool write,
                                      std::string what) {
     auto wait = planner_.pacing_wait(interface, write);
     if (wait.count() > 0) co_await env_.sleeper.sleep(wait);
@@ -348,7 +348,7 @@ class FoxessDriver final : public Driver {
     co_return Result<void>{};
   }
   asio::awaitable<Result<void>> take_background(std::string interface, std::string what) {
-    return take(std::move(interface), engine::CallPurpose::Background, false, std::move(what));
+    return take(std::move(interface), net::CallPurpose::Background, false, std::move(what));
   }
 
   // Lifetime counters at every hour boundary of `range` from the reports: anchored on the
@@ -363,7 +363,7 @@ class FoxessDriver final : public Driver {
       co_return fail(ErrorKind::NotSupported,
                      "FoxESS: the plant of " + sn +
                          " has no known time zone, so its reports cannot be placed in time");
-    std::optional<sim::Calendar> cal;
+    std::optional<Calendar> cal;
     try {
       cal.emplace(zone);
     } catch (const std::exception&) {
@@ -389,7 +389,7 @@ class FoxessDriver final : public Driver {
 
     auto fetch = [this, sn, report](
                      std::string dimension,
-                     sim::LocalFields f) -> asio::awaitable<Result<std::vector<Energies>>> {
+                     LocalFields f) -> asio::awaitable<Result<std::vector<Energies>>> {
       auto t = take_background(report, "history from reports");
       if (auto ok = co_await std::move(t); !ok) co_return fail(ok.error());
       auto op = client_.report(sn, dimension, f.year, f.month, f.day, report_variables());
@@ -473,7 +473,7 @@ class FoxessDriver final : public Driver {
 
   // Commands wait for pacing, never for the budget's live share.
   asio::awaitable<Result<void>> take_for_command(std::string interface, bool write) {
-    return take(std::move(interface), engine::CallPurpose::Command, write, "a command");
+    return take(std::move(interface), net::CallPurpose::Command, write, "a command");
   }
 
   asio::awaitable<Result<CommandOutcome>> apply_min_soc(const DeviceInfo& device, Command cmd) {
@@ -763,7 +763,7 @@ class FoxessDriver final : public Driver {
   Options options_;
   DriverEnv env_;
   Client client_;
-  engine::QuotaPlanner planner_;
+  net::QuotaPlanner planner_;
   std::map<std::string, Device> devices_;
   std::map<std::string, RealTime> cache_;
   std::optional<TimePoint> fetched_;

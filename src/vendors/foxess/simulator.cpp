@@ -30,7 +30,7 @@ struct Simulator::Inverter {
   SimInverter cfg;
   std::string station_id, station_name, module_sn;
   std::unique_ptr<sim::Site> site;
-  sim::Calendar cal;
+  Calendar cal;
   TimePoint start;
   sim::Counters start_counters;
   int min_soc = 10, min_soc_on_grid = 10, max_soc = 100;
@@ -1545,7 +1545,7 @@ std::shared_ptr<net::Router> Simulator::routes() {
                    "alpha-2 (e.g. DE)");
     auto zone = string_field(body, "timezone").value_or("");
     try {
-      sim::Calendar check(zone);
+      Calendar check(zone);
     } catch (const std::exception&) {
       return error(kBodyInvalid, "request body parameters invalid: timezone '" + zone +
                                      "' is not an IANA zone (e.g. Europe/Berlin)");

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "core/calendar.hpp"
 #include "core/clock.hpp"
 #include "net/http_server.hpp"
-#include "sim/calendar.hpp"
 #include "sim/faults.hpp"
 #include "sim/http_simulator.hpp"
 #include "sim/site.hpp"

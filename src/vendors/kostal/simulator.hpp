@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "core/calendar.hpp"
 #include "core/clock.hpp"
 #include "net/http_server.hpp"
-#include "sim/calendar.hpp"
 #include "sim/faults.hpp"
 #include "sim/http_simulator.hpp"
 #include "sim/site.hpp"
@@ -156,7 +156,7 @@ class Simulator : public sim::HttpSimulator {
   SimOptions options_;
   std::mutex mutex_;
   const date::time_zone* zone_;
-  sim::Calendar calendar_;  // midnights and local dates of the site's zone
+  Calendar calendar_;  // midnights and local dates of the site's zone
   sim::Site site_;
   sim::Counters day_start_, month_start_, year_start_;
   TimePoint next_midnight_, next_log_;

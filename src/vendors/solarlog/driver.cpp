@@ -9,8 +9,8 @@
 #include <set>
 
 #include "core/metric.hpp"
-#include "engine/quota_planner.hpp"
 #include "net/driver_env.hpp"
+#include "net/quota_planner.hpp"
 #include "vendors/solarlog/client.hpp"
 
 namespace sb::solarlog {
@@ -114,9 +114,9 @@ class SolarLogDriver final : public Driver {
                 env.clock),
         planner_(env.clock, limits_of(options_.per_minute)) {}
 
-  static engine::QuotaLimits limits_of(int per_minute) {
-    engine::QuotaLimits l;
-    l.period = engine::QuotaPeriod::Day;
+  static net::QuotaLimits limits_of(int per_minute) {
+    net::QuotaLimits l;
+    l.period = net::QuotaPeriod::Day;
     l.period_calls = per_minute * 1440;  // no daily limit: only the minute counts
     l.per_minute = per_minute;
     l.query_gap = Millis(0);
@@ -129,14 +129,14 @@ class SolarLogDriver final : public Driver {
   asio::awaitable<Result<std::vector<DeviceInfo>>> discover() override {
     std::vector<PlantInfo> found;
     if (!options_.plant_id.empty()) {
-      auto take_op = take(engine::CallPurpose::Background, "the plant");
+      auto take_op = take(net::CallPurpose::Background, "the plant");
       if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
       auto op = client_.plant(options_.plant_id);
       auto p = checked(co_await std::move(op));
       if (!p) co_return fail(p.error());
       found.push_back(std::move(*p));
     } else {
-      auto take_op = take(engine::CallPurpose::Background, "the plants");
+      auto take_op = take(net::CallPurpose::Background, "the plants");
       if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
       auto op = client_.plants();
       auto list = checked(co_await std::move(op));
@@ -144,7 +144,7 @@ class SolarLogDriver final : public Driver {
       found = std::move(*list);
     }
     if (!options_.fleet.empty()) {
-      auto take_op = take(engine::CallPurpose::Background, "the fleet");
+      auto take_op = take(net::CallPurpose::Background, "the fleet");
       if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
       auto op = client_.fleet(options_.fleet);
       auto f = checked(co_await std::move(op));
@@ -169,7 +169,7 @@ class SolarLogDriver final : public Driver {
       st.zone = zone_of(p.timezone);
       st.device = config_.name + ":" + p.id;
       auto d = day_string(day_of(st, now));
-      auto take_op = take(engine::CallPurpose::Background, "the components");
+      auto take_op = take(net::CallPurpose::Background, "the components");
       if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
       auto op = client_.components(p.id, d);
       auto comps = checked(co_await std::move(op));
@@ -296,7 +296,7 @@ class SolarLogDriver final : public Driver {
     for (auto from = first; from <= last; from += kMaxRangeDays) {
       auto to = std::min(last, from + kMaxRangeDays - 1);
       Slots slots;
-      auto op = read_range(*st, from, to, ev, engine::CallPurpose::Background, slots);
+      auto op = read_range(*st, from, to, ev, net::CallPurpose::Background, slots);
       if (auto r = co_await std::move(op); !r) co_return fail(r.error());
       for (auto& s : samples(*st, slots))
         if (s.device == device.id && s.time >= range.from && s.time < range.to)
@@ -336,7 +336,7 @@ class SolarLogDriver final : public Driver {
     return p == plants_.end() ? nullptr : &p->second;
   }
 
-  asio::awaitable<Result<void>> take(engine::CallPurpose purpose, std::string what) {
+  asio::awaitable<Result<void>> take(net::CallPurpose purpose, std::string what) {
     auto wait = planner_.pacing_wait("solarlog");
     // A full minute waits for the next one (at most a minute, as the quota is a minute's).
     if (wait > seconds(65))
@@ -362,7 +362,7 @@ class SolarLogDriver final : public Driver {
   asio::awaitable<Result<bool>> probe_package(std::string plant, std::string day) {
     if (options_.package != PackageOption::Auto)
       co_return options_.package == PackageOption::Advanced;
-    auto take_op = take(engine::CallPurpose::Background, "the package");
+    auto take_op = take(net::CallPurpose::Background, "the package");
     if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
     auto op = client_.kpis(plant, day, day);
     auto k = checked(co_await std::move(op));
@@ -381,7 +381,7 @@ class SolarLogDriver final : public Driver {
 
   // The plant's values (and, `ev`, the wallbox's) of the days from..to into `slots`.
   asio::awaitable<Result<void>> read_range(PlantState& st, std::int64_t from, std::int64_t to,
-                                           bool ev, engine::CallPurpose purpose, Slots& slots) {
+                                           bool ev, net::CallPurpose purpose, Slots& slots) {
     auto a = day_string(from), b = day_string(to);
     if (ev) {
       auto take_op = take(purpose, "the wallbox's values");
@@ -479,11 +479,11 @@ class SolarLogDriver final : public Driver {
     bool first = st.reported == TimePoint{};
     if (first ? now - day_start(st, today) < minutes(5) : day_of(st, st.reported) < today) {
       auto from = first ? today - 1 : std::max(day_of(st, st.reported), today - kMaxRangeDays);
-      auto op = read_range(st, from, today - 1, false, engine::CallPurpose::Background, slots);
+      auto op = read_range(st, from, today - 1, false, net::CallPurpose::Background, slots);
       if (auto r = co_await std::move(op); !r) co_return fail(r.error());
     }
     {
-      auto op = read_range(st, today, today, false, engine::CallPurpose::Live, slots);
+      auto op = read_range(st, today, today, false, net::CallPurpose::Live, slots);
       if (auto r = co_await std::move(op); !r) co_return fail(r.error());
     }
     // The components' channels: what each of them carries.
@@ -497,7 +497,7 @@ class SolarLogDriver final : public Driver {
     if (st.irradiance) comps.push_back(st.irradiance), channels.push_back("Irr");
     if (st.module) comps.push_back(st.module), channels.push_back("Tmod");
     if (advanced_.value_or(false) && !comps.empty()) {
-      auto take_op = take(engine::CallPurpose::Live, "the components' values");
+      auto take_op = take(net::CallPurpose::Live, "the components' values");
       if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
       auto d = day_string(today);
       auto op = client_.cross_epoch(st.info.id, comps, channels, d, d);
@@ -532,7 +532,7 @@ class SolarLogDriver final : public Driver {
   }
 
   asio::awaitable<Result<void>> read_kpis(PlantState& st, std::int64_t day) {
-    auto take_op = take(engine::CallPurpose::Background, "the KPIs");
+    auto take_op = take(net::CallPurpose::Background, "the KPIs");
     if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
     auto d = day_string(day);
     auto op = client_.kpis(st.info.id, d, d);
@@ -551,7 +551,7 @@ class SolarLogDriver final : public Driver {
   }
 
   asio::awaitable<Result<void>> read_events(PlantState& st, std::int64_t today) {
-    auto take_op = take(engine::CallPurpose::Background, "the events");
+    auto take_op = take(net::CallPurpose::Background, "the events");
     if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
     auto op = client_.events(st.info.id, day_string(today - 1), day_string(today));
     auto list = checked(co_await std::move(op));
@@ -586,7 +586,7 @@ class SolarLogDriver final : public Driver {
   Options options_;
   const DriverEnv& env_;
   Client client_;
-  engine::QuotaPlanner planner_;
+  net::QuotaPlanner planner_;
   std::optional<bool> advanced_;
   std::map<std::string, PlantState> plants_;      // by plant id
   std::map<std::string, std::string> by_device_;  // device id -> plant id

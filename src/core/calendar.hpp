@@ -6,7 +6,7 @@
 
 #include "core/clock.hpp"
 
-namespace sb::sim {
+namespace sb {
 
 struct LocalFields {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
@@ -29,4 +29,4 @@ class Calendar {
   const void* zone_;  // const date::time_zone*, kept out of this header
 };
 
-}  // namespace sb::sim
+}  // namespace sb

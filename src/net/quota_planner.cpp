@@ -1,9 +1,9 @@
-#include "engine/quota_planner.hpp"
+#include "net/quota_planner.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-namespace sb::engine {
+namespace sb::net {
 
 namespace {
 constexpr std::int64_t kDayMs = 86'400'000;
@@ -198,4 +198,4 @@ TimePoint QuotaPlanner::next_reset() const {
   return from_ms(period_start_ms(day_ + 1));
 }
 
-}  // namespace sb::engine
+}  // namespace sb::net

@@ -1,8 +1,8 @@
-#include "sim/calendar.hpp"
+#include "core/calendar.hpp"
 
 #include <date/tz.h>
 
-namespace sb::sim {
+namespace sb {
 
 namespace {
 const date::time_zone* tz(const void* z) {
@@ -53,4 +53,4 @@ std::string Calendar::stamp_with_zone(TimePoint t) const {
   return date::format("%Y-%m-%d %H:%M:%S ", local) + info.abbrev + buf;
 }
 
-}  // namespace sb::sim
+}  // namespace sb

@@ -15,7 +15,7 @@
 
 #include "core/clock.hpp"
 
-namespace sb::engine {
+namespace sb::net {
 
 /// What the budget counts over: a day (from 00:00 UTC + day_offset) or a calendar month in UTC.
 enum class QuotaPeriod { Day, Month };
@@ -88,4 +88,4 @@ class QuotaPlanner {
   std::map<std::string, TimePoint> last_;
 };
 
-}  // namespace sb::engine
+}  // namespace sb::net

@@ -1,4 +1,4 @@
-#include "engine/quota_planner.hpp"
+#include "net/quota_planner.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 
 using namespace sb;
 using sb::test::at;
-using namespace sb::engine;
+using namespace sb::net;
 using namespace std::chrono;
 
 TEST(QuotaPlanner, PacesEachInterfaceOnItsOwn) {
