@@ -29,13 +29,12 @@ Result<TokenFile> load_token_file(const std::string& path) {
     auto s = net::get_string(*o, key, path);
     if (!s || s->empty())
       return fail(ErrorKind::InvalidArgument,
-                  path + ": " + key + " is missing; run `sunbridge auth foxess` again");
+                  path + ": " + key + " is missing (not a token file sunbridge wrote)");
     *field = *s;
   }
   auto expires = net::get_string(*o, "expires_at", path);
   if (!expires || !parse_iso8601(*expires, t.expires_at))
-    return fail(ErrorKind::InvalidArgument,
-                path + ": expires_at must be an ISO 8601 time; run `sunbridge auth foxess` again");
+    return fail(ErrorKind::InvalidArgument, path + ": expires_at must be an ISO 8601 time");
   return t;
 }
 

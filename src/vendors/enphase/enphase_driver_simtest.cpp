@@ -111,6 +111,16 @@ TEST_F(EnphaseDriverTest, FirstSignInThenRefreshRotatesTheFileAndSurvivesARestar
   EXPECT_NE(none.error().message.find("does not exist yet; run `sunbridge auth enphase"),
             std::string::npos)
       << none.error().message;
+  // A file that is not a token file: its name, the field, and the Enphase sign-in to run.
+  {
+    std::ofstream(file) << R"({"client_id":"x","access_token":"a"})";
+    auto broken = io.run(driver(config())->discover());
+    ASSERT_FALSE(broken);
+    EXPECT_EQ(broken.error().message,
+              "Enphase OAuth: " + file +
+                  ": refresh_token is missing (not a token file sunbridge wrote); run `sunbridge "
+                  "auth enphase -c <config> --connection enphase`");
+  }
 
   sign_in();
   d = driver(config());
