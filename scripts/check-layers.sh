@@ -4,7 +4,7 @@
 #   cli                                    everything below
 #   engine, outputs                        engine: core net store and the vendors' driver parts;
 #                                          outputs: core net store
-#   vendors/<v> simulator part             core net sim and its own vendor's files
+#   vendors/<v> simulator part, vendor.cpp core net sim and its own vendor's files
 #   vendors/<v> driver part                core net and its own vendor's driver files
 #   sim, store                             sim: core net; store: core
 #   net                                    core
@@ -30,7 +30,7 @@ function layer(p,   parts, v, base) {
   split(p, parts, "/")
   if (parts[1] == "vendors") {
     base = parts[3]
-    if (base ~ /^(simulator|sim_fixture|plant_model|channels|month_run)/ || base ~ /_simtest\.cpp$/)
+    if (base ~ /^(simulator|sim_fixture|plant_model|channels|month_run|vendor\.)/ || base ~ /_simtest\.cpp$/)
       return "vendor:" parts[2] ":sim"
     return "vendor:" parts[2] ":driver"
   }

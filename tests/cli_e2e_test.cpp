@@ -699,6 +699,26 @@ TEST(CliE2E, HistoryCsvKeepsEveryDigit) {
   fs::remove_all(dir);
 }
 
+// The commands take their vendors from one list (cli/vendors.cpp): every vendor a config may
+// name has a simulator, and only the clouds with an OAuth app have a sign-in.
+TEST(CliE2E, EveryDriverHasASimulatorAndOnlyOAuthCloudsASignIn) {
+  test::Process sim({kBin, "simulate", "sonen"});
+  EXPECT_EQ(sim.wait(), 1);
+  EXPECT_EQ(sim.rest_of_stderr(),
+            "sunbridge: no simulator for vendor 'sonen' (valid: enphase, foxess, kostal, solarlog, "
+            "sonnen)\n");
+  test::Process auth({kBin, "auth", "sonnen", "-c", "/nonexistent.yaml"});
+  EXPECT_EQ(auth.wait(), 1);
+  EXPECT_EQ(auth.rest_of_stderr(),
+            "sunbridge: no OAuth sign-in for vendor 'sonnen' (valid: enphase, foxess; the other "
+            "vendors use keys or passwords in the config)\n");
+  // A vendor flag is read by its simulator, which names it in its error.
+  test::Process idle({kBin, "simulate", "kostal", "--session-idle", "1.5"});
+  EXPECT_EQ(idle.wait(), 1);
+  EXPECT_EQ(idle.rest_of_stderr(),
+            "sunbridge: --session-idle must be a whole number from 1 to 86400 (not '1.5')\n");
+}
+
 TEST(CliE2E, WrongFlagIsAUsageErrorThatSaysSo) {
   test::Process p({kBin, "demo", "--lisen", "127.0.0.1:0"});
   EXPECT_EQ(p.wait(), 2);

@@ -1,8 +1,8 @@
-// `sunbridge auth foxess|enphase`: the OAuth 2.0 authorization-code flow for a FoxESS
-// (foxess.md §2.3) or Enphase (protocols.md §4) connection. Prints the cloud's authorize address,
-// catches the redirect with the code on a loopback listener (RFC 8252), checks the state, trades
-// the code for tokens and writes them to the connection's token_file (0600). With --code it
-// trades a code copied from a browser on another machine instead.
+// `sunbridge auth VENDOR`: the OAuth 2.0 authorization-code flow for a connection of a cloud
+// that has an OAuth app (net/oauth_app.hpp: FoxESS, foxess.md §2.3; Enphase, protocols.md §4).
+// Prints the cloud's authorize address, catches the redirect with the code on a loopback listener
+// (RFC 8252), checks the state, trades the code for tokens and writes them to the connection's
+// token_file (0600). With --code it trades a code copied from a browser on another machine instead.
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -15,15 +15,13 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/vendors.hpp"
 #include "engine/config.hpp"
 #include "engine/drivers.hpp"
 #include "net/driver_env.hpp"
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
 #include "net/token_file.hpp"
-#include "vendors/enphase/client.hpp"
-#include "vendors/foxess/client.hpp"
-#include "vendors/foxess/driver.hpp"
 
 namespace sb::cli {
 
@@ -56,12 +54,13 @@ struct Callback {
 };
 
 int auth(const AuthOptions& o) {
-  if (o.vendor != "foxess" && o.vendor != "enphase")
-    return report("no OAuth sign-in for vendor '" + o.vendor +
-                  "' (valid: enphase, foxess; the other vendors use keys or passwords in the "
-                  "config)");
-  const bool enphase = o.vendor == "enphase";
-  const std::string label = enphase ? "Enphase" : "FoxESS";
+  const auto* vendor = find_vendor(o.vendor);
+  if (!vendor || !vendor->oauth)
+    return report("no OAuth sign-in for vendor '" + o.vendor + "' (valid: " +
+                  vendor_names([](const sim::Vendor& v) { return v.oauth.has_value(); }) +
+                  "; the other vendors use keys or passwords in the config)");
+  const auto& app = *vendor->oauth;
+  const std::string& label = app.label;
   auto wait = parse_duration(o.wait);
   if (!wait) return report("--wait: " + wait.error().message);
   auto cfg = engine::load_config(o.config, engine::builtin_drivers());
@@ -83,33 +82,9 @@ int auth(const AuthOptions& o) {
                       ? "no " + label + " connection with client_id in " + o.config
                       : "no " + label + " connection '" + o.connection + "' in " + o.config +
                             (names.empty() ? "" : " (" + label + " connections: " + names + ")"));
-  std::string client_id, secret, file;
-  net::Endpoint cloud;
-  if (enphase) {
-    auto opt = [&](const char* k) {
-      auto it = conn->options.find(k);
-      return it == conn->options.end() ? std::string() : it->second;
-    };
-    client_id = opt("client_id"), secret = opt("client_secret"), file = opt("token_file");
-    for (auto [k, v] :
-         {std::pair{"client_id", &client_id}, {"client_secret", &secret}, {"token_file", &file}})
-      if (v->empty())
-        return report(conn->where + ": connection '" + conn->name + "' has no " + k +
-                      " (the application's OAuth client from the Enphase developer portal, "
-                      "and the file for the tokens)");
-    auto c = *conn;
-    if (c.host.empty()) c.host = "api.enphaseenergy.com", c.tls = true, c.port = 443;
-    cloud = endpoint_of(c, c.tls ? 443 : 80);
-  } else {
-    auto app = foxess::oauth_app(*conn);
-    if (!app) return report(app.error().message);
-    if (!*app)
-      return report(conn->where + ": connection '" + conn->name +
-                    "' has no client_id, client_secret and token_file for OAuth (the app's id "
-                    "and secret from the FoxESS Cloud personal center, the file for the tokens)");
-    client_id = (*app)->client_id, secret = (*app)->client_secret, file = (*app)->token_file;
-    cloud = endpoint_of(foxess::with_cloud_defaults(*conn), 443);
-  }
+  auto sign_in = app.sign_in(*conn);
+  if (!sign_in) return report(sign_in.error().message);
+  const std::string& client_id = sign_in->client_id;
 
   boost::asio::io_context io;
   auto guard = boost::asio::make_work_guard(io);
@@ -122,8 +97,6 @@ int auth(const AuthOptions& o) {
   };
   net::HttpClient http(io.get_executor());
   RealClock clock;
-  foxess::Client client(http, cloud, "", clock, conn->timeout);
-  enphase::Client enphase_client(http, cloud, "", conn->timeout);
 
   std::string code = o.code, redirect = o.redirect_uri;
   if (code.empty()) {
@@ -167,12 +140,8 @@ int auth(const AuthOptions& o) {
                            " for the redirect (" + l.error().message +
                            "); pick another with --port"));
     redirect = "http://127.0.0.1:" + std::to_string(server.port()) + "/callback";
-    std::cout << "Open this address in a browser, sign in to "
-              << (enphase ? "Enlighten" : "FoxESS Cloud") << " and allow '" << client_id
-              << "':\n\n  "
-              << (enphase
-                      ? enphase::Client::authorize_url(cloud, client_id, redirect, state)
-                      : foxess::Client::authorize_url(cloud, client_id, redirect, o.scope, state))
+    std::cout << "Open this address in a browser, sign in to " << app.portal << " and allow '"
+              << client_id << "':\n\n  " << app.authorize_url(*sign_in, redirect, o.scope, state)
               << "\n\nWaiting for the redirect to " << redirect << " (up to " << o.wait
               << "). If the browser runs on another machine its page will not load: copy the "
                  "code= value from its address bar and run this again with --code <code> "
@@ -191,13 +160,13 @@ int auth(const AuthOptions& o) {
     return finish(report("--code needs --redirect-uri: the address the code was sent to"));
   }
 
-  auto op = enphase ? enphase_client.exchange_code(client_id, secret, code, redirect)
-                    : client.exchange_code(client_id, secret, code, redirect);
+  auto op = app.exchange_code(http, *sign_in, code, redirect, conn->timeout);
   auto tokens = boost::asio::co_spawn(io, std::move(op), boost::asio::use_future).get();
   if (!tokens) return finish(report("the cloud did not trade the code: " + tokens.error().message));
   net::TokenFile t{client_id, tokens->access_token, tokens->refresh_token,
                    clock.now() + (tokens->expires_in.count() > 0 ? Millis(tokens->expires_in)
                                                                  : Millis(86'400'000))};
+  const auto& file = sign_in->token_file;
   if (auto w = net::save_token_file(file, t); !w) return finish(report(w.error().message));
   std::cout << "Tokens for connection '" << conn->name << "' saved to " << file
             << " (mode 0600); the access token is valid until " << format_iso8601(t.expires_at)
@@ -208,10 +177,16 @@ int auth(const AuthOptions& o) {
 }  // namespace
 
 void register_auth(CLI::App& app, int& rc) {
+  std::string clouds;
+  for (const auto& v : vendors())
+    if (v.oauth) clouds += (clouds.empty() ? "" : ", ") + v.oauth->portal;
   auto* cmd = app.add_subcommand(
-      "auth", "Sign a connection in with OAuth 2.0 and save its tokens (Enphase, FoxESS Cloud)");
+      "auth", "Sign a connection in with OAuth 2.0 and save its tokens (" + clouds + ")");
   auto o = std::make_shared<AuthOptions>();
-  cmd->add_option("vendor", o->vendor, "the connection's vendor (enphase, foxess)")->required();
+  cmd->add_option("vendor", o->vendor,
+                  "the connection's vendor (" +
+                      vendor_names([](const sim::Vendor& v) { return v.oauth.has_value(); }) + ")")
+      ->required();
   cmd->add_option("-c,--config", o->config, "configuration file (YAML)")->required();
   cmd->add_option("--connection", o->connection,
                   "the connection to sign in (default: the only one of the vendor with client_id)");

@@ -7,12 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/runtime.hpp"
-#include "net/token_file.hpp"
-#include "vendors/enphase/simulator.hpp"
-#include "vendors/foxess/simulator.hpp"
-#include "vendors/kostal/simulator.hpp"
-#include "vendors/solarlog/simulator.hpp"
-#include "vendors/sonnen/simulator.hpp"
+#include "cli/vendors.hpp"
 
 namespace sb::cli {
 
@@ -27,14 +22,6 @@ struct DemoOptions {
   std::string mqtt;  ///< broker URL; empty: no MQTT
   std::string mqtt_prefix = "sunbridge";
 };
-
-std::string random_token() {
-  std::random_device rd;
-  std::string t;
-  const char* hex = "0123456789abcdef";
-  for (int i = 0; i < 32; ++i) t += hex[rd() % 16];
-  return t;
-}
 
 int demo(const DemoOptions& o) {
   auto hp = engine::parse_host_port(o.listen);
@@ -54,122 +41,63 @@ int demo(const DemoOptions& o) {
 
   RealClock clock;
   ScaledClock sim_clock(clock.now(), o.speed);
-  // The simulators run on their own io_context, as the real devices would on their own boxes.
+  // The simulators run on their own io_context, as the real devices would on their own boxes;
+  // one home per vendor, each with its own site.
   boost::asio::io_context sim_io;
-  sim::SiteConfig site;
-  site.seed = o.seed;
-  // The battery speaks API v2 too (its token from the dashboard's Software-Integration page).
-  sonnen::SimOptions sonnen_options;
-  sonnen_options.token = random_token();
-  sonnen::Simulator sonnen_sim(sim_io.get_executor(), sim_clock, site, *faults, sonnen_options);
-  if (auto r = sonnen_sim.listen("127.0.0.1", 0); !r) return report(r.error().message);
-  // A second home with a KOSTAL PLENTICORE plus hybrid inverter and its battery.
-  sim::SiteConfig munich;
-  munich.latitude = 48.14;
-  munich.longitude = 11.58;
-  munich.seed = o.seed + 1;
-  munich.inverter_max_w = 10'000;
-  kostal::SimOptions kostal_options;
-  kostal::Simulator kostal_sim(sim_io.get_executor(), sim_clock, munich, kostal_options, *faults);
-  if (auto r = kostal_sim.listen("127.0.0.1", 0); !r) return report(r.error().message);
-  // An installer's FoxESS Cloud account: three inverters in two plants, one without battery.
-  foxess::SimOptions fox_options;
-  fox_options.wall_clock = &clock;  // signatures carry the real time, whatever the speed
-  sim::SiteConfig fox_base;
-  fox_base.cloudiness = 0.4;
-  fox_options.plants = foxess::make_account(2, 1, o.seed + 2, false, fox_base);
-  auto third = foxess::make_account(1, 3, o.seed + 2, true, fox_base)[0].inverters.back();
-  fox_options.plants[1].inverters.push_back(third);  // F3, no battery
-  foxess::Simulator fox_sim(sim_io.get_executor(), sim_clock, fox_options, *faults);
-  if (auto r = fox_sim.listen("127.0.0.1", 0); !r) return report(r.error().message);
-  // An Enphase system in Amsterdam (Enphase's cloud, the Partner plan): IQ microinverters, an IQ
-  // Battery and an IQ EV Charger. The demo signs in for the user: its tokens go to a file beside
-  // the database, as `sunbridge auth enphase` would leave them.
-  enphase::SimOptions enphase_options;
-  enphase_options.wall_clock = &clock;  // tokens last real time, whatever the speed
-  auto amsterdam = enphase::make_fleet(2, o.seed + 3)[1];
-  amsterdam.name = "Demo home 3 (Amsterdam)";
-  amsterdam.encharges = 1;
-  amsterdam.ev_charger = true;
-  amsterdam.site.battery = sim::BatteryConfig{};
-  enphase_options.systems = {amsterdam};
-  enphase_options.plan = enphase::Plan::Partner;
-  enphase::Simulator enphase_sim(sim_io.get_executor(), sim_clock, enphase_options, *faults);
-  if (auto r = enphase_sim.listen("127.0.0.1", 0); !r) return report(r.error().message);
-  auto enphase_tokens = o.db + ".enphase-tokens.json";
-  // The demo's own sign-in, made anew at each start: gone when the demo ends, however it ends.
-  struct RemoveAtExit {
-    std::string path;
-    ~RemoveAtExit() { std::remove(path.c_str()); }
-  } remove_tokens{enphase_tokens};
-  {
-    auto t = enphase_sim.issue_tokens();
-    if (auto w =
-            net::save_token_file(enphase_tokens, {enphase_options.client_id, t.access_token,
-                                                  t.refresh_token, clock.now() + t.expires_in});
-        !w)
-      return report(w.error().message);
+  sim::DemoRequest request{sim_io.get_executor(), &sim_clock, &clock, o.seed, *faults, o.db};
+  std::vector<sim::DemoHome> homes;
+  // What the homes wrote (the Enphase sign-in's tokens), made anew at each start: gone when the
+  // demo ends, however it ends. The simulators stop before their io_context goes.
+  struct Cleanup {
+    std::vector<sim::DemoHome>& homes;
+    ~Cleanup() {
+      for (auto& h : homes) {
+        if (h.simulator) h.simulator->stop();
+        for (const auto& f : h.files) std::remove(f.c_str());
+      }
+    }
+  } cleanup{homes};
+  for (const auto& v : vendors()) {
+    auto home = v.demo(request);
+    if (!home) return report(v.title + " demo home: " + home.error().message);
+    homes.push_back(std::move(*home));
   }
-  // A plant in Freiburg on a Solar-Log WEB Enerest portal, read with a User API client of the
-  // Advanced package: a Solar-Log Base, an inverter with two MPP trackers, a battery, sensors
-  // and a wallbox.
-  solarlog::SimOptions solarlog_options;
-  solarlog_options.wall_clock = &clock;
-  solarlog_options.plants = solarlog::make_plants(1, o.seed + 4);
-  solarlog_options.plants[0].name = "Demo home 4 (Freiburg)";
-  solarlog_options.clients = {{"demo-user",
-                               random_token(),
-                               solarlog::Package::UserAdvanced,
-                               {solarlog_options.plants[0].id}}};
-  solarlog::Simulator solarlog_sim(sim_io.get_executor(), sim_clock, solarlog_options, *faults);
-  if (auto r = solarlog_sim.listen("127.0.0.1", 0); !r) return report(r.error().message);
   std::thread sim_thread([&] { sim_io.run(); });
+  struct Join {
+    boost::asio::io_context& io;
+    std::thread& thread;
+    std::vector<sim::DemoHome>& homes;
+    void now() {
+      if (!thread.joinable()) return;
+      for (auto& h : homes) h.simulator->stop();
+      io.stop();
+      thread.join();
+    }
+    ~Join() { now(); }
+  } join{sim_io, sim_thread, homes};
 
   engine::Config cfg;
   cfg.path = "<demo>";
   cfg.gateway.listen_host = hp->first;
   cfg.gateway.listen_port = hp->second;
   cfg.gateway.database = o.db;
-  cfg.gateway.api_token = random_token();
+  cfg.gateway.api_token = sim::random_hex(32);
   cfg.mqtt = mqtt;
-  cfg.sites.push_back({"home", "Demo home (Berlin)", site.latitude, site.longitude, site.timezone});
-  // One connection to a demo simulator on loopback, named after its vendor.
-  auto connect = [&cfg](const std::string& vendor, const std::string& site, int port, Millis poll,
-                        std::map<std::string, std::string> options) {
+  // One connection to each home's simulator on loopback, named after its vendor.
+  for (std::size_t i = 0; i < homes.size(); ++i) {
+    const auto& home = homes[i];
+    cfg.sites.push_back(home.site);
     ConnectionConfig c;
-    c.name = c.vendor = vendor;
-    c.site = site;
+    c.name = c.vendor = vendors()[i].name;
+    c.site = home.site.id;
     c.host = "127.0.0.1";
-    c.port = port;
-    c.poll_interval = poll;
+    c.port = home.simulator->port();
+    c.poll_interval = home.poll_interval;
     c.timeout = Millis(3000);
     c.where = "<demo>";
-    c.options = std::move(options);
+    c.options = home.options;
     cfg.connections.push_back(std::move(c));
-  };
-  connect("sonnen", "home", sonnen_sim.port(), Millis(2000), {{"token", sonnen_options.token}});
-  cfg.sites.push_back(
-      {"munich", "Demo home 2 (Munich)", munich.latitude, munich.longitude, munich.timezone});
-  connect("kostal", "munich", kostal_sim.port(), Millis(2000),
-          {{"password", kostal_options.owner_password}});
-  cfg.sites.push_back(
-      {"fleet", "Demo installer fleet (FoxESS Cloud)", 53.55, 9.99, "Europe/Berlin"});
-  connect("foxess", "fleet", fox_sim.port(), Millis(10'000), {{"api_key", fox_options.api_key}});
-  cfg.sites.push_back({"amsterdam", amsterdam.name, amsterdam.site.latitude,
-                       amsterdam.site.longitude, amsterdam.site.timezone});
-  connect("enphase", "amsterdam", enphase_sim.port(), Millis(60'000),
-          {{"api_key", enphase_options.api_key},
-           {"client_id", enphase_options.client_id},
-           {"client_secret", enphase_options.client_secret},
-           {"token_file", enphase_tokens},
-           {"plan", "partner"}});
-  const auto& freiburg = solarlog_options.plants[0];
-  cfg.sites.push_back({"freiburg", freiburg.name, freiburg.site.latitude, freiburg.site.longitude,
-                       freiburg.site.timezone});
-  connect("solarlog", "freiburg", solarlog_sim.port(), Millis(60'000),
-          {{"portal", solarlog_options.portal},
-           {"client_id", solarlog_options.clients[0].client_id},
-           {"client_secret", solarlog_options.clients[0].client_secret}});
+  }
   auto token = cfg.gateway.api_token;
 
   int rc = 0;
@@ -185,17 +113,12 @@ int demo(const DemoOptions& o) {
                 << "  dashboard   " << base << "/#token=" << token << "\n"
                 << "  REST API    " << base << "/api/v1/health\n"
                 << "  API token   " << token << "\n"
-                << "  sonnen sim  " << sonnen_sim.url() << "/api/v2/status (Auth-Token "
-                << sonnen_options.token << ")\n"
-                << "  KOSTAL sim  " << kostal_sim.url() << "/api/v1/info/version (password "
-                << kostal_options.owner_password << ")\n"
-                << "  FoxESS sim  " << fox_sim.url() << "/op/v0/device/list (api key "
-                << fox_options.api_key << ")\n"
-                << "  Enphase sim " << enphase_sim.url() << "/api/v4/systems (key "
-                << enphase_options.api_key << ", tokens in " << enphase_tokens << ")\n"
-                << "  Solar-Log   " << solarlog_sim.url() << "/api/v1/" << solarlog_options.portal
-                << "/administration/plants (client demo-user, secret "
-                << solarlog_options.clients[0].client_secret << ")\n"
+                <<
+          [&] {
+            std::string lines;
+            for (const auto& h : homes) lines += "  " + h.banner + "\n";
+            return lines;
+          }()
                 << (mqtt
                         ? "  MQTT        " + o.mqtt + " (topics " + mqtt->prefix +
                               "/..., Home Assistant discovery " + mqtt->discovery_prefix + "/...)\n"
@@ -207,13 +130,7 @@ int demo(const DemoOptions& o) {
       rt.run_until_signal([] { std::cout << "stopping…\n" << std::flush; });
     }
   }
-  sonnen_sim.stop();
-  kostal_sim.stop();
-  fox_sim.stop();
-  enphase_sim.stop();
-  solarlog_sim.stop();
-  sim_io.stop();
-  sim_thread.join();
+  join.now();
   if (rc == 0) std::cout << "stopped\n";
   return rc;
 }

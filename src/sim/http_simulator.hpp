@@ -25,6 +25,7 @@ class HttpSimulator {
  public:
   HttpSimulator(const HttpSimulator&) = delete;
   HttpSimulator& operator=(const HttpSimulator&) = delete;
+  virtual ~HttpSimulator();
 
   /// Binds and serves routes(); port 0 picks a free one.
   Result<void> listen(const std::string& host, std::uint16_t port);
@@ -39,7 +40,6 @@ class HttpSimulator {
 
  protected:
   HttpSimulator(boost::asio::any_io_executor executor, FaultSpec faults);
-  virtual ~HttpSimulator();
   virtual std::shared_ptr<net::Router> routes() = 0;
 
   FaultInjector faults_;

@@ -1,0 +1,108 @@
+// One vendor as the commands see it (`sunbridge simulate`, `demo`, `auth`): its simulator with
+// the flags it takes, its home in the demo, and its OAuth app if its cloud has one. Each vendor
+// fills one in its `vendors/<v>/vendor.cpp`; `cli/vendors.cpp` lists them, so the commands loop
+// over the list instead of naming vendors. The driver itself is registered beside the engine
+// (engine/drivers.cpp), which must not see simulators.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/driver.hpp"
+#include "core/model.hpp"
+#include "core/result.hpp"
+#include "net/oauth_app.hpp"
+#include "sim/faults.hpp"
+#include "sim/http_simulator.hpp"
+#include "sim/site.hpp"
+
+namespace sb::sim {
+
+/// A flag of `sunbridge simulate` that only some simulators take. Several vendors may declare
+/// one name (--client-id); each reads it its own way.
+struct SimFlag {
+  std::string name;      ///< "--plan"
+  std::string help;      ///< "watt, kilowatt, megawatt or partner"
+  std::string fallback;  ///< the value when it is not given, shown in --help
+  bool is_switch = false;
+};
+
+/// What `sunbridge simulate VENDOR` hands the vendor's simulator.
+struct SimulateRequest {
+  boost::asio::any_io_executor executor;
+  const Clock* clock = nullptr;       ///< simulated time (--speed)
+  const Clock* wall_clock = nullptr;  ///< real time, for tokens and signatures
+  std::string host;
+  std::uint16_t port = 0;  ///< 0: any free one; device i of a local vendor listens on port + i
+  int devices = 1;
+  std::uint64_t seed = 1;
+  SiteConfig site;  ///< from --latitude … --cloudiness, for the vendors that use them
+  FaultSpec faults;
+  std::map<std::string, std::string>
+      given;  ///< the vendor's flags that were given ("true": switch)
+
+  /// The flag's value: as given, else the vendor's fallback.
+  std::string flag(const std::string& name, const std::vector<SimFlag>& flags) const;
+  bool has(const std::string& name) const { return given.contains(name); }
+  /// The port of device i (consecutive ports from a given one).
+  std::uint16_t port_of(int i) const {
+    return port == 0 ? 0 : static_cast<std::uint16_t>(port + i);
+  }
+};
+
+/// Reads a flag's number: "--session-idle must be a whole number from 1 to 86400".
+Result<long long> whole_flag(const std::string& name, const std::string& value, long long lo,
+                             long long hi);
+Result<double> number_flag(const std::string& name, const std::string& value, double lo, double hi);
+
+/// n random hex digits, for the demo's tokens and secrets.
+std::string random_hex(int n);
+
+/// Simulators started: served until the process stops; `banner` says how to talk to them
+/// (paths, credentials, limits), a line each.
+struct Started {
+  std::vector<std::unique_ptr<HttpSimulator>> simulators;
+  std::string banner;
+};
+
+/// What `sunbridge demo` hands each vendor's home.
+struct DemoRequest {
+  boost::asio::any_io_executor executor;
+  const Clock* clock = nullptr;       ///< simulated time (--speed)
+  const Clock* wall_clock = nullptr;  ///< real time
+  std::uint64_t seed = 1;
+  FaultSpec faults;
+  std::string database;  ///< files the home writes (tokens) sit beside it
+};
+
+/// One home of the demo: its simulator (listening on loopback), the site, the connection's
+/// options, and a banner line.
+struct DemoHome {
+  std::unique_ptr<HttpSimulator> simulator;
+  sb::Site site;  ///< as the config names it
+  Millis poll_interval{10'000};
+  std::map<std::string, std::string> options;
+  std::string banner;              ///< "KOSTAL sim  http://…/api/v1/info/version (password …)"
+  std::vector<std::string> files;  ///< written for the demo; removed when it ends
+};
+
+struct Vendor {
+  std::string name;   ///< the config's `vendor:` value
+  std::string title;  ///< "KOSTAL PLENTICORE plus"
+  /// --latitude, --longitude, --timezone, --capacity-wh, --max-power-w, --cloudiness shape
+  /// its simulated site.
+  bool uses_site = false;
+  std::vector<SimFlag> flags;
+  std::function<Result<Started>(const SimulateRequest&)> simulate;
+  std::function<Result<DemoHome>(const DemoRequest&)> demo;
+  std::optional<net::OAuthApp> oauth;
+};
+
+}  // namespace sb::sim

@@ -1,0 +1,10 @@
+// FoxESS as `sunbridge simulate`, `demo` and `auth` see it (sim/vendor.hpp).
+#pragma once
+
+#include "sim/vendor.hpp"
+
+namespace sb::foxess {
+
+sim::Vendor vendor();
+
+}  // namespace sb::foxess

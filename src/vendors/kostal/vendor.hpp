@@ -1,0 +1,10 @@
+// KOSTAL as `sunbridge simulate`, `demo` and `auth` see it (sim/vendor.hpp).
+#pragma once
+
+#include "sim/vendor.hpp"
+
+namespace sb::kostal {
+
+sim::Vendor vendor();
+
+}  // namespace sb::kostal
