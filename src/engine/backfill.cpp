@@ -246,6 +246,11 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
   // metric, counters across it are estimated, and the gap gets its final status.
   asio::awaitable<void> finish(Gap g, Capabilities caps, std::string why_missing) {
     auto self = shared_from_this();
+    // The values either side of the gap must be readable: the poll that ended it may still be
+    // in the store's write queue (on a loaded machine its counters were found missing, and the
+    // gap left unfillable instead of estimated).
+    auto fop = blocking([this] { return deps.store.flush(); });
+    (void)co_await std::move(fop);
     auto metrics = co_await metrics_of(g.device);
     Millis thr = gap_threshold(deps.poll_interval, caps.data_interval);
     std::vector<std::string> missing, estimated;
