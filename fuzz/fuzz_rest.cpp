@@ -27,23 +27,17 @@ class FakeGateway final : public GatewayApi {
   explicit FakeGateway(const Clock& clock) : clock_(clock) {
     battery_ = {"bat:1", "home", "bat", "sonnen", "battery", "sonnen", "eco 10", "1", "1.14"};
     caps_.history = true;
-    caps_.battery_power_setpoint = true;
-    caps_.max_charge_w = caps_.max_discharge_w = 4600;
-    caps_.min_soc = true;
-    caps_.min_soc_high_percent = 100;
-    caps_.release = true;
-    caps_.battery_strategies = {"auto", "manual"};
-    caps_.time_control = true;
-    caps_.export_limit = true;
-    caps_.export_limit_high_w = 10'000;
-    caps_.tou_segments = 4;
-    caps_.tou_modes = {"charge", "discharge", "self_use"};
-    caps_.tou_max_power_w = 4600;
-    caps_.peak_shaving = true;
-    caps_.peak_shaving_high_w = 10'000;
-    caps_.storm_guard = true;
-    caps_.ev_charging = true;
-    caps_.load_contacts = {"NC1"};
+    caps_.commands = {{CommandType::MinSoc, 0, 100, {}, 0},
+                      {CommandType::BatteryPower, -4600, 4600, {}, 0},
+                      {CommandType::ExportLimit, 0, 10'000, {}, 0},
+                      {CommandType::BatteryStrategy, 0, 0, {"auto", "manual"}, 0},
+                      {CommandType::StormGuard, 0, 1, {}, 0},
+                      {CommandType::EvCharging, 0, 100, {}, 0},
+                      {CommandType::Release, 0, 0, {}, 0},
+                      {CommandType::TouSchedule, 0, 4600, {"charge", "discharge", "self_use"}, 4},
+                      {CommandType::PeakShaving, 0, 10'000, {}, 0},
+                      {CommandType::LoadControl, 0, 0, {"NC1"}, 0},
+                      {CommandType::TimeControl, 0, 0, {}, 0}};
   }
   std::vector<Site> sites() const override {
     return {{"home", "Home", 52.5, 13.4, "Europe/Berlin"}};

@@ -10,6 +10,7 @@
 #include <exception>
 #include <filesystem>
 
+#include "core/commands.hpp"
 #include "net/crypto.hpp"
 #include "net/driver_env.hpp"
 #include "net/retry.hpp"
@@ -108,22 +109,31 @@ std::vector<Command> commands_for(const DeviceInfo& d, const Capabilities& c) {
     cmd.requested_by = "fuzz";
     out.push_back(std::move(cmd));
   };
-  if (c.battery_power_setpoint) add(CommandType::BatteryPower, std::min(1000.0, c.max_discharge_w));
-  if (c.min_soc) add(CommandType::MinSoc, std::max(c.min_soc_low_percent, 20.0));
-  if (c.min_home_consumption) add(CommandType::MinHomeConsumption, c.min_home_consumption_low_w);
-  if (!c.battery_strategies.empty())
-    add(CommandType::BatteryStrategy, 0, c.battery_strategies.front());
-  if (c.smart_control) add(CommandType::SmartControl, 1);
-  if (c.time_control) add(CommandType::TimeControl, 0, "off");
-  if (c.export_limit) add(CommandType::ExportLimit, std::min(3000.0, c.export_limit_high_w));
-  if (c.min_soc_off_grid) add(CommandType::MinSocOffGrid, std::max(c.min_soc_low_percent, 10.0));
-  if (c.tou_segments > 0) add(CommandType::TouSchedule, 0, "off");
-  if (c.charge_windows > 0) add(CommandType::ChargeWindows, 0, "off");
-  if (c.peak_shaving) add(CommandType::PeakShaving, 0, "off");
-  if (c.charge_from_grid) add(CommandType::ChargeFromGrid, 1);
-  if (c.storm_guard) add(CommandType::StormGuard, 1);
-  if (c.ev_charging) add(CommandType::EvCharging, 50);
-  if (c.release) add(CommandType::Release, 0);
+  for (const auto& spec : command_catalogue()) {
+    const auto* l = c.command(spec.type);
+    if (!l) continue;
+    switch (spec.kind) {
+      case ArgumentKind::Number:
+        add(spec.type, std::clamp(spec.unit == "W" ? 1000.0 : 20.0, l->low, l->high));
+        break;
+      case ArgumentKind::OnOff:
+        add(spec.type, 1);
+        break;
+      case ArgumentKind::Choice:
+        if (!l->choices.empty()) add(spec.type, 0, l->choices.front());
+        break;
+      case ArgumentKind::Text:
+        add(spec.type, 0,
+            spec.type == CommandType::LoadControl && !l->choices.empty()
+                ? l->choices.front() + " mode=Basic"
+                : std::string("off"));
+        break;
+      case ArgumentKind::None:
+        break;
+    }
+  }
+  // Release last: it hands back what the others took.
+  if (c.takes(CommandType::Release)) add(CommandType::Release, 0);
   return out;
 }
 

@@ -128,8 +128,19 @@ TEST_F(GatewaySim, PollsStoresAndServesLiveValuesAndHistory) {
   auto health = json(call("GET", "/api/v1/health"));
   EXPECT_EQ(health["status"].as_string(), "ok");
   EXPECT_EQ(health["connections"].as_array()[0].as_object()["state"].as_string(), "ok");
-  auto devices = call("GET", "/api/v1/devices");
-  EXPECT_NE(devices.body.find("\"battery_power_setpoint\":true"), std::string::npos);
+  // The battery's commands as the catalogue describes them, with its own range.
+  auto devices = boost::json::parse(call("GET", "/api/v1/devices").body);
+  auto commands = devices.as_array()[0].as_object()["capabilities"].as_object()["commands"];
+  ASSERT_FALSE(commands.as_array().empty()) << devices;
+  auto setpoint = commands.as_array()[0].as_object();
+  EXPECT_EQ(setpoint["name"].as_string(), "battery-power");
+  EXPECT_EQ(setpoint["kind"].as_string(), "number");
+  EXPECT_EQ(setpoint["widget"].as_string(), "setpoint");
+  EXPECT_EQ(setpoint["unit"].as_string(), "W");
+  auto lo = boost::json::value_to<double>(setpoint["min"]);
+  auto hi = boost::json::value_to<double>(setpoint["max"]);
+  EXPECT_GT(hi, 0);
+  EXPECT_EQ(lo, -hi);
 }
 
 TEST_F(GatewaySim, DeviceGoesOfflineAfterThreeFailedPollsAndComesBack) {

@@ -274,57 +274,54 @@ async function refreshGaps() {
 }
 
 // --- control ----------------------------------------------------------------------------
-// The forms a device's capabilities allow, filled with what the device has now (`now`: the
-// settings the API read from it); each sends one command and shows its outcome.
+// The forms for the commands a device takes, built from its capability answer (each command
+// with its kind, widget, limits and label from the server's command table), filled with what the
+// device has now (`now`: the settings the API read from it); each sends one command and shows
+// its outcome. A command that can hold for a while gets a duration beside it.
 function controlForms(c, now) {
-  const f = [];
   const cur = (cmd, key) => (now[cmd] ? now[cmd][key] : undefined);
   const shown = (v, fallback) => (v === undefined || v === null ? fallback : v);
-  const number = (cmd, label, min, max, step, fallback) =>
-    `<fieldset><legend>${label}</legend><div class="inline"><input type="number" id="in-${cmd}" min="${min}" max="${max}" step="${step}" value="${esc(shown(cur(cmd, 'value'), fallback))}">` +
-    `<button type="button" data-cmd="${cmd}">Set</button></div></fieldset>`;
-  const text = (cmd, label, placeholder) =>
-    `<fieldset><legend>${label}</legend><div class="inline"><input id="in-${cmd}" placeholder="${esc(placeholder)}" value="${esc(shown(cur(cmd, 'argument'), ''))}">` +
-    `<button type="button" data-cmd="${cmd}">Set</button></div></fieldset>`;
-  // An on / off setting: its state now, and the button that changes it.
-  const toggle = (cmd, label) => {
-    const v = cur(cmd, 'value');
-    const state = ` <b class="${v ? 'ok-text' : 'muted'}" data-now="${cmd}">${v === undefined ? '' : v ? 'on' : 'off'}</b>`;
-    f.push(`<div class="row"><span class="small">${label}${state}</span> <button type="button" data-cmd="${cmd}" data-value="1"${v === 1 ? ' class="on"' : ''}>on</button>` +
-      `<button type="button" data-cmd="${cmd}" data-value="0"${v === 0 ? ' class="on"' : ''}>off</button></div>`);
+  const range = (k) => `${k.unit}, ${k.min} … ${k.max}`;
+  const duration = (k) => (k.holds ? `<label class="small">for <input type="number" id="dur-${k.name}" min="0" max="10080" step="5" value="0" style="width:5em"> min (0: until told otherwise; then handed back)</label>` : '');
+  const set = (k, label = 'Set') => `<button type="button" data-cmd="${k.name}">${label}</button>`;
+  const form = (k) => {
+    const n = k.name;
+    switch (k.widget) {
+      case 'setpoint':
+        return `<fieldset><legend>${esc(k.title)} (${esc(range(k))}; + discharge, − charge)</legend>` +
+          `<div class="inline"><input type="number" id="in-${n}" step="${k.step}" value="${k.start}">` +
+          `<button type="button" data-cmd="${n}" data-sign="-1">Charge</button>` +
+          `<button type="button" data-cmd="${n}" data-sign="1">Discharge</button>${set(k)}</div>${duration(k)}</fieldset>`;
+      case 'level':
+        return `<fieldset><legend>${esc(k.title)} (${esc(range(k))})</legend><div class="inline"><input type="number" id="in-${n}" min="${k.min}" max="${k.max}" step="${k.step}" value="${k.start}">` +
+          `${set(k, 'Start')}<button type="button" data-cmd="${n}" data-value="0">Stop</button></div></fieldset>`;
+      case 'number':
+        return `<fieldset><legend>${esc(k.title)} (${esc(range(k))})</legend><div class="inline"><input type="number" id="in-${n}" min="${k.min}" max="${k.max}" step="${k.step}" value="${esc(shown(cur(n, 'value'), k.start))}">` +
+          `${set(k)}</div>${duration(k)}</fieldset>`;
+      case 'toggle': {
+        const v = cur(n, 'value');
+        const state = ` <b class="${v ? 'ok-text' : 'muted'}" data-now="${n}">${v === undefined ? '' : v ? 'on' : 'off'}</b>`;
+        return `<div class="row"><span class="small">${esc(k.title)}${state}</span> <button type="button" data-cmd="${n}" data-value="1"${v === 1 ? ' class="on"' : ''}>on</button>` +
+          `<button type="button" data-cmd="${n}" data-value="0"${v === 0 ? ' class="on"' : ''}>off</button></div>`;
+      }
+      case 'select': {
+        const now = cur(n, 'argument');
+        const options = k.choices.includes(now) || !now ? k.choices : [now, ...k.choices];
+        return `<fieldset><legend>${esc(k.title)} <span class="muted">now <span data-now="${n}">${esc(now || '–')}</span></span></legend><div class="inline"><select id="in-${n}">` +
+          options.map((s) => `<option${s === now ? ' selected' : ''}>${esc(s)}</option>`).join('') + `</select>${set(k)}</div></fieldset>`;
+      }
+      case 'text': {
+        const limits = [k.count ? `up to ${k.count}` : '', k.choices ? k.choices.join(', ') : ''].filter(Boolean).join('; ');
+        return `<fieldset><legend>${esc(k.title)} (${esc(limits ? limits + '; ' : '')}or off)</legend><div class="inline"><input id="in-${n}" placeholder="${esc(k.hint || '')}" value="${esc(shown(cur(n, 'argument'), ''))}">` +
+          `${set(k)}</div></fieldset>`;
+      }
+      case 'button':
+        return `<div class="row">${set(k, esc(k.title))}</div>`;
+      default:
+        return '';
+    }
   };
-  if (c.battery_power_setpoint)
-    f.push(`<fieldset><legend>Power (W, + discharge, − charge; ${-c.max_charge_w} … ${c.max_discharge_w})</legend>` +
-      `<div class="inline"><input type="number" id="in-battery-power" step="100" value="0">` +
-      `<button type="button" data-cmd="battery-power" data-sign="-1">Charge</button>` +
-      `<button type="button" data-cmd="battery-power" data-sign="1">Discharge</button>` +
-      `<button type="button" data-cmd="battery-power">Set</button></div>` +
-      (c.release ? `<label class="small">for <input type="number" id="in-duration" min="0" max="1440" step="5" value="0" style="width:5em"> min (0: until told otherwise; then handed back)</label>` : '') +
-      `</fieldset>`);
-  if (c.release) f.push(`<div class="row"><button type="button" data-cmd="release">Hand control back</button></div>`);
-  if (c.min_soc) f.push(number('min-soc', `Minimum SoC (%, ${c.min_soc_low_percent} … ${c.min_soc_high_percent})`, c.min_soc_low_percent, c.min_soc_high_percent, 1, c.min_soc_low_percent));
-  if (c.min_soc_off_grid) f.push(number('min-soc-off-grid', 'Minimum SoC off grid (%)', c.min_soc_low_percent, c.min_soc_high_percent, 1, c.min_soc_low_percent));
-  if (c.min_home_consumption) f.push(number('min-home-consumption', `Minimum home consumption (W, ${c.min_home_consumption_low_w} … ${c.min_home_consumption_high_w})`, c.min_home_consumption_low_w, c.min_home_consumption_high_w, 50, c.min_home_consumption_low_w));
-  if (c.export_limit) f.push(number('export-limit', `Export limit (W, 0 … ${c.export_limit_high_w})`, 0, c.export_limit_high_w, 100, c.export_limit_high_w));
-  if (c.battery_strategies && c.battery_strategies.length) {
-    const strategy = cur('battery-strategy', 'argument');
-    const options = c.battery_strategies.includes(strategy) || !strategy ? c.battery_strategies : [strategy, ...c.battery_strategies];
-    f.push(`<fieldset><legend>Strategy <span class="muted">now <span data-now="battery-strategy">${esc(strategy || '–')}</span></span></legend><div class="inline"><select id="in-battery-strategy">` +
-      options.map((s) => `<option${s === strategy ? ' selected' : ''}>${esc(s)}</option>`).join('') +
-      `</select><button type="button" data-cmd="battery-strategy">Set</button></div></fieldset>`);
-  }
-  if (c.smart_control) toggle('smart-control', 'Smart control');
-  if (c.charge_from_grid) toggle('charge-from-grid', 'Charge from grid');
-  if (c.storm_guard) toggle('storm-guard', 'Storm guard');
-  if (c.load_contacts && c.load_contacts.length)
-    f.push(text('load-control', `Load control (${c.load_contacts.map(esc).join(', ')})`, `${c.load_contacts[0]} mode=Scheduled start=09:00 end=16:00`));
-  if (c.ev_charging)
-    f.push(`<fieldset><legend>EV charging (% of the current)</legend><div class="inline"><input type="number" id="in-ev-charging" min="0" max="100" step="5" value="100">` +
-      `<button type="button" data-cmd="ev-charging">Start</button><button type="button" data-cmd="ev-charging" data-value="0">Stop</button></div></fieldset>`);
-  if (c.tou_segments) f.push(text('tou-schedule', `Time-of-use schedule (up to ${c.tou_segments} segments, or off)`, '00:00-05:00 charge power=3000; 21:00-24:00 backup'));
-  if (c.charge_windows) f.push(text('charge-windows', `Grid-charge windows (up to ${c.charge_windows}, or off)`, '02:00-05:00,13:00-15:00'));
-  if (c.peak_shaving) f.push(text('peak-shaving', 'Peak shaving (or off)', 'limit=4000 soc=30'));
-  return f.join('') || '<p class="muted small">this device takes no commands</p>';
+  return (c.commands || []).map(form).join('') || '<p class="muted small">this device takes no commands</p>';
 }
 
 async function send(cmd, button) {
@@ -333,10 +330,12 @@ async function send(cmd, button) {
   localStorage.setItem('sunbridge.token', token);
   const body = { command: cmd };
   const input = $('in-' + cmd);
+  const d = state.devices.find((x) => x.id === device);
+  const k = ((d && d.capabilities && d.capabilities.commands) || []).find((x) => x.name === cmd) || {};
   if (button.dataset.value !== undefined) body.value = Number(button.dataset.value);
-  else if (['battery-strategy', 'tou-schedule', 'load-control', 'charge-windows', 'peak-shaving'].includes(cmd)) body.argument = input.value;
+  else if (k.kind === 'choice' || k.kind === 'text') body.argument = input.value;
   else if (input) body.value = button.dataset.sign ? Number(button.dataset.sign) * Math.abs(Number(input.value) || 0) : Number(input.value);
-  const minutes = cmd === 'battery-power' && $('in-duration') ? Number($('in-duration').value) || 0 : 0;
+  const minutes = $('dur-' + cmd) ? Number($('dur-' + cmd).value) || 0 : 0;
   if (minutes > 0) body.duration_s = Math.round(minutes * 60);
   const out = $('ctl-result');
   document.querySelectorAll('#control-card button').forEach((b) => { b.disabled = true; });
@@ -441,10 +440,7 @@ function setupButtons() {
   group('periods', 'period', refreshEnergy);
 }
 
-const controllable = (c) => c && (c.battery_power_setpoint || c.min_soc || c.release || c.export_limit ||
-  (c.battery_strategies && c.battery_strategies.length) || c.smart_control || c.tou_segments ||
-  c.charge_from_grid || c.storm_guard || (c.load_contacts && c.load_contacts.length) || c.ev_charging ||
-  c.min_home_consumption || c.min_soc_off_grid || c.charge_windows || c.peak_shaving);
+const controllable = (c) => c && c.commands && c.commands.length > 0;
 
 async function loadTopology() {
   state.sites = await api('/api/v1/sites');

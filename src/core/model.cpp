@@ -32,72 +32,6 @@ std::string_view to_string(Severity s) {
   return "info";
 }
 
-std::string_view to_string(CommandType t) {
-  switch (t) {
-    case CommandType::BatteryPower:
-      return "battery-power";
-    case CommandType::MinSoc:
-      return "min-soc";
-    case CommandType::Release:
-      return "release";
-    case CommandType::MinHomeConsumption:
-      return "min-home-consumption";
-    case CommandType::BatteryStrategy:
-      return "battery-strategy";
-    case CommandType::SmartControl:
-      return "smart-control";
-    case CommandType::TimeControl:
-      return "time-control";
-    case CommandType::ExportLimit:
-      return "export-limit";
-    case CommandType::MinSocOffGrid:
-      return "min-soc-off-grid";
-    case CommandType::TouSchedule:
-      return "tou-schedule";
-    case CommandType::ChargeWindows:
-      return "charge-windows";
-    case CommandType::PeakShaving:
-      return "peak-shaving";
-    case CommandType::ChargeFromGrid:
-      return "charge-from-grid";
-    case CommandType::StormGuard:
-      return "storm-guard";
-    case CommandType::LoadControl:
-      return "load-control";
-    case CommandType::EvCharging:
-      return "ev-charging";
-  }
-  return "battery-power";
-}
-
-std::optional<CommandType> parse_command_type(std::string_view s) {
-  if (s == "battery-power" || s == "battery_power") return CommandType::BatteryPower;
-  if (s == "min-soc" || s == "min_soc") return CommandType::MinSoc;
-  if (s == "release") return CommandType::Release;
-  if (s == "min-home-consumption" || s == "min_home_consumption")
-    return CommandType::MinHomeConsumption;
-  if (s == "battery-strategy" || s == "battery_strategy") return CommandType::BatteryStrategy;
-  if (s == "smart-control" || s == "smart_control") return CommandType::SmartControl;
-  if (s == "time-control" || s == "time_control") return CommandType::TimeControl;
-  if (s == "export-limit" || s == "export_limit") return CommandType::ExportLimit;
-  if (s == "min-soc-off-grid" || s == "min_soc_off_grid") return CommandType::MinSocOffGrid;
-  if (s == "tou-schedule" || s == "tou_schedule") return CommandType::TouSchedule;
-  if (s == "charge-windows" || s == "charge_windows") return CommandType::ChargeWindows;
-  if (s == "peak-shaving" || s == "peak_shaving") return CommandType::PeakShaving;
-  if (s == "charge-from-grid" || s == "charge_from_grid") return CommandType::ChargeFromGrid;
-  if (s == "storm-guard" || s == "storm_guard") return CommandType::StormGuard;
-  if (s == "load-control" || s == "load_control") return CommandType::LoadControl;
-  if (s == "ev-charging" || s == "ev_charging") return CommandType::EvCharging;
-  return std::nullopt;
-}
-
-std::string command_type_names() {
-  return "battery-power, min-soc, release, min-home-consumption, battery-strategy, "
-         "smart-control, time-control, export-limit, min-soc-off-grid, tou-schedule, "
-         "charge-windows, peak-shaving, charge-from-grid, storm-guard, load-control, "
-         "ev-charging";
-}
-
 Result<std::vector<std::string>> parse_gap_statuses(std::string_view list, std::string_view what) {
   std::vector<std::string> out;
   while (!list.empty()) {
@@ -111,12 +45,6 @@ Result<std::vector<std::string>> parse_gap_statuses(std::string_view list, std::
     list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
   }
   return out;
-}
-
-bool command_takes_argument(CommandType t) {
-  return t == CommandType::BatteryStrategy || t == CommandType::TimeControl ||
-         t == CommandType::TouSchedule || t == CommandType::ChargeWindows ||
-         t == CommandType::PeakShaving || t == CommandType::LoadControl;
 }
 
 Result<LoadControlSetting> parse_load_control(std::string_view text) {

@@ -96,12 +96,13 @@ enum class CommandType {
   LoadControl,         ///< argument: a dry contact's setting (parse_load_control)
   EvCharging,          ///< value: % of the EV charger's current, 0 stops charging
 };
+/// The command's name (core/commands.hpp has the rest of its row).
 std::string_view to_string(CommandType t);
 /// "battery-power" / "battery_power", "min-soc", "release"; nullopt otherwise.
 std::optional<CommandType> parse_command_type(std::string_view s);
 /// Every command name, for error messages ("battery-power, min-soc, ...").
 std::string command_type_names();
-/// Commands that take a text `argument` rather than a numeric `value`.
+/// Commands that take a text `argument` (a choice or a text) rather than a numeric `value`.
 bool command_takes_argument(CommandType t);
 
 /// A dry contact's load-control setting as text: "<name> mode=<mode> [soc_low=<10..90>]
@@ -218,6 +219,20 @@ struct Lease {
   std::string restore;  ///< what hands control back: CommandOutcome::hand_back, or the old value
 };
 
+/// What one device accepts for one command; what the command is, its unit and its grammar are in
+/// the command catalogue (core/commands.hpp).
+struct CommandLimits {
+  CommandType type = CommandType::MinSoc;
+  /// Number: the range, in the command's unit (battery-power: low is the largest charge,
+  /// negative). tou-schedule: high is a segment's largest power, W; peak-shaving: the largest
+  /// import limit, W.
+  double low = 0, high = 0;
+  /// Choice: the values (battery-strategy); tou-schedule: the modes the device can follow;
+  /// load-control: its dry contacts.
+  std::vector<std::string> choices;
+  int count = 0;  ///< tou-schedule: segments at most; charge-windows: the windows it has
+};
+
 /// What a device can do, with units in the names.
 struct Capabilities {
   bool live = true;
@@ -229,34 +244,18 @@ struct Capabilities {
   Millis data_interval{0};  ///< how often the vendor's values change; 0: at every poll
   /// A setpoint the device forgets unless it is written again this often; 0: it holds.
   Millis setpoint_keepalive{0};
-  bool battery_power_setpoint = false;
-  double max_charge_w = 0;     ///< largest charge setpoint accepted, W (>= 0)
-  double max_discharge_w = 0;  ///< largest discharge setpoint accepted, W (>= 0)
-  bool min_soc = false;
-  double min_soc_low_percent = 0;
-  double min_soc_high_percent = 100;
-  bool release = false;  ///< can hand control back to the device's own mode
-  bool min_home_consumption = false;
-  double min_home_consumption_low_w = 0;
-  double min_home_consumption_high_w = 0;
-  std::vector<std::string> battery_strategies;  ///< empty: no strategy command
-  bool smart_control = false;
-  bool time_control = false;  ///< weekly quarter-hour plan
-  bool export_limit = false;
-  double export_limit_high_w = 0;      ///< largest export limit accepted, W
-  bool min_soc_off_grid = false;       ///< within min_soc_low_percent..min_soc_high_percent
-  int tou_segments = 0;                ///< segments a time-of-use schedule may have; 0: none
-  std::vector<std::string> tou_modes;  ///< the TouMode names the device can follow
-  double tou_max_power_w = 0;          ///< largest charge / discharge power of a segment, W
-  int charge_windows = 0;              ///< grid-charge windows the device has; 0: none
-  bool peak_shaving = false;
-  double peak_shaving_high_w = 0;  ///< largest import limit accepted, W
-  bool charge_from_grid = false;
-  bool storm_guard = false;
-  std::vector<std::string> load_contacts;  ///< dry contacts a LoadControl may name; empty: none
-  bool ev_charging = false;                ///< start (level %) and stop an EV charger
+  /// The commands the device takes, each with its limits (core/commands.hpp).
+  std::vector<CommandLimits> commands;
   /// The metrics the device reports (what its vendor's package allows); empty: not declared.
   std::vector<std::string> metrics;
+
+  /// The device's limits for `t`; nullptr when it does not take that command.
+  const CommandLimits* command(CommandType t) const {
+    for (const auto& c : commands)
+      if (c.type == t) return &c;
+    return nullptr;
+  }
+  bool takes(CommandType t) const { return command(t) != nullptr; }
 };
 
 }  // namespace sb

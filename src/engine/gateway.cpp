@@ -19,6 +19,7 @@
 #include <set>
 #include <utility>
 
+#include "core/commands.hpp"
 #include "core/log.hpp"
 #include "core/metric.hpp"
 #include "core/schedule.hpp"
@@ -791,190 +792,6 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  Result<void> validate(const Command& cmd, const Capabilities& caps) const {
-    switch (cmd.type) {
-      case CommandType::BatteryPower:
-        if (!caps.battery_power_setpoint)
-          return fail(ErrorKind::NotSupported, cmd.device + " has no battery power setpoint");
-        if (!std::isfinite(cmd.value) || cmd.value < -caps.max_charge_w ||
-            cmd.value > caps.max_discharge_w)
-          return fail(ErrorKind::InvalidArgument, "battery-power " + fmt_w(cmd.value) +
-                                                      " is outside " + cmd.device + "'s range " +
-                                                      fmt_w(-caps.max_charge_w) + " (charge) .. " +
-                                                      fmt_w(caps.max_discharge_w) + " (discharge)");
-        return {};
-      case CommandType::MinSoc:
-        if (!caps.min_soc)
-          return fail(ErrorKind::NotSupported, cmd.device + " has no minimum SoC setting");
-        if (!std::isfinite(cmd.value) || cmd.value < caps.min_soc_low_percent ||
-            cmd.value > caps.min_soc_high_percent)
-          return fail(ErrorKind::InvalidArgument, "min-soc " + fmt_value(cmd.value) +
-                                                      " % is outside " + cmd.device + "'s range " +
-                                                      fmt_value(caps.min_soc_low_percent) + ".." +
-                                                      fmt_value(caps.min_soc_high_percent) + " %");
-        return {};
-      case CommandType::Release:
-        if (!caps.release)
-          return fail(ErrorKind::NotSupported,
-                      cmd.device + " cannot hand control back to its own mode");
-        return {};
-      case CommandType::MinHomeConsumption:
-        if (!caps.min_home_consumption)
-          return fail(ErrorKind::NotSupported, cmd.device + " has no minimum home consumption");
-        if (!std::isfinite(cmd.value) || cmd.value < caps.min_home_consumption_low_w ||
-            cmd.value > caps.min_home_consumption_high_w)
-          return fail(ErrorKind::InvalidArgument,
-                      "min-home-consumption " + fmt_w(cmd.value) + " is outside " + cmd.device +
-                          "'s range " + fmt_w(caps.min_home_consumption_low_w) + ".." +
-                          fmt_w(caps.min_home_consumption_high_w));
-        return {};
-      case CommandType::BatteryStrategy: {
-        const auto& s = caps.battery_strategies;
-        if (s.empty())
-          return fail(ErrorKind::NotSupported, cmd.device + " has no battery strategy setting");
-        if (std::find(s.begin(), s.end(), cmd.argument) == s.end()) {
-          std::string valid;
-          for (const auto& v : s) valid += (valid.empty() ? "" : ", ") + v;
-          return fail(ErrorKind::InvalidArgument,
-                      "battery-strategy '" + cmd.argument + "' is not one of " + valid);
-        }
-        return {};
-      }
-      case CommandType::SmartControl:
-        if (!caps.smart_control)
-          return fail(ErrorKind::NotSupported, cmd.device + " has no smart battery control");
-        if (cmd.value != 0 && cmd.value != 1)
-          return fail(ErrorKind::InvalidArgument, "smart-control takes 1 (on) or 0 (off)");
-        return {};
-      case CommandType::TimeControl:
-        if (!caps.time_control)
-          return fail(ErrorKind::NotSupported, cmd.device + " has no battery time control");
-        if (auto bad = check_weekly_plan(cmd.argument))
-          return fail(ErrorKind::InvalidArgument, "time-control plan: " + *bad);
-        return {};
-      case CommandType::ExportLimit:
-        if (!caps.export_limit)
-          return fail(ErrorKind::NotSupported, cmd.device + " has no export limit");
-        if (!std::isfinite(cmd.value) || cmd.value < 0 || cmd.value > caps.export_limit_high_w)
-          return fail(ErrorKind::InvalidArgument, "export-limit " + fmt_w(cmd.value) +
-                                                      " is outside " + cmd.device + "'s range 0.." +
-                                                      fmt_w(caps.export_limit_high_w));
-        return {};
-      case CommandType::MinSocOffGrid:
-        if (!caps.min_soc_off_grid)
-          return fail(ErrorKind::NotSupported, cmd.device + " has no off-grid minimum SoC");
-        if (!std::isfinite(cmd.value) || cmd.value < caps.min_soc_low_percent ||
-            cmd.value > caps.min_soc_high_percent)
-          return fail(ErrorKind::InvalidArgument, "min-soc-off-grid " + fmt_value(cmd.value) +
-                                                      " % is outside " + cmd.device + "'s range " +
-                                                      fmt_value(caps.min_soc_low_percent) + ".." +
-                                                      fmt_value(caps.min_soc_high_percent) + " %");
-        return {};
-      case CommandType::TouSchedule: {
-        if (caps.tou_segments == 0)
-          return fail(ErrorKind::NotSupported, cmd.device + " has no time-of-use schedule");
-        auto s = parse_tou_schedule(cmd.argument);
-        if (!s) return fail(ErrorKind::InvalidArgument, "tou-schedule: " + s.error().message);
-        if (int(s->size()) > caps.tou_segments)
-          return fail(ErrorKind::InvalidArgument,
-                      "tou-schedule: " + std::to_string(s->size()) + " segments; " + cmd.device +
-                          " takes at most " + std::to_string(caps.tou_segments));
-        for (const auto& seg : *s) {
-          auto mode = std::string(to_string(seg.mode));
-          if (std::find(caps.tou_modes.begin(), caps.tou_modes.end(), mode) == caps.tou_modes.end())
-            return fail(ErrorKind::InvalidArgument,
-                        "tou-schedule: " + cmd.device + " cannot follow mode " + mode);
-          if (seg.power_w && *seg.power_w > caps.tou_max_power_w)
-            return fail(ErrorKind::InvalidArgument, "tou-schedule: power " + fmt_w(*seg.power_w) +
-                                                        " is above " + cmd.device + "'s " +
-                                                        fmt_w(caps.tou_max_power_w));
-        }
-        return {};
-      }
-      case CommandType::ChargeWindows: {
-        if (caps.charge_windows == 0)
-          return fail(ErrorKind::NotSupported, cmd.device + " has no grid-charge windows");
-        auto w = parse_time_windows(cmd.argument);
-        if (!w) return fail(ErrorKind::InvalidArgument, "charge-windows: " + w.error().message);
-        if (int(w->size()) > caps.charge_windows)
-          return fail(ErrorKind::InvalidArgument, "charge-windows: " + std::to_string(w->size()) +
-                                                      " windows; " + cmd.device + " has " +
-                                                      std::to_string(caps.charge_windows));
-        return {};
-      }
-      case CommandType::ChargeFromGrid:
-      case CommandType::StormGuard: {
-        bool can =
-            cmd.type == CommandType::ChargeFromGrid ? caps.charge_from_grid : caps.storm_guard;
-        auto name = std::string(to_string(cmd.type));
-        if (!can) return fail(ErrorKind::NotSupported, cmd.device + " has no " + name + " setting");
-        if (cmd.value != 0 && cmd.value != 1)
-          return fail(ErrorKind::InvalidArgument, name + " takes 1 (on) or 0 (off)");
-        return {};
-      }
-      case CommandType::LoadControl: {
-        if (caps.load_contacts.empty())
-          return fail(ErrorKind::NotSupported, cmd.device + " has no load control");
-        auto s = parse_load_control(cmd.argument);
-        if (!s) return fail(s.error());
-        if (std::find(caps.load_contacts.begin(), caps.load_contacts.end(), s->contact) ==
-            caps.load_contacts.end()) {
-          std::string valid;
-          for (const auto& v : caps.load_contacts) valid += (valid.empty() ? "" : ", ") + v;
-          return fail(ErrorKind::InvalidArgument, "load-control: " + cmd.device +
-                                                      " has no dry contact '" + s->contact +
-                                                      "' (it has " + valid + ")");
-        }
-        return {};
-      }
-      case CommandType::EvCharging:
-        if (!caps.ev_charging)
-          return fail(ErrorKind::NotSupported,
-                      cmd.device + " is not an EV charger sunbridge can start");
-        if (!std::isfinite(cmd.value) || cmd.value < 0 || cmd.value > 100)
-          return fail(ErrorKind::InvalidArgument,
-                      "ev-charging " + fmt_value(cmd.value) +
-                          " is outside 0..100 (% of the charger's current; 0 stops)");
-        return {};
-      case CommandType::PeakShaving: {
-        if (!caps.peak_shaving)
-          return fail(ErrorKind::NotSupported, cmd.device + " has no peak shaving");
-        auto p = parse_peak_shaving(cmd.argument);
-        if (!p) return fail(ErrorKind::InvalidArgument, p.error().message);
-        if (*p && (*p)->import_limit_w > caps.peak_shaving_high_w)
-          return fail(ErrorKind::InvalidArgument,
-                      "peak shaving: limit " + fmt_w((*p)->import_limit_w) + " is above " +
-                          cmd.device + "'s " + fmt_w(caps.peak_shaving_high_w));
-        return {};
-      }
-    }
-    return fail(ErrorKind::InvalidArgument, "unknown command");
-  }
-
-  // Whether `cmd` may hold for a while, and how it would be handed back.
-  Result<void> validate_duration(const Command& cmd, const Capabilities& caps) const {
-    if (!cmd.duration) return {};
-    switch (cmd.type) {
-      case CommandType::BatteryPower:
-        if (!caps.release)
-          return fail(ErrorKind::NotSupported,
-                      cmd.device +
-                          " cannot hand control back to its own mode, so its battery-power "
-                          "setpoint cannot have a duration (send battery-power 0 to stop)");
-        return {};
-      case CommandType::MinSoc:
-      case CommandType::MinHomeConsumption:
-      case CommandType::ExportLimit:
-      case CommandType::MinSocOffGrid:
-        return {};  // the previous value comes back when it ends
-      default:
-        return fail(ErrorKind::InvalidArgument, std::string(to_string(cmd.type)) +
-                                                    " takes no duration (only battery-power, "
-                                                    "min-soc, min-home-consumption, export-limit "
-                                                    "and min-soc-off-grid hold for a while)");
-    }
-  }
-
   static std::string lease_text(const Lease& l) {
     return std::string(to_string(l.type)) + " " +
            (command_takes_argument(l.type) ? l.argument : fmt_value(l.value)) + " by " +
@@ -1023,8 +840,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     rec.argument = cmd.argument;
     if (cmd.duration) rec.duration_s = cmd.duration->count();
     auto caps = c->driver->capabilities(dev);
-    auto valid = validate(cmd, caps);
-    if (valid) valid = validate_duration(cmd, caps);
+    auto valid = check_command(cmd, caps);
     {
       std::lock_guard lock(mutex);
       if (valid && busy.contains(cmd.device))

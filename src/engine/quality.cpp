@@ -99,10 +99,12 @@ std::optional<PlausibleRange> plausible_range(std::string_view metric, const Cap
     std::snprintf(b, sizeof b, "three times the device's %.0f W rating", w);
     return std::string(b);
   };
-  // Powers the device's ratings bound.
-  if (metric == metric::kBatteryPower && (caps.max_charge_w > 0 || caps.max_discharge_w > 0))
-    return PlausibleRange{-(3 * caps.max_charge_w + 1000), 3 * caps.max_discharge_w + 1000,
-                          rating(std::max(caps.max_charge_w, caps.max_discharge_w))};
+  // Powers the device's ratings bound: a battery's, from the range of its power setpoint.
+  const auto* setpoint = caps.command(CommandType::BatteryPower);
+  double charge_w = setpoint ? -setpoint->low : 0, discharge_w = setpoint ? setpoint->high : 0;
+  if (metric == metric::kBatteryPower && (charge_w > 0 || discharge_w > 0))
+    return PlausibleRange{-(3 * charge_w + 1000), 3 * discharge_w + 1000,
+                          rating(std::max(charge_w, discharge_w))};
   bool pv =
       metric == metric::kPvPower || metric == metric::kAcPower || def->id == metric::kPvStringPower;
   if (pv && caps.pv_rated_w > 0) {

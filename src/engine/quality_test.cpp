@@ -94,7 +94,7 @@ TEST(Plausibility, RatingsWhereKnownPhysicsOtherwise) {
   EXPECT_EQ(pv.basis, "physical limit");
   Capabilities rated;
   rated.pv_rated_w = 10'000;
-  rated.max_charge_w = rated.max_discharge_w = 4600;
+  rated.commands = {{CommandType::BatteryPower, -4600, 4600, {}, 0}};
   EXPECT_EQ(plausible_range("pv.string.2.power", rated)->hi, 31'000);
   auto bat = *plausible_range("battery.power", rated);
   EXPECT_EQ(bat.lo, -14'800);

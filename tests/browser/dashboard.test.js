@@ -103,7 +103,7 @@ async function exercise(browser, url, name, viewport) {
   // A command round trip on the sonnen battery.
   await page.selectOption('#ctl-device', 'sonnen:battery');
   await page.fill('#in-battery-power', name === 'phone' ? '1200' : '900');
-  if (name === 'desktop') await page.fill('#in-duration', '5');  // held for 5 minutes: a lease
+  if (name === 'desktop') await page.fill('#dur-battery-power', '5');  // held for 5 minutes: a lease
   await page.click('#ctl-forms button[data-cmd="battery-power"][data-sign="1"]');
   const verified = await page.waitForFunction(() => /verified/.test(document.getElementById('ctl-result').textContent), null, { timeout: 20000 })
     .then(() => true, () => false);

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/commands.hpp"
 #include "core/metric.hpp"
 #include "net/json.hpp"
 
@@ -256,55 +257,30 @@ std::vector<Message> device_discovery(const MqttSettings& s, const DeviceInfo& d
     out.push_back(
         config(s, component, "sunbridge_" + key + "_" + topic_level(to_string(t)), std::move(o)));
   };
-  auto number = [&](CommandType t, std::string name, double lo, double hi, double step,
-                    const char* unit) {
-    control("number", t, std::move(name),
-            json::object{{"min", lo},
-                         {"max", hi},
-                         {"step", step},
-                         {"mode", "box"},
-                         {"unit_of_measurement", unit}});
-  };
-  if (c.min_soc)
-    number(CommandType::MinSoc, "Minimum SoC", c.min_soc_low_percent, c.min_soc_high_percent, 1,
-           "%");
-  if (c.min_soc_off_grid)
-    number(CommandType::MinSocOffGrid, "Minimum SoC off grid", c.min_soc_low_percent,
-           c.min_soc_high_percent, 1, "%");
-  if (c.battery_power_setpoint)
-    number(CommandType::BatteryPower, "Battery setpoint (+ discharge)", -c.max_charge_w,
-           c.max_discharge_w, 1, "W");
-  if (c.min_home_consumption)
-    number(CommandType::MinHomeConsumption, "Minimum home consumption",
-           c.min_home_consumption_low_w, c.min_home_consumption_high_w, 1, "W");
-  if (c.export_limit)
-    number(CommandType::ExportLimit, "Export limit", 0, c.export_limit_high_w, 1, "W");
-  if (!c.battery_strategies.empty()) {
-    json::array options;
-    for (const auto& o : c.battery_strategies) options.push_back(json::value(o));
-    control("select", CommandType::BatteryStrategy, "Battery strategy",
-            json::object{{"options", std::move(options)}});
+  // One entity per command the device takes, as the catalogue says (core/commands.hpp).
+  for (const auto& spec : command_catalogue()) {
+    const auto* l = c.command(spec.type);
+    if (!l || spec.ha_component.empty()) continue;
+    json::object o;
+    if (spec.ha_component == "number") {
+      o = {{"min", l->low},
+           {"max", l->high},
+           {"step", 1},
+           {"mode", "box"},
+           {"unit_of_measurement", spec.unit}};
+    } else if (spec.ha_component == "select") {
+      json::array options;
+      for (const auto& v : l->choices) options.push_back(json::value(v));
+      o = {{"options", std::move(options)}};
+    } else if (spec.ha_component == "switch") {
+      o = {{"payload_on", "1"}, {"payload_off", "0"}};
+    } else if (spec.ha_component == "button") {
+      o = {{"payload_press", "PRESS"}};
+    } else if (spec.ha_component == "text") {
+      o = {{"max", 255}};
+    }
+    control(spec.ha_component, spec.type, std::string(spec.title), std::move(o));
   }
-  if (c.smart_control)
-    control("switch", CommandType::SmartControl, "Smart battery control",
-            json::object{{"payload_on", "1"}, {"payload_off", "0"}});
-  if (c.charge_from_grid)
-    control("switch", CommandType::ChargeFromGrid, "Charge from grid",
-            json::object{{"payload_on", "1"}, {"payload_off", "0"}});
-  if (c.storm_guard)
-    control("switch", CommandType::StormGuard, "Storm guard",
-            json::object{{"payload_on", "1"}, {"payload_off", "0"}});
-  if (c.ev_charging) number(CommandType::EvCharging, "EV charging level (0 stops)", 0, 100, 1, "%");
-  if (c.release)
-    control("button", CommandType::Release, "Hand control back",
-            json::object{{"payload_press", "PRESS"}});
-  auto text = [&](CommandType t, std::string name) {
-    control("text", t, std::move(name), json::object{{"max", 255}});
-  };
-  if (c.tou_segments > 0) text(CommandType::TouSchedule, "Time-of-use schedule");
-  if (c.charge_windows > 0) text(CommandType::ChargeWindows, "Grid-charge windows");
-  if (c.peak_shaving) text(CommandType::PeakShaving, "Peak shaving");
-  if (!c.load_contacts.empty()) text(CommandType::LoadControl, "Load control");
   return out;
 }
 
@@ -344,9 +320,7 @@ Result<Command> command_of(const DeviceInfo& d, CommandType type, std::string_vi
     c.argument = std::string(payload);
     return c;
   }
-  if ((type == CommandType::SmartControl || type == CommandType::ChargeFromGrid ||
-       type == CommandType::StormGuard) &&
-      (payload == "ON" || payload == "OFF")) {
+  if (command_spec(type).kind == ArgumentKind::OnOff && (payload == "ON" || payload == "OFF")) {
     c.value = payload == "ON" ? 1 : 0;
     return c;
   }

@@ -25,11 +25,10 @@ TEST(MqttDiscovery, SensorsLandInTheEnergyDashboardAndControlsFollowTheCapabilit
   DeviceInfo d{"fox:60BH1", "home",      "fox",   "foxess", "inverter",
                "FoxESS",    "H3-10.0-E", "60BH1", "1.52"};
   Capabilities c;
-  c.min_soc = true;
-  c.min_soc_low_percent = 10;
-  c.battery_strategies = {"SelfUse", "Feedin"};
-  c.release = true;
-  c.tou_segments = 8;
+  c.commands = {{CommandType::MinSoc, 10, 100, {}, 0},
+                {CommandType::BatteryStrategy, 0, 0, {"SelfUse", "Feedin"}, 0},
+                {CommandType::Release, 0, 0, {}, 0},
+                {CommandType::TouSchedule, 0, 10'000, {"self-use"}, 8}};
   auto ms = mqtt::device_discovery(s, d, c,
                                    {"energy.grid_import", "battery.soc", "pv.string.2.power",
                                     "device.state", "device.online", "vendor.foxess.batVolt"});

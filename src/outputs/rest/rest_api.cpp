@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/commands.hpp"
 #include "core/embedded.hpp"
 #include "core/metric.hpp"
 #include "net/blocking.hpp"
@@ -76,44 +77,46 @@ json::object site_json(const Site& s) {
           {"timezone", s.timezone}};
 }
 
+// The device's commands, each as the catalogue describes it (core/commands.hpp) with this
+// device's limits: what a client needs to build its form or validate before sending.
 json::object caps_json(const Capabilities& c) {
-  json::array strategies;
-  for (const auto& s : c.battery_strategies) strategies.push_back(json::value(s));
-  json::array tou_modes;
-  for (const auto& m : c.tou_modes) tou_modes.push_back(json::value(m));
-  json::array contacts;
-  for (const auto& n : c.load_contacts) contacts.push_back(json::value(n));
+  json::array commands;
+  for (const auto& spec : command_catalogue()) {
+    const auto* l = c.command(spec.type);
+    if (!l) continue;
+    json::object o{{"name", spec.name},
+                   {"title", spec.title},
+                   {"kind", to_string(spec.kind)},
+                   {"widget", to_string(spec.widget)},
+                   {"holds", spec.holds && (spec.type != CommandType::BatteryPower ||
+                                            c.takes(CommandType::Release))}};
+    if (spec.kind == ArgumentKind::Number) {
+      o["unit"] = spec.unit;
+      o["min"] = l->low;
+      o["max"] = l->high;
+      o["step"] = spec.step;
+      o["start"] = form_start_value(spec, *l);
+    }
+    if (!l->choices.empty()) {
+      json::array choices;
+      for (const auto& v : l->choices) choices.push_back(json::value(v));
+      o["choices"] = std::move(choices);
+    }
+    if (spec.kind == ArgumentKind::Text) {
+      o["hint"] = spec.type == CommandType::LoadControl && !l->choices.empty()
+                      ? l->choices.front() + " mode=Scheduled start=09:00 end=16:00"
+                      : std::string(spec.hint);
+      if (l->count > 0) o["count"] = l->count;
+      if (l->high > 0) o["max_power_w"] = l->high;
+    }
+    commands.push_back(std::move(o));
+  }
   json::array metrics;
   for (const auto& m : c.metrics) metrics.push_back(json::value(m));
   return {{"live", c.live},
           {"history", c.history},
-          {"battery_power_setpoint", c.battery_power_setpoint},
-          {"max_charge_w", c.max_charge_w},
-          {"max_discharge_w", c.max_discharge_w},
-          {"min_soc", c.min_soc},
-          {"min_soc_low_percent", c.min_soc_low_percent},
-          {"min_soc_high_percent", c.min_soc_high_percent},
-          {"release", c.release},
-          {"min_home_consumption", c.min_home_consumption},
-          {"min_home_consumption_low_w", c.min_home_consumption_low_w},
-          {"min_home_consumption_high_w", c.min_home_consumption_high_w},
-          {"battery_strategies", strategies},
-          {"smart_control", c.smart_control},
-          {"time_control", c.time_control},
-          {"export_limit", c.export_limit},
-          {"export_limit_high_w", c.export_limit_high_w},
-          {"min_soc_off_grid", c.min_soc_off_grid},
-          {"tou_segments", c.tou_segments},
-          {"tou_modes", tou_modes},
-          {"tou_max_power_w", c.tou_max_power_w},
-          {"charge_windows", c.charge_windows},
-          {"peak_shaving", c.peak_shaving},
-          {"peak_shaving_high_w", c.peak_shaving_high_w},
-          {"charge_from_grid", c.charge_from_grid},
-          {"storm_guard", c.storm_guard},
-          {"load_contacts", contacts},
-          {"ev_charging", c.ev_charging},
-          {"metrics", metrics}};
+          {"commands", std::move(commands)},
+          {"metrics", std::move(metrics)}};
 }
 
 json::object device_json(const DeviceInfo& d, const std::optional<Capabilities>& caps) {

@@ -270,15 +270,15 @@ class EnphaseDriver final : public Driver {
     // New values come as often as the plan lets the driver fetch them, at best every 5 minutes.
     c.data_interval = st ? std::max<Millis>(minutes(5), refresh_interval(*st)) : minutes(5);
     if (device.kind != "ev_charger" && (!st || st->batteries > 0)) {
-      c.min_soc = true;
-      c.min_soc_low_percent = 10;
-      c.min_soc_high_percent = 100;
-      c.battery_strategies = kModes;
-      c.charge_from_grid = true;
-      c.storm_guard = true;
-      if (st) c.load_contacts = st->contacts;
+      c.commands = {{CommandType::MinSoc, 10, 100, {}, 0},
+                    {CommandType::BatteryStrategy, 0, 0, kModes, 0},
+                    {CommandType::ChargeFromGrid, 0, 1, {}, 0},
+                    {CommandType::StormGuard, 0, 1, {}, 0}};
+      if (st && !st->contacts.empty())
+        c.commands.push_back({CommandType::LoadControl, 0, 0, st->contacts, 0});
     }
-    if (device.kind == "ev_charger") c.ev_charging = true;
+    // Start at a level (% of the charger's current), 0 stops.
+    if (device.kind == "ev_charger") c.commands.push_back({CommandType::EvCharging, 0, 100, {}, 0});
     return c;
   }
 

@@ -268,9 +268,11 @@ TEST_F(EnphaseDriverTest, BatteryModeAndReserveAreWrittenAndReadBack) {
   ASSERT_FALSE(devices.empty());
   const auto& system = devices[0];
   auto caps = d->capabilities(system);
-  EXPECT_TRUE(caps.min_soc);
-  EXPECT_EQ(caps.battery_strategies.size(), 3u);
-  EXPECT_FALSE(d->capabilities(devices[2]).min_soc);  // the system without a battery
+  EXPECT_TRUE(caps.takes(CommandType::MinSoc));
+  ASSERT_TRUE(caps.takes(CommandType::BatteryStrategy));
+  EXPECT_EQ(caps.command(CommandType::BatteryStrategy)->choices.size(), 3u);
+  EXPECT_FALSE(
+      d->capabilities(devices[2]).takes(CommandType::MinSoc));  // the system without a battery
   Command mode{system.id, CommandType::BatteryStrategy, 0, std::nullopt, "test", "Full Backup"};
   auto m = io.run(d->apply(system, mode));
   ASSERT_TRUE(m) << m.error().message;
@@ -321,11 +323,13 @@ TEST_F(EnphaseDriverTest, ChargeFromGridStormGuardLoadControlAndEvCharging) {
   const auto& system = devices[0];
   const auto& charger = devices[1];
   auto caps = d->capabilities(system);
-  EXPECT_TRUE(caps.charge_from_grid);
-  EXPECT_TRUE(caps.storm_guard);
-  EXPECT_EQ(caps.load_contacts, (std::vector<std::string>{"NC1", "NC2"}));
-  EXPECT_FALSE(caps.ev_charging);
-  EXPECT_TRUE(d->capabilities(charger).ev_charging);
+  EXPECT_TRUE(caps.takes(CommandType::ChargeFromGrid));
+  EXPECT_TRUE(caps.takes(CommandType::StormGuard));
+  ASSERT_TRUE(caps.takes(CommandType::LoadControl));
+  EXPECT_EQ(caps.command(CommandType::LoadControl)->choices,
+            (std::vector<std::string>{"NC1", "NC2"}));
+  EXPECT_FALSE(caps.takes(CommandType::EvCharging));
+  EXPECT_TRUE(d->capabilities(charger).takes(CommandType::EvCharging));
   auto id = options.systems[0].id;
 
   auto grid = io.run(d->apply(system, {system.id, CommandType::ChargeFromGrid, 1}));

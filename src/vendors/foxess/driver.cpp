@@ -158,22 +158,21 @@ class FoxessDriver final : public Driver {
     c.data_interval = std::chrono::minutes(5);  // inverters upload to the cloud this often
     auto it = devices_.find(device.serial);
     bool battery = it == devices_.end() || it->second.has_battery;
-    c.export_limit = true;
-    c.export_limit_high_w = kExportLimitMaxW;
+    c.commands.push_back({CommandType::ExportLimit, 0, kExportLimitMaxW, {}, 0});
     if (battery) {
-      c.min_soc = true;
-      c.min_soc_off_grid = true;
-      c.min_soc_low_percent = 10;
-      c.min_soc_high_percent = 100;
-      c.battery_strategies = kWorkModes;
-      c.tou_segments = kSchedulerGroups;
+      std::vector<std::string> modes;
       for (auto m : {TouMode::SelfUse, TouMode::FeedIn, TouMode::Backup, TouMode::Charge,
                      TouMode::Discharge})
-        c.tou_modes.emplace_back(to_string(m));
-      c.tou_max_power_w = kExportLimitMaxW;  // the device's own range is checked on apply
-      c.charge_windows = 2;
-      c.peak_shaving = true;
-      c.peak_shaving_high_w = kImportLimitMaxW;
+        modes.emplace_back(to_string(m));
+      c.commands.insert(c.commands.end(),
+                        {{CommandType::MinSoc, 10, 100, {}, 0},
+                         {CommandType::MinSocOffGrid, 10, 100, {}, 0},
+                         {CommandType::BatteryStrategy, 0, 0, kWorkModes, 0},
+                         // A segment's power up to the export limit's; the device's own range is
+                         // checked on apply.
+                         {CommandType::TouSchedule, 0, kExportLimitMaxW, modes, kSchedulerGroups},
+                         {CommandType::ChargeWindows, 0, 0, {}, 2},
+                         {CommandType::PeakShaving, 0, kImportLimitMaxW, {}, 0}});
     }
     return c;
   }

@@ -357,10 +357,12 @@ TEST_F(FoxSim, DriverAppliesEveryControlAndReadsItBack) {
   ASSERT_TRUE(devices) << devices.error().message;
   const auto& dev = devices->front();
   auto caps = d->capabilities(dev);
-  EXPECT_TRUE(caps.export_limit);
-  EXPECT_EQ(caps.tou_segments, 8);
-  EXPECT_EQ(caps.charge_windows, 2);
-  EXPECT_TRUE(caps.peak_shaving);
+  EXPECT_TRUE(caps.takes(CommandType::ExportLimit));
+  ASSERT_TRUE(caps.takes(CommandType::TouSchedule));
+  EXPECT_EQ(caps.command(CommandType::TouSchedule)->count, 8);
+  ASSERT_TRUE(caps.takes(CommandType::ChargeWindows));
+  EXPECT_EQ(caps.command(CommandType::ChargeWindows)->count, 2);
+  EXPECT_TRUE(caps.takes(CommandType::PeakShaving));
   auto run = [&](CommandType type, double value, std::string argument = "") {
     Command cmd{dev.id, type, value, {}, "test", std::move(argument)};
     auto r = io.run(d->apply(dev, cmd));
@@ -432,11 +434,12 @@ TEST_F(FoxSim, DriverAppliesEveryControlAndReadsItBack) {
   EXPECT_TRUE(tou_off.verified) << tou_off.detail;
   EXPECT_FALSE(sim->scheduler_enabled(dev.serial));
   // Controls on an inverter without a battery: only the export limit.
-  auto plain = std::find_if(devices->begin(), devices->end(),
-                            [&](const DeviceInfo& x) { return !d->capabilities(x).tou_segments; });
+  auto plain = std::find_if(devices->begin(), devices->end(), [&](const DeviceInfo& x) {
+    return !d->capabilities(x).takes(CommandType::TouSchedule);
+  });
   ASSERT_NE(plain, devices->end());
-  EXPECT_TRUE(d->capabilities(*plain).export_limit);
-  EXPECT_FALSE(d->capabilities(*plain).peak_shaving);
+  EXPECT_TRUE(d->capabilities(*plain).takes(CommandType::ExportLimit));
+  EXPECT_FALSE(d->capabilities(*plain).takes(CommandType::PeakShaving));
 }
 
 TEST_F(FoxSim, DriverInOAuthModeRefreshesRotatesSavesAndSaysWhatToRunWhenRevoked) {

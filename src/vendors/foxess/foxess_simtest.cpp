@@ -260,8 +260,8 @@ TEST_F(FoxSim, DriverDiscoversTheAccountAndPollsEveryInverterFromOneBatchCall) {
     EXPECT_EQ(m["vendor.foxess.quota_left"] + m["vendor.foxess.quota_used"], 1440 * 12);
   }
   EXPECT_EQ(sim->requests() - before, 1u);  // twelve inverters, one call
-  EXPECT_TRUE(d->capabilities((*found)[0]).min_soc);
-  EXPECT_FALSE(d->capabilities((*found)[2]).min_soc);  // no battery
+  EXPECT_TRUE(d->capabilities((*found)[0]).takes(CommandType::MinSoc));
+  EXPECT_FALSE(d->capabilities((*found)[2]).takes(CommandType::MinSoc));  // no battery
 }
 
 TEST_F(FoxSim, DriverWritesMinSocAndWorkModeAndReadsThemBack) {

@@ -109,7 +109,7 @@ MonthRunReport run_month(const MonthRunOptions& opt) {
   rep.daily_quota = sim.quota().total;
   std::vector<const DeviceInfo*> batteries;
   for (const auto& dev : devices)
-    if (d.capabilities(dev).min_soc) batteries.push_back(&dev);
+    if (d.capabilities(dev).takes(CommandType::MinSoc)) batteries.push_back(&dev);
 
   // The last counters seen at or before each local midnight, per inverter: day k's energy is
   // closing[k + 1] - closing[k].

@@ -155,15 +155,12 @@ class KostalDriver final : public Driver {
     c.live = true;
     c.history = true;
     c.history_step = std::chrono::minutes(5);  // logdata/download has a row every 5 minutes
-    c.min_soc = battery_;
-    c.min_soc_low_percent = 5;
-    c.min_soc_high_percent = 100;
-    c.min_home_consumption = battery_;
-    c.min_home_consumption_low_w = 50;
-    c.min_home_consumption_high_w = 38000;
-    if (battery_) c.battery_strategies = kStrategies;
-    c.smart_control = battery_;
-    c.time_control = battery_;
+    if (battery_)
+      c.commands = {{CommandType::MinSoc, 5, 100, {}, 0},
+                    {CommandType::MinHomeConsumption, 50, 38'000, {}, 0},
+                    {CommandType::BatteryStrategy, 0, 0, kStrategies, 0},
+                    {CommandType::SmartControl, 0, 1, {}, 0},
+                    {CommandType::TimeControl, 0, 0, {}, 0}};
     return c;
   }
 

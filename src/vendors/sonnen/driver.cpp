@@ -134,18 +134,17 @@ class SonnenDriver final : public Driver {
   Capabilities capabilities(const DeviceInfo&) const override {
     Capabilities c;
     c.live = true;
-    c.battery_power_setpoint = true;
-    c.max_charge_w = options_.max_power_w;
-    c.max_discharge_w = options_.max_power_w;
+    c.commands.push_back(
+        {CommandType::BatteryPower, -options_.max_power_w, options_.max_power_w, {}, 0});
     if (v2_on_) {
-      c.release = true;  // back to the operating mode the setpoint took over from
-      c.min_soc = true;  // EM_USOC, the backup reserve
-      c.min_soc_low_percent = 0;
-      c.min_soc_high_percent = 100;
-      for (auto [name, value] : kModes) c.battery_strategies.emplace_back(name);
-      c.tou_segments = kTouWindows;
-      c.tou_modes = {"charge"};
-      c.tou_max_power_w = 100'000;  // threshold_p_max is a grid limit, not the battery's
+      // Back to the operating mode the setpoint took over from.
+      c.commands.push_back({CommandType::Release, 0, 0, {}, 0});
+      c.commands.push_back({CommandType::MinSoc, 0, 100, {}, 0});  // EM_USOC, the backup reserve
+      std::vector<std::string> modes;
+      for (auto [name, value] : kModes) modes.emplace_back(name);
+      c.commands.push_back({CommandType::BatteryStrategy, 0, 0, modes, 0});
+      // threshold_p_max is a grid limit, not the battery's: up to 100 kW.
+      c.commands.push_back({CommandType::TouSchedule, 0, 100'000, {"charge"}, kTouWindows});
       c.setpoint_keepalive = options_.setpoint_keepalive;
     }
     return c;

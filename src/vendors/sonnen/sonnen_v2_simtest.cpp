@@ -216,9 +216,10 @@ TEST_F(SonnenV2, TheDriverDetectsV2ReadsAndAppliesEveryControlWithReadBack) {
   EXPECT_EQ(dev.model, "sonnenBatterie (API v2)");
   EXPECT_EQ(dev.firmware, "1.14.5");
   auto caps = d->capabilities(dev);
-  EXPECT_TRUE(caps.release);
-  EXPECT_TRUE(caps.min_soc);
-  EXPECT_EQ(caps.battery_strategies.size(), 4u);
+  EXPECT_TRUE(caps.takes(CommandType::Release));
+  EXPECT_TRUE(caps.takes(CommandType::MinSoc));
+  ASSERT_TRUE(caps.takes(CommandType::BatteryStrategy));
+  EXPECT_EQ(caps.command(CommandType::BatteryStrategy)->choices.size(), 4u);
   auto snap = io.run(d->poll(dev));
   ASSERT_TRUE(snap);
   bool mode_seen = false;
