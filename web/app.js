@@ -288,7 +288,7 @@ function controlForms(c, now) {
     const n = k.name;
     switch (k.widget) {
       case 'setpoint':
-        return `<fieldset><legend>${esc(k.title)} (${esc(range(k))}; + discharge, − charge)</legend>` +
+        return `<fieldset><legend>${esc(k.title)} (${esc(range(k))})</legend>` +
           `<div class="inline"><input type="number" id="in-${n}" step="${k.step}" value="${k.start}">` +
           `<button type="button" data-cmd="${n}" data-sign="-1">Charge</button>` +
           `<button type="button" data-cmd="${n}" data-sign="1">Discharge</button>${set(k)}</div>${duration(k)}</fieldset>`;
@@ -312,7 +312,7 @@ function controlForms(c, now) {
       }
       case 'text': {
         const limits = [k.count ? `up to ${k.count}` : '', k.choices ? k.choices.join(', ') : ''].filter(Boolean).join('; ');
-        return `<fieldset><legend>${esc(k.title)} (${esc(limits ? limits + '; ' : '')}or off)</legend><div class="inline"><input id="in-${n}" placeholder="${esc(k.hint || '')}" value="${esc(shown(cur(n, 'argument'), ''))}">` +
+        return `<fieldset><legend>${esc(k.title)}${limits ? ` <span class="muted">(${esc(limits)})</span>` : ''}</legend><div class="inline"><input id="in-${n}" placeholder="${esc(k.hint || '')}" value="${esc(shown(cur(n, 'argument'), ''))}">` +
           `${set(k)}</div></fieldset>`;
       }
       case 'button':
