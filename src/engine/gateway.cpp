@@ -26,6 +26,8 @@
 #include "engine/backfill.hpp"
 #include "engine/counters.hpp"
 #include "engine/estimates.hpp"
+#include "engine/executor.hpp"
+#include "engine/leases.hpp"
 #include "engine/quality.hpp"
 #include "net/blocking.hpp"
 #include "net/driver_env.hpp"
@@ -61,14 +63,9 @@ std::string duration_text(Millis d) {
   return b;
 }
 
-std::string fmt_w(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.0f W", v);
-  return b;
-}
 }  // namespace
 
-struct Gateway::Impl : std::enable_shared_from_this<Impl> {
+struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
   struct Connection {
     ConnectionConfig config;
     std::unique_ptr<net::AsioSleeper> sleeper;
@@ -99,16 +96,13 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   Config config;
   // Shared: a command or a settings read keeps its connection while a reload replaces it.
   std::vector<std::shared_ptr<Connection>> connections;
-  mutable std::mutex mutex;  // guards connections (the list), live, devices/health, busy
+  mutable std::mutex mutex;  // guards connections (the list), live, devices/health, settings
   std::map<std::string, DeviceLive> live;
   std::map<std::string, int> failures_in_a_row;        // by device
   std::set<std::string> implausible;                   // device \x1f metric, while its values are
   std::map<std::string, DeviceSettings> settings;      // by device: as last read
   std::deque<std::pair<std::uint64_t, Event>> recent;  // the last events, for the outputs
   std::uint64_t event_seq = 0;
-  std::set<std::string> busy;                     // devices with a command running
-  std::map<std::string, Lease> leases;            // active, by device
-  std::map<std::string, TimePoint> kept_alive;    // by device: when its lease was last written
   std::map<std::string, SiteQuality> quality;     // by site
   std::map<std::string, TimePoint> balance_hour;  // by site: the hour the next check starts
   std::atomic<bool> stopping{false};
@@ -118,7 +112,34 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
   // (CLI control) only respects those it adopted.
   bool keeps_leases = true;
 
-  Impl(GatewayDeps d, Config c) : deps(d), config(std::move(c)) {}
+  // Commands and the leases they take (engine/executor.hpp, engine/leases.hpp): they reach
+  // the devices through this Impl as their ControlHost.
+  LeaseKeeper lease_keeper;
+  CommandExecutor executor;
+
+  Impl(GatewayDeps d, Config c)
+      : deps(d),
+        config(std::move(c)),
+        lease_keeper(ControlDeps{deps.clock, deps.store, deps.blocking, *this}),
+        executor(ControlDeps{deps.clock, deps.store, deps.blocking, *this}, lease_keeper) {
+    lease_keeper.use(executor);
+  }
+
+  // ControlHost
+  std::optional<CommandTarget> target(const std::string& device, std::string& known) override {
+    DeviceInfo dev;
+    if (auto c = connection_of(device, &dev)) return CommandTarget{dev, c->driver.get(), c};
+    std::lock_guard lock(mutex);
+    for (const auto& entry : live) known += (known.empty() ? "" : ", ") + entry.first;
+    return std::nullopt;
+  }
+  void settings_changed(const std::string& device) override {
+    std::lock_guard lock(mutex);
+    settings.erase(device);
+  }
+  LeaseKeeper::Keepalive keepalive_of(Connection& c) {
+    return [&c](const DeviceInfo& d) { return c.driver->capabilities(d).setpoint_keepalive; };
+  }
 
   std::shared_ptr<Connection> connection_of(const std::string& device_id,
                                             DeviceInfo* out = nullptr) {
@@ -187,7 +208,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
 
   // Stores an event and writes it to the log: events are what an operator must see, each once
   // (an outage, a command, a lease, a gap), never per poll.
-  void record_event(Event e) {
+  void record_event(Event e) override {
     log_event(e);
     {
       std::lock_guard lock(mutex);
@@ -573,7 +594,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
         c.backfill_loaded = true;
         auto op = c.backfill->load(devices);
         co_await std::move(op);
-        auto rop = recover_leases(c);
+        auto rop = lease_keeper.recover(devices);
         co_await std::move(rop);
       }
       bool failed = false;
@@ -616,7 +637,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
         co_await std::move(op);
       }
       {
-        auto op = tend_leases(c);
+        auto op = lease_keeper.tend(devices, *c.driver, keepalive_of(c));
         co_await std::move(op);
       }
       // Between polls, one step of backfill (a day of the gap that is due first); the driver's
@@ -633,7 +654,8 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
       auto spent = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
       Millis pause = std::max(Millis(0), next - (failed ? Millis(0) : spent));
       // A lease ends (or is renewed) on time even while polls back off.
-      if (auto due = next_lease_action(c)) pause = std::clamp(*due, Millis(0), pause);
+      if (auto due = lease_keeper.next_action(devices, keepalive_of(c)))
+        pause = std::clamp(*due, Millis(0), pause);
       co_await wait(c, pause);
     }
     c.running = false;
@@ -654,289 +676,24 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl> {
     c.closed = true;
     std::vector<Lease> held;
     if (keeps_leases) {
-      std::lock_guard lock(mutex);
-      for (const auto& d : c.devices)
-        if (auto it = leases.find(d.id); it != leases.end()) held.push_back(it->second);
+      std::vector<DeviceInfo> devices;
+      {
+        std::lock_guard lock(mutex);
+        devices = c.devices;
+      }
+      held = lease_keeper.of(devices);
     }
     for (const auto& l : held) {
-      auto op = hand_back(l, std::string("sunbridge stopped"));
+      auto op = executor.hand_back(l, std::string("sunbridge stopped"));
       co_await std::move(op);
     }
     co_await c.driver->close();
   }
 
-  // Marks a lease ended in memory and in the store.
-  asio::awaitable<bool> end_lease_record(Lease l, std::string state, std::string detail) {
-    auto self = shared_from_this();
-    l.state = std::move(state);
-    l.detail = std::move(detail);
-    l.ended_at = deps.clock.now();
-    {
-      std::lock_guard lock(mutex);
-      if (auto it = leases.find(l.device); it != leases.end() && it->second.id == l.id)
-        leases.erase(it);
-      kept_alive.erase(l.device);
-    }
-    auto op = blocking([this, l] { return deps.store.update_lease(l); });
-    auto r = co_await std::move(op);
-    record_event({l.device, *l.ended_at, l.state == "released" ? Severity::Info : Severity::Warning,
-                  "lease." + l.state, lease_text(l) + ": " + l.detail});
-    co_return bool(r);
-  }
-
-  // Hands a lease back: Release (with the driver's hand-back text) for a setpoint, the old value
-  // for a setting; audited as a command of "lease:<id>".
-  // `who`: whoever ends it early (a release), else the lease itself. The hand-back's audit row
-  // comes back.
-  asio::awaitable<Result<CommandRecord>> hand_back(Lease l, std::string why, std::string who = {}) {
-    auto self = shared_from_this();
-    Command back;
-    back.device = l.device;
-    back.requested_by = who.empty() ? "lease:" + std::to_string(l.id) : who;
-    if (l.type == CommandType::BatteryPower) {
-      back.type = CommandType::Release;
-      back.argument = l.restore;
-    } else {
-      back.type = l.type;
-      back.value = std::strtod(l.restore.c_str(), nullptr);
-    }
-    auto op = execute(back, &l);
-    auto r = co_await std::move(op);
-    bool ok = r && r->status == "verified";
-    std::string state = ok ? "released" : "failed";
-    std::string detail = ok ? why + "; handed back: " + r->detail
-                            : why + "; handing back failed: " +
-                                  (r ? r->status + ": " + r->detail : r.error().describe());
-    auto end = end_lease_record(l, std::move(state), std::move(detail));
-    (void)co_await std::move(end);
-    co_return r;
-  }
-
-  // On c's strand, between polls: ends the leases whose time is up and writes again those the
-  // device forgets unless they are renewed.
-  asio::awaitable<void> tend_leases(Connection& c) {
-    auto self = shared_from_this();
-    auto now = deps.clock.now();
-    std::vector<Lease> due, renew;
-    {
-      std::lock_guard lock(mutex);
-      for (const auto& d : c.devices) {
-        auto it = leases.find(d.id);
-        if (it == leases.end() || busy.contains(d.id)) continue;
-        if (now >= it->second.until) {
-          due.push_back(it->second);
-          continue;
-        }
-        auto keep = c.driver->capabilities(d).setpoint_keepalive;
-        if (keep.count() > 0 && now - kept_alive[d.id] >= keep) renew.push_back(it->second);
-      }
-    }
-    for (const auto& l : due) {
-      auto op = hand_back(l, std::string("its time was up"));
-      co_await std::move(op);
-    }
-    for (const auto& l : renew) {
-      DeviceInfo dev;
-      if (!connection_of(l.device, &dev)) continue;
-      Command again{l.device,  l.type, l.value, std::nullopt, "lease:" + std::to_string(l.id),
-                    l.argument};
-      auto op = c.driver->apply(dev, again);
-      auto r = co_await std::move(op);
-      {
-        std::lock_guard lock(mutex);
-        kept_alive[l.device] = deps.clock.now();
-      }
-      if (!r || !r->verified)
-        record_event({l.device, deps.clock.now(), Severity::Warning, "lease.keepalive_failed",
-                      lease_text(l) +
-                          ": writing it again failed: " + (r ? r->detail : r.error().describe())});
-    }
-  }
-
-  // How long until the next lease of c's devices ends or is due to be written again.
-  std::optional<Millis> next_lease_action(Connection& c) {
-    auto now = deps.clock.now();
-    std::optional<Millis> soonest;
-    std::lock_guard lock(mutex);
-    for (const auto& d : c.devices) {
-      auto it = leases.find(d.id);
-      if (it == leases.end()) continue;
-      Millis left = std::chrono::duration_cast<Millis>(it->second.until - now);
-      auto keep = c.driver->capabilities(d).setpoint_keepalive;
-      if (keep.count() > 0)
-        left = std::min(left, std::chrono::duration_cast<Millis>(kept_alive[d.id] + keep - now));
-      soonest = soonest ? std::min(*soonest, left) : left;
-    }
-    return soonest;
-  }
-
-  // At start, after the first discovery: a lease still active in the store was not handed back
-  // (sunbridge crashed or was killed); the device is given back its own mode now.
-  asio::awaitable<void> recover_leases(Connection& c) {
-    auto self = shared_from_this();
-    auto op = blocking([this] { return deps.store.leases(true, 10'000); });
-    auto active = co_await std::move(op);
-    if (!active) co_return;
-    std::vector<Lease> mine;
-    {
-      std::lock_guard lock(mutex);
-      for (const auto& l : *active)
-        if (std::any_of(c.devices.begin(), c.devices.end(),
-                        [&](const DeviceInfo& d) { return d.id == l.device; }))
-          mine.push_back(l);
-    }
-    for (const auto& l : mine) {
-      auto back = hand_back(
-          l, std::string("found active at start: sunbridge stopped without handing it back"));
-      co_await std::move(back);
-    }
-  }
-
-  static std::string lease_text(const Lease& l) {
-    return std::string(to_string(l.type)) + " " +
-           (command_takes_argument(l.type) ? l.argument : fmt_value(l.value)) + " by " +
-           l.requested_by + " until " + format_iso8601(l.until) + " (lease " +
-           std::to_string(l.id) + ")";
-  }
-
   asio::awaitable<Result<CommandRecord>> execute(Command cmd) {
-    auto op = execute(std::move(cmd), nullptr);
+    auto self = shared_from_this();  // the executor is ours: we outlive the command
+    auto op = executor.execute(std::move(cmd));
     co_return co_await std::move(op);
-  }
-
-  // `ending`: the lease this command hands back (its own checks are skipped: it must run).
-  asio::awaitable<Result<CommandRecord>> execute(Command cmd, const Lease* ending) {
-    auto self = shared_from_this();
-    // A release while a lease holds ends the lease: the device gets back what the lease took,
-    // a setpoint's mode or a setting's old value, whether or not it has a release of its own.
-    if (!ending && cmd.type == CommandType::Release) {
-      std::optional<Lease> held;
-      {
-        std::lock_guard lock(mutex);
-        if (auto it = leases.find(cmd.device); it != leases.end() && !busy.contains(cmd.device))
-          held = it->second;
-      }
-      if (held) {
-        std::string who = cmd.requested_by.empty() ? "unknown" : cmd.requested_by;
-        auto op = hand_back(*held, "ended early by " + who, who);
-        co_return co_await std::move(op);
-      }
-    }
-    DeviceInfo dev;
-    auto c = connection_of(cmd.device, &dev);
-    if (!c) {
-      std::string known;
-      std::lock_guard lock(mutex);
-      for (const auto& entry : live) known += (known.empty() ? "" : ", ") + entry.first;
-      co_return fail(ErrorKind::NotFound, "unknown device '" + cmd.device + "'" +
-                                              (known.empty() ? "" : " (known: " + known + ")"));
-    }
-    CommandRecord rec;
-    rec.requested_at = deps.clock.now();
-    rec.requested_by = cmd.requested_by.empty() ? "unknown" : cmd.requested_by;
-    rec.device = cmd.device;
-    rec.type = cmd.type;
-    rec.value = cmd.value;
-    rec.argument = cmd.argument;
-    if (cmd.duration) rec.duration_s = cmd.duration->count();
-    auto caps = c->driver->capabilities(dev);
-    auto valid = check_command(cmd, caps);
-    {
-      std::lock_guard lock(mutex);
-      if (valid && busy.contains(cmd.device))
-        valid = fail(ErrorKind::Conflict, "a command for " + cmd.device +
-                                              " is still running; try again when it has finished");
-      if (auto l = leases.find(cmd.device); valid && !ending && l != leases.end())
-        valid = fail(ErrorKind::Conflict, cmd.device + " is held by " + lease_text(l->second) +
-                                              "; send release to end it first");
-      if (valid) busy.insert(cmd.device);
-    }
-    if (!valid) {  // refused commands are audited too
-      rec.status = "rejected";
-      rec.detail = valid.error().message;
-      rec.finished_at = deps.clock.now();
-      auto begin = blocking([this, rec] { return deps.store.begin_command(rec); });
-      auto id = co_await std::move(begin);
-      if (id) {
-        rec.id = *id;
-        auto finish = blocking([this, rec] { return deps.store.finish_command(rec); });
-        (void)co_await std::move(finish);
-      }
-      co_return fail(valid.error());
-    }
-    rec.status = "pending";
-    auto begin = blocking([this, rec] { return deps.store.begin_command(rec); });
-    auto id = co_await std::move(begin);
-    if (!id) {
-      std::lock_guard lock(mutex);
-      busy.erase(cmd.device);
-      co_return fail(with_context(id.error(), "command not audited, so not applied"));
-    }
-    rec.id = *id;
-    auto outcome = co_await c->driver->apply(dev, cmd);
-    rec.finished_at = deps.clock.now();
-    if (outcome) {
-      rec.status = outcome->verified ? "verified" : "unverified";
-      rec.before = outcome->before;
-      rec.after = outcome->after;
-      rec.detail = outcome->detail;
-    } else {
-      rec.status = "failed";
-      rec.detail = outcome.error().describe();
-    }
-    // A command with a duration holds until then: a lease in the store (so a crash cannot lose
-    // it) that the polling loop keeps alive and hands back.
-    if (outcome && cmd.duration && !ending) {
-      Lease l;
-      l.command = rec.id;
-      l.device = cmd.device;
-      l.type = cmd.type;
-      l.value = cmd.value;
-      l.argument = cmd.argument;
-      l.requested_by = rec.requested_by;
-      l.started_at = *rec.finished_at;
-      l.until = l.started_at + std::chrono::duration_cast<Millis>(*cmd.duration);
-      bool restorable = true;
-      if (cmd.type == CommandType::BatteryPower) {
-        l.restore = outcome->hand_back;
-      } else if (outcome->before) {
-        l.restore = fmt_value(*outcome->before);
-      } else {
-        restorable = false;
-        rec.detail +=
-            "; not held: the previous value could not be read, so it could not be "
-            "restored";
-      }
-      if (restorable) {
-        auto add = blocking([this, l] { return deps.store.add_lease(l); });
-        auto lid = co_await std::move(add);
-        if (lid) {
-          l.id = *lid;
-          std::lock_guard lock(mutex);
-          leases[l.device] = l;
-          kept_alive[l.device] = l.started_at;
-          rec.detail += "; held until " + format_iso8601(l.until) + ", then handed back (lease " +
-                        std::to_string(l.id) + ")";
-        } else {
-          rec.detail += "; not held: the lease could not be stored (" + lid.error().message + ")";
-        }
-      }
-    }
-    auto finish = blocking([this, rec] { return deps.store.finish_command(rec); });
-    auto fin = co_await std::move(finish);
-    {
-      std::lock_guard lock(mutex);
-      busy.erase(cmd.device);
-      settings.erase(cmd.device);  // what the command changed is read anew when next asked
-    }
-    record_event({cmd.device, *rec.finished_at,
-                  outcome && outcome->verified ? Severity::Info : Severity::Warning,
-                  "command." + rec.status,
-                  std::string(to_string(cmd.type)) + " " + fmt_value(cmd.value) + " by " +
-                      rec.requested_by + ": " + rec.detail});
-    if (!outcome) co_return fail(outcome.error());
-    if (!fin) co_return fail(fin.error());
-    co_return rec;
   }
 };
 
@@ -1117,11 +874,10 @@ asio::awaitable<Result<void>> Gateway::adopt_leases() {
       due.push_back(l);
       continue;
     }
-    std::lock_guard lock(impl->mutex);
-    impl->leases[l.device] = l;
+    impl->lease_keeper.hold(l);
   }
   for (const auto& l : due) {
-    auto back = impl->hand_back(l, "its time was up while no gateway ran");
+    auto back = impl->executor.hand_back(l, "its time was up while no gateway ran");
     (void)co_await std::move(back);
   }
   co_return Result<void>{};
