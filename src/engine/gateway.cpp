@@ -584,7 +584,9 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
         }
         backoff.reset();
       }
-      auto started = std::chrono::steady_clock::now();
+      // The poll plan runs on the injected clock (a simulated one in tests); the latency of a
+      // call, the retention's slices and the shutdown budgets are real time.
+      auto started = deps.clock.now();
       std::vector<DeviceInfo> devices;
       {
         std::lock_guard lock(mutex);
@@ -651,7 +653,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
         next = std::max(next, backoff.next());
       else
         backoff.reset();
-      auto spent = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
+      auto spent = std::chrono::duration_cast<Millis>(deps.clock.now() - started);
       Millis pause = std::max(Millis(0), next - (failed ? Millis(0) : spent));
       // A lease ends (or is renewed) on time even while polls back off.
       if (auto due = lease_keeper.next_action(devices, keepalive_of(c)))
