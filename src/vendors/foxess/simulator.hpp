@@ -116,6 +116,12 @@ class Simulator : public sim::HttpSimulator {
   /// and peak shaving to its site.
   void apply_controls_locked(Inverter& inv);
   std::shared_ptr<net::Router> routes() override;
+  // The Open API by section (simulator_*.cpp), each adding its interfaces through Routes.
+  struct Routes;
+  void plant_routes(Routes& api);
+  void device_routes(Routes& api);
+  void setting_routes(Routes& api);
+  void history_routes(Routes& api);
   void add_oauth_routes(net::Router& r);
 
   const Clock& clock_;
