@@ -207,6 +207,7 @@ class Simulator : public sim::HttpSimulator {
   std::shared_ptr<net::Router> routes() override;
   void add_oauth_routes(net::Router& r);
   void add_system_routes(net::Router& r);
+  void add_series_routes(net::Router& r);  // simulator_series.cpp
   void add_device_routes(net::Router& r);  // simulator_devices.cpp
   void add_config_routes(net::Router& r);  // simulator_control.cpp
   void add_ev_routes(net::Router& r);      // simulator_control.cpp

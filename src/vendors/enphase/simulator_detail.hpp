@@ -124,4 +124,34 @@ struct LocalDays {
   }
 };
 
+// Enlighten's event types as the simulator knows them (events, alarms, event_types).
+struct SimEventType {
+  int id;
+  const char* key;
+  bool stateful;
+  const char* name;
+  const char* description;
+  const char* action;
+  int severity;  // of the alarm it raises: 1 FATAL .. 6 NONE
+};
+// A few of Enlighten's event types: enough for the simulated systems' events.
+constexpr SimEventType kEventTypes[] = {
+    {28, "envoy_no_report", true, "Gateway not reporting",
+     "The broadband Internet connection that the Enphase gateway uses to communicate to the "
+     "Enphase servers is experiencing a problem.",
+     "Check that your gateway and Internet router are powered on and connected.", 3},
+    {502, "pcu_no_report", true, "Microinverter not reporting",
+     "A microinverter has not reported to the gateway.",
+     "Check the breaker of the PV circuit; contact your installer if it persists.", 3},
+    {1003, "encharge_low_soc", false, "Battery low state of charge",
+     "The battery reached its reserve.", "None: the battery recharges from PV.", 4},
+    {1101, "grid_outage", true, "Grid outage",
+     "The utility grid is down; the system runs on backup.",
+     "None: the system reconnects when the grid is back.", 2}};
+inline const SimEventType* event_type(int id) {
+  for (const auto& t : kEventTypes)
+    if (t.id == id) return &t;
+  return nullptr;
+}
+
 }  // namespace sb::enphase::detail
