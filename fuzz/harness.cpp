@@ -139,22 +139,82 @@ std::vector<Command> commands_for(const DeviceInfo& d, const Capabilities& c) {
 
 }  // namespace
 
-asio::awaitable<void> driver_session(Driver& driver, ManualClock& clock) {
+namespace {
+
+std::string number(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.10g", v);
+  return b;
+}
+
+template <class T>
+std::string outcome_text(const Result<T>& r) {
+  return r ? std::string("ok") : "failed: " + r.error().describe();
+}
+
+}  // namespace
+
+asio::awaitable<void> driver_session(Driver& driver, ManualClock& clock, SessionLog* log) {
+  auto note = [log](std::string line) {
+    if (log) log->lines.push_back(std::move(line));
+  };
   auto found = co_await driver.discover();
+  note("discover: " + outcome_text(found));
   if (found) {
     std::size_t n = 0;
     for (const auto& device : *found) {
+      note("device " + device.id + " kind=" + device.kind + " model=" + device.model +
+           " serial=" + device.serial + " firmware=" + device.firmware);
       if (n++ == 3) break;
       auto caps = driver.capabilities(device);
-      (void)co_await driver.poll(device);
-      clock.advance(Millis(60'000));
-      (void)co_await driver.poll(device);
+      if (log) {
+        std::string line = "capabilities " + device.id + ":";
+        if (caps.history) line += " history";
+        for (const auto& l : caps.commands) {
+          line += " " + std::string(to_string(l.type));
+          if (command_spec(l.type).kind == ArgumentKind::Number)
+            line += "[" + number(l.low) + ".." + number(l.high) + "]";
+          if (!l.choices.empty()) {
+            line += "{";
+            for (std::size_t i = 0; i < l.choices.size(); ++i)
+              line += (i ? "," : "") + l.choices[i];
+            line += "}";
+          }
+          if (l.count) line += "x" + std::to_string(l.count);
+        }
+        note(line);
+      }
+      for (int p = 1; p <= 2; ++p) {
+        auto snap = co_await driver.poll(device);
+        note("poll " + std::to_string(p) + " " + device.id + ": " + outcome_text(snap));
+        if (snap)
+          for (const auto& x : snap->samples)
+            note("  " + x.device + " " + x.metric + " = " + number(x.value) + " at " +
+                 format_iso8601(x.time) + " (" + std::string(to_string(x.quality)) + ")");
+        if (p == 1) clock.advance(Millis(60'000));
+      }
       if (caps.history) {
         auto now = clock.now();
-        (void)co_await driver.history(device, TimeRange{now - std::chrono::hours(1), now});
+        auto h = co_await driver.history(device, TimeRange{now - std::chrono::hours(1), now});
+        std::string line = "history " + device.id + ": " + outcome_text(h);
+        if (h && !h->empty())
+          line += ", " + std::to_string(h->size()) + " samples from " +
+                  format_iso8601(h->front().time) + " to " + format_iso8601(h->back().time);
+        note(line);
       }
-      (void)co_await driver.settings(device);
-      for (const auto& cmd : commands_for(device, caps)) (void)co_await driver.apply(device, cmd);
+      auto st = co_await driver.settings(device);
+      note("settings " + device.id + ": " + outcome_text(st));
+      if (st)
+        for (const auto& x : *st)
+          note("  " + std::string(to_string(x.command)) + " = " +
+               (x.value ? number(*x.value) : x.argument));
+      for (const auto& cmd : commands_for(device, caps)) {
+        auto r = co_await driver.apply(device, cmd);
+        note("apply " + device.id + " " + std::string(to_string(cmd.type)) + " " +
+             (command_takes_argument(cmd.type) ? cmd.argument : number(cmd.value)) + ": " +
+             (r ? (r->verified ? "verified: " : "unverified: ") + r->detail
+                : "failed: " + r.error().describe()));
+      }
     }
   }
   co_await driver.close();
@@ -180,7 +240,7 @@ struct Shared {
 }  // namespace
 
 void run_scripted(const DriverRegistry::Entry& entry, const ConnectionConfig& config,
-                  std::string_view data, const Extra& extra) {
+                  std::string_view data, const Extra& extra, SessionLog* log) {
   static Shared shared;
   crypto::use_fixed_random_for_fuzzing(1);
   auto script = parse_script(data);
@@ -196,7 +256,7 @@ void run_scripted(const DriverRegistry::Entry& entry, const ConnectionConfig& co
   asio::co_spawn(
       shared.io,
       [&]() -> asio::awaitable<void> {
-        co_await driver_session(*driver, clock);
+        co_await driver_session(*driver, clock, log);
         if (extra) co_await extra(shared.http, clock);
       },
       [](std::exception_ptr e) {

@@ -49,11 +49,18 @@ std::string script_record(int status, const net::Headers& headers, std::string_v
 /// recorder and the fuzzer's clock agree, so timestamps in requests and answers line up.
 TimePoint session_start();
 
+/// What a session saw, a line each: the devices found, the commands each takes, every sample of
+/// every poll, the history's extent, the settings and each command's outcome. The golden tests
+/// (tests/golden) hold it against a snapshot; the fuzzer and the recorder pass none.
+struct SessionLog {
+  std::vector<std::string> lines;
+};
+
 /// The session: discover, then for up to three devices capabilities, two polls, an hour of
 /// history, settings and each command the device takes with a plausible value, then close.
 /// Results are not judged (the fuzzer looks for crashes and undefined behaviour, the recorder
-/// for answers).
-asio::awaitable<void> driver_session(Driver& driver, ManualClock& clock);
+/// for answers), only written to `log` when one is given.
+asio::awaitable<void> driver_session(Driver& driver, ManualClock& clock, SessionLog* log = nullptr);
 
 /// Runs driver_session for `entry`'s driver made from `config` with `data` as the vendor's
 /// answers: single-threaded, on a manual clock, sleeps advance the clock. `extra`, when given,
@@ -61,7 +68,7 @@ asio::awaitable<void> driver_session(Driver& driver, ManualClock& clock);
 /// not make, Enphase's live stream say); its requests continue the script.
 using Extra = std::function<asio::awaitable<void>(net::HttpClient&, const Clock&)>;
 void run_scripted(const DriverRegistry::Entry& entry, const ConnectionConfig& config,
-                  std::string_view data, const Extra& extra = {});
+                  std::string_view data, const Extra& extra = {}, SessionLog* log = nullptr);
 
 /// The scripted answers to the fuzzer's input as an HTTP client's fake peer.
 Result<net::HttpResponse> scripted_answer(const std::vector<Answer>& script, std::size_t& next);
