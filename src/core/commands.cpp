@@ -234,13 +234,24 @@ Result<void> check_command(const Command& cmd, const Capabilities& caps) {
       if (s.holds) holding += (holding.empty() ? "" : ", ") + std::string(s.name);
     return bad(name + " takes no duration (only " + holding + " hold for a while)");
   }
-  // A setpoint ends by handing control back; what a setting changed is simply written back.
-  if (cmd.type == T::BatteryPower && !caps.takes(T::Release))
+  if (!can_hold(spec, caps))
     return fail(ErrorKind::NotSupported,
                 cmd.device +
                     " cannot hand control back to its own mode, so its battery-power setpoint "
                     "cannot have a duration (send battery-power 0 to stop)");
   return {};
+}
+
+bool can_hold(const CommandSpec& spec, const Capabilities& caps) {
+  // A setpoint ends by handing control back; what a setting changed is simply written back.
+  return spec.holds && (spec.type != T::BatteryPower || caps.takes(T::Release));
+}
+
+std::string form_hint(const CommandSpec& spec, const CommandLimits& l) {
+  // A load control names one of the device's own dry contacts.
+  if (spec.type == T::LoadControl && !l.choices.empty())
+    return l.choices.front() + " mode=Scheduled start=09:00 end=16:00";
+  return std::string(spec.hint);
 }
 
 double form_start_value(const CommandSpec& spec, const CommandLimits& l) {

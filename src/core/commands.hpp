@@ -70,6 +70,14 @@ const CommandSpec& command_spec(CommandType t);
 /// command and the range otherwise.
 Result<void> check_command(const Command& cmd, const Capabilities& caps);
 
+/// Whether the command may carry a duration on a device with `caps`: the row says it can hold,
+/// and a battery-power setpoint only where the device can hand control back (release).
+bool can_hold(const CommandSpec& spec, const Capabilities& caps);
+
+/// The example a text command's form shows: the row's, with the device's own first dry
+/// contact for a load control.
+std::string form_hint(const CommandSpec& spec, const CommandLimits& limits);
+
 /// The value a form starts from when the device's own is not known: 0 for a signed setpoint,
 /// the top of a range that starts at 0 (an export limit, a charging level), else the bottom.
 double form_start_value(const CommandSpec& spec, const CommandLimits& limits);

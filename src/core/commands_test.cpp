@@ -80,6 +80,15 @@ TEST(CommandCatalogue, ACommandIsCheckedAgainstTheDevicesOwnLimits) {
   EXPECT_EQ(message(cmd(CommandType::BatteryPower, 100, "", std::chrono::seconds(60))), "ok");
 }
 
+TEST(CommandCatalogue, ALoadControlFormNamesTheDevicesOwnFirstContact) {
+  EXPECT_EQ(form_hint(command_spec(CommandType::LoadControl),
+                      {CommandType::LoadControl, 0, 0, {"NC2", "NC3"}, 0}),
+            "NC2 mode=Scheduled start=09:00 end=16:00");
+  EXPECT_EQ(form_hint(command_spec(CommandType::ChargeWindows),
+                      {CommandType::ChargeWindows, 0, 0, {}, 2}),
+            "02:00-05:00,13:00-15:00");
+}
+
 TEST(CommandCatalogue, AFormStartsFromZeroTheTopOrTheBottomOfItsRange) {
   EXPECT_EQ(form_start_value(command_spec(CommandType::BatteryPower),
                              {CommandType::BatteryPower, -3000, 3000, {}, 0}),

@@ -88,8 +88,7 @@ json::object caps_json(const Capabilities& c) {
                    {"title", spec.title},
                    {"kind", to_string(spec.kind)},
                    {"widget", to_string(spec.widget)},
-                   {"holds", spec.holds && (spec.type != CommandType::BatteryPower ||
-                                            c.takes(CommandType::Release))}};
+                   {"holds", can_hold(spec, c)}};
     if (spec.kind == ArgumentKind::Number) {
       o["unit"] = spec.unit;
       o["min"] = l->low;
@@ -103,9 +102,7 @@ json::object caps_json(const Capabilities& c) {
       o["choices"] = std::move(choices);
     }
     if (spec.kind == ArgumentKind::Text) {
-      o["hint"] = spec.type == CommandType::LoadControl && !l->choices.empty()
-                      ? l->choices.front() + " mode=Scheduled start=09:00 end=16:00"
-                      : std::string(spec.hint);
+      o["hint"] = form_hint(spec, *l);
       if (l->count > 0) o["count"] = l->count;
       if (l->high > 0) o["max_power_w"] = l->high;
     }
