@@ -283,6 +283,41 @@ Quota Simulator::quota_locked(TimePoint now) {
   return {options_.daily_calls_per_inverter * int(inverters_.size()), quota_used_};
 }
 
+Simulator::Inverter* Simulator::device_locked(const std::string& sn, Reply& err) {
+  if (sn.empty()) {
+    err = error(kBodyInvalid, "request body parameters invalid: sn is required");
+    return nullptr;
+  }
+  auto* inv = find_locked(sn);
+  if (!inv) {
+    err = error(kBodyInvalid,
+                "request body parameters invalid: no device " + sn + " in this account");
+    return nullptr;
+  }
+  advance_locked(*inv, clock_.now());
+  return inv;
+}
+
+// Built in the reply's own arena (`sp`): an account's batch is thousands of small objects.
+json::object Simulator::real_time_locked(Inverter& inv, const std::set<std::string>& wanted,
+                                         const json::storage_ptr& sp) {
+  // An inverter that stopped uploading: the cloud serves what it sent last.
+  if (auto f = frozen_.find(inv.cfg.sn); f != frozen_.end() && !f->second.empty())
+    return json::parse(f->second, sp).as_object();
+  const auto& st = inv.site->state();
+  auto time = inv.cal.stamp_with_zone(inv.site->now());
+  json::array datas(sp);
+  for (const auto& [name, value] : variable_values(inv.cfg, st, inv.site->counters(), today_of(inv),
+                                                   inv.cfg.site.battery.capacity_wh))
+    if (wanted.empty() || wanted.contains(name)) datas.push_back(datum(name, value, time, sp));
+  json::object o(sp);
+  o["deviceSN"] = inv.cfg.sn;
+  o["time"] = time;
+  o["datas"] = std::move(datas);
+  if (auto f = frozen_.find(inv.cfg.sn); f != frozen_.end()) f->second = json::serialize(o);
+  return o;
+}
+
 std::shared_ptr<net::Router> Simulator::routes() {
   auto r = std::make_shared<net::Router>();
   enum class Kind { Query, Write };
@@ -380,43 +415,6 @@ std::shared_ptr<net::Router> Simulator::routes() {
   };
   sections.post_write = [&](std::string path, Fn fn) {
     r->post(path, api(path, Kind::Write, true, fn));
-  };
-
-  // The inverter a request names (query `sn`, or body `sn` / `deviceSN`), brought up to now.
-  sections.device = [this](const std::string& sn, Reply& err) -> Inverter* {
-    if (sn.empty()) {
-      err = error(kBodyInvalid, "request body parameters invalid: sn is required");
-      return nullptr;
-    }
-    auto* inv = find_locked(sn);
-    if (!inv) {
-      err = error(kBodyInvalid,
-                  "request body parameters invalid: no device " + sn + " in this account");
-      return nullptr;
-    }
-    advance_locked(*inv, clock_.now());
-    return inv;
-  };
-  auto today_of = [](Inverter& inv) { return inv.today(inv.site->now(), inv.site->counters()); };
-  sections.today_of = today_of;
-  // Built in the reply's own arena (`sp`): an account's batch is thousands of small objects.
-  sections.real_time = [this, today_of](Inverter& inv, const std::set<std::string>& wanted,
-                                        const json::storage_ptr& sp) {
-    // An inverter that stopped uploading: the cloud serves what it sent last.
-    if (auto f = frozen_.find(inv.cfg.sn); f != frozen_.end() && !f->second.empty())
-      return json::parse(f->second, sp).as_object();
-    const auto& st = inv.site->state();
-    auto time = inv.cal.stamp_with_zone(inv.site->now());
-    json::array datas(sp);
-    for (const auto& [name, value] : variable_values(
-             inv.cfg, st, inv.site->counters(), today_of(inv), inv.cfg.site.battery.capacity_wh))
-      if (wanted.empty() || wanted.contains(name)) datas.push_back(datum(name, value, time, sp));
-    json::object o(sp);
-    o["deviceSN"] = inv.cfg.sn;
-    o["time"] = time;
-    o["datas"] = std::move(datas);
-    if (auto f = frozen_.find(inv.cfg.sn); f != frozen_.end()) f->second = json::serialize(o);
-    return o;
   };
 
   plant_routes(sections);

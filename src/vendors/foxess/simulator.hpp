@@ -3,6 +3,9 @@
 // signatures, the documented rate limits and quota, and the interfaces of seed 001.
 #pragma once
 
+#include <boost/json/fwd.hpp>
+#include <set>
+
 #include <boost/asio/any_io_executor.hpp>
 #include <deque>
 #include <map>
@@ -19,6 +22,10 @@
 #include "sim/site.hpp"
 
 namespace sb::foxess {
+
+namespace detail {
+struct Reply;
+}
 
 struct SimInverter {
   std::string sn;                         ///< "60BH10202SIM0001"
@@ -118,6 +125,12 @@ class Simulator : public sim::HttpSimulator {
   std::shared_ptr<net::Router> routes() override;
   // The Open API by section (simulator_*.cpp), each adding its interfaces through Routes.
   struct Routes;
+  /// The inverter a request names (query `sn`, or body `sn` / `deviceSN`), brought up to now;
+  /// nullptr with `err` set when there is none. mutex_ held.
+  Inverter* device_locked(const std::string& sn, detail::Reply& err);
+  /// Its real-time values (those `wanted`, or all), built in the reply's arena. mutex_ held.
+  boost::json::object real_time_locked(Inverter& inv, const std::set<std::string>& wanted,
+                                       const boost::json::storage_ptr& sp);
   void plant_routes(Routes& api);
   void device_routes(Routes& api);
   void setting_routes(Routes& api);

@@ -303,22 +303,19 @@ constexpr int kTimeOverlap = 42023;
 inline const std::vector<std::string> kGridCodes = {"Germany-VDE4105", "Austria-TOR", "UK-G99",
                                                     "Netherlands-NEN", "Italy-CEI021"};
 
+// An inverter's counters since its local midnight.
+inline sim::Counters today_of(Simulator::Inverter& inv) {
+  return inv.today(inv.site->now(), inv.site->counters());
+}
+
 }  // namespace detail
 
-// The interfaces of one section of the API, with what the sections share: each call of
+// The interfaces of one section of the API: each call of
 // `get`, `post_query` and `post_write` adds one interface behind the cloud's
 // authentication, signature, pacing and quota checks.
 struct Simulator::Routes {
   using Fn = std::function<detail::Reply(net::ServerRequest&, const json::object& body)>;
   std::function<void(std::string, Fn)> get, post_query, post_write;
-  /// The inverter a request names (query `sn`, or body `sn` / `deviceSN`), brought up to now;
-  /// nullptr with `err` set when there is none.
-  std::function<Inverter*(const std::string& sn, detail::Reply& err)> device;
-  std::function<sim::Counters(Inverter&)> today_of;  /// its counters since local midnight
-  /// Its real-time values (those `wanted`, or all), built in the reply's arena.
-  std::function<json::object(Inverter&, const std::set<std::string>& wanted,
-                             const json::storage_ptr& sp)>
-      real_time;
 };
 
 }  // namespace sb::foxess

@@ -10,15 +10,8 @@ namespace sb::foxess {
 using namespace detail;
 
 void Simulator::device_routes(Routes& api) {
-  [[maybe_unused]] auto& get = api.get;
-  [[maybe_unused]] auto& post_query = api.post_query;
-  [[maybe_unused]] auto& post_write = api.post_write;
-  [[maybe_unused]] auto device = api.device;
-  [[maybe_unused]] auto today_of = api.today_of;
-  [[maybe_unused]] auto real_time = api.real_time;
-
   // --- Inverters ---
-  post_query("/op/v0/device/list", [this](net::ServerRequest&, const json::object& body) {
+  api.post_query("/op/v0/device/list", [this](net::ServerRequest&, const json::object& body) {
     std::string why;
     auto p = paging(body, 0, why);
     if (!p) return error(kBodyInvalid, "request body parameters invalid: " + why);
@@ -37,10 +30,10 @@ void Simulator::device_routes(Routes& api) {
                                        {"productType", inv->cfg.product_type}};
                  })};
   });
-  get("/op/v0/device/detail", [this, device](net::ServerRequest& req, const json::object&) {
+  api.get("/op/v0/device/detail", [this](net::ServerRequest& req, const json::object&) {
     std::lock_guard lock(mutex_);
     Reply err;
-    auto* inv = device(req.query["sn"], err);
+    auto* inv = device_locked(req.query["sn"], err);
     if (!inv) return err;
     json::array batteries;
     if (inv->cfg.has_battery)
@@ -69,7 +62,7 @@ void Simulator::device_routes(Routes& api) {
                               {"function", json::object{{"scheduler", inv->cfg.has_battery}}},
                               {"batteryList", batteries}}};
   });
-  get("/op/v0/device/variable/get", [](net::ServerRequest&, const json::object&) {
+  api.get("/op/v0/device/variable/get", [](net::ServerRequest&, const json::object&) {
     json::array out;
     for (const auto& v : variables()) {
       json::object names;
@@ -79,66 +72,63 @@ void Simulator::device_routes(Routes& api) {
     }
     return Reply{kSuccess, "success", std::move(out)};
   });
-  post_query(
-      "/op/v0/device/real/query", [this, real_time](net::ServerRequest&, const json::object& body) {
-        std::string why;
-        auto wanted = wanted_variables(body, why);
-        if (!wanted) return error(kBodyInvalid, "request body parameters invalid: " + why);
-        auto sn = string_field(body, "sn");
-        std::lock_guard lock(mutex_);
-        json::array out(json::make_shared_resource<json::monotonic_resource>());
-        for (auto& inv : inverters_) {
-          if (sn && !sn->empty() && inv->cfg.sn != *sn) continue;
-          advance_locked(*inv, clock_.now());
-          out.push_back(real_time(*inv, *wanted, out.storage()));
-        }
-        if (sn && !sn->empty() && out.empty())
-          return error(kBodyInvalid,
-                       "request body parameters invalid: no device " + *sn + " in this account");
-        return Reply{kSuccess, "success", std::move(out)};
-      });
-  post_query(
-      "/op/v1/device/real/query", [this, real_time](net::ServerRequest&, const json::object& body) {
-        std::string why;
-        auto wanted = wanted_variables(body, why);
-        if (!wanted) return error(kBodyInvalid, "request body parameters invalid: " + why);
-        auto sns = body.if_contains("sns");
-        if (!sns || !sns->is_array() || sns->as_array().empty())
-          return error(kBodyInvalid, "request body parameters invalid: sns is required");
-        if (sns->as_array().size() > 50)
-          return error(kBodyInvalid, "request body parameters invalid: at most 50 sns per request");
-        std::lock_guard lock(mutex_);
-        json::array out(json::make_shared_resource<json::monotonic_resource>());
-        for (const auto& s : sns->as_array()) {
-          if (!s.is_string())
-            return error(kBodyInvalid, "request body parameters invalid: sns are strings");
-          // Only devices of this account are returned; others are left out.
-          auto* inv = find_locked(std::string(s.as_string()));
-          if (!inv) continue;
-          advance_locked(*inv, clock_.now());
-          out.push_back(real_time(*inv, *wanted, out.storage()));
-        }
-        return Reply{kSuccess, "success", std::move(out)};
-      });
-  get("/op/v0/device/generation",
-      [this, device, today_of](net::ServerRequest& req, const json::object&) {
-        std::lock_guard lock(mutex_);
-        Reply err;
-        auto* inv = device(req.query["sn"], err);
-        if (!inv) return err;
-        auto now_c = inv->site->counters();
-        auto f = inv->cal.fields(inv->site->now());
-        auto month_start = inv->cal.at(f.year, f.month, 1);
-        auto month_base = inv->counters_at(month_start);
-        auto r1 = [](double wh) { return round_to(wh / 1000.0, 0.1); };
-        return Reply{kSuccess, "success",
-                     json::object{{"today", r1(ac_yield_wh(today_of(*inv)))},
-                                  {"month", r1(ac_yield_wh(sim::minus(now_c, month_base)))},
-                                  {"cumulative", r1(ac_yield_wh(now_c))}}};
-      });
+  api.post_query("/op/v0/device/real/query", [this](net::ServerRequest&, const json::object& body) {
+    std::string why;
+    auto wanted = wanted_variables(body, why);
+    if (!wanted) return error(kBodyInvalid, "request body parameters invalid: " + why);
+    auto sn = string_field(body, "sn");
+    std::lock_guard lock(mutex_);
+    json::array out(json::make_shared_resource<json::monotonic_resource>());
+    for (auto& inv : inverters_) {
+      if (sn && !sn->empty() && inv->cfg.sn != *sn) continue;
+      advance_locked(*inv, clock_.now());
+      out.push_back(real_time_locked(*inv, *wanted, out.storage()));
+    }
+    if (sn && !sn->empty() && out.empty())
+      return error(kBodyInvalid,
+                   "request body parameters invalid: no device " + *sn + " in this account");
+    return Reply{kSuccess, "success", std::move(out)};
+  });
+  api.post_query("/op/v1/device/real/query", [this](net::ServerRequest&, const json::object& body) {
+    std::string why;
+    auto wanted = wanted_variables(body, why);
+    if (!wanted) return error(kBodyInvalid, "request body parameters invalid: " + why);
+    auto sns = body.if_contains("sns");
+    if (!sns || !sns->is_array() || sns->as_array().empty())
+      return error(kBodyInvalid, "request body parameters invalid: sns is required");
+    if (sns->as_array().size() > 50)
+      return error(kBodyInvalid, "request body parameters invalid: at most 50 sns per request");
+    std::lock_guard lock(mutex_);
+    json::array out(json::make_shared_resource<json::monotonic_resource>());
+    for (const auto& s : sns->as_array()) {
+      if (!s.is_string())
+        return error(kBodyInvalid, "request body parameters invalid: sns are strings");
+      // Only devices of this account are returned; others are left out.
+      auto* inv = find_locked(std::string(s.as_string()));
+      if (!inv) continue;
+      advance_locked(*inv, clock_.now());
+      out.push_back(real_time_locked(*inv, *wanted, out.storage()));
+    }
+    return Reply{kSuccess, "success", std::move(out)};
+  });
+  api.get("/op/v0/device/generation", [this](net::ServerRequest& req, const json::object&) {
+    std::lock_guard lock(mutex_);
+    Reply err;
+    auto* inv = device_locked(req.query["sn"], err);
+    if (!inv) return err;
+    auto now_c = inv->site->counters();
+    auto f = inv->cal.fields(inv->site->now());
+    auto month_start = inv->cal.at(f.year, f.month, 1);
+    auto month_base = inv->counters_at(month_start);
+    auto r1 = [](double wh) { return round_to(wh / 1000.0, 0.1); };
+    return Reply{kSuccess, "success",
+                 json::object{{"today", r1(ac_yield_wh(today_of(*inv)))},
+                              {"month", r1(ac_yield_wh(sim::minus(now_c, month_base)))},
+                              {"cumulative", r1(ac_yield_wh(now_c))}}};
+  });
 
   // --- Fault codes (the seed gives the shape, not the catalogue: ours is documented) ---
-  get("/op/v0/device/fault/get", [](net::ServerRequest&, const json::object&) {
+  api.get("/op/v0/device/fault/get", [](net::ServerRequest&, const json::object&) {
     static const struct {
       int code;
       const char *en, *zh, *pl;
@@ -164,7 +154,7 @@ void Simulator::device_routes(Routes& api) {
   });
 
   // --- Meters (V1.1.2) ---
-  post_query("/op/v0/gw/list", [this](net::ServerRequest&, const json::object& body) {
+  api.post_query("/op/v0/gw/list", [this](net::ServerRequest&, const json::object& body) {
     std::string why;
     auto p = paging(body, 0, why);
     if (!p) return error(kBodyInvalid, "request body parameters invalid: " + why);
@@ -203,7 +193,7 @@ void Simulator::device_routes(Routes& api) {
                                     (sn.empty() ? std::string("(sn is required)") : sn));
     return m;
   };
-  post_query(
+  api.post_query(
       "/op/v0/gw/setting/get", [this, meter_of](net::ServerRequest&, const json::object& body) {
         std::lock_guard lock(mutex_);
         Reply err;
@@ -222,8 +212,8 @@ void Simulator::device_routes(Routes& api) {
         }
         return Reply{kSuccess, "success", std::move(out)};
       });
-  post_write("/op/v0/gw/setting/set", [this, meter_of](net::ServerRequest&,
-                                                       const json::object& body) {
+  api.post_write("/op/v0/gw/setting/set", [this, meter_of](net::ServerRequest&,
+                                                           const json::object& body) {
     std::lock_guard lock(mutex_);
     Reply err;
     auto m = meter_of(body, err);

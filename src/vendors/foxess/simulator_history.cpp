@@ -9,22 +9,15 @@ namespace sb::foxess {
 using namespace detail;
 
 void Simulator::history_routes(Routes& api) {
-  [[maybe_unused]] auto& get = api.get;
-  [[maybe_unused]] auto& post_query = api.post_query;
-  [[maybe_unused]] auto& post_write = api.post_write;
-  [[maybe_unused]] auto device = api.device;
-  [[maybe_unused]] auto today_of = api.today_of;
-  [[maybe_unused]] auto real_time = api.real_time;
-
   // --- History and reports ---
-  post_query(
-      "/op/v0/device/history/query", [this, device](net::ServerRequest&, const json::object& body) {
+  api.post_query(
+      "/op/v0/device/history/query", [this](net::ServerRequest&, const json::object& body) {
         std::string why;
         auto wanted = wanted_variables(body, why);
         if (!wanted) return error(kBodyInvalid, "request body parameters invalid: " + why);
         std::lock_guard lock(mutex_);
         Reply err;
-        auto* inv = device(string_field(body, "sn").value_or(""), err);
+        auto* inv = device_locked(string_field(body, "sn").value_or(""), err);
         if (!inv) return err;
         auto now = inv->site->now();
         auto b = int_field(body, "begin"), e = int_field(body, "end");
@@ -62,8 +55,8 @@ void Simulator::history_routes(Routes& api) {
         return Reply{kSuccess, "success",
                      json::array{json::object{{"deviceSN", inv->cfg.sn}, {"datas", datas}}}};
       });
-  post_query("/op/v0/device/report/query", [this, device](net::ServerRequest&,
-                                                          const json::object& body) {
+  api.post_query("/op/v0/device/report/query", [this](net::ServerRequest&,
+                                                      const json::object& body) {
     static const std::map<std::string, std::function<double(const sim::Counters&)>> kReport = {
         {"generation", [](const sim::Counters& c) { return ac_yield_wh(c); }},
         {"feedin", [](const sim::Counters& c) { return c.grid_export_wh; }},
@@ -92,7 +85,7 @@ void Simulator::history_routes(Routes& api) {
                    "required");
     std::lock_guard lock(mutex_);
     Reply err;
-    auto* inv = device(string_field(body, "sn").value_or(""), err);
+    auto* inv = device_locked(string_field(body, "sn").value_or(""), err);
     if (!inv) return err;
     // Period boundaries in the station's zone: 12 months, the month's days or 24 hours.
     std::vector<TimePoint> edges;

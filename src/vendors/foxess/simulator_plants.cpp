@@ -10,15 +10,8 @@ namespace sb::foxess {
 using namespace detail;
 
 void Simulator::plant_routes(Routes& api) {
-  [[maybe_unused]] auto& get = api.get;
-  [[maybe_unused]] auto& post_query = api.post_query;
-  [[maybe_unused]] auto& post_write = api.post_write;
-  [[maybe_unused]] auto device = api.device;
-  [[maybe_unused]] auto today_of = api.today_of;
-  [[maybe_unused]] auto real_time = api.real_time;
-
   // --- Power stations ---
-  post_query("/op/v0/plant/list", [this](net::ServerRequest&, const json::object& body) {
+  api.post_query("/op/v0/plant/list", [this](net::ServerRequest&, const json::object& body) {
     std::string why;
     auto p = paging(body, 0, why);
     if (!p) return error(kBodyInvalid, "request body parameters invalid: " + why);
@@ -29,7 +22,7 @@ void Simulator::plant_routes(Routes& api) {
                                        {"ianaTimezone", zone_of(pl)}};
                  })};
   });
-  get("/op/v0/plant/detail", [this](net::ServerRequest& req, const json::object&) {
+  api.get("/op/v0/plant/detail", [this](net::ServerRequest& req, const json::object&) {
     auto id = req.query["id"];
     std::lock_guard lock(mutex_);
     for (const auto& pl : options_.plants) {
@@ -64,7 +57,7 @@ void Simulator::plant_routes(Routes& api) {
   });
 
   // --- Data loggers and the account ---
-  post_query("/op/v0/module/list", [this](net::ServerRequest&, const json::object& body) {
+  api.post_query("/op/v0/module/list", [this](net::ServerRequest&, const json::object& body) {
     std::string why;
     auto p = paging(body, 1000, why);
     if (!p) return error(kBodyInvalid, "request body parameters invalid: " + why);
@@ -78,7 +71,7 @@ void Simulator::plant_routes(Routes& api) {
                                        {"signal", 78}};
                  })};
   });
-  get("/op/v0/user/getAccessCount", [this](net::ServerRequest&, const json::object&) {
+  api.get("/op/v0/user/getAccessCount", [this](net::ServerRequest&, const json::object&) {
     std::lock_guard lock(mutex_);
     auto q = quota_locked(clock_.now());
     return Reply{kSuccess, "success",
@@ -154,22 +147,22 @@ void Simulator::plant_routes(Routes& api) {
     }
     return results;
   };
-  post_write("/op/v0/plant/create",
-             [this, plant_body, attach](net::ServerRequest&, const json::object& body) {
-               SimPlant plant;
-               if (auto r = plant_body(body, plant, false); r.err != kSuccess) return r;
-               std::lock_guard lock(mutex_);
-               char id[40];
-               std::snprintf(id, sizeof id, "7a1e%04x-5c2d-4e8f-a1b2-%012llx", ++plants_made_,
-                             static_cast<unsigned long long>(to_ms(clock_.now())));
-               plant.station_id = id;
-               options_.plants.push_back(plant);
-               auto devices = attach(body, plant.station_id, plant.name);
-               return Reply{kSuccess, "success",
-                            json::object{{"stationID", plant.station_id}, {"devices", devices}}};
-             });
-  post_write("/op/v0/plant/update", [this, plant_body, attach](net::ServerRequest&,
-                                                               const json::object& body) {
+  api.post_write("/op/v0/plant/create", [this, plant_body, attach](net::ServerRequest&,
+                                                                   const json::object& body) {
+    SimPlant plant;
+    if (auto r = plant_body(body, plant, false); r.err != kSuccess) return r;
+    std::lock_guard lock(mutex_);
+    char id[40];
+    std::snprintf(id, sizeof id, "7a1e%04x-5c2d-4e8f-a1b2-%012llx", ++plants_made_,
+                  static_cast<unsigned long long>(to_ms(clock_.now())));
+    plant.station_id = id;
+    options_.plants.push_back(plant);
+    auto devices = attach(body, plant.station_id, plant.name);
+    return Reply{kSuccess, "success",
+                 json::object{{"stationID", plant.station_id}, {"devices", devices}}};
+  });
+  api.post_write("/op/v0/plant/update", [this, plant_body, attach](net::ServerRequest&,
+                                                                   const json::object& body) {
     SimPlant given;
     if (auto r = plant_body(body, given, true); r.err != kSuccess) return r;
     auto id = *string_field(body.at("details").as_object(), "stationID");
@@ -187,7 +180,7 @@ void Simulator::plant_routes(Routes& api) {
     }
     return error(kBodyInvalid, "request body parameters invalid: no station " + id);
   });
-  post_write("/op/v0/plant/delete", [this](net::ServerRequest&, const json::object& body) {
+  api.post_write("/op/v0/plant/delete", [this](net::ServerRequest&, const json::object& body) {
     auto id = string_field(body, "stationID").value_or("");
     if (id.empty())
       return error(kBodyInvalid, "request body parameters invalid: stationID is required");

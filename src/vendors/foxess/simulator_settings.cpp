@@ -10,72 +10,64 @@ namespace sb::foxess {
 using namespace detail;
 
 void Simulator::setting_routes(Routes& api) {
-  [[maybe_unused]] auto& get = api.get;
-  [[maybe_unused]] auto& post_query = api.post_query;
-  [[maybe_unused]] auto& post_write = api.post_write;
-  [[maybe_unused]] auto device = api.device;
-  [[maybe_unused]] auto today_of = api.today_of;
-  [[maybe_unused]] auto real_time = api.real_time;
-
   // --- Battery SoC and device settings ---
-  get("/op/v0/device/battery/soc/get", [this, device](net::ServerRequest& req,
-                                                      const json::object&) {
+  api.get("/op/v0/device/battery/soc/get", [this](net::ServerRequest& req, const json::object&) {
     std::lock_guard lock(mutex_);
     Reply err;
-    auto* inv = device(req.query["sn"], err);
+    auto* inv = device_locked(req.query["sn"], err);
     if (!inv) return err;
     return Reply{kSuccess, "success",
                  json::object{{"minSoc", inv->min_soc}, {"minSocOnGrid", inv->min_soc_on_grid}}};
   });
-  post_write("/op/v0/device/battery/soc/set",
-             [this, device](net::ServerRequest&, const json::object& body) {
-               std::lock_guard lock(mutex_);
-               Reply err;
-               auto* inv = device(string_field(body, "sn").value_or(""), err);
-               if (!inv) return err;
-               auto a = int_field(body, "minSoc"), b = int_field(body, "minSocOnGrid");
-               if (!a || !b || *a < 10 || *a > 100 || *b < 10 || *b > 100)
-                 return error(kBodyInvalid,
-                              "request body parameters invalid: minSoc and "
-                              "minSocOnGrid must be integers within 10..100");
-               inv->min_soc = int(*a);
-               inv->min_soc_on_grid = int(*b);
-               inv->site->set_reserve_soc(double(*b));
-               apply_controls_locked(*inv);
-               return Reply{};
-             });
-  post_query("/op/v0/device/setting/get",
-             [this, device](net::ServerRequest&, const json::object& body) {
-               auto key = string_field(body, "key").value_or("");
-               auto spec = setting_specs().find(key);
-               if (spec == setting_specs().end())
-                 return error(kBodyInvalid,
-                              "request body parameters invalid: key must be one of "
-                              "ExportLimit, MinSoc, MinSocOnGrid, MaxSoc, GridCode, "
-                              "WorkMode");
-               std::string sn;
-               {
-                 std::lock_guard lock(mutex_);
-                 Reply err;
-                 auto* inv = device(string_field(body, "sn").value_or(""), err);
-                 if (!inv) return err;
-                 sn = inv->cfg.sn;
-               }
-               json::object out{{"value", setting(sn, key)},
-                                {"unit", spec->second.unit},
-                                {"precision", spec->second.precision}};
-               if (key == "WorkMode" || key == "GridCode") {
-                 json::array list;
-                 for (const auto& m : key == "WorkMode" ? kWorkModes : kGridCodes)
-                   list.push_back(json::string(m));
-                 out["enumList"] = list;
-               } else {
-                 out["range"] = json::object{{"min", spec->second.min}, {"max", spec->second.max}};
-               }
-               return Reply{kSuccess, "success", std::move(out)};
-             });
-  post_write(
-      "/op/v0/device/setting/set", [this, device](net::ServerRequest&, const json::object& body) {
+  api.post_write("/op/v0/device/battery/soc/set",
+                 [this](net::ServerRequest&, const json::object& body) {
+                   std::lock_guard lock(mutex_);
+                   Reply err;
+                   auto* inv = device_locked(string_field(body, "sn").value_or(""), err);
+                   if (!inv) return err;
+                   auto a = int_field(body, "minSoc"), b = int_field(body, "minSocOnGrid");
+                   if (!a || !b || *a < 10 || *a > 100 || *b < 10 || *b > 100)
+                     return error(kBodyInvalid,
+                                  "request body parameters invalid: minSoc and "
+                                  "minSocOnGrid must be integers within 10..100");
+                   inv->min_soc = int(*a);
+                   inv->min_soc_on_grid = int(*b);
+                   inv->site->set_reserve_soc(double(*b));
+                   apply_controls_locked(*inv);
+                   return Reply{};
+                 });
+  api.post_query(
+      "/op/v0/device/setting/get", [this](net::ServerRequest&, const json::object& body) {
+        auto key = string_field(body, "key").value_or("");
+        auto spec = setting_specs().find(key);
+        if (spec == setting_specs().end())
+          return error(kBodyInvalid,
+                       "request body parameters invalid: key must be one of "
+                       "ExportLimit, MinSoc, MinSocOnGrid, MaxSoc, GridCode, "
+                       "WorkMode");
+        std::string sn;
+        {
+          std::lock_guard lock(mutex_);
+          Reply err;
+          auto* inv = device_locked(string_field(body, "sn").value_or(""), err);
+          if (!inv) return err;
+          sn = inv->cfg.sn;
+        }
+        json::object out{{"value", setting(sn, key)},
+                         {"unit", spec->second.unit},
+                         {"precision", spec->second.precision}};
+        if (key == "WorkMode" || key == "GridCode") {
+          json::array list;
+          for (const auto& m : key == "WorkMode" ? kWorkModes : kGridCodes)
+            list.push_back(json::string(m));
+          out["enumList"] = list;
+        } else {
+          out["range"] = json::object{{"min", spec->second.min}, {"max", spec->second.max}};
+        }
+        return Reply{kSuccess, "success", std::move(out)};
+      });
+  api.post_write(
+      "/op/v0/device/setting/set", [this](net::ServerRequest&, const json::object& body) {
         auto key = string_field(body, "key").value_or("");
         auto value = string_field(body, "value");
         auto spec = setting_specs().find(key);
@@ -86,7 +78,7 @@ void Simulator::setting_routes(Routes& api) {
                        "WorkMode) and value (a string) are required");
         std::lock_guard lock(mutex_);
         Reply err;
-        auto* inv = device(string_field(body, "sn").value_or(""), err);
+        auto* inv = device_locked(string_field(body, "sn").value_or(""), err);
         if (!inv) return err;
         if (key == "WorkMode" || key == "GridCode") {
           const auto& list = key == "WorkMode" ? kWorkModes : kGridCodes;
@@ -128,13 +120,13 @@ void Simulator::setting_routes(Routes& api) {
       });
 
   // --- Scheduler: v1, and the deprecated v0 over the same state (foxess.md §5.3, §5.5) ---
-  auto scheduler_device = [this, device](const json::object& body, Reply& err) -> Inverter* {
+  auto scheduler_device = [this](const json::object& body, Reply& err) -> Inverter* {
     auto sn = string_field(body, "deviceSN").value_or("");
     if (sn.empty()) {
       err = error(kBodyInvalid, "request body parameters invalid: deviceSN is required");
       return nullptr;
     }
-    auto* inv = device(sn, err);
+    auto* inv = device_locked(sn, err);
     if (inv && !inv->cfg.has_battery) {
       err = error(kBodyInvalid,
                   "request body parameters invalid: " + sn + " does not support the scheduler");
@@ -150,13 +142,13 @@ void Simulator::setting_routes(Routes& api) {
   };
   for (bool v1 : {true, false}) {
     std::string base = v1 ? "/op/v1/device/scheduler/" : "/op/v0/device/scheduler/";
-    post_query(base + "get/flag", [this, device](net::ServerRequest&, const json::object& body) {
+    api.post_query(base + "get/flag", [this](net::ServerRequest&, const json::object& body) {
       auto sn = string_field(body, "deviceSN").value_or("");
       if (sn.empty())
         return error(kBodyInvalid, "request body parameters invalid: deviceSN is required");
       std::lock_guard lock(mutex_);
       Reply err;
-      auto* inv = device(sn, err);
+      auto* inv = device_locked(sn, err);
       if (!inv) return err;
       return Reply{kSuccess, "success",
                    json::object{{"support", inv->cfg.has_battery ? 1 : 0},
@@ -174,11 +166,11 @@ void Simulator::setting_routes(Routes& api) {
       apply_controls_locked(*inv);
       return Reply{};
     };
-    post_write(base + "set/flag", set_flag);
+    api.post_write(base + "set/flag", set_flag);
     // The seed's code example sets the flag through this undocumented path (foxess.md §8).
-    if (!v1) post_write(base + "set", set_flag);
-    post_query(base + "get", [this, v1, scheduler_device, limits_of](net::ServerRequest&,
-                                                                     const json::object& body) {
+    if (!v1) api.post_write(base + "set", set_flag);
+    api.post_query(base + "get", [this, v1, scheduler_device, limits_of](net::ServerRequest&,
+                                                                         const json::object& body) {
       std::lock_guard lock(mutex_);
       Reply err;
       auto* inv = scheduler_device(body, err);
@@ -202,8 +194,8 @@ void Simulator::setting_routes(Routes& api) {
       }
       return Reply{kSuccess, "success", std::move(out)};
     });
-    post_write(base + "enable", [this, v1, scheduler_device, limits_of](net::ServerRequest&,
-                                                                        const json::object& body) {
+    api.post_write(base + "enable", [this, v1, scheduler_device, limits_of](
+                                        net::ServerRequest&, const json::object& body) {
       std::lock_guard lock(mutex_);
       Reply err;
       auto* inv = scheduler_device(body, err);
@@ -222,27 +214,27 @@ void Simulator::setting_routes(Routes& api) {
   }
 
   // --- Force-charge windows ---
-  get("/op/v0/device/battery/forceChargeTime/get",
-      [this, device](net::ServerRequest& req, const json::object&) {
-        std::lock_guard lock(mutex_);
-        Reply err;
-        auto* inv = device(req.query["sn"], err);
-        if (!inv) return err;
-        json::object out;
-        for (int i = 0; i < 2; ++i) {
-          const auto& w = inv->force_charge[std::size_t(i)];
-          auto n = std::to_string(i + 1);
-          out["enable" + n] = w.enable ? "true" : "false";  // a string here, a boolean in set
-          out["startTime" + n] = json::object{{"hour", w.start_hour}, {"minute", w.start_minute}};
-          out["endTime" + n] = json::object{{"hour", w.end_hour}, {"minute", w.end_minute}};
-        }
-        return Reply{kSuccess, "success", std::move(out)};
-      });
-  post_write("/op/v0/device/battery/forceChargeTime/set", [this, device](net::ServerRequest&,
-                                                                         const json::object& body) {
+  api.get("/op/v0/device/battery/forceChargeTime/get", [this](net::ServerRequest& req,
+                                                              const json::object&) {
     std::lock_guard lock(mutex_);
     Reply err;
-    auto* inv = device(string_field(body, "sn").value_or(""), err);
+    auto* inv = device_locked(req.query["sn"], err);
+    if (!inv) return err;
+    json::object out;
+    for (int i = 0; i < 2; ++i) {
+      const auto& w = inv->force_charge[std::size_t(i)];
+      auto n = std::to_string(i + 1);
+      out["enable" + n] = w.enable ? "true" : "false";  // a string here, a boolean in set
+      out["startTime" + n] = json::object{{"hour", w.start_hour}, {"minute", w.start_minute}};
+      out["endTime" + n] = json::object{{"hour", w.end_hour}, {"minute", w.end_minute}};
+    }
+    return Reply{kSuccess, "success", std::move(out)};
+  });
+  api.post_write("/op/v0/device/battery/forceChargeTime/set", [this](net::ServerRequest&,
+                                                                     const json::object& body) {
+    std::lock_guard lock(mutex_);
+    Reply err;
+    auto* inv = device_locked(string_field(body, "sn").value_or(""), err);
     if (!inv) return err;
     if (!inv->cfg.has_battery)
       return error(kBodyInvalid,
@@ -277,31 +269,29 @@ void Simulator::setting_routes(Routes& api) {
   });
 
   // --- Device clock ---
-  post_query("/op/v0/device/time/get",
-             [this, device](net::ServerRequest&, const json::object& body) {
-               std::lock_guard lock(mutex_);
-               Reply err;
-               auto* inv = device(string_field(body, "sn").value_or(""), err);
-               if (!inv) return err;
-               auto f = inv->cal.fields(clock_.now() + inv->clock_offset);
-               auto two = [](int v) {
-                 char buf[8];
-                 std::snprintf(buf, sizeof buf, "%02d", v);
-                 return std::string(buf);
-               };
-               return Reply{kSuccess, "success",
-                            json::object{{"year", std::to_string(f.year)},
-                                         {"month", two(f.month)},
-                                         {"day", two(f.day)},
-                                         {"hour", two(f.hour)},
-                                         {"minute", two(f.minute)},
-                                         {"second", two(f.second)}}};
-             });
-  post_write("/op/v0/device/time/set", [this, device](net::ServerRequest&,
-                                                      const json::object& body) {
+  api.post_query("/op/v0/device/time/get", [this](net::ServerRequest&, const json::object& body) {
     std::lock_guard lock(mutex_);
     Reply err;
-    auto* inv = device(string_field(body, "sn").value_or(""), err);
+    auto* inv = device_locked(string_field(body, "sn").value_or(""), err);
+    if (!inv) return err;
+    auto f = inv->cal.fields(clock_.now() + inv->clock_offset);
+    auto two = [](int v) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "%02d", v);
+      return std::string(buf);
+    };
+    return Reply{kSuccess, "success",
+                 json::object{{"year", std::to_string(f.year)},
+                              {"month", two(f.month)},
+                              {"day", two(f.day)},
+                              {"hour", two(f.hour)},
+                              {"minute", two(f.minute)},
+                              {"second", two(f.second)}}};
+  });
+  api.post_write("/op/v0/device/time/set", [this](net::ServerRequest&, const json::object& body) {
+    std::lock_guard lock(mutex_);
+    Reply err;
+    auto* inv = device_locked(string_field(body, "sn").value_or(""), err);
     if (!inv) return err;
     // All strings (foxess.md §5.4.16; the printed ranges are shifted, these are the intended).
     struct F {
@@ -339,8 +329,8 @@ void Simulator::setting_routes(Routes& api) {
   });
 
   // --- Peak shaving (V1.1.2) ---
-  auto shaving_device = [this, device](const json::object& body, Reply& err) -> Inverter* {
-    auto* inv = device(string_field(body, "sn").value_or(""), err);
+  auto shaving_device = [this](const json::object& body, Reply& err) -> Inverter* {
+    auto* inv = device_locked(string_field(body, "sn").value_or(""), err);
     if (inv && !inv->cfg.has_battery) {
       err = error(kBodyInvalid,
                   "request body parameters invalid: peak shaving not available on " + inv->cfg.sn);
@@ -348,8 +338,8 @@ void Simulator::setting_routes(Routes& api) {
     }
     return inv;
   };
-  post_query("/op/v0/device/peakShaving/get", [this, shaving_device](net::ServerRequest&,
-                                                                     const json::object& body) {
+  api.post_query("/op/v0/device/peakShaving/get", [this, shaving_device](net::ServerRequest&,
+                                                                         const json::object& body) {
     std::lock_guard lock(mutex_);
     Reply err;
     auto* inv = shaving_device(body, err);
@@ -368,8 +358,8 @@ void Simulator::setting_routes(Routes& api) {
                                  {"precision", 1},
                                  {"range", json::object{{"min", 10}, {"max", 100}}}}}}};
   });
-  post_write("/op/v0/device/peakShaving/set", [this, shaving_device](net::ServerRequest&,
-                                                                     const json::object& body) {
+  api.post_write("/op/v0/device/peakShaving/set", [this, shaving_device](net::ServerRequest&,
+                                                                         const json::object& body) {
     std::lock_guard lock(mutex_);
     Reply err;
     auto* inv = shaving_device(body, err);
