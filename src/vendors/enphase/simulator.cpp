@@ -614,16 +614,8 @@ json::object Simulator::meta(const System& s) const {
 }
 
 void Simulator::add_system_routes(net::Router& r) {
-  using ApiHandler = Simulator::ApiHandler;
-  auto api = [this](bool quota, ApiHandler h) {
-    return api_route(quota ? Style::Quota : Style::Plain, std::move(h));
-  };
-  auto with_system = [this](net::ServerRequest& req, const std::string& user, auto f) {
-    return in_system(Style::Plain, req, user, f);
-  };
-  auto last_report = [this] { return this->last_report(); };
   // A listSystems row; `search` leaves out address.city as searchSystems' schema does.
-  auto system_json = [this, last_report](const System& s, bool search) {
+  auto system_json = [this](const System& s, bool search) {
     const auto& c = s.cfg;
     json::object address{
         {"state", c.state}, {"country", c.country}, {"postal_code", c.postal_code}};
@@ -687,7 +679,8 @@ void Simulator::add_system_routes(net::Router& r) {
   };
 
   r.get("/api/v4/systems",
-        api(false, [this, paging, page_of](net::ServerRequest& req, const std::string& user) {
+        api_route(Style::Plain, [this, paging, page_of](net::ServerRequest& req,
+                                                        const std::string& user) {
           auto p = paging(req, 100, req.query.contains("sort_by") ? req.query["sort_by"] : "");
           if (auto* err = std::get_if<net::ServerResponse>(&p)) return *err;
           std::vector<const System*> rows;
@@ -697,7 +690,8 @@ void Simulator::add_system_routes(net::Router& r) {
         }));
 
   r.post("/api/v4/systems/search",
-         api(false, [this, paging, page_of](net::ServerRequest& req, const std::string& user) {
+         api_route(Style::Plain, [this, paging, page_of](net::ServerRequest& req,
+                                                         const std::string& user) {
            json::value body;
            try {
              body = req.body.empty() ? json::value(json::object{}) : json::parse(req.body);
@@ -774,7 +768,7 @@ void Simulator::add_system_routes(net::Router& r) {
          }));
 
   r.get("/api/v4/systems/retrieve_system_id",
-        api(true, [this](net::ServerRequest& req, const std::string& user) {
+        api_route(Style::Quota, [this](net::ServerRequest& req, const std::string& user) {
           auto it = req.query.find("serial_num");
           if (it == req.query.end() || it->second.empty())
             return unprocessable("Provide envoy serial number");
@@ -785,7 +779,7 @@ void Simulator::add_system_routes(net::Router& r) {
         }));
 
   r.get("/api/v4/systems/inverters_summary_by_envoy_or_site",
-        api(true, [this, paging](net::ServerRequest& req, const std::string& user) {
+        api_route(Style::Quota, [this, paging](net::ServerRequest& req, const std::string& user) {
           auto site = int_param(req, "site_id", 1, 999'999'999'999);
           auto envoy = int_param(req, "envoy_serial_number", 1, 999'999'999'999'999);
           for (const auto* e : {&site, &envoy})
@@ -834,7 +828,8 @@ void Simulator::add_system_routes(net::Router& r) {
         }));
 
   // Before {system_id}: the router takes the first pattern that matches.
-  r.get("/api/v4/systems/event_types", api(false, [](net::ServerRequest& req, const std::string&) {
+  r.get("/api/v4/systems/event_types",
+        api_route(Style::Plain, [](net::ServerRequest& req, const std::string&) {
           auto one = int_param(req, "event_type_id", 0, 999'999'999);
           if (!one.error.empty())
             return unprocessable("Invalid request because of '" + one.error + "'");
@@ -854,49 +849,49 @@ void Simulator::add_system_routes(net::Router& r) {
         }));
 
   r.get("/api/v4/systems/{system_id}",
-        api(false, [system_json, with_system](net::ServerRequest& req, const std::string& user) {
-          return with_system(req, user, [&](System& s) { return ok(system_json(s, false)); });
+        api_route(Style::Plain,
+                  [this, system_json](net::ServerRequest& req, const std::string& user) {
+                    return in_system(Style::Plain, req, user,
+                                     [&](System& s) { return ok(system_json(s, false)); });
+                  }));
+
+  r.get("/api/v4/systems/{system_id}/summary",
+        api_route(Style::Quota, [this](net::ServerRequest& req, const std::string& user) {
+          return in_system(Style::Plain, req, user, [&](System& s) {
+            const auto& st = s.site->state();
+            const auto& b = s.site->config().battery;
+            LocalDays L{date::locate_zone(s.cfg.site.timezone)};
+            // Lifetime and today from the same history the lifetime series give.
+            double today = history_locked(s, clock_.now()).pv;
+            double lifetime = today;
+            for (const auto& d : s.days) lifetime += d.pv;
+            double size = 0;
+            for (const auto& str : s.cfg.site.strings) size += str.peak_w;
+            bool battery = s.cfg.encharges > 0;
+            return ok(
+                json::object{{"system_id", s.cfg.id},
+                             {"current_power", std::lround(st.pv_w)},
+                             {"energy_lifetime", std::llround(lifetime)},
+                             {"energy_today", std::llround(today)},
+                             {"last_interval_end_at", last_report()},
+                             {"last_report_at", last_report()},
+                             {"modules", s.cfg.micros},
+                             {"operational_at", s.operational_at},
+                             {"size_w", std::lround(size)},
+                             {"nmi", ""},
+                             {"source", "meter"},
+                             {"status", s.cfg.status},
+                             {"summary_date", date::format("%F", L.day(clock_.now()))},
+                             {"battery_charge_w", battery ? std::lround(b.max_charge_w) : 0},
+                             {"battery_discharge_w", battery ? std::lround(b.max_discharge_w) : 0},
+                             {"battery_capacity_wh", battery ? std::lround(b.capacity_wh) : 0}});
+          });
         }));
 
   r.get(
-      "/api/v4/systems/{system_id}/summary",
-      api(true, [this, with_system, last_report](net::ServerRequest& req, const std::string& user) {
-        return with_system(req, user, [&](System& s) {
-          const auto& st = s.site->state();
-          const auto& b = s.site->config().battery;
-          LocalDays L{date::locate_zone(s.cfg.site.timezone)};
-          // Lifetime and today from the same history the lifetime series give.
-          double today = history_locked(s, clock_.now()).pv;
-          double lifetime = today;
-          for (const auto& d : s.days) lifetime += d.pv;
-          double size = 0;
-          for (const auto& str : s.cfg.site.strings) size += str.peak_w;
-          bool battery = s.cfg.encharges > 0;
-          return ok(
-              json::object{{"system_id", s.cfg.id},
-                           {"current_power", std::lround(st.pv_w)},
-                           {"energy_lifetime", std::llround(lifetime)},
-                           {"energy_today", std::llround(today)},
-                           {"last_interval_end_at", last_report()},
-                           {"last_report_at", last_report()},
-                           {"modules", s.cfg.micros},
-                           {"operational_at", s.operational_at},
-                           {"size_w", std::lround(size)},
-                           {"nmi", ""},
-                           {"source", "meter"},
-                           {"status", s.cfg.status},
-                           {"summary_date", date::format("%F", L.day(clock_.now()))},
-                           {"battery_charge_w", battery ? std::lround(b.max_charge_w) : 0},
-                           {"battery_discharge_w", battery ? std::lround(b.max_discharge_w) : 0},
-                           {"battery_capacity_wh", battery ? std::lround(b.capacity_wh) : 0}});
-        });
-      }));
-
-  r.get(
       "/api/v4/systems/{system_id}/devices",
-      api(false, [this, with_system, last_report](net::ServerRequest& req,
-                                                  const std::string& user) {
-        return with_system(req, user, [&](System& s) {
+      api_route(Style::Plain, [this](net::ServerRequest& req, const std::string& user) {
+        return in_system(Style::Plain, req, user, [&](System& s) {
           const auto& c = s.cfg;
           auto base = c.id % 1000 * 100;
           auto device = [&](std::int64_t id, std::string name, std::string serial, const char* part,

@@ -19,15 +19,6 @@ using namespace std::chrono;
 using namespace detail;
 
 void Simulator::add_series_routes(net::Router& r) {
-  using ApiHandler = Simulator::ApiHandler;
-  auto api = [this](bool quota, ApiHandler h) {
-    return api_route(quota ? Style::Quota : Style::Plain, std::move(h));
-  };
-  auto with_system = [this](net::ServerRequest& req, const std::string& user, auto f) {
-    return in_system(Style::Plain, req, user, f);
-  };
-  auto last_report = [this] { return this->last_report(); };
-
   // The five lifetime series: one value a local day from start_date (default and floor: the
   // operational day) to end_date (default yesterday; today counts what it has so far).
   struct Series {
@@ -44,9 +35,9 @@ void Simulator::add_series_routes(net::Router& r) {
                            {"energy_export_lifetime", false, {{"export", &DayEnergy::export_}}}};
   for (const auto& sr : series) {
     r.get(std::string("/api/v4/systems/{system_id}/") + sr.path,
-          api(sr.quota, [this, with_system, last_report, sr](net::ServerRequest& req,
-                                                             const std::string& user) {
-            return with_system(req, user, [&](System& s) {
+          api_route(sr.quota ? Style::Quota : Style::Plain, [this, sr](net::ServerRequest& req,
+                                                                       const std::string& user) {
+            return in_system(Style::Plain, req, user, [&](System& s) {
               auto now = clock_.now();
               auto today_energy = history_locked(s, now);
               LocalDays L{date::locate_zone(s.cfg.site.timezone)};
@@ -119,13 +110,14 @@ void Simulator::add_series_routes(net::Router& r) {
   using Telemetry = std::function<json::object(System&, const Window&)>;
   auto telemetry = [&](const char* path, Telemetry body) {
     r.get(std::string("/api/v4/systems/{system_id}/telemetry/") + path,
-          api(true, [with_system, window, body](net::ServerRequest& req, const std::string& user) {
-            return with_system(req, user, [&](System& s) {
-              auto w = window(req, s);
-              if (auto* e = std::get_if<net::ServerResponse>(&w)) return *e;
-              return ok(body(s, std::get<Window>(w)));
-            });
-          }));
+          api_route(Style::Quota,
+                    [this, window, body](net::ServerRequest& req, const std::string& user) {
+                      return in_system(Style::Plain, req, user, [&](System& s) {
+                        auto w = window(req, s);
+                        if (auto* e = std::get_if<net::ServerResponse>(&w)) return *e;
+                        return ok(body(s, std::get<Window>(w)));
+                      });
+                    }));
   };
   telemetry("production_micro", [intervals, envelope, meta](System& s, const Window& w) {
     auto o = envelope(s, w, s.cfg.micros);
@@ -184,9 +176,9 @@ void Simulator::add_series_routes(net::Router& r) {
   for (auto [path, import] :
        {std::pair{"energy_import_telemetry", true}, {"energy_export_telemetry", false}}) {
     r.get(std::string("/api/v4/systems/{system_id}/") + path,
-          api(false, [with_system, window, intervals, envelope, meta, import](
-                         net::ServerRequest& req, const std::string& user) {
-            return with_system(req, user, [&](System& s) {
+          api_route(Style::Plain, [this, window, intervals, envelope, meta, import](
+                                      net::ServerRequest& req, const std::string& user) {
+            return in_system(Style::Plain, req, user, [&](System& s) {
               auto w = window(req, s);
               if (auto* e = std::get_if<net::ServerResponse>(&w)) return *e;
               const auto& win = std::get<Window>(w);
@@ -208,8 +200,8 @@ void Simulator::add_series_routes(net::Router& r) {
   // The last 5-minute slot's power of each meter channel and battery (channels 2 and 3 of a
   // single-phase site never report: null, as the document shows).
   r.get("/api/v4/systems/{system_id}/latest_telemetry",
-        api(false, [this, with_system](net::ServerRequest& req, const std::string& user) {
-          return with_system(req, user, [&](System& s) {
+        api_route(Style::Plain, [this](net::ServerRequest& req, const std::string& user) {
+          return in_system(Style::Plain, req, user, [&](System& s) {
             auto now = clock_.now();
             auto end = from_ms(to_ms(now) / 300'000 * 300'000);
             auto last = slots_between(s, end - minutes(5), end);
@@ -265,35 +257,35 @@ void Simulator::add_series_routes(net::Router& r) {
     return std::make_pair(*start.value, e);
   };
   r.get("/api/v4/systems/{system_id}/events",
-        api(false,
-            [this, with_system, event_window](net::ServerRequest& req, const std::string& user) {
-              return with_system(req, user, [&](System& s) {
-                auto w = event_window(req);
-                if (auto* e = std::get_if<net::ServerResponse>(&w)) return *e;
-                auto [from, to] = std::get<std::pair<std::int64_t, std::int64_t>>(w);
-                auto now = epoch_s(clock_.now());
-                json::array list;
-                for (const auto& ev : events_) {
-                  if (ev.system != s.cfg.id || ev.start >= to || ev.start > now) continue;
-                  bool ended = ev.end && *ev.end <= now;
-                  if (ev.start < from && (ended && *ev.end < from)) continue;
-                  const auto* t = event_type(ev.type);
-                  json::object o{{"status", !t || !t->stateful ? "Info"
-                                            : ended            ? "Closed"
-                                                               : "Open"},
-                                 {"event_type_id", ev.type},
-                                 {"event_start_time", ev.start},
-                                 {"serial_number", ev.serial}};
-                  if (ended) o["event_end_time"] = *ev.end;
-                  list.push_back(std::move(o));
-                }
-                return ok(json::object{{"system_id", s.cfg.id}, {"events", std::move(list)}});
-              });
-            }));
+        api_route(Style::Plain,
+                  [this, event_window](net::ServerRequest& req, const std::string& user) {
+                    return in_system(Style::Plain, req, user, [&](System& s) {
+                      auto w = event_window(req);
+                      if (auto* e = std::get_if<net::ServerResponse>(&w)) return *e;
+                      auto [from, to] = std::get<std::pair<std::int64_t, std::int64_t>>(w);
+                      auto now = epoch_s(clock_.now());
+                      json::array list;
+                      for (const auto& ev : events_) {
+                        if (ev.system != s.cfg.id || ev.start >= to || ev.start > now) continue;
+                        bool ended = ev.end && *ev.end <= now;
+                        if (ev.start < from && (ended && *ev.end < from)) continue;
+                        const auto* t = event_type(ev.type);
+                        json::object o{{"status", !t || !t->stateful ? "Info"
+                                                  : ended            ? "Closed"
+                                                                     : "Open"},
+                                       {"event_type_id", ev.type},
+                                       {"event_start_time", ev.start},
+                                       {"serial_number", ev.serial}};
+                        if (ended) o["event_end_time"] = *ev.end;
+                        list.push_back(std::move(o));
+                      }
+                      return ok(json::object{{"system_id", s.cfg.id}, {"events", std::move(list)}});
+                    });
+                  }));
   r.get("/api/v4/systems/{system_id}/alarms",
-        api(false, [this, with_system, event_window](net::ServerRequest& req,
+        api_route(Style::Plain, [this, event_window](net::ServerRequest& req,
                                                      const std::string& user) {
-          return with_system(req, user, [&](System& s) {
+          return in_system(Style::Plain, req, user, [&](System& s) {
             auto w = event_window(req);
             if (auto* e = std::get_if<net::ServerResponse>(&w)) return *e;
             auto [from, to] = std::get<std::pair<std::int64_t, std::int64_t>>(w);
