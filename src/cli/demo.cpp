@@ -45,36 +45,30 @@ int demo(const DemoOptions& o) {
   // one home per vendor, each with its own site.
   boost::asio::io_context sim_io;
   sim::DemoRequest request{sim_io.get_executor(), &sim_clock, &clock, o.seed, *faults, o.db};
-  std::vector<sim::DemoHome> homes;
-  // What the homes wrote (the Enphase sign-in's tokens), made anew at each start: gone when the
-  // demo ends, however it ends. The simulators stop before their io_context goes.
-  struct Cleanup {
-    std::vector<sim::DemoHome>& homes;
-    ~Cleanup() {
-      for (auto& h : homes) {
-        if (h.simulator) h.simulator->stop();
-        for (const auto& f : h.files) std::remove(f.c_str());
-      }
+  // The homes' simulators, served by one thread; stopped before their io_context goes, and
+  // what the homes wrote (the Enphase sign-in's tokens, made anew at each start) removed
+  // however the demo ends.
+  struct Homes {
+    boost::asio::io_context& io;
+    std::vector<sim::DemoHome> list;
+    std::thread thread;
+    void stop() {
+      for (auto& h : list) h.simulator->stop();
+      io.stop();
+      if (thread.joinable()) thread.join();
     }
-  } cleanup{homes};
+    ~Homes() {
+      stop();
+      for (const auto& h : list)
+        for (const auto& f : h.files) std::remove(f.c_str());
+    }
+  } homes{sim_io, {}, {}};
   for (const auto& v : vendors()) {
     auto home = v.demo(request);
     if (!home) return report(v.title + " demo home: " + home.error().message);
-    homes.push_back(std::move(*home));
+    homes.list.push_back(std::move(*home));
   }
-  std::thread sim_thread([&] { sim_io.run(); });
-  struct Join {
-    boost::asio::io_context& io;
-    std::thread& thread;
-    std::vector<sim::DemoHome>& homes;
-    void now() {
-      if (!thread.joinable()) return;
-      for (auto& h : homes) h.simulator->stop();
-      io.stop();
-      thread.join();
-    }
-    ~Join() { now(); }
-  } join{sim_io, sim_thread, homes};
+  homes.thread = std::thread([&] { sim_io.run(); });
 
   engine::Config cfg;
   cfg.path = "<demo>";
@@ -84,8 +78,8 @@ int demo(const DemoOptions& o) {
   cfg.gateway.api_token = sim::random_hex(32);
   cfg.mqtt = mqtt;
   // One connection to each home's simulator on loopback, named after its vendor.
-  for (std::size_t i = 0; i < homes.size(); ++i) {
-    const auto& home = homes[i];
+  for (std::size_t i = 0; i < homes.list.size(); ++i) {
+    const auto& home = homes.list[i];
     cfg.sites.push_back(home.site);
     ConnectionConfig c;
     c.name = c.vendor = vendors()[i].name;
@@ -116,7 +110,7 @@ int demo(const DemoOptions& o) {
                 <<
           [&] {
             std::string lines;
-            for (const auto& h : homes) lines += "  " + h.banner + "\n";
+            for (const auto& h : homes.list) lines += "  " + h.banner + "\n";
             return lines;
           }()
                 << (mqtt
@@ -130,7 +124,7 @@ int demo(const DemoOptions& o) {
       rt.run_until_signal([] { std::cout << "stopping…\n" << std::flush; });
     }
   }
-  join.now();
+  homes.stop();
   if (rc == 0) std::cout << "stopped\n";
   return rc;
 }
