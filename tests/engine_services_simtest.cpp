@@ -618,6 +618,10 @@ TEST(StoreHeldByAnotherProcess, SamplesTheStoreCouldNotKeepBecomeAGap) {
   }));
   sqlite3* other = nullptr;
   ASSERT_EQ(sqlite3_open(file.c_str(), &other), SQLITE_OK);
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> close_other{other, sqlite3_close};
+  // The gateway's writer may be inside a transaction at this moment (a slow sanitizer build
+  // makes that likely): wait for it, as `sqlite3` with a busy timeout would.
+  sqlite3_busy_timeout(other, 60'000);
   ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
   auto locked_at = clock.now();
   ASSERT_TRUE(eventually(
@@ -628,7 +632,7 @@ TEST(StoreHeldByAnotherProcess, SamplesTheStoreCouldNotKeepBecomeAGap) {
       seconds(60)));
   auto released_at = clock.now();
   sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
-  sqlite3_close(other);
+  close_other.reset();
   std::optional<Gap> g;
   ASSERT_TRUE(eventually(
       [&] {
