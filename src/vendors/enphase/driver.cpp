@@ -13,6 +13,7 @@
 #include "net/quota_planner.hpp"
 #include "net/token_file.hpp"
 #include "vendors/enphase/client.hpp"
+#include "vendors/enphase/mapping.hpp"
 #include "vendors/enphase/plans.hpp"
 
 namespace sb::enphase {
@@ -22,7 +23,6 @@ namespace {
 using namespace std::chrono;
 
 constexpr const char* kCloudHost = "api.enphaseenergy.com";
-const std::vector<std::string> kModes = {"Self-consumption", "Savings Mode", "Full Backup"};
 
 struct Options {
   std::string api_key, client_id, client_secret, token_file;
@@ -49,29 +49,10 @@ Result<Options> parse_options(const ConnectionConfig& c) {
   return r.result(std::move(o));
 }
 
-// Energy of a stretch, Wh.
-struct Totals {
-  double pv = 0, load = 0, import = 0, export_ = 0, charge = 0, discharge = 0, ev = 0;
-  Totals& operator+=(const Totals& o) {
-    pv += o.pv, load += o.load, import += o.import, export_ += o.export_;
-    charge += o.charge, discharge += o.discharge, ev += o.ev;
-    return *this;
-  }
-};
-
-// A day's 15-minute telemetry of a system, by interval end (epoch s).
-struct Quarter {
-  Totals e;
-  std::optional<double> soc;
-};
-using Quarters = std::map<std::int64_t, Quarter>;
-
 struct SystemState {
   System sys;
   const date::time_zone* zone = nullptr;
-  int batteries = 0;
-  std::string ev_serial, gateway_serial, gateway_model, gateway_firmware;
-  std::vector<std::string> contacts;  // load control's dry contacts
+  Inventory inv;
   // The counters: `base` holds every complete local day before `base_day`, `today` that day so
   // far (its intervals up to `reported`).
   std::optional<date::local_days> base_day;
@@ -156,45 +137,18 @@ class EnphaseDriver final : public Driver {
         co_return fail(ErrorKind::Protocol, "Enphase: system " + std::to_string(s.id) +
                                                 " has an unknown time zone '" + s.timezone + "'");
       }
-      st.batteries = 0;
-      st.ev_serial.clear();
-      for (const auto& d : *devices) {
-        if (d.kind == "encharges" || d.kind == "acbs") ++st.batteries;
-        if (d.kind == "ev_chargers") st.ev_serial = d.serial;
-        if (d.kind == "gateways")
-          st.gateway_serial = d.serial, st.gateway_model = d.model,
-          st.gateway_firmware = d.firmware;
-      }
-      st.contacts.clear();
-      if (st.batteries > 0) {
+      st.inv = inventory_of(*devices);
+      if (st.inv.batteries > 0) {
         auto lt = take(net::CallPurpose::Background, "the load control settings");
         if (auto r = co_await std::move(lt); !r) co_return fail(r.error());
         auto lop = client_.load_control(s.id);
         auto contacts = co_await std::move(lop);
         if (!contacts) co_return fail(refused(contacts.error()));
-        for (const auto& c : *contacts) st.contacts.push_back(c.name);
+        for (const auto& c : *contacts) st.inv.contacts.push_back(c.name);
       }
-      DeviceInfo info;
-      info.id = config_.name + ":" + std::to_string(s.id);
-      info.site = config_.site;
-      info.connection = config_.name;
-      info.vendor = "enphase";
-      info.kind = "inverter";
-      info.manufacturer = "Enphase";
-      info.model = st.gateway_model.empty() ? "IQ System" : st.gateway_model;
-      info.serial = std::to_string(s.id);
-      info.firmware = st.gateway_firmware;
-      out.push_back(info);
-      by_device_[info.id] = s.id;
-      if (!st.ev_serial.empty()) {
-        DeviceInfo ev = info;
-        ev.id = config_.name + ":" + st.ev_serial;
-        ev.kind = "ev_charger";
-        ev.model = "IQ EV Charger";
-        ev.serial = st.ev_serial;
-        ev.firmware.clear();
-        out.push_back(ev);
-        by_device_[ev.id] = s.id;
+      for (auto& info : devices_of(config_, s, st.inv)) {
+        by_device_[info.id] = s.id;
+        out.push_back(std::move(info));
       }
     }
     co_return out;
@@ -218,7 +172,6 @@ class EnphaseDriver final : public Driver {
       st.failed.reset();
     }
     if (!st.latest) co_return fail(budget_error("live data"));
-    bool ev = device.kind == "ev_charger";
     Snapshot snap;
     snap.time = from_ms(std::max<std::int64_t>(st.latest->reported_at, st.reported) * 1000);
     // The intervals not yet handed out, then the live values.
@@ -226,31 +179,8 @@ class EnphaseDriver final : public Driver {
                                       [&](const Sample& s) { return s.device != device.id; });
     snap.samples.assign(std::make_move_iterator(keep), std::make_move_iterator(st.pending.end()));
     st.pending.erase(keep, st.pending.end());
-    if (!ev) snap.events = std::exchange(st.events, {});
-    auto add = [&](std::string_view metric, double v) {
-      snap.samples.push_back({device.id, std::string(metric), snap.time, v});
-    };
-    if (ev) {
-      double w = st.today.empty() ? 0 : st.today.rbegin()->second.e.ev * 4;
-      add(metric::kEvPower, w);
-      add(metric::kEvCharging, w > 0 ? 1 : 0);
-      add(metric::kEnergyEvCharge, st.base.ev + sum(st.today).ev);
-    } else {
-      const auto& l = *st.latest;
-      double pv = l.production_w.value_or(0), load = l.consumption_w.value_or(0);
-      double battery = l.battery_w.value_or(0);
-      add(metric::kPvPower, pv);
-      add(metric::kLoadPower, load);
-      add(metric::kGridPower, load - pv - battery);
-      if (st.batteries > 0) {
-        add(metric::kBatteryPower, battery);
-        for (auto i = st.today.rbegin(); i != st.today.rend(); ++i)
-          if (i->second.soc) {
-            add(metric::kBatterySoc, *i->second.soc);
-            break;
-          }
-      }
-    }
+    if (device.kind != "ev_charger") snap.events = std::exchange(st.events, {});
+    add_live(snap.samples, device, snap.time, *st.latest, st.inv, st.today, st.base);
     auto quota = [&](const char* name, int v) {
       snap.samples.push_back({device.id, std::string("vendor.enphase.") + name, now, double(v)});
     };
@@ -269,16 +199,7 @@ class EnphaseDriver final : public Driver {
       if (auto s = systems_.find(it->second); s != systems_.end()) st = &s->second;
     // New values come as often as the plan lets the driver fetch them, at best every 5 minutes.
     c.data_interval = st ? std::max<Millis>(minutes(5), refresh_interval(*st)) : minutes(5);
-    if (device.kind != "ev_charger" && (!st || st->batteries > 0)) {
-      c.commands = {{CommandType::MinSoc, 10, 100, {}, 0},
-                    {CommandType::BatteryStrategy, 0, 0, kModes, 0},
-                    {CommandType::ChargeFromGrid, 0, 1, {}, 0},
-                    {CommandType::StormGuard, 0, 1, {}, 0}};
-      if (st && !st->contacts.empty())
-        c.commands.push_back({CommandType::LoadControl, 0, 0, st->contacts, 0});
-    }
-    // Start at a level (% of the charger's current), 0 stops.
-    if (device.kind == "ev_charger") c.commands.push_back({CommandType::EvCharging, 0, 100, {}, 0});
+    c.commands = commands_of(device, st ? &st->inv : nullptr);
     return c;
   }
 
@@ -310,13 +231,17 @@ class EnphaseDriver final : public Driver {
         auto op = daily_totals(st, d + date::days(1), *st.base_day - date::days(1));
         auto days = co_await std::move(op);
         if (!days) co_return fail(days.error());
-        for (const auto& t : *days) end = minus(end, t);
+        for (const auto& t : *days) end -= t;
       }
       auto op = day_quarters(st, d, net::CallPurpose::Background);
       auto q = co_await std::move(op);
       if (!q) co_return fail(q.error());
-      auto start = d == *st.base_day ? st.base : minus(end, sum(*q));
-      auto samples = interval_samples(st, device, *q, start, 0);
+      auto start = end;
+      if (d == *st.base_day)
+        start = st.base;
+      else
+        start -= sum(*q);
+      auto samples = interval_samples(device, st.inv.batteries > 0, *q, start, 0);
       for (auto& s : samples)
         if (s.time >= range.from && s.time < range.to) out.push_back(std::move(s));
     }
@@ -334,12 +259,7 @@ class EnphaseDriver final : public Driver {
     bool ev = device.kind == "ev_charger";
     if (!ev && (cmd.type == CommandType::BatteryStrategy || cmd.type == CommandType::MinSoc ||
                 cmd.type == CommandType::ChargeFromGrid)) {
-      BatteryChange change;
-      if (cmd.type == CommandType::BatteryStrategy) change.mode = cmd.argument;
-      if (cmd.type == CommandType::MinSoc)
-        change.reserve_soc = static_cast<int>(std::lround(cmd.value));
-      if (cmd.type == CommandType::ChargeFromGrid) change.charge_from_grid = cmd.value != 0;
-      auto op = apply_battery(id, change, cmd.type);
+      auto op = apply_battery(id, battery_change_of(cmd), cmd.type);
       co_return co_await std::move(op);
     }
     if (!ev && cmd.type == CommandType::StormGuard) {
@@ -351,7 +271,7 @@ class EnphaseDriver final : public Driver {
       co_return co_await std::move(op);
     }
     if (ev && cmd.type == CommandType::EvCharging) {
-      auto op = apply_ev(id, systems_[id].ev_serial, static_cast<int>(std::lround(cmd.value)));
+      auto op = apply_ev(id, systems_[id].inv.ev_serial, static_cast<int>(std::lround(cmd.value)));
       co_return co_await std::move(op);
     }
     co_return fail(ErrorKind::NotSupported,
@@ -361,12 +281,11 @@ class EnphaseDriver final : public Driver {
   // The battery's settings, storm guard and the dry contacts: three calls of the plan's budget
   // (as commands), made only when someone looks. The EV charger has nothing lasting to show.
   asio::awaitable<Result<std::vector<Setting>>> settings(const DeviceInfo& device) override {
-    std::vector<Setting> out;
     auto it = by_device_.find(device.id);
     if (it == by_device_.end())
       co_return fail(ErrorKind::NotFound, "Enphase: " + device.id + " was not discovered");
     const auto& st = systems_[it->second];
-    if (device.kind == "ev_charger" || st.batteries == 0) co_return out;
+    if (device.kind == "ev_charger" || st.inv.batteries == 0) co_return std::vector<Setting>{};
     auto id = it->second;
     auto auth = authorize();
     if (auto a = co_await std::move(auth); !a) co_return fail(a.error());
@@ -374,28 +293,16 @@ class EnphaseDriver final : public Driver {
     auto bop = client_.battery_settings(id);
     auto battery = co_await std::move(bop);
     if (!battery) co_return fail(refused(battery.error()));
-    out.push_back({CommandType::MinSoc, double(battery->reserve_soc), ""});
-    out.push_back({CommandType::BatteryStrategy, std::nullopt, battery->mode});
-    out.push_back({CommandType::ChargeFromGrid, battery->charge_from_grid ? 1.0 : 0.0, ""});
     if (auto r = co_await take_command(); !r) co_return fail(r.error());
     auto sop = client_.storm_guard(id);
     auto storm = co_await std::move(sop);
     if (!storm) co_return fail(refused(storm.error()));
-    out.push_back({CommandType::StormGuard, storm->enabled ? 1.0 : 0.0, ""});
-    if (!st.contacts.empty()) {
-      if (auto r = co_await take_command(); !r) co_return fail(r.error());
-      auto lop = client_.load_control(id);
-      auto contacts = co_await std::move(lop);
-      if (!contacts) co_return fail(refused(contacts.error()));
-      // Each contact as the load-control command writes it, one after another.
-      std::string text;
-      for (const auto& c : *contacts)
-        text += (text.empty() ? "" : "; ") + c.name + " mode=" + c.mode +
-                " soc_low=" + std::to_string(c.soc_low) +
-                " start=" + clock_text(c.essential_start) + " end=" + clock_text(c.essential_end);
-      out.push_back({CommandType::LoadControl, std::nullopt, text});
-    }
-    co_return out;
+    if (st.inv.contacts.empty()) co_return settings_of(*battery, *storm, nullptr);
+    if (auto r = co_await take_command(); !r) co_return fail(r.error());
+    auto lop = client_.load_control(id);
+    auto contacts = co_await std::move(lop);
+    if (!contacts) co_return fail(refused(contacts.error()));
+    co_return settings_of(*battery, *storm, &*contacts);
   }
 
  private:
@@ -413,7 +320,7 @@ class EnphaseDriver final : public Driver {
                                   std::max<Millis>(config_.poll_interval, minutes(5)));
   }
   static int calls_per_refresh(const SystemState& st) {
-    return 5 + (st.batteries > 0 ? 1 : 0) + (st.ev_serial.empty() ? 0 : 1);
+    return 5 + (st.inv.batteries > 0 ? 1 : 0) + (st.inv.ev_serial.empty() ? 0 : 1);
   }
 
   date::local_days day_of(const SystemState& st, TimePoint t) const {
@@ -423,16 +330,6 @@ class EnphaseDriver final : public Driver {
     return time_point_cast<Millis>(st.zone->to_sys(d, date::choose::earliest));
   }
   static std::string iso(date::local_days d) { return date::format("%F", d); }
-  static Totals sum(const Quarters& q) {
-    Totals t;
-    for (const auto& [end, x] : q) t += x.e;
-    return t;
-  }
-  static Totals minus(Totals a, const Totals& b) {
-    a.pv -= b.pv, a.load -= b.load, a.import -= b.import, a.export_ -= b.export_;
-    a.charge -= b.charge, a.discharge -= b.discharge, a.ev -= b.ev;
-    return a;
-  }
 
   // One refresh: close the days since the last one, then today's telemetry and the latest
   // powers.
@@ -502,7 +399,7 @@ class EnphaseDriver final : public Driver {
     std::vector<Totals> out(n);
     for (auto kind : {LifetimeKind::Energy, LifetimeKind::Consumption, LifetimeKind::Battery,
                       LifetimeKind::Import, LifetimeKind::Export}) {
-      if (kind == LifetimeKind::Battery && st.batteries == 0) continue;
+      if (kind == LifetimeKind::Battery && st.inv.batteries == 0) continue;
       auto t = take(net::CallPurpose::Background, "the lifetime series");
       if (auto r = co_await std::move(t); !r) co_return fail(r.error());
       auto op = client_.lifetime(st.sys.id, kind, iso(from), iso(to));
@@ -516,33 +413,13 @@ class EnphaseDriver final : public Driver {
         in >> date::parse("%F", d);
         if (!in.fail()) offset = static_cast<std::size_t>((d - from).count());
       }
-      for (std::size_t i = 0; i + offset < n; ++i) {
-        auto& t = out[i + offset];
-        switch (kind) {
-          case LifetimeKind::Energy:
-            if (i < l->values.size()) t.pv = l->values[i];
-            break;
-          case LifetimeKind::Consumption:
-            if (i < l->values.size()) t.load = l->values[i];
-            break;
-          case LifetimeKind::Battery:
-            if (i < l->charge.size()) t.charge = l->charge[i];
-            if (i < l->discharge.size()) t.discharge = l->discharge[i];
-            break;
-          case LifetimeKind::Import:
-            if (i < l->values.size()) t.import = l->values[i];
-            break;
-          case LifetimeKind::Export:
-            if (i < l->values.size()) t.export_ = l->values[i];
-            break;
-        }
-      }
+      add_lifetime(out, kind, *l, offset);
     }
-    if (!st.ev_serial.empty()) {
+    if (!st.inv.ev_serial.empty()) {
       auto t = take(net::CallPurpose::Background, "the EV charger's daily energy");
       if (auto r = co_await std::move(t); !r) co_return fail(r.error());
       auto compact = [](date::local_days d) { return date::format("%Y%m%d", d); };
-      auto op = client_.ev_daily(st.sys.id, st.ev_serial, compact(from), compact(to));
+      auto op = client_.ev_daily(st.sys.id, st.inv.ev_serial, compact(from), compact(to));
       auto daily = co_await std::move(op);
       if (!daily) co_return fail(refused(daily.error()));
       for (std::size_t i = 0; i < n; ++i)
@@ -558,52 +435,47 @@ class EnphaseDriver final : public Driver {
                                                  net::CallPurpose purpose) {
     auto start = epoch(start_of(st, day));
     Quarters q;
-    auto fetch = [&](auto call, auto put) -> asio::awaitable<Result<void>> {
+    auto fetch = [&](auto call, Series series) -> asio::awaitable<Result<void>> {
       auto t = take(purpose, "telemetry");
       if (auto r = co_await std::move(t); !r) co_return fail(r.error());
       auto op = call();
       auto tel = co_await std::move(op);
       if (!tel) co_return fail(refused(tel.error()));
-      for (const auto& i : tel->intervals) put(q[i.end_at], i);
+      for (const auto& i : tel->intervals) put(q[i.end_at], series, i);
       co_return Result<void>{};
     };
     auto id = st.sys.id;
     {
       auto op = fetch([&] { return client_.telemetry(id, "production_meter", start, "day"); },
-                      [](Quarter& x, const Interval& i) { x.e.pv = i.wh; });
+                      Series::Production);
       if (auto r = co_await std::move(op); !r) co_return fail(r.error());
     }
     {
       auto op = fetch([&] { return client_.telemetry(id, "consumption_meter", start, "day"); },
-                      [](Quarter& x, const Interval& i) { x.e.load = i.wh; });
+                      Series::Consumption);
       if (auto r = co_await std::move(op); !r) co_return fail(r.error());
     }
     {
-      auto op = fetch([&] { return client_.grid_telemetry(id, true, start, "day"); },
-                      [](Quarter& x, const Interval& i) { x.e.import = i.wh; });
+      auto op =
+          fetch([&] { return client_.grid_telemetry(id, true, start, "day"); }, Series::Import);
       if (auto r = co_await std::move(op); !r) co_return fail(r.error());
     }
     {
-      auto op = fetch([&] { return client_.grid_telemetry(id, false, start, "day"); },
-                      [](Quarter& x, const Interval& i) { x.e.export_ = i.wh; });
+      auto op =
+          fetch([&] { return client_.grid_telemetry(id, false, start, "day"); }, Series::Export);
       if (auto r = co_await std::move(op); !r) co_return fail(r.error());
     }
-    if (st.batteries > 0) {
+    if (st.inv.batteries > 0) {
       auto t = take(purpose, "battery telemetry");
       if (auto r = co_await std::move(t); !r) co_return fail(r.error());
       auto op = client_.battery_telemetry(id, start, "day");
       auto b = co_await std::move(op);
       if (!b) co_return fail(refused(b.error()));
-      for (const auto& i : b->intervals) {
-        auto& x = q[i.end_at];
-        x.e.charge = i.charge_wh;
-        x.e.discharge = i.discharge_wh;
-        x.soc = i.soc;
-      }
+      put(q, *b);
     }
-    if (!st.ev_serial.empty()) {
-      auto op = fetch([&] { return client_.ev_telemetry(id, st.ev_serial, start, "day"); },
-                      [](Quarter& x, const Interval& i) { x.e.ev = i.wh; });
+    if (!st.inv.ev_serial.empty()) {
+      auto op = fetch([&] { return client_.ev_telemetry(id, st.inv.ev_serial, start, "day"); },
+                      Series::Ev);
       if (auto r = co_await std::move(op); !r) co_return fail(r.error());
     }
     co_return q;
@@ -622,14 +494,7 @@ class EnphaseDriver final : public Driver {
       if (e.start < from) continue;  // reported with the day it began
       auto name = event_names_.contains(e.type) ? event_names_[e.type]
                                                 : "event type " + std::to_string(e.type);
-      bool open = e.status == "Open";
-      st.events.push_back({device, from_ms(e.start * 1000),
-                           open ? Severity::Warning : Severity::Info,
-                           "enphase.event." + std::to_string(e.type),
-                           "Enphase: " + name + " (" + e.serial + ")" +
-                               (e.end  ? ", until " + format_iso8601(from_ms(*e.end * 1000))
-                                : open ? ", still open"
-                                       : "")});
+      st.events.push_back(event_of(device, e, name));
     }
     co_return Result<void>{};
   }
@@ -639,46 +504,15 @@ class EnphaseDriver final : public Driver {
   void queue(SystemState& st, const Quarters& q, Totals start) {
     auto sys_id = config_.name + ":" + std::to_string(st.sys.id);
     DeviceInfo system{sys_id};
-    auto samples = interval_samples(st, system, q, start, st.reported);
-    if (!st.ev_serial.empty()) {
-      DeviceInfo ev{config_.name + ":" + st.ev_serial};
+    auto samples = interval_samples(system, st.inv.batteries > 0, q, start, st.reported);
+    if (!st.inv.ev_serial.empty()) {
+      DeviceInfo ev{config_.name + ":" + st.inv.ev_serial};
       ev.kind = "ev_charger";
-      auto more = interval_samples(st, ev, q, start, st.reported);
+      auto more = interval_samples(ev, false, q, start, st.reported);
       samples.insert(samples.end(), more.begin(), more.end());
     }
     if (!q.empty()) st.reported = std::max(st.reported, q.rbegin()->first);
     st.pending.insert(st.pending.end(), samples.begin(), samples.end());
-  }
-
-  // Each interval ending after `after`: its average powers, the SoC and the counters (the day's
-  // start plus what the intervals so far added).
-  std::vector<Sample> interval_samples(const SystemState& st, const DeviceInfo& device,
-                                       const Quarters& q, Totals counters, std::int64_t after) {
-    std::vector<Sample> out;
-    bool ev = device.kind == "ev_charger";
-    for (const auto& [end, x] : q) {
-      counters += x.e;
-      if (end <= after) continue;
-      auto t = from_ms(end * 1000);
-      auto add = [&](std::string_view metric, double v) {
-        out.push_back({device.id, std::string(metric), t, v, Quality::Measured});
-      };
-      if (ev) {
-        add(metric::kEvPower, x.e.ev * 4);
-        add(metric::kEnergyEvCharge, counters.ev);
-        continue;
-      }
-      add(metric::kEnergyPvYield, counters.pv);
-      add(metric::kEnergyLoad, counters.load);
-      add(metric::kEnergyGridImport, counters.import);
-      add(metric::kEnergyGridExport, counters.export_);
-      if (st.batteries > 0) {
-        add(metric::kEnergyBatteryCharge, counters.charge);
-        add(metric::kEnergyBatteryDischarge, counters.discharge);
-        if (x.soc) add(metric::kBatterySoc, *x.soc);
-      }
-    }
-    return out;
   }
 
   asio::awaitable<Result<CommandOutcome>> apply_battery(std::int64_t id, BatteryChange change,
@@ -699,24 +533,7 @@ class EnphaseDriver final : public Driver {
     auto aop = client_.battery_settings(id);
     auto after = co_await std::move(aop);
     if (!after) co_return fail(refused(after.error()));
-    CommandOutcome out;
-    if (type == CommandType::ChargeFromGrid) {
-      out.before = before->charge_from_grid ? 1 : 0;
-      out.after = after->charge_from_grid ? 1 : 0;
-      out.verified = after->charge_from_grid == *change.charge_from_grid;
-      out.detail = std::string("charge from grid ") + (before->charge_from_grid ? "on" : "off") +
-                   " -> " + (after->charge_from_grid ? "on" : "off");
-    } else if (type == CommandType::MinSoc) {
-      out.before = before->reserve_soc;
-      out.after = after->reserve_soc;
-      out.verified = after->reserve_soc == *change.reserve_soc;
-      out.detail = "reserve SoC " + std::to_string(before->reserve_soc) + " % -> " +
-                   std::to_string(after->reserve_soc) + " %";
-    } else {
-      out.verified = after->mode == *change.mode;
-      out.detail = "battery mode '" + before->mode + "' -> '" + after->mode + "'";
-    }
-    co_return out;
+    co_return battery_outcome(type, change, *before, *after);
   }
 
   // Three calls a command: the setting before, the write, the setting after.
@@ -737,30 +554,13 @@ class EnphaseDriver final : public Driver {
     auto aop = client_.storm_guard(id);
     auto after = co_await std::move(aop);
     if (!after) co_return fail(refused(after.error()));
-    CommandOutcome out;
-    out.before = before->enabled ? 1 : 0;
-    out.after = after->enabled ? 1 : 0;
-    out.verified = after->enabled == on;
-    out.detail = std::string("storm guard ") + (before->enabled ? "on" : "off") + " -> " +
-                 (after->enabled ? "on" : "off") +
-                 (after->alert ? " (a storm alert is active)" : "");
-    co_return out;
-  }
-
-  static std::string clock_text(int s) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "%02d:%02d", s / 3600, s % 3600 / 60);
-    return buf;
+    co_return storm_guard_outcome(on, *before, *after);
   }
 
   asio::awaitable<Result<CommandOutcome>> apply_load_control(std::int64_t id, std::string text) {
     auto s = parse_load_control(text);
     if (!s) co_return fail(s.error());
-    LoadContactChange change{s->contact};
-    if (!s->mode.empty()) change.mode = s->mode;
-    change.soc_low = s->soc_low;
-    change.essential_start = s->start_s;
-    change.essential_end = s->end_s;
+    auto change = load_change_of(*s);
     if (auto r = co_await take_command(); !r) co_return fail(r.error());
     auto wop = client_.set_load_control(id, change);
     if (auto w = co_await std::move(wop); !w) co_return fail(refused(w.error()));
@@ -768,21 +568,7 @@ class EnphaseDriver final : public Driver {
     auto aop = client_.load_control(id);
     auto after = co_await std::move(aop);
     if (!after) co_return fail(refused(after.error()));
-    auto it = std::find_if(after->begin(), after->end(),
-                           [&](const LoadContact& c) { return c.name == s->contact; });
-    CommandOutcome out;
-    if (it == after->end()) {
-      out.detail = "dry contact " + s->contact + " is gone from the read-back";
-      co_return out;
-    }
-    out.verified = (!change.mode || it->mode == *change.mode) &&
-                   (!change.soc_low || it->soc_low == *change.soc_low) &&
-                   (!change.essential_start || it->essential_start == *change.essential_start) &&
-                   (!change.essential_end || it->essential_end == *change.essential_end);
-    out.detail = s->contact + ": mode " + it->mode + ", soc_low " + std::to_string(it->soc_low) +
-                 " %, essential " + clock_text(it->essential_start) + "-" +
-                 clock_text(it->essential_end);
-    co_return out;
+    co_return load_control_outcome(change, *after);
   }
 
   // The cloud accepts (202) and the charger follows within its next report; the v4 API shows
@@ -791,13 +577,7 @@ class EnphaseDriver final : public Driver {
     if (auto r = co_await take_command(); !r) co_return fail(r.error());
     auto op = level > 0 ? client_.ev_start(id, serial, level) : client_.ev_stop(id, serial);
     if (auto w = co_await std::move(op); !w) co_return fail(refused(w.error()));
-    CommandOutcome out;
-    out.after = level;
-    out.detail = (level > 0 ? "charging at " + std::to_string(level) + " % requested"
-                            : std::string("stop requested")) +
-                 "; the cloud accepted it (202). Enphase shows charging only in its 15-minute "
-                 "telemetry, so it cannot be read back at once";
-    co_return out;
+    co_return ev_outcome(level);
   }
 
   // Tokens from the token file, refreshed when due.
