@@ -12,6 +12,7 @@
 #include "net/driver_env.hpp"
 #include "net/quota_planner.hpp"
 #include "vendors/solarlog/client.hpp"
+#include "vendors/solarlog/mapping.hpp"
 
 namespace sb::solarlog {
 
@@ -76,19 +77,10 @@ Result<Options> parse_options(const ConnectionConfig& c, bool default_host) {
   return r.result(std::move(o));
 }
 
-const std::vector<std::string> kPlantChannels = {"ProdPac",      "ConsPac",     "ImportPac",
-                                                 "ExportPac",    "ProdEtotal",  "ConsEtotal",
-                                                 "ImportEtotal", "ExportEtotal"};
-const std::vector<std::string> kBatteryChannels = {"ChargePac", "DischargePac", "ChargeEtotal",
-                                                   "DischargeEtotal", "BatSoc"};
-
 struct PlantState {
   PlantInfo info;
   const date::time_zone* zone = nullptr;
-  std::string device, ev_device;
-  bool battery = false;
-  std::vector<std::int64_t> trackers;  // pv.string.{n}, n from 1 in this order
-  std::int64_t ev = 0, irradiance = 0, module = 0;
+  Layout layout;
   std::optional<TimePoint> fetched;
   TimePoint reported{};         // the newest slot end handed out
   std::vector<Sample> pending;  // slots not yet handed out, of both devices
@@ -98,9 +90,6 @@ struct PlantState {
   std::vector<Event> events;
   std::int64_t kpi_day = 0;  // the last day whose KPIs were read (local days since 1970)
 };
-
-// A slot's values by "<component or 0>/<channel>".
-using Slots = std::map<TimePoint, std::map<std::string, double>>;
 
 class SolarLogDriver final : public Driver {
  public:
@@ -167,48 +156,24 @@ class SolarLogDriver final : public Driver {
       PlantState st;
       st.info = p;
       st.zone = zone_of(p.timezone);
-      st.device = config_.name + ":" + p.id;
+      auto device = config_.name + ":" + p.id;
       auto d = day_string(day_of(st, now));
       auto take_op = take(net::CallPurpose::Background, "the components");
       if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
       auto op = client_.components(p.id, d);
       auto comps = checked(co_await std::move(op));
       if (!comps) co_return fail(comps.error());
-      for (const auto& c : *comps) {
-        if (c.type == "Battery") st.battery = true;
-        if (c.type == "MppTracker") st.trackers.push_back(c.id);
-        if (c.type == "EVCharger") st.ev = c.id;
-        if (c.type == "Sensor" && c.subtype == "irradiance") st.irradiance = c.id;
-        if (c.type == "Sensor" && c.subtype == "module") st.module = c.id;
-      }
       if (!advanced_) {
         auto op2 = probe_package(p.id, d);
         auto adv = co_await std::move(op2);
         if (!adv) co_return fail(adv.error());
         advanced_ = *adv;
       }
-      DeviceInfo info;
-      info.id = st.device;
-      info.site = config_.site;
-      info.connection = config_.name;
-      info.vendor = "solarlog";
-      info.kind = st.battery ? "battery" : "inverter";
-      info.manufacturer = "Solar-Log";
-      info.model = p.device.empty() ? "Solar-Log" : p.device;
-      info.serial = p.id;
-      info.firmware = p.firmware;
-      out.push_back(info);
-      if (*advanced_ && st.ev) {
-        DeviceInfo ev = info;
-        st.ev_device = ev.id = st.device + ":ev";
-        ev.kind = "ev_charger";
-        ev.serial = std::to_string(st.ev);
-        for (const auto& c : *comps)
-          if (c.id == st.ev) ev.manufacturer = c.manufacturer, ev.model = c.model;
-        out.push_back(ev);
+      st.layout = layout_of(device, *comps, *advanced_);
+      for (auto& info : devices_of(config_, p, st.layout, *comps)) {
+        by_device_[info.id] = p.id;
+        out.push_back(std::move(info));
       }
-      by_device_[st.device] = p.id;
-      if (!st.ev_device.empty()) by_device_[st.ev_device] = p.id;
       // A plant found again keeps what it already handed out.
       if (auto old = plants_.find(p.id); old != plants_.end()) {
         st.reported = old->second.reported;
@@ -235,7 +200,7 @@ class SolarLogDriver final : public Driver {
     st->pending.erase(keep, st->pending.end());
     for (const auto& s : st->latest)
       if (s.device == device.id) snap.samples.push_back(s);
-    if (device.id == st->device) snap.events = std::exchange(st->events, {});
+    if (device.id == st->layout.device) snap.events = std::exchange(st->events, {});
     if (snap.samples.empty())
       co_return fail(ErrorKind::Protocol,
                      "Solar-Log: plant " + st->info.id + " has sent no values today yet");
@@ -253,29 +218,7 @@ class SolarLogDriver final : public Driver {
       if (auto p = plants_.find(it->second); p != plants_.end()) st = &p->second;
     if (!st) return c;
     c.pv_rated_w = st->info.size_w;  // the plant's peak power, as the portal has it
-    auto add = [&](std::string_view m) { c.metrics.emplace_back(m); };
-    if (device.id == st->ev_device) {
-      add(metric::kEvPower), add(metric::kEvCharging), add(metric::kEnergyEvCharge);
-      return c;
-    }
-    // Basic: the plant's totals; Advanced adds what its components measure.
-    for (auto m : {metric::kPvPower, metric::kLoadPower, metric::kGridPower, metric::kEnergyPvYield,
-                   metric::kEnergyLoad, metric::kEnergyGridImport, metric::kEnergyGridExport})
-      add(m);
-    if (st->battery)
-      for (auto m : {metric::kBatteryPower, metric::kBatterySoc, metric::kEnergyBatteryCharge,
-                     metric::kEnergyBatteryDischarge})
-        add(m);
-    if (advanced_.value_or(false)) {
-      for (std::size_t n = 1; n <= st->trackers.size(); ++n)
-        for (auto m : {metric::kPvStringPower, metric::kPvStringVoltage, metric::kPvStringCurrent})
-          c.metrics.push_back(indexed_metric(m, static_cast<int>(n)));
-      if (st->irradiance) add("vendor.solarlog.irradiance");
-      if (st->module) add("vendor.solarlog.module_temperature");
-      for (auto m : {"vendor.solarlog.specific_yield", "vendor.solarlog.performance_ratio",
-                     "vendor.solarlog.availability", "vendor.solarlog.autarky"})
-        add(m);
-    }
+    c.metrics = metrics_of(device, st->layout, advanced_.value_or(false));
     return c;
   }
 
@@ -289,7 +232,7 @@ class SolarLogDriver final : public Driver {
                                                        TimeRange range) override {
     auto st = state_of(device.id);
     if (!st) co_return fail(ErrorKind::NotFound, "Solar-Log: " + device.id + " was not discovered");
-    bool ev = device.id == st->ev_device;
+    bool ev = device.id == st->layout.ev_device;
     auto first = day_of(*st, range.from), last = day_of(*st, range.to - Millis(1));
     last = std::min(last, day_of(*st, env_.clock.now()));
     std::vector<Sample> out;
@@ -298,7 +241,7 @@ class SolarLogDriver final : public Driver {
       Slots slots;
       auto op = read_range(*st, from, to, ev, net::CallPurpose::Background, slots);
       if (auto r = co_await std::move(op); !r) co_return fail(r.error());
-      for (auto& s : samples(*st, slots))
+      for (auto& s : samples_of(st->layout, slots))
         if (s.device == device.id && s.time >= range.from && s.time < range.to)
           out.push_back(std::move(s));
     }
@@ -386,15 +329,13 @@ class SolarLogDriver final : public Driver {
     if (ev) {
       auto take_op = take(purpose, "the wallbox's values");
       if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
-      auto op = client_.cross_epoch(st.info.id, {st.ev}, {"ConsPac", "ConsEtotal"}, a, b);
+      auto op = client_.cross_epoch(st.info.id, {st.layout.ev}, wallbox_channels(), a, b);
       auto s = checked(co_await std::move(op));
       if (!s) co_return fail(s.error());
       return_into(st, *s, slots);
       co_return Result<void>{};
     }
-    auto channels = kPlantChannels;
-    if (st.battery)
-      channels.insert(channels.end(), kBatteryChannels.begin(), kBatteryChannels.end());
+    auto channels = plant_channels(st.layout);
     auto take_op = take(purpose, "the plant's values");
     if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
     Result<std::vector<Series>> s = std::vector<Series>{};
@@ -415,56 +356,8 @@ class SolarLogDriver final : public Driver {
     for (const auto& s : list) {
       auto day = parse_day(s.date);
       if (!day) continue;
-      auto start = day_start(st, *day);
-      auto key = std::to_string(s.component.value_or(0)) + "/" + s.name;
-      for (std::size_t i = 0; i < s.points.size(); ++i)
-        if (s.points[i]) slots[start + minutes(5 * static_cast<int>(i + 1))][key] = *s.points[i];
+      add_series(slots, s, day_start(st, *day));
     }
-  }
-
-  // Canonical samples of the slots.
-  std::vector<Sample> samples(const PlantState& st, const Slots& slots) const {
-    std::vector<Sample> out;
-    for (const auto& [t, v] : slots) {
-      auto get = [&](std::int64_t comp, const char* ch) -> std::optional<double> {
-        auto it = v.find(std::to_string(comp) + "/" + ch);
-        return it == v.end() ? std::nullopt : std::optional<double>(it->second);
-      };
-      auto add = [&](const std::string& device, std::string_view metric, std::optional<double> x) {
-        if (x) out.push_back({device, std::string(metric), t, *x, Quality::Measured});
-      };
-      auto pv = get(0, "ProdPac"), load = get(0, "ConsPac");
-      add(st.device, metric::kPvPower, pv);
-      add(st.device, metric::kLoadPower, load);
-      if (auto i = get(0, "ImportPac"), e = get(0, "ExportPac"); i && e)
-        add(st.device, metric::kGridPower, *i - *e);
-      add(st.device, metric::kEnergyPvYield, get(0, "ProdEtotal"));
-      add(st.device, metric::kEnergyLoad, get(0, "ConsEtotal"));
-      add(st.device, metric::kEnergyGridImport, get(0, "ImportEtotal"));
-      add(st.device, metric::kEnergyGridExport, get(0, "ExportEtotal"));
-      if (st.battery) {
-        if (auto c = get(0, "ChargePac"), d = get(0, "DischargePac"); c && d)
-          add(st.device, metric::kBatteryPower, *d - *c);
-        add(st.device, metric::kBatterySoc, get(0, "BatSoc"));
-        add(st.device, metric::kEnergyBatteryCharge, get(0, "ChargeEtotal"));
-        add(st.device, metric::kEnergyBatteryDischarge, get(0, "DischargeEtotal"));
-      }
-      for (std::size_t n = 0; n < st.trackers.size(); ++n) {
-        int k = static_cast<int>(n + 1);
-        add(st.device, indexed_metric(metric::kPvStringPower, k), get(st.trackers[n], "Pdc"));
-        add(st.device, indexed_metric(metric::kPvStringVoltage, k), get(st.trackers[n], "Udc"));
-        add(st.device, indexed_metric(metric::kPvStringCurrent, k), get(st.trackers[n], "Idc"));
-      }
-      if (st.irradiance) add(st.device, "vendor.solarlog.irradiance", get(st.irradiance, "Irr"));
-      if (st.module) add(st.device, "vendor.solarlog.module_temperature", get(st.module, "Tmod"));
-      if (!st.ev_device.empty()) {
-        auto w = get(st.ev, "ConsPac");
-        add(st.ev_device, metric::kEvPower, w);
-        if (w) add(st.ev_device, metric::kEvCharging, *w > 0 ? 1 : 0);
-        add(st.ev_device, metric::kEnergyEvCharge, get(st.ev, "ConsEtotal"));
-      }
-    }
-    return out;
   }
 
   // One refresh: the days missed since the last one, today's plant values, with Advanced the
@@ -487,20 +380,12 @@ class SolarLogDriver final : public Driver {
       if (auto r = co_await std::move(op); !r) co_return fail(r.error());
     }
     // The components' channels: what each of them carries.
-    std::vector<std::int64_t> comps = st.trackers;
-    std::vector<std::string> channels;
-    if (!st.trackers.empty()) channels = {"Pdc", "Udc", "Idc"};
-    if (!st.ev_device.empty()) {
-      comps.push_back(st.ev);
-      channels.insert(channels.end(), {"ConsPac", "ConsEtotal"});
-    }
-    if (st.irradiance) comps.push_back(st.irradiance), channels.push_back("Irr");
-    if (st.module) comps.push_back(st.module), channels.push_back("Tmod");
-    if (advanced_.value_or(false) && !comps.empty()) {
+    auto comps = component_channels(st.layout);
+    if (advanced_.value_or(false) && !comps.components.empty()) {
       auto take_op = take(net::CallPurpose::Live, "the components' values");
       if (auto t = co_await std::move(take_op); !t) co_return fail(t.error());
       auto d = day_string(today);
-      auto op = client_.cross_epoch(st.info.id, comps, channels, d, d);
+      auto op = client_.cross_epoch(st.info.id, comps.components, comps.channels, d, d);
       auto s = checked(co_await std::move(op));
       if (!s) co_return fail(s.error());
       return_into(st, *s, slots);
@@ -513,7 +398,7 @@ class SolarLogDriver final : public Driver {
       auto op = read_events(st, today);
       if (auto r = co_await std::move(op); !r) co_return fail(r.error());
     }
-    auto all = samples(st, slots);
+    auto all = samples_of(st.layout, slots);
     TimePoint newest = st.reported;
     for (const auto& s : all) newest = std::max(newest, s.time);
     // Just after midnight today has no slot yet: the last one of yesterday stays the newest.
@@ -538,14 +423,7 @@ class SolarLogDriver final : public Driver {
     auto op = client_.kpis(st.info.id, d, d);
     auto k = checked(co_await std::move(op));
     if (!k) co_return fail(k.error());
-    auto t = day_start(st, day + 1);
-    auto add = [&](const char* m, std::optional<double> v) {
-      if (v) st.pending.push_back({st.device, m, t, *v, Quality::Measured});
-    };
-    add("vendor.solarlog.specific_yield", k->specific_yield);
-    add("vendor.solarlog.performance_ratio", k->performance_ratio);
-    add("vendor.solarlog.availability", k->availability);
-    add("vendor.solarlog.autarky", k->autarky);
+    add_kpis(st.pending, st.layout, *k, day_start(st, day + 1));
     st.kpi_day = day;
     co_return Result<void>{};
   }
@@ -560,21 +438,7 @@ class SolarLogDriver final : public Driver {
       // An event is taken once it has ended, or at once when it is an error.
       if (st.seen_events.contains(e.id) || (!e.end && e.severity != "error")) continue;
       st.seen_events.insert(e.id);
-      std::string code;
-      for (char c : e.code)
-        if (std::isalnum(static_cast<unsigned char>(c))) code += static_cast<char>(std::tolower(c));
-      Event ev;
-      ev.device = st.device;
-      ev.time = e.start;
-      ev.severity = e.severity == "error"     ? Severity::Error
-                    : e.severity == "warning" ? Severity::Warning
-                                              : Severity::Info;
-      ev.code = "solarlog.event." + (code.empty() ? std::string("unknown") : code);
-      ev.message = (e.component_name.empty() ? "" : e.component_name + ": ") + e.message;
-      if (e.end && *e.end > e.start)
-        ev.message += " (" + format_iso8601(e.start).substr(11, 5) + " to " +
-                      format_iso8601(*e.end).substr(11, 5) + " UTC)";
-      st.events.push_back(std::move(ev));
+      st.events.push_back(event_of(st.layout, e));
     }
     // Ids older than the two days asked for are never sent again.
     if (st.seen_events.size() > 2000) st.seen_events.erase(st.seen_events.begin());
