@@ -13,54 +13,13 @@
 
 #include "core/clock.hpp"
 #include "net/http_client.hpp"
+#include "vendors/kostal/wire.hpp"
 
 namespace sb::kostal {
 
 namespace asio = boost::asio;
 
 inline constexpr std::uint16_t kDefaultPort = 80;
-
-struct VersionInfo {
-  std::string name, hostname, api_version, sw_version;
-};
-struct MeInfo {
-  std::string role;
-  std::vector<std::string> permissions;
-  bool authenticated = false, anonymous = true, locked = false, active = false;
-};
-struct ModuleInfo {
-  std::string id, type;
-};
-struct ProcessValue {
-  std::string id, unit;
-  double value = 0;
-};
-struct ModuleValues {
-  std::string module;
-  std::vector<ProcessValue> values;
-  /// The value of `id`, or nullopt.
-  std::optional<double> get(std::string_view id) const;
-};
-struct SettingValue {
-  std::string id, value;
-};
-struct SettingMeta {
-  std::string id, type, access;
-  std::optional<std::string> unit, min, max, default_value;
-};
-struct ModuleSettings {
-  std::string module;
-  std::vector<SettingMeta> settings;
-};
-struct EventInfo {
-  int code = 0;
-  bool is_active = false;
-  std::string start_time, end_time, category, group, description, long_description;
-};
-struct FirmwareStatus {
-  std::string status, target;
-  int current_percent = 0;
-};
 
 struct Credentials {
   std::string role = "user";  ///< "user" (plant owner) or "master" (installer)
