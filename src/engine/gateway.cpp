@@ -27,7 +27,9 @@
 #include "engine/counters.hpp"
 #include "engine/estimates.hpp"
 #include "engine/executor.hpp"
+#include "engine/housekeeping.hpp"
 #include "engine/leases.hpp"
+#include "engine/outage_log.hpp"
 #include "engine/quality.hpp"
 #include "net/blocking.hpp"
 #include "net/driver_env.hpp"
@@ -48,21 +50,6 @@ std::string fmt_value(double v) {
   return net::number_text(v);
 }
 
-// "4 min 10 s", "2 h 05 min", "12 s": an outage's length for people.
-std::string duration_text(Millis d) {
-  auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
-  char b[48];
-  if (s >= 3600)
-    std::snprintf(b, sizeof b, "%lld h %02lld min", static_cast<long long>(s / 3600),
-                  static_cast<long long>(s % 3600 / 60));
-  else if (s >= 60)
-    std::snprintf(b, sizeof b, "%lld min %lld s", static_cast<long long>(s / 60),
-                  static_cast<long long>(s % 60));
-  else
-    std::snprintf(b, sizeof b, "%lld s", static_cast<long long>(s));
-  return b;
-}
-
 }  // namespace
 
 struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
@@ -79,15 +66,10 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
     bool discovered = false;  // devices may come from the store before the first discovery
     ConnectionHealth health;
     std::unique_ptr<asio::steady_timer> timer;
-    bool running = false;  // the polling loop is on; strand only
-    // The failure episode (strand only): when it began, polls failed since, its last summary
-    // in the log, and the kind of the last error (a change of kind is worth a line).
-    std::optional<TimePoint> failing_since;
-    std::int64_t failed_in_episode = 0;
-    TimePoint last_summary{};
-    std::optional<ErrorKind> episode_kind;
-    bool closed = false;               // driver->close() has run; strand only
-    std::atomic<bool> retired{false};  // a reload removed or replaced it: its loop ends
+    bool running = false;                // the polling loop is on; strand only
+    std::unique_ptr<OutageLog> outages;  // what the journal says of its failures; strand only
+    bool closed = false;                 // driver->close() has run; strand only
+    std::atomic<bool> retired{false};    // a reload removed or replaced it: its loop ends
     asio::strand<asio::any_io_executor> strand;
     explicit Connection(asio::any_io_executor ex) : strand(asio::make_strand(ex)) {}
   };
@@ -107,7 +89,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
   std::map<std::string, TimePoint> balance_hour;  // by site: the hour the next check starts
   std::atomic<bool> stopping{false};
   // Housekeeping (retention, the disk's free space) on its own strand, every 10 minutes.
-  std::unique_ptr<asio::steady_timer> house_timer;
+  std::unique_ptr<Housekeeper> housekeeper;
   // A polling gateway keeps its leases alive and hands them back when it stops; a one-shot
   // (CLI control) only respects those it adopted.
   bool keeps_leases = true;
@@ -181,6 +163,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
     c->health.site = cc.site;
     c->health.state = "starting";
     c->timer = std::make_unique<asio::steady_timer>(c->strand);
+    c->outages = std::make_unique<OutageLog>(cc.name);
     return c;
   }
 
@@ -271,7 +254,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
   }
 
   void on_poll_ok(Connection& c, const DeviceInfo& d, Snapshot snap, double latency_ms) {
-    log_recovery(c, deps.clock.now());
+    c.outages->recovery(deps.clock.now());
     bool recovered = false;
     // Values older than the gap threshold (three polls, or three of the vendor's own updates)
     // are stale: a cloud that keeps answering an inverter's last upload. The device is then
@@ -354,60 +337,6 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
     if (!news.empty()) record_event({d.id, when, Severity::Warning, "value.implausible", news});
   }
 
-  // Every 10 minutes: is the disk nearly full (an event when it turns so and when it is fine
-  // again), and rows past their retention deleted a little at a time.
-  asio::awaitable<void> housekeeping() {
-    auto self = shared_from_this();
-    bool low = false;
-    Millis wait_for = Millis(60'000);  // the first look a minute after the start
-    while (!stopping) {
-      house_timer->expires_after(wait_for);
-      boost::system::error_code ec;
-      co_await house_timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      if (stopping) break;
-      wait_for = Millis(600'000);
-      auto sop = blocking([this] { return deps.store.stats(); });
-      auto st = co_await std::move(sop);
-      if (st.disk_free_bytes >= 0 && st.disk_total_bytes > 0) {
-        bool now_low = disk_nearly_full(st.disk_free_bytes, st.disk_total_bytes);
-        auto mib = [](std::int64_t b) { return std::to_string(b / (1024 * 1024)) + " MiB"; };
-        if (now_low != low)
-          record_event({"sunbridge", deps.clock.now(), now_low ? Severity::Warning : Severity::Info,
-                        now_low ? "store.disk_low" : "store.disk_ok",
-                        "the database's disk has " + mib(st.disk_free_bytes) + " free of " +
-                            mib(st.disk_total_bytes) + " (the database: " + mib(st.database_bytes) +
-                            ")" +
-                            (now_low ? "; shorten storage.retention or make room, or the history "
-                                       "stops being written"
-                                     : "")});
-        low = now_low;
-      }
-      // Retention in slices of 200 ms (the writer waits no longer), at most 10 s a round.
-      auto started = std::chrono::steady_clock::now();
-      std::int64_t deleted = 0;
-      store::Retention retention;
-      {
-        std::lock_guard lock(mutex);  // a reload may change it
-        retention = config.storage.retention;
-      }
-      while (!stopping && std::chrono::steady_clock::now() - started < std::chrono::seconds(10)) {
-        auto op = blocking([this, r = retention, now = deps.clock.now()] {
-          return deps.store.prune(r, now, Millis(200));
-        });
-        auto n = co_await std::move(op);
-        if (!n) {
-          log(LogLevel::Warning, "store", "", "retention: " + n.error().message);
-          break;
-        }
-        deleted += *n;
-        if (*n == 0) break;
-      }
-      if (deleted > 0)
-        log(LogLevel::Info, "store", "",
-            "retention: deleted " + std::to_string(deleted) + " rows past storage.retention");
-    }
-  }
-
   // Once an hour per site (at the first poll of a new hour): the energy balance of the hour that
   // ended, from the stored counters, off the I/O thread.
   void maybe_check_balance(const std::string& site, TimePoint now) {
@@ -472,7 +401,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
   void on_poll_failed(Connection& c, const DeviceInfo* d, const Error& e) {
     std::vector<std::pair<std::string, std::string>> went_offline;  // device, why
     auto now = deps.clock.now();
-    log_failure(c, e, now);
+    c.outages->failure(e, now);
     {
       std::lock_guard lock(mutex);
       auto& h = c.health;
@@ -504,46 +433,6 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
       (void)deps.store.enqueue({Sample{id, std::string(metric::kDeviceOnline), now, 0}});
       record_event({id, now, Severity::Warning, "device.offline", id + " " + why});
     }
-  }
-
-  // Once an episode: its first failure, a summary every 15 minutes while it lasts (and when the
-  // kind of failure changes), its end with the outage's length (log_recovery). Strand only.
-  void log_failure(Connection& c, const Error& e, TimePoint now) {
-    constexpr auto kSummaryEvery = std::chrono::minutes(15);
-    ++c.failed_in_episode;
-    bool first = !c.failing_since;
-    bool changed = c.episode_kind && *c.episode_kind != e.kind;
-    if (first) c.failing_since = now;
-    c.episode_kind = e.kind;
-    if (!first && !changed && now - c.last_summary < kSummaryEvery) return;
-    c.last_summary = now;
-    const auto& name = c.config.name;
-    if (e.kind == ErrorKind::Auth) {
-      log(LogLevel::Error, "gateway", name,
-          "credentials refused: " + e.describe() +
-              " (then reload: systemctl reload sunbridge, or SIGHUP); tried again once an hour "
-              "until then");
-    } else if (first || changed) {
-      log(LogLevel::Warning, "gateway", name,
-          (e.kind == ErrorKind::RateLimited ? "the vendor's call budget is spent: "
-                                            : "poll failed: ") +
-              e.describe() +
-              (first ? "; retrying (this is logged again every 15 min while it lasts)" : ""));
-    } else {
-      log(LogLevel::Warning, "gateway", name,
-          "still failing after " + duration_text(now - *c.failing_since) + ": " +
-              std::to_string(c.failed_in_episode) + " polls failed; last: " + e.describe());
-    }
-  }
-
-  void log_recovery(Connection& c, TimePoint now) {
-    if (!c.failing_since) return;
-    log(LogLevel::Info, "gateway", c.config.name,
-        "answers again after " + duration_text(now - *c.failing_since) + " (" +
-            std::to_string(c.failed_in_episode) + " polls failed)");
-    c.failing_since.reset();
-    c.failed_in_episode = 0;
-    c.episode_kind.reset();
   }
 
   asio::awaitable<void> wait(Connection& c, Millis d) {
@@ -699,10 +588,6 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
   }
 };
 
-bool disk_nearly_full(std::int64_t free, std::int64_t total) {
-  return free < std::max<std::int64_t>(500LL * 1024 * 1024, total / 20);
-}
-
 Gateway::Gateway(GatewayDeps deps, Config config)
     : impl_(std::make_shared<Impl>(deps, std::move(config))) {}
 
@@ -739,10 +624,20 @@ Result<void> Gateway::start(bool poll) {
                       std::to_string(*n) + (*n == 1 ? " command was" : " commands were") +
                           " cut off when sunbridge last stopped; see the command audit"});
     for (auto& c : made) I.spawn(c);
-    I.house_timer = std::make_unique<asio::steady_timer>(asio::make_strand(I.deps.executor));
-    asio::co_spawn(
-        I.house_timer->get_executor(), [impl = impl_] { return impl->housekeeping(); },
-        asio::detached);
+    std::weak_ptr<Impl> weak = impl_;
+    I.housekeeper = std::make_unique<Housekeeper>(
+        I.deps.executor,
+        HousekeepingDeps{I.deps.clock, I.deps.store, I.deps.blocking,
+                         [weak] {
+                           auto impl = weak.lock();
+                           if (!impl) return store::Retention{};
+                           std::lock_guard lock(impl->mutex);  // a reload may change it
+                           return impl->config.storage.retention;
+                         },
+                         [weak](Event e) {
+                           if (auto impl = weak.lock()) impl->record_event(std::move(e));
+                         }});
+    I.housekeeper->start();
   }
   return {};
 }
@@ -836,8 +731,7 @@ Result<std::string> Gateway::reload(Config next, std::chrono::milliseconds budge
 void Gateway::stop() {
   auto impl = impl_;
   if (impl->stopping.exchange(true)) return;
-  if (impl->house_timer)
-    asio::post(impl->house_timer->get_executor(), [impl] { impl->house_timer->cancel(); });
+  if (impl->housekeeper) impl->housekeeper->stop();
   for (auto& c : impl->all_connections()) asio::post(c->strand, [c] { c->timer->cancel(); });
 }
 

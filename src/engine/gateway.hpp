@@ -16,9 +16,6 @@
 
 namespace sb::engine {
 
-/// Whether a disk with `free` of `total` bytes is nearly full: under 5 % or under 500 MiB free.
-bool disk_nearly_full(std::int64_t free, std::int64_t total);
-
 struct GatewayDeps {
   boost::asio::any_io_executor executor;
   const Clock& clock;

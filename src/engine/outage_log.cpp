@@ -1,0 +1,60 @@
+#include "engine/outage_log.hpp"
+
+#include <cstdio>
+
+#include "core/log.hpp"
+
+namespace sb::engine {
+
+std::string duration_text(Millis d) {
+  auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  char b[48];
+  if (s >= 3600)
+    std::snprintf(b, sizeof b, "%lld h %02lld min", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s % 3600 / 60));
+  else if (s >= 60)
+    std::snprintf(b, sizeof b, "%lld min %lld s", static_cast<long long>(s / 60),
+                  static_cast<long long>(s % 60));
+  else
+    std::snprintf(b, sizeof b, "%lld s", static_cast<long long>(s));
+  return b;
+}
+
+void OutageLog::failure(const Error& e, TimePoint now) {
+  constexpr auto kSummaryEvery = std::chrono::minutes(15);
+  ++failed_;
+  bool first = !failing_since_;
+  bool changed = kind_ && *kind_ != e.kind;
+  if (first) failing_since_ = now;
+  kind_ = e.kind;
+  if (!first && !changed && now - last_summary_ < kSummaryEvery) return;
+  last_summary_ = now;
+  if (e.kind == ErrorKind::Auth) {
+    log(LogLevel::Error, "gateway", connection_,
+        "credentials refused: " + e.describe() +
+            " (then reload: systemctl reload sunbridge, or SIGHUP); tried again once an hour "
+            "until then");
+  } else if (first || changed) {
+    log(LogLevel::Warning, "gateway", connection_,
+        (e.kind == ErrorKind::RateLimited ? "the vendor's call budget is spent: "
+                                          : "poll failed: ") +
+            e.describe() +
+            (first ? "; retrying (this is logged again every 15 min while it lasts)" : ""));
+  } else {
+    log(LogLevel::Warning, "gateway", connection_,
+        "still failing after " + duration_text(now - *failing_since_) + ": " +
+            std::to_string(failed_) + " polls failed; last: " + e.describe());
+  }
+}
+
+void OutageLog::recovery(TimePoint now) {
+  if (!failing_since_) return;
+  log(LogLevel::Info, "gateway", connection_,
+      "answers again after " + duration_text(now - *failing_since_) + " (" +
+          std::to_string(failed_) + " polls failed)");
+  failing_since_.reset();
+  failed_ = 0;
+  kind_.reset();
+}
+
+}  // namespace sb::engine
