@@ -206,7 +206,7 @@ class Simulator : public sim::HttpSimulator {
   };
   std::shared_ptr<net::Router> routes() override;
   void add_oauth_routes(net::Router& r);
-  void add_system_routes(net::Router& r);
+  void add_system_routes(net::Router& r);  // simulator_systems.cpp
   void add_series_routes(net::Router& r);  // simulator_series.cpp
   void add_device_routes(net::Router& r);  // simulator_devices.cpp
   void add_config_routes(net::Router& r);  // simulator_control.cpp
