@@ -1,6 +1,6 @@
 // The Enphase simulator's system routes: the systems list, search, look-ups by envoy or
-// reference, the event types, a system and its summary (enphase.md §5.1-5.4, 5.6). Figures come from
-// the system's 5-minute slots (simulator.cpp).
+// reference, the event types, a system and its summary (enphase.md §5.1-5.4, 5.6). Figures come
+// from the system's 5-minute slots (simulator.cpp).
 #include <date/tz.h>
 
 #include <algorithm>
