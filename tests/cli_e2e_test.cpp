@@ -1,5 +1,7 @@
 // The sunbridge binary end to end, as a user runs it: demo, simulate + read + control,
 // check-config on a broken file, a wrong flag.
+// Longer than ~700 lines on purpose: every test runs the real binary and its simulators the
+// same way (e2e_support.hpp), and one file is one test binary to build and link.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 

@@ -1,3 +1,9 @@
+// The gateway: each connection's poll loop, the live state and health of every device, and the
+// Gateway API over them (start, reload, stop, reads, commands). Longer than ~700 lines on
+// purpose: the loop, the live state and the reload share one mutex and one connection list, and
+// keeping every place that takes that lock in one file keeps the locking readable. What needs
+// none of it lives beside it: commands (executor), leases, backfill, counters, housekeeping and
+// the outage log.
 #include "engine/gateway.hpp"
 
 #include <algorithm>

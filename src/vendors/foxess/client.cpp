@@ -1,3 +1,7 @@
+// The FoxESS Open API client: one method per interface the driver and the tools use, each
+// signed, unwrapped from the {errno, msg, result} envelope and decoded into the wire types.
+// Longer than ~700 lines on purpose: the interfaces share the signing, the envelope and the
+// errno mapping handled here, and splitting them would spread that one request path.
 #include "vendors/foxess/client.hpp"
 
 #include <boost/json.hpp>

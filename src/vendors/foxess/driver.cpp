@@ -1,3 +1,8 @@
+// The FoxESS Open API driver: discovery, real-time polls on the day's call budget, history
+// (with counters rebuilt from reports where history/query has none) and seven commands, each
+// written and read back. Longer than ~700 lines on purpose: every call goes through the one
+// quota planner and the per-interface pacing held here, and the commands' read-back loops share
+// them; the wire types, the mapping and the scheduler rules are in their own files.
 #include "vendors/foxess/driver.hpp"
 
 #include <algorithm>
