@@ -13,8 +13,14 @@
 # A vendor never includes another vendor, and nothing below the engine includes it. Prints
 # the include counts between layers, then every include that breaks a rule (file:line), and
 # exits 1 if there is one.
-#   scripts/check-layers.sh [SRC_DIR]
+#   scripts/check-layers.sh [--quiet] [SRC_DIR]
+# --quiet prints only the broken includes (the build runs it so, before compiling anything).
 set -uo pipefail
+quiet=0
+if [ "${1:-}" = "--quiet" ]; then
+  quiet=1
+  shift
+fi
 src=${1:-$(cd "$(dirname "$0")/../src" && pwd)}
 cd "$src" || exit 2
 
@@ -69,11 +75,13 @@ END {
   exit broken
 }' > "$tmp"
 rc=$?
-echo "includes between layers (from -> to: count):"
-cat "$tmp"
+if [ $quiet -eq 0 ]; then
+  echo "includes between layers (from -> to: count):"
+  cat "$tmp"
+fi
 rm -f "$tmp"
 if [ $rc -ne 0 ]; then
   echo "layering broken: see the includes above" >&2
   exit 1
 fi
-echo "every include runs down"
+[ $quiet -eq 1 ] || echo "every include runs down"
