@@ -21,6 +21,20 @@ TimePoint ScaledClock::now() const {
   return start_ + Millis(static_cast<std::int64_t>(scaled.count()));
 }
 
+std::string duration_text(Millis d) {
+  auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  char b[48];
+  if (s >= 3600)
+    std::snprintf(b, sizeof b, "%lld h %02lld min", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s % 3600 / 60));
+  else if (s >= 60)
+    std::snprintf(b, sizeof b, "%lld min %02lld s", static_cast<long long>(s / 60),
+                  static_cast<long long>(s % 60));
+  else
+    std::snprintf(b, sizeof b, "%lld s", static_cast<long long>(s));
+  return b;
+}
+
 std::string format_iso8601(TimePoint t) {
   using namespace std::chrono;
   auto day = floor<days>(t);

@@ -22,6 +22,8 @@ inline TimePoint from_ms(std::int64_t ms) {
 
 /// "2026-11-21T10:15:00.250Z"; milliseconds are omitted when zero.
 std::string format_iso8601(TimePoint t);
+/// "12 s", "4 min 05 s", "2 h 05 min": a length for people (an outage, a gap).
+std::string duration_text(Millis d);
 /// Parses "2026-11-21T10:15:00Z", "...+01:00", "....250Z", "2026-11-21" (midnight UTC) or epoch
 /// milliseconds; false on anything else.
 bool parse_iso8601(std::string_view text, TimePoint& out);

@@ -34,6 +34,12 @@ TEST(Iso8601, RejectsLocalTimesAndGarbage) {
   EXPECT_FALSE(parse_iso8601("", t));
 }
 
+TEST(DurationText, ReadsAsSecondsMinutesOrHours) {
+  EXPECT_EQ(duration_text(Millis(12'400)), "12 s");
+  EXPECT_EQ(duration_text(Millis(245'000)), "4 min 05 s");
+  EXPECT_EQ(duration_text(Millis(7'500'000)), "2 h 05 min");
+}
+
 TEST(ManualClock, AdvancesOnlyWhenTold) {
   ManualClock c(from_ms(1000));
   EXPECT_EQ(to_ms(c.now()), 1000);

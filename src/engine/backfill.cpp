@@ -24,19 +24,6 @@ bool is_counter(std::string_view metric) {
   return def && def->kind == MetricKind::Counter;
 }
 
-std::string span_text(Millis d) {
-  auto s = duration_cast<seconds>(d).count();
-  char b[48];
-  if (s >= 3600)
-    std::snprintf(b, sizeof b, "%lld h %02lld min", static_cast<long long>(s / 3600),
-                  static_cast<long long>(s % 3600 / 60));
-  else if (s >= 60)
-    std::snprintf(b, sizeof b, "%lld min %02lld s", static_cast<long long>(s / 60),
-                  static_cast<long long>(s % 60));
-  else
-    std::snprintf(b, sizeof b, "%lld s", static_cast<long long>(s));
-  return b;
-}
 }  // namespace
 
 Millis gap_threshold(Millis poll_interval, Millis data_interval) {
@@ -168,7 +155,7 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
     // Named, then awaited: g++ 12 destroys a temporary argument of a co_await twice.
     Event e{g.device, g.detected_at, Severity::Warning, "history.gap",
             "no values from " + format_iso8601(g.from) + " to " + format_iso8601(g.to) + " (" +
-                span_text(g.to - g.from) + "): " + g.reason};
+                duration_text(g.to - g.from) + "): " + g.reason};
     auto eop = event(std::move(e));
     co_await std::move(eop);
     co_return g;

@@ -1,7 +1,6 @@
 #include <gtest/gtest.h>
 
 #include "engine/housekeeping.hpp"
-#include "engine/outage_log.hpp"
 
 namespace sb::engine {
 namespace {
@@ -15,12 +14,6 @@ TEST(DiskNearlyFull, UnderFivePercentOrUnder500MiBFree) {
   // A 100 GiB disk: 5 % (5 GiB) is.
   EXPECT_TRUE(disk_nearly_full(5000 * MiB, 102400 * MiB));
   EXPECT_FALSE(disk_nearly_full(5200 * MiB, 102400 * MiB));
-}
-
-TEST(OutageLength, ReadsAsSecondsMinutesOrHours) {
-  EXPECT_EQ(duration_text(Millis(12'400)), "12 s");
-  EXPECT_EQ(duration_text(Millis(250'000)), "4 min 10 s");
-  EXPECT_EQ(duration_text(Millis(7'500'000)), "2 h 05 min");
 }
 
 }  // namespace

@@ -1,24 +1,8 @@
 #include "engine/outage_log.hpp"
 
-#include <cstdio>
-
 #include "core/log.hpp"
 
 namespace sb::engine {
-
-std::string duration_text(Millis d) {
-  auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
-  char b[48];
-  if (s >= 3600)
-    std::snprintf(b, sizeof b, "%lld h %02lld min", static_cast<long long>(s / 3600),
-                  static_cast<long long>(s % 3600 / 60));
-  else if (s >= 60)
-    std::snprintf(b, sizeof b, "%lld min %lld s", static_cast<long long>(s / 60),
-                  static_cast<long long>(s % 60));
-  else
-    std::snprintf(b, sizeof b, "%lld s", static_cast<long long>(s));
-  return b;
-}
 
 void OutageLog::failure(const Error& e, TimePoint now) {
   constexpr auto kSummaryEvery = std::chrono::minutes(15);

@@ -12,9 +12,6 @@
 
 namespace sb::engine {
 
-/// "4 min 10 s", "2 h 05 min", "12 s": an outage's length for people.
-std::string duration_text(Millis d);
-
 /// One connection's failure episode. Not thread-safe: the connection's strand only.
 class OutageLog {
  public:

@@ -1,21 +1,11 @@
 #include "vendors/kostal/simulator.hpp"
 
-#include <date/tz.h>
-
-#include <algorithm>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <cmath>
-#include <cstdio>
-#include <functional>
-#include <numeric>
-#include <sstream>
 
 #include "net/crypto.hpp"
-#include "net/json.hpp"
-#include "sim/http_faults.hpp"
 #include "vendors/kostal/simulator_detail.hpp"
 
 namespace sb::kostal {

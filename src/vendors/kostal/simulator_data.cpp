@@ -9,13 +9,9 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <cstdio>
-#include <functional>
-#include <numeric>
 #include <sstream>
 
-#include "net/crypto.hpp"
 #include "net/json.hpp"
-#include "sim/http_faults.hpp"
 #include "vendors/kostal/simulator_detail.hpp"
 
 namespace sb::kostal {
