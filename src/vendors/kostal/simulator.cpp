@@ -21,9 +21,7 @@
 namespace sb::kostal {
 
 namespace asio = boost::asio;
-namespace json = boost::json;
-using namespace std::chrono;
-using namespace detail;
+using namespace detail;  // json, std::chrono and the reply helpers
 
 std::string escape_slashes(std::string s) {
   std::string out;

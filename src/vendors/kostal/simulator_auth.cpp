@@ -10,10 +10,7 @@
 
 namespace sb::kostal {
 
-namespace asio = boost::asio;
-namespace json = boost::json;
-using namespace std::chrono;
-using namespace detail;
+using namespace detail;  // json, std::chrono and the reply helpers
 
 // --- auth ----------------------------------------------------------------------------------
 
