@@ -70,6 +70,14 @@ std::string random_hex(int n);
 struct Started {
   std::vector<std::unique_ptr<HttpSimulator>> simulators;
   std::string banner;
+
+  /// One simulator (the cloud vendors serve every account from one).
+  static Started one(std::unique_ptr<HttpSimulator> simulator, std::string banner) {
+    Started s;
+    s.simulators.push_back(std::move(simulator));
+    s.banner = std::move(banner);
+    return s;
+  }
 };
 
 /// What `sunbridge demo` hands each vendor's home.

@@ -57,10 +57,7 @@ Result<sim::Started> simulate(const sim::SimulateRequest& r) {
       << "another user's system: " << eo.systems.back().id << " (answers 403)\n"
       << "OAuth app: client id '" << eo.client_id << "', secret '" << eo.client_secret
       << "' (/oauth/authorize approves at once; POST /oauth/token with Basic client auth)\n";
-  sim::Started started;
-  started.simulators.push_back(std::move(sim));
-  started.banner = out.str();
-  return started;
+  return sim::Started::one(std::move(sim), out.str());
 }
 
 // An Enphase system in Amsterdam (the Partner plan): IQ microinverters, an IQ Battery and an IQ

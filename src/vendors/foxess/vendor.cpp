@@ -59,10 +59,7 @@ Result<sim::Started> simulate(const sim::SimulateRequest& r) {
       << "credentials: api key '" << fo.api_key << "' (header token, signed requests)\n"
       << "OAuth app: client id '" << fo.oauth_client_id << "', secret '" << fo.oauth_client_secret
       << "' (/public/auth/index.html approves at once; /oauth2/token, refresh, revoke)\n";
-  sim::Started started;
-  started.simulators.push_back(std::move(sim));
-  started.banner = out.str();
-  return started;
+  return sim::Started::one(std::move(sim), out.str());
 }
 
 // An installer's FoxESS Cloud account: three inverters in two plants, one without battery.

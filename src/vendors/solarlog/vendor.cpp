@@ -70,10 +70,7 @@ Result<sim::Started> simulate(const sim::SimulateRequest& r) {
         << to_string(c.package) << ", "
         << (is_portal(c.package) ? "all plants" : std::to_string(c.plants.size()) + " plants")
         << ")\n";
-  sim::Started started;
-  started.simulators.push_back(std::move(sim));
-  started.banner = out.str();
-  return started;
+  return sim::Started::one(std::move(sim), out.str());
 }
 
 // A plant in Freiburg on a Solar-Log WEB Enerest portal, read with a User API client of the
