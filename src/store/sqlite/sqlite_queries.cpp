@@ -24,12 +24,9 @@ Result<void> SqliteStore::upsert_device(const DeviceInfo& d, TimePoint seen) {
 Result<std::vector<Site>> SqliteStore::sites() {
   std::lock_guard lock(read_mutex_);
   Stmt st(reader_, "SELECT id, name, latitude, longitude, timezone FROM sites ORDER BY id");
-  std::vector<Site> out;
-  int rc;
-  while ((rc = st.step()) == SQLITE_ROW)
-    out.push_back({st.text(0), st.text(1), st.f64(2), st.f64(3), st.text(4)});
-  if (rc != SQLITE_DONE) return fail(db_error(reader_, "list sites"));
-  return out;
+  return collect<Site>(st, reader_, "list sites", [&st] {
+    return Site{st.text(0), st.text(1), st.f64(2), st.f64(3), st.text(4)};
+  });
 }
 
 Result<std::vector<DeviceInfo>> SqliteStore::devices() {
@@ -37,13 +34,10 @@ Result<std::vector<DeviceInfo>> SqliteStore::devices() {
   Stmt st(reader_,
           "SELECT id, site_id, connection, vendor, kind, manufacturer, model, serial, firmware "
           "FROM devices ORDER BY id");
-  std::vector<DeviceInfo> out;
-  int rc;
-  while ((rc = st.step()) == SQLITE_ROW)
-    out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.text(4), st.text(5),
-                   st.text(6), st.text(7), st.text(8)});
-  if (rc != SQLITE_DONE) return fail(db_error(reader_, "list devices"));
-  return out;
+  return collect<DeviceInfo>(st, reader_, "list devices", [&st] {
+    return DeviceInfo{st.text(0), st.text(1), st.text(2), st.text(3), st.text(4),
+                      st.text(5), st.text(6), st.text(7), st.text(8)};
+  });
 }
 
 Result<std::vector<SeriesPoint>> SqliteStore::history(const HistoryQuery& q) {
@@ -95,11 +89,7 @@ Result<std::vector<std::string>> SqliteStore::metrics(const std::string& device)
   std::lock_guard lock(read_mutex_);
   Stmt st(reader_, "SELECT metric FROM series WHERE device_id = ? ORDER BY metric");
   st.bind(1, device);
-  std::vector<std::string> out;
-  int rc;
-  while ((rc = st.step()) == SQLITE_ROW) out.push_back(st.text(0));
-  if (rc != SQLITE_DONE) return fail(db_error(reader_, "list metrics"));
-  return out;
+  return collect<std::string>(st, reader_, "list metrics", [&st] { return st.text(0); });
 }
 
 Result<std::optional<TimePoint>> SqliteStore::last_sample_time(const std::string& device) {

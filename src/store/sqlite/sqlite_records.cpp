@@ -57,9 +57,7 @@ Result<std::vector<Gap>> SqliteStore::gaps(const GapQuery& q) {
   st.bind(4, static_cast<std::int64_t>(q.limit));
   for (std::size_t i = 0; i < q.statuses.size(); ++i)
     st.bind(static_cast<int>(5 + i), q.statuses[i]);
-  std::vector<Gap> out;
-  int rc;
-  while ((rc = st.step()) == SQLITE_ROW) {
+  return collect<Gap>(st, reader_, "read gaps", [&st] {
     Gap g;
     g.id = st.i64(0);
     g.device = st.text(1);
@@ -76,10 +74,8 @@ Result<std::vector<Gap>> SqliteStore::gaps(const GapQuery& q) {
     g.parent = st.null(12) ? 0 : st.i64(12);
     g.detected_at = from_ms(st.i64(13));
     g.updated_at = from_ms(st.i64(14));
-    out.push_back(std::move(g));
-  }
-  if (rc != SQLITE_DONE) return fail(db_error(reader_, "read gaps"));
-  return out;
+    return g;
+  });
 }
 
 Result<void> SqliteStore::add_counter_reset(const CounterReset& c) {
@@ -100,12 +96,9 @@ Result<std::vector<CounterReset>> SqliteStore::counter_resets(const std::string&
           "SELECT t, offset, raw_before, raw_after FROM counter_resets WHERE device_id = ? AND "
           "metric = ? ORDER BY t");
   st.bind(1, device).bind(2, metric);
-  std::vector<CounterReset> out;
-  int rc;
-  while ((rc = st.step()) == SQLITE_ROW)
-    out.push_back({device, metric, from_ms(st.i64(0)), st.f64(1), st.f64(2), st.f64(3)});
-  if (rc != SQLITE_DONE) return fail(db_error(reader_, "read counter resets"));
-  return out;
+  return collect<CounterReset>(st, reader_, "read counter resets", [&] {
+    return CounterReset{device, metric, from_ms(st.i64(0)), st.f64(1), st.f64(2), st.f64(3)};
+  });
 }
 
 Result<std::int64_t> SqliteStore::add_lease(const Lease& l) {
@@ -143,9 +136,7 @@ Result<std::vector<Lease>> SqliteStore::leases(bool active_only, std::size_t lim
   sql += " ORDER BY id DESC LIMIT ?1";
   Stmt st(reader_, sql.c_str());
   st.bind(1, static_cast<std::int64_t>(limit));
-  std::vector<Lease> out;
-  int rc;
-  while ((rc = st.step()) == SQLITE_ROW) {
+  return collect<Lease>(st, reader_, "read leases", [&st] {
     Lease l;
     l.id = st.i64(0);
     l.command = st.i64(1);
@@ -160,10 +151,8 @@ Result<std::vector<Lease>> SqliteStore::leases(bool active_only, std::size_t lim
     if (!st.null(10)) l.ended_at = from_ms(st.i64(10));
     l.detail = st.text(11);
     l.restore = st.text(12);
-    out.push_back(std::move(l));
-  }
-  if (rc != SQLITE_DONE) return fail(db_error(reader_, "read leases"));
-  return out;
+    return l;
+  });
 }
 
 Result<void> SqliteStore::add_events(const std::vector<Event>& events) {
@@ -196,13 +185,10 @@ Result<std::vector<Event>> SqliteStore::events(const EventQuery& q) {
   if (q.range) st.bind(2, to_ms(q.range->from)).bind(3, to_ms(q.range->to));
   st.bind(4, static_cast<std::int64_t>(q.limit));
   for (std::size_t i = 0; i < q.devices.size(); ++i) st.bind(static_cast<int>(5 + i), q.devices[i]);
-  std::vector<Event> out;
-  int rc;
-  while ((rc = st.step()) == SQLITE_ROW)
-    out.push_back(
-        {st.text(0), from_ms(st.i64(1)), static_cast<Severity>(st.i64(2)), st.text(3), st.text(4)});
-  if (rc != SQLITE_DONE) return fail(db_error(reader_, "read events"));
-  return out;
+  return collect<Event>(st, reader_, "read events", [&st] {
+    return Event{st.text(0), from_ms(st.i64(1)), static_cast<Severity>(st.i64(2)), st.text(3),
+                 st.text(4)};
+  });
 }
 
 Result<std::int64_t> SqliteStore::begin_command(const CommandRecord& c) {
@@ -252,9 +238,7 @@ Result<std::vector<CommandRecord>> SqliteStore::commands(const CommandQuery& q) 
   if (!st.ok()) return fail(ErrorKind::Internal, "sqlite: commands query: " + st.error());
   st.bind(1, static_cast<std::int64_t>(q.limit));
   for (std::size_t i = 0; i < q.devices.size(); ++i) st.bind(static_cast<int>(2 + i), q.devices[i]);
-  std::vector<CommandRecord> out;
-  int rc;
-  while ((rc = st.step()) == SQLITE_ROW) {
+  return collect<CommandRecord>(st, reader_, "read commands", [&st] {
     CommandRecord c;
     c.id = st.i64(0);
     c.requested_at = from_ms(st.i64(1));
@@ -269,10 +253,8 @@ Result<std::vector<CommandRecord>> SqliteStore::commands(const CommandQuery& q) 
     if (!st.null(10)) c.after = st.f64(10);
     c.detail = st.text(11);
     c.argument = st.text(12);
-    out.push_back(std::move(c));
-  }
-  if (rc != SQLITE_DONE) return fail(db_error(reader_, "read commands"));
-  return out;
+    return c;
+  });
 }
 
 }  // namespace sb::store::sqlite

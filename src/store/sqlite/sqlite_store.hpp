@@ -115,6 +115,17 @@ inline Error db_error(sqlite3* db, std::string_view what) {
   return Error{ErrorKind::Internal, "sqlite: " + std::string(what) + ": " + sqlite3_errmsg(db)};
 }
 
+// Every row `st` steps to, each made into a T by `row()` (which reads `st`); an error names
+// `what`.
+template <class T, class Row>
+Result<std::vector<T>> collect(Stmt& st, sqlite3* db, std::string_view what, Row row) {
+  std::vector<T> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) out.push_back(row());
+  if (rc != SQLITE_DONE) return fail(db_error(db, what));
+  return out;
+}
+
 // "?3,?4,?5": `n` numbered parameters from `first`.
 inline std::string placeholders(std::size_t n, int first) {
   std::string out;
