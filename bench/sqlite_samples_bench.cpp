@@ -1,5 +1,6 @@
 // Samples per second into SQLite through the store's writer (the production path: enqueue,
-// writer thread, batched key-sorted transactions with their hourly rollups, WAL), a one-day
+// writer thread, batched key-sorted transactions with their hourly rollups, WAL), small batches
+// among many series waiting for their roll-up (the gateway's steady state), a one-day
 // range read of one series, and thirty days in hours with and without the rollups.
 #include <benchmark/benchmark.h>
 
@@ -44,6 +45,29 @@ void BM_SqliteEnqueueThroughput(benchmark::State& state) {
   }
   state.counters["samples/s"] =
       benchmark::Counter(static_cast<double>(written), benchmark::Counter::kIsRate);
+  store->close();
+}
+
+// The gateway's steady state: every series has its current hour waiting for its once-a-minute
+// roll-up, and batches are small (one device's poll). A batch should cost its own rows, not a
+// walk over every waiting hour.
+void BM_SqliteSmallBatches(benchmark::State& state) {
+  const int devices = static_cast<int>(state.range(0));
+  auto path = fresh_db();
+  auto store = std::move(*sb::store::open_sqlite(path.string()));
+  const std::int64_t t0 = 1'763'700'000'000 / 3'600'000 * 3'600'000;
+  for (std::int64_t t : {t0, t0 + 1}) {  // new hours rolled up, then all of them waiting
+    if (!store->enqueue(round(devices, t))) state.SkipWithError("queue full");
+    (void)store->flush();
+  }
+  std::int64_t t = t0 + 2;
+  std::vector<sb::Sample> one = round(1, t);
+  for (auto _ : state) {
+    for (auto& s : one) s.time = sb::from_ms(++t);
+    if (!store->enqueue(one) || !store->flush()) state.SkipWithError("write failed");
+  }
+  state.counters["batches/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   store->close();
 }
 
@@ -103,5 +127,6 @@ BENCHMARK(BM_SqliteEnqueueThroughput)
     ->Arg(1000)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+BENCHMARK(BM_SqliteSmallBatches)->Arg(10)->Arg(1000)->Arg(10000)->UseRealTime();
 BENCHMARK(BM_SqliteRangeReadOneDay)->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

@@ -3,7 +3,15 @@
 namespace sb::store::sqlite {
 
 SqliteStore::SqliteStore(std::string path, SqliteOptions options)
-    : path_(std::move(path)), options_(options) {}
+    : path_(std::move(path)),
+      options_(options),
+      queue_(
+          options.queue_capacity, options.max_batch,
+          [this](const std::vector<Sample>& batch) {
+            std::lock_guard lock(write_mutex_);
+            return write_batch(batch);
+          },
+          [this] { return last_busy_.load(); }) {}
 
 SqliteStore::~SqliteStore() {
   close();
@@ -46,23 +54,13 @@ Result<void> SqliteStore::open() {
                "catch up the hourly rollups");
       !r)
     return r;
-  // Running from before the thread starts: a flush() that comes first must wait for it.
-  writer_running_ = true;
-  writer_thread_ = std::thread([this] { writer_loop(); });
+  queue_.start();
   return {};
 }
 
 StoreStats SqliteStore::stats() const {
   StoreStats s;
-  {
-    std::lock_guard lock(queue_mutex_);
-    s.samples_written = written_.load();
-    s.samples_dropped = dropped_;
-    s.batches = batches_.load();
-    s.queue_depth = queued_ + in_flight_;
-    s.busy_retries = busy_retries_;
-    s.last_error = last_error_;
-  }
+  queue_.fill(s);
   s.pruned_rows = pruned_.load();
   if (!memory_) {
     namespace fs = std::filesystem;
@@ -82,16 +80,11 @@ StoreStats SqliteStore::stats() const {
 }
 
 void SqliteStore::close() {
-  {
-    std::lock_guard lock(queue_mutex_);
-    if (closed_) return;
-    closed_ = true;
-    queue_cv_.notify_all();
-  }
-  if (writer_thread_.joinable()) writer_thread_.join();
+  if (closed_.exchange(true)) return;
+  queue_.stop();
   if (writer_) {
     std::lock_guard wl(write_mutex_);
-    if (!dirty_.empty() && exec(writer_, "BEGIN", "begin")) {  // the hours still waiting
+    if (plan_.waiting() > 0 && exec(writer_, "BEGIN", "begin")) {  // the hours still waiting
       if (roll_up({}, true))
         (void)exec(writer_, "COMMIT", "commit");
       else

@@ -20,6 +20,8 @@
 
 #include "core/embedded.hpp"
 #include "core/metric.hpp"
+#include "store/rollup_plan.hpp"
+#include "store/sample_queue.hpp"
 #include "store/store.hpp"
 
 extern const sb::EmbeddedFile sb_migrations[];
@@ -230,9 +232,6 @@ class SqliteStore final : public Store {
   void close() override;
 
  private:
-  // Caller holds queue_mutex_. Counts samples as dropped and widens each device's stretch.
-  void note_dropped_locked(const std::vector<Sample>& samples, const std::string& why);
-
   static void bind_time(Stmt& st, int i, const std::optional<TimePoint>& t);
 
   // The sample of a series nearest to t on one side (`order`: the condition and direction).
@@ -243,32 +242,20 @@ class SqliteStore final : public Store {
 
   bool prepare();
 
-  template <class Rows>
-  static std::vector<std::pair<std::int64_t, std::int64_t>> rows_hours(const Rows& rows) {
-    std::vector<std::pair<std::int64_t, std::int64_t>> out;  // (series, hour), sorted rows
-    for (const auto& r : rows) {
-      auto hour = r.t - ((r.t % kHourMs) + kHourMs) % kHourMs;
-      if (out.empty() || out.back() != std::pair{r.series, hour}) out.emplace_back(r.series, hour);
-    }
-    return out;
-  }
-
-  // Caller holds write_mutex_, inside the batch's transaction.
-  Result<void> roll_up(const std::vector<std::pair<std::int64_t, std::int64_t>>& touched, bool all);
+  // Caller holds write_mutex_, inside the batch's transaction: notes the hours it touched and
+  // rolls up those due (all waiting ones when `all`).
+  Result<void> roll_up(const std::vector<SeriesHour>& touched, bool all);
 
   // Caller holds write_mutex_.
   Result<std::int64_t> series_id(const std::string& device, const std::string& metric);
 
-  // Caller holds write_mutex_. One transaction; rows sorted by key for B-tree locality. The
-  // hours it touched are rolled up now when `roll_all`, when they are new or over (a later
-  // hour of the series came), else at most once a minute: a poll every few seconds does not
-  // rebuild the current hour each time.
   // Remembers whether the write that just failed met a database locked by someone else.
   void note_busy();
 
+  // Caller holds write_mutex_. One transaction; rows sorted by key for B-tree locality. The
+  // hours it touched are rolled up now when `roll_all`, else as the RollupPlan says: at once
+  // when new or over, the current hour at most once a minute.
   Result<void> write_batch(const std::vector<Sample>& samples, bool roll_all = false);
-
-  void writer_loop();
 
   std::string path_;
   SqliteOptions options_;
@@ -280,27 +267,14 @@ class SqliteStore final : public Store {
   Stmt upsert_site_, upsert_device_, insert_series_, find_series_w_, find_series_r_, upsert_sample_,
       insert_event_, raw_history_, bucket_history_, rollup_history_, rollup_hour_;
   std::unordered_map<std::string, std::int64_t> series_cache_;
-  static constexpr std::int64_t kHourMs = 3'600'000;
-  // Hours written but not rolled up yet, since when; when the current hours were last rolled
-  // up (a new hour at once, then at most once a minute); the newest hour written per series.
-  std::map<std::pair<std::int64_t, std::int64_t>, std::chrono::steady_clock::time_point> dirty_;
-  std::map<std::pair<std::int64_t, std::int64_t>, std::chrono::steady_clock::time_point> rolled_at_;
-  std::unordered_map<std::int64_t, std::int64_t> newest_hour_;
-
-  mutable std::mutex queue_mutex_;
-  std::condition_variable queue_cv_, drained_cv_;
-  std::deque<std::vector<Sample>> queue_;
-  std::size_t queued_ = 0, in_flight_ = 0;
-  std::uint64_t enqueued_batches_ = 0, done_batches_ = 0;
+  RollupPlan plan_;
+  std::vector<SeriesHour> rolled_in_txn_;  // rolled up in the open transaction: due again if
+                                           // it is rolled back
   bool memory_ = false;
-  bool closed_ = false, writer_running_ = false;
-  std::uint64_t dropped_ = 0, busy_retries_ = 0;
-  std::map<std::string, DroppedSamples> lost_;  // by device, until the engine takes them
-  std::atomic<bool> last_busy_{false};          // the last failed write met a locked database
+  std::atomic<bool> closed_{false};
+  std::atomic<bool> last_busy_{false};  // the last failed write met a locked database
   std::atomic<std::uint64_t> pruned_{0};
-  std::atomic<std::uint64_t> written_{0}, batches_{0};
-  std::string last_error_;
-  std::thread writer_thread_;
+  SampleQueue queue_;
 };
 
 }  // namespace sb::store::sqlite

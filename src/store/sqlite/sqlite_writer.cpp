@@ -4,51 +4,22 @@
 namespace sb::store::sqlite {
 
 Result<void> SqliteStore::enqueue(std::vector<Sample> samples) {
-  if (samples.empty()) return {};
-  std::lock_guard lock(queue_mutex_);
-  if (closed_) return fail(ErrorKind::Internal, "store is closed");
-  if (queued_ + in_flight_ + samples.size() > options_.queue_capacity) {
-    auto why = "store queue full (" + std::to_string(queued_) +
-               " samples waiting): " + std::to_string(samples.size()) + " samples dropped";
-    note_dropped_locked(samples, why);
-    return fail(ErrorKind::Internal, why);
-  }
-  queued_ += samples.size();
-  ++enqueued_batches_;
-  queue_.push_back(std::move(samples));
-  queue_cv_.notify_one();
-  return {};
+  return queue_.enqueue(std::move(samples));
 }
 
 Result<void> SqliteStore::write_samples(const std::vector<Sample>& samples) {
   std::lock_guard lock(write_mutex_);
   auto r = write_batch(samples, true);
-  if (r) written_ += samples.size();
+  if (r) queue_.count_written(samples.size());
   return r;
 }
 
 Result<void> SqliteStore::flush() {
-  // Waits for what was enqueued before this call, not for an empty queue: pollers keep
-  // adding while we wait.
-  std::unique_lock lock(queue_mutex_);
-  auto target = enqueued_batches_;
-  drained_cv_.wait(lock, [&] { return done_batches_ >= target || !writer_running_; });
-  if (!last_error_.empty()) {
-    std::string e = std::exchange(last_error_, {});
-    return fail(ErrorKind::Internal, e);
-  }
-  return {};
+  return queue_.flush();
 }
 
 std::vector<DroppedSamples> SqliteStore::take_dropped(const std::vector<std::string>& devices) {
-  std::lock_guard lock(queue_mutex_);
-  std::vector<DroppedSamples> out;
-  for (const auto& d : devices)
-    if (auto it = lost_.find(d); it != lost_.end()) {
-      out.push_back(std::move(it->second));
-      lost_.erase(it);
-    }
-  return out;
+  return queue_.take_dropped(devices);
 }
 
 Result<std::int64_t> SqliteStore::prune(const Retention& r, TimePoint now, Millis budget) {
@@ -98,49 +69,19 @@ Result<std::int64_t> SqliteStore::prune(const Retention& r, TimePoint now, Milli
   return deleted;
 }
 
-void SqliteStore::note_dropped_locked(const std::vector<Sample>& samples, const std::string& why) {
-  dropped_ += samples.size();
-  for (const auto& s : samples) {
-    auto [it, fresh] = lost_.try_emplace(s.device);
-    auto& d = it->second;
-    if (fresh) {
-      d.device = s.device;
-      d.from = d.to = s.time;
-    }
-    d.from = std::min(d.from, s.time);
-    d.to = std::max(d.to, s.time);
-    d.samples++;
-    d.reason = why;
-  }
-}
-
-Result<void> SqliteStore::roll_up(const std::vector<std::pair<std::int64_t, std::int64_t>>& touched,
-                                  bool all) {
+Result<void> SqliteStore::roll_up(const std::vector<SeriesHour>& touched, bool all) {
   auto now = std::chrono::steady_clock::now();
-  for (const auto& [series, hour] : touched) {
-    dirty_.try_emplace({series, hour}, now);
-    auto& newest = newest_hour_[series];
-    newest = std::max(newest, hour);
-  }
-  for (auto it = dirty_.begin(); it != dirty_.end();) {
-    auto [series, hour] = it->first;
-    auto rolled = rolled_at_.find(it->first);
-    bool over = hour < newest_hour_[series];
-    bool due = all || over || rolled == rolled_at_.end() ||
-               now - rolled->second >= std::chrono::minutes(1);
-    if (!due) {
-      ++it;
-      continue;
-    }
+  plan_.touched(touched, now);
+  auto due = plan_.take_due(now, all);
+  for (const auto& [series, hour] : due) {
     auto& st = rollup_hour_.reset();
     st.bind(1, series).bind(2, hour);
-    if (st.step() != SQLITE_DONE) return fail(db_error(writer_, "roll up an hour"));
-    if (over)
-      rolled_at_.erase(it->first);
-    else
-      rolled_at_[it->first] = now;
-    it = dirty_.erase(it);
+    if (st.step() != SQLITE_DONE) {
+      plan_.retry(due, now);
+      return fail(db_error(writer_, "roll up an hour"));
+    }
   }
+  rolled_in_txn_ = std::move(due);
   return {};
 }
 
@@ -200,88 +141,24 @@ Result<void> SqliteStore::write_batch(const std::vector<Sample>& samples, bool r
       }
     }
   }
-  if (result) result = roll_up(rows_hours(rows), roll_all);
+  if (result) result = roll_up(hours_of(rows), roll_all);
   if (!result) {
     note_busy();
     (void)exec(writer_, "ROLLBACK", "rollback");
     series_cache_.clear();  // ids created in the rolled-back transaction are gone
+    plan_.retry(std::exchange(rolled_in_txn_, {}), std::chrono::steady_clock::now());
     return result;
   }
   if (auto r = exec(writer_, "COMMIT", "commit"); !r) {
     note_busy();
     (void)exec(writer_, "ROLLBACK", "rollback");
     series_cache_.clear();
+    plan_.retry(std::exchange(rolled_in_txn_, {}), std::chrono::steady_clock::now());
     return r;
   }
+  rolled_in_txn_.clear();
   last_busy_ = false;
-  ++batches_;
   return {};
-}
-
-void SqliteStore::writer_loop() {
-  for (;;) {
-    std::vector<Sample> batch;
-    std::uint64_t taken = 0;
-    {
-      std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait(lock, [&] { return !queue_.empty() || closed_; });
-      if (queue_.empty() && closed_) break;
-      while (!queue_.empty() && batch.size() < options_.max_batch) {
-        ++taken;
-        auto& front = queue_.front();
-        if (batch.empty()) {
-          batch = std::move(front);
-        } else {
-          batch.insert(batch.end(), std::make_move_iterator(front.begin()),
-                       std::make_move_iterator(front.end()));
-        }
-        queue_.pop_front();
-      }
-      queued_ -= batch.size();
-      in_flight_ = batch.size();
-    }
-    Result<void> r;
-    bool waited = false;
-    // A database another process holds (a backup, `sqlite3` open on it) is waited for: a lock
-    // of 25 s lost 46 samples when three tries were all it got. Meanwhile the queue takes
-    // what fits (the batch in flight counts against its capacity) and drops the rest. Any
-    // other failure is given three tries.
-    for (int attempt = 0;; ++attempt) {
-      {
-        std::lock_guard wl(write_mutex_);
-        r = write_batch(batch);
-      }
-      if (r) break;
-      bool busy = last_busy_.load();
-      {
-        std::lock_guard lock(queue_mutex_);
-        if (closed_ || (!busy && attempt >= 3)) break;
-        if (busy) {
-          last_error_ = r.error().message;  // /health says so while it lasts
-          ++busy_retries_;
-        }
-      }
-      waited |= busy;
-      std::this_thread::sleep_for(
-          std::chrono::milliseconds(std::min(1000, 100 << std::min(attempt, 4))));
-    }
-    {
-      std::lock_guard lock(queue_mutex_);
-      in_flight_ = 0;
-      done_batches_ += taken;
-      if (r) {
-        written_ += batch.size();
-        if (waited) last_error_.clear();
-      } else {
-        note_dropped_locked(batch, r.error().message);
-        last_error_ = r.error().message;
-      }
-      drained_cv_.notify_all();
-    }
-  }
-  std::lock_guard lock(queue_mutex_);
-  writer_running_ = false;
-  drained_cv_.notify_all();
 }
 
 }  // namespace sb::store::sqlite
