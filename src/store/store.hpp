@@ -1,6 +1,6 @@
-// The storage interface. SQLite (embedded, the default) implements it now; PostgreSQL (fleets)
-// will implement the same logical schema. Calls block: call them off the I/O threads
-// (net::run_blocking), except enqueue(), which never blocks.
+// The storage interface. SQLite (embedded, the default for one home) and PostgreSQL (fleets:
+// several workers on one database) implement the same logical schema. Calls block: call them off
+// the I/O threads (net::run_blocking), except enqueue(), which never blocks.
 #pragma once
 
 #include <chrono>
@@ -183,6 +183,33 @@ struct SqliteOptions {
 /// Opens (creating if needed) and migrates a SQLite database. ":memory:" works for tests.
 Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, SqliteOptions options = {});
 
+struct PostgresOptions {
+  std::size_t queue_capacity = 2'000'000;  ///< samples waiting for the writer, at most
+  std::size_t max_batch = 50'000;          ///< samples per transaction
+  int months_ahead = 2;                    ///< sample partitions made ahead of the current month
+};
+
+/// Connects to PostgreSQL (a libpq connection string, "postgresql://user@host/db" or
+/// "host=… dbname=…"), creates what is missing and runs the numbered migrations (one process
+/// at a time under an advisory lock, so workers may start together). The password comes from
+/// the string, PGPASSWORD or the libpq password file; messages never show it.
+Result<std::unique_ptr<Store>> open_postgres(const std::string& conninfo,
+                                             PostgresOptions options = {});
+
+/// Whether `database` names a PostgreSQL database (postgresql:// or postgres://) rather than a
+/// SQLite file.
+bool is_postgres(std::string_view database);
+
+/// What libpq finds wrong with a connection string ("invalid URI query parameter: …"), or
+/// nothing.
+std::optional<std::string> postgres_problem(const std::string& conninfo);
+
+/// A connection string as it may be shown: its password replaced by "***".
+std::string without_password(std::string_view conninfo);
+
+/// Opens the store `database` names: a PostgreSQL URL, else a SQLite file.
+Result<std::unique_ptr<Store>> open_store(const std::string& database);
+
 /// What a backup copied.
 struct BackupReport {
   std::int64_t bytes = 0;
@@ -197,7 +224,8 @@ struct BackupReport {
 Result<BackupReport> backup_sqlite(const std::string& database, const std::string& to,
                                    bool overwrite = false);
 
-/// The schema version this build knows.
+/// The schema version this build knows (SQLite's numbering; PostgreSQL's has its own).
 int latest_schema_version();
+int latest_postgres_schema_version();
 
 }  // namespace sb::store

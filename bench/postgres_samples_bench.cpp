@@ -1,0 +1,133 @@
+// Samples per second into PostgreSQL through the real store (enqueue, writer thread, COPY into
+// the staging table, one merge, hourly rollups), small batches among many waiting series, and
+// history reads of one series over a month (raw, hourly from the rollups, hourly from the
+// samples). The server is the bench's own: PostgreSQL 15 started in a temporary folder on a
+// loopback port (tests/pg_server.hpp), with fsync off as in the tests, so the figures are the
+// store's and the server's CPU, not this machine's disk.
+#include <benchmark/benchmark.h>
+
+#include "pg_server.hpp"
+#include "store/store.hpp"
+
+namespace {
+
+sb::test::PgServer& server() {
+  static sb::test::PgServer s;
+  return s;
+}
+
+std::unique_ptr<sb::store::Store> fresh_store(benchmark::State& state,
+                                              std::string* made = nullptr) {
+  static int n = 0;
+  auto url = server().create_database("bench" + std::to_string(n++));
+  if (made) *made = url;
+  if (!server().error().empty()) {
+    state.SkipWithError(server().error().c_str());
+    return nullptr;
+  }
+  auto s = sb::store::open_postgres(url);
+  if (!s) {
+    state.SkipWithError(s.error().message.c_str());
+    return nullptr;
+  }
+  return std::move(*s);
+}
+
+// One poll round: `devices` devices x 14 metrics at one time, as the gateway writes them.
+std::vector<sb::Sample> round(int devices, std::int64_t t) {
+  std::vector<sb::Sample> v;
+  v.reserve(static_cast<std::size_t>(devices) * 14);
+  for (int d = 0; d < devices; ++d)
+    for (int m = 0; m < 14; ++m)
+      v.push_back({"conn" + std::to_string(d) + ":battery", "metric." + std::to_string(m),
+                   sb::from_ms(t), static_cast<double>(t % 1000 + m), sb::Quality::Measured});
+  return v;
+}
+
+void BM_PostgresEnqueueThroughput(benchmark::State& state) {
+  const int devices = static_cast<int>(state.range(0));
+  auto store = fresh_store(state);
+  if (!store) return;
+  std::int64_t t = 1'763'700'000'000, written = 0;
+  for (auto _ : state) {
+    // 100 poll rounds per iteration, then wait until they are committed.
+    for (int r = 0; r < 100; ++r, t += 10'000) {
+      auto v = round(devices, t);
+      written += static_cast<std::int64_t>(v.size());
+      if (!store->enqueue(std::move(v))) state.SkipWithError("queue full");
+    }
+    if (!store->flush()) state.SkipWithError("flush failed");
+  }
+  state.counters["samples/s"] =
+      benchmark::Counter(static_cast<double>(written), benchmark::Counter::kIsRate);
+  store->close();
+}
+
+// The gateway's steady state: every series' current hour waiting, one device's poll a batch.
+void BM_PostgresSmallBatches(benchmark::State& state) {
+  const int devices = static_cast<int>(state.range(0));
+  auto store = fresh_store(state);
+  if (!store) return;
+  const std::int64_t t0 = 1'763'700'000'000 / 3'600'000 * 3'600'000;
+  for (std::int64_t t : {t0, t0 + 1}) {
+    if (!store->enqueue(round(devices, t))) state.SkipWithError("queue full");
+    (void)store->flush();
+  }
+  std::int64_t t = t0 + 2;
+  std::vector<sb::Sample> one = round(1, t);
+  for (auto _ : state) {
+    for (auto& s : one) s.time = sb::from_ms(++t);
+    if (!store->enqueue(one) || !store->flush()) state.SkipWithError("write failed");
+  }
+  state.counters["batches/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  store->close();
+}
+
+// Thirty days of one device (14 metrics, 10 s polls: 3.6 million samples), one series read
+// raw (259,200 points), as hourly buckets from the rollups, and as hourly buckets from the
+// samples (a range one millisecond off the hour, which the rollups cannot serve).
+void BM_PostgresMonthOfOneSeries(benchmark::State& state) {
+  static std::unique_ptr<sb::store::Store> store;
+  static std::string url;
+  const std::int64_t t0 = 1'763'700'000'000 / 3'600'000 * 3'600'000;
+  if (!store) {
+    store = fresh_store(state, &url);
+    if (!store) return;
+    for (int day = 0; day < 30; ++day) {
+      for (int r = 0; r < 8640; ++r)
+        if (!store->enqueue(round(1, t0 + (day * 8640 + r) * 10'000LL)))
+          state.SkipWithError("queue full");
+      (void)store->flush();
+    }
+    store->close();  // rolls up the waiting hours
+    store = std::move(*sb::store::open_postgres(url));
+  }
+  const int mode = static_cast<int>(state.range(0));  // 0 raw, 1 hourly rollups, 2 hourly samples
+  auto from = t0 + (mode == 2 ? 1 : 0);
+  std::optional<sb::Millis> step;
+  if (mode > 0) step = sb::Millis(3'600'000);
+  std::size_t points = 0;
+  for (auto _ : state) {
+    auto h = store->history({"conn0:battery",
+                             "metric.5",
+                             {sb::from_ms(from), sb::from_ms(from + 30LL * 86'400'000)},
+                             step,
+                             1'000'000});
+    if (!h) state.SkipWithError(h.error().message.c_str());
+    points += h ? h->size() : 0;
+  }
+  state.counters["points"] =
+      benchmark::Counter(static_cast<double>(points), benchmark::Counter::kAvgIterations);
+}
+
+}  // namespace
+
+BENCHMARK(BM_PostgresMonthOfOneSeries)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PostgresEnqueueThroughput)
+    ->Arg(10)
+    ->Arg(1000)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PostgresSmallBatches)->Arg(1000)->Arg(10000)->UseRealTime();
+BENCHMARK_MAIN();

@@ -1,0 +1,234 @@
+// The PostgreSQL store's writer: batches by COPY into a staging table and one merge, hourly
+// rollups of the hours that are due, and retention by whole partitions.
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cmath>
+
+#include "store/postgres/pg_store.hpp"
+
+namespace sb::store::postgres {
+
+Result<void> PgStore::enqueue(std::vector<Sample> samples) {
+  return queue_.enqueue(std::move(samples));
+}
+
+Result<void> PgStore::write_samples(const std::vector<Sample>& samples) {
+  std::lock_guard lock(write_mutex_);
+  auto r = write_batch(samples, true);
+  if (r) queue_.count_written(samples.size());
+  return r;
+}
+
+Result<void> PgStore::flush() {
+  return queue_.flush();
+}
+
+std::vector<DroppedSamples> PgStore::take_dropped(const std::vector<std::string>& devices) {
+  return queue_.take_dropped(devices);
+}
+
+Result<std::int64_t> PgStore::series_id(const std::string& device, const std::string& metric) {
+  std::string key = device;
+  key += '\x1f';
+  key += metric;
+  if (auto it = series_cache_.find(key); it != series_cache_.end()) return it->second;
+  // DO UPDATE (to itself) so that RETURNING gives the id of a row another worker made.
+  auto r = writer_.run(
+      "INSERT INTO series (device_id, metric) VALUES ($1, $2) ON CONFLICT (device_id, metric) "
+      "DO UPDATE SET metric = EXCLUDED.metric RETURNING id",
+      "series of " + device, Params().add(device).add(metric));
+  if (!r) return fail(r.error());
+  auto id = r->i64(0, 0);
+  series_cache_.emplace(std::move(key), id);
+  return id;
+}
+
+Result<void> PgStore::roll_up(const std::vector<SeriesHour>& touched, bool all) {
+  auto now = std::chrono::steady_clock::now();
+  plan_.touched(touched, now);
+  auto due = plan_.take_due(now, all);
+  if (due.empty()) return {};
+  // Every due hour in one statement: the (series, hour) pairs as two arrays.
+  std::string series = "{", hours = "{";
+  for (std::size_t i = 0; i < due.size(); ++i) {
+    if (i) series += ',', hours += ',';
+    series += std::to_string(due[i].series);
+    hours += std::to_string(due[i].hour);
+  }
+  series += '}', hours += '}';
+  auto r = writer_.run(
+      "INSERT INTO rollups_hour (series_id, t, n, total, lo, hi, last, quality) "
+      "SELECT s.series_id, k.h, count(*), sum(s.value), min(s.value), max(s.value), "
+      "(array_agg(s.value ORDER BY s.t DESC))[1], max(s.quality) "
+      "FROM unnest($1::bigint[], $2::bigint[]) AS k(series_id, h) "
+      "JOIN samples AS s ON s.series_id = k.series_id AND s.t >= k.h AND s.t < k.h + 3600000 "
+      "GROUP BY s.series_id, k.h "
+      "ON CONFLICT (series_id, t) DO UPDATE SET n = EXCLUDED.n, total = EXCLUDED.total, "
+      "lo = EXCLUDED.lo, hi = EXCLUDED.hi, last = EXCLUDED.last, quality = EXCLUDED.quality",
+      "roll up hours", Params().add(series).add(hours));
+  if (!r) {
+    plan_.retry(due, now);
+    return fail(r.error());
+  }
+  rolled_in_txn_ = std::move(due);
+  return {};
+}
+
+namespace {
+
+// Big-endian, as COPY's binary format has its numbers.
+template <class T>
+void put_be(std::string& out, T v) {
+  for (int shift = (sizeof(T) - 1) * 8; shift >= 0; shift -= 8)
+    out += static_cast<char>((v >> shift) & 0xff);
+}
+
+}  // namespace
+
+Result<void> PgStore::write_batch(const std::vector<Sample>& samples, bool roll_all) {
+  if (samples.empty()) return {};
+  last_transient_ = false;
+  auto failed = [&](Error e) -> Result<void> {
+    last_transient_ = writer_.transient();
+    (void)writer_.exec("ROLLBACK", "rollback");
+    series_cache_.clear();  // ids made in the rolled-back transaction are gone
+    plan_.retry(std::exchange(rolled_in_txn_, {}), std::chrono::steady_clock::now());
+    return fail(std::move(e));
+  };
+  auto [lo, hi] =
+      std::minmax_element(samples.begin(), samples.end(),
+                          [](const Sample& a, const Sample& b) { return a.time < b.time; });
+  if (auto r = ensure_partitions(to_ms(lo->time), to_ms(hi->time)); !r) {
+    last_transient_ = writer_.transient();
+    return r;
+  }
+  if (auto r = writer_.exec("BEGIN", "begin"); !r) {
+    last_transient_ = writer_.transient();
+    return r;
+  }
+  struct Row {
+    std::int64_t series, t;
+    double value;
+    int quality, n;
+  };
+  std::vector<Row> rows;
+  rows.reserve(samples.size());
+  int n = 0;
+  for (const auto& s : samples) {
+    auto id = series_id(s.device, s.metric);
+    if (!id) return failed(id.error());
+    rows.push_back({*id, to_ms(s.time), s.value, static_cast<int>(s.quality), n++});
+  }
+  // One row per key, decided here so that the server merges without sorting: the best quality,
+  // and of equals the one written last (as one sample after another would leave it).
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return std::tie(a.series, a.t, a.quality, b.n) < std::tie(b.series, b.t, b.quality, a.n);
+  });
+  rows.erase(
+      std::unique(rows.begin(), rows.end(),
+                  [](const Row& a, const Row& b) { return a.series == b.series && a.t == b.t; }),
+      rows.end());
+  // COPY's binary format: no number printed here nor parsed there.
+  std::string data;
+  data.reserve(19 + rows.size() * 46 + 2);
+  data.append("PGCOPY\n\377\r\n\0", 11);
+  put_be<std::uint32_t>(data, 0);  // flags
+  put_be<std::uint32_t>(data, 0);  // header extension
+  for (const auto& r : rows) {
+    put_be<std::uint16_t>(data, 4);  // fields
+    put_be<std::uint32_t>(data, 8);
+    put_be<std::uint64_t>(data, static_cast<std::uint64_t>(r.series));
+    put_be<std::uint32_t>(data, 8);
+    put_be<std::uint64_t>(data, static_cast<std::uint64_t>(r.t));
+    put_be<std::uint32_t>(data, 8);
+    put_be<std::uint64_t>(data, std::bit_cast<std::uint64_t>(r.value));
+    put_be<std::uint32_t>(data, 2);
+    put_be<std::uint16_t>(data, static_cast<std::uint16_t>(r.quality));
+  }
+  put_be<std::uint16_t>(data, 0xffff);  // the end
+  if (auto r = writer_.copy_in("COPY samples_in FROM STDIN (FORMAT binary)", data, "copy samples");
+      !r)
+    return failed(r.error());
+  // A replay changes nothing; a worse quality never replaces a better.
+  if (auto r = writer_.exec("INSERT INTO samples (series_id, t, value, quality) "
+                            "SELECT series_id, t, value, quality FROM samples_in "
+                            "ON CONFLICT (series_id, t) DO UPDATE SET value = EXCLUDED.value, "
+                            "quality = EXCLUDED.quality WHERE EXCLUDED.quality <= samples.quality",
+                            "merge samples");
+      !r)
+    return failed(r.error());
+  if (auto r = roll_up(hours_of(rows), roll_all); !r) return failed(r.error());
+  if (auto r = writer_.exec("COMMIT", "commit"); !r) return failed(r.error());
+  rolled_in_txn_.clear();
+  return {};
+}
+
+Result<std::int64_t> PgStore::prune(const Retention& r, TimePoint now, Millis budget) {
+  auto started = std::chrono::steady_clock::now();
+  auto spent = [&] { return std::chrono::steady_clock::now() - started >= budget; };
+  std::int64_t deleted = 0;
+  std::lock_guard lock(write_mutex_);
+  // Slices of 20,000 rows: each statement short, so batches go between them.
+  auto slices = [&](const std::string& sql, std::int64_t cutoff,
+                    std::string_view what) -> Result<void> {
+    for (;;) {
+      auto x = writer_.run(sql, what, Params().add(cutoff));
+      if (!x) return fail(x.error());
+      deleted += x->affected();
+      if (x->affected() == 0 || spent()) return {};
+    }
+  };
+  if (r.samples) {
+    auto cutoff = to_ms(now - *r.samples);
+    // Whole months past the cutoff go at once: dropping a partition frees its space.
+    auto parts = writer_.run(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = 'samples'::regclass ORDER BY c.relname",
+        "list sample partitions");
+    if (!parts) return fail(parts.error());
+    for (int i = 0; i < parts->rows(); ++i) {
+      auto name = parts->text(i, 0);
+      auto start = partition_start(name);
+      if (!start) continue;  // not one of sunbridge's
+      auto end = next_month(*start);
+      if (end > cutoff) break;
+      auto rows = writer_.run("SELECT count(*) FROM " + name, "count " + name);
+      if (!rows) return fail(rows.error());
+      auto n = rows->i64(0, 0);
+      if (auto x =
+              writer_.exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kPartitionLock) +
+                               "); DROP TABLE " + name + "; COMMIT;",
+                           "drop " + name);
+          !x) {
+        (void)writer_.exec("ROLLBACK", "rollback");
+        return fail(x.error());
+      }
+      partitions_.erase(*start);
+      deleted += n;
+      if (spent()) break;
+    }
+    if (!spent())
+      if (auto x = slices("DELETE FROM samples WHERE (series_id, t) IN (SELECT series_id, t FROM "
+                          "samples WHERE t < $1 LIMIT 20000)",
+                          cutoff, "prune samples");
+          !x)
+        return fail(x.error());
+  }
+  if (r.hourly && !spent())
+    if (auto x = slices("DELETE FROM rollups_hour WHERE (series_id, t) IN (SELECT series_id, t "
+                        "FROM rollups_hour WHERE t < $1 LIMIT 20000)",
+                        to_ms(now - *r.hourly), "prune hourly rollups");
+        !x)
+      return fail(x.error());
+  if (r.events && !spent())
+    if (auto x = slices("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE t < $1 "
+                        "ORDER BY t LIMIT 5000)",
+                        to_ms(now - *r.events), "prune events");
+        !x)
+      return fail(x.error());
+  pruned_ += static_cast<std::uint64_t>(deleted);
+  return deleted;
+}
+
+}  // namespace sb::store::postgres
