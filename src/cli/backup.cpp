@@ -22,6 +22,9 @@ int backup(const BackupOptions& o) {
   const auto& db = cfg->gateway.database;
   if (db == ":memory:")
     return report(o.config + " keeps its database in memory: nothing to back up");
+  if (store::is_postgres(db))
+    return report(o.config + " keeps its history in PostgreSQL (" + store::without_password(db) +
+                  "): back it up with the server's own tools, e.g. pg_dump -Fc");
   auto r = store::backup_sqlite(db, o.to, o.force);
   if (!r) return report(r.error().message);
   std::cout << db << " -> " << o.to << ": " << r->bytes << " bytes, " << r->samples

@@ -20,8 +20,8 @@ void register_check_config(CLI::App& app, int& rc) {
       return;
     }
     std::cout << *config << ": ok (" << cfg->sites.size() << " site(s), " << cfg->connections.size()
-              << " connection(s), database " << cfg->gateway.database << ", listen "
-              << cfg->gateway.listen_host << ":" << cfg->gateway.listen_port
+              << " connection(s), database " << store::without_password(cfg->gateway.database)
+              << ", listen " << cfg->gateway.listen_host << ":" << cfg->gateway.listen_port
               << (cfg->gateway.api_token.empty() ? ", commands disabled: no api_token" : "")
               << ")\n";
   });

@@ -146,7 +146,7 @@ int history(const HistoryOptions& o) {
   }
   auto cfg = engine::load_config(o.config, engine::builtin_drivers());
   if (!cfg) return report(cfg.error().message);
-  auto st = store::open_sqlite(cfg->gateway.database);
+  auto st = store::open_store(cfg->gateway.database);
   if (!st) return report(st.error().message);
   if (o.gaps) {
     if (o.from.empty()) from = now - std::chrono::days(7);
@@ -164,7 +164,8 @@ int history(const HistoryOptions& o) {
         names += (names.empty() ? "" : ", ") + d.id;
       }
     if (!known)
-      return report("no device '" + o.device + "' in " + cfg->gateway.database +
+      return report("no device '" + o.device + "' in " +
+                    store::without_password(cfg->gateway.database) +
                     (names.empty() ? " (no devices stored yet: has `sunbridge run` polled?)"
                                    : " (known: " + names + ")"));
   }

@@ -44,8 +44,8 @@ void register_run(CLI::App& app, int& rc) {
     // To stderr, which journald keeps: the service's log.
     log(LogLevel::Info, "gateway", "",
         std::string("sunbridge ") + SUNBRIDGE_VERSION + " started: " + std::to_string(n) +
-            " connection(s), database " + db + ", API http://" + host + ":" +
-            std::to_string(rt.port()));
+            " connection(s), database " + store::without_password(db) + ", API http://" + host +
+            ":" + std::to_string(rt.port()));
     // SIGHUP (systemctl reload) reads the file again; a file with mistakes is refused and the
     // running configuration stays.
     auto reload = [&rt, path = *config, forced] {

@@ -31,12 +31,14 @@ void Runtime::start_threads() {
 }
 
 Result<void> Runtime::start(engine::Config config, bool poll, bool serve, std::string owner) {
-  if (!owner.empty()) {
+  // A SQLite file has one owner at a time; a PostgreSQL database is shared by fleet workers.
+  const bool shared = store::is_postgres(config.gateway.database);
+  if (!owner.empty() && !shared) {
     auto lock = store::OwnerLock::take(config.gateway.database, std::move(owner));
     if (!lock) return fail(lock.error());
     lock_ = std::move(*lock);
   }
-  auto st = store::open_sqlite(config.gateway.database);
+  auto st = store::open_store(config.gateway.database);
   if (!st) return fail(st.error());
   store_ = std::move(*st);
   engine::GatewayDeps deps{io_.get_executor(),        clock_,    *store_,
@@ -58,7 +60,9 @@ Result<void> Runtime::start(engine::Config config, bool poll, bool serve, std::s
     // Other commands on this database (`control`) reach the gateway here.
     auto host = listen_host == "0.0.0.0" ? "127.0.0.1" : listen_host == "::" ? "::1" : listen_host;
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
-    if (auto r = lock_.set_api("http://" + host + ":" + std::to_string(server_->port())); !r)
+    if (auto r = shared ? Result<void>{}
+                        : lock_.set_api("http://" + host + ":" + std::to_string(server_->port()));
+        !r)
       return r;
   }
   start_threads();

@@ -232,7 +232,9 @@ class Parser {
     if (auto n = g["database"]) {
       if (auto s = take(scalar(n, "database"))) {
         if (s->empty())
-          note(n, "'database' must name a file");
+          note(n, "'database' must name a SQLite file or a postgresql:// URL");
+        else if (auto problem = store::is_postgres(*s) ? store::postgres_problem(*s) : std::nullopt)
+          note(n, "'database': " + *problem);
         else
           out.database = *s;
       }
