@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 
 #include "pg_server.hpp"
+#include "poll_round.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -33,55 +34,12 @@ std::unique_ptr<sb::store::Store> fresh_store(benchmark::State& state,
   return std::move(*s);
 }
 
-// One poll round: `devices` devices x 14 metrics at one time, as the gateway writes them.
-std::vector<sb::Sample> round(int devices, std::int64_t t) {
-  std::vector<sb::Sample> v;
-  v.reserve(static_cast<std::size_t>(devices) * 14);
-  for (int d = 0; d < devices; ++d)
-    for (int m = 0; m < 14; ++m)
-      v.push_back({"conn" + std::to_string(d) + ":battery", "metric." + std::to_string(m),
-                   sb::from_ms(t), static_cast<double>(t % 1000 + m), sb::Quality::Measured});
-  return v;
-}
-
 void BM_PostgresEnqueueThroughput(benchmark::State& state) {
-  const int devices = static_cast<int>(state.range(0));
-  auto store = fresh_store(state);
-  if (!store) return;
-  std::int64_t t = 1'763'700'000'000, written = 0;
-  for (auto _ : state) {
-    // 100 poll rounds per iteration, then wait until they are committed.
-    for (int r = 0; r < 100; ++r, t += 10'000) {
-      auto v = round(devices, t);
-      written += static_cast<std::int64_t>(v.size());
-      if (!store->enqueue(std::move(v))) state.SkipWithError("queue full");
-    }
-    if (!store->flush()) state.SkipWithError("flush failed");
-  }
-  state.counters["samples/s"] =
-      benchmark::Counter(static_cast<double>(written), benchmark::Counter::kIsRate);
-  store->close();
+  if (auto store = fresh_store(state)) sb::bench::enqueue_throughput(state, *store);
 }
 
-// The gateway's steady state: every series' current hour waiting, one device's poll a batch.
 void BM_PostgresSmallBatches(benchmark::State& state) {
-  const int devices = static_cast<int>(state.range(0));
-  auto store = fresh_store(state);
-  if (!store) return;
-  const std::int64_t t0 = 1'763'700'000'000 / 3'600'000 * 3'600'000;
-  for (std::int64_t t : {t0, t0 + 1}) {
-    if (!store->enqueue(round(devices, t))) state.SkipWithError("queue full");
-    (void)store->flush();
-  }
-  std::int64_t t = t0 + 2;
-  std::vector<sb::Sample> one = round(1, t);
-  for (auto _ : state) {
-    for (auto& s : one) s.time = sb::from_ms(++t);
-    if (!store->enqueue(one) || !store->flush()) state.SkipWithError("write failed");
-  }
-  state.counters["batches/s"] =
-      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
-  store->close();
+  if (auto store = fresh_store(state)) sb::bench::small_batches(state, *store);
 }
 
 // Thirty days of one device (14 metrics, 10 s polls: 3.6 million samples), one series read
@@ -96,7 +54,7 @@ void BM_PostgresMonthOfOneSeries(benchmark::State& state) {
     if (!store) return;
     for (int day = 0; day < 30; ++day) {
       for (int r = 0; r < 8640; ++r)
-        if (!store->enqueue(round(1, t0 + (day * 8640 + r) * 10'000LL)))
+        if (!store->enqueue(sb::bench::poll_round(1, t0 + (day * 8640 + r) * 10'000LL)))
           state.SkipWithError("queue full");
       (void)store->flush();
     }

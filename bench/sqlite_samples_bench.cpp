@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "poll_round.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -18,57 +19,14 @@ fs::path fresh_db() {
   return p;
 }
 
-// One poll round: `devices` devices x 14 metrics at one time, as the gateway writes them.
-std::vector<sb::Sample> round(int devices, std::int64_t t) {
-  std::vector<sb::Sample> v;
-  v.reserve(static_cast<std::size_t>(devices) * 14);
-  for (int d = 0; d < devices; ++d)
-    for (int m = 0; m < 14; ++m)
-      v.push_back({"conn" + std::to_string(d) + ":battery", "metric." + std::to_string(m),
-                   sb::from_ms(t), static_cast<double>(t % 1000 + m), sb::Quality::Measured});
-  return v;
-}
-
 void BM_SqliteEnqueueThroughput(benchmark::State& state) {
-  const int devices = static_cast<int>(state.range(0));
-  auto path = fresh_db();
-  auto store = std::move(*sb::store::open_sqlite(path.string()));
-  std::int64_t t = 1'763'700'000'000, written = 0;
-  for (auto _ : state) {
-    // 100 poll rounds per iteration, then wait until they are on disk.
-    for (int r = 0; r < 100; ++r, t += 10'000) {
-      auto v = round(devices, t);
-      written += static_cast<std::int64_t>(v.size());
-      if (!store->enqueue(std::move(v))) state.SkipWithError("queue full");
-    }
-    if (!store->flush()) state.SkipWithError("flush failed");
-  }
-  state.counters["samples/s"] =
-      benchmark::Counter(static_cast<double>(written), benchmark::Counter::kIsRate);
-  store->close();
+  auto store = std::move(*sb::store::open_sqlite(fresh_db().string()));
+  sb::bench::enqueue_throughput(state, *store);
 }
 
-// The gateway's steady state: every series has its current hour waiting for its once-a-minute
-// roll-up, and batches are small (one device's poll). A batch should cost its own rows, not a
-// walk over every waiting hour.
 void BM_SqliteSmallBatches(benchmark::State& state) {
-  const int devices = static_cast<int>(state.range(0));
-  auto path = fresh_db();
-  auto store = std::move(*sb::store::open_sqlite(path.string()));
-  const std::int64_t t0 = 1'763'700'000'000 / 3'600'000 * 3'600'000;
-  for (std::int64_t t : {t0, t0 + 1}) {  // new hours rolled up, then all of them waiting
-    if (!store->enqueue(round(devices, t))) state.SkipWithError("queue full");
-    (void)store->flush();
-  }
-  std::int64_t t = t0 + 2;
-  std::vector<sb::Sample> one = round(1, t);
-  for (auto _ : state) {
-    for (auto& s : one) s.time = sb::from_ms(++t);
-    if (!store->enqueue(one) || !store->flush()) state.SkipWithError("write failed");
-  }
-  state.counters["batches/s"] =
-      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
-  store->close();
+  auto store = std::move(*sb::store::open_sqlite(fresh_db().string()));
+  sb::bench::small_batches(state, *store);
 }
 
 void BM_SqliteRangeReadOneDay(benchmark::State& state) {
@@ -76,7 +34,7 @@ void BM_SqliteRangeReadOneDay(benchmark::State& state) {
   auto store = std::move(*sb::store::open_sqlite(path.string()));
   std::int64_t t0 = 1'763'700'000'000;
   for (int r = 0; r < 8640; ++r)
-    (void)store->enqueue(round(10, t0 + r * 10'000LL));  // a day, 10 s polls
+    (void)store->enqueue(sb::bench::poll_round(10, t0 + r * 10'000LL));  // a day, 10 s polls
   (void)store->flush();
   std::size_t points = 0;
   for (auto _ : state) {
@@ -101,7 +59,7 @@ void BM_SqliteThirtyDaysHourly(benchmark::State& state) {
     store = std::move(*sb::store::open_sqlite(path.string()));
     for (int day = 0; day < 30; ++day) {  // a day at a time: the queue holds 2 million
       for (int r = 0; r < 8640; ++r)
-        if (!store->enqueue(round(1, t0 + (day * 8640 + r) * 10'000LL)))
+        if (!store->enqueue(sb::bench::poll_round(1, t0 + (day * 8640 + r) * 10'000LL)))
           state.SkipWithError("queue full");
       (void)store->flush();
     }

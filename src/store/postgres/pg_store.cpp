@@ -130,16 +130,10 @@ std::optional<std::int64_t> partition_start(const std::string& name) {
 }
 
 PgStore::PgStore(std::string conninfo, PostgresOptions options)
-    : conninfo_(std::move(conninfo)),
+    : QueuedStore(options.queue_capacity, options.max_batch),
+      conninfo_(std::move(conninfo)),
       shown_(without_password(conninfo_)),
-      options_(options),
-      queue_(
-          options.queue_capacity, options.max_batch,
-          [this](const std::vector<Sample>& batch) {
-            std::lock_guard lock(write_mutex_);
-            return write_batch(batch);
-          },
-          [this] { return last_transient_.load(); }) {}
+      options_(options) {}
 
 PgStore::~PgStore() {
   close();

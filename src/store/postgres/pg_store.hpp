@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "core/embedded.hpp"
+#include "store/queued_store.hpp"
 #include "store/rollup_plan.hpp"
-#include "store/sample_queue.hpp"
 #include "store/store.hpp"
 
 extern const sb::EmbeddedFile sb_pg_migrations[];
@@ -164,7 +164,7 @@ class Conn {
 
 // The Store on PostgreSQL: a writer connection fed by the shared queue, a reader connection
 // for queries. Several processes (fleet workers) may share one database.
-class PgStore final : public Store {
+class PgStore final : public QueuedStore {
  public:
   PgStore(std::string conninfo, PostgresOptions options);
   ~PgStore() override;
@@ -175,11 +175,6 @@ class PgStore final : public Store {
   Result<void> upsert_device(const DeviceInfo& d, TimePoint seen) override;
   Result<std::vector<Site>> sites() override;
   Result<std::vector<DeviceInfo>> devices() override;
-
-  Result<void> enqueue(std::vector<Sample> samples) override;
-  Result<void> write_samples(const std::vector<Sample>& samples) override;
-  Result<void> flush() override;
-  std::vector<DroppedSamples> take_dropped(const std::vector<std::string>& devices) override;
 
   Result<std::vector<SeriesPoint>> history(const HistoryQuery& q) override;
   Result<std::vector<std::string>> metrics(const std::string& device) override;
@@ -227,7 +222,7 @@ class PgStore final : public Store {
   Result<void> roll_up(const std::vector<SeriesHour>& touched, bool all);
   // Caller holds write_mutex_. One transaction: COPY into the staging table, one merge that
   // keeps the better quality, the rollups that are due.
-  Result<void> write_batch(const std::vector<Sample>& samples, bool roll_all = false);
+  Result<void> write_batch(const std::vector<Sample>& samples, bool roll_all) override;
   Result<std::optional<SeriesPoint>> neighbour(const std::string& device, const std::string& metric,
                                                TimePoint t, std::string_view order);
   // A query of the reader's, its rows made into T by `row(res, i)`.
@@ -248,16 +243,13 @@ class PgStore final : public Store {
   PostgresOptions options_;
   Conn writer_;
   mutable Conn reader_;  // stats() asks it for the database size
-  std::mutex write_mutex_;
   mutable std::mutex read_mutex_;
   std::unordered_map<std::string, std::int64_t> series_cache_;
   std::set<std::int64_t> partitions_;  // months (start in UTC ms) known to exist
   RollupPlan plan_;
   std::vector<SeriesHour> rolled_in_txn_;
   std::atomic<bool> closed_{false};
-  std::atomic<bool> last_transient_{false};
   std::atomic<std::uint64_t> pruned_{0};
-  SampleQueue queue_;
 };
 
 }  // namespace sb::store::postgres

@@ -9,25 +9,6 @@
 
 namespace sb::store::postgres {
 
-Result<void> PgStore::enqueue(std::vector<Sample> samples) {
-  return queue_.enqueue(std::move(samples));
-}
-
-Result<void> PgStore::write_samples(const std::vector<Sample>& samples) {
-  std::lock_guard lock(write_mutex_);
-  auto r = write_batch(samples, true);
-  if (r) queue_.count_written(samples.size());
-  return r;
-}
-
-Result<void> PgStore::flush() {
-  return queue_.flush();
-}
-
-std::vector<DroppedSamples> PgStore::take_dropped(const std::vector<std::string>& devices) {
-  return queue_.take_dropped(devices);
-}
-
 Result<std::int64_t> PgStore::series_id(const std::string& device, const std::string& metric) {
   std::string key = device;
   key += '\x1f';
@@ -88,9 +69,9 @@ void put_be(std::string& out, T v) {
 
 Result<void> PgStore::write_batch(const std::vector<Sample>& samples, bool roll_all) {
   if (samples.empty()) return {};
-  last_transient_ = false;
+  wait_out_ = false;
   auto failed = [&](Error e) -> Result<void> {
-    last_transient_ = writer_.transient();
+    wait_out_ = writer_.transient();
     (void)writer_.exec("ROLLBACK", "rollback");
     series_cache_.clear();  // ids made in the rolled-back transaction are gone
     plan_.retry(std::exchange(rolled_in_txn_, {}), std::chrono::steady_clock::now());
@@ -100,11 +81,11 @@ Result<void> PgStore::write_batch(const std::vector<Sample>& samples, bool roll_
       std::minmax_element(samples.begin(), samples.end(),
                           [](const Sample& a, const Sample& b) { return a.time < b.time; });
   if (auto r = ensure_partitions(to_ms(lo->time), to_ms(hi->time)); !r) {
-    last_transient_ = writer_.transient();
+    wait_out_ = writer_.transient();
     return r;
   }
   if (auto r = writer_.exec("BEGIN", "begin"); !r) {
-    last_transient_ = writer_.transient();
+    wait_out_ = writer_.transient();
     return r;
   }
   struct Row {

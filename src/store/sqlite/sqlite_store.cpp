@@ -3,15 +3,9 @@
 namespace sb::store::sqlite {
 
 SqliteStore::SqliteStore(std::string path, SqliteOptions options)
-    : path_(std::move(path)),
-      options_(options),
-      queue_(
-          options.queue_capacity, options.max_batch,
-          [this](const std::vector<Sample>& batch) {
-            std::lock_guard lock(write_mutex_);
-            return write_batch(batch);
-          },
-          [this] { return last_busy_.load(); }) {}
+    : QueuedStore(options.queue_capacity, options.max_batch),
+      path_(std::move(path)),
+      options_(options) {}
 
 SqliteStore::~SqliteStore() {
   close();

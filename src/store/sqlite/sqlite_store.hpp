@@ -20,8 +20,8 @@
 
 #include "core/embedded.hpp"
 #include "core/metric.hpp"
+#include "store/queued_store.hpp"
 #include "store/rollup_plan.hpp"
-#include "store/sample_queue.hpp"
 #include "store/store.hpp"
 
 extern const sb::EmbeddedFile sb_migrations[];
@@ -145,7 +145,7 @@ inline std::string series_key(std::string_view device, std::string_view metric) 
 
 // The Store on one SQLite file (or a shared in-memory database): a writer connection fed by a
 // queue and its own thread, a reader connection for queries, WAL on files.
-class SqliteStore final : public Store {
+class SqliteStore final : public QueuedStore {
  public:
   SqliteStore(std::string path, SqliteOptions options);
   ~SqliteStore() override;
@@ -163,14 +163,6 @@ class SqliteStore final : public Store {
   Result<std::vector<DeviceInfo>> devices() override;
 
   // --- samples -----------------------------------------------------------------------------
-
-  Result<void> enqueue(std::vector<Sample> samples) override;
-
-  Result<void> write_samples(const std::vector<Sample>& samples) override;
-
-  Result<void> flush() override;
-
-  std::vector<DroppedSamples> take_dropped(const std::vector<std::string>& devices) override;
 
   Result<std::vector<SeriesPoint>> history(const HistoryQuery& q) override;
 
@@ -255,14 +247,13 @@ class SqliteStore final : public Store {
   // Caller holds write_mutex_. One transaction; rows sorted by key for B-tree locality. The
   // hours it touched are rolled up now when `roll_all`, else as the RollupPlan says: at once
   // when new or over, the current hour at most once a minute.
-  Result<void> write_batch(const std::vector<Sample>& samples, bool roll_all = false);
+  Result<void> write_batch(const std::vector<Sample>& samples, bool roll_all) override;
 
   std::string path_;
   SqliteOptions options_;
   sqlite3* writer_ = nullptr;
   sqlite3* reader_ = nullptr;
   std::string prepare_error_;
-  std::mutex write_mutex_;
   std::mutex read_mutex_;
   Stmt upsert_site_, upsert_device_, insert_series_, find_series_w_, find_series_r_, upsert_sample_,
       insert_event_, raw_history_, bucket_history_, rollup_history_, rollup_hour_;
@@ -272,9 +263,7 @@ class SqliteStore final : public Store {
                                            // it is rolled back
   bool memory_ = false;
   std::atomic<bool> closed_{false};
-  std::atomic<bool> last_busy_{false};  // the last failed write met a locked database
   std::atomic<std::uint64_t> pruned_{0};
-  SampleQueue queue_;
 };
 
 }  // namespace sb::store::sqlite

@@ -3,25 +3,6 @@
 
 namespace sb::store::sqlite {
 
-Result<void> SqliteStore::enqueue(std::vector<Sample> samples) {
-  return queue_.enqueue(std::move(samples));
-}
-
-Result<void> SqliteStore::write_samples(const std::vector<Sample>& samples) {
-  std::lock_guard lock(write_mutex_);
-  auto r = write_batch(samples, true);
-  if (r) queue_.count_written(samples.size());
-  return r;
-}
-
-Result<void> SqliteStore::flush() {
-  return queue_.flush();
-}
-
-std::vector<DroppedSamples> SqliteStore::take_dropped(const std::vector<std::string>& devices) {
-  return queue_.take_dropped(devices);
-}
-
 Result<std::int64_t> SqliteStore::prune(const Retention& r, TimePoint now, Millis budget) {
   auto started = std::chrono::steady_clock::now();
   auto spent = [&] { return std::chrono::steady_clock::now() - started >= budget; };
@@ -100,7 +81,7 @@ Result<std::int64_t> SqliteStore::series_id(const std::string& device, const std
 
 void SqliteStore::note_busy() {
   auto rc = sqlite3_errcode(writer_) & 0xff;
-  last_busy_ = rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+  wait_out_ = rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
 }
 
 Result<void> SqliteStore::write_batch(const std::vector<Sample>& samples, bool roll_all) {
@@ -157,7 +138,7 @@ Result<void> SqliteStore::write_batch(const std::vector<Sample>& samples, bool r
     return r;
   }
   rolled_in_txn_.clear();
-  last_busy_ = false;
+  wait_out_ = false;
   return {};
 }
 
