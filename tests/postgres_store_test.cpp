@@ -12,6 +12,7 @@
 
 #include "e2e_support.hpp"
 #include "pg_server.hpp"
+#include "store/owner_lock.hpp"
 #include "store/store.hpp"
 
 using namespace sb;
@@ -487,5 +488,118 @@ TEST_F(PostgresStore, TwoGatewaysStoreIntoOneDatabaseAndHistoryReadsBoth) {
             std::string::npos)
       << err;
   EXPECT_NE(err.find("database \"nosuch\" does not exist"), std::string::npos) << err;
+  std::filesystem::remove_all(dir);
+}
+
+// A home's SQLite file moves into PostgreSQL with `sunbridge migrate`: every table's rows, the
+// samples at full precision and quality, gaps with their parents, the audit with its leases.
+// A run cut off midway goes on where it stopped; a second run adds nothing; a file a gateway
+// holds is refused.
+TEST_F(PostgresStore, MigrateMovesAWholeHistoryResumablyAndComparesTheCounts) {
+  auto dir = test::temp_dir("pg-migrate");
+  auto file = (dir / "home.db").string();
+  const int n = 120'000;  // three batches of one series
+  {
+    auto home = open_sqlite(file);
+    ASSERT_TRUE(home);
+    auto& h = **home;
+    ASSERT_TRUE(h.upsert_site({"home", "Home", 52.5, 13.4, "Europe/Berlin"}));
+    ASSERT_TRUE(h.upsert_device(
+        {"bat", "home", "bat", "sonnen", "battery", "sonnen", "eco 8", "1", "1.0"}, from_ms(kT0)));
+    std::vector<Sample> v;
+    for (int i = 0; i < n; ++i)
+      v.push_back({"bat", "battery.soc", from_ms(kT0 + i * 10'000LL), 50 + i % 50 + 0.123456789,
+                   i % 7 == 0 ? Quality::Backfilled : Quality::Measured});
+    for (int i = 0; i < 100; ++i)
+      v.push_back({"bat", "energy.pv_yield", from_ms(kT0 + i * 600'000LL), 1000.0 + i});
+    ASSERT_TRUE(h.write_samples(v));
+    ASSERT_TRUE(h.add_events({{"bat", from_ms(kT0), Severity::Warning, "a", "one"},
+                              {"bat", from_ms(kT0 + 1), Severity::Error, "b", "two"}}));
+    Gap g;
+    g.device = "bat";
+    g.from = from_ms(kT0);
+    g.to = from_ms(kT0 + kHour);
+    g.reason = "no answer";
+    g.status = "partial";
+    g.done_until = g.to;
+    g.detected_at = g.updated_at = from_ms(kT0 + kHour);
+    auto parent = h.add_gap(g);
+    ASSERT_TRUE(parent);
+    g.metric = "battery.soc";
+    g.parent = *parent;
+    g.status = "unfillable";
+    ASSERT_TRUE(h.add_gap(g));
+    CommandRecord c;
+    c.requested_at = from_ms(kT0);
+    c.requested_by = "api";
+    c.device = "bat";
+    c.type = CommandType::MinSoc;
+    c.value = 40;
+    c.status = "pending";
+    auto id = h.begin_command(c);
+    ASSERT_TRUE(id);
+    c.id = *id;
+    c.status = "verified";
+    c.finished_at = from_ms(kT0 + 1000);
+    ASSERT_TRUE(h.finish_command(c));
+    Lease l;
+    l.command = *id;
+    l.device = "bat";
+    l.type = CommandType::MinSoc;
+    l.value = 40;
+    l.requested_by = "api";
+    l.started_at = from_ms(kT0);
+    l.until = from_ms(kT0 + kHour);
+    l.state = "released";
+    ASSERT_TRUE(h.add_lease(l));
+    ASSERT_TRUE(h.add_counter_reset({"bat", "energy.pv_yield", from_ms(kT0), 5, 5, 0}));
+  }
+  // An earlier run that stopped after 10,000 samples of the first series.
+  {
+    auto target = open();
+    ASSERT_TRUE(target);
+    std::vector<Sample> part;
+    for (int i = 0; i < 10'000; ++i)
+      part.push_back({"bat", "battery.soc", from_ms(kT0 + i * 10'000LL), 50 + i % 50 + 0.123456789,
+                      i % 7 == 0 ? Quality::Backfilled : Quality::Measured});
+    ASSERT_TRUE(target->write_samples(part));
+  }
+  test::Process m({kBin, "migrate", "--from", "sqlite:" + file, "--to", url_});
+  ASSERT_EQ(m.wait(seconds(300)), 0) << m.rest_of_stderr();
+  auto out = m.rest_of_stdout();
+  EXPECT_NE(out.find("110,101 samples copied, 9,999 already there"), std::string::npos) << out;
+  EXPECT_NE(out.find("  samples: 120,100 -> 120,100"), std::string::npos) << out;
+  EXPECT_NE(out.find("  commands: 1 -> 1"), std::string::npos) << out;
+  EXPECT_NE(out.find("counts agree"), std::string::npos) << out;
+  EXPECT_NE(m.rest_of_stderr().find("sunbridge: migrate: 100 % (120,100 of 120,100 samples"),
+            std::string::npos);
+  EXPECT_EQ(value("SELECT count(*) FROM samples WHERE quality = 1"), std::to_string(n / 7 + 1));
+  EXPECT_EQ(value("SELECT value FROM samples WHERE t = " + std::to_string(kT0 + 10'000)),
+            "51.123456789");
+  EXPECT_EQ(value("SELECT count(*) FROM gaps g JOIN gaps p ON g.parent_id = p.id WHERE "
+                  "g.status = 'unfillable' AND p.status = 'partial'"),
+            "1");
+  EXPECT_EQ(value("SELECT count(*) FROM leases l JOIN commands c ON l.command_id = c.id WHERE "
+                  "c.status = 'verified'"),
+            "1");
+  EXPECT_EQ(value("SELECT first_seen || '/' || last_seen FROM devices"),
+            std::to_string(kT0) + "/" + std::to_string(kT0 + (n - 1) * 10'000LL));
+
+  // Again: nothing new, no duplicate, the audit left alone.
+  test::Process again({kBin, "migrate", "--from", file, "--to", url_});
+  ASSERT_EQ(again.wait(seconds(300)), 0) << again.rest_of_stderr();
+  auto out2 = again.rest_of_stdout();
+  EXPECT_NE(out2.find("already there; the command audit and leases were not copied"),
+            std::string::npos)
+      << out2;
+  EXPECT_EQ(value("SELECT count(*) FROM samples"), std::to_string(n + 100));
+  EXPECT_EQ(value("SELECT count(*) FROM commands"), "1");
+
+  // A file a gateway holds is refused, naming the holder.
+  auto lock = OwnerLock::take(file, "run");
+  ASSERT_TRUE(lock);
+  test::Process held({kBin, "migrate", "--from", file, "--to", url_});
+  EXPECT_EQ(held.wait(seconds(60)), 1);
+  EXPECT_NE(held.rest_of_stderr().find("in use by sunbridge run"), std::string::npos);
   std::filesystem::remove_all(dir);
 }

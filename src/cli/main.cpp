@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   sb::cli::register_check_config(app, rc);
   sb::cli::register_auth(app, rc);
   sb::cli::register_backup(app, rc);
+  sb::cli::register_migrate(app, rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -167,6 +167,10 @@ class Store {
   /// nothing is left to delete.
   virtual Result<std::int64_t> prune(const Retention& retention, TimePoint now, Millis budget) = 0;
 
+  /// Rows per table (sites, devices, series, samples, rollups_hour, events, commands, gaps,
+  /// leases, counter_resets), in that order: what `sunbridge migrate` compares.
+  virtual Result<std::vector<std::pair<std::string, std::int64_t>>> row_counts() = 0;
+
   virtual StoreStats stats() const = 0;
   /// Flushes and closes; later calls fail.
   virtual void close() = 0;
@@ -209,6 +213,11 @@ std::string without_password(std::string_view conninfo);
 
 /// Opens the store `database` names: a PostgreSQL URL, else a SQLite file.
 Result<std::unique_ptr<Store>> open_store(const std::string& database);
+
+/// The tables row_counts() counts, in its order.
+inline constexpr const char* kCountedTables[] = {
+    "sites",  "devices",  "series", "samples", "rollups_hour",
+    "events", "commands", "gaps",   "leases",  "counter_resets"};
 
 /// What a backup copied.
 struct BackupReport {

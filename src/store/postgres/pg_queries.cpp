@@ -91,6 +91,23 @@ Result<std::vector<SeriesPoint>> PgStore::history(const HistoryQuery& q) {
       });
 }
 
+Result<std::vector<std::pair<std::string, std::int64_t>>> PgStore::row_counts() {
+  std::string sql = "SELECT ";
+  for (std::size_t i = 0; i < std::size(kCountedTables); ++i)
+    sql += std::string(i ? ", " : "") + "(SELECT count(*) FROM " + kCountedTables[i] + ")";
+  auto counts = collect<std::vector<std::int64_t>>(sql, {}, "count rows", [](const Res& r, int i) {
+    std::vector<std::int64_t> v;
+    for (std::size_t c = 0; c < std::size(kCountedTables); ++c)
+      v.push_back(r.i64(i, static_cast<int>(c)));
+    return v;
+  });
+  if (!counts) return fail(counts.error());
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (std::size_t c = 0; c < std::size(kCountedTables); ++c)
+    out.emplace_back(kCountedTables[c], counts->front()[c]);
+  return out;
+}
+
 Result<std::vector<std::string>> PgStore::metrics(const std::string& device) {
   return collect<std::string>("SELECT metric FROM series WHERE device_id = $1 ORDER BY metric",
                               Params().add(device), "list metrics",

@@ -85,6 +85,17 @@ Result<std::vector<SeriesPoint>> SqliteStore::history(const HistoryQuery& q) {
   return out;
 }
 
+Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteStore::row_counts() {
+  std::lock_guard lock(read_mutex_);
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (const char* table : kCountedTables) {
+    Stmt st(reader_, ("SELECT count(*) FROM " + std::string(table)).c_str());
+    if (st.step() != SQLITE_ROW) return fail(db_error(reader_, "count " + std::string(table)));
+    out.emplace_back(table, st.i64(0));
+  }
+  return out;
+}
+
 Result<std::vector<std::string>> SqliteStore::metrics(const std::string& device) {
   std::lock_guard lock(read_mutex_);
   Stmt st(reader_, "SELECT metric FROM series WHERE device_id = ? ORDER BY metric");

@@ -219,6 +219,8 @@ class SqliteStore final : public QueuedStore {
 
   Result<std::int64_t> prune(const Retention& r, TimePoint now, Millis budget) override;
 
+  Result<std::vector<std::pair<std::string, std::int64_t>>> row_counts() override;
+
   StoreStats stats() const override;
 
   void close() override;
