@@ -8,10 +8,12 @@
 
 #include <fstream>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "e2e_support.hpp"
 #include "pg_server.hpp"
+#include "store/fleet.hpp"
 #include "store/owner_lock.hpp"
 #include "store/store.hpp"
 
@@ -601,5 +603,129 @@ TEST_F(PostgresStore, MigrateMovesAWholeHistoryResumablyAndComparesTheCounts) {
   test::Process held({kBin, "migrate", "--from", file, "--to", url_});
   EXPECT_EQ(held.wait(seconds(60)), 1);
   EXPECT_NE(held.rest_of_stderr().find("in use by sunbridge run"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+// Leases of the fleet's connections: two workers claiming at once never take the same one; a
+// holder renews what it holds; a connection handed back or expired goes to the next worker
+// with a higher epoch, and the old holder's renewal says it lost it.
+TEST_F(PostgresStore, EachConnectionIsHeldByOneWorkerAndTakenOverWhenItsLeaseEnds) {
+  { ASSERT_TRUE(open()); }
+  ASSERT_EQ(server_->sql(db_, "INSERT INTO sites VALUES ('s', 'S', 0, 0, 'UTC')"), "");
+  auto fleet = open_fleet(url_);
+  ASSERT_TRUE(fleet) << fleet.error().message;
+  auto& f = **fleet;
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(f.put_connection({"c" + std::to_string(i), "s", "sonnen", "", "v1:x", {}}));
+  auto other = open_fleet(url_);
+  ASSERT_TRUE(other);
+  auto a_claim = std::async(std::launch::async, [&] { return f.claim("a", 6, seconds(60)); });
+  auto b_claim =
+      std::async(std::launch::async, [&] { return (*other)->claim("b", 6, seconds(60)); });
+  auto a = a_claim.get(), b = b_claim.get();
+  ASSERT_TRUE(a) << a.error().message;
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ(a->size() + b->size(), 10u);
+  std::set<std::string> held;
+  for (const auto& l : *a) held.insert(l.connection);
+  for (const auto& l : *b) EXPECT_TRUE(held.insert(l.connection).second) << l.connection;
+  EXPECT_EQ(held.size(), 10u);
+  EXPECT_TRUE(f.claim("c", 5, seconds(60))->empty());  // nothing is free
+
+  // A renews what it holds; B cannot renew A's.
+  EXPECT_EQ(f.renew("a", *a, seconds(60))->size(), a->size());
+  EXPECT_TRUE(f.renew("b", *a, seconds(60))->empty());
+
+  // A hands one back: the next claim takes it with epoch 2, and A's renewal drops it.
+  ASSERT_FALSE(a->empty());
+  auto given = a->front().connection;
+  ASSERT_TRUE(f.release("a", {given}));
+  auto c = f.claim("c", 5, seconds(60));
+  ASSERT_TRUE(c);
+  ASSERT_EQ(c->size(), 1u);
+  EXPECT_EQ(c->front().connection, given);
+  EXPECT_EQ(c->front().epoch, 2);
+  EXPECT_EQ(f.renew("a", *a, seconds(60))->size(), a->size() - 1);
+
+  // B stops renewing (a dead worker): once its leases expire, D takes them over.
+  ASSERT_TRUE((*other)->renew("b", *b, milliseconds(300)));
+  std::vector<ConnectionLease> taken;
+  auto deadline = steady_clock::now() + seconds(60);
+  while (taken.size() < b->size() && steady_clock::now() < deadline) {
+    auto d = f.claim("d", 10, seconds(60));
+    ASSERT_TRUE(d);
+    taken.insert(taken.end(), d->begin(), d->end());
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_EQ(taken.size(), b->size());
+  for (const auto& l : taken) EXPECT_EQ(l.epoch, 2) << l.connection;
+  EXPECT_TRUE((*other)->renew("b", *b, seconds(60))->empty());  // B has lost them all
+
+  // Workers say they are alive; a removed connection takes its lease with it.
+  ASSERT_TRUE(f.heartbeat({"a", "host-1", 42, "http://127.0.0.1:1", {}, {}}));
+  auto alive = f.workers(seconds(60));
+  ASSERT_TRUE(alive);
+  ASSERT_EQ(alive->size(), 1u);
+  EXPECT_EQ((*alive)[0].host, "host-1");
+  EXPECT_TRUE(*f.remove_connection(given));
+  EXPECT_FALSE(*f.remove_connection(given));
+  EXPECT_EQ(value("SELECT count(*) FROM fleet_leases"), "9");
+}
+
+// `sunbridge fleet import` stores a file's sites and connections with their settings sealed
+// (a pg_dump of the database shows no token), `fleet list` shows them and who holds each, and
+// a wrong key or a configuration without one is refused with what to do.
+TEST_F(PostgresStore, FleetImportSealsTheSettingsAndListShowsThem) {
+  auto dir = test::temp_dir("pg-fleet");
+  std::ofstream(dir / "fleet.key")
+      << "8f3a1c2b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8\n";
+  auto cfg = dir / "fleet.yaml";
+  std::ofstream(cfg) << "gateway:\n  database: " << url_
+                     << "\nfleet:\n  key_file: " << (dir / "fleet.key").string() << "\n";
+  auto file = dir / "sites.yaml";
+  std::ofstream(file)
+      << "sites:\n  - id: north\n    timezone: Europe/Berlin\n  - id: south\n    timezone: "
+         "Europe/Vienna\nconnections:\n"
+      << "  - name: bat-1\n    vendor: sonnen\n    site: north\n    host: 10.1.0.5\n    options:\n"
+         "      token: tok-very-secret-1\n"
+      << "  - name: bat-2\n    vendor: sonnen\n    site: south\n    host: 10.2.0.5\n    options:\n"
+         "      token: tok-very-secret-2\n";
+  test::Process imp({kBin, "fleet", "-c", cfg.string(), "import", file.string()});
+  ASSERT_EQ(imp.wait(seconds(60)), 0) << imp.rest_of_stderr();
+  EXPECT_NE(imp.rest_of_stdout().find("2 site(s), 2 connection(s) stored in postgresql://"),
+            std::string::npos);
+  test::Process ls({kBin, "fleet", "-c", cfg.string(), "list"});
+  ASSERT_EQ(ls.wait(seconds(60)), 0) << ls.rest_of_stderr();
+  auto out = ls.rest_of_stdout();
+  EXPECT_NE(out.find("bat-1\tsonnen\tnorth\t10.1.0.5\tnobody"), std::string::npos) << out;
+  EXPECT_NE(out.find("bat-2\tsonnen\tsouth\t10.2.0.5\tnobody"), std::string::npos) << out;
+  EXPECT_EQ(out.find("tok-very-secret"), std::string::npos) << out;
+
+  test::Process dump({std::string(test::PgServer::kBin) + "pg_dump", "-h", "127.0.0.1", "-p",
+                      std::to_string(server_->port()), "-U", "sunbridge", db_});
+  std::string all;
+  while (auto l = dump.line(seconds(60))) all += *l + "\n";
+  EXPECT_EQ(dump.wait(seconds(60)), 0);
+  EXPECT_NE(all.find("COPY public.fleet_connections"), std::string::npos);
+  EXPECT_EQ(all.find("tok-very-secret"), std::string::npos);
+  EXPECT_EQ(all.find("10.1.0.5"), std::string::npos);
+
+  // Another key opens nothing: the list says so per connection, and exits 0 (it is a view).
+  std::ofstream(dir / "fleet.key", std::ios::trunc) << std::string(64, 'b') << "\n";
+  test::Process wrong({kBin, "fleet", "-c", cfg.string(), "list"});
+  ASSERT_EQ(wrong.wait(seconds(60)), 0);
+  EXPECT_NE(wrong.rest_of_stdout().find("? connection 'bat-1' in the database: its settings do "
+                                        "not open with the fleet key"),
+            std::string::npos);
+
+  // A home's configuration (no fleet: section) cannot manage a fleet.
+  std::ofstream(cfg, std::ios::trunc)
+      << "gateway:\n  database: " << url_
+      << "\nsites:\n  - id: home\n    timezone: UTC\nconnections:\n  - name: b\n    vendor: "
+         "sonnen\n    host: 127.0.0.1\n";
+  test::Process nokey({kBin, "fleet", "-c", cfg.string(), "list"});
+  EXPECT_EQ(nokey.wait(seconds(60)), 1);
+  EXPECT_NE(nokey.rest_of_stderr().find("has no 'fleet:' section naming the key"),
+            std::string::npos);
   std::filesystem::remove_all(dir);
 }

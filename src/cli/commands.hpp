@@ -16,6 +16,7 @@ void register_check_config(CLI::App& app, int& rc);
 void register_auth(CLI::App& app, int& rc);
 void register_backup(CLI::App& app, int& rc);
 void register_migrate(CLI::App& app, int& rc);
+void register_fleet(CLI::App& app, int& rc);
 
 /// Prints "sunbridge: <message>" to stderr and returns 1.
 int report(const std::string& message);

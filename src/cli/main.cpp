@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   sb::cli::register_auth(app, rc);
   sb::cli::register_backup(app, rc);
   sb::cli::register_migrate(app, rc);
+  sb::cli::register_fleet(app, rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -37,6 +37,7 @@ void register_run(CLI::App& app, int& rc) {
     auto host = cfg->gateway.listen_host;
     auto db = cfg->gateway.database;
     auto n = cfg->connections.size();
+    bool fleet = cfg->fleet.has_value();
     if (auto r = rt.start(std::move(*cfg), true, true, "run"); !r) {
       rc = report(r.error().message);
       return;
@@ -46,6 +47,11 @@ void register_run(CLI::App& app, int& rc) {
         std::string("sunbridge ") + SUNBRIDGE_VERSION + " started: " + std::to_string(n) +
             " connection(s), database " + store::without_password(db) + ", API http://" + host +
             ":" + std::to_string(rt.port()));
+    if (fleet)
+      log(LogLevel::Warning, "fleet", "",
+          "the fleet's connections in the database are not polled by this version yet (sunbridge "
+          "fleet list shows them); this worker polls the " +
+              std::to_string(n) + " connection(s) of " + *config);
     // SIGHUP (systemctl reload) reads the file again; a file with mistakes is refused and the
     // running configuration stays.
     auto reload = [&rt, path = *config, forced] {

@@ -41,14 +41,17 @@ class Parser {
     if (!root || root.IsNull()) return err(root, "the configuration is empty");
     if (!root.IsMap())
       return err(root, "the top level must be a mapping with gateway, sites, connections");
-    keys(root, {"gateway", "sites", "connections", "mqtt", "log", "storage"});
+    keys(root, {"gateway", "sites", "connections", "mqtt", "log", "storage", "fleet"});
     if (auto g = root["gateway"]) gateway(g, cfg.gateway);
     if (auto l = root["log"]) log_section(l, cfg.log);
     if (auto s = root["storage"]) storage(s, cfg.storage);
+    if (auto f = root["fleet"]) fleet_section(f, cfg);
     if (auto m = root["mqtt"]) cfg.mqtt = mqtt(m);
     auto sites = root["sites"];
     std::set<std::string> site_ids;
-    if (!sites || !sites.IsSequence() || sites.size() == 0) {
+    if (!sites && cfg.fleet) {
+      // A fleet worker's sites and connections are in the database (sunbridge fleet import).
+    } else if (!sites || !sites.IsSequence() || sites.size() == 0) {
       note(sites ? sites : root, "'sites' must be a list with at least one site");
     } else {
       for (const auto& n : sites) {
@@ -62,7 +65,9 @@ class Parser {
       }
     }
     auto conns = root["connections"];
-    if (!conns || !conns.IsSequence() || conns.size() == 0) {
+    if (!conns && cfg.fleet) {
+      // Likewise: the fleet's connections are in the database.
+    } else if (!conns || !conns.IsSequence() || conns.size() == 0) {
       note(conns ? conns : root, "'connections' must be a list with at least one connection");
     } else {
       std::set<std::string> names;
@@ -271,6 +276,25 @@ class Parser {
       }
       if (auto d = take(duration(n, key, Millis(86'400'000)))) *field = *d;
     }
+  }
+
+  void fleet_section(const YAML::Node& f, Config& cfg) {
+    if (!f.IsMap()) return note(f, "'fleet' must be a mapping with key_file or key_env");
+    keys(f, {"key_file", "key_env"});
+    FleetConfig out;
+    if (auto n = f["key_file"])
+      if (auto s = take(scalar(n, "key_file"))) out.key_file = *s;
+    if (auto n = f["key_env"])
+      if (auto s = take(scalar(n, "key_env"))) out.key_env = *s;
+    if (out.key_file.empty() == out.key_env.empty())
+      return note(f,
+                  "'fleet' needs one of key_file (a file holding the 32-byte key) or key_env "
+                  "(the environment variable holding it)");
+    if (!store::is_postgres(cfg.gateway.database))
+      return note(f,
+                  "'fleet' keeps its connections in PostgreSQL: gateway.database must be a "
+                  "postgresql:// URL");
+    cfg.fleet = out;
   }
 
   void log_section(const YAML::Node& l, LogConfig& out) {

@@ -30,6 +30,12 @@ struct StorageConfig {
   store::Retention retention;
 };
 
+/// `fleet:`: where the key that seals the fleet's connection settings in the database is.
+struct FleetConfig {
+  std::string key_file;  ///< a file with the key (64 hex digits, base64 or 32 raw bytes)
+  std::string key_env;   ///< or the environment variable holding it
+};
+
 /// `log:`: what the service writes to stderr (journald).
 struct LogConfig {
   LogLevel level = LogLevel::Info;
@@ -43,6 +49,7 @@ struct Config {
   std::vector<Site> sites;
   std::vector<ConnectionConfig> connections;
   std::optional<MqttSettings> mqtt;  ///< `mqtt:`; none: no MQTT output
+  std::optional<FleetConfig> fleet;  ///< `fleet:`; none: connections only from this file
 };
 
 /// Reads and validates a config file. Every mistake is named (file:line:column), one per line of

@@ -268,3 +268,25 @@ TEST(Config, EveryMistakeIsNamedInOneRunInTheFilesOrder) {
             "site.yaml:21:20: connection 'fox': option daily_calls = '3' must be a number in "
             "10..1e+06");
 }
+
+TEST(Config, AFleetWorkerNamesItsKeyAndItsPostgresqlDatabaseAndNeedsNoSites) {
+  auto worker = parse(
+      "gateway:\n  database: postgresql://ops@db.example/fleet\nfleet:\n  key_env: FLEET_KEY\n");
+  ASSERT_TRUE(worker) << worker.error().message;
+  ASSERT_TRUE(worker->fleet);
+  EXPECT_EQ(worker->fleet->key_env, "FLEET_KEY");
+  EXPECT_TRUE(worker->sites.empty());
+  // Without a fleet, a file needs its sites and connections: both are named, with the reason.
+  EXPECT_NE(error_of("gateway:\n  database: /var/lib/x.db\nfleet:\n  key_file: /k\n")
+                .find("site.yaml:4:3: 'fleet' keeps its connections in PostgreSQL: "
+                      "gateway.database must be a postgresql:// URL"),
+            std::string::npos);
+  EXPECT_NE(error_of("gateway:\n  database: postgresql://db/f\nfleet:\n  key_file: /k\n  "
+                     "key_env: K\n")
+                .find("site.yaml:4:3: 'fleet' needs one of key_file (a file holding the 32-byte "
+                      "key) or key_env (the environment variable holding it)"),
+            std::string::npos);
+  EXPECT_NE(error_of("gateway:\n  database: postgresql://db/f?bogus=1\nfleet:\n  key_env: K\n")
+                .find("'database': invalid URI query parameter: \"bogus\""),
+            std::string::npos);
+}

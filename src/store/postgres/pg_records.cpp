@@ -5,21 +5,6 @@ namespace sb::store::postgres {
 
 namespace {
 
-// A text[] literal: {"a","b"} with quotes and backslashes escaped.
-std::string text_array(const std::vector<std::string>& v) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    for (char c : v[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
 // Whether a statement that names one row by id found it.
 Result<void> one_row(Result<Res> r, const std::string& missing) {
   if (!r) return fail(r.error());

@@ -141,7 +141,7 @@ PgStore::~PgStore() {
 
 Result<void> PgStore::open() {
   if (auto r = writer_.connect(conninfo_, shown_); !r) return r;
-  if (auto r = migrate(); !r) return r;
+  if (auto r = migrate(writer_, shown_); !r) return r;
   if (auto r = reader_.connect(conninfo_, shown_); !r) return r;
   // The staging table of the writer's batches: the session's own, emptied at each commit, made
   // again with each new session.
@@ -175,30 +175,30 @@ Result<void> PgStore::open() {
   return {};
 }
 
-Result<void> PgStore::migrate() {
+Result<void> migrate(Conn& c, const std::string& shown) {
   // Workers starting together: one migrates, the others wait here and find it done.
-  if (auto r = writer_.exec("SELECT pg_advisory_lock(" + std::to_string(kMigrationLock) + ")",
-                            "wait for the migration lock");
+  if (auto r = c.exec("SELECT pg_advisory_lock(" + std::to_string(kMigrationLock) + ")",
+                      "wait for the migration lock");
       !r)
     return r;
   auto unlock = [&] {
-    (void)writer_.exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLock) + ")",
-                       "release the migration lock");
+    (void)c.exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLock) + ")",
+                 "release the migration lock");
   };
   auto result = [&]() -> Result<void> {
-    if (auto r = writer_.exec(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-            "name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-            "schema_migrations");
+    if (auto r =
+            c.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                   "name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+                   "schema_migrations");
         !r)
       return r;
-    auto cur = writer_.run("SELECT coalesce(max(version), 0) FROM schema_migrations",
-                           "read the schema version");
+    auto cur =
+        c.run("SELECT coalesce(max(version), 0) FROM schema_migrations", "read the schema version");
     if (!cur) return fail(cur.error());
     int current = static_cast<int>(cur->i64(0, 0));
     if (current > latest_postgres_schema_version())
       return fail(ErrorKind::Internal,
-                  "database " + shown_ + " has schema version " + std::to_string(current) +
+                  "database " + shown + " has schema version " + std::to_string(current) +
                       ", newer than this sunbridge knows (" +
                       std::to_string(latest_postgres_schema_version()) + "): upgrade sunbridge");
     std::vector<std::pair<int, const EmbeddedFile*>> todo;
@@ -215,8 +215,8 @@ Result<void> PgStore::migrate() {
                  std::to_string(to_ms(std::chrono::floor<std::chrono::milliseconds>(
                      std::chrono::system_clock::now()))) +
                  ");\nCOMMIT;";
-      if (auto r = writer_.exec(sql, "migration " + name); !r) {
-        (void)writer_.exec("ROLLBACK", "rollback");
+      if (auto r = c.exec(sql, "migration " + name); !r) {
+        (void)c.exec("ROLLBACK", "rollback");
         return r;
       }
     }

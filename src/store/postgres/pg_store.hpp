@@ -126,6 +126,21 @@ class Params {
   std::vector<std::optional<std::string>> v_;
 };
 
+// A text[] literal for a parameter: {"a","b"} with quotes and backslashes escaped.
+inline std::string text_array(const std::vector<std::string>& v) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : v[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 // One connection: statements with their errors named, COPY, and whether it is lost.
 class Conn {
  public:
@@ -161,6 +176,10 @@ class Conn {
   std::string shown_, setup_;
   bool transient_ = false;
 };
+
+/// Runs the numbered migrations that `c`'s database lacks, one process at a time (an advisory
+/// lock); refuses a database newer than this build. `shown` names it in messages.
+Result<void> migrate(Conn& c, const std::string& shown);
 
 // The Store on PostgreSQL: a writer connection fed by the shared queue, a reader connection
 // for queries. Several processes (fleet workers) may share one database.
@@ -215,7 +234,6 @@ class PgStore final : public QueuedStore {
   void close() override;
 
  private:
-  Result<void> migrate();
   // Caller holds write_mutex_. The monthly partitions that hold [from, to] exist afterwards
   // (each made once, under an advisory lock that other workers take too).
   Result<void> ensure_partitions(std::int64_t from_ms, std::int64_t to_ms);

@@ -1,0 +1,29 @@
+// A fleet's connections as the database keeps them: each connection's settings (host, port,
+// intervals, vendor options with their secrets) sealed with AES-256-GCM under the fleet key, so
+// a dump of the database shows no password or token. The key is 32 bytes, given as 64 hex
+// digits or base64, in a file or an environment variable the configuration names.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/driver.hpp"
+#include "core/result.hpp"
+#include "engine/config.hpp"
+#include "store/fleet.hpp"
+
+namespace sb::engine {
+
+/// The key `fleet:` names; errors say where it was looked for and what was wrong with it.
+Result<std::string> load_fleet_key(const FleetConfig& fleet);
+/// 64 hex digits or base64 of 32 bytes (surrounding white space ignored); `where` names it.
+Result<std::string> parse_fleet_key(std::string_view text, const std::string& where);
+
+/// The connection's settings sealed for the database (a fresh nonce each time; the name is
+/// sealed with them, so a row's settings cannot be moved to another row).
+Result<std::string> seal_connection(const ConnectionConfig& c, std::string_view key);
+/// The connection a row stands for; fails naming the connection when the key is not the one
+/// it was sealed with or the row was changed.
+Result<ConnectionConfig> open_connection(const store::FleetConnection& row, std::string_view key);
+
+}  // namespace sb::engine

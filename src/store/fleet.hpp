@@ -1,0 +1,77 @@
+// The fleet's shared records in PostgreSQL: its connections (settings sealed by the engine, the
+// store sees only the sealed text), the workers alive, and which worker holds which connection
+// (a lease with an expiry on the server's clock and an epoch that grows with each new holder).
+// Claims skip rows another worker is claiming at the same moment (FOR UPDATE SKIP LOCKED), so
+// two workers never hold one connection.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+
+namespace sb::store {
+
+struct FleetConnection {
+  std::string name;
+  std::string site;
+  std::string vendor;
+  std::string account;  ///< the vendor account whose budget it shares ("" none)
+  std::string sealed;   ///< its settings as the engine sealed them
+  TimePoint updated_at;
+};
+
+struct ConnectionLease {
+  std::string connection;
+  std::string worker;
+  std::int64_t epoch = 0;
+  TimePoint expires_at;
+};
+
+struct FleetWorker {
+  std::string id;
+  std::string host;
+  std::int64_t pid = 0;
+  std::string api;  ///< where its REST API answers ("" none)
+  TimePoint started_at;
+  TimePoint seen_at;
+};
+
+class Fleet {
+ public:
+  virtual ~Fleet() = default;
+
+  /// Adds a connection or replaces its site, vendor, account and settings.
+  virtual Result<void> put_connection(const FleetConnection& c) = 0;
+  /// Every connection, by name.
+  virtual Result<std::vector<FleetConnection>> connections() = 0;
+  /// Removes a connection and its lease; false when there was none of that name.
+  virtual Result<bool> remove_connection(const std::string& name) = 0;
+
+  /// The worker is alive (seen now, by the server's clock).
+  virtual Result<void> heartbeat(const FleetWorker& w) = 0;
+  /// Workers seen within `alive_within`.
+  virtual Result<std::vector<FleetWorker>> workers(Millis alive_within) = 0;
+
+  /// Every lease, by connection (expired ones too).
+  virtual Result<std::vector<ConnectionLease>> leases() = 0;
+  /// Takes up to `most` connections that nobody holds (never held, expired, handed back) for
+  /// `ttl`; each new holder raises the epoch. Returns what it took.
+  virtual Result<std::vector<ConnectionLease>> claim(const std::string& worker, std::size_t most,
+                                                     Millis ttl) = 0;
+  /// Extends the leases the worker still holds with the same epoch and not expired; returns
+  /// those. A lease missing from the answer is lost: stop polling and commanding it at once.
+  virtual Result<std::vector<ConnectionLease>> renew(const std::string& worker,
+                                                     const std::vector<ConnectionLease>& held,
+                                                     Millis ttl) = 0;
+  /// Hands connections back (a clean stop, more than a fair share): free for others at once.
+  virtual Result<void> release(const std::string& worker,
+                               const std::vector<std::string>& connections) = 0;
+};
+
+/// The fleet records of a PostgreSQL database (migrated as open_postgres does).
+Result<std::unique_ptr<Fleet>> open_fleet(const std::string& conninfo);
+
+}  // namespace sb::store
