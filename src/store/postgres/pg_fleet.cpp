@@ -12,10 +12,9 @@ namespace {
 constexpr const char* kNow = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
 std::vector<ConnectionLease> leases_of(const Res& r) {
-  std::vector<ConnectionLease> out;
-  for (int i = 0; i < r.rows(); ++i)
-    out.push_back({r.text(i, 0), r.text(i, 1), r.i64(i, 2), from_ms(r.i64(i, 3))});
-  return out;
+  return rows_of<ConnectionLease>(r, [](const Res& x, int i) {
+    return ConnectionLease{x.text(i, 0), x.text(i, 1), x.i64(i, 2), from_ms(x.i64(i, 3))};
+  });
 }
 
 class PgFleet final : public Fleet {
@@ -51,11 +50,10 @@ class PgFleet final : public Fleet {
         "ORDER BY name",
         "list connections");
     if (!r) return fail(r.error());
-    std::vector<FleetConnection> out;
-    for (int i = 0; i < r->rows(); ++i)
-      out.push_back({r->text(i, 0), r->text(i, 1), r->text(i, 2), r->text(i, 3), r->text(i, 4),
-                     from_ms(r->i64(i, 5))});
-    return out;
+    return rows_of<FleetConnection>(*r, [](const Res& x, int i) {
+      return FleetConnection{x.text(i, 0), x.text(i, 1), x.text(i, 2),
+                             x.text(i, 3), x.text(i, 4), from_ms(x.i64(i, 5))};
+    });
   }
 
   Result<bool> remove_connection(const std::string& name) override {
@@ -83,11 +81,10 @@ class PgFleet final : public Fleet {
                         kNow + " - $1 ORDER BY id",
                     "list workers", Params().add(static_cast<std::int64_t>(alive_within.count())));
     if (!r) return fail(r.error());
-    std::vector<FleetWorker> out;
-    for (int i = 0; i < r->rows(); ++i)
-      out.push_back({r->text(i, 0), r->text(i, 1), r->i64(i, 2), r->text(i, 3),
-                     from_ms(r->i64(i, 4)), from_ms(r->i64(i, 5))});
-    return out;
+    return rows_of<FleetWorker>(*r, [](const Res& x, int i) {
+      return FleetWorker{x.text(i, 0), x.text(i, 1),         x.i64(i, 2),
+                         x.text(i, 3), from_ms(x.i64(i, 4)), from_ms(x.i64(i, 5))};
+    });
   }
 
   Result<std::vector<ConnectionLease>> leases() override {

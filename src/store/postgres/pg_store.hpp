@@ -126,6 +126,15 @@ class Params {
   std::vector<std::optional<std::string>> v_;
 };
 
+// Each row of a result made into a T by `row(res, i)`.
+template <class T, class Row>
+std::vector<T> rows_of(const Res& r, Row row) {
+  std::vector<T> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) out.push_back(row(r, i));
+  return out;
+}
+
 // A text[] literal for a parameter: {"a","b"} with quotes and backslashes escaped.
 inline std::string text_array(const std::vector<std::string>& v) {
   std::string out = "{";
@@ -252,10 +261,7 @@ class PgStore final : public QueuedStore {
     std::lock_guard lock(read_mutex_);
     auto r = reader_.run(sql, what, p);
     if (!r) return fail(r.error());
-    std::vector<T> out;
-    out.reserve(static_cast<std::size_t>(r->rows()));
-    for (int i = 0; i < r->rows(); ++i) out.push_back(row(*r, i));
-    return out;
+    return rows_of<T>(*r, row);
   }
 
   std::string conninfo_;
