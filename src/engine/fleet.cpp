@@ -86,7 +86,7 @@ Result<ConnectionConfig> open_connection(const store::FleetConnection& row, std:
   if (!bytes || bytes->size() < 12 + 16) return broken("its sealed settings are cut short");
   auto text =
       crypto::aes256gcm_decrypt(key, bytes->substr(0, 12), bytes->substr(12, bytes->size() - 28),
-                             bytes->substr(bytes->size() - 16));
+                                bytes->substr(bytes->size() - 16));
   if (!text)
     return broken(
         "its settings do not open with the fleet key (another key sealed them, or the row was "
