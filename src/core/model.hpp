@@ -20,6 +20,8 @@ struct Site {
   double latitude = 0;           ///< degrees, + north
   double longitude = 0;          ///< degrees, + east
   std::string timezone = "UTC";  ///< IANA name; daily values are computed in this zone
+
+  bool operator==(const Site&) const = default;
 };
 
 struct DeviceInfo {

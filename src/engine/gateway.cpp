@@ -623,7 +623,15 @@ Result<void> Gateway::start(bool poll) {
     // ended (killed, crashed) will never finish; its audit row says so instead of "pending".
     auto detail = std::string(
         "sunbridge stopped while the command ran; whether the device took it is not known");
-    if (auto n = I.deps.store.close_interrupted_commands(I.deps.clock.now(), detail); !n)
+    // A fleet's database is shared: only the commands of this worker's own connections (its
+    // file's); those of the fleet's connections are closed by whoever takes them over.
+    std::vector<std::string> own;
+    for (const auto& cc : I.config.connections) own.push_back(cc.name);
+    auto n = I.config.fleet && own.empty() ? Result<std::int64_t>(0)
+                                           : I.deps.store.close_interrupted_commands(
+                                                 I.deps.clock.now(), detail,
+                                                 I.config.fleet ? own : std::vector<std::string>{});
+    if (!n)
       return fail(n.error());
     else if (*n > 0)
       I.record_event({"sunbridge", I.deps.clock.now(), Severity::Warning, "command.interrupted",
@@ -687,8 +695,11 @@ Result<std::string> Gateway::reload(Config next, std::chrono::milliseconds budge
     if (std::none_of(next.connections.begin(), next.connections.end(),
                      [&](const ConnectionConfig& cc) { return cc.name == c->config.name; }))
       removed.push_back(c->config.name);
+  // Sites new or changed only: a reload that only stops connections (a fleet worker whose
+  // database went away) does not need the store.
   for (const auto& s : next.sites)
-    if (auto r = I.deps.store.upsert_site(s); !r) return fail(r.error());
+    if (std::find(I.config.sites.begin(), I.config.sites.end(), s) == I.config.sites.end())
+      if (auto r = I.deps.store.upsert_site(s); !r) return fail(r.error());
   // Those that go: their loops end, their leases are handed back, their drivers close.
   auto deadline = std::chrono::steady_clock::now() + budget;
   std::vector<std::shared_ptr<Impl::Connection>> ending;

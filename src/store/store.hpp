@@ -158,9 +158,10 @@ class Store {
   virtual Result<std::vector<CommandRecord>> commands(const CommandQuery& query) = 0;
   /// Commands still "pending" when a gateway starts were cut off by the end of the process
   /// that ran them (a kill, a crash, a power cut): each becomes "interrupted", finished at
-  /// `now`, with `detail` saying so. Returns how many.
-  virtual Result<std::int64_t> close_interrupted_commands(TimePoint now,
-                                                          const std::string& detail) = 0;
+  /// `now`, with `detail` saying so. Returns how many. `connections` narrows it to the devices of
+  /// those connections (a fleet worker taking over a dead worker's connections); empty: all.
+  virtual Result<std::int64_t> close_interrupted_commands(
+      TimePoint now, const std::string& detail, const std::vector<std::string>& connections) = 0;
 
   /// Deletes rows older than their retention, a little at a time: one call works for about
   /// `budget` (the writer waits no longer than that) and returns the rows it deleted; 0 when

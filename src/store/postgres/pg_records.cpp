@@ -213,12 +213,17 @@ Result<void> PgStore::finish_command(const CommandRecord& c) {
                  "command " + std::to_string(c.id) + " not in the audit");
 }
 
-Result<std::int64_t> PgStore::close_interrupted_commands(TimePoint now, const std::string& detail) {
+Result<std::int64_t> PgStore::close_interrupted_commands(
+    TimePoint now, const std::string& detail, const std::vector<std::string>& connections) {
   std::lock_guard lock(write_mutex_);
+  // A device's id starts with its connection's name and a colon.
   auto r = writer_.run(
       "UPDATE commands SET status = 'interrupted', finished_at = $1, detail = $2 "
-      "WHERE status = 'pending'",
-      "close interrupted commands", Params().add_time(now).add(detail));
+      "WHERE status = 'pending' AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM unnest($3) c "
+      "WHERE left(device_id, length(c) + 1) = c || ':'))",
+      "close interrupted commands",
+      Params().add_time(now).add(detail).add(
+          connections.empty() ? std::nullopt : std::optional(text_array(connections))));
   if (!r) return fail(r.error());
   return r->affected();
 }

@@ -18,6 +18,25 @@ Params& Params::add(double d) {
   return *this;
 }
 
+namespace {
+
+// libpq's messages span lines ("...refused\n\tIs the server running...?\n"): one line for the
+// log, where each message is one record.
+std::string one_line(std::string m) {
+  std::string out;
+  for (char ch : m) {
+    if (ch == '\n' || ch == '\t' || ch == '\r') {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += ch;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
 Result<void> Conn::connect(const std::string& conninfo, const std::string& shown,
                            std::string setup) {
   shown_ = shown;
@@ -25,8 +44,7 @@ Result<void> Conn::connect(const std::string& conninfo, const std::string& shown
   PQfinish(c_);
   c_ = PQconnectdb(conninfo.c_str());
   if (PQstatus(c_) != CONNECTION_OK) {
-    std::string m = c_ ? PQerrorMessage(c_) : "out of memory";
-    while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+    auto m = one_line(c_ ? PQerrorMessage(c_) : "out of memory");
     return fail(ErrorKind::Transport, "cannot connect to PostgreSQL " + shown + ": " + m);
   }
   // Notices (a table already there) are not errors: quiet, not on stderr.
@@ -51,7 +69,7 @@ bool Conn::usable() {
 Error Conn::error(std::string_view what, const Res* r) {
   std::string m = r && r->get() ? PQresultErrorMessage(r->get()) : "";
   if (m.empty()) m = PQerrorMessage(c_);
-  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+  m = one_line(std::move(m));
   auto state = r ? r->state() : "";
   // 08: connection exception, 57P0x: shutting down or starting, 40: deadlock or serialization,
   // 55P03: lock not available. Waited out; anything else is the statement's own fault.

@@ -231,8 +231,9 @@ class PgStore final : public QueuedStore {
 
   Result<std::int64_t> begin_command(const CommandRecord& c) override;
   Result<void> finish_command(const CommandRecord& c) override;
-  Result<std::int64_t> close_interrupted_commands(TimePoint now,
-                                                  const std::string& detail) override;
+  Result<std::int64_t> close_interrupted_commands(
+      TimePoint now, const std::string& detail,
+      const std::vector<std::string>& connections) override;
   Result<std::vector<CommandRecord>> commands(const CommandQuery& q) override;
 
   Result<std::int64_t> prune(const Retention& r, TimePoint now, Millis budget) override;

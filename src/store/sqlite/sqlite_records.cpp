@@ -216,13 +216,22 @@ Result<void> SqliteStore::finish_command(const CommandRecord& c) {
   return {};
 }
 
-Result<std::int64_t> SqliteStore::close_interrupted_commands(TimePoint now,
-                                                             const std::string& detail) {
+Result<std::int64_t> SqliteStore::close_interrupted_commands(
+    TimePoint now, const std::string& detail, const std::vector<std::string>& connections) {
   std::lock_guard lock(write_mutex_);
-  Stmt st(writer_,
-          "UPDATE commands SET status = 'interrupted', finished_at = ?, detail = ? "
-          "WHERE status = 'pending'");
+  // A device's id starts with its connection's name and a colon.
+  std::string sql =
+      "UPDATE commands SET status = 'interrupted', finished_at = ?, detail = ? "
+      "WHERE status = 'pending'";
+  for (std::size_t i = 0; i < connections.size(); ++i)
+    sql += std::string(i == 0 ? " AND (" : " OR ") + "substr(device_id, 1, ?) = ?" +
+           (i + 1 == connections.size() ? ")" : "");
+  Stmt st(writer_, sql.c_str());
   st.bind(1, to_ms(now)).bind(2, detail);
+  int at = 3;
+  for (const auto& c : connections) {
+    st.bind(at++, static_cast<std::int64_t>(c.size() + 1)).bind(at++, c + ":");
+  }
   if (st.step() != SQLITE_DONE) return fail(db_error(writer_, "close interrupted commands"));
   return static_cast<std::int64_t>(sqlite3_changes(writer_));
 }

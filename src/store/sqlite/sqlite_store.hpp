@@ -209,8 +209,9 @@ class SqliteStore final : public QueuedStore {
 
   Result<void> finish_command(const CommandRecord& c) override;
 
-  Result<std::int64_t> close_interrupted_commands(TimePoint now,
-                                                  const std::string& detail) override;
+  Result<std::int64_t> close_interrupted_commands(
+      TimePoint now, const std::string& detail,
+      const std::vector<std::string>& connections) override;
 
   Result<std::vector<CommandRecord>> commands(const CommandQuery& q) override;
 
