@@ -239,7 +239,7 @@ TEST_F(PostgresStore, CommandAuditGapsLeasesAndCounterResets) {
   auto pending = c;
   pending.status = "pending";
   ASSERT_TRUE(s->begin_command(pending));
-  EXPECT_EQ(*s->close_interrupted_commands(from_ms(5000), "cut off"), 1);
+  EXPECT_EQ(*s->close_interrupted_commands(from_ms(5000), "cut off", {}), 1);
   auto audit = s->commands({});
   ASSERT_TRUE(audit);
   ASSERT_EQ(audit->size(), 2u);
@@ -727,5 +727,117 @@ TEST_F(PostgresStore, FleetImportSealsTheSettingsAndListShowsThem) {
   EXPECT_EQ(nokey.wait(seconds(60)), 1);
   EXPECT_NE(nokey.rest_of_stderr().find("has no 'fleet:' section naming the key"),
             std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+// Workers of a fleet share its connections through their leases: two split four batteries two
+// and two; one killed (SIGKILL, no hand-back) loses its two to the other once their leases run
+// out and every battery goes on being stored; a third worker joining gets a fair share back;
+// a clean stop hands its connections back at once.
+TEST_F(PostgresStore, FleetWorkersShareTheConnectionsAndTakeOverAKilledOne) {
+  auto dir = test::temp_dir("pg-workers");
+  std::ofstream(dir / "fleet.key") << std::string(64, 'c') << "\n";
+  test::Process sim({kBin, "simulate", "sonnen", "--listen", "127.0.0.1:0", "--devices", "4",
+                     "--token", "tok-fleet"});
+  std::vector<std::string> ports;
+  for (int i = 0; i < 4; ++i) {
+    auto l = sim.line(seconds(60));
+    ASSERT_TRUE(l && l->rfind(':') != std::string::npos) << (l ? *l : "no line");
+    ports.push_back(l->substr(l->rfind(':') + 1));
+  }
+  auto sites = dir / "sites.yaml";
+  {
+    std::ofstream f(sites);
+    f << "sites:\n  - id: north\n    timezone: Europe/Berlin\nconnections:\n";
+    for (int i = 0; i < 4; ++i)
+      f << "  - name: bat-" << i + 1 << "\n    vendor: sonnen\n    site: north\n    host: "
+        << "127.0.0.1\n    port: " << ports[i]
+        << "\n    poll_interval: 1s\n    options:\n      token: tok-fleet\n";
+  }
+  auto config = [&](const std::string& name) {
+    auto p = dir / (name + ".yaml");
+    std::ofstream(p) << "gateway:\n  database: " << url_
+                     << "\n  listen: 127.0.0.1:" << test::free_port()
+                     << "\nfleet:\n  key_file: " << (dir / "fleet.key").string()
+                     << "\n  lease: 3s\n";
+    return p.string();
+  };
+  test::Process imp({kBin, "fleet", "-c", config("import"), "import", sites.string()});
+  ASSERT_EQ(imp.wait(seconds(60)), 0) << imp.rest_of_stderr();
+
+  // "worker:count" of the live leases, sorted by worker; "" when none.
+  auto held = [&] {
+    return value(
+        "SELECT coalesce(string_agg(n::text, ',' ORDER BY n), '') FROM (SELECT count(*) AS n "
+        "FROM fleet_leases WHERE expires_at > (extract(epoch FROM clock_timestamp()) * 1000)"
+        "::bigint GROUP BY worker) x");
+  };
+  auto wait_for = [&](auto done, seconds limit) {
+    auto deadline = steady_clock::now() + limit;
+    while (!done() && steady_clock::now() < deadline)
+      std::this_thread::sleep_for(milliseconds(200));
+    return done();
+  };
+  // Devices with a sample newer than `since` (ms).
+  auto fresh = [&](std::int64_t since) {
+    return value(
+        "SELECT count(DISTINCT device_id) FROM series s JOIN samples x ON x.series_id = s.id "
+        "WHERE x.t > " +
+        std::to_string(since));
+  };
+  auto now_ms = [&] {
+    return std::stoll(value("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint"));
+  };
+
+  test::Process a({kBin, "run", "-c", config("a")});
+  std::string seen;
+  ASSERT_TRUE(a.stderr_until("joined the fleet", seen, seconds(60))) << seen;
+  EXPECT_NE(seen.find("took bat-1, bat-2, bat-3, bat-4"), std::string::npos) << seen;
+  test::Process b({kBin, "run", "-c", config("b")});
+  ASSERT_TRUE(b.stderr_until("joined the fleet", seen, seconds(60))) << seen;
+  // a hands two back at its next round; b takes them at its next.
+  ASSERT_TRUE(wait_for([&] { return held() == "2,2"; }, seconds(60))) << held();
+  ASSERT_TRUE(wait_for([&] { return fresh(0) == "4"; }, seconds(60))) << fresh(0);
+  EXPECT_EQ(value("SELECT count(*) FROM fleet_workers"), "2");
+
+  a.signal(SIGKILL);
+  a.wait(seconds(60));
+  // a's two leases run out (3 s) and b, alone alive now, holds all four.
+  ASSERT_TRUE(wait_for([&] { return held() == "4"; }, seconds(60))) << held();
+  auto after = now_ms();
+  ASSERT_TRUE(wait_for([&] { return fresh(after) == "4"; }, seconds(60))) << fresh(after);
+
+  test::Process c({kBin, "run", "-c", config("c")});
+  ASSERT_TRUE(c.stderr_until("joined the fleet", seen, seconds(60))) << seen;
+  ASSERT_TRUE(wait_for([&] { return held() == "2,2"; }, seconds(60))) << held();
+
+  // A clean stop hands b's two back at once: c holds all four well before a lease could expire
+  // on its own, and b's log says what it gave back.
+  b.signal(SIGINT);
+  EXPECT_EQ(b.wait(seconds(60)), 0);
+  EXPECT_NE(b.rest_of_stderr().find("handed back bat-"), std::string::npos);
+  ASSERT_TRUE(wait_for([&] { return held() == "4"; }, seconds(60))) << held();
+  after = now_ms();
+  ASSERT_TRUE(wait_for([&] { return fresh(after) == "4"; }, seconds(60))) << fresh(after);
+
+  // The database gone: c cannot renew, and before its leases could run out (another worker
+  // could take them then) it stops polling all four. Back, it takes them again.
+  server_->stop();
+  ASSERT_TRUE(c.stderr_until("stopped polling bat-1, bat-2, bat-3, bat-4", seen, seconds(60)))
+      << seen;
+  server_->start();
+  ASSERT_EQ(server_->error(), "");
+  ASSERT_TRUE(c.stderr_until("took bat-1, bat-2, bat-3, bat-4", seen, seconds(60))) << seen;
+  EXPECT_NE(seen.find("the fleet's database answers again"), std::string::npos) << seen;
+  after = now_ms();
+  ASSERT_TRUE(wait_for([&] { return fresh(after) == "4"; }, seconds(60))) << fresh(after);
+
+  // Every sample once: replays and takeovers never duplicate one.
+  EXPECT_EQ(value("SELECT count(*) FROM (SELECT series_id, t FROM samples GROUP BY 1, 2 "
+                  "HAVING count(*) > 1) d"),
+            "0");
+  c.signal(SIGINT);
+  EXPECT_EQ(c.wait(seconds(60)), 0);
+  EXPECT_EQ(held(), "");
   std::filesystem::remove_all(dir);
 }

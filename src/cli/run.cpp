@@ -37,21 +37,19 @@ void register_run(CLI::App& app, int& rc) {
     auto host = cfg->gateway.listen_host;
     auto db = cfg->gateway.database;
     auto n = cfg->connections.size();
-    bool fleet = cfg->fleet.has_value();
     if (auto r = rt.start(std::move(*cfg), true, true, "run"); !r) {
       rc = report(r.error().message);
       return;
     }
     // To stderr, which journald keeps: the service's log.
     log(LogLevel::Info, "gateway", "",
-        std::string("sunbridge ") + SUNBRIDGE_VERSION + " started: " + std::to_string(n) +
-            " connection(s), database " + store::without_password(db) + ", API http://" + host +
-            ":" + std::to_string(rt.port()));
-    if (fleet)
-      log(LogLevel::Warning, "fleet", "",
-          "the fleet's connections in the database are not polled by this version yet (sunbridge "
-          "fleet list shows them); this worker polls the " +
-              std::to_string(n) + " connection(s) of " + *config);
+        std::string("sunbridge ") + SUNBRIDGE_VERSION + " started: " +
+            (rt.fleet_worker() ? "fleet worker " + rt.fleet_worker()->id() + " holding " +
+                                     std::to_string(rt.fleet_worker()->held().size()) +
+                                     " fleet connection(s) and " + std::to_string(n) + " of its own"
+                               : std::to_string(n) + " connection(s)") +
+            ", database " + store::without_password(db) + ", API http://" + host + ":" +
+            std::to_string(rt.port()));
     // SIGHUP (systemctl reload) reads the file again; a file with mistakes is refused and the
     // running configuration stays.
     auto reload = [&rt, path = *config, forced] {
@@ -68,7 +66,7 @@ void register_run(CLI::App& app, int& rc) {
         return;
       }
       auto level = forced.value_or(next->log.level);
-      auto done = rt.gateway().reload(std::move(*next), std::chrono::seconds(5));
+      auto done = rt.reload(std::move(*next), std::chrono::seconds(5));
       if (!done) {
         log(LogLevel::Error, "config", "",
             "reload refused, the running configuration stays: " + done.error().message);

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "engine/drivers.hpp"
+#include "engine/fleet.hpp"
 #include "outputs/mqtt/publisher.hpp"
 #include "outputs/rest/rest_api.hpp"
 
@@ -41,6 +42,18 @@ Result<void> Runtime::start(engine::Config config, bool poll, bool serve, std::s
   auto st = store::open_store(config.gateway.database);
   if (!st) return fail(st.error());
   store_ = std::move(*st);
+  // A fleet worker: the fleet's records and key first, so a wrong key stops the start.
+  std::optional<engine::Config> base;
+  std::string key;
+  if (config.fleet && poll) {
+    auto k = engine::load_fleet_key(*config.fleet);
+    if (!k) return fail(k.error());
+    key = std::move(*k);
+    auto f = store::open_fleet(config.gateway.database);
+    if (!f) return fail(f.error());
+    fleet_ = std::move(*f);
+    base = config;
+  }
   engine::GatewayDeps deps{io_.get_executor(),        clock_,    *store_,
                            engine::builtin_drivers(), blocking_, *http_};
   auto listen_host = config.gateway.listen_host;
@@ -66,7 +79,30 @@ Result<void> Runtime::start(engine::Config config, bool poll, bool serve, std::s
       return r;
   }
   start_threads();
+  if (base) {
+    std::string api;
+    if (server_) {
+      auto host = listen_host == "0.0.0.0" || listen_host == "::" ? "" : listen_host;
+      api = "http://" + (host.empty() ? engine::host_name() : host) + ":" +
+            std::to_string(server_->port());
+    }
+    worker_ = std::make_unique<engine::FleetWorker>(*fleet_, *store_, *gateway_, std::move(*base),
+                                                    std::move(key), engine::new_worker_id(), api);
+    if (auto r = worker_->check_key(); !r) return r;
+    // The first round before start() returns: `run` logs what it polls, a test sees it held.
+    if (auto r = worker_->step(); !r)
+      log(LogLevel::Warning, "fleet", "", r.error().message);
+    else
+      log(LogLevel::Info, "fleet", "",
+          "worker " + worker_->id() + " joined the fleet" + (r->empty() ? "" : ": " + *r));
+    worker_->start();
+  }
   return {};
+}
+
+Result<std::string> Runtime::reload(engine::Config next, std::chrono::milliseconds budget) {
+  if (worker_) return worker_->reload(std::move(next));
+  return gateway_->reload(std::move(next), budget);
 }
 
 void Runtime::run_until_signal(std::function<void()> on_signal, std::function<void()> on_reload) {
@@ -121,6 +157,8 @@ void Runtime::shutdown() {
   stopped_ = true;
   if (server_) server_->stop();
   if (mqtt_) mqtt_->stop();  // offline, retained, before the devices go
+  // Lets go of the fleet's connections and hands them back, so others take them at once.
+  if (worker_) worker_->stop();
   if (gateway_) {
     // With the io threads running, drivers log out of their devices; without, nothing could
     // have been opened.
@@ -140,6 +178,8 @@ void Runtime::shutdown() {
   io_threads_.clear();
   server_.reset();
   mqtt_.reset();
+  worker_.reset();
+  fleet_.reset();
   gateway_.reset();
 }
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "engine/config.hpp"
+#include "engine/fleet_worker.hpp"
 #include "engine/gateway.hpp"
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
@@ -37,6 +38,11 @@ class Runtime {
   Result<void> start(engine::Config config, bool poll = true, bool serve = true,
                      std::string owner = {});
   engine::Gateway& gateway() { return *gateway_; }
+  /// A new configuration while running (SIGHUP): through the fleet worker when this is one, so
+  /// the fleet's connections it holds stay polled.
+  Result<std::string> reload(engine::Config next, std::chrono::milliseconds budget);
+  /// The fleet worker, when the configuration has `fleet:` and the gateway polls.
+  engine::FleetWorker* fleet_worker() { return worker_.get(); }
   store::Store& store() { return *store_; }
   std::uint16_t port() const { return server_ ? server_->port() : 0; }
 
@@ -62,6 +68,8 @@ class Runtime {
   std::unique_ptr<engine::Gateway> gateway_;
   std::unique_ptr<net::HttpServer> server_;
   std::unique_ptr<mqtt::Publisher> mqtt_;  ///< when the config has `mqtt:`
+  std::unique_ptr<store::Fleet> fleet_;    ///< when the config has `fleet:`
+  std::unique_ptr<engine::FleetWorker> worker_;
   std::vector<std::thread> io_threads_;
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
   bool stopped_ = false;

@@ -280,12 +280,14 @@ class Parser {
 
   void fleet_section(const YAML::Node& f, Config& cfg) {
     if (!f.IsMap()) return note(f, "'fleet' must be a mapping with key_file or key_env");
-    keys(f, {"key_file", "key_env"});
+    keys(f, {"key_file", "key_env", "lease"});
     FleetConfig out;
     if (auto n = f["key_file"])
       if (auto s = take(scalar(n, "key_file"))) out.key_file = *s;
     if (auto n = f["key_env"])
       if (auto s = take(scalar(n, "key_env"))) out.key_env = *s;
+    if (auto n = f["lease"])
+      if (auto d = take(duration(n, "lease", Millis(3'000)))) out.lease = *d;
     if (out.key_file.empty() == out.key_env.empty())
       return note(f,
                   "'fleet' needs one of key_file (a file holding the 32-byte key) or key_env "

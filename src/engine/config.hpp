@@ -34,6 +34,7 @@ struct StorageConfig {
 struct FleetConfig {
   std::string key_file;  ///< a file with the key (64 hex digits, base64 or 32 raw bytes)
   std::string key_env;   ///< or the environment variable holding it
+  Millis lease{30'000};  ///< how long a worker holds a connection without renewing (every third)
 };
 
 /// `log:`: what the service writes to stderr (journald).

@@ -275,7 +275,17 @@ TEST(Config, AFleetWorkerNamesItsKeyAndItsPostgresqlDatabaseAndNeedsNoSites) {
   ASSERT_TRUE(worker) << worker.error().message;
   ASSERT_TRUE(worker->fleet);
   EXPECT_EQ(worker->fleet->key_env, "FLEET_KEY");
+  EXPECT_EQ(worker->fleet->lease, Millis(30'000));
   EXPECT_TRUE(worker->sites.empty());
+  auto quick =
+      parse("gateway:\n  database: postgresql://db/f\nfleet:\n  key_env: K\n  lease: 5s\n");
+  ASSERT_TRUE(quick) << quick.error().message;
+  EXPECT_EQ(quick->fleet->lease, Millis(5'000));
+  // Renewed every third: shorter than 3 s would renew faster than a loaded database answers.
+  EXPECT_NE(error_of("gateway:\n  database: postgresql://db/f\nfleet:\n  key_env: K\n  lease: "
+                     "1s\n")
+                .find("site.yaml:5:10: 'lease' must be at least 3000ms"),
+            std::string::npos);
   // Without a fleet, a file needs its sites and connections: both are named, with the reason.
   EXPECT_NE(error_of("gateway:\n  database: /var/lib/x.db\nfleet:\n  key_file: /k\n")
                 .find("site.yaml:4:3: 'fleet' keeps its connections in PostgreSQL: "

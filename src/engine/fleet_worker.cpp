@@ -1,0 +1,242 @@
+#include "engine/fleet_worker.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include "core/log.hpp"
+#include "engine/fleet.hpp"
+#include "net/crypto.hpp"
+
+namespace sb::engine {
+
+namespace {
+
+std::string names_of(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+  return out;
+}
+
+}  // namespace
+
+std::string host_name() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
+std::string new_worker_id() {
+  return host_name() + ":" + std::to_string(::getpid()) + ":" +
+         crypto::hex(crypto::random_bytes(3));
+}
+
+FleetWorker::FleetWorker(store::Fleet& fleet, store::Store& store, Gateway& gateway, Config base,
+                         std::string key, std::string id, std::string api)
+    : fleet_(fleet),
+      store_(store),
+      gateway_(gateway),
+      base_(std::move(base)),
+      key_(std::move(key)),
+      id_(std::move(id)),
+      api_(std::move(api)),
+      ttl_(base_.fleet ? base_.fleet->lease : Millis(30'000)) {}
+
+FleetWorker::~FleetWorker() {
+  stop();
+}
+
+std::vector<store::ConnectionLease> FleetWorker::held() const {
+  std::lock_guard lock(mutex_);
+  return held_;
+}
+
+Result<void> FleetWorker::check_key() {
+  auto rows = fleet_.connections();
+  if (!rows) return fail(rows.error());
+  if (rows->empty()) return {};
+  for (const auto& r : *rows)
+    if (open_connection(r, key_)) return {};
+  return fail(ErrorKind::InvalidArgument,
+              "the fleet key opens none of the " + std::to_string(rows->size()) +
+                  " connection(s) in the database: they were sealed with another key (is "
+                  "'fleet:' naming the fleet's key file or variable?)");
+}
+
+Result<std::string> FleetWorker::step() {
+  std::lock_guard lock(mutex_);
+  auto now = std::chrono::steady_clock::now();
+  std::vector<std::string> lost, taken, given;
+  // Not renewed for two thirds of a lease (the database unreachable): the leases may run out
+  // before the next renewal gets through, and then another worker may hold them. Stop now.
+  auto give_up_if_late = [&](const Error& e) -> Result<std::string> {
+    if (!held_.empty() && now - renewed_at_ > ttl_ * 2 / 3) {
+      for (const auto& l : held_) lost.push_back(l.connection);
+      held_.clear();
+      auto r = apply({});
+      return fail(e.kind, e.message +
+                              "; the leases could not be renewed in time, so this worker "
+                              "stopped polling " +
+                              names_of(lost) + (r ? "" : " (" + r.error().message + ")"));
+    }
+    return fail(e);
+  };
+  if (auto r =
+          fleet_.heartbeat({id_, host_name(), static_cast<std::int64_t>(::getpid()), api_, {}, {}});
+      !r)
+    return give_up_if_late(r.error());
+  auto rows = fleet_.connections();
+  if (!rows) return give_up_if_late(rows.error());
+  auto renewed = fleet_.renew(id_, held_, ttl_);
+  if (!renewed) return give_up_if_late(renewed.error());
+  for (const auto& l : held_)
+    if (std::none_of(renewed->begin(), renewed->end(),
+                     [&](const auto& r) { return r.connection == l.connection; }))
+      lost.push_back(l.connection);
+  held_ = std::move(*renewed);
+  renewed_at_ = now;
+
+  auto alive = fleet_.workers(ttl_);
+  if (!alive) return fail(alive.error());
+  std::size_t live = std::max<std::size_t>(1, alive->size());
+  std::size_t share = (rows->size() + live - 1) / live;
+  std::sort(held_.begin(), held_.end(),
+            [](const auto& a, const auto& b) { return a.connection < b.connection; });
+  if (held_.size() > share) {
+    for (auto it = held_.begin() + static_cast<std::ptrdiff_t>(share); it != held_.end(); ++it)
+      given.push_back(it->connection);
+    held_.resize(share);
+  } else if (held_.size() < share) {
+    auto claimed = fleet_.claim(id_, share - held_.size(), ttl_);
+    if (!claimed) return fail(claimed.error());
+    for (const auto& l : *claimed) taken.push_back(l.connection);
+    std::sort(taken.begin(), taken.end());
+    held_.insert(held_.end(), claimed->begin(), claimed->end());
+  }
+  // A command the previous holder was running when it died will never finish: its audit row
+  // says so instead of "pending" (the new holder cannot know whether the device took it).
+  if (!taken.empty())
+    if (auto n = store_.close_interrupted_commands(
+            std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()),
+            "the worker holding the connection stopped while the command ran; whether the "
+            "device took it is not known",
+            taken);
+        n && *n > 0)
+      log(LogLevel::Warning, "fleet", names_of(taken),
+          std::to_string(*n) + " command(s) cut off by the previous holder marked interrupted");
+  // The gateway stops polling what goes before it is handed back.
+  auto applied = apply(*rows);
+  if (!given.empty())
+    if (auto r = fleet_.release(id_, given); !r) return fail(r.error());
+  std::string out;
+  if (!taken.empty()) out += "; took " + names_of(taken);
+  if (!lost.empty()) out += "; lost " + names_of(lost) + " (another worker holds them now)";
+  if (!given.empty())
+    out += "; handed back " + names_of(given) + " (fair share " + std::to_string(share) + " of " +
+           std::to_string(rows->size()) + " with " + std::to_string(live) + " worker(s))";
+  if (!applied)
+    return fail(applied.error().kind, out.empty() ? applied.error().message
+                                                  : out.substr(2) + "; " + applied.error().message);
+  if (!applied->empty()) out += "; " + *applied;
+  return out.empty() ? out : out.substr(2);
+}
+
+Result<std::string> FleetWorker::apply(const std::vector<store::FleetConnection>& rows) {
+  std::vector<std::string> names;
+  for (const auto& l : held_) names.push_back(l.connection);
+  std::sort(names.begin(), names.end());
+  if (names == polling_) return std::string();
+  Config next = base_;
+  // The sites as last read: letting go of connections (the database unreachable) must not
+  // wait for the database.
+  if (auto sites = store_.sites())
+    sites_ = std::move(*sites);
+  else if (!names.empty())
+    return fail(sites.error());
+  for (const auto& s : sites_)
+    if (std::none_of(next.sites.begin(), next.sites.end(),
+                     [&](const Site& x) { return x.id == s.id; }))
+      next.sites.push_back(s);
+  std::vector<std::string> sealed_wrong;
+  for (const auto& name : names) {
+    auto row =
+        std::find_if(rows.begin(), rows.end(), [&](const auto& r) { return r.name == name; });
+    if (row == rows.end()) continue;  // removed since: its lease went with it
+    auto c = open_connection(*row, key_);
+    if (!c) {
+      if (unopened_.insert({row->name, row->updated_at}).second)
+        log(LogLevel::Error, "fleet", name,
+            c.error().message +
+                "; handed back for a worker "
+                "whose key opens it");
+      sealed_wrong.push_back(name);
+      continue;
+    }
+    next.connections.push_back(std::move(*c));
+  }
+  auto r = gateway_.reload(std::move(next), std::chrono::seconds(10));
+  if (!r) return fail(r.error());
+  polling_ = names;
+  if (!sealed_wrong.empty()) {
+    // Held but not polled would keep them from a worker that can open them: handed back.
+    (void)fleet_.release(id_, sealed_wrong);
+    std::erase_if(held_, [&](const auto& l) {
+      return std::find(sealed_wrong.begin(), sealed_wrong.end(), l.connection) !=
+             sealed_wrong.end();
+    });
+  }
+  return *r == "no connection changed" ? std::string() : *r;
+}
+
+Result<std::string> FleetWorker::reload(Config next) {
+  std::lock_guard lock(mutex_);
+  auto rows = fleet_.connections();
+  if (!rows) return fail(rows.error());
+  auto before = std::move(base_);
+  base_ = std::move(next);
+  polling_.clear();  // applied even when the held connections stay the same
+  auto r = apply(*rows);
+  if (!r) base_ = std::move(before);
+  return r;
+}
+
+void FleetWorker::start() {
+  thread_ = std::thread([this] {
+    std::string failing;  // the last round's error: logged once, not every round
+    for (;;) {
+      auto r = step();
+      if (!r) {
+        if (r.error().message != failing) log(LogLevel::Warning, "fleet", "", r.error().message);
+        failing = r.error().message;
+      } else {
+        if (!failing.empty())
+          log(LogLevel::Info, "fleet", "", "the fleet's database answers again");
+        failing.clear();
+        if (!r->empty()) log(LogLevel::Info, "fleet", "", *r);
+      }
+      std::unique_lock lock(mutex_);
+      if (cv_.wait_for(lock, ttl_ / 3, [&] { return stopping_; })) break;
+    }
+  });
+}
+
+void FleetWorker::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(mutex_);
+  if (held_.empty()) return;
+  std::vector<std::string> names;
+  for (const auto& l : held_) names.push_back(l.connection);
+  held_.clear();
+  (void)apply({});  // the gateway lets go of them first
+  if (auto r = fleet_.release(id_, names); r)
+    log(LogLevel::Info, "fleet", "", "handed back " + names_of(names));
+}
+
+}  // namespace sb::engine

@@ -1,0 +1,72 @@
+// One worker of a fleet: every round it says it is alive, renews the leases of the connections
+// it holds, takes free ones up to its fair share (the fleet's connections over the live
+// workers, rounded up) or hands back what is over it, and makes the gateway poll exactly what
+// it holds. A lease missing from a renewal, or not renewed in time (the database unreachable),
+// stops that connection at once: by then another worker may hold it. A clean stop hands every
+// lease back, so the others take over without waiting for an expiry.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/config.hpp"
+#include "engine/gateway.hpp"
+#include "store/fleet.hpp"
+
+namespace sb::engine {
+
+class FleetWorker {
+ public:
+  /// `base` is the worker's own configuration (its file's connections, if any, are polled too);
+  /// `key` opens the fleet's connection settings; `id` names the worker in the database.
+  FleetWorker(store::Fleet& fleet, store::Store& store, Gateway& gateway, Config base,
+              std::string key, std::string id, std::string api = "");
+  ~FleetWorker();
+
+  /// Refuses a key that opens none of the fleet's connections (the wrong key file): such a
+  /// worker would take connections only to hand them back.
+  Result<void> check_key();
+  /// One round (what the thread runs every lease/3); returns what changed, for the log ("" for
+  /// nothing).
+  Result<std::string> step();
+  /// Runs step() on its own thread until stop(), logging what each round changed.
+  void start();
+  /// Ends the rounds and hands every lease back (after the gateway stopped polling them).
+  void stop();
+  /// A new configuration of the worker's own (SIGHUP): applied with the connections it holds.
+  Result<std::string> reload(Config next);
+
+  const std::string& id() const { return id_; }
+  /// The leases held after the last round.
+  std::vector<store::ConnectionLease> held() const;
+
+ private:
+  Result<std::string> apply(const std::vector<store::FleetConnection>& rows);
+
+  store::Fleet& fleet_;
+  store::Store& store_;
+  Gateway& gateway_;
+  Config base_;
+  std::string key_, id_, api_;
+  Millis ttl_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::vector<store::ConnectionLease> held_;
+  std::chrono::steady_clock::time_point renewed_at_{};    // the last renewal that answered
+  std::vector<Site> sites_;                               // the fleet's sites as last read
+  std::vector<std::string> polling_;                      // the connections the gateway polls
+  std::set<std::pair<std::string, TimePoint>> unopened_;  // rows already logged as unopenable
+  std::thread thread_;
+};
+
+/// "host:pid:random": a worker's id, different for every start.
+std::string new_worker_id();
+/// This machine's name (where a worker's API answers when it listens on every address).
+std::string host_name();
+
+}  // namespace sb::engine
