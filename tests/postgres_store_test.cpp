@@ -697,8 +697,8 @@ TEST_F(PostgresStore, FleetImportSealsTheSettingsAndListShowsThem) {
   test::Process ls({kBin, "fleet", "-c", cfg.string(), "list"});
   ASSERT_EQ(ls.wait(seconds(60)), 0) << ls.rest_of_stderr();
   auto out = ls.rest_of_stdout();
-  EXPECT_NE(out.find("bat-1\tsonnen\tnorth\t10.1.0.5\tnobody"), std::string::npos) << out;
-  EXPECT_NE(out.find("bat-2\tsonnen\tsouth\t10.2.0.5\tnobody"), std::string::npos) << out;
+  EXPECT_NE(out.find("bat-1\tsonnen\tnorth\t-\t10.1.0.5\tnobody"), std::string::npos) << out;
+  EXPECT_NE(out.find("bat-2\tsonnen\tsouth\t-\t10.2.0.5\tnobody"), std::string::npos) << out;
   EXPECT_EQ(out.find("tok-very-secret"), std::string::npos) << out;
 
   test::Process dump({std::string(test::PgServer::kBin) + "pg_dump", "-h", "127.0.0.1", "-p",
@@ -745,14 +745,14 @@ TEST_F(PostgresStore, FleetWorkersShareTheConnectionsAndTakeOverAKilledOne) {
     ASSERT_TRUE(l && l->rfind(':') != std::string::npos) << (l ? *l : "no line");
     ports.push_back(l->substr(l->rfind(':') + 1));
   }
-  auto sites = dir / "sites.yaml";
+  // A portal's export: one connection a row.
+  auto sites = dir / "fleet.csv";
   {
     std::ofstream f(sites);
-    f << "sites:\n  - id: north\n    timezone: Europe/Berlin\nconnections:\n";
+    f << "site,timezone,name,vendor,host,port,poll_interval,token,account\n";
     for (int i = 0; i < 4; ++i)
-      f << "  - name: bat-" << i + 1 << "\n    vendor: sonnen\n    site: north\n    host: "
-        << "127.0.0.1\n    port: " << ports[i]
-        << "\n    poll_interval: 1s\n    options:\n      token: tok-fleet\n";
+      f << "north," << (i == 0 ? "Europe/Berlin" : "") << ",bat-" << i + 1 << ",sonnen,127.0.0.1,"
+        << ports[i] << ",1s,tok-fleet,owner-" << i % 2 << "\n";
   }
   auto config = [&](const std::string& name) {
     auto p = dir / (name + ".yaml");
@@ -764,6 +764,9 @@ TEST_F(PostgresStore, FleetWorkersShareTheConnectionsAndTakeOverAKilledOne) {
   };
   test::Process imp({kBin, "fleet", "-c", config("import"), "import", sites.string()});
   ASSERT_EQ(imp.wait(seconds(60)), 0) << imp.rest_of_stderr();
+  EXPECT_EQ(value("SELECT string_agg(name || '=' || account, ' ' ORDER BY name) FROM "
+                  "fleet_connections"),
+            "bat-1=owner-0 bat-2=owner-1 bat-3=owner-0 bat-4=owner-1");
 
   // "worker:count" of the live leases, sorted by worker; "" when none.
   auto held = [&] {

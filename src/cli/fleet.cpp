@@ -40,10 +40,11 @@ Result<FleetContext> open_context(const std::string& path) {
 int import_file(const std::string& config, const std::string& file) {
   auto ctx = open_context(config);
   if (!ctx) return report(ctx.error().message);
-  // The file has the configuration's own `sites:` and `connections:`, checked the same way
-  // (every driver's options included) before anything is stored.
-  auto in = engine::load_config(file, engine::builtin_drivers());
-  if (!in) return report(in.error().message);
+  // The file has the configuration's own `sites:` and `connections:` (or is CSV, a connection
+  // a row), checked the same way (every driver's options included) before anything is stored.
+  auto read = engine::load_fleet_file(file, engine::builtin_drivers());
+  if (!read) return report(read.error().message);
+  auto* in = &read->config;
   if (in->connections.empty()) return report(file + " has no connections to import");
   auto st = store::open_postgres(ctx->config.gateway.database);
   if (!st) return report(st.error().message);
@@ -53,7 +54,8 @@ int import_file(const std::string& config, const std::string& file) {
   for (const auto& c : in->connections) {
     auto sealed = engine::seal_connection(c, ctx->key);
     if (!sealed) return report(sealed.error().message);
-    if (auto r = ctx->fleet->put_connection({c.name, c.site, c.vendor, "", *sealed, {}}); !r)
+    auto account = read->accounts.contains(c.name) ? read->accounts.at(c.name) : "";
+    if (auto r = ctx->fleet->put_connection({c.name, c.site, c.vendor, account, *sealed, {}}); !r)
       return report(r.error().message);
   }
   std::cout << file << ": " << in->sites.size() << " site(s), " << in->connections.size()
@@ -70,7 +72,7 @@ int list(const std::string& config) {
   auto leases = ctx->fleet->leases();
   if (!leases) return report(leases.error().message);
   auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  std::cout << "connection\tvendor\tsite\thost\theld by\n";
+  std::cout << "connection\tvendor\tsite\taccount\thost\theld by\n";
   for (const auto& row : *rows) {
     auto c = engine::open_connection(row, ctx->key);
     std::string held = "nobody";
@@ -79,6 +81,7 @@ int list(const std::string& config) {
         held = l.worker + " (epoch " + std::to_string(l.epoch) + ", " +
                duration_text(std::chrono::duration_cast<Millis>(l.expires_at - now)) + " left)";
     std::cout << row.name << "\t" << row.vendor << "\t" << row.site << "\t"
+              << (row.account.empty() ? "-" : row.account) << "\t"
               << (c ? c->host : "? " + c.error().message) << "\t" << held << "\n";
   }
   return 0;
@@ -105,10 +108,14 @@ void register_fleet(CLI::App& app, int& rc) {
 
   auto* imp = cmd->add_subcommand(
       "import",
-      "Store the sites and connections of a file (the configuration's syntax) in the "
-      "database; a connection of the same name is replaced");
+      "Store the sites and connections of a file (YAML in the configuration's syntax, or CSV "
+      "with a connection a row) in the database; a connection of the same name is replaced");
   auto file = std::make_shared<std::string>();
-  imp->add_option("file", *file, "YAML file with sites: and connections:")->required();
+  imp->add_option("file", *file,
+                  "YAML file with sites: and connections:, or a .csv file whose first row names "
+                  "the columns: site, name, vendor, host, port, poll_interval, timezone, account "
+                  "and the vendor's options (token, password, ...)")
+      ->required();
   imp->callback([config, file, &rc] { rc = import_file(*config, *file); });
 
   auto* ls = cmd->add_subcommand("list", "Every connection and which worker holds it");

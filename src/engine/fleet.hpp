@@ -4,6 +4,7 @@
 // digits or base64, in a file or an environment variable the configuration names.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -25,5 +26,20 @@ Result<std::string> seal_connection(const ConnectionConfig& c, std::string_view 
 /// The connection a row stands for; fails naming the connection when the key is not the one
 /// it was sealed with or the row was changed.
 Result<ConnectionConfig> open_connection(const store::FleetConnection& row, std::string_view key);
+
+/// What `sunbridge fleet import` reads: the sites and connections, and the vendor account each
+/// connection's budget is shared with (CSV's `account` column; none from YAML).
+struct FleetFile {
+  Config config;
+  std::map<std::string, std::string> accounts;  ///< connection -> account
+};
+/// CSV with a header row: `site`, `name`, `vendor` and any of `host`, `port`, `tls`,
+/// `poll_interval`, `timeout`, `timezone`, `latitude`, `longitude`, `site_name`, `account`; any
+/// other column is a vendor option (`token`, `password`, …). Empty cells are left out. Checked
+/// like a configuration; errors name the file's line.
+Result<FleetFile> parse_fleet_csv(std::string_view text, const std::string& name,
+                                  const DriverRegistry& registry);
+/// A `.csv` file as above, anything else as YAML (`sites:` and `connections:`).
+Result<FleetFile> load_fleet_file(const std::string& path, const DriverRegistry& registry);
 
 }  // namespace sb::engine

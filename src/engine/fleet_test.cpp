@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/drivers.hpp"
 #include "net/crypto.hpp"
 
 using namespace sb;
@@ -86,4 +87,68 @@ TEST(FleetSecrets, TheKeyIsHexOrBase64OfThirtyTwoBytes) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().message,
             "fleet.key_env: the environment variable SB_TEST_NO_SUCH_VARIABLE is not set");
+}
+
+// A portal's export: a connection a row, the site's columns on its first row, any other column
+// a vendor option, quoted fields with commas and quotes, CRLF, a byte-order mark.
+TEST(FleetCsv, RowsBecomeSitesAndConnectionsCheckedLikeAConfiguration) {
+  auto csv = std::string("\xEF\xBB\xBF") +
+             "Site,Timezone,name,vendor,host,port,poll_interval,token,password,account\r\n"
+             "north,Europe/Berlin,bat-1,sonnen,10.0.0.5,8080,15s,\"tok,with \"\"quotes\"\"\",,\r\n"
+             "\r\n"
+             "north,,bat-2,sonnen,10.0.0.6,,,tok-2,,\r\n"
+             "south,Europe/Vienna,inv-1,kostal,10.0.1.7,,,,pw-1,plant-7\r\n";
+  auto f = parse_fleet_csv(csv, "fleet.csv", builtin_drivers());
+  ASSERT_TRUE(f) << f.error().message;
+  ASSERT_EQ(f->config.sites.size(), 2u);
+  EXPECT_EQ(f->config.sites[0].id, "north");
+  EXPECT_EQ(f->config.sites[0].timezone, "Europe/Berlin");
+  EXPECT_EQ(f->config.sites[1].timezone, "Europe/Vienna");
+  ASSERT_EQ(f->config.connections.size(), 3u);
+  const auto& b1 = f->config.connections[0];
+  EXPECT_EQ(b1.name, "bat-1");
+  EXPECT_EQ(b1.site, "north");
+  EXPECT_EQ(b1.port, 8080);
+  EXPECT_EQ(b1.poll_interval, std::chrono::seconds(15));
+  EXPECT_EQ(b1.options.at("token"), "tok,with \"quotes\"");
+  EXPECT_EQ(f->config.connections[1].site, "north");
+  EXPECT_EQ(f->config.connections[1].options.at("token"), "tok-2");
+  EXPECT_EQ(f->config.connections[2].vendor, "kostal");
+  EXPECT_EQ(f->config.connections[2].port, 80);  // the vendor's default
+  EXPECT_EQ(f->config.connections[2].options.at("password"), "pw-1");
+  EXPECT_FALSE(f->config.connections[0].options.contains("password"));  // empty: left out
+  EXPECT_EQ(f->accounts, (std::map<std::string, std::string>{{"inv-1", "plant-7"}}));
+}
+
+// Every mistake at once, each named by the file's line (blank lines counted) and the column.
+TEST(FleetCsv, MistakesNameTheLineAndTheColumn) {
+  auto error = [](std::string_view csv) {
+    auto f = parse_fleet_csv(csv, "fleet.csv", builtin_drivers());
+    return f ? std::string("accepted") : f.error().message;
+  };
+  auto e = error(
+      "site,name,vendor,host,port\n"
+      "a,bat-1,sonnen,10.0.0.5,99999\n"
+      "\n"
+      "a,bat 2,sonnen,10.0.0.6,\n"
+      "a,inv-1,solaredge,10.0.0.7,\n");
+  EXPECT_NE(e.find("fleet.csv:2: 'port' must be"), std::string::npos) << e;
+  EXPECT_NE(e.find("fleet.csv:4: connection name 'bat 2' may use only letters"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("fleet.csv:5: "), std::string::npos) << e;
+  EXPECT_NE(e.find("solaredge"), std::string::npos) << e;
+  EXPECT_EQ(error("name,vendor\nx,sonnen\n").find("fleet.csv:1: no 'site' column"), 0u);
+  EXPECT_EQ(error("site,name,vendor,name\n").find("fleet.csv:1: column 'name' appears twice"), 0u);
+  EXPECT_EQ(error("site,name,vendor\na,b\n"),
+            "fleet.csv:2: 2 field(s) where the first row names 3 column(s)");
+  EXPECT_EQ(error("site,name,vendor\na,\"b,sonnen\n"),
+            "fleet.csv:2: a quoted field is never closed");
+  EXPECT_EQ(error("site,name,vendor\na,b\"c\",sonnen\n").find("fleet.csv:2: a quote inside"), 0u);
+  EXPECT_EQ(
+      error("site,timezone,name,vendor,host\na,UTC,x,sonnen,h1\na,Europe/Paris,y,sonnen,h2\n"),
+      "fleet.csv:3: site 'a' has timezone 'UTC' on line 2, 'Europe/Paris' here");
+  EXPECT_EQ(error(""),
+            "fleet.csv: empty; the first row names the columns (site, name, vendor, "
+            "host, …)");
+  EXPECT_EQ(error("site,name,vendor\n"), "fleet.csv: no connections below the first row");
 }
