@@ -844,3 +844,79 @@ TEST_F(PostgresStore, FleetWorkersShareTheConnectionsAndTakeOverAKilledOne) {
   EXPECT_EQ(held(), "");
   std::filesystem::remove_all(dir);
 }
+
+// The queue a command for another worker's connection waits in: queuing wakes a listening
+// worker at once (NOTIFY), the holder takes only its connections' commands and each once, the
+// outcome (audit row or error) is read back; a command nobody took can be withdrawn, one taken
+// cannot; a dead holder's running commands become interrupted when its connection is taken.
+TEST_F(PostgresStore, FleetCommandsWaitForTheHolderWhoTakesEachOnce) {
+  { ASSERT_TRUE(open()); }
+  ASSERT_EQ(server_->sql(db_, "INSERT INTO sites VALUES ('s', 'S', 0, 0, 'UTC')"), "");
+  auto holder = open_fleet(url_);
+  ASSERT_TRUE(holder) << holder.error().message;
+  auto front = open_fleet(url_);  // the worker whose API took the request
+  ASSERT_TRUE(front);
+  auto& h = **holder;
+  auto& f = **front;
+  for (const char* c : {"c1", "c2"})
+    ASSERT_TRUE(h.put_connection({c, "s", "sonnen", "", "v1:x", {}}));
+  // The first wait sets up LISTEN and says "look now"; then nothing is queued.
+  ASSERT_TRUE(*h.wait_for_commands(milliseconds(10)));
+  EXPECT_FALSE(*h.wait_for_commands(milliseconds(50)));
+
+  Command c;
+  c.device = "c1:battery";
+  c.type = CommandType::BatteryPower;
+  c.value = -1800;
+  c.duration = seconds(900);
+  c.requested_by = "api:127.0.0.1";
+  auto id = f.queue_command("c1", c);
+  ASSERT_TRUE(id) << id.error().message;
+  auto other = f.queue_command("c2", c);
+  ASSERT_TRUE(other);
+  // Woken by the notification, well before this limit.
+  auto woke = h.wait_for_commands(seconds(60));
+  ASSERT_TRUE(woke) << woke.error().message;
+  EXPECT_TRUE(*woke);
+  auto taken = h.take_commands("w1", {"c1"});
+  ASSERT_TRUE(taken) << taken.error().message;
+  ASSERT_EQ(taken->size(), 1u);
+  const auto& t = taken->front();
+  EXPECT_EQ(t.id, *id);
+  EXPECT_EQ(t.command.device, "c1:battery");
+  EXPECT_EQ(t.command.type, CommandType::BatteryPower);
+  EXPECT_EQ(t.command.value, -1800);
+  EXPECT_EQ(t.command.duration, seconds(900));
+  EXPECT_EQ(t.command.requested_by, "api:127.0.0.1");
+  EXPECT_EQ(t.status, "running");
+  EXPECT_TRUE(h.take_commands("w2", {"c1"})->empty());  // once
+  EXPECT_FALSE(*f.withdraw_command(*id));               // taken: it runs to its end
+  ASSERT_TRUE(h.finish_command(*id, 42, std::nullopt));
+  auto done = f.command(*id);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->status, "done");
+  EXPECT_EQ(done->audit_id, 42);
+
+  // c2's command: nobody took it, so it can be withdrawn, and then nobody takes it.
+  EXPECT_TRUE(*f.withdraw_command(*other));
+  EXPECT_EQ(f.command(*other)->status, "withdrawn");
+  EXPECT_TRUE(h.take_commands("w1", {"c2"})->empty());
+
+  // A refusal comes back with its kind, for the caller's status code.
+  auto bad = f.queue_command("c2", c);
+  ASSERT_TRUE(bad);
+  ASSERT_EQ(h.take_commands("w1", {"c2"})->size(), 1u);
+  ASSERT_TRUE(h.finish_command(*bad, std::nullopt,
+                               Error{ErrorKind::InvalidArgument, "outside c1:battery's range"}));
+  auto refused = f.command(*bad);
+  EXPECT_EQ(refused->status, "failed");
+  EXPECT_EQ(parse_error_kind(refused->error_kind), ErrorKind::InvalidArgument);
+  EXPECT_EQ(refused->error, "outside c1:battery's range");
+
+  // The holder dies mid-command: whoever takes c2 over marks it interrupted.
+  auto cut = f.queue_command("c2", c);
+  ASSERT_EQ(h.take_commands("w1", {"c2"})->size(), 1u);
+  EXPECT_EQ(*f.interrupt_commands({"c2"}), 1);
+  EXPECT_EQ(f.command(*cut)->status, "interrupted");
+  EXPECT_EQ(f.command(999999).error().kind, ErrorKind::NotFound);
+}

@@ -30,6 +30,15 @@ std::string_view to_string(ErrorKind kind) {
   return "internal";
 }
 
+std::optional<ErrorKind> parse_error_kind(std::string_view name) {
+  for (auto k :
+       {ErrorKind::Transport, ErrorKind::Timeout, ErrorKind::Auth, ErrorKind::RateLimited,
+        ErrorKind::Protocol, ErrorKind::NotFound, ErrorKind::NotSupported,
+        ErrorKind::InvalidArgument, ErrorKind::Conflict, ErrorKind::Vendor, ErrorKind::Internal})
+    if (to_string(k) == name) return k;
+  return std::nullopt;
+}
+
 std::string Error::describe() const {
   std::string s(to_string(kind));
   s += ": ";

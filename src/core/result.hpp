@@ -26,6 +26,8 @@ enum class ErrorKind {
 };
 
 std::string_view to_string(ErrorKind kind);
+/// The kind to_string() named; none for anything else.
+std::optional<ErrorKind> parse_error_kind(std::string_view name);
 
 struct Error {
   ErrorKind kind = ErrorKind::Internal;

@@ -6,10 +6,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/model.hpp"
 #include "core/result.hpp"
 
 namespace sb::store {
@@ -37,6 +39,17 @@ struct FleetWorker {
   std::string api;  ///< where its REST API answers ("" none)
   TimePoint started_at;
   TimePoint seen_at;
+};
+
+/// A command for a connection another worker may hold, as it waits and ends in the database.
+struct FleetCommand {
+  std::int64_t id = 0;
+  std::string connection;
+  Command command;
+  std::string status;  ///< queued, running, done, failed, withdrawn, interrupted
+  std::string worker;  ///< who took it
+  std::optional<std::int64_t> audit_id;
+  std::string error_kind, error;  ///< a failed one: ErrorKind's name and the message
 };
 
 class Fleet {
@@ -69,6 +82,25 @@ class Fleet {
   /// Hands connections back (a clean stop, more than a fair share): free for others at once.
   virtual Result<void> release(const std::string& worker,
                                const std::vector<std::string>& connections) = 0;
+
+  /// Queues a command for the worker holding `connection` and wakes the workers; its id.
+  virtual Result<std::int64_t> queue_command(const std::string& connection,
+                                             const Command& command) = 0;
+  /// Takes the queued commands of these connections (oldest first): they are "running" now.
+  virtual Result<std::vector<FleetCommand>> take_commands(
+      const std::string& worker, const std::vector<std::string>& connections) = 0;
+  /// Records how a taken command ended ("done" with its audit row, or "failed" with the error).
+  virtual Result<void> finish_command(std::int64_t id, std::optional<std::int64_t> audit_id,
+                                      const std::optional<Error>& error) = 0;
+  /// The command as it stands.
+  virtual Result<FleetCommand> command(std::int64_t id) = 0;
+  /// Withdraws a command nobody took; false when one had taken it already.
+  virtual Result<bool> withdraw_command(std::int64_t id) = 0;
+  /// Commands of these connections still "running" under a worker that died: "interrupted".
+  virtual Result<std::int64_t> interrupt_commands(const std::vector<std::string>& connections) = 0;
+  /// Waits up to `most` for a command to be queued (LISTEN on its own connection); true when
+  /// one was. Reconnects after a loss (and says true then: one may have come meanwhile).
+  virtual Result<bool> wait_for_commands(Millis most) = 0;
 };
 
 /// The fleet records of a PostgreSQL database (migrated as open_postgres does).

@@ -1,5 +1,9 @@
 // The fleet's records on PostgreSQL: connections, workers, connection leases.
+#include <poll.h>
+
 #include <mutex>
+
+#include "core/commands.hpp"
 
 #include "store/fleet.hpp"
 #include "store/postgres/pg_store.hpp"
@@ -14,6 +18,30 @@ constexpr const char* kNow = "(extract(epoch from clock_timestamp()) * 1000)::bi
 std::vector<ConnectionLease> leases_of(const Res& r) {
   return rows_of<ConnectionLease>(r, [](const Res& x, int i) {
     return ConnectionLease{x.text(i, 0), x.text(i, 1), x.i64(i, 2), from_ms(x.i64(i, 3))};
+  });
+}
+
+constexpr const char* kCommandColumns =
+    "id, connection, device_id, command, value, argument, duration_s, requested_by, status, "
+    "worker, audit_id, error_kind, error";
+
+std::vector<FleetCommand> commands_of(const Res& r) {
+  return rows_of<FleetCommand>(r, [](const Res& x, int i) {
+    FleetCommand c;
+    c.id = x.i64(i, 0);
+    c.connection = x.text(i, 1);
+    c.command.device = x.text(i, 2);
+    if (auto t = parse_command_type(x.text(i, 3))) c.command.type = *t;
+    c.command.value = x.f64(i, 4);
+    c.command.argument = x.text(i, 5);
+    if (!x.null(i, 6)) c.command.duration = std::chrono::seconds(x.i64(i, 6));
+    c.command.requested_by = x.text(i, 7);
+    c.status = x.text(i, 8);
+    c.worker = x.text(i, 9);
+    if (!x.null(i, 10)) c.audit_id = x.i64(i, 10);
+    c.error_kind = x.text(i, 11);
+    c.error = x.text(i, 12);
+    return c;
   });
 }
 
@@ -157,10 +185,138 @@ class PgFleet final : public Fleet {
         "release leases", Params().add(worker).add(text_array(connections)));
   }
 
+  Result<std::int64_t> queue_command(const std::string& connection, const Command& c) override {
+    std::lock_guard lock(m_);
+    // The row and the wake-up in one statement: the notification goes out at its commit.
+    auto r = c_.run(
+        std::string("WITH q AS (INSERT INTO fleet_commands (connection, device_id, command, "
+                    "value, argument, duration_s, requested_by, status, created_at) VALUES ($1, "
+                    "$2, $3, $4, $5, $6, $7, 'queued', ") +
+            kNow + ") RETURNING id) SELECT id, pg_notify('sunbridge_commands', $1) FROM q",
+        "queue command",
+        Params()
+            .add(connection)
+            .add(c.device)
+            .add(std::string(to_string(c.type)))
+            .add(c.value)
+            .add(c.argument)
+            .add(c.duration ? std::optional(std::to_string(c.duration->count())) : std::nullopt)
+            .add(c.requested_by));
+    if (!r) return fail(r.error());
+    return r->i64(0, 0);
+  }
+
+  Result<std::vector<FleetCommand>> take_commands(
+      const std::string& worker, const std::vector<std::string>& connections) override {
+    if (connections.empty()) return std::vector<FleetCommand>{};
+    std::lock_guard lock(m_);
+    // Finished rows are kept a day (the caller has long had its answer), then go.
+    (void)c_.exec(
+        std::string("DELETE FROM fleet_commands WHERE finished_at < ") + kNow + " - 86400000",
+        "forget old commands");
+    auto r = c_.run(
+        std::string("WITH t AS (SELECT id FROM fleet_commands WHERE status = 'queued' AND "
+                    "connection = ANY($2::text[]) ORDER BY id FOR UPDATE SKIP LOCKED) "
+                    "UPDATE fleet_commands f SET status = 'running', worker = $1 FROM t WHERE "
+                    "f.id = t.id RETURNING ") +
+            "f.id, f.connection, f.device_id, f.command, f.value, f.argument, f.duration_s, "
+            "f.requested_by, f.status, f.worker, f.audit_id, f.error_kind, f.error",
+        "take commands", Params().add(worker).add(text_array(connections)));
+    if (!r) return fail(r.error());
+    auto out = commands_of(*r);
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    return out;
+  }
+
+  Result<void> finish_command(std::int64_t id, std::optional<std::int64_t> audit_id,
+                              const std::optional<Error>& error) override {
+    std::lock_guard lock(m_);
+    return c_.exec(std::string("WITH f AS (UPDATE fleet_commands SET status = $2, audit_id = $3, "
+                               "error_kind = $4, error = $5, finished_at = ") +
+                       kNow +
+                       " WHERE id = $1 RETURNING id) SELECT pg_notify('sunbridge_command_done', "
+                       "id::text) FROM f",
+                   "finish command",
+                   Params()
+                       .add(id)
+                       .add(std::string(error ? "failed" : "done"))
+                       .add(audit_id ? std::optional(std::to_string(*audit_id)) : std::nullopt)
+                       .add(error ? std::string(to_string(error->kind)) : std::string())
+                       .add(error ? error->message : std::string()));
+  }
+
+  Result<FleetCommand> command(std::int64_t id) override {
+    std::lock_guard lock(m_);
+    auto r = c_.run(std::string("SELECT ") + kCommandColumns + " FROM fleet_commands WHERE id = $1",
+                    "read command", Params().add(id));
+    if (!r) return fail(r.error());
+    auto rows = commands_of(*r);
+    if (rows.empty())
+      return fail(ErrorKind::NotFound, "fleet command " + std::to_string(id) + " not found");
+    return rows.front();
+  }
+
+  Result<bool> withdraw_command(std::int64_t id) override {
+    std::lock_guard lock(m_);
+    auto r = c_.run(std::string("UPDATE fleet_commands SET status = 'withdrawn', finished_at = ") +
+                        kNow + " WHERE id = $1 AND status = 'queued'",
+                    "withdraw command", Params().add(id));
+    if (!r) return fail(r.error());
+    return r->affected() == 1;
+  }
+
+  Result<std::int64_t> interrupt_commands(const std::vector<std::string>& connections) override {
+    if (connections.empty()) return std::int64_t{0};
+    std::lock_guard lock(m_);
+    auto r = c_.run(
+        std::string("WITH f AS (UPDATE fleet_commands SET status = 'interrupted', error_kind = "
+                    "'conflict', error = 'the worker running it stopped; whether the device "
+                    "took it is not known', finished_at = ") +
+            kNow +
+            " WHERE status = 'running' AND connection = ANY($1::text[]) RETURNING id) "
+            "SELECT pg_notify('sunbridge_command_done', id::text) FROM f",
+        "interrupt commands", Params().add(text_array(connections)));
+    if (!r) return fail(r.error());
+    return static_cast<std::int64_t>(r->rows());
+  }
+
+  Result<bool> wait_for_commands(Millis most) override {
+    std::lock_guard lock(listen_m_);
+    if (!listening_ || PQstatus(listen_.raw()) != CONNECTION_OK) {
+      listening_ = false;
+      if (auto r = listen_.connect(conninfo_, shown_); !r) return fail(r.error());
+      if (auto r = listen_.exec("LISTEN sunbridge_commands", "listen for commands"); !r)
+        return fail(r.error());
+      listening_ = true;
+      return true;  // commands may have been queued while nobody listened
+    }
+    auto* pg = listen_.raw();
+    auto drain = [&] {
+      bool any = false;
+      while (PGnotify* n = PQnotifies(pg)) {
+        any = true;
+        PQfreemem(n);
+      }
+      return any;
+    };
+    if (drain()) return true;
+    pollfd fd{PQsocket(pg), POLLIN, 0};
+    if (::poll(&fd, 1, static_cast<int>(most.count())) <= 0) return false;
+    if (PQconsumeInput(pg) == 0) {
+      listening_ = false;
+      return fail(ErrorKind::Transport,
+                  "postgresql: listen for commands: " + std::string(PQerrorMessage(pg)));
+    }
+    return drain();
+  }
+
  private:
   std::string conninfo_, shown_;
   std::mutex m_;
   Conn c_;
+  std::mutex listen_m_;
+  Conn listen_;  // LISTEN sunbridge_commands, alone: waiting on it blocks nothing else
+  bool listening_ = false;
 };
 
 }  // namespace

@@ -175,6 +175,8 @@ class Conn {
   /// Whether the last failure was one worth waiting out: the connection lost, the server
   /// shutting down or starting, a deadlock or a lock not available.
   bool transient() const { return transient_; }
+  /// libpq's handle (LISTEN: its socket and notifications).
+  PGconn* raw() const { return c_; }
 
  private:
   Error error(std::string_view what, const Res* r);
