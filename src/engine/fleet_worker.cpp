@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "core/log.hpp"
@@ -97,10 +98,13 @@ Result<std::string> FleetWorker::step() {
   held_ = std::move(*renewed);
   renewed_at_ = now;
 
+  // From here a failure still lets the gateway drop what the renewal lost (below), and
+  // leaves the share as it is until the next round.
+  std::optional<Error> failed;
   auto alive = fleet_.workers(ttl_);
-  if (!alive) return fail(alive.error());
-  std::size_t live = std::max<std::size_t>(1, alive->size());
-  std::size_t share = (rows->size() + live - 1) / live;
+  if (!alive) failed = alive.error();
+  std::size_t live = alive ? std::max<std::size_t>(1, alive->size()) : 1;
+  std::size_t share = alive ? (rows->size() + live - 1) / live : held_.size();
   std::sort(held_.begin(), held_.end(),
             [](const auto& a, const auto& b) { return a.connection < b.connection; });
   if (held_.size() > share) {
@@ -108,11 +112,13 @@ Result<std::string> FleetWorker::step() {
       given.push_back(it->connection);
     held_.resize(share);
   } else if (held_.size() < share) {
-    auto claimed = fleet_.claim(id_, share - held_.size(), ttl_);
-    if (!claimed) return fail(claimed.error());
-    for (const auto& l : *claimed) taken.push_back(l.connection);
-    std::sort(taken.begin(), taken.end());
-    held_.insert(held_.end(), claimed->begin(), claimed->end());
+    if (auto claimed = fleet_.claim(id_, share - held_.size(), ttl_); !claimed) {
+      failed = claimed.error();
+    } else {
+      for (const auto& l : *claimed) taken.push_back(l.connection);
+      std::sort(taken.begin(), taken.end());
+      held_.insert(held_.end(), claimed->begin(), claimed->end());
+    }
   }
   // A command the previous holder was running when it died will never finish: its audit row
   // says so instead of "pending" (the new holder cannot know whether the device took it).
@@ -128,7 +134,7 @@ Result<std::string> FleetWorker::step() {
   // The gateway stops polling what goes before it is handed back.
   auto applied = apply(*rows);
   if (!given.empty())
-    if (auto r = fleet_.release(id_, given); !r) return fail(r.error());
+    if (auto r = fleet_.release(id_, given); !r && !failed) failed = r.error();
   std::string out;
   if (!taken.empty()) out += "; took " + names_of(taken);
   if (!lost.empty()) out += "; lost " + names_of(lost) + " (another worker holds them now)";
@@ -139,6 +145,9 @@ Result<std::string> FleetWorker::step() {
     return fail(applied.error().kind, out.empty() ? applied.error().message
                                                   : out.substr(2) + "; " + applied.error().message);
   if (!applied->empty()) out += "; " + *applied;
+  if (failed)
+    return fail(failed->kind,
+                out.empty() ? failed->message : out.substr(2) + "; " + failed->message);
   return out.empty() ? out : out.substr(2);
 }
 
