@@ -15,13 +15,13 @@ namespace {
 
 constexpr std::string_view kVersion = "v1:";  // sealed text: "v1:" base64(nonce | ct | tag)
 
+}  // namespace
+
 std::string trimmed(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return std::string(s);
 }
-
-}  // namespace
 
 Result<std::string> parse_fleet_key(std::string_view text, const std::string& where) {
   auto t = trimmed(text);

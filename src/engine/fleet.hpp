@@ -15,6 +15,9 @@
 
 namespace sb::engine {
 
+/// `s` without the white space around it (a key file's newline, a CSV cell's padding).
+std::string trimmed(std::string_view s);
+
 /// The key `fleet:` names; errors say where it was looked for and what was wrong with it.
 Result<std::string> load_fleet_key(const FleetConfig& fleet);
 /// 64 hex digits or base64 of 32 bytes (surrounding white space ignored); `where` names it.

@@ -4,6 +4,7 @@
 // so every mistake a configuration can have is found in a CSV too and named by its row.
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <fstream>
 #include <map>
 #include <set>
@@ -89,10 +90,10 @@ Result<std::vector<CsvRow>> read_csv(std::string_view text, const std::string& n
   return rows;
 }
 
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
+std::string lowered(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
 }
 
 // A YAML double-quoted scalar: the parser sees the text as it was, whatever it holds.
@@ -140,9 +141,7 @@ Result<FleetFile> parse_fleet_csv(std::string_view text, const std::string& name
   std::vector<std::string> header;
   std::set<std::string> seen;
   for (const auto& h : rows->front().fields) {
-    auto col = trim(h);
-    std::transform(col.begin(), col.end(), col.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    auto col = lowered(trimmed(h));
     if (col.empty())
       return fail(ErrorKind::InvalidArgument,
                   name + ":1: column " + std::to_string(header.size() + 1) + " has no name");
@@ -177,13 +176,14 @@ Result<FleetFile> parse_fleet_csv(std::string_view text, const std::string& name
                           std::to_string(header.size()) + " column(s)");
       continue;
     }
-    std::string site, conn, options, account;
+    std::string site, conn_name, conn, options, account;
     std::map<std::string, std::string> site_values;
     for (std::size_t i = 0; i < header.size(); ++i) {
-      auto v = trim(row.fields[i]);
+      auto v = trimmed(row.fields[i]);
       if (v.empty()) continue;
       const auto& col = header[i];
       if (col == "site") site = v;
+      if (col == "name") conn_name = v;
       if (col == "account") {
         account = v;
       } else if (auto s = kSiteColumns.find(col); s != kSiteColumns.end()) {
@@ -214,10 +214,7 @@ Result<FleetFile> parse_fleet_csv(std::string_view text, const std::string& name
     }
     if (!options.empty()) conn += ", options: {" + options + "}";
     connections.push_back({row.line, "{" + conn + "}"});
-    if (!account.empty()) {
-      auto n = std::find(header.begin(), header.end(), "name") - header.begin();
-      out.accounts[trim(row.fields[static_cast<std::size_t>(n)])] = account;
-    }
+    if (!account.empty()) out.accounts[conn_name] = account;
   }
   if (!errors.empty()) return fail(ErrorKind::InvalidArgument, errors);
   if (connections.empty())
@@ -254,12 +251,8 @@ Result<FleetFile> parse_fleet_csv(std::string_view text, const std::string& name
     if (l.starts_with(name + ":")) {
       auto rest = l.substr(name.size() + 1);
       std::size_t yline = 0;
-      auto digits = std::find_if_not(rest.begin(), rest.end(), [](char c) {
-        return std::isdigit(static_cast<unsigned char>(c));
-      });
-      for (auto d = rest.begin(); d != digits; ++d)
-        yline = yline * 10 + static_cast<std::size_t>(*d - '0');
-      auto after = rest.substr(static_cast<std::size_t>(digits - rest.begin()));
+      auto [end_of_line, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), yline);
+      auto after = rest.substr(static_cast<std::size_t>(end_of_line - rest.data()));
       if (yline > 0 && after.starts_with(":")) {
         auto colon = after.find(": ");
         auto message = colon == std::string_view::npos ? after : after.substr(colon + 2);
@@ -275,10 +268,7 @@ Result<FleetFile> parse_fleet_csv(std::string_view text, const std::string& name
 }
 
 Result<FleetFile> load_fleet_file(const std::string& path, const DriverRegistry& registry) {
-  auto lower = path;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (!lower.ends_with(".csv")) {
+  if (!lowered(path).ends_with(".csv")) {
     auto cfg = load_config(path, registry);
     if (!cfg) return fail(cfg.error());
     return FleetFile{std::move(*cfg), {}};

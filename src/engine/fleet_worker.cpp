@@ -142,9 +142,10 @@ Result<std::string> FleetWorker::step() {
     out += "; handed back " + names_of(given) + " (fair share " + std::to_string(share) + " of " +
            std::to_string(rows->size()) + " with " + std::to_string(live) + " worker(s))";
   if (!applied)
-    return fail(applied.error().kind, out.empty() ? applied.error().message
-                                                  : out.substr(2) + "; " + applied.error().message);
-  if (!applied->empty()) out += "; " + *applied;
+    failed = applied.error();
+  else if (!applied->empty())
+    out += "; " + *applied;
+  // What changed is said even when the round ends in an error.
   if (failed)
     return fail(failed->kind,
                 out.empty() ? failed->message : out.substr(2) + "; " + failed->message);
