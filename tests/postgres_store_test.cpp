@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "e2e_support.hpp"
+#include "net/json.hpp"
 #include "pg_server.hpp"
 #include "store/fleet.hpp"
 #include "store/owner_lock.hpp"
@@ -919,4 +920,122 @@ TEST_F(PostgresStore, FleetCommandsWaitForTheHolderWhoTakesEachOnce) {
   EXPECT_EQ(*f.interrupt_commands({"c2"}), 1);
   EXPECT_EQ(f.command(*cut)->status, "interrupted");
   EXPECT_EQ(f.command(999999).error().kind, ErrorKind::NotFound);
+}
+
+// A command reaches a device through any worker's API: the worker that does not poll it
+// queues it, the holder runs, reads back and audits it, and the caller gets the audit row (or
+// the holder's refusal with its status code). A connection no worker can hold gets an answer
+// within a lease, and nothing is sent.
+TEST_F(PostgresStore, ACommandToAnyWorkerRunsOnTheWorkerHoldingItsConnection) {
+  auto dir = test::temp_dir("pg-commands");
+  std::ofstream(dir / "fleet.key") << std::string(64, 'd') << "\n";
+  std::ofstream(dir / "other.key") << std::string(64, 'e') << "\n";
+  test::Process sim({kBin, "simulate", "sonnen", "--listen", "127.0.0.1:0", "--devices", "2",
+                     "--token", "tok-fleet"});
+  std::vector<std::string> ports;
+  for (int i = 0; i < 2; ++i) {
+    auto l = sim.line(seconds(60));
+    ASSERT_TRUE(l && l->rfind(':') != std::string::npos) << (l ? *l : "no line");
+    ports.push_back(l->substr(l->rfind(':') + 1));
+  }
+  auto csv = [&](const std::string& name, const std::string& rows) {
+    auto p = dir / name;
+    std::ofstream(p) << "site,timezone,name,vendor,host,port,poll_interval,token\n" << rows;
+    return p.string();
+  };
+  auto config = [&](const std::string& name, const std::string& key, std::uint16_t port) {
+    auto p = dir / (name + ".yaml");
+    std::ofstream(p) << "gateway:\n  database: " << url_ << "\n  listen: 127.0.0.1:" << port
+                     << "\n  api_token: tok-api-0123456789abcdef\nfleet:\n  key_file: " << (dir / key).string()
+                     << "\n  lease: 3s\n";
+    return p.string();
+  };
+  std::string rows;
+  for (int i = 0; i < 2; ++i)
+    rows += "north,Europe/Berlin,bat-" + std::to_string(i + 1) + ",sonnen,127.0.0.1," + ports[i] +
+            ",1s,tok-fleet\n";
+  test::Process imp(
+      {kBin, "fleet", "-c", config("import", "fleet.key", 0), "import", csv("fleet.csv", rows)});
+  ASSERT_EQ(imp.wait(seconds(60)), 0) << imp.rest_of_stderr();
+
+  auto wait_for = [&](auto done, seconds limit) {
+    auto deadline = steady_clock::now() + limit;
+    while (!done() && steady_clock::now() < deadline)
+      std::this_thread::sleep_for(milliseconds(200));
+    return done();
+  };
+  std::uint16_t port_a = test::free_port(), port_b = test::free_port();
+  test::Process a({kBin, "run", "-c", config("a", "fleet.key", port_a)});
+  std::string seen;
+  ASSERT_TRUE(a.stderr_until("joined the fleet", seen, seconds(60))) << seen;
+  test::Process b({kBin, "run", "-c", config("b", "fleet.key", port_b)});
+  ASSERT_TRUE(b.stderr_until("joined the fleet", seen, seconds(60))) << seen;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return value(
+                   "SELECT count(DISTINCT worker) FROM fleet_leases WHERE expires_at > "
+                   "(extract(epoch FROM clock_timestamp()) * 1000)::bigint") == "2";
+      },
+      seconds(60)));
+  // Both batteries discovered and polled by their holders.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return value(
+                   "SELECT count(DISTINCT device_id) FROM series s JOIN samples x ON "
+                   "x.series_id = s.id") == "2";
+      },
+      seconds(60)));
+  auto holder = value("SELECT worker FROM fleet_leases WHERE connection = 'bat-1'");
+  auto front_api = value("SELECT api FROM fleet_workers WHERE id <> '" + holder + "'");
+  ASSERT_NE(front_api.rfind(':'), std::string::npos) << front_api;
+  test::Http front(
+      static_cast<std::uint16_t>(std::stoi(front_api.substr(front_api.rfind(':') + 1))));
+  const net::Headers auth{{"Content-Type", "application/json"},
+                          {"Authorization", "Bearer tok-api-0123456789abcdef"}};
+
+  auto cmd = front.call("POST", "/api/v1/devices/bat-1:battery/commands",
+                        R"({"command":"battery-power","value":-1800})", auth);
+  ASSERT_TRUE(cmd) << cmd.error().message;
+  ASSERT_EQ(cmd->status, 200) << cmd->body;
+  auto rec = net::parse_json_object(cmd->body, "command");
+  ASSERT_TRUE(rec);
+  EXPECT_EQ((*rec)["status"].as_string(), "verified");
+  EXPECT_EQ((*rec)["after"].to_number<double>(), -1800);
+  EXPECT_EQ((*rec)["device"].as_string(), "bat-1:battery");
+  auto audit = std::to_string((*rec)["id"].to_number<std::int64_t>());
+  // Run by the holder, once, and audited there with the caller's address.
+  EXPECT_EQ(value("SELECT worker || ' ' || status || ' ' || audit_id FROM fleet_commands"),
+            holder + " done " + audit);
+  EXPECT_EQ(value("SELECT requested_by || ' ' || status FROM commands WHERE id = " + audit),
+            "api:127.0.0.1 verified");
+
+  // The holder's refusal comes back with its status code and message.
+  auto bad = front.call("POST", "/api/v1/devices/bat-1:battery/commands",
+                        R"({"command":"battery-power","value":99999})", auth);
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  EXPECT_NE(bad->body.find("outside bat-1:battery's range"), std::string::npos) << bad->body;
+  auto unknown = front.call("POST", "/api/v1/devices/nope:battery/commands",
+                            R"({"command":"battery-power","value":100})", auth);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404) << unknown->body;
+
+  // A connection sealed with another key: no worker can open it, so none holds it. Its command
+  // is withdrawn after a lease, and the caller is told so.
+  test::Process other({kBin, "fleet", "-c", config("other", "other.key", 0), "import",
+                       csv("other.csv", "north,,bat-x,sonnen,127.0.0.1,1,1s,tok-fleet\n")});
+  ASSERT_EQ(other.wait(seconds(60)), 0) << other.rest_of_stderr();
+  auto lost = front.call("POST", "/api/v1/devices/bat-x:battery/commands",
+                         R"({"command":"battery-power","value":100})", auth);
+  ASSERT_TRUE(lost) << lost.error().message;
+  EXPECT_EQ(lost->status, 504) << lost->body;
+  EXPECT_NE(lost->body.find("no live worker holds connection bat-x"), std::string::npos)
+      << lost->body;
+  EXPECT_EQ(value("SELECT status FROM fleet_commands WHERE connection = 'bat-x'"), "withdrawn");
+
+  for (auto* p : {&a, &b}) {
+    p->signal(SIGINT);
+    EXPECT_EQ(p->wait(seconds(60)), 0);
+  }
+  std::filesystem::remove_all(dir);
 }

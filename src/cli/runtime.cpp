@@ -62,13 +62,18 @@ Result<void> Runtime::start(engine::Config config, bool poll, bool serve, std::s
   auto mqtt = config.mqtt;
   gateway_ = std::make_unique<engine::Gateway>(deps, std::move(config));
   if (auto r = gateway_->start(poll); !r) return r;
+  // A worker's outputs reach the devices other workers poll through the fleet's queue.
+  if (fleet_)
+    front_ = std::make_unique<engine::FleetGateway>(*gateway_, *fleet_, *store_, blocking_,
+                                                    base->fleet->lease);
+  GatewayApi& api = front_ ? static_cast<GatewayApi&>(*front_) : *gateway_;
   if (mqtt && poll) {
-    mqtt_ = std::make_unique<mqtt::Publisher>(io_.get_executor(), *gateway_, *mqtt);
+    mqtt_ = std::make_unique<mqtt::Publisher>(io_.get_executor(), api, *mqtt);
     if (auto r = mqtt_->start(); !r) return r;
   }
   if (serve) {
     server_ = std::make_unique<net::HttpServer>(
-        io_.get_executor(), rest::make_router(*gateway_, *store_, blocking_, clock_, ro));
+        io_.get_executor(), rest::make_router(api, *store_, blocking_, clock_, ro));
     if (auto r = server_->listen(listen_host, listen_port); !r) return r;
     // Other commands on this database (`control`) reach the gateway here.
     auto host = listen_host == "0.0.0.0" ? "127.0.0.1" : listen_host == "::" ? "::1" : listen_host;
@@ -86,8 +91,9 @@ Result<void> Runtime::start(engine::Config config, bool poll, bool serve, std::s
       api = "http://" + (host.empty() ? engine::host_name() : host) + ":" +
             std::to_string(server_->port());
     }
-    worker_ = std::make_unique<engine::FleetWorker>(*fleet_, *store_, *gateway_, std::move(*base),
-                                                    std::move(key), engine::new_worker_id(), api);
+    worker_ = std::make_unique<engine::FleetWorker>(*fleet_, *store_, *gateway_, io_.get_executor(),
+                                                    std::move(*base), std::move(key),
+                                                    engine::new_worker_id(), api);
     if (auto r = worker_->check_key(); !r) return r;
     // The first round before start() returns: `run` logs what it polls, a test sees it held.
     if (auto r = worker_->step(); !r)
@@ -178,6 +184,7 @@ void Runtime::shutdown() {
   io_threads_.clear();
   server_.reset();
   mqtt_.reset();
+  front_.reset();
   worker_.reset();
   fleet_.reset();
   gateway_.reset();

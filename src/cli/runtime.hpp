@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "engine/config.hpp"
+#include "engine/fleet_gateway.hpp"
 #include "engine/fleet_worker.hpp"
 #include "engine/gateway.hpp"
 #include "net/http_client.hpp"
@@ -70,6 +71,7 @@ class Runtime {
   std::unique_ptr<mqtt::Publisher> mqtt_;  ///< when the config has `mqtt:`
   std::unique_ptr<store::Fleet> fleet_;    ///< when the config has `fleet:`
   std::unique_ptr<engine::FleetWorker> worker_;
+  std::unique_ptr<engine::FleetGateway> front_;  ///< what a worker's outputs see
   std::vector<std::thread> io_threads_;
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
   bool stopped_ = false;

@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
+#include <future>
 #include <optional>
 #include <set>
 
@@ -33,11 +36,13 @@ std::string new_worker_id() {
          crypto::hex(crypto::random_bytes(3));
 }
 
-FleetWorker::FleetWorker(store::Fleet& fleet, store::Store& store, Gateway& gateway, Config base,
-                         std::string key, std::string id, std::string api)
+FleetWorker::FleetWorker(store::Fleet& fleet, store::Store& store, Gateway& gateway,
+                         boost::asio::any_io_executor io, Config base, std::string key,
+                         std::string id, std::string api)
     : fleet_(fleet),
       store_(store),
       gateway_(gateway),
+      io_(std::move(io)),
       base_(std::move(base)),
       key_(std::move(key)),
       id_(std::move(id)),
@@ -121,7 +126,9 @@ Result<std::string> FleetWorker::step() {
     }
   }
   // A command the previous holder was running when it died will never finish: its audit row
-  // says so instead of "pending" (the new holder cannot know whether the device took it).
+  // and its queue row say so instead of "pending" and "running" (the new holder cannot know
+  // whether the device took it), and the caller waiting on the queue row gets that answer.
+  if (!taken.empty()) (void)fleet_.interrupt_commands(taken);
   if (!taken.empty())
     if (auto n = store_.close_interrupted_commands(
             std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()),
@@ -189,6 +196,9 @@ Result<std::string> FleetWorker::apply(const std::vector<store::FleetConnection>
   if (!r) return fail(r.error());
   polling_ = names;
   if (!sealed_wrong.empty()) {
+    std::erase_if(polling_, [&](const auto& n) {
+      return std::find(sealed_wrong.begin(), sealed_wrong.end(), n) != sealed_wrong.end();
+    });
     // Held but not polled would keep them from a worker that can open them: handed back.
     (void)fleet_.release(id_, sealed_wrong);
     std::erase_if(held_, [&](const auto& l) {
@@ -211,7 +221,76 @@ Result<std::string> FleetWorker::reload(Config next) {
   return r;
 }
 
+Result<std::size_t> FleetWorker::run_commands() {
+  std::vector<std::string> mine;
+  {
+    std::lock_guard lock(mutex_);
+    mine = polling_;
+  }
+  auto taken = fleet_.take_commands(id_, mine);
+  if (!taken) return fail(taken.error());
+  // All at once (commands for different devices do not wait on each other; the gateway refuses
+  // a second one for a device while the first runs), then each outcome recorded.
+  std::vector<std::future<Result<CommandRecord>>> running;
+  for (const auto& c : *taken)
+    running.push_back(
+        boost::asio::co_spawn(io_, gateway_.execute(c.command), boost::asio::use_future));
+  for (std::size_t i = 0; i < running.size(); ++i) {
+    const auto& c = (*taken)[i];
+    Result<CommandRecord> r = fail(ErrorKind::Internal, "the command ended without an outcome");
+    try {
+      r = running[i].get();
+    } catch (const std::exception& e) {
+      r = fail(ErrorKind::Internal, std::string("the command failed: ") + e.what());
+    }
+    auto what = std::string(to_string(c.command.type)) + " from " + c.command.requested_by +
+                " (fleet command " + std::to_string(c.id) + ")";
+    if (r)
+      log(LogLevel::Info, "fleet", c.command.device, what + ": " + r->status);
+    else
+      log(LogLevel::Warning, "fleet", c.command.device, what + " refused: " + r.error().message);
+    auto done = r ? fleet_.finish_command(c.id, r->id, std::nullopt)
+                  : fleet_.finish_command(c.id, std::nullopt, r.error());
+    if (!done)
+      log(LogLevel::Warning, "fleet", c.command.device,
+          "the outcome of fleet command " + std::to_string(c.id) +
+              " could not be recorded: " + done.error().message);
+  }
+  return running.size();
+}
+
+void FleetWorker::command_loop() {
+  std::string failing;  // logged once, not every second
+  auto looked = std::chrono::steady_clock::time_point{};
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) break;
+    }
+    // Woken by a NOTIFY at once; looked at every few seconds anyway, for commands queued for a
+    // connection before this worker took it.
+    auto woke = fleet_.wait_for_commands(Millis(1000));
+    Result<std::size_t> r = std::size_t{0};
+    if (!woke)
+      r = fail(woke.error());
+    else if (*woke || std::chrono::steady_clock::now() - looked > std::chrono::seconds(5)) {
+      looked = std::chrono::steady_clock::now();
+      r = run_commands();
+    }
+    if (!r) {
+      if (r.error().message != failing)
+        log(LogLevel::Warning, "fleet", "", "queued commands: " + r.error().message);
+      failing = r.error().message;
+      std::unique_lock lock(mutex_);
+      cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+    } else {
+      failing.clear();
+    }
+  }
+}
+
 void FleetWorker::start() {
+  commands_ = std::thread([this] { command_loop(); });
   thread_ = std::thread([this] {
     std::string failing;  // the last round's error: logged once, not every round
     for (;;) {
@@ -234,11 +313,12 @@ void FleetWorker::start() {
 void FleetWorker::stop() {
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ && !thread_.joinable()) return;
+    if (stopping_ && !thread_.joinable() && !commands_.joinable()) return;
     stopping_ = true;
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (commands_.joinable()) commands_.join();  // within a second: its wait ends by then
   std::lock_guard lock(mutex_);
   if (held_.empty()) return;
   std::vector<std::string> names;

@@ -3,9 +3,12 @@
 // workers, rounded up) or hands back what is over it, and makes the gateway poll exactly what
 // it holds. A lease missing from a renewal, or not renewed in time (the database unreachable),
 // stops that connection at once: by then another worker may hold it. A clean stop hands every
-// lease back, so the others take over without waiting for an expiry.
+// lease back, so the others take over without waiting for an expiry. Beside the rounds, a
+// second thread runs the commands other workers' APIs queued for the connections this one
+// polls (woken by NOTIFY; engine/fleet_gateway.hpp is the side that queues them).
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -23,8 +26,10 @@ class FleetWorker {
  public:
   /// `base` is the worker's own configuration (its file's connections, if any, are polled too);
   /// `key` opens the fleet's connection settings; `id` names the worker in the database.
-  FleetWorker(store::Fleet& fleet, store::Store& store, Gateway& gateway, Config base,
-              std::string key, std::string id, std::string api = "");
+  /// Queued commands run on `io` (the gateway's io threads).
+  FleetWorker(store::Fleet& fleet, store::Store& store, Gateway& gateway,
+              boost::asio::any_io_executor io, Config base, std::string key, std::string id,
+              std::string api = "");
   ~FleetWorker();
 
   /// Refuses a key that opens none of the fleet's connections (the wrong key file): such a
@@ -33,7 +38,10 @@ class FleetWorker {
   /// One round (what the thread runs every lease/3); returns what changed, for the log ("" for
   /// nothing).
   Result<std::string> step();
-  /// Runs step() on its own thread until stop(), logging what each round changed.
+  /// Runs the commands queued for the connections it polls (each once); returns how many ran.
+  Result<std::size_t> run_commands();
+  /// Runs step() on its own thread until stop(), logging what each round changed, and the
+  /// queued commands on another as they come.
   void start();
   /// Ends the rounds and hands every lease back (after the gateway stopped polling them).
   void stop();
@@ -47,9 +55,12 @@ class FleetWorker {
  private:
   Result<std::string> apply(const std::vector<store::FleetConnection>& rows);
 
+  void command_loop();
+
   store::Fleet& fleet_;
   store::Store& store_;
   Gateway& gateway_;
+  boost::asio::any_io_executor io_;
   Config base_;
   std::string key_, id_, api_;
   Millis ttl_;
@@ -62,6 +73,7 @@ class FleetWorker {
   std::vector<std::string> polling_;                      // the connections the gateway polls
   std::set<std::pair<std::string, TimePoint>> unopened_;  // rows already logged as unopenable
   std::thread thread_;
+  std::thread commands_;
 };
 
 /// "host:pid:random": a worker's id, different for every start.

@@ -43,6 +43,7 @@ struct EventQuery {
 struct CommandQuery {
   std::vector<std::string> devices;  ///< audit rows of any of these; empty: every device
   std::size_t limit = 50;
+  std::optional<std::int64_t> id;  ///< that row alone
 };
 
 struct GapQuery {

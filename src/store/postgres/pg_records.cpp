@@ -232,10 +232,12 @@ Result<std::vector<CommandRecord>> PgStore::commands(const CommandQuery& q) {
   Params p;
   p.add(static_cast<std::int64_t>(q.limit));
   p.add(q.devices.empty() ? std::nullopt : std::optional(text_array(q.devices)));
+  p.add(q.id);
   return collect<CommandRecord>(
       "SELECT id, requested_at, finished_at, requested_by, device_id, command, value, "
       "duration_s, status, before_value, after_value, detail, argument FROM commands "
-      "WHERE ($2::text[] IS NULL OR device_id = ANY($2)) ORDER BY id DESC LIMIT $1",
+      "WHERE ($2::text[] IS NULL OR device_id = ANY($2)) AND ($3::bigint IS NULL OR id = $3) "
+      "ORDER BY id DESC LIMIT $1",
       p, "read commands", [](const Res& r, int i) {
         CommandRecord c;
         c.id = r.i64(i, 0);

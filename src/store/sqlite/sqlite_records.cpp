@@ -230,7 +230,9 @@ Result<std::int64_t> SqliteStore::close_interrupted_commands(
   st.bind(1, to_ms(now)).bind(2, detail);
   int at = 3;
   for (const auto& c : connections) {
-    st.bind(at++, static_cast<std::int64_t>(c.size() + 1)).bind(at++, c + ":");
+    st.bind(at, static_cast<std::int64_t>(c.size() + 1));
+    st.bind(at + 1, c + ":");
+    at += 2;
   }
   if (st.step() != SQLITE_DONE) return fail(db_error(writer_, "close interrupted commands"));
   return static_cast<std::int64_t>(sqlite3_changes(writer_));
@@ -241,12 +243,14 @@ Result<std::vector<CommandRecord>> SqliteStore::commands(const CommandQuery& q) 
   std::string sql =
       "SELECT id, requested_at, finished_at, requested_by, device_id, command, value, "
       "duration_s, status, before_value, after_value, detail, argument FROM commands";
-  if (!q.devices.empty()) sql += " WHERE device_id IN (" + placeholders(q.devices.size(), 2) + ")";
+  sql += " WHERE (?2 IS NULL OR id = ?2)";
+  if (!q.devices.empty()) sql += " AND device_id IN (" + placeholders(q.devices.size(), 3) + ")";
   sql += " ORDER BY id DESC LIMIT ?1";
   Stmt st(reader_, sql.c_str());
   if (!st.ok()) return fail(ErrorKind::Internal, "sqlite: commands query: " + st.error());
   st.bind(1, static_cast<std::int64_t>(q.limit));
-  for (std::size_t i = 0; i < q.devices.size(); ++i) st.bind(static_cast<int>(2 + i), q.devices[i]);
+  if (q.id) st.bind(2, *q.id);
+  for (std::size_t i = 0; i < q.devices.size(); ++i) st.bind(static_cast<int>(3 + i), q.devices[i]);
   return collect<CommandRecord>(st, reader_, "read commands", [&st] {
     CommandRecord c;
     c.id = st.i64(0);
