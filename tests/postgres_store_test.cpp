@@ -946,8 +946,8 @@ TEST_F(PostgresStore, ACommandToAnyWorkerRunsOnTheWorkerHoldingItsConnection) {
   auto config = [&](const std::string& name, const std::string& key, std::uint16_t port) {
     auto p = dir / (name + ".yaml");
     std::ofstream(p) << "gateway:\n  database: " << url_ << "\n  listen: 127.0.0.1:" << port
-                     << "\n  api_token: tok-api-0123456789abcdef\nfleet:\n  key_file: " << (dir / key).string()
-                     << "\n  lease: 3s\n";
+                     << "\n  api_token: tok-api-0123456789abcdef\nfleet:\n  key_file: "
+                     << (dir / key).string() << "\n  lease: 3s\n";
     return p.string();
   };
   std::string rows;
@@ -1033,9 +1033,38 @@ TEST_F(PostgresStore, ACommandToAnyWorkerRunsOnTheWorkerHoldingItsConnection) {
       << lost->body;
   EXPECT_EQ(value("SELECT status FROM fleet_commands WHERE connection = 'bat-x'"), "withdrawn");
 
-  for (auto* p : {&a, &b}) {
-    p->signal(SIGINT);
-    EXPECT_EQ(p->wait(seconds(60)), 0);
-  }
+  // A command that holds for a while outlives its holder's clean stop: the lease goes with the
+  // connection to the other worker, which ends it when asked (or when its time is up).
+  auto held = front.call("POST", "/api/v1/devices/bat-1:battery/commands",
+                         R"({"command":"battery-power","value":-1500,"duration_s":600})", auth);
+  ASSERT_TRUE(held);
+  ASSERT_EQ(held->status, 200) << held->body;
+  EXPECT_EQ(value("SELECT state FROM leases"), "active");
+  auto& holder_process =
+      holder.find(":" + std::to_string(a.pid()) + ":") != std::string::npos ? a : b;
+  auto& front_process = &holder_process == &a ? b : a;
+  holder_process.signal(SIGINT);
+  EXPECT_EQ(holder_process.wait(seconds(60)), 0);
+  ASSERT_TRUE(wait_for(
+      [&] { return value("SELECT count(*) FROM events WHERE code = 'lease.taken_over'") == "1"; },
+      seconds(60)));
+  EXPECT_EQ(value("SELECT state FROM leases"), "active");  // not handed back by the stop
+  auto release = front.call("POST", "/api/v1/devices/bat-1:battery/commands",
+                            R"({"command":"release"})", auth);
+  ASSERT_TRUE(release);
+  ASSERT_EQ(release->status, 200) << release->body;
+  EXPECT_EQ(value("SELECT state || ': ' || left(detail, 42) FROM leases"),
+            "released: ended early by api:127.0.0.1; handed back:");
+
+  // The fleet's last worker stopping hands its leases back: nobody would end them otherwise.
+  auto last = front.call("POST", "/api/v1/devices/bat-2:battery/commands",
+                         R"({"command":"battery-power","value":-1000,"duration_s":600})", auth);
+  ASSERT_TRUE(last);
+  ASSERT_EQ(last->status, 200) << last->body;
+  front_process.signal(SIGINT);
+  EXPECT_EQ(front_process.wait(seconds(60)), 0);
+  EXPECT_EQ(value("SELECT state || ': ' || left(detail, 17) FROM leases WHERE device_id = "
+                  "'bat-2:battery'"),
+            "released: sunbridge stopped");
   std::filesystem::remove_all(dir);
 }

@@ -47,6 +47,8 @@ class Process {
     if (err_ >= 0) close(err_);
   }
 
+  pid_t pid() const { return pid_; }
+
   /// Next stdout line, or nullopt at EOF / deadline.
   std::optional<std::string> line(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
     return read_line(out_, out_buf_, timeout);

@@ -164,6 +164,11 @@ Result<std::string> FleetWorker::apply(const std::vector<store::FleetConnection>
   for (const auto& l : held_) names.push_back(l.connection);
   std::sort(names.begin(), names.end());
   if (names == polling_) return std::string();
+  if (pass_on_) {
+    for (const auto& r : rows) passing_on_.insert(r.name);
+    passing_on_.insert(polling_.begin(), polling_.end());
+  }
+  gateway_.pass_leases_on(passing_on_);
   Config next = base_;
   // The sites as last read: letting go of connections (the database unreachable) must not
   // wait for the database.
@@ -320,13 +325,25 @@ void FleetWorker::stop() {
   if (thread_.joinable()) thread_.join();
   if (commands_.joinable()) commands_.join();  // within a second: its wait ends by then
   std::lock_guard lock(mutex_);
-  if (held_.empty()) return;
+  if (held_.empty()) {
+    (void)fleet_.leave(id_);
+    return;
+  }
   std::vector<std::string> names;
   for (const auto& l : held_) names.push_back(l.connection);
   held_.clear();
+  // Command leases go on with the next holder; with no other worker alive there is none, and
+  // the devices get their own mode back rather than a setpoint nobody would end.
+  auto alive = fleet_.workers(ttl_);
+  if (alive &&
+      std::none_of(alive->begin(), alive->end(), [&](const auto& w) { return w.id != id_; })) {
+    pass_on_ = false;
+    passing_on_.clear();
+  }
   (void)apply({});  // the gateway lets go of them first
   if (auto r = fleet_.release(id_, names); r)
     log(LogLevel::Info, "fleet", "", "handed back " + names_of(names));
+  (void)fleet_.leave(id_);  // the others' next round counts one worker fewer
 }
 
 }  // namespace sb::engine

@@ -72,6 +72,10 @@ class FleetWorker {
   std::vector<Site> sites_;                               // the fleet's sites as last read
   std::vector<std::string> polling_;                      // the connections the gateway polls
   std::set<std::pair<std::string, TimePoint>> unopened_;  // rows already logged as unopenable
+  // The fleet's connections as seen: their command leases go to the next holder, unless this
+  // is the fleet's last worker stopping (then they are handed back, see stop()).
+  std::set<std::string> passing_on_;
+  bool pass_on_ = true;
   std::thread thread_;
   std::thread commands_;
 };

@@ -99,6 +99,8 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
   // A polling gateway keeps its leases alive and hands them back when it stops; a one-shot
   // (CLI control) only respects those it adopted.
   bool keeps_leases = true;
+  // A fleet's connections (pass_leases_on): their leases outlive their closing here.
+  std::set<std::string> passing_on;
 
   // Commands and the leases they take (engine/executor.hpp, engine/leases.hpp): they reach
   // the devices through this Impl as their ControlHost.
@@ -491,7 +493,12 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
         c.backfill_loaded = true;
         auto op = c.backfill->load(devices);
         co_await std::move(op);
-        auto rop = lease_keeper.recover(devices);
+        bool passed_on = false;
+        {
+          std::lock_guard lock(mutex);
+          passed_on = passing_on.contains(c.config.name);
+        }
+        auto rop = lease_keeper.recover(devices, passed_on);
         co_await std::move(rop);
       }
       bool failed = false;
@@ -574,11 +581,17 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
     std::vector<Lease> held;
     if (keeps_leases) {
       std::vector<DeviceInfo> devices;
+      bool passed_on = false;
       {
         std::lock_guard lock(mutex);
         devices = c.devices;
+        passed_on = passing_on.contains(c.config.name);
       }
-      held = lease_keeper.of(devices);
+      // The worker that takes the connection next takes its leases over.
+      if (passed_on)
+        lease_keeper.forget(devices);
+      else
+        held = lease_keeper.of(devices);
     }
     for (const auto& l : held) {
       auto op = executor.hand_back(l, std::string("sunbridge stopped"));
@@ -772,6 +785,11 @@ asio::awaitable<Result<void>> Gateway::discover_all() {
     if (!r) co_return fail(with_context(r.error(), c->config.name));
   }
   co_return Result<void>{};
+}
+
+void Gateway::pass_leases_on(std::set<std::string> connections) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->passing_on = std::move(connections);
 }
 
 asio::awaitable<Result<void>> Gateway::adopt_leases() {

@@ -7,6 +7,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <memory>
+#include <set>
 
 #include "core/gateway_api.hpp"
 #include "core/registry.hpp"
@@ -46,6 +47,10 @@ class Gateway final : public GatewayApi {
   /// not one of the io threads, while they run.
   void close(std::chrono::milliseconds budget);
 
+  /// The leases of these connections' devices outlive the connection's closing here (a
+  /// fleet's connections move between workers): closing lets go of them without handing them
+  /// back, and opening takes over those still running, handing back those whose time is up.
+  void pass_leases_on(std::set<std::string> connections);
   /// Runs discovery once for every connection and waits for it (CLI `read`, `control`).
   boost::asio::awaitable<Result<void>> discover_all();
   /// For a gateway that does not poll (CLI `control` when no gateway runs on the database):

@@ -116,15 +116,34 @@ std::optional<Millis> LeaseKeeper::next_action(const std::vector<DeviceInfo>& de
   return soonest;
 }
 
-boost::asio::awaitable<void> LeaseKeeper::recover(const std::vector<DeviceInfo>& devices) {
+boost::asio::awaitable<void> LeaseKeeper::recover(const std::vector<DeviceInfo>& devices,
+                                                  bool passed_on) {
   auto op = net::run_blocking(deps_.blocking, [this] { return deps_.store.leases(true, 10'000); });
   auto active = co_await std::move(op);
   if (!active) co_return;
+  auto now = deps_.clock.now();
   for (const auto& l : *active) {
     if (!among(devices, l.device)) continue;
+    if (passed_on && now < l.until) {
+      hold(l);  // written again at once where the device forgets: the handover took a while
+      deps_.host.record_event({l.device, now, Severity::Info, "lease.taken_over",
+                               text(l) + ": taken over with its connection; handed back here "
+                                         "when its time is up"});
+      continue;
+    }
     auto back = executor_->hand_back(
-        l, std::string("found active at start: sunbridge stopped without handing it back"));
+        l, std::string(passed_on ? "its time was up while its connection changed workers"
+                                 : "found active at start: sunbridge stopped without handing "
+                                   "it back"));
     co_await std::move(back);
+  }
+}
+
+void LeaseKeeper::forget(const std::vector<DeviceInfo>& devices) {
+  std::lock_guard lock(mutex_);
+  for (const auto& d : devices) {
+    leases_.erase(d.id);
+    kept_alive_.erase(d.id);
   }
 }
 

@@ -41,8 +41,14 @@ class LeaseKeeper {
   std::optional<Millis> next_action(const std::vector<DeviceInfo>& devices,
                                     const Keepalive& keepalive) const;
   /// At start: the leases of `devices` still active in the store were not handed back
-  /// (sunbridge stopped without doing it); the devices get their own mode back now.
-  boost::asio::awaitable<void> recover(const std::vector<DeviceInfo>& devices);
+  /// (sunbridge stopped without doing it); the devices get their own mode back now. With
+  /// `passed_on` (a fleet's connection that another worker held before) those still running
+  /// are taken over instead: held, written again when due, handed back here when they end.
+  boost::asio::awaitable<void> recover(const std::vector<DeviceInfo>& devices,
+                                       bool passed_on = false);
+  /// Lets go of the leases of `devices` without ending them: their connection moves to another
+  /// fleet worker, which takes them over (recover with passed_on).
+  void forget(const std::vector<DeviceInfo>& devices);
   /// The active leases of `devices`.
   std::vector<Lease> of(const std::vector<DeviceInfo>& devices) const;
 

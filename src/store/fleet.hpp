@@ -65,6 +65,9 @@ class Fleet {
 
   /// The worker is alive (seen now, by the server's clock).
   virtual Result<void> heartbeat(const FleetWorker& w) = 0;
+  /// The worker stopped cleanly: no longer counted among the live ones (a dead one is counted
+  /// until `alive_within` passes). Forgets workers not seen for a day too.
+  virtual Result<void> leave(const std::string& worker) = 0;
   /// Workers seen within `alive_within`.
   virtual Result<std::vector<FleetWorker>> workers(Millis alive_within) = 0;
 

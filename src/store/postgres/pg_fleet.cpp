@@ -102,6 +102,13 @@ class PgFleet final : public Fleet {
                    "worker heartbeat", Params().add(w.id).add(w.host).add(w.pid).add(w.api));
   }
 
+  Result<void> leave(const std::string& worker) override {
+    std::lock_guard lock(m_);
+    return c_.exec(
+        std::string("DELETE FROM fleet_workers WHERE id = $1 OR seen_at < ") + kNow + " - 86400000",
+        "worker leaves", Params().add(worker));
+  }
+
   Result<std::vector<FleetWorker>> workers(Millis alive_within) override {
     std::lock_guard lock(m_);
     auto r = c_.run(std::string("SELECT id, host, pid, api, started_at, seen_at FROM "
