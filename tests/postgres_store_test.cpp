@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <future>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -926,7 +927,7 @@ TEST_F(PostgresStore, FleetCommandsWaitForTheHolderWhoTakesEachOnce) {
 // queues it, the holder runs, reads back and audits it, and the caller gets the audit row (or
 // the holder's refusal with its status code). A connection no worker can hold gets an answer
 // within a lease, and nothing is sent.
-TEST_F(PostgresStore, ACommandToAnyWorkerRunsOnTheWorkerHoldingItsConnection) {
+TEST_F(PostgresStore, AnyWorkerShowsTheWholeFleetAndRunsItsCommandsOnTheHolder) {
   auto dir = test::temp_dir("pg-commands");
   std::ofstream(dir / "fleet.key") << std::string(64, 'd') << "\n";
   std::ofstream(dir / "other.key") << std::string(64, 'e') << "\n";
@@ -992,6 +993,41 @@ TEST_F(PostgresStore, ACommandToAnyWorkerRunsOnTheWorkerHoldingItsConnection) {
       static_cast<std::uint16_t>(std::stoi(front_api.substr(front_api.rfind(':') + 1))));
   const net::Headers auth{{"Content-Type", "application/json"},
                           {"Authorization", "Bearer tok-api-0123456789abcdef"}};
+  auto get = [&](const std::string& path) {
+    auto r = front.call("GET", path);
+    return r ? *r : net::HttpResponse{};
+  };
+
+  // The front answers for the whole fleet: the holder's battery with its live values and the
+  // commands it takes, each connection's health with the worker polling it; the settings of
+  // the other worker's device are read there, and the answer says where.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto r = get("/api/v1/devices/bat-1:battery/live");
+        return r.status == 200 && r.body.find("battery.soc") != std::string::npos;
+      },
+      seconds(60)))
+      << get("/api/v1/devices/bat-1:battery/live").body;
+  auto dev = get("/api/v1/devices/bat-1:battery");
+  EXPECT_EQ(dev.status, 200) << dev.body;
+  EXPECT_NE(dev.body.find(R"("name":"battery-power")"), std::string::npos) << dev.body;
+  auto live = get("/api/v1/live");
+  EXPECT_NE(live.body.find(R"("bat-1:battery")"), std::string::npos) << live.body;
+  EXPECT_NE(live.body.find(R"("bat-2:battery")"), std::string::npos) << live.body;
+  auto health = net::parse_json_object(get("/api/v1/health").body, "health");
+  ASSERT_TRUE(health);
+  std::map<std::string, std::string> worker_of;
+  for (const auto& c : (*health)["connections"].as_array())
+    worker_of[std::string(c.at("name").as_string())] =
+        c.at("worker").is_string() ? std::string(c.at("worker").as_string()) : "-";
+  EXPECT_EQ(worker_of["bat-1"], holder);
+  EXPECT_EQ(worker_of["bat-2"],
+            value("SELECT worker FROM fleet_leases WHERE connection = 'bat-2'"));
+  EXPECT_NE(worker_of["bat-1"], worker_of["bat-2"]);
+  auto settings = get("/api/v1/devices/bat-1:battery/settings");
+  EXPECT_EQ(settings.status, 422) << settings.body;
+  EXPECT_NE(settings.body.find("is polled by worker " + holder), std::string::npos)
+      << settings.body;
 
   auto cmd = front.call("POST", "/api/v1/devices/bat-1:battery/commands",
                         R"({"command":"battery-power","value":-1800})", auth);
@@ -1009,6 +1045,24 @@ TEST_F(PostgresStore, ACommandToAnyWorkerRunsOnTheWorkerHoldingItsConnection) {
   EXPECT_EQ(value("SELECT requested_by || ' ' || status FROM commands WHERE id = " + audit),
             "api:127.0.0.1 verified");
 
+  // /metrics are the front's own: its battery, not the holder's, and its share of the fleet's
+  // work (the lease it holds, the command it forwarded). promtool takes them.
+  auto front_id = value("SELECT id FROM fleet_workers WHERE id <> '" + holder + "'");
+  auto metrics = get("/metrics");
+  EXPECT_EQ(metrics.body.find(R"(device="bat-1:battery")"), std::string::npos);
+  EXPECT_NE(metrics.body.find(R"(device="bat-2:battery")"), std::string::npos);
+  for (const auto& series :
+       {"sunbridge_fleet_leases_held{worker=\"" + front_id + "\"} 1",
+        "sunbridge_fleet_connections{worker=\"" + front_id + "\"} 2",
+        "sunbridge_fleet_commands_total{worker=\"" + front_id + "\",outcome=\"forwarded\"} 1",
+        "sunbridge_fleet_commands_total{worker=\"" + front_id + "\",outcome=\"run\"} 0"})
+    EXPECT_NE(metrics.body.find(series), std::string::npos) << series << "\n" << metrics.body;
+  std::ofstream(dir / "metrics.txt") << metrics.body;
+  test::Process promtool(
+      {"/bin/sh", "-c", "promtool check metrics < " + (dir / "metrics.txt").string()});
+  EXPECT_EQ(promtool.wait(seconds(60)), 0)
+      << promtool.rest_of_stdout() << promtool.rest_of_stderr();
+
   // The holder's refusal comes back with its status code and message.
   auto bad = front.call("POST", "/api/v1/devices/bat-1:battery/commands",
                         R"({"command":"battery-power","value":99999})", auth);
@@ -1025,6 +1079,15 @@ TEST_F(PostgresStore, ACommandToAnyWorkerRunsOnTheWorkerHoldingItsConnection) {
   test::Process other({kBin, "fleet", "-c", config("other", "other.key", 0), "import",
                        csv("other.csv", "north,,bat-x,sonnen,127.0.0.1,1,1s,tok-fleet\n")});
   ASSERT_EQ(other.wait(seconds(60)), 0) << other.rest_of_stderr();
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return get("/api/v1/health")
+                   .body.find(
+                       R"("name":"bat-x","site":"north","vendor":"sonnen","state":"unheld")") !=
+               std::string::npos;
+      },
+      seconds(60)))
+      << get("/api/v1/health").body;
   auto lost = front.call("POST", "/api/v1/devices/bat-x:battery/commands",
                          R"({"command":"battery-power","value":100})", auth);
   ASSERT_TRUE(lost) << lost.error().message;

@@ -62,13 +62,16 @@ Result<void> Runtime::start(engine::Config config, bool poll, bool serve, std::s
   auto mqtt = config.mqtt;
   gateway_ = std::make_unique<engine::Gateway>(deps, std::move(config));
   if (auto r = gateway_->start(poll); !r) return r;
-  // A worker's outputs reach the devices other workers poll through the fleet's queue.
+  // A worker's REST API shows the whole fleet (the others' status rows) and reaches the
+  // devices other workers poll through the fleet's command queue.
+  const auto worker_id = engine::new_worker_id();
   if (fleet_)
-    front_ = std::make_unique<engine::FleetGateway>(*gateway_, *fleet_, *store_, blocking_,
-                                                    base->fleet->lease);
+    front_ = std::make_unique<engine::FleetGateway>(*gateway_, view_, *fleet_, *store_, blocking_,
+                                                    base->fleet->lease, worker_id);
   GatewayApi& api = front_ ? static_cast<GatewayApi&>(*front_) : *gateway_;
   if (mqtt && poll) {
-    mqtt_ = std::make_unique<mqtt::Publisher>(io_.get_executor(), api, *mqtt);
+    // Each worker publishes what it polls: the broker sees every device once.
+    mqtt_ = std::make_unique<mqtt::Publisher>(io_.get_executor(), *gateway_, *mqtt);
     if (auto r = mqtt_->start(); !r) return r;
   }
   if (serve) {
@@ -92,8 +95,8 @@ Result<void> Runtime::start(engine::Config config, bool poll, bool serve, std::s
             std::to_string(server_->port());
     }
     worker_ = std::make_unique<engine::FleetWorker>(*fleet_, *store_, *gateway_, io_.get_executor(),
-                                                    std::move(*base), std::move(key),
-                                                    engine::new_worker_id(), api);
+                                                    view_, std::move(*base), std::move(key),
+                                                    worker_id, api);
     if (auto r = worker_->check_key(); !r) return r;
     // The first round before start() returns: `run` logs what it polls, a test sees it held.
     if (auto r = worker_->step(); !r)

@@ -71,6 +71,7 @@ class Runtime {
   std::unique_ptr<mqtt::Publisher> mqtt_;  ///< when the config has `mqtt:`
   std::unique_ptr<store::Fleet> fleet_;    ///< when the config has `fleet:`
   std::unique_ptr<engine::FleetWorker> worker_;
+  engine::FleetView view_;                       ///< the fleet as the other workers wrote it
   std::unique_ptr<engine::FleetGateway> front_;  ///< what a worker's outputs see
   std::vector<std::thread> io_threads_;
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;

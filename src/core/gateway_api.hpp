@@ -39,8 +39,9 @@ inline constexpr std::size_t kPollLatencyBucketCount = std::size(kPollLatencyBuc
 struct ConnectionHealth {
   std::string name;
   std::string vendor;
-  std::string site;   ///< the site its devices belong to
-  std::string state;  ///< "starting", "ok", "failing", "needs_credentials"
+  std::string site;    ///< the site its devices belong to
+  std::string state;   ///< "starting", "ok", "failing", "needs_credentials"; a fleet's: "unheld"
+  std::string worker;  ///< the fleet worker polling it ("" outside a fleet)
   std::optional<TimePoint> last_success;
   std::string last_error;
   std::int64_t polls = 0;
@@ -79,6 +80,22 @@ struct SiteQuality {
   std::string last_result;  ///< describe() of the last hour
 };
 
+/// A fleet worker's own share of the work (its /metrics): what it holds and did.
+struct FleetWorkerStats {
+  std::string worker;
+  std::int64_t leases_held = 0;
+  std::int64_t connections = 0;    ///< the fleet's, as last counted
+  std::int64_t workers_alive = 0;  ///< as last counted, this one included
+  std::int64_t taken = 0;          ///< connections claimed since the start
+  std::int64_t handed_back = 0;    ///< given back (a fair share, a key that does not open it)
+  std::int64_t lost = 0;           ///< lost to another worker or to a late renewal
+  std::int64_t round_failures = 0;
+  std::int64_t commands_run = 0;          ///< taken from the queue and run here
+  std::int64_t commands_refused = 0;      ///< taken from the queue and refused here
+  std::int64_t commands_forwarded = 0;    ///< queued here for another worker's device
+  std::optional<TimePoint> view_read_at;  ///< when the other workers' status was last read
+};
+
 class GatewayApi {
  public:
   virtual ~GatewayApi() = default;
@@ -103,6 +120,11 @@ class GatewayApi {
   }
   /// Validates, applies, verifies and audits a command; the audit row comes back.
   virtual boost::asio::awaitable<Result<CommandRecord>> execute(Command command) = 0;
+  /// What this process polls itself (a fleet worker's view shows the whole fleet, its
+  /// /metrics only its own work).
+  virtual const GatewayApi& own() const { return *this; }
+  /// A fleet worker's own figures; none outside a fleet.
+  virtual std::optional<FleetWorkerStats> fleet() const { return std::nullopt; }
 };
 
 }  // namespace sb

@@ -5,6 +5,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
+#include <set>
+
 #include "net/blocking.hpp"
 
 namespace sb::engine {
@@ -29,9 +32,95 @@ std::string connection_of_device(const std::string& device) {
   return colon == std::string::npos ? std::string() : device.substr(0, colon);
 }
 
-FleetGateway::FleetGateway(GatewayApi& local, store::Fleet& fleet, store::Store& store,
-                           asio::thread_pool& blocking, Millis lease)
-    : local_(local), fleet_(fleet), store_(store), blocking_(blocking), lease_(lease) {}
+FleetGateway::FleetGateway(GatewayApi& local, FleetView& view, store::Fleet& fleet,
+                           store::Store& store, asio::thread_pool& blocking, Millis lease,
+                           std::string worker)
+    : local_(local),
+      view_(view),
+      fleet_(fleet),
+      store_(store),
+      blocking_(blocking),
+      lease_(lease),
+      worker_(std::move(worker)) {}
+
+std::vector<DeviceInfo> FleetGateway::devices() const {
+  auto out = local_.devices();
+  std::set<std::string> here;
+  for (const auto& d : out) here.insert(d.connection);
+  for (const auto& [name, e] : view_.all())
+    if (!here.contains(name))
+      for (const auto& d : e.status.devices) out.push_back(d.live.device);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
+std::optional<DeviceInfo> FleetGateway::device(const std::string& id) const {
+  if (auto d = local_.device(id)) return d;
+  if (auto e = view_.of(connection_of_device(id)))
+    for (const auto& d : e->status.devices)
+      if (d.live.device.id == id) return d.live.device;
+  return std::nullopt;
+}
+
+std::optional<Capabilities> FleetGateway::capabilities(const std::string& device) const {
+  if (local_.device(device)) return local_.capabilities(device);
+  if (auto e = view_.of(connection_of_device(device)))
+    for (const auto& d : e->status.devices)
+      if (d.live.device.id == device) return d.capabilities;
+  return std::nullopt;
+}
+
+std::vector<DeviceLive> FleetGateway::live() const {
+  auto out = local_.live();
+  std::set<std::string> here;
+  for (const auto& d : out) here.insert(d.device.connection);
+  for (const auto& [name, e] : view_.all())
+    if (!here.contains(name))
+      for (const auto& d : e.status.devices) out.push_back(d.live);
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.device.id < b.device.id; });
+  return out;
+}
+
+std::vector<ConnectionHealth> FleetGateway::health() const {
+  auto out = local_.health();
+  std::set<std::string> here;
+  for (auto& h : out) {
+    h.worker = worker_;
+    here.insert(h.name);
+  }
+  auto remote = view_.all();
+  for (const auto& [name, e] : remote)
+    if (here.insert(name).second) {
+      out.push_back(e.status.health);
+      out.back().worker = e.worker;
+    }
+  // A connection of the fleet nobody holds (no live worker, or none whose key opens it).
+  for (const auto& c : view_.connections())
+    if (here.insert(c.name).second) {
+      ConnectionHealth h;
+      h.name = c.name;
+      h.vendor = c.vendor;
+      h.site = c.site;
+      h.state = "unheld";
+      h.last_error = "no live worker holds this connection of the fleet";
+      out.push_back(std::move(h));
+    }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
+}
+
+asio::awaitable<Result<DeviceSettings>> FleetGateway::settings(std::string device, bool refresh) {
+  if (!local_.device(device))
+    if (auto e = view_.of(connection_of_device(device)))
+      co_return fail(
+          ErrorKind::NotSupported,
+          device + " is polled by worker " + e->worker + "; its settings are read there" +
+              (e->api.empty() ? std::string()
+                              : " (" + e->api + "/api/v1/devices/" + device + "/settings)"));
+  auto op = local_.settings(std::move(device), refresh);
+  co_return co_await std::move(op);
+}
 
 asio::awaitable<Result<CommandRecord>> FleetGateway::execute(Command cmd) {
   if (local_.device(cmd.device)) {
@@ -53,6 +142,7 @@ asio::awaitable<Result<CommandRecord>> FleetGateway::execute(Command cmd) {
       blocking_, [&fleet, connection, cmd] { return fleet.queue_command(connection, cmd); });
   auto id = co_await std::move(queue);
   if (!id) co_return fail(with_context(id.error(), "command for " + cmd.device + " not queued"));
+  view_.count([](auto& s) { ++s.commands_forwarded; });
 
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer timer(executor);

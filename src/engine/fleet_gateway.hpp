@@ -7,6 +7,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "core/gateway_api.hpp"
+#include "engine/fleet_status.hpp"
 #include "store/fleet.hpp"
 #include "store/store.hpp"
 
@@ -14,38 +15,42 @@ namespace sb::engine {
 
 class FleetGateway final : public GatewayApi {
  public:
-  /// `lease` is the fleet's lease: a command nobody takes within it has no live holder.
-  FleetGateway(GatewayApi& local, store::Fleet& fleet, store::Store& store,
-               boost::asio::thread_pool& blocking, Millis lease);
+  /// `view` is what the other workers last wrote of their connections; `lease` is the fleet's
+  /// lease: a command nobody takes within it has no live holder.
+  FleetGateway(GatewayApi& local, FleetView& view, store::Fleet& fleet, store::Store& store,
+               boost::asio::thread_pool& blocking, Millis lease, std::string worker);
 
+  // The whole fleet: what this worker polls, and what the others wrote of theirs (a few
+  // seconds old at most); a connection nobody holds shows with state "unheld".
   std::vector<Site> sites() const override { return local_.sites(); }
-  std::vector<DeviceInfo> devices() const override { return local_.devices(); }
-  std::optional<DeviceInfo> device(const std::string& id) const override {
-    return local_.device(id);
-  }
-  std::optional<Capabilities> capabilities(const std::string& device) const override {
-    return local_.capabilities(device);
-  }
-  std::vector<DeviceLive> live() const override { return local_.live(); }
-  std::vector<ConnectionHealth> health() const override { return local_.health(); }
+  std::vector<DeviceInfo> devices() const override;
+  std::optional<DeviceInfo> device(const std::string& id) const override;
+  std::optional<Capabilities> capabilities(const std::string& device) const override;
+  std::vector<DeviceLive> live() const override;
+  std::vector<ConnectionHealth> health() const override;
   std::vector<SiteQuality> quality() const override { return local_.quality(); }
+  /// Here for a device this worker polls; for another's, NotSupported naming the worker whose
+  /// API reads them (a read of the device is that worker's to make).
   boost::asio::awaitable<Result<DeviceSettings>> settings(std::string device,
-                                                          bool refresh) override {
-    return local_.settings(std::move(device), refresh);
-  }
+                                                          bool refresh) override;
   std::vector<std::pair<std::uint64_t, Event>> events_after(std::uint64_t after) const override {
     return local_.events_after(after);
   }
   /// Here when this worker polls the device; otherwise through the queue, waiting for the
   /// holder's outcome (up to a lease for a holder to take it, then as long as it runs).
   boost::asio::awaitable<Result<CommandRecord>> execute(Command command) override;
+  /// What this worker polls itself: its /metrics are its own.
+  const GatewayApi& own() const override { return local_; }
+  std::optional<FleetWorkerStats> fleet() const override { return view_.stats(); }
 
  private:
   GatewayApi& local_;
+  FleetView& view_;
   store::Fleet& fleet_;
   store::Store& store_;
   boost::asio::thread_pool& blocking_;
   Millis lease_;
+  std::string worker_;  ///< this worker's id
 };
 
 /// The connection a device belongs to: its id up to the first ':' ("" for none).

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/drivers.hpp"
+#include "engine/fleet_status.hpp"
 #include "net/crypto.hpp"
 
 using namespace sb;
@@ -151,4 +152,84 @@ TEST(FleetCsv, MistakesNameTheLineAndTheColumn) {
             "fleet.csv: empty; the first row names the columns (site, name, vendor, "
             "host, …)");
   EXPECT_EQ(error("site,name,vendor\n"), "fleet.csv: no connections below the first row");
+}
+
+// What a holder writes of a connection reads back whole in another worker: health with its
+// histogram, budget and failures by kind, devices with their values and qualities, and the
+// capabilities the control forms are built from; a document that is not one is refused by name.
+TEST(FleetStatus, ADocumentReadsBackAsWrittenAndAWrongOneIsNamed) {
+  ConnectionStatus s;
+  s.health.name = "bat-7";
+  s.health.vendor = "sonnen";
+  s.health.site = "north";
+  s.health.state = "failing";
+  s.health.last_success = TimePoint(Millis(1'764'000'000'123));
+  s.health.last_error = "transport: connection refused \"quoted\"";
+  s.health.polls = 41;
+  s.health.failures = 3;
+  s.health.latency_counts[2] = 40;
+  s.health.latency_sum_s = 0.75;
+  s.health.failures_by_kind = {{"transport", 3}};
+  s.health.budget = CallBudget{12, 1440, TimePoint(Millis(1'764'086'400'000))};
+  RemoteDevice d;
+  d.live.device = {"bat-7:battery", "north", "bat-7",   "sonnen", "battery",
+                   "sonnen",        "eco 8", "battery", "1.14"};
+  d.live.online = true;
+  d.live.last_success = s.health.last_success;
+  d.live.values = {
+      {"battery.soc", TimePoint(Millis(1'764'000'000'000)), 57.5, Quality::Measured},
+      {"energy.pv_yield", TimePoint(Millis(1'764'000'000'000)), 1.25e6, Quality::Estimated}};
+  d.capabilities.history = false;
+  d.capabilities.setpoint_keepalive = Millis(60'000);
+  d.capabilities.commands = {{CommandType::BatteryPower, -4600, 4600, {}, 0},
+                             {CommandType::BatteryStrategy, 0, 0, {"auto", "manual"}, 0}};
+  d.capabilities.metrics = {"battery.soc", "battery.power"};
+  s.devices.push_back(d);
+
+  auto doc = encode_status(s);
+  EXPECT_NE(doc.find(R"("type":"battery-power")"), std::string::npos) << doc;
+  EXPECT_NE(doc.find(R"("quality":"Estimated")"), std::string::npos) << doc;
+  auto back = decode_status(doc, "bat-7");
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->health.name, "bat-7");
+  EXPECT_EQ(back->health.state, "failing");
+  EXPECT_EQ(back->health.last_success, s.health.last_success);
+  EXPECT_EQ(back->health.last_error, s.health.last_error);
+  EXPECT_EQ(back->health.latency_counts, s.health.latency_counts);
+  EXPECT_EQ(back->health.failures_by_kind, s.health.failures_by_kind);
+  ASSERT_TRUE(back->health.budget);
+  EXPECT_EQ(back->health.budget->limit, 1440);
+  EXPECT_EQ(back->health.budget->resets_at, s.health.budget->resets_at);
+  ASSERT_EQ(back->devices.size(), 1u);
+  const auto& b = back->devices[0];
+  EXPECT_EQ(b.live.device.id, "bat-7:battery");
+  EXPECT_EQ(b.live.device.firmware, "1.14");
+  EXPECT_TRUE(b.live.online);
+  ASSERT_EQ(b.live.values.size(), 2u);
+  EXPECT_EQ(b.live.values[1].value, 1.25e6);
+  EXPECT_EQ(b.live.values[1].quality, Quality::Estimated);
+  EXPECT_EQ(b.capabilities.setpoint_keepalive, Millis(60'000));
+  ASSERT_EQ(b.capabilities.commands.size(), 2u);
+  EXPECT_EQ(b.capabilities.commands[0].type, CommandType::BatteryPower);
+  EXPECT_EQ(b.capabilities.commands[0].low, -4600);
+  EXPECT_EQ(b.capabilities.commands[1].choices, (std::vector<std::string>{"auto", "manual"}));
+  EXPECT_FALSE(back->health.consecutive_failures);
+
+  auto not_json = decode_status("{\"health\":", "bat-7");
+  ASSERT_FALSE(not_json);
+  EXPECT_EQ(not_json.error().kind, ErrorKind::Protocol);
+  EXPECT_NE(not_json.error().message.find("fleet status of bat-7: not JSON"), std::string::npos)
+      << not_json.error().message;
+  auto wrong = decode_status(R"({"health":5,"devices":[]})", "bat-8");
+  ASSERT_FALSE(wrong);
+  EXPECT_NE(wrong.error().message.find("fleet status of bat-8: not a status document"),
+            std::string::npos)
+      << wrong.error().message;
+  auto command = doc;
+  command.replace(command.find("battery-power"), 13, "warp-drive");
+  // A newer worker's command: left out, the rest of the device shown.
+  auto newer = decode_status(command, "bat-9");
+  ASSERT_TRUE(newer) << newer.error().message;
+  ASSERT_EQ(newer->devices[0].capabilities.commands.size(), 1u);
+  EXPECT_EQ(newer->devices[0].capabilities.commands[0].type, CommandType::BatteryStrategy);
 }

@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
 #include <future>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -37,12 +38,13 @@ std::string new_worker_id() {
 }
 
 FleetWorker::FleetWorker(store::Fleet& fleet, store::Store& store, Gateway& gateway,
-                         boost::asio::any_io_executor io, Config base, std::string key,
-                         std::string id, std::string api)
+                         boost::asio::any_io_executor io, FleetView& view, Config base,
+                         std::string key, std::string id, std::string api)
     : fleet_(fleet),
       store_(store),
       gateway_(gateway),
       io_(std::move(io)),
+      view_(view),
       base_(std::move(base)),
       key_(std::move(key)),
       id_(std::move(id)),
@@ -77,9 +79,14 @@ Result<std::string> FleetWorker::step() {
   // Not renewed for two thirds of a lease (the database unreachable): the leases may run out
   // before the next renewal gets through, and then another worker may hold them. Stop now.
   auto give_up_if_late = [&](const Error& e) -> Result<std::string> {
+    view_.count([](FleetWorkerStats& s) { ++s.round_failures; });
     if (!held_.empty() && now - renewed_at_ > ttl_ * 2 / 3) {
       for (const auto& l : held_) lost.push_back(l.connection);
       held_.clear();
+      view_.count([&](FleetWorkerStats& s) {
+        s.lost += static_cast<std::int64_t>(lost.size());
+        s.leases_held = 0;
+      });
       auto r = apply({});
       return fail(e.kind, e.message +
                               "; the leases could not be renewed in time, so this worker "
@@ -142,6 +149,16 @@ Result<std::string> FleetWorker::step() {
   auto applied = apply(*rows);
   if (!given.empty())
     if (auto r = fleet_.release(id_, given); !r && !failed) failed = r.error();
+  view_.count([&](FleetWorkerStats& s) {
+    s.worker = id_;
+    s.leases_held = static_cast<std::int64_t>(held_.size());
+    s.connections = static_cast<std::int64_t>(rows->size());
+    if (alive) s.workers_alive = static_cast<std::int64_t>(alive->size());
+    s.taken += static_cast<std::int64_t>(taken.size());
+    s.handed_back += static_cast<std::int64_t>(given.size());
+    s.lost += static_cast<std::int64_t>(lost.size());
+    if (failed || !applied) ++s.round_failures;
+  });
   std::string out;
   if (!taken.empty()) out += "; took " + names_of(taken);
   if (!lost.empty()) out += "; lost " + names_of(lost) + " (another worker holds them now)";
@@ -250,6 +267,7 @@ Result<std::size_t> FleetWorker::run_commands() {
     }
     auto what = std::string(to_string(c.command.type)) + " from " + c.command.requested_by +
                 " (fleet command " + std::to_string(c.id) + ")";
+    view_.count([&](FleetWorkerStats& s) { ++(r ? s.commands_run : s.commands_refused); });
     if (r)
       log(LogLevel::Info, "fleet", c.command.device, what + ": " + r->status);
     else
@@ -294,8 +312,62 @@ void FleetWorker::command_loop() {
   }
 }
 
+Result<void> FleetWorker::publish_status() {
+  std::vector<std::string> mine;
+  {
+    std::lock_guard lock(mutex_);
+    mine = polling_;
+  }
+  std::map<std::string, ConnectionStatus> own;
+  for (const auto& name : mine) own[name];
+  for (auto& h : gateway_.health())
+    if (auto it = own.find(h.name); it != own.end()) it->second.health = std::move(h);
+  for (auto& live : gateway_.live())
+    if (auto it = own.find(live.device.connection); it != own.end()) {
+      auto caps = gateway_.capabilities(live.device.id);
+      it->second.devices.push_back({std::move(live), caps.value_or(Capabilities{})});
+    }
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const auto& [name, st] : own)
+    if (!st.health.name.empty()) rows.emplace_back(name, encode_status(st));
+  if (auto r = fleet_.put_status(id_, rows); !r) return r;
+  auto all = fleet_.statuses();
+  if (!all) return fail(all.error());
+  auto connections = fleet_.connections();
+  if (!connections) return fail(connections.error());
+  std::map<std::string, FleetView::Entry> seen;
+  std::string unreadable;
+  for (const auto& row : *all) {
+    auto st = decode_status(row.status, row.connection);
+    if (!st) {
+      unreadable = st.error().message;  // one worker's bug must not hide the others
+      continue;
+    }
+    seen[row.connection] = {std::move(*st), row.worker, row.api, row.updated_at};
+  }
+  view_.update(std::move(seen), std::move(*connections));
+  view_.count([](FleetWorkerStats& s) {
+    s.view_read_at = std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
+  });
+  if (!unreadable.empty()) return fail(ErrorKind::Protocol, unreadable);
+  return {};
+}
+
+void FleetWorker::status_loop() {
+  std::string failing;
+  for (;;) {
+    auto r = publish_status();
+    if (!r && r.error().message != failing)
+      log(LogLevel::Warning, "fleet", "", "fleet status: " + r.error().message);
+    failing = r ? std::string() : r.error().message;
+    std::unique_lock lock(mutex_);
+    if (cv_.wait_for(lock, std::chrono::seconds(2), [&] { return stopping_; })) break;
+  }
+}
+
 void FleetWorker::start() {
   commands_ = std::thread([this] { command_loop(); });
+  status_ = std::thread([this] { status_loop(); });
   thread_ = std::thread([this] {
     std::string failing;  // the last round's error: logged once, not every round
     for (;;) {
@@ -318,12 +390,13 @@ void FleetWorker::start() {
 void FleetWorker::stop() {
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ && !thread_.joinable() && !commands_.joinable()) return;
+    if (stopping_ && !thread_.joinable() && !commands_.joinable() && !status_.joinable()) return;
     stopping_ = true;
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   if (commands_.joinable()) commands_.join();  // within a second: its wait ends by then
+  if (status_.joinable()) status_.join();
   std::lock_guard lock(mutex_);
   if (held_.empty()) {
     (void)fleet_.leave(id_);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/config.hpp"
+#include "engine/fleet_status.hpp"
 #include "engine/gateway.hpp"
 #include "store/fleet.hpp"
 
@@ -26,10 +27,11 @@ class FleetWorker {
  public:
   /// `base` is the worker's own configuration (its file's connections, if any, are polled too);
   /// `key` opens the fleet's connection settings; `id` names the worker in the database.
-  /// Queued commands run on `io` (the gateway's io threads).
+  /// Queued commands run on `io` (the gateway's io threads); what the other workers write of
+  /// their connections is kept in `view`.
   FleetWorker(store::Fleet& fleet, store::Store& store, Gateway& gateway,
-              boost::asio::any_io_executor io, Config base, std::string key, std::string id,
-              std::string api = "");
+              boost::asio::any_io_executor io, FleetView& view, Config base, std::string key,
+              std::string id, std::string api = "");
   ~FleetWorker();
 
   /// Refuses a key that opens none of the fleet's connections (the wrong key file): such a
@@ -40,8 +42,11 @@ class FleetWorker {
   Result<std::string> step();
   /// Runs the commands queued for the connections it polls (each once); returns how many ran.
   Result<std::size_t> run_commands();
-  /// Runs step() on its own thread until stop(), logging what each round changed, and the
-  /// queued commands on another as they come.
+  /// Writes the status of the connections it polls (fleet_status.hpp) and reads every
+  /// worker's back into view().
+  Result<void> publish_status();
+  /// Runs step() on its own thread until stop(), logging what each round changed, the queued
+  /// commands on another as they come, and publish_status() every two seconds on a third.
   void start();
   /// Ends the rounds and hands every lease back (after the gateway stopped polling them).
   void stop();
@@ -56,11 +61,13 @@ class FleetWorker {
   Result<std::string> apply(const std::vector<store::FleetConnection>& rows);
 
   void command_loop();
+  void status_loop();
 
   store::Fleet& fleet_;
   store::Store& store_;
   Gateway& gateway_;
   boost::asio::any_io_executor io_;
+  FleetView& view_;
   Config base_;
   std::string key_, id_, api_;
   Millis ttl_;
@@ -78,6 +85,7 @@ class FleetWorker {
   bool pass_on_ = true;
   std::thread thread_;
   std::thread commands_;
+  std::thread status_;
 };
 
 /// "host:pid:random": a worker's id, different for every start.

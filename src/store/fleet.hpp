@@ -52,6 +52,15 @@ struct FleetCommand {
   std::string error_kind, error;  ///< a failed one: ErrorKind's name and the message
 };
 
+/// What the holder of a connection last wrote of it (engine/fleet_status.hpp reads `status`).
+struct FleetStatus {
+  std::string connection;
+  std::string worker;
+  std::string api;  ///< where the holder's REST API answers
+  TimePoint updated_at;
+  std::string status;
+};
+
 class Fleet {
  public:
   virtual ~Fleet() = default;
@@ -101,6 +110,13 @@ class Fleet {
   virtual Result<bool> withdraw_command(std::int64_t id) = 0;
   /// Commands of these connections still "running" under a worker that died: "interrupted".
   virtual Result<std::int64_t> interrupt_commands(const std::vector<std::string>& connections) = 0;
+  /// Writes the status of connections the worker holds (connection, document); a row of a
+  /// connection it does not hold (any longer) is left as it is.
+  virtual Result<void> put_status(const std::string& worker,
+                                  const std::vector<std::pair<std::string, std::string>>& rows) = 0;
+  /// The status of every connection as its current holder wrote it (none for a connection
+  /// nobody holds, or whose holder has not written yet), by connection.
+  virtual Result<std::vector<FleetStatus>> statuses() = 0;
   /// Waits up to `most` for a command to be queued (LISTEN on its own connection); true when
   /// one was. Reconnects after a loss (and says true then: one may have come meanwhile).
   virtual Result<bool> wait_for_commands(Millis most) = 0;

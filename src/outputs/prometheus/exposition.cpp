@@ -149,7 +149,8 @@ std::optional<Name> name_of(std::string_view id) {
   return n;
 }
 
-std::string render(const GatewayApi& gw, const store::StoreStats& store) {
+std::string render(const GatewayApi& gw, const store::StoreStats& store,
+                   const std::optional<FleetWorkerStats>& fleet) {
   Writer w;
 
   for (const auto& dev : gw.live()) {
@@ -287,6 +288,41 @@ std::string render(const GatewayApi& gw, const store::StoreStats& store) {
   }
   w.add("sunbridge_store_batches_total", "counter", "write transactions of the store", {},
         double(store.batches));
+  if (fleet) {
+    // A fleet worker's own share: every worker is scraped, and the sums are the fleet's.
+    Labels l{{"worker", fleet->worker}};
+    w.add("sunbridge_fleet_leases_held", "gauge", "fleet connections this worker holds", l,
+          double(fleet->leases_held));
+    w.add("sunbridge_fleet_connections", "gauge", "the fleet's connections, as last counted", l,
+          double(fleet->connections));
+    w.add("sunbridge_fleet_workers_alive", "gauge", "workers alive, as this one last counted", l,
+          double(fleet->workers_alive));
+    w.add("sunbridge_fleet_connections_taken_total", "counter",
+          "fleet connections this worker claimed", l, double(fleet->taken));
+    w.add("sunbridge_fleet_connections_handed_back_total", "counter",
+          "fleet connections this worker gave back (over its fair share, or not opening with its "
+          "key)",
+          l, double(fleet->handed_back));
+    w.add("sunbridge_fleet_connections_lost_total", "counter",
+          "fleet connections this worker lost (another took them, or it could not renew in time)",
+          l, double(fleet->lost));
+    w.add("sunbridge_fleet_round_failures_total", "counter",
+          "lease rounds that met an error (the database unreachable, a failed claim)", l,
+          double(fleet->round_failures));
+    for (auto [outcome, n] :
+         {std::pair{"run", fleet->commands_run}, std::pair{"refused", fleet->commands_refused},
+          std::pair{"forwarded", fleet->commands_forwarded}}) {
+      Labels c = l;
+      c.emplace_back("outcome", outcome);
+      w.add("sunbridge_fleet_commands_total", "counter",
+            "queued fleet commands: run or refused here, or forwarded to their holder", c,
+            double(n));
+    }
+    if (fleet->view_read_at)
+      w.add("sunbridge_fleet_view_timestamp_seconds", "gauge",
+            "when the other workers' status was last read (Unix time)", l,
+            double(to_ms(*fleet->view_read_at)) / 1000);
+  }
   w.add("sunbridge_build_info", "gauge", "the running sunbridge's version (always 1)",
         {{"version", SUNBRIDGE_VERSION}}, 1);
   return w.str();

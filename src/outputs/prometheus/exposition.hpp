@@ -32,7 +32,10 @@ struct Name {
 std::optional<Name> name_of(std::string_view id);
 
 /// Everything, as the body of a /metrics response ("text/plain; version=0.0.4").
-std::string render(const GatewayApi& gateway, const store::StoreStats& store);
+/// Everything, as the body of a /metrics response ("text/plain; version=0.0.4"); a fleet
+/// worker's own figures too when `fleet` has them.
+std::string render(const GatewayApi& gateway, const store::StoreStats& store,
+                   const std::optional<FleetWorkerStats>& fleet = std::nullopt);
 
 /// A label value escaped for the format (backslash, double quote, line feed).
 std::string escape_label(std::string_view v);

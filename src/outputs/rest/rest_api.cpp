@@ -317,6 +317,7 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
                        {"site", h.site},
                        {"vendor", h.vendor},
                        {"state", h.state},
+                       {"worker", h.worker.empty() ? json::value(nullptr) : json::value(h.worker)},
                        {"last_success", opt_time(h.last_success)},
                        {"last_error", h.last_error},
                        {"polls", h.polls},
@@ -680,7 +681,7 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
 
   // Prometheus scrapes this (docs/prometheus.md); no token, like every read.
   r->get("/metrics", [&gw, &store](Req) -> Res {
-    co_return ServerResponse::text(200, prometheus::render(gw, store.stats()),
+    co_return ServerResponse::text(200, prometheus::render(gw.own(), store.stats(), gw.fleet()),
                                    "text/plain; version=0.0.4; charset=utf-8");
   });
 

@@ -287,6 +287,44 @@ class PgFleet final : public Fleet {
     return static_cast<std::int64_t>(r->rows());
   }
 
+  Result<void> put_status(const std::string& worker,
+                          const std::vector<std::pair<std::string, std::string>>& rows) override {
+    if (rows.empty()) return {};
+    std::vector<std::string> names, docs;
+    for (const auto& [n, d] : rows) {
+      names.push_back(n);
+      docs.push_back(d);
+    }
+    std::lock_guard lock(m_);
+    // Only while the lease is this worker's: a late write of a lost connection changes nothing.
+    return c_.exec(
+        std::string("INSERT INTO fleet_status (connection, worker, updated_at, status) SELECT "
+                    "r.c, $1, ") +
+            kNow +
+            ", r.s FROM unnest($2::text[], $3::text[]) AS r(c, s) JOIN fleet_leases l ON "
+            "l.connection = r.c AND l.worker = $1 AND l.expires_at > " +
+            kNow +
+            " ON CONFLICT (connection) DO UPDATE SET worker = EXCLUDED.worker, updated_at = "
+            "EXCLUDED.updated_at, status = EXCLUDED.status",
+        "write fleet status", Params().add(worker).add(text_array(names)).add(text_array(docs)));
+  }
+
+  Result<std::vector<FleetStatus>> statuses() override {
+    std::lock_guard lock(m_);
+    auto r =
+        c_.run(std::string("SELECT s.connection, s.worker, coalesce(w.api, ''), "
+                           "s.updated_at, s.status FROM fleet_status s JOIN fleet_leases l "
+                           "ON l.connection = s.connection AND l.worker = s.worker AND "
+                           "l.expires_at > ") +
+                   kNow + " LEFT JOIN fleet_workers w ON w.id = s.worker ORDER BY s.connection",
+               "read fleet status");
+    if (!r) return fail(r.error());
+    return rows_of<FleetStatus>(*r, [](const Res& x, int i) {
+      return FleetStatus{x.text(i, 0), x.text(i, 1), x.text(i, 2), from_ms(x.i64(i, 3)),
+                         x.text(i, 4)};
+    });
+  }
+
   Result<bool> wait_for_commands(Millis most) override {
     std::lock_guard lock(listen_m_);
     if (!listening_ || PQstatus(listen_.raw()) != CONNECTION_OK) {
