@@ -1131,3 +1131,103 @@ TEST_F(PostgresStore, AnyWorkerShowsTheWholeFleetAndRunsItsCommandsOnTheHolder) 
             "released: sunbridge stopped");
   std::filesystem::remove_all(dir);
 }
+
+// A vendor account's budget across workers: slices reserved at the same moment from two
+// connections never pass the window's limit (the largest limit any gave), every call of it is
+// handed out, each window counts on its own, and the sharers are counted.
+TEST_F(PostgresStore, AnAccountsBudgetIsReservedInSlicesNeverPastItsLimit) {
+  { ASSERT_TRUE(open()); }
+  auto one = open_fleet(url_);
+  auto two = open_fleet(url_);
+  ASSERT_TRUE(one && two);
+  auto drain = [](Fleet& f, const std::string& conn) {
+    int got = 0;
+    for (;;) {
+      auto r = f.reserve_calls("acct-9", "day:20625", conn, 7, 1000);
+      if (!r) return -1;
+      if (r->granted == 0) return got;
+      EXPECT_LE(r->used, 1000);
+      got += r->granted;
+    }
+  };
+  auto a = std::async(std::launch::async, [&] { return drain(**one, "foxess-1"); });
+  auto b = std::async(std::launch::async, [&] { return drain(**two, "foxess-2"); });
+  int got_a = a.get(), got_b = b.get();
+  ASSERT_GE(got_a, 0);
+  ASSERT_GE(got_b, 0);
+  EXPECT_EQ(got_a + got_b, 1000);
+  EXPECT_GT(got_a, 0);
+  EXPECT_GT(got_b, 0);
+  auto last = (*one)->reserve_calls("acct-9", "day:20625", "foxess-1", 7, 1000);
+  ASSERT_TRUE(last) << last.error().message;
+  EXPECT_EQ(last->granted, 0);
+  EXPECT_EQ(last->used, 1000);
+  EXPECT_EQ(last->sharers, 2);
+  // A connection that knows a larger limit (an inverter more) raises it; the next day and
+  // another account count apart.
+  auto more = (*two)->reserve_calls("acct-9", "day:20625", "foxess-3", 7, 1003);
+  ASSERT_TRUE(more);
+  EXPECT_EQ(more->granted, 3);
+  EXPECT_EQ(more->sharers, 3);
+  EXPECT_EQ((*one)->reserve_calls("acct-9", "day:20626", "foxess-1", 7, 1000)->granted, 7);
+  EXPECT_EQ((*one)->reserve_calls("acct-10", "day:20625", "foxess-1", 7, 1000)->granted, 7);
+  EXPECT_EQ(value("SELECT sum(used) FROM fleet_budgets"), "1017");
+}
+
+// Connections of one vendor account held in a fleet take their calls from the account's budget
+// in PostgreSQL: two FoxESS connections of one account both reserve from the same day's row
+// (never past its limit), and both are polled.
+TEST_F(PostgresStore, FleetConnectionsOfOneAccountSpendOneBudget) {
+  auto dir = test::temp_dir("pg-budget");
+  std::ofstream(dir / "fleet.key") << std::string(64, 'f') << "\n";
+  test::Process sim({kBin, "simulate", "foxess", "--listen", "127.0.0.1:0", "--devices", "1",
+                     "--api-key", "key-fleet-0001"});
+  auto l = sim.line(seconds(60));
+  ASSERT_TRUE(l && l->rfind(':') != std::string::npos) << (l ? *l : "no line");
+  auto port = l->substr(l->rfind(':') + 1);
+  {
+    std::ofstream f(dir / "fleet.csv");
+    f << "site,timezone,name,vendor,host,port,tls,poll_interval,api_key,account\n";
+    for (const char* name : {"fx-1", "fx-2"})
+      f << "plant,Europe/Berlin," << name << ",foxess,127.0.0.1," << port
+        << ",false,10s,key-fleet-0001,acct-fx\n";
+  }
+  auto cfg = dir / "fleet.yaml";
+  std::ofstream(cfg) << "gateway:\n  database: " << url_
+                     << "\n  listen: 127.0.0.1:0\nfleet:\n  key_file: "
+                     << (dir / "fleet.key").string() << "\n  lease: 3s\n";
+  test::Process imp({kBin, "fleet", "-c", cfg.string(), "import", (dir / "fleet.csv").string()});
+  ASSERT_EQ(imp.wait(seconds(60)), 0) << imp.rest_of_stderr();
+  test::Process worker({kBin, "run", "-c", cfg.string()});
+  std::string seen;
+  ASSERT_TRUE(worker.stderr_until("joined the fleet", seen, seconds(60))) << seen;
+  auto deadline = steady_clock::now() + seconds(90);
+  auto both = [&] {
+    return value(
+               "SELECT count(DISTINCT split_part(device_id, ':', 1)) FROM series s JOIN "
+               "samples x ON x.series_id = s.id") == "2" &&
+           value(
+               "SELECT cardinality(users) FROM fleet_budgets WHERE account = 'acct-fx' AND "
+               "win LIKE 'day:%'") == "2";
+  };
+  while (!both() && steady_clock::now() < deadline) std::this_thread::sleep_for(milliseconds(200));
+  if (!both()) {
+    worker.signal(SIGINT);
+    worker.wait(seconds(60));
+  }
+  ASSERT_TRUE(both()) << worker.rest_of_stderr()
+                      << value(
+                             "SELECT string_agg(win || ' ' || used || '/' || limit_calls || ' ' "
+                             "|| array_to_string(users, ','), '; ') FROM fleet_budgets");
+  // One row for the account's day: the inverter's 1,440 calls, shared; each connection holds
+  // at most a slice of them unused.
+  EXPECT_EQ(value("SELECT count(*) || ' ' || max(limit_calls) FROM fleet_budgets WHERE account = "
+                  "'acct-fx' AND win LIKE 'day:%'"),
+            "1 1440");
+  auto used = std::stoi(value("SELECT used FROM fleet_budgets WHERE win LIKE 'day:%'"));
+  EXPECT_GE(used, 2);
+  EXPECT_LE(used, 1440);
+  worker.signal(SIGINT);
+  EXPECT_EQ(worker.wait(seconds(60)), 0);
+  std::filesystem::remove_all(dir);
+}

@@ -54,8 +54,9 @@ Result<void> Runtime::start(engine::Config config, bool poll, bool serve, std::s
     fleet_ = std::move(*f);
     base = config;
   }
-  engine::GatewayDeps deps{io_.get_executor(),        clock_,    *store_,
-                           engine::builtin_drivers(), blocking_, *http_};
+  if (fleet_) ledger_ = std::make_unique<engine::FleetLedger>(*fleet_);
+  engine::GatewayDeps deps{io_.get_executor(), clock_, *store_,      engine::builtin_drivers(),
+                           blocking_,          *http_, ledger_.get()};
   auto listen_host = config.gateway.listen_host;
   auto listen_port = config.gateway.listen_port;
   rest::RestOptions ro{config.gateway.api_token, true};
@@ -189,8 +190,9 @@ void Runtime::shutdown() {
   mqtt_.reset();
   front_.reset();
   worker_.reset();
+  gateway_.reset();  // its drivers' planners ask the ledger
+  ledger_.reset();
   fleet_.reset();
-  gateway_.reset();
 }
 
 }  // namespace sb::cli

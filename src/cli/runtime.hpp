@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "engine/config.hpp"
+#include "engine/fleet_budget.hpp"
 #include "engine/fleet_gateway.hpp"
 #include "engine/fleet_worker.hpp"
 #include "engine/gateway.hpp"
@@ -68,8 +69,9 @@ class Runtime {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<engine::Gateway> gateway_;
   std::unique_ptr<net::HttpServer> server_;
-  std::unique_ptr<mqtt::Publisher> mqtt_;  ///< when the config has `mqtt:`
-  std::unique_ptr<store::Fleet> fleet_;    ///< when the config has `fleet:`
+  std::unique_ptr<mqtt::Publisher> mqtt_;        ///< when the config has `mqtt:`
+  std::unique_ptr<store::Fleet> fleet_;          ///< when the config has `fleet:`
+  std::unique_ptr<engine::FleetLedger> ledger_;  ///< the fleet's account budgets
   std::unique_ptr<engine::FleetWorker> worker_;
   engine::FleetView view_;                       ///< the fleet as the other workers wrote it
   std::unique_ptr<engine::FleetGateway> front_;  ///< what a worker's outputs see

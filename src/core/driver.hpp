@@ -33,6 +33,9 @@ struct ConnectionConfig {
   std::chrono::milliseconds timeout{5'000};
   std::map<std::string, std::string> options;  ///< vendor-specific keys (secrets expanded)
   std::string where;                           ///< "sunbridge.yaml:12:5" for error messages
+  /// The vendor account whose call budget it shares with other connections ("" none): a
+  /// fleet's, from its `account` column.
+  std::string account;
   /// Where each option's value is ("sunbridge.yaml:18:23"), for its own error messages.
   std::map<std::string, std::string> option_where;
 };

@@ -109,6 +109,7 @@ Result<ConnectionConfig> open_connection(const store::FleetConnection& row, std:
     for (const auto& [k, val] : o.at("options").as_object())
       c.options[std::string(k)] = json::value_to<std::string>(val);
     c.where = "the fleet's connection '" + c.name + "'";
+    c.account = row.account;
     return c;
   } catch (const std::exception& e) {
     return broken(std::string("its settings lack a field: ") + e.what());

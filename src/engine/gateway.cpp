@@ -155,7 +155,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
     c->config = cc;
     c->sleeper = std::make_unique<net::AsioSleeper>(c->strand);
     c->env = std::make_unique<DriverEnv>(
-        DriverEnv{c->strand, deps.clock, deps.http, *c->sleeper, &deps.blocking});
+        DriverEnv{c->strand, deps.clock, deps.http, *c->sleeper, &deps.blocking, deps.ledger});
     auto d = deps.registry.create(cc, *c->env);
     if (!d) return fail(d.error());
     c->driver = std::move(*d);

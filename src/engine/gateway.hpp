@@ -15,6 +15,10 @@
 #include "net/http_client.hpp"
 #include "store/store.hpp"
 
+namespace sb::net {
+class QuotaLedger;
+}
+
 namespace sb::engine {
 
 struct GatewayDeps {
@@ -24,6 +28,8 @@ struct GatewayDeps {
   const DriverRegistry& registry;
   boost::asio::thread_pool& blocking;  ///< for store calls
   net::HttpClient& http;
+  /// Where connections of one vendor account share its budget (a fleet's); null: none.
+  net::QuotaLedger* ledger = nullptr;
 };
 
 class Gateway final : public GatewayApi {

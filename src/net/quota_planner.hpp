@@ -8,12 +8,15 @@
 // drivers link it.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 
 #include "core/clock.hpp"
+#include "core/result.hpp"
 
 namespace sb::net {
 
@@ -33,10 +36,35 @@ struct QuotaLimits {
 
 enum class CallPurpose { Live, Background, Command };
 
+/// A vendor account's calls shared by several connections, in one process or across a fleet's
+/// workers (engine/fleet_budget.hpp keeps them in PostgreSQL): each planner of the account
+/// reserves small slices of a window ahead of its calls, so that together they never exceed
+/// the account's limit.
+class QuotaLedger {
+ public:
+  struct Grant {
+    int granted = 0;  ///< calls reserved for the asker (0: the window has none left)
+    int used = 0;     ///< the account's calls reserved in the window, this grant included
+    int limit = 0;    ///< the window's limit (the largest any of its connections gave)
+    int sharers = 1;  ///< connections that reserved in the window
+  };
+  virtual ~QuotaLedger() = default;
+  /// Reserves up to `want` calls of `account`'s `window` ("day:20400", "minute:29376000") for
+  /// `connection`, against `limit`. Blocking (a database round trip).
+  virtual Result<Grant> reserve(const std::string& account, const std::string& window,
+                                const std::string& connection, int want, int limit) = 0;
+};
+
 class QuotaPlanner {
  public:
   QuotaPlanner(const Clock& clock, QuotaLimits limits);
 
+  /// The account's calls are shared with other connections through `ledger`: every call also
+  /// needs a reserved slice of the account's period (and minute, where the vendor counts one).
+  /// Slices are asked for ahead, off the caller's thread, through `post` (which runs its work
+  /// on a thread that may block); until one comes, calls wait as for any other limit.
+  void share(QuotaLedger& ledger, std::string account, std::string connection,
+             std::function<void(std::function<void()>)> post);
   /// The period's allowance changes (an inverter joined the account, a 429 told the plan).
   void set_period_calls(int calls);
   /// The minute's allowance changes (a 429 told it); 0: none.
@@ -65,6 +93,11 @@ class QuotaPlanner {
 
   int used() const;
   int left() const;
+  /// A shared account's slice is on its way (asked for, not here yet): a call that waits a
+  /// moment gets it. False when the ledger answered that the period is spent, or failed.
+  bool waiting_for_ledger() const;
+  /// Why the account's ledger did not answer last ("" when it did, or none is shared).
+  std::string ledger_error() const;
   int period_calls() const;
   int per_minute() const;
   /// Calls taken in the current minute.
@@ -86,6 +119,26 @@ class QuotaPlanner {
   std::int64_t period_start_ms(std::int64_t index) const;
   mutable bool exhausted_ = false;
   std::map<std::string, TimePoint> last_;
+
+  // The account's ledger (share()). What the reservations brought lives apart from the
+  // planner, so that one still on its way when the planner goes (a connection reloaded) has
+  // somewhere to land.
+  struct Slices {
+    std::mutex m;
+    std::int64_t day = -1, minute = -1;  // the windows the calls below are of
+    int period = 0, per_minute = 0;      // reserved, not yet used
+    bool asking = false;
+    std::int64_t spent_day = -1;     // the ledger had nothing left of this period
+    std::int64_t spent_minute = -1;  // nor of this minute
+    std::optional<int> fair_left;    // the account's calls left over its sharers, last heard
+    std::string error;               // the last reservation's failure
+  };
+  void ask_locked() const;
+  int calls_locked() const;
+  QuotaLedger* ledger_ = nullptr;
+  std::string account_, connection_;
+  std::function<void(std::function<void()>)> post_;
+  std::shared_ptr<Slices> slices_;
 };
 
 }  // namespace sb::net

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+
 #include "core/test_time.hpp"
 
 using namespace sb;
@@ -122,4 +125,88 @@ TEST(QuotaPlanner, AMonthlyPlanWithAMinuteLimit) {
   p.set_per_minute(50);
   EXPECT_EQ(p.period_calls(), 50'000);
   EXPECT_EQ(p.per_minute(), 50);
+}
+
+namespace {
+
+// An account's ledger in memory, as the fleet's is in PostgreSQL: limit the largest asked,
+// grants never past it.
+class MemoryLedger final : public QuotaLedger {
+ public:
+  Result<Grant> reserve(const std::string& account, const std::string& window,
+                        const std::string& connection, int want, int limit) override {
+    if (down) return fail(ErrorKind::Transport, "ledger unreachable");
+    auto& w = windows[account + "/" + window];
+    w.limit = std::max(w.limit, limit);
+    w.users.insert(connection);
+    int granted = std::clamp(w.limit - w.used, 0, want);
+    w.used += granted;
+    ++calls;
+    return Grant{granted, w.used, w.limit, static_cast<int>(w.users.size())};
+  }
+  struct Window {
+    int used = 0, limit = 0;
+    std::set<std::string> users;
+  };
+  std::map<std::string, Window> windows;
+  int calls = 0;
+  bool down = false;
+};
+
+}  // namespace
+
+// Two connections of one account (two fleet workers' planners) share its day through the
+// ledger: together they never take more than the account's limit, each gets about half, and
+// a new day brings the account's whole budget back. Slices are asked for ahead in small steps.
+TEST(QuotaPlanner, ConnectionsOfOneAccountShareItsBudgetThroughTheLedger) {
+  ManualClock clock(at("2026-06-21T00:00:00Z"));
+  MemoryLedger ledger;
+  auto inline_post = [](std::function<void()> work) { work(); };
+  QuotaLimits limits{5000, Millis(0), Millis(0), Millis(0), 0, 0};
+  QuotaPlanner a(clock, limits), b(clock, limits);
+  a.share(ledger, "acct-1", "conn-a", inline_post);
+  b.share(ledger, "acct-1", "conn-b", inline_post);
+  int took_a = 0, took_b = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    took_a += a.try_take("/q", CallPurpose::Command);
+    took_b += b.try_take("/q", CallPurpose::Command);
+  }
+  // Alone, each would have taken 5,000.
+  EXPECT_EQ(took_a + took_b, 5000);
+  EXPECT_NEAR(took_a, 2500, 50);
+  EXPECT_EQ(ledger.windows["acct-1/day:20625"].used, 5000);
+  EXPECT_LE(ledger.calls, 5000 / 20 + 4);  // slices of 20, not a round trip per call
+  EXPECT_EQ(a.left(), 0);
+  EXPECT_EQ(a.ledger_error(), "");
+
+  clock.advance(hours(24));
+  EXPECT_TRUE(a.try_take("/q", CallPurpose::Command) || a.try_take("/q", CallPurpose::Command));
+  EXPECT_EQ(ledger.windows["acct-1/day:20626"].users.size(), 1u);
+}
+
+// A minute's limit is shared the same way; a ledger that cannot be reached lets nothing
+// through (the account's limit is not known to be safe), says why, and calls go on once it
+// answers again.
+TEST(QuotaPlanner, AMinuteIsSharedTooAndAnUnreachableLedgerLetsNothingThrough) {
+  ManualClock clock(at("2026-06-21T00:00:00Z"));
+  MemoryLedger ledger;
+  auto inline_post = [](std::function<void()> work) { work(); };
+  QuotaLimits limits{10'000, Millis(0), Millis(0), Millis(0), 0, 0, QuotaPeriod::Month, 40};
+  QuotaPlanner a(clock, limits), b(clock, limits);
+  a.share(ledger, "plan-7", "sys-1", inline_post);
+  b.share(ledger, "plan-7", "sys-2", inline_post);
+  int took = 0;
+  for (int i = 0; i < 200; ++i)
+    took += a.try_take("/q", CallPurpose::Live) + b.try_take("/q", CallPurpose::Live);
+  EXPECT_EQ(took, 40);  // the minute's, not 40 each
+  EXPECT_GT(a.pacing_wait("/q").count(), 0);
+  clock.advance(minutes(1));
+  ledger.down = true;
+  EXPECT_FALSE(a.try_take("/q", CallPurpose::Command));
+  EXPECT_EQ(a.ledger_error(), "ledger unreachable");
+  ledger.down = false;
+  bool went = false;
+  for (int i = 0; i < 3 && !went; ++i) went = a.try_take("/q", CallPurpose::Command);
+  EXPECT_TRUE(went);
+  EXPECT_EQ(a.ledger_error(), "");
 }

@@ -117,6 +117,13 @@ class Fleet {
   /// The status of every connection as its current holder wrote it (none for a connection
   /// nobody holds, or whose holder has not written yet), by connection.
   virtual Result<std::vector<FleetStatus>> statuses() = 0;
+  /// A slice of a vendor account's call budget (see net::QuotaLedger): up to `want` calls of
+  /// `window` for `connection`, never past the window's limit (the largest `limit` given).
+  struct Reservation {
+    int granted = 0, used = 0, limit = 0, sharers = 1;
+  };
+  virtual Result<Reservation> reserve_calls(const std::string& account, const std::string& window,
+                                            const std::string& connection, int want, int limit) = 0;
   /// Waits up to `most` for a command to be queued (LISTEN on its own connection); true when
   /// one was. Reconnects after a loss (and says true then: one may have come meanwhile).
   virtual Result<bool> wait_for_commands(Millis most) = 0;

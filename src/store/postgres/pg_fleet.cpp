@@ -309,6 +309,36 @@ class PgFleet final : public Fleet {
         "write fleet status", Params().add(worker).add(text_array(names)).add(text_array(docs)));
   }
 
+  Result<Reservation> reserve_calls(const std::string& account, const std::string& window,
+                                    const std::string& connection, int want, int limit) override {
+    std::lock_guard lock(m_);
+    // The window's row made if new (and windows over 40 days old dropped then), then locked
+    // and granted what is left of it.
+    auto made = c_.run(std::string("INSERT INTO fleet_budgets (account, win, limit_calls, used, "
+                                   "created_at) VALUES ($1, $2, $3, 0, ") +
+                           kNow + ") ON CONFLICT (account, win) DO NOTHING",
+                       "reserve calls", Params().add(account).add(window).add(limit));
+    if (!made) return fail(made.error());
+    if (made->affected() == 1)
+      (void)c_.exec(std::string("DELETE FROM fleet_budgets WHERE created_at < ") + kNow +
+                        " - 40 * 86400000::bigint",
+                    "forget old budget windows");
+    auto r = c_.run(
+        "WITH g AS (SELECT used, greatest(limit_calls, $4::int) AS lim FROM fleet_budgets WHERE "
+        "account = $1 AND win = $2 FOR UPDATE) UPDATE fleet_budgets f SET limit_calls = g.lim, "
+        "used = g.used + least($3::int, greatest(g.lim - g.used, 0)), users = CASE WHEN "
+        "$5::text = ANY(f.users) THEN f.users ELSE f.users || $5::text END FROM g WHERE "
+        "f.account = $1 AND f.win "
+        "= $2 RETURNING f.used - g.used, f.used, f.limit_calls, cardinality(f.users)",
+        "reserve calls", Params().add(account).add(window).add(want).add(limit).add(connection));
+    if (!r) return fail(r.error());
+    if (r->rows() != 1)
+      return fail(ErrorKind::Internal, "postgresql: reserve calls: the budget row of account '" +
+                                           account + "' window " + window + " is missing");
+    return Reservation{static_cast<int>(r->i64(0, 0)), static_cast<int>(r->i64(0, 1)),
+                       static_cast<int>(r->i64(0, 2)), static_cast<int>(r->i64(0, 3))};
+  }
+
   Result<std::vector<FleetStatus>> statuses() override {
     std::lock_guard lock(m_);
     auto r =

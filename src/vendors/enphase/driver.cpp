@@ -76,7 +76,9 @@ class EnphaseDriver final : public Driver {
         planner_(env.clock, limits_of(options_.plan)),
         oauth_("Enphase", options_.client_id, options_.token_file,
                "run `sunbridge auth enphase -c <config> --connection " + config_.name + "`",
-               env.clock, env_.sleeper) {}
+               env.clock, env_.sleeper) {
+    share_budget(planner_, config_, env);
+  }
 
   static net::QuotaLimits limits_of(Plan plan) {
     auto p = plan_limits(plan);
@@ -309,6 +311,9 @@ class EnphaseDriver final : public Driver {
   // A call for `purpose`: waits out the minute's limit, then asks the planner; a budget error
   // naming `what` when the month has no room for it.
   asio::awaitable<Result<void>> take(net::CallPurpose purpose, std::string what) {
+    // A fleet's shared plan: the slice of its budget comes from the ledger first.
+    for (int i = 0; i < 50 && planner_.waiting_for_ledger(); ++i)
+      co_await env_.sleeper.sleep(Millis(100));
     auto wait = planner_.pacing_wait("enphase");
     if (wait.count() > 0) co_await env_.sleeper.sleep(wait);
     if (!planner_.try_take("enphase", purpose)) co_return fail(budget_error(what));

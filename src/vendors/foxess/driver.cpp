@@ -63,6 +63,7 @@ class FoxessDriver final : public Driver {
         client_(env.http, endpoint_of(config_, 443), options_.api_key, env.clock, config_.timeout,
                 &env_.sleeper),
         planner_(env.clock, {options_.daily_calls_per_inverter}) {
+    share_budget(planner_, config_, env);
     if (options_.app)
       oauth_.emplace("FoxESS", options_.app->client_id, options_.app->token_file,
                      "run `sunbridge auth foxess -c <config> --connection " + config_.name + "`",
@@ -346,6 +347,9 @@ class FoxessDriver final : public Driver {
   // planner; a budget error naming `what` when the day has no room for it.
   asio::awaitable<Result<void>> take(std::string interface, net::CallPurpose purpose, bool write,
                                      std::string what) {
+    // A fleet's shared account: the slice of its budget comes from the ledger first.
+    for (int i = 0; i < 50 && planner_.waiting_for_ledger(); ++i)
+      co_await env_.sleeper.sleep(Millis(100));
     auto wait = planner_.pacing_wait(interface, write);
     if (wait.count() > 0) co_await env_.sleeper.sleep(wait);
     if (!planner_.try_take(interface, purpose, write)) co_return fail(budget_error(what));

@@ -101,7 +101,9 @@ class SolarLogDriver final : public Driver {
                 {endpoint_of(config_, 443), options_.auth, options_.portal, options_.client_id,
                  options_.client_secret, config_.timeout},
                 env.clock),
-        planner_(env.clock, limits_of(options_.per_minute)) {}
+        planner_(env.clock, limits_of(options_.per_minute)) {
+    share_budget(planner_, config_, env);
+  }
 
   static net::QuotaLimits limits_of(int per_minute) {
     net::QuotaLimits l;
@@ -280,6 +282,9 @@ class SolarLogDriver final : public Driver {
   }
 
   asio::awaitable<Result<void>> take(net::CallPurpose purpose, std::string what) {
+    // A fleet's shared client quota: the slice of its minute comes from the ledger first.
+    for (int i = 0; i < 50 && planner_.waiting_for_ledger(); ++i)
+      co_await env_.sleeper.sleep(Millis(100));
     auto wait = planner_.pacing_wait("solarlog");
     // A full minute waits for the next one (at most a minute, as the quota is a minute's).
     if (wait > seconds(65))

@@ -1,0 +1,25 @@
+// The fleet's ledger of vendor-account budgets: what net::QuotaPlanner asks for, answered from
+// PostgreSQL (store::Fleet::reserve_calls), so that the workers holding connections of one
+// account never together pass its limit.
+#pragma once
+
+#include "net/quota_planner.hpp"
+#include "store/fleet.hpp"
+
+namespace sb::engine {
+
+class FleetLedger final : public net::QuotaLedger {
+ public:
+  explicit FleetLedger(store::Fleet& fleet) : fleet_(fleet) {}
+  Result<Grant> reserve(const std::string& account, const std::string& window,
+                        const std::string& connection, int want, int limit) override {
+    auto r = fleet_.reserve_calls(account, window, connection, want, limit);
+    if (!r) return fail(with_context(r.error(), "budget of account '" + account + "'"));
+    return Grant{r->granted, r->used, r->limit, r->sharers};
+  }
+
+ private:
+  store::Fleet& fleet_;
+};
+
+}  // namespace sb::engine
