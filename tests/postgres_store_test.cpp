@@ -1024,6 +1024,19 @@ TEST_F(PostgresStore, AnyWorkerShowsTheWholeFleetAndRunsItsCommandsOnTheHolder) 
   EXPECT_EQ(worker_of["bat-2"],
             value("SELECT worker FROM fleet_leases WHERE connection = 'bat-2'"));
   EXPECT_NE(worker_of["bat-1"], worker_of["bat-2"]);
+  // The fleet page's rows: the one site, both workers polling it, its battery power summed.
+  auto sites = net::parse_json_object(get("/api/v1/fleet/sites?sort=pv&order=desc").body, "sites");
+  ASSERT_TRUE(sites);
+  EXPECT_EQ((*sites)["total"].to_number<int>(), 1);
+  const auto& north = (*sites)["sites"].as_array().at(0).as_object();
+  EXPECT_EQ(north.at("site").as_string(), "north");
+  EXPECT_EQ(north.at("devices").to_number<int>(), 2);
+  EXPECT_EQ(north.at("workers").as_array().size(), 2u);
+  EXPECT_TRUE(north.at("battery_w").is_number()) << serialize(north);
+  EXPECT_EQ(get("/api/v1/fleet/sites?sort=colour").status, 400);
+  auto page = get("/fleet");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("/static/fleet.js"), std::string::npos);
   auto settings = get("/api/v1/devices/bat-1:battery/settings");
   EXPECT_EQ(settings.status, 422) << settings.body;
   EXPECT_NE(settings.body.find("is polled by worker " + holder), std::string::npos)
@@ -1088,6 +1101,8 @@ TEST_F(PostgresStore, AnyWorkerShowsTheWholeFleetAndRunsItsCommandsOnTheHolder) 
       },
       seconds(60)))
       << get("/api/v1/health").body;
+  EXPECT_NE(get("/api/v1/fleet/sites?state=unheld").body.find(R"("site":"north")"),
+            std::string::npos);
   auto lost = front.call("POST", "/api/v1/devices/bat-x:battery/commands",
                          R"({"command":"battery-power","value":100})", auth);
   ASSERT_TRUE(lost) << lost.error().message;

@@ -450,6 +450,12 @@ async function loadTopology() {
     sel.innerHTML = state.sites.map((s) => `<option value="${esc(s.id)}">${esc(s.name)}</option>`).join('');
     sel.onchange = () => { state.site = sel.value; tick(true); };
   }
+  // The fleet page links a site as /#site=ID.
+  const asked = new URLSearchParams(location.hash.slice(1)).get('site');
+  if (!state.site && asked && state.sites.some((s) => s.id === asked)) {
+    state.site = asked;
+    sel.value = asked;
+  }
   state.site = state.site || (state.sites[0] && state.sites[0].id);
   // Only this site's devices: a command on the Amsterdam page must not reach the Berlin battery.
   const ids = siteDevices().filter((d) => controllable(d.capabilities)).map((d) => d.id);

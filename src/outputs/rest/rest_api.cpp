@@ -12,6 +12,7 @@
 #include "net/json.hpp"
 #include "outputs/prometheus/exposition.hpp"
 #include "outputs/rest/energy.hpp"
+#include "outputs/rest/fleet_sites.hpp"
 
 extern const sb::EmbeddedFile sb_web_assets[];
 extern const std::size_t sb_web_assets_count;
@@ -402,6 +403,35 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
     co_return ok(*e);
   });
 
+  // The fleet page: every site's state now, filtered, sorted and paged; the page's sites with
+  // their energy today (store reads, for those rows only).
+  r->get("/api/v1/fleet/sites", [&gw, &store, &pool, &clock](Req q) -> Res {
+    auto query = fleet_query(q.query);
+    if (!query) co_return error_response(query.error());
+    auto page = fleet_page(site_rows(gw), *query);
+    auto now = clock.now();
+    auto op = net::run_blocking(pool, [&store, rows = page.rows, now] {
+      std::vector<json::value> today;
+      for (const auto& r : rows) {
+        auto e = site_energy(store, r.site, r.device_list, EnergyPeriod::Day, now, now);
+        const json::array* list = e ? e->at("rows").if_array() : nullptr;
+        today.push_back(list && !list->empty() ? list->front() : json::value(nullptr));
+      }
+      return today;
+    });
+    auto today = co_await std::move(op);
+    json::array sites;
+    for (std::size_t i = 0; i < page.rows.size(); ++i)
+      sites.push_back(site_row_json(page.rows[i], today[i]));
+    json::object states;
+    for (const auto& kv : page.states) states[kv.first] = kv.second;
+    co_return ok(json::object{{"total", page.total},
+                              {"offset", query->offset},
+                              {"limit", query->limit},
+                              {"states", std::move(states)},
+                              {"sites", std::move(sites)}});
+  });
+
   r->get("/api/v1/devices", [&gw](Req) -> Res {
     json::array a;
     for (const auto& d : gw.devices()) a.push_back(device_json(d, gw.capabilities(d.id)));
@@ -687,6 +717,7 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
 
   if (options.dashboard) {
     r->get("/", [](Req) -> Res { co_return asset("index.html"); });
+    r->get("/fleet", [](Req) -> Res { co_return asset("fleet.html"); });
     r->get("/static/{path*}", [](Req q) -> Res { co_return asset(q.params["path"]); });
   }
   r->set_not_found([](Req q) -> Res {
