@@ -1,5 +1,7 @@
 # The front door. Each target installs what is missing, configures, builds and runs.
 #   make demo    simulators + gateway + dashboard on loopback, SQLite file in ./demo-data
+#   make fleet-demo   a PostgreSQL in a temporary folder, homes across the five vendors, three
+#                workers sharing them (FLEET_SITES homes, 250 by default)
 #   make test    every test (unit, simulator, end to end)
 #   make bench   the benchmarks under bench/, figures printed
 #   make interop public vendor clients (from the npm registry) against our simulators
@@ -18,7 +20,7 @@ CRASH_KILLS ?= 120
 SAN_FLAGS := -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DSUNBRIDGE_BENCH=OFF
 
-.PHONY: all deps configure build test demo bench interop deb format clean fuzz test-asan test-tsan crash
+.PHONY: all deps configure build test demo fleet-demo bench interop deb format clean fuzz test-asan test-tsan crash
 
 all: build
 
@@ -40,6 +42,10 @@ test: build
 demo: build
 	mkdir -p demo-data
 	$(BUILD_DIR)/sunbridge demo --db demo-data/sunbridge.db
+
+FLEET_SITES ?= 250
+fleet-demo: build
+	scripts/fleet-demo.sh $(BUILD_DIR)/sunbridge --sites $(FLEET_SITES)
 
 bench: build
 	@for b in $(BUILD_DIR)/bench/*_bench; do echo "== $$b"; $$b --benchmark_min_time=0.5 || exit 1; done

@@ -1246,3 +1246,43 @@ TEST_F(PostgresStore, FleetConnectionsOfOneAccountSpendOneBudget) {
   EXPECT_EQ(worker.wait(seconds(60)), 0);
   std::filesystem::remove_all(dir);
 }
+
+// `sunbridge demo --fleet`: homes of the five vendors imported into the database and shared by
+// the workers it starts; every site polled, any worker's page shows them all; Ctrl-C stops
+// the workers too. Without a PostgreSQL database it says what to do.
+TEST_F(PostgresStore, TheFleetDemoSharesItsHomesBetweenItsWorkers) {
+  test::Process sqlite({kBin, "demo", "--fleet", "--db", "demo.db"});
+  EXPECT_EQ(sqlite.wait(seconds(60)), 1);
+  EXPECT_NE(sqlite.rest_of_stderr().find("--fleet needs a PostgreSQL database"), std::string::npos);
+
+  auto port = test::free_port();
+  while (port > 65000) port = test::free_port();
+  test::Process demo({kBin, "demo", "--fleet", "--db", url_, "--sites", "10", "--workers", "2",
+                      "--listen", "127.0.0.1:" + std::to_string(port)});
+  std::string out;
+  while (auto l = demo.line(seconds(120))) {
+    out += *l + "\n";
+    if (l->find("Press Ctrl-C") != std::string::npos) break;
+  }
+  ASSERT_NE(out.find("10 sites (2 enphase, 2 foxess, 2 kostal, 2 solarlog, 2 sonnen), 2 workers"),
+            std::string::npos)
+      << out;
+  test::Http second(static_cast<std::uint16_t>(port + 1));
+  auto deadline = steady_clock::now() + seconds(120);
+  std::string body;
+  auto all_ok = [&] {
+    auto r = second.call("GET", "/api/v1/fleet/sites?limit=100");
+    body = r ? r->body : r.error().message;
+    return r && r->status == 200 && body.find(R"("states":{"ok":10})") != std::string::npos;
+  };
+  while (!all_ok() && steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(500));
+  EXPECT_TRUE(all_ok()) << body;
+  EXPECT_EQ(value("SELECT count(DISTINCT worker) FROM fleet_leases WHERE expires_at > "
+                  "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"),
+            "2");
+  demo.signal(SIGINT);
+  EXPECT_EQ(demo.wait(seconds(60)), 0);
+  EXPECT_NE(demo.rest_of_stdout().find("stopped"), std::string::npos);
+  EXPECT_EQ(value("SELECT count(*) FROM fleet_workers"), "0");  // both left cleanly
+}

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "cli/commands.hpp"
+#include "cli/fleet_demo.hpp"
 #include "cli/runtime.hpp"
 #include "cli/vendors.hpp"
 
@@ -21,9 +22,12 @@ struct DemoOptions {
   std::string faults;
   std::string mqtt;  ///< broker URL; empty: no MQTT
   std::string mqtt_prefix = "sunbridge";
+  bool fleet = false;  ///< several workers on PostgreSQL (fleet_demo.cpp)
+  int sites = 250, workers = 3;
 };
 
 int demo(const DemoOptions& o) {
+  if (o.fleet) return fleet_demo({o.db, o.listen, o.sites, o.workers, 10, o.seed});
   auto hp = engine::parse_host_port(o.listen);
   if (!hp) return report("--listen: " + hp.error().message);
   auto faults = sim::parse_fault_spec(o.faults);
@@ -145,6 +149,12 @@ void register_demo(CLI::App& app, int& rc) {
                   "publish to this MQTT broker with Home Assistant discovery, e.g. "
                   "mqtt://user:password@192.168.1.10:1883");
   cmd->add_option("--mqtt-prefix", o->mqtt_prefix, "topic prefix")->capture_default_str();
+  cmd->add_flag("--fleet", o->fleet,
+                "a fleet: homes across the five vendors shared by --workers `sunbridge run` "
+                "workers on the PostgreSQL database --db (make fleet-demo starts one)");
+  cmd->add_option("--sites", o->sites, "--fleet: simulated homes")->capture_default_str();
+  cmd->add_option("--workers", o->workers, "--fleet: workers, on --listen's port and the next")
+      ->capture_default_str();
   cmd->callback([o, &rc] { rc = demo(*o); });
 }
 

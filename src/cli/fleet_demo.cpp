@@ -1,0 +1,253 @@
+// `sunbridge demo --fleet`: a fleet on one machine. Simulated homes across the five vendors
+// (each its own simulator on a loopback port, as its own box would be), their sites and
+// connections imported into a PostgreSQL database with the settings sealed under a fresh key,
+// and several `sunbridge run` workers sharing them; it prints where the fleet page is and how to
+// kill a worker and watch its sites move. `make fleet-demo` starts the PostgreSQL for it in a
+// temporary folder.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "cli/fleet_demo.hpp"
+#include "cli/vendors.hpp"
+#include "engine/fleet.hpp"
+#include "net/crypto.hpp"
+#include "store/fleet.hpp"
+#include "store/store.hpp"
+
+extern char** environ;
+
+namespace sb::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A worker: this binary's `run`, its output in its own log file.
+Result<pid_t> spawn_worker(const std::string& config, const std::string& log) {
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addopen(&files, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&files, 1, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);  // the demo blocks SIGINT for itself
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  std::string self = fs::read_symlink("/proc/self/exe").string();
+  std::vector<std::string> args{self, "run", "-c", config};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, self.c_str(), &files, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&files);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0)
+    return fail(ErrorKind::Internal, "cannot start a worker (" + self + "): " + std::strerror(rc));
+  return pid;
+}
+
+// Ends the workers (SIGTERM, then SIGKILL after 10 s).
+void stop_workers(const std::vector<pid_t>& pids) {
+  for (auto p : pids) ::kill(p, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (auto p : pids) {
+    for (;;) {
+      int status = 0;
+      auto r = ::waitpid(p, &status, WNOHANG);
+      if (r == p || r < 0) break;
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(p, SIGKILL);
+        ::waitpid(p, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+}
+
+}  // namespace
+
+int fleet_demo(const FleetDemoOptions& o) {
+  if (!store::is_postgres(o.db))
+    return report(
+        "--fleet needs a PostgreSQL database (--db postgresql://USER@HOST:PORT/DB); "
+        "`make fleet-demo` starts one in a temporary folder");
+  if (o.sites < 5 || o.sites > 2000) return report("--sites must be within 5..2000");
+  if (o.workers < 1 || o.workers > 16) return report("--workers must be within 1..16");
+  auto hp = engine::parse_host_port(o.listen);
+  if (!hp) return report("--listen: " + hp.error().message);
+  if (hp->second == 0 || hp->second + o.workers > 65535)
+    return report(
+        "--listen: the fleet demo needs a fixed first port (workers take it and the "
+        "next " +
+        std::to_string(o.workers - 1) + ")");
+
+  auto dir = fs::temp_directory_path() / ("sunbridge-fleet-demo-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{dir};
+  auto key_file = (dir / "fleet.key").string();
+  auto key = crypto::random_bytes(32);
+  {
+    std::ofstream(key_file) << crypto::hex(key) << "\n";
+    ::chmod(key_file.c_str(), 0600);
+  }
+
+  // The homes: one vendor after another, each with its own seed, site and simulator.
+  RealClock clock;
+  ScaledClock sim_clock(clock.now(), 1);
+  boost::asio::io_context sim_io;
+  std::vector<sim::DemoHome> homes;
+  std::vector<ConnectionConfig> connections;
+  std::vector<Site> sites;
+  std::map<std::string, int> per_vendor;
+  std::cout << "starting " << o.sites << " simulated homes…\n" << std::flush;
+  for (int i = 0; i < o.sites; ++i) {
+    const auto& v = vendors()[static_cast<std::size_t>(i) % vendors().size()];
+    std::ostringstream n;
+    n << std::setw(4) << std::setfill('0') << i + 1;
+    sim::DemoRequest request{sim_io.get_executor(),
+                             &sim_clock,
+                             &clock,
+                             o.seed + static_cast<std::uint64_t>(i),
+                             {},
+                             (dir / ("home-" + n.str())).string()};
+    auto home = v.demo(request);
+    if (!home) return report(v.title + " home " + n.str() + ": " + home.error().message);
+    Site s = home->site;
+    s.id = s.id + "-" + n.str();
+    s.name = s.name + " #" + n.str();
+    sites.push_back(s);
+    ConnectionConfig c;
+    c.name = v.name + "-" + n.str();
+    c.vendor = v.name;
+    c.site = s.id;
+    c.host = "127.0.0.1";
+    c.port = home->simulator->port();
+    c.poll_interval = home->poll_interval;
+    c.timeout = Millis(3000);
+    c.where = "<fleet demo>";
+    c.options = home->options;
+    connections.push_back(std::move(c));
+    ++per_vendor[v.name];
+    homes.push_back(std::move(*home));
+  }
+  std::thread sim_thread([&] { sim_io.run(); });
+  auto stop_sims = [&] {
+    for (auto& h : homes) h.simulator->stop();
+    sim_io.stop();
+    if (sim_thread.joinable()) sim_thread.join();
+  };
+
+  // Into the database: the sites, and the connections sealed with the key.
+  {
+    auto st = store::open_postgres(o.db);
+    if (!st) {
+      stop_sims();
+      return report(st.error().message);
+    }
+    for (const auto& s : sites)
+      if (auto r = (*st)->upsert_site(s); !r) {
+        stop_sims();
+        return report(r.error().message);
+      }
+    (*st)->close();
+    auto fleet = store::open_fleet(o.db);
+    if (!fleet) {
+      stop_sims();
+      return report(fleet.error().message);
+    }
+    for (const auto& c : connections) {
+      auto sealed = engine::seal_connection(c, key);
+      if (!sealed) {
+        stop_sims();
+        return report(sealed.error().message);
+      }
+      if (auto r = (*fleet)->put_connection({c.name, c.site, c.vendor, "", *sealed, {}}); !r) {
+        stop_sims();
+        return report(r.error().message);
+      }
+    }
+  }
+
+  // The workers: the signals are the demo's own until it stops them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  auto token = sim::random_hex(32);
+  std::vector<pid_t> pids;
+  std::vector<std::string> logs;
+  for (int k = 0; k < o.workers; ++k) {
+    auto cfg = (dir / ("worker-" + std::to_string(k + 1) + ".yaml")).string();
+    std::ofstream(cfg) << "# worker " << k + 1
+                       << " of the fleet demo\ngateway:\n  database: " << o.db
+                       << "\n  listen: " << hp->first << ":" << hp->second + k
+                       << "\n  api_token: " << token << "\nfleet:\n  key_file: " << key_file
+                       << "\n  lease: " << o.lease_s << "s\n";
+    logs.push_back((dir / ("worker-" + std::to_string(k + 1) + ".log")).string());
+    auto pid = spawn_worker(cfg, logs.back());
+    if (!pid) {
+      stop_workers(pids);
+      stop_sims();
+      return report(pid.error().message);
+    }
+    pids.push_back(*pid);
+  }
+
+  auto base = "http://" + hp->first + ":";
+  std::cout << "sunbridge fleet demo: " << o.sites << " sites (";
+  std::string sep;
+  for (const auto& [v, n] : per_vendor) {
+    std::cout << sep << n << " " << v;
+    sep = ", ";
+  }
+  std::cout << "), " << o.workers << " workers, " << store::without_password(o.db) << "\n"
+            << "  fleet page  " << base << hp->second << "/fleet   (any worker: ports "
+            << hp->second << ".." << hp->second + o.workers - 1 << ")\n"
+            << "  API token   " << token << "\n";
+  for (int k = 0; k < o.workers; ++k)
+    std::cout << "  worker " << k + 1 << "    pid " << pids[static_cast<std::size_t>(k)] << ", "
+              << base << hp->second + k << ", log " << logs[static_cast<std::size_t>(k)] << "\n";
+  std::cout << "Kill a worker (kill -9 " << pids.front() << "): within the lease (" << o.lease_s
+            << " s) and a poll its sites are polled by the others; the page's worker column and "
+               "the logs say who took what.\n"
+            << "Press Ctrl-C to stop.\n"
+            << std::flush;
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::cout << "stopping…\n" << std::flush;
+  stop_workers(pids);
+  stop_sims();
+  for (const auto& h : homes)
+    for (const auto& f : h.files) std::remove(f.c_str());
+  std::cout << "stopped\n";
+  return 0;
+}
+
+}  // namespace sb::cli
