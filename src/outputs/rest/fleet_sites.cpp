@@ -5,6 +5,10 @@
 #include <set>
 
 #include "core/metric.hpp"
+#include "net/blocking.hpp"
+#include "net/json.hpp"
+#include "outputs/rest/energy.hpp"
+#include "outputs/rest/rest_api.hpp"
 
 namespace sb::rest {
 
@@ -165,6 +169,64 @@ FleetPage fleet_page(std::vector<SiteRow> all, const FleetQuery& q) {
   page.rows.assign(std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(from)),
                    std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(to)));
   return page;
+}
+
+std::vector<json::value> TodayEnergy::of(store::Store& store, const std::vector<SiteRow>& rows,
+                                         TimePoint now) {
+  std::vector<json::value> today;
+  for (const auto& r : rows) {
+    {
+      std::lock_guard lock(mutex_);
+      auto it = by_site_.find(r.site.id);
+      if (it != by_site_.end() && now >= it->second.first &&
+          now - it->second.first < std::chrono::minutes(1)) {
+        today.push_back(it->second.second);
+        continue;
+      }
+    }
+    auto e = site_energy(store, r.site, r.device_list, EnergyPeriod::Day, now, now);
+    const json::array* list = e ? e->at("rows").if_array() : nullptr;
+    today.push_back(list && !list->empty() ? list->front() : json::value(nullptr));
+    std::lock_guard lock(mutex_);
+    if (by_site_.size() > 20'000) by_site_.clear();  // sites come and go; bounded
+    by_site_[r.site.id] = {now, today.back()};
+  }
+  return today;
+}
+
+void add_fleet_routes(net::Router& router, GatewayApi& gw, store::Store& store,
+                      boost::asio::thread_pool& pool, const Clock& clock) {
+  auto today_energy = std::make_shared<TodayEnergy>();
+  // Every site's state now, filtered, sorted and paged; the page's sites with their energy
+  // today (store reads, for those rows only).
+  router.get(
+      "/api/v1/fleet/sites",
+      [&gw, &store, &pool, &clock,
+       today_energy](net::ServerRequest& q) -> boost::asio::awaitable<net::ServerResponse> {
+        auto query = fleet_query(q.query);
+        if (!query) {
+          json::object e{{"error", json::object{{"kind", to_string(query.error().kind)},
+                                                {"message", query.error().message}}}};
+          co_return net::ServerResponse::json(http_status(query.error().kind), net::to_json(e));
+        }
+        auto page = fleet_page(site_rows(gw), *query);
+        auto op =
+            net::run_blocking(pool, [&store, today_energy, rows = page.rows, now = clock.now()] {
+              return today_energy->of(store, rows, now);
+            });
+        auto today = co_await std::move(op);
+        json::array sites;
+        for (std::size_t i = 0; i < page.rows.size(); ++i)
+          sites.push_back(site_row_json(page.rows[i], today[i]));
+        json::object states;
+        for (const auto& kv : page.states) states[kv.first] = kv.second;
+        co_return net::ServerResponse::json(
+            200, net::to_json(json::object{{"total", page.total},
+                                           {"offset", query->offset},
+                                           {"limit", query->limit},
+                                           {"states", std::move(states)},
+                                           {"sites", std::move(sites)}}));
+      });
 }
 
 json::object site_row_json(const SiteRow& r, const json::value& today) {

@@ -4,14 +4,18 @@
 // 10,000 sites is a small answer. GET /api/v1/fleet/sites.
 #pragma once
 
+#include <boost/asio/thread_pool.hpp>
 #include <boost/json/object.hpp>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/gateway_api.hpp"
 #include "core/result.hpp"
+#include "net/http_server.hpp"
+#include "store/store.hpp"
 
 namespace sb::rest {
 
@@ -48,6 +52,23 @@ struct FleetPage {
   std::vector<SiteRow> rows;
 };
 FleetPage fleet_page(std::vector<SiteRow> all, const FleetQuery& q);
+
+/// Each row's site's energy today (site_energy's row, or null), read again after a minute at
+/// most: the page refreshes every few seconds, and the counters' reads are most of what a page
+/// costs. Blocking (store reads); thread-safe.
+class TodayEnergy {
+ public:
+  std::vector<boost::json::value> of(store::Store& store, const std::vector<SiteRow>& rows,
+                                     TimePoint now);
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::pair<TimePoint, boost::json::value>> by_site_;
+};
+
+/// GET /api/v1/fleet/sites on `router` (make_router's other arguments).
+void add_fleet_routes(net::Router& router, GatewayApi& gw, store::Store& store,
+                      boost::asio::thread_pool& pool, const Clock& clock);
 
 /// A row as the API gives it; `today` the site's energy today (site_energy's first row) or null.
 boost::json::object site_row_json(const SiteRow& r, const boost::json::value& today);

@@ -403,34 +403,7 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
     co_return ok(*e);
   });
 
-  // The fleet page: every site's state now, filtered, sorted and paged; the page's sites with
-  // their energy today (store reads, for those rows only).
-  r->get("/api/v1/fleet/sites", [&gw, &store, &pool, &clock](Req q) -> Res {
-    auto query = fleet_query(q.query);
-    if (!query) co_return error_response(query.error());
-    auto page = fleet_page(site_rows(gw), *query);
-    auto now = clock.now();
-    auto op = net::run_blocking(pool, [&store, rows = page.rows, now] {
-      std::vector<json::value> today;
-      for (const auto& r : rows) {
-        auto e = site_energy(store, r.site, r.device_list, EnergyPeriod::Day, now, now);
-        const json::array* list = e ? e->at("rows").if_array() : nullptr;
-        today.push_back(list && !list->empty() ? list->front() : json::value(nullptr));
-      }
-      return today;
-    });
-    auto today = co_await std::move(op);
-    json::array sites;
-    for (std::size_t i = 0; i < page.rows.size(); ++i)
-      sites.push_back(site_row_json(page.rows[i], today[i]));
-    json::object states;
-    for (const auto& kv : page.states) states[kv.first] = kv.second;
-    co_return ok(json::object{{"total", page.total},
-                              {"offset", query->offset},
-                              {"limit", query->limit},
-                              {"states", std::move(states)},
-                              {"sites", std::move(sites)}});
-  });
+  add_fleet_routes(*r, gw, store, pool, clock);
 
   r->get("/api/v1/devices", [&gw](Req) -> Res {
     json::array a;
