@@ -121,6 +121,20 @@ TEST(FleetCsv, RowsBecomeSitesAndConnectionsCheckedLikeAConfiguration) {
   EXPECT_EQ(f->accounts, (std::map<std::string, std::string>{{"inv-1", "plant-7"}}));
 }
 
+// The example in docs/fleet.md imports as it says: a local battery and a cloud account whose
+// budget is shared.
+TEST(FleetCsv, TheGuidesExampleImports) {
+  auto f = parse_fleet_csv(
+      "site,timezone,name,vendor,host,port,token,api_key,account\n"
+      "berlin-17,Europe/Berlin,bat-17,sonnen,10.17.0.5,80,tok-17,,\n"
+      "hamburg-3,Europe/Berlin,fox-hh,foxess,,,,fox-0123456789abcdef,fox-account-1\n",
+      "sites.csv", builtin_drivers());
+  ASSERT_TRUE(f) << f.error().message;
+  ASSERT_EQ(f->config.connections.size(), 2u);
+  EXPECT_EQ(f->config.connections[1].options.at("api_key"), "fox-0123456789abcdef");
+  EXPECT_EQ(f->accounts, (std::map<std::string, std::string>{{"fox-hh", "fox-account-1"}}));
+}
+
 // Every mistake at once, each named by the file's line (blank lines counted) and the column.
 TEST(FleetCsv, MistakesNameTheLineAndTheColumn) {
   auto error = [](std::string_view csv) {
