@@ -9,6 +9,7 @@
 #   make fuzz    every fuzz target under libFuzzer + ASan + UBSan for FUZZ_S seconds each
 #   make test-asan / make test-tsan   the tests under AddressSanitizer + UBSan / ThreadSanitizer
 #   make crash   the crash harness's long run (CRASH_KILLS kills, 120 by default)
+#   make fleet-test   the fleet harness with FLEET_TEST_SITES homes (1,000 by default)
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
@@ -20,7 +21,7 @@ CRASH_KILLS ?= 120
 SAN_FLAGS := -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DSUNBRIDGE_BENCH=OFF
 
-.PHONY: all deps configure build test demo fleet-demo bench interop deb format clean fuzz test-asan test-tsan crash
+.PHONY: all deps configure build test demo fleet-demo fleet-test bench interop deb format clean fuzz test-asan test-tsan crash
 
 all: build
 
@@ -59,6 +60,12 @@ interop: build
 	scripts/interop/kostal-iobroker.sh $(BUILD_DIR)/sunbridge
 	scripts/interop/foxess-iobroker.sh $(BUILD_DIR)/sunbridge
 	scripts/interop/solarlog-enerest.sh $(BUILD_DIR)/sunbridge
+
+# Three fleet workers on a PostgreSQL of their own, one killed mid-command
+# (tests/fleet/fleet_harness_test.cpp); `make test` runs it with 100 homes.
+FLEET_TEST_SITES ?= 1000
+fleet-test: build
+	SB_FLEET_SITES=$(FLEET_TEST_SITES) $(BUILD_DIR)/tests/sb_fleet_test
 
 # The gateway killed CRASH_KILLS times at random moments and restarted on its database
 # (tests/crash/crash_test.cpp); `make test` runs 12.

@@ -27,7 +27,7 @@ struct DemoOptions {
 };
 
 int demo(const DemoOptions& o) {
-  if (o.fleet) return fleet_demo({o.db, o.listen, o.sites, o.workers, 10, o.seed});
+  if (o.fleet) return fleet_demo({o.db, o.listen, o.sites, o.workers, 20, o.seed});
   auto hp = engine::parse_host_port(o.listen);
   if (!hp) return report("--listen: " + hp.error().message);
   auto faults = sim::parse_fault_spec(o.faults);

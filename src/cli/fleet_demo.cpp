@@ -6,11 +6,12 @@
 // temporary folder.
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdio>
@@ -30,37 +31,35 @@
 #include "store/fleet.hpp"
 #include "store/store.hpp"
 
-extern char** environ;
-
 namespace sb::cli {
 
 namespace fs = std::filesystem;
 
 namespace {
 
-// A worker: this binary's `run`, its output in its own log file.
+// A worker: this binary's `run`, its output in its own log file. It gets SIGTERM when the demo
+// ends however it ends (a demo killed with SIGKILL leaves no worker behind).
 Result<pid_t> spawn_worker(const std::string& config, const std::string& log) {
-  posix_spawn_file_actions_t files;
-  posix_spawn_file_actions_init(&files);
-  posix_spawn_file_actions_addopen(&files, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&files, 1, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);  // the demo blocks SIGINT for itself
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
   std::string self = fs::read_symlink("/proc/self/exe").string();
-  std::vector<std::string> args{self, "run", "-c", config};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, self.c_str(), &files, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&files);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0)
-    return fail(ErrorKind::Internal, "cannot start a worker (" + self + "): " + std::strerror(rc));
+  const pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0)
+    return fail(ErrorKind::Internal, "cannot start a worker: " + std::string(std::strerror(errno)));
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(1);  // the demo went before the line above
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::close(fd);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);  // the demo blocks SIGINT for itself
+    ::execl(self.c_str(), self.c_str(), "run", "-c", config.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
   return pid;
 }
 
@@ -120,7 +119,14 @@ int fleet_demo(const FleetDemoOptions& o) {
   // The homes: one vendor after another, each with its own seed, site and simulator.
   RealClock clock;
   ScaledClock sim_clock(clock.now(), 1);
-  boost::asio::io_context sim_io;
+  // The homes' simulators, spread over a few io threads (each simulator on one of them, as on
+  // its own box): one thread cannot answer a thousand homes' first requests (logins, a cloud's
+  // lifetime history) within their timeouts.
+  const std::size_t sim_threads =
+      std::clamp<std::size_t>(std::thread::hardware_concurrency(), 2, 8);
+  std::vector<std::unique_ptr<boost::asio::io_context>> sim_ios;
+  for (std::size_t t = 0; t < sim_threads; ++t)
+    sim_ios.push_back(std::make_unique<boost::asio::io_context>());
   std::vector<sim::DemoHome> homes;
   std::vector<ConnectionConfig> connections;
   std::vector<Site> sites;
@@ -130,7 +136,7 @@ int fleet_demo(const FleetDemoOptions& o) {
     const auto& v = vendors()[static_cast<std::size_t>(i) % vendors().size()];
     std::ostringstream n;
     n << std::setw(4) << std::setfill('0') << i + 1;
-    sim::DemoRequest request{sim_io.get_executor(),
+    sim::DemoRequest request{sim_ios[static_cast<std::size_t>(i) % sim_threads]->get_executor(),
                              &sim_clock,
                              &clock,
                              o.seed + static_cast<std::uint64_t>(i),
@@ -149,18 +155,20 @@ int fleet_demo(const FleetDemoOptions& o) {
     c.host = "127.0.0.1";
     c.port = home->simulator->port();
     c.poll_interval = home->poll_interval;
-    c.timeout = Millis(3000);
+    c.timeout = Millis(15'000);  // a busy machine: every home's simulator on a few threads
     c.where = "<fleet demo>";
     c.options = home->options;
     connections.push_back(std::move(c));
     ++per_vendor[v.name];
     homes.push_back(std::move(*home));
   }
-  std::thread sim_thread([&] { sim_io.run(); });
+  std::vector<std::thread> sim_pool;
+  for (auto& io : sim_ios) sim_pool.emplace_back([&io] { io->run(); });
   auto stop_sims = [&] {
     for (auto& h : homes) h.simulator->stop();
-    sim_io.stop();
-    if (sim_thread.joinable()) sim_thread.join();
+    for (auto& io : sim_ios) io->stop();
+    for (auto& t : sim_pool)
+      if (t.joinable()) t.join();
   };
 
   // Into the database: the sites, and the connections sealed with the key.
@@ -220,6 +228,24 @@ int fleet_demo(const FleetDemoOptions& o) {
     pids.push_back(*pid);
   }
 
+  // A worker that cannot start (its port taken, the database refusing it) says so in its log
+  // at once: the demo stops with that rather than show a fleet short of a worker.
+  for (int i = 0; i < 30; ++i) {
+    for (std::size_t w = 0; w < pids.size(); ++w) {
+      int status = 0;
+      if (::waitpid(pids[w], &status, WNOHANG) != pids[w]) continue;
+      std::ifstream in(logs[w]);
+      std::string line, last;
+      while (std::getline(in, line))
+        if (!line.empty()) last = line;
+      pids.erase(pids.begin() + static_cast<std::ptrdiff_t>(w));
+      stop_workers(pids);
+      stop_sims();
+      return report("worker " + std::to_string(w + 1) + " stopped at start: " +
+                    (last.empty() ? "no message (its log: " + logs[w] + ")" : last));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   auto base = "http://" + hp->first + ":";
   std::cout << "sunbridge fleet demo: " << o.sites << " sites (";
   std::string sep;

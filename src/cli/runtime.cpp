@@ -52,6 +52,11 @@ Result<void> Runtime::start(engine::Config config, bool poll, bool serve, std::s
     auto f = store::open_fleet(config.gateway.database);
     if (!f) return fail(f.error());
     fleet_ = std::move(*f);
+    // The status rows (every 2 s, the whole fleet's) on a connection of their own: their
+    // reads must never hold up a lease renewal.
+    auto sf = store::open_fleet(config.gateway.database);
+    if (!sf) return fail(sf.error());
+    status_fleet_ = std::move(*sf);
     base = config;
   }
   if (fleet_) ledger_ = std::make_unique<engine::FleetLedger>(*fleet_);
@@ -96,8 +101,8 @@ Result<void> Runtime::start(engine::Config config, bool poll, bool serve, std::s
             std::to_string(server_->port());
     }
     worker_ = std::make_unique<engine::FleetWorker>(*fleet_, *store_, *gateway_, io_.get_executor(),
-                                                    view_, std::move(*base), std::move(key),
-                                                    worker_id, api);
+                                                    view_, *status_fleet_, std::move(*base),
+                                                    std::move(key), worker_id, api);
     if (auto r = worker_->check_key(); !r) return r;
     // The first round before start() returns: `run` logs what it polls, a test sees it held.
     if (auto r = worker_->step(); !r)
@@ -192,6 +197,7 @@ void Runtime::shutdown() {
   worker_.reset();
   gateway_.reset();  // its drivers' planners ask the ledger
   ledger_.reset();
+  status_fleet_.reset();
   fleet_.reset();
 }
 

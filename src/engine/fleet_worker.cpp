@@ -38,13 +38,15 @@ std::string new_worker_id() {
 }
 
 FleetWorker::FleetWorker(store::Fleet& fleet, store::Store& store, Gateway& gateway,
-                         boost::asio::any_io_executor io, FleetView& view, Config base,
-                         std::string key, std::string id, std::string api)
+                         boost::asio::any_io_executor io, FleetView& view,
+                         store::Fleet& status_fleet, Config base, std::string key, std::string id,
+                         std::string api)
     : fleet_(fleet),
       store_(store),
       gateway_(gateway),
       io_(std::move(io)),
       view_(view),
+      status_fleet_(status_fleet),
       base_(std::move(base)),
       key_(std::move(key)),
       id_(std::move(id)),
@@ -330,10 +332,10 @@ Result<void> FleetWorker::publish_status() {
   std::vector<std::pair<std::string, std::string>> rows;
   for (const auto& [name, st] : own)
     if (!st.health.name.empty()) rows.emplace_back(name, encode_status(st));
-  if (auto r = fleet_.put_status(id_, rows); !r) return r;
-  auto all = fleet_.statuses();
+  if (auto r = status_fleet_.put_status(id_, rows); !r) return r;
+  auto all = status_fleet_.statuses();
   if (!all) return fail(all.error());
-  auto connections = fleet_.connections();
+  auto connections = status_fleet_.connections();
   if (!connections) return fail(connections.error());
   std::map<std::string, FleetView::Entry> seen;
   std::string unreadable;

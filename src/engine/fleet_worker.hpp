@@ -30,8 +30,8 @@ class FleetWorker {
   /// Queued commands run on `io` (the gateway's io threads); what the other workers write of
   /// their connections is kept in `view`.
   FleetWorker(store::Fleet& fleet, store::Store& store, Gateway& gateway,
-              boost::asio::any_io_executor io, FleetView& view, Config base, std::string key,
-              std::string id, std::string api = "");
+              boost::asio::any_io_executor io, FleetView& view, store::Fleet& status_fleet,
+              Config base, std::string key, std::string id, std::string api = "");
   ~FleetWorker();
 
   /// Refuses a key that opens none of the fleet's connections (the wrong key file): such a
@@ -68,6 +68,7 @@ class FleetWorker {
   Gateway& gateway_;
   boost::asio::any_io_executor io_;
   FleetView& view_;
+  store::Fleet& status_fleet_;  // the status rows' own connection (publish_status)
   Config base_;
   std::string key_, id_, api_;
   Millis ttl_;

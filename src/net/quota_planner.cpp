@@ -77,7 +77,8 @@ void QuotaPlanner::ask_locked() const {
     {
       std::lock_guard lock(s->m);
       need_period = s->spent_day != day && s->period <= want_period / 2;
-      need_minute = want_minute > 0 && s->per_minute <= 0;
+      need_minute = want_minute > 0 && s->per_minute <= 0 && s->spent_day != day &&
+                    s->spent_minute != min;
     }
     if (need_period) {
       auto r = ledger->reserve(account, period_window, connection, want_period, limit);
@@ -86,9 +87,9 @@ void QuotaPlanner::ask_locked() const {
       else
         error = r.error().message;
     }
-    // A minute's calls are asked for only with the period's in hand: a minute slice alone
-    // would be wasted.
-    if (need_minute && error.empty()) {
+    // A minute's calls are asked for only while the period has some (a minute slice alone
+    // would be wasted), and not after the period's reservation failed.
+    if (need_minute && error.empty() && (!p || p->granted > 0)) {
       auto r = ledger->reserve(account, minute_window, connection, want_minute, per_minute);
       if (r)
         m = *r;
