@@ -25,6 +25,18 @@ using namespace std::chrono;
 
 namespace {
 
+// The ports of a `sunbridge simulate` with `n` devices, from its first lines ("listening on
+// http://127.0.0.1:PORT"); fewer when it said something else.
+std::vector<std::string> device_ports(test::Process& sim, int n) {
+  std::vector<std::string> ports;
+  for (int i = 0; i < n; ++i) {
+    auto l = sim.line(std::chrono::seconds(60));
+    if (!l || l->rfind("listening on ", 0) != 0) break;
+    ports.push_back(l->substr(l->rfind(':') + 1));
+  }
+  return ports;
+}
+
 class PostgresStore : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { server_ = new test::PgServer(); }
@@ -741,12 +753,8 @@ TEST_F(PostgresStore, FleetWorkersShareTheConnectionsAndTakeOverAKilledOne) {
   std::ofstream(dir / "fleet.key") << std::string(64, 'c') << "\n";
   test::Process sim({kBin, "simulate", "sonnen", "--listen", "127.0.0.1:0", "--devices", "4",
                      "--token", "tok-fleet"});
-  std::vector<std::string> ports;
-  for (int i = 0; i < 4; ++i) {
-    auto l = sim.line(seconds(60));
-    ASSERT_TRUE(l && l->rfind(':') != std::string::npos) << (l ? *l : "no line");
-    ports.push_back(l->substr(l->rfind(':') + 1));
-  }
+  auto ports = device_ports(sim, 4);
+  ASSERT_EQ(ports.size(), 4u);
   // A portal's export: one connection a row.
   auto sites = dir / "fleet.csv";
   {
@@ -933,12 +941,8 @@ TEST_F(PostgresStore, AnyWorkerShowsTheWholeFleetAndRunsItsCommandsOnTheHolder) 
   std::ofstream(dir / "other.key") << std::string(64, 'e') << "\n";
   test::Process sim({kBin, "simulate", "sonnen", "--listen", "127.0.0.1:0", "--devices", "2",
                      "--token", "tok-fleet"});
-  std::vector<std::string> ports;
-  for (int i = 0; i < 2; ++i) {
-    auto l = sim.line(seconds(60));
-    ASSERT_TRUE(l && l->rfind(':') != std::string::npos) << (l ? *l : "no line");
-    ports.push_back(l->substr(l->rfind(':') + 1));
-  }
+  auto ports = device_ports(sim, 2);
+  ASSERT_EQ(ports.size(), 2u);
   auto csv = [&](const std::string& name, const std::string& rows) {
     auto p = dir / name;
     std::ofstream(p) << "site,timezone,name,vendor,host,port,poll_interval,token\n" << rows;

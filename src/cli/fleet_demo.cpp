@@ -99,6 +99,14 @@ int fleet_demo(const FleetDemoOptions& o) {
         "next " +
         std::to_string(o.workers - 1) + ")");
 
+  // Ctrl-C is the demo's own to handle (sigwait below), in every thread it starts: one arriving
+  // while the homes start waits until the workers run, then stops everything in order.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
   auto dir = fs::temp_directory_path() / ("sunbridge-fleet-demo-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
@@ -202,12 +210,6 @@ int fleet_demo(const FleetDemoOptions& o) {
     }
   }
 
-  // The workers: the signals are the demo's own until it stops them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   auto token = sim::random_hex(32);
   std::vector<pid_t> pids;
   std::vector<std::string> logs;

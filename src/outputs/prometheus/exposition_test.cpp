@@ -13,29 +13,13 @@
 #include <regex>
 #include <sstream>
 
+#include "core/test_gateway.hpp"
+
 using namespace sb;
 
 namespace {
 
-class FakeGateway final : public GatewayApi {
- public:
-  std::vector<Site> sites() const override { return {{"home", "Home"}}; }
-  std::vector<DeviceInfo> devices() const override { return {}; }
-  std::optional<DeviceInfo> device(const std::string&) const override { return std::nullopt; }
-  std::optional<Capabilities> capabilities(const std::string&) const override {
-    return std::nullopt;
-  }
-  std::vector<DeviceLive> live() const override { return live_; }
-  std::vector<ConnectionHealth> health() const override { return health_; }
-  boost::asio::awaitable<Result<DeviceSettings>> settings(std::string, bool) override {
-    co_return fail(ErrorKind::NotSupported, "no");
-  }
-  boost::asio::awaitable<Result<CommandRecord>> execute(Command) override {
-    co_return fail(ErrorKind::NotSupported, "no");
-  }
-  std::vector<DeviceLive> live_;
-  std::vector<ConnectionHealth> health_;
-};
+using test::FakeGateway;
 
 bool has_line(const std::string& text, const std::string& line) {
   return ("\n" + text).find("\n" + line + "\n") != std::string::npos;

@@ -4,31 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include "core/test_gateway.hpp"
+
 using namespace sb;
 using namespace sb::rest;
 
 namespace {
 
-class FakeGateway final : public GatewayApi {
- public:
-  std::vector<Site> sites() const override { return sites_; }
-  std::vector<DeviceInfo> devices() const override { return {}; }
-  std::optional<DeviceInfo> device(const std::string&) const override { return std::nullopt; }
-  std::optional<Capabilities> capabilities(const std::string&) const override {
-    return std::nullopt;
-  }
-  std::vector<DeviceLive> live() const override { return live_; }
-  std::vector<ConnectionHealth> health() const override { return health_; }
-  boost::asio::awaitable<Result<DeviceSettings>> settings(std::string, bool) override {
-    co_return fail(ErrorKind::NotSupported, "no");
-  }
-  boost::asio::awaitable<Result<CommandRecord>> execute(Command) override {
-    co_return fail(ErrorKind::NotSupported, "no");
-  }
-  std::vector<Site> sites_;
-  std::vector<DeviceLive> live_;
-  std::vector<ConnectionHealth> health_;
-};
+using test::FakeGateway;
 
 DeviceLive device(const std::string& site, const std::string& id, bool online,
                   std::vector<std::pair<std::string, double>> values) {
