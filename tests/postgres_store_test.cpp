@@ -1080,6 +1080,39 @@ TEST_F(PostgresStore, AnyWorkerShowsTheWholeFleetAndRunsItsCommandsOnTheHolder) 
   EXPECT_EQ(promtool.wait(seconds(60)), 0)
       << promtool.rest_of_stdout() << promtool.rest_of_stderr();
 
+  // The fleet's connections through the API: listed with their holders and no secret; added
+  // from CSV (checked like `fleet import`, with the token) and removed.
+  auto conns = get("/api/v1/fleet/connections");
+  EXPECT_EQ(conns.status, 200);
+  EXPECT_NE(
+      conns.body.find(
+          R"("name":"bat-1","vendor":"sonnen","site":"north","account":"","host":"127.0.0.1","opens":true,"worker":")" +
+          holder + "\""),
+      std::string::npos)
+      << conns.body;
+  EXPECT_EQ(conns.body.find("tok-fleet"), std::string::npos);
+  const std::string row = "site,name,vendor,host,port,token\nnorth,bat-9,sonnen,127.0.0.1,1,t9\n";
+  auto anonymous = front.call("POST", "/api/v1/fleet/connections", row);
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  const net::Headers csv_auth{{"Content-Type", "text/csv"},
+                              {"Authorization", "Bearer tok-api-0123456789abcdef"}};
+  auto wrong = front.call("POST", "/api/v1/fleet/connections",
+                          "site,name,vendor\nnorth,bat 9,sonnen\n", csv_auth);
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 400) << wrong->body;
+  EXPECT_NE(wrong->body.find("request body:2:"), std::string::npos) << wrong->body;
+  auto added = front.call("POST", "/api/v1/fleet/connections", row, csv_auth);
+  ASSERT_TRUE(added);
+  EXPECT_EQ(added->status, 200) << added->body;
+  EXPECT_EQ(value("SELECT count(*) FROM fleet_connections WHERE name = 'bat-9'"), "1");
+  auto removed = front.call("DELETE", "/api/v1/fleet/connections/bat-9", "", csv_auth);
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(removed->status, 200) << removed->body;
+  auto again = front.call("DELETE", "/api/v1/fleet/connections/bat-9", "", csv_auth);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 404) << again->body;
+
   // The holder's refusal comes back with its status code and message.
   auto bad = front.call("POST", "/api/v1/devices/bat-1:battery/commands",
                         R"({"command":"battery-power","value":99999})", auth);

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <mutex>
 
+#include "cli/fleet_api.hpp"
 #include "engine/drivers.hpp"
 #include "engine/fleet.hpp"
 #include "outputs/mqtt/publisher.hpp"
@@ -81,8 +82,11 @@ Result<void> Runtime::start(engine::Config config, bool poll, bool serve, std::s
     if (auto r = mqtt_->start(); !r) return r;
   }
   if (serve) {
-    server_ = std::make_unique<net::HttpServer>(
-        io_.get_executor(), rest::make_router(api, *store_, blocking_, clock_, ro));
+    auto router = rest::make_router(api, *store_, blocking_, clock_, ro);
+    // A worker's API manages the fleet's connections too (sealed with the fleet key).
+    if (fleet_)
+      add_fleet_connection_routes(*router, *fleet_, *store_, key, blocking_, ro.api_token);
+    server_ = std::make_unique<net::HttpServer>(io_.get_executor(), router);
     if (auto r = server_->listen(listen_host, listen_port); !r) return r;
     // Other commands on this database (`control`) reach the gateway here.
     auto host = listen_host == "0.0.0.0" ? "127.0.0.1" : listen_host == "::" ? "::1" : listen_host;
