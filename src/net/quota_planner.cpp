@@ -77,8 +77,8 @@ void QuotaPlanner::ask_locked() const {
     {
       std::lock_guard lock(s->m);
       need_period = s->spent_day != day && s->period <= want_period / 2;
-      need_minute = want_minute > 0 && s->per_minute <= 0 && s->spent_day != day &&
-                    s->spent_minute != min;
+      need_minute =
+          want_minute > 0 && s->per_minute <= 0 && s->spent_day != day && s->spent_minute != min;
     }
     if (need_period) {
       auto r = ledger->reserve(account, period_window, connection, want_period, limit);
