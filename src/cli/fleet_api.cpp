@@ -17,36 +17,6 @@ namespace json = boost::json;
 using net::ServerRequest;
 using net::ServerResponse;
 
-namespace {
-
-ServerResponse error(const Error& e) {
-  json::object o{{"error", json::object{{"kind", to_string(e.kind)}, {"message", e.message}}}};
-  return ServerResponse::json(rest::http_status(e.kind), net::to_json(o));
-}
-
-// The bearer token, compared in constant time; an error response when it is not the one.
-std::optional<ServerResponse> refused(const ServerRequest& q, const std::string& token) {
-  if (token.empty())
-    return ServerResponse::json(
-        403, net::to_json(json::object{
-                 {"error", json::object{{"kind", "forbidden"},
-                                        {"message",
-                                         "changes to the fleet are disabled: set "
-                                         "gateway.api_token in the configuration"}}}}));
-  auto auth = q.header("Authorization");
-  std::string given(auth.starts_with("Bearer ") ? auth.substr(7) : std::string_view());
-  unsigned char diff = given.size() == token.size() ? 0 : 1;
-  for (std::size_t i = 0; i < given.size() && i < token.size(); ++i)
-    diff |= static_cast<unsigned char>(given[i] ^ token[i]);
-  if (diff == 0) return std::nullopt;
-  auto r = error(
-      {ErrorKind::Auth, "missing or wrong bearer token (header Authorization: Bearer <token>)"});
-  r.headers.emplace_back("WWW-Authenticate", "Bearer");
-  return r;
-}
-
-}  // namespace
-
 void add_fleet_connection_routes(net::Router& router, store::Fleet& fleet, store::Store& store,
                                  std::string key, boost::asio::thread_pool& pool,
                                  std::string token) {
@@ -83,13 +53,14 @@ void add_fleet_connection_routes(net::Router& router, store::Fleet& fleet, store
       return out;
     });
     auto r = co_await std::move(op);
-    if (!r) co_return error(r.error());
+    if (!r) co_return rest::error_response(r.error());
     co_return ServerResponse::json(200, net::to_json(*r));
   });
 
   router.post(
       "/api/v1/fleet/connections", [&fleet, &store, &pool, key, token](ServerRequest& q) -> Res {
-        if (auto no = refused(q, token)) co_return *no;
+        if (auto no = rest::token_refusal(q, token, "changes to the fleet are disabled"))
+          co_return *no;
         auto body = q.body;
         auto op = net::run_blocking(pool, [&fleet, &store, key, body]() -> Result<json::object> {
           auto in = engine::parse_fleet_csv(body, "request body", engine::builtin_drivers());
@@ -110,22 +81,24 @@ void add_fleet_connection_routes(net::Router& router, store::Fleet& fleet, store
                               {"connections", in->config.connections.size()}};
         });
         auto r = co_await std::move(op);
-        if (!r) co_return error(r.error());
+        if (!r) co_return rest::error_response(r.error());
         co_return ServerResponse::json(200, net::to_json(*r));
       });
 
-  router.add(
-      "DELETE", "/api/v1/fleet/connections/{name}",
-      [&fleet, &pool, token](ServerRequest& q) -> Res {
-        if (auto no = refused(q, token)) co_return *no;
-        auto name = q.params["name"];
-        auto op = net::run_blocking(pool, [&fleet, name] { return fleet.remove_connection(name); });
-        auto r = co_await std::move(op);
-        if (!r) co_return error(r.error());
-        if (!*r)
-          co_return error({ErrorKind::NotFound, "no connection '" + name + "' in the fleet"});
-        co_return ServerResponse::json(200, net::to_json(json::object{{"removed", name}}));
-      });
+  router.add("DELETE", "/api/v1/fleet/connections/{name}",
+             [&fleet, &pool, token](ServerRequest& q) -> Res {
+               if (auto no = rest::token_refusal(q, token, "changes to the fleet are disabled"))
+                 co_return *no;
+               auto name = q.params["name"];
+               auto op = net::run_blocking(
+                   pool, [&fleet, name] { return fleet.remove_connection(name); });
+               auto r = co_await std::move(op);
+               if (!r) co_return rest::error_response(r.error());
+               if (!*r)
+                 co_return rest::error_response(
+                     {ErrorKind::NotFound, "no connection '" + name + "' in the fleet"});
+               co_return ServerResponse::json(200, net::to_json(json::object{{"removed", name}}));
+             });
 }
 
 }  // namespace sb::cli

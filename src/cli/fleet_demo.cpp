@@ -22,6 +22,7 @@
 #include <iostream>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "cli/commands.hpp"
 #include "cli/fleet_demo.hpp"
@@ -172,46 +173,44 @@ int fleet_demo(const FleetDemoOptions& o) {
   }
   std::vector<std::thread> sim_pool;
   for (auto& io : sim_ios) sim_pool.emplace_back([&io] { io->run(); });
-  auto stop_sims = [&] {
-    for (auto& h : homes) h.simulator->stop();
-    for (auto& io : sim_ios) io->stop();
-    for (auto& t : sim_pool)
-      if (t.joinable()) t.join();
-  };
+  // What the demo started, stopped in order (the workers, then the simulators) however it
+  // ends. The files the homes wrote go with the demo's folder.
+  std::vector<pid_t> pids;
+  struct Running {
+    std::vector<pid_t>& pids;
+    std::vector<sim::DemoHome>& homes;
+    std::vector<std::unique_ptr<boost::asio::io_context>>& ios;
+    std::vector<std::thread>& threads;
+    bool stopped = false;
+    void stop() {
+      if (std::exchange(stopped, true)) return;
+      stop_workers(pids);
+      for (auto& h : homes) h.simulator->stop();
+      for (auto& io : ios) io->stop();
+      for (auto& t : threads)
+        if (t.joinable()) t.join();
+    }
+    ~Running() { stop(); }
+  } running{pids, homes, sim_ios, sim_pool};
 
   // Into the database: the sites, and the connections sealed with the key.
   {
     auto st = store::open_postgres(o.db);
-    if (!st) {
-      stop_sims();
-      return report(st.error().message);
-    }
+    if (!st) return report(st.error().message);
     for (const auto& s : sites)
-      if (auto r = (*st)->upsert_site(s); !r) {
-        stop_sims();
-        return report(r.error().message);
-      }
+      if (auto r = (*st)->upsert_site(s); !r) return report(r.error().message);
     (*st)->close();
     auto fleet = store::open_fleet(o.db);
-    if (!fleet) {
-      stop_sims();
-      return report(fleet.error().message);
-    }
+    if (!fleet) return report(fleet.error().message);
     for (const auto& c : connections) {
       auto sealed = engine::seal_connection(c, key);
-      if (!sealed) {
-        stop_sims();
-        return report(sealed.error().message);
-      }
-      if (auto r = (*fleet)->put_connection({c.name, c.site, c.vendor, "", *sealed, {}}); !r) {
-        stop_sims();
+      if (!sealed) return report(sealed.error().message);
+      if (auto r = (*fleet)->put_connection({c.name, c.site, c.vendor, "", *sealed, {}}); !r)
         return report(r.error().message);
-      }
     }
   }
 
   auto token = sim::random_hex(32);
-  std::vector<pid_t> pids;
   std::vector<std::string> logs;
   for (int k = 0; k < o.workers; ++k) {
     auto cfg = (dir / ("worker-" + std::to_string(k + 1) + ".yaml")).string();
@@ -222,11 +221,7 @@ int fleet_demo(const FleetDemoOptions& o) {
                        << "\n  lease: " << o.lease_s << "s\n";
     logs.push_back((dir / ("worker-" + std::to_string(k + 1) + ".log")).string());
     auto pid = spawn_worker(cfg, logs.back());
-    if (!pid) {
-      stop_workers(pids);
-      stop_sims();
-      return report(pid.error().message);
-    }
+    if (!pid) return report(pid.error().message);
     pids.push_back(*pid);
   }
 
@@ -240,9 +235,7 @@ int fleet_demo(const FleetDemoOptions& o) {
       std::string line, last;
       while (std::getline(in, line))
         if (!line.empty()) last = line;
-      pids.erase(pids.begin() + static_cast<std::ptrdiff_t>(w));
-      stop_workers(pids);
-      stop_sims();
+      pids.erase(pids.begin() + static_cast<std::ptrdiff_t>(w));  // the others stop on return
       return report("worker " + std::to_string(w + 1) + " stopped at start: " +
                     (last.empty() ? "no message (its log: " + logs[w] + ")" : last));
     }
@@ -270,10 +263,7 @@ int fleet_demo(const FleetDemoOptions& o) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   std::cout << "stopping…\n" << std::flush;
-  stop_workers(pids);
-  stop_sims();
-  for (const auto& h : homes)
-    for (const auto& f : h.files) std::remove(f.c_str());
+  running.stop();
   std::cout << "stopped\n";
   return 0;
 }

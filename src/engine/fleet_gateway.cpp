@@ -47,7 +47,8 @@ std::vector<DeviceInfo> FleetGateway::devices() const {
   auto out = local_.devices();
   std::set<std::string> here;
   for (const auto& d : out) here.insert(d.connection);
-  for (const auto& [name, e] : view_.all())
+  auto remote = view_.all();  // held while iterated
+  for (const auto& [name, e] : *remote)
     if (!here.contains(name))
       for (const auto& d : e.status.devices) out.push_back(d.live.device);
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
@@ -74,7 +75,8 @@ std::vector<DeviceLive> FleetGateway::live() const {
   auto out = local_.live();
   std::set<std::string> here;
   for (const auto& d : out) here.insert(d.device.connection);
-  for (const auto& [name, e] : view_.all())
+  auto remote = view_.all();  // held while iterated
+  for (const auto& [name, e] : *remote)
     if (!here.contains(name))
       for (const auto& d : e.status.devices) out.push_back(d.live);
   std::sort(out.begin(), out.end(),
@@ -90,7 +92,7 @@ std::vector<ConnectionHealth> FleetGateway::health() const {
     here.insert(h.name);
   }
   auto remote = view_.all();
-  for (const auto& [name, e] : remote)
+  for (const auto& [name, e] : *remote)
     if (here.insert(name).second) {
       out.push_back(e.status.health);
       out.back().worker = e.worker;

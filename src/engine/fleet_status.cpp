@@ -93,17 +93,17 @@ Result<ConnectionStatus> decode_status(std::string_view json, const std::string&
 void FleetView::update(std::map<std::string, Entry> statuses,
                        std::vector<store::FleetConnection> connections) {
   std::lock_guard lock(mutex_);
-  statuses_ = std::move(statuses);
+  statuses_ = std::make_shared<const Entries>(std::move(statuses));
   connections_ = std::move(connections);
 }
 
 std::optional<FleetView::Entry> FleetView::of(const std::string& connection) const {
   std::lock_guard lock(mutex_);
-  if (auto it = statuses_.find(connection); it != statuses_.end()) return it->second;
+  if (auto it = statuses_->find(connection); it != statuses_->end()) return it->second;
   return std::nullopt;
 }
 
-std::map<std::string, FleetView::Entry> FleetView::all() const {
+std::shared_ptr<const FleetView::Entries> FleetView::all() const {
   std::lock_guard lock(mutex_);
   return statuses_;
 }

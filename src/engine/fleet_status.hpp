@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -45,8 +46,10 @@ class FleetView {
               std::vector<store::FleetConnection> connections);
   /// The connection's status, if a holder wrote one.
   std::optional<Entry> of(const std::string& connection) const;
-  /// Every status, by connection.
-  std::map<std::string, Entry> all() const;
+  using Entries = std::map<std::string, Entry>;
+  /// Every status, by connection: a snapshot shared by its readers (the API reads it per
+  /// request; the worker replaces it every 2 s), never copied.
+  std::shared_ptr<const Entries> all() const;
   /// The fleet's connections as last read.
   std::vector<store::FleetConnection> connections() const;
 
@@ -61,7 +64,7 @@ class FleetView {
  private:
   FleetWorkerStats stats_;
   mutable std::mutex mutex_;
-  std::map<std::string, Entry> statuses_;
+  std::shared_ptr<const Entries> statuses_ = std::make_shared<Entries>();
   std::vector<store::FleetConnection> connections_;
 };
 

@@ -199,34 +199,29 @@ void add_fleet_routes(net::Router& router, GatewayApi& gw, store::Store& store,
   auto today_energy = std::make_shared<TodayEnergy>();
   // Every site's state now, filtered, sorted and paged; the page's sites with their energy
   // today (store reads, for those rows only).
-  router.get(
-      "/api/v1/fleet/sites",
-      [&gw, &store, &pool, &clock,
-       today_energy](net::ServerRequest& q) -> boost::asio::awaitable<net::ServerResponse> {
-        auto query = fleet_query(q.query);
-        if (!query) {
-          json::object e{{"error", json::object{{"kind", to_string(query.error().kind)},
-                                                {"message", query.error().message}}}};
-          co_return net::ServerResponse::json(http_status(query.error().kind), net::to_json(e));
-        }
-        auto page = fleet_page(site_rows(gw), *query);
-        auto op =
-            net::run_blocking(pool, [&store, today_energy, rows = page.rows, now = clock.now()] {
-              return today_energy->of(store, rows, now);
-            });
-        auto today = co_await std::move(op);
-        json::array sites;
-        for (std::size_t i = 0; i < page.rows.size(); ++i)
-          sites.push_back(site_row_json(page.rows[i], today[i]));
-        json::object states;
-        for (const auto& kv : page.states) states[kv.first] = kv.second;
-        co_return net::ServerResponse::json(
-            200, net::to_json(json::object{{"total", page.total},
-                                           {"offset", query->offset},
-                                           {"limit", query->limit},
-                                           {"states", std::move(states)},
-                                           {"sites", std::move(sites)}}));
-      });
+  router.get("/api/v1/fleet/sites",
+             [&gw, &store, &pool, &clock,
+              today_energy](net::ServerRequest& q) -> boost::asio::awaitable<net::ServerResponse> {
+               auto query = fleet_query(q.query);
+               if (!query) co_return error_response(query.error());
+               auto page = fleet_page(site_rows(gw), *query);
+               auto op = net::run_blocking(
+                   pool, [&store, today_energy, rows = page.rows, now = clock.now()] {
+                     return today_energy->of(store, rows, now);
+                   });
+               auto today = co_await std::move(op);
+               json::array sites;
+               for (std::size_t i = 0; i < page.rows.size(); ++i)
+                 sites.push_back(site_row_json(page.rows[i], today[i]));
+               json::object states;
+               for (const auto& kv : page.states) states[kv.first] = kv.second;
+               co_return net::ServerResponse::json(
+                   200, net::to_json(json::object{{"total", page.total},
+                                                  {"offset", query->offset},
+                                                  {"limit", query->limit},
+                                                  {"states", std::move(states)},
+                                                  {"sites", std::move(sites)}}));
+             });
 }
 
 json::object site_row_json(const SiteRow& r, const json::value& today) {

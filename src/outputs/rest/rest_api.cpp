@@ -50,14 +50,15 @@ int http_status(ErrorKind kind) {
   return 500;
 }
 
-namespace {
-
 ServerResponse error_response(const Error& e) {
   json::object o{{"error", json::object{{"kind", to_string(e.kind)}, {"message", e.message}}}};
   return ServerResponse::json(http_status(e.kind), net::to_json(o));
 }
+
+namespace {
+
 ServerResponse error_response(ErrorKind kind, std::string message) {
-  return error_response(Error{kind, std::move(message)});
+  return rest::error_response(Error{kind, std::move(message)});
 }
 ServerResponse ok(const json::value& v) {
   return ServerResponse::json(200, net::to_json(v));
@@ -293,6 +294,23 @@ ServerResponse asset(std::string_view path) {
 }
 
 }  // namespace
+
+std::optional<ServerResponse> token_refusal(const ServerRequest& q, const std::string& token,
+                                            const std::string& disabled) {
+  if (token.empty())
+    return ServerResponse::json(
+        403, net::to_json(json::object{
+                 {"error", json::object{{"kind", "forbidden"},
+                                        {"message", disabled + ": set gateway.api_token in the "
+                                                               "configuration"}}}}));
+  auto auth = q.header("Authorization");
+  if (auth.starts_with("Bearer ") && constant_time_equal(auth.substr(7), token))
+    return std::nullopt;
+  auto res = error_response(ErrorKind::Auth,
+                            "missing or wrong bearer token (header Authorization: Bearer <token>)");
+  res.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return res;
+}
 
 std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
                                          asio::thread_pool& pool, const Clock& clock,
@@ -620,21 +638,7 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
   });
 
   r->post("/api/v1/devices/{id}/commands", [&gw, options](Req q) -> Res {
-    if (options.api_token.empty())
-      co_return ServerResponse::json(
-          403, net::to_json(json::object{
-                   {"error",
-                    json::object{
-                        {"kind", "forbidden"},
-                        {"message",
-                         "commands are disabled: set gateway.api_token in the configuration"}}}}));
-    auto auth = q.header("Authorization");
-    if (!auth.starts_with("Bearer ") || !constant_time_equal(auth.substr(7), options.api_token)) {
-      auto res = error_response(
-          ErrorKind::Auth, "missing or wrong bearer token (header Authorization: Bearer <token>)");
-      res.headers.emplace_back("WWW-Authenticate", "Bearer");
-      co_return res;
-    }
+    if (auto no = token_refusal(q, options.api_token, "commands are disabled")) co_return *no;
     auto body = net::parse_json_object(q.body, "request body");
     if (!body) co_return error_response(ErrorKind::InvalidArgument, body.error().message);
     auto name = net::get_string(*body, "command", "request body");

@@ -3,6 +3,7 @@
 
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/clock.hpp"
@@ -22,6 +23,16 @@ struct RestOptions {
 std::shared_ptr<net::Router> make_router(GatewayApi& gateway, store::Store& store,
                                          boost::asio::thread_pool& pool, const Clock& clock,
                                          RestOptions options);
+
+/// {"error": {"kind", "message"}} with the kind's status (http_status).
+net::ServerResponse error_response(const Error& e);
+
+/// The check of the routes that change things: nullopt when `request` carries the bearer
+/// `token` (compared in constant time); else 403 "<disabled>: set gateway.api_token …" when no
+/// token is configured, or 401 with WWW-Authenticate.
+std::optional<net::ServerResponse> token_refusal(const net::ServerRequest& request,
+                                                 const std::string& token,
+                                                 const std::string& disabled);
 
 /// HTTP status for an error kind (400 invalid, 404, 409 conflict, 422 not supported, 502
 /// device failure, 504 device timeout, ...).
