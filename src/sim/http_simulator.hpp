@@ -37,6 +37,10 @@ class HttpSimulator {
   void set_faults(FaultSpec faults) { faults_.set(faults); }
   /// Requests answered so far, faults and refusals included.
   std::uint64_t requests() const { return requests_.load(); }
+  /// Calls refused because they went past one of the vendor's rate limits or quotas (FoxESS
+  /// 40400, Enphase's and Solar-Log's 429): what a client that keeps to the vendor's budget
+  /// never sees. Injected faults are not counted.
+  std::uint64_t over_limit() const { return over_limit_.load(); }
 
  protected:
   HttpSimulator(boost::asio::any_io_executor executor, FaultSpec faults);
@@ -45,6 +49,7 @@ class HttpSimulator {
   FaultInjector faults_;
   std::unique_ptr<HttpEndpoint> http_;  // server and handlers in flight; stop() closes
   std::atomic<std::uint64_t> requests_{0};
+  std::atomic<std::uint64_t> over_limit_{0};
 };
 
 }  // namespace sb::sim

@@ -422,7 +422,7 @@ TEST_F(EnphaseDriverTest, EveryPlansLimitsAreLearnedAndTheMonthIsNotBurnt) {
           ADD_FAILURE() << s.error().message;
       }
     // One refusal at most (the first one that taught the minute), then everything waits for it.
-    EXPECT_LE(sim->refused(), 1u);
+    EXPECT_LE(sim->over_limit(), 1u);
     EXPECT_LE(refused, 1);
     EXPECT_GE(ok, static_cast<int>(devices.size()) * 2 - 1);
     sim->stop();
@@ -440,7 +440,7 @@ TEST_F(EnphaseDriverTest, EveryPlansLimitsAreLearnedAndTheMonthIsNotBurnt) {
   auto first = io.run(d->poll(devices[0]));
   ASSERT_FALSE(first);
   EXPECT_EQ(first.error().kind, ErrorKind::RateLimited);
-  EXPECT_EQ(sim->refused(), 1u);
+  EXPECT_EQ(sim->over_limit(), 1u);
   auto calls = sim->requests();
   for (int i = 0; i < 30; ++i) {
     clock.advance(minutes(10));
@@ -450,7 +450,7 @@ TEST_F(EnphaseDriverTest, EveryPlansLimitsAreLearnedAndTheMonthIsNotBurnt) {
         << again.error().message;
   }
   EXPECT_LE(sim->requests(), calls + 1);  // at most a token refresh, no API call
-  EXPECT_EQ(sim->refused(), 1u);
+  EXPECT_EQ(sim->over_limit(), 1u);
   EXPECT_EQ(d->budget()->used, d->budget()->limit);
 }
 

@@ -82,7 +82,7 @@ TEST(EnphaseMonth, AMonthOnTheWattPlanStaysWithinItAndMissesNoQuarterHour) {
   // Within the plan, never refused.
   // API calls as the plan counts them (the token endpoint's daily refreshes are not counted).
   auto june_calls = static_cast<std::uint64_t>(sim.usage().second);
-  EXPECT_EQ(sim.refused(), 0u);
+  EXPECT_EQ(sim.over_limit(), 0u);
   EXPECT_LE(june_calls, 1'000u);
   EXPECT_GT(june_calls, 800u);  // and it used what it had
   // Every quarter hour from the first full local day on (June 1, 00:15 PDT) to the last

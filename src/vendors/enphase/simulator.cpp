@@ -487,7 +487,7 @@ net::Handler Simulator::api_route(Style style, ApiHandler h) {
         auto plan = plan_limits(options_.plan);
         bool per_minute = minute_calls_ >= plan.per_minute;
         if (per_minute || month_calls_ >= plan.per_month) {
-          ++refused_;
+          ++over_limit_;
           auto details = std::string("Usage limit exceeded for plan ") + plan.name;
           if (style != Style::Quota && style != Style::Rgm) return error_body(style, 429, details);
           auto next_month = ymd.year() / ymd.month() / 1 + months(1);

@@ -136,8 +136,6 @@ class Simulator : public sim::HttpSimulator {
   std::pair<int, int> usage();
   /// Books `n` calls in the current month, as another program with the same key would.
   void spend_month(int n);
-  /// Calls refused with a 429 so far.
-  std::uint64_t refused() const { return refused_.load(); }
   const SimOptions& options() const { return options_; }
 
  private:
@@ -259,7 +257,6 @@ class Simulator : public sim::HttpSimulator {
   int minute_calls_ = 0, month_calls_ = 0;
   std::uint64_t serial_ = 0;
   std::atomic<int> cut_stream_after_{0};
-  std::atomic<std::uint64_t> refused_{0};
 };
 
 }  // namespace sb::enphase

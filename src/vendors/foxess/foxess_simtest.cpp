@@ -325,7 +325,7 @@ TEST_F(FoxSim, DriverNeverRunsIntoTheLimitsAndRecoversTheNextDay) {
     snap ? ++ok : ++failed;
     clock.advance(seconds(10));
   }
-  EXPECT_EQ(sim->rate_limited(), 0u);
+  EXPECT_EQ(sim->over_limit(), 0u);
   EXPECT_EQ(failed, 0);
   EXPECT_LE(sim->quota().used, 40);
   EXPECT_GE(sim->requests(), 25u);  // the live share of 40 (and the discovery)

@@ -203,7 +203,7 @@ MonthRunReport run_month(const MonthRunOptions& opt) {
     }
     last_used = sim.quota().used;
   }
-  rep.refused_by_cloud = long(sim.rate_limited());
+  rep.refused_by_cloud = long(sim.over_limit());
   rep.cloud_calls = long(sim.requests());
   if (!day_calls.empty()) {
     rep.busiest_day_calls = *std::max_element(day_calls.begin(), day_calls.end());

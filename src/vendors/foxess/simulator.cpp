@@ -390,13 +390,13 @@ std::shared_ptr<net::Router> Simulator::routes() {
       {
         std::lock_guard lock(mutex_);
         if (auto q = quota_locked(now); q.used >= q.total) {
-          ++rate_limited_;
+          ++over_limit_;
           return envelope(error(kTooFrequent, "requests too frequent: the daily quota is used up"));
         }
         auto gap = kind == Kind::Query ? options_.query_gap : options_.write_gap;
         auto last = last_call_.find(path);
         if (last != last_call_.end() && now - last->second < gap) {
-          ++rate_limited_;
+          ++over_limit_;
           return envelope(error(kTooFrequent, "requests too frequent"));
         }
         last_call_[path] = now;

@@ -89,8 +89,6 @@ class Simulator : public sim::HttpSimulator {
   /// Every request fails with `code` (as fail_next) until outage(0): the cloud is down.
   void outage(int code);
   Quota quota();
-  /// Calls refused with 40400 so far (rate or quota).
-  std::uint64_t rate_limited() const { return rate_limited_.load(); }
   const SimOptions& options() const { return options_; }
   /// Runs f on an inverter's site brought up to now (nullptr for an unknown SN).
   template <class F>
@@ -164,7 +162,6 @@ class Simulator : public sim::HttpSimulator {
   std::map<std::string, bool> refresh_tokens_;      // -> still valid
   std::uint64_t token_serial_ = 0;
   std::string new_token(const char* prefix);
-  std::atomic<std::uint64_t> rate_limited_{0};
 };
 
 }  // namespace sb::foxess

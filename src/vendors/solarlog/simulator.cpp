@@ -208,7 +208,7 @@ const SimClient* Simulator::caller(const net::ServerRequest& req, net::ServerRes
   auto& [m, calls] = minute_[c->client_id];
   if (m != minute) m = minute, calls = 0;
   if (calls >= options_.per_minute) {
-    ++refused_;
+    ++over_limit_;
     refusal = api_error(429, "Too Many Requests",
                         "Quota of " + std::to_string(options_.per_minute) +
                             " calls a minute exceeded for client " + c->client_id,

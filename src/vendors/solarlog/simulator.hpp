@@ -104,8 +104,6 @@ class Simulator : public sim::HttpSimulator {
   void malform_next(int n);
   /// The next `n` API calls answer 503 (a burst of server errors).
   void fail_next(int n);
-  /// Calls refused with a 429 so far.
-  std::uint64_t refused() const { return refused_.load(); }
 
  private:
   struct Token {
@@ -140,7 +138,6 @@ class Simulator : public sim::HttpSimulator {
   std::uint64_t serial_ = 0;
   std::vector<std::unique_ptr<PlantModel>> models_;  // as options_.plants
   int malform_ = 0, fail_ = 0;
-  std::atomic<std::uint64_t> refused_{0};
 };
 
 }  // namespace sb::solarlog

@@ -303,9 +303,9 @@ TEST_F(SolarLogDriverTest, TheQuotaIsKeptAndA429TeachesIt) {
   auto d = driver(c);
   auto devices = discover(*d);
   ASSERT_EQ(devices.size(), 4u);
-  EXPECT_EQ(sim->refused(), 0u);
+  EXPECT_EQ(sim->over_limit(), 0u);
   for (const auto& dev : devices) ASSERT_TRUE(io.run(d->poll(dev))) << dev.id;
-  EXPECT_EQ(sim->refused(), 0u);
+  EXPECT_EQ(sim->over_limit(), 0u);
   auto b = d->budget();
   ASSERT_TRUE(b);
   EXPECT_EQ(b->limit, 4);
@@ -321,7 +321,7 @@ TEST_F(SolarLogDriverTest, TheQuotaIsKeptAndA429TeachesIt) {
   ASSERT_TRUE(first.error().retry_after);
   clock.advance(minutes(1));
   EXPECT_EQ(discover(*wrong).size(), 5u);
-  EXPECT_EQ(sim->refused(), 1u);
+  EXPECT_EQ(sim->over_limit(), 1u);
 }
 
 TEST_F(SolarLogDriverTest, BurstsAndMalformedBodiesFailThePollAndTheNextOneCatchesUp) {
