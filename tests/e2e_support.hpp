@@ -26,9 +26,11 @@ inline std::filesystem::path temp_dir(const std::string& name) {
 /// Calls to a gateway's API on 127.0.0.1:port.
 struct Http {
   net::TestIo io{1};
-  net::HttpClient client{io.executor()};
+  net::HttpClient client;
   std::uint16_t port;
-  explicit Http(std::uint16_t p) : port(p) {}
+  /// `timeout`: the whole exchange (a command forwarded across a fleet may take a lease).
+  explicit Http(std::uint16_t p, std::chrono::milliseconds timeout = std::chrono::seconds(10))
+      : client(io.executor(), net::HttpClientOptions{.request_timeout = timeout}), port(p) {}
   Result<net::HttpResponse> call(std::string method, std::string target, std::string body = {},
                                  net::Headers headers = {}) {
     net::HttpRequest r{std::move(method), std::move(target), std::move(headers), std::move(body)};

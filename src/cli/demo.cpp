@@ -27,11 +27,11 @@ struct DemoOptions {
 };
 
 int demo(const DemoOptions& o) {
-  if (o.fleet) return fleet_demo({o.db, o.listen, o.sites, o.workers, 20, o.seed});
-  auto hp = engine::parse_host_port(o.listen);
-  if (!hp) return report("--listen: " + hp.error().message);
   auto faults = sim::parse_fault_spec(o.faults);
   if (!faults) return report("--faults: " + faults.error().message);
+  if (o.fleet) return fleet_demo({o.db, o.listen, o.sites, o.workers, 20, o.seed, *faults});
+  auto hp = engine::parse_host_port(o.listen);
+  if (!hp) return report("--listen: " + hp.error().message);
   if (!(o.speed > 0 && o.speed <= 100'000)) return report("--speed must be within (0, 100000]");
   std::optional<MqttSettings> mqtt;
   if (!o.mqtt.empty()) {

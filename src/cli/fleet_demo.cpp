@@ -149,7 +149,7 @@ int fleet_demo(const FleetDemoOptions& o) {
                              &sim_clock,
                              &clock,
                              o.seed + static_cast<std::uint64_t>(i),
-                             {},
+                             o.faults,
                              (dir / ("home-" + n.str())).string()};
     auto home = v.demo(request);
     if (!home) return report(v.title + " home " + n.str() + ": " + home.error().message);
@@ -167,6 +167,10 @@ int fleet_demo(const FleetDemoOptions& o) {
     c.timeout = Millis(15'000);  // a busy machine: every home's simulator on a few threads
     c.where = "<fleet demo>";
     c.options = home->options;
+    // Each home its own vendor account: a cloud's budget is kept in the database by account,
+    // so a connection that moves to another worker goes on spending from the same day's
+    // calls (local devices have no budget and ignore it).
+    c.account = c.name;
     connections.push_back(std::move(c));
     ++per_vendor[v.name];
     homes.push_back(std::move(*home));
@@ -205,7 +209,7 @@ int fleet_demo(const FleetDemoOptions& o) {
     for (const auto& c : connections) {
       auto sealed = engine::seal_connection(c, key);
       if (!sealed) return report(sealed.error().message);
-      if (auto r = (*fleet)->put_connection({c.name, c.site, c.vendor, "", *sealed, {}}); !r)
+      if (auto r = (*fleet)->put_connection({c.name, c.site, c.vendor, c.account, *sealed, {}}); !r)
         return report(r.error().message);
     }
   }
@@ -264,7 +268,23 @@ int fleet_demo(const FleetDemoOptions& o) {
   sigwait(&stop_signals, &sig);
   std::cout << "stopping…\n" << std::flush;
   running.stop();
-  std::cout << "stopped\n";
+  // What the vendors would have refused: calls past a rate limit or quota, counted by the
+  // simulators themselves (the fleet's budgets should keep this at 0).
+  std::map<std::string, std::uint64_t> over_limit;
+  std::uint64_t over_limit_total = 0;
+  for (std::size_t i = 0; i < homes.size(); ++i) {
+    auto n = homes[i].simulator->over_limit();
+    over_limit[connections[i].vendor] += n;
+    over_limit_total += n;
+  }
+  std::cout << "calls refused for a vendor limit, counted at the simulators: " << over_limit_total
+            << " (";
+  sep.clear();
+  for (const auto& [v, n] : over_limit) {
+    std::cout << sep << v << " " << n;
+    sep = ", ";
+  }
+  std::cout << ")\nstopped\n";
   return 0;
 }
 

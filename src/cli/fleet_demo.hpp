@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "sim/faults.hpp"
+
 namespace sb::cli {
 
 struct FleetDemoOptions {
@@ -13,6 +15,7 @@ struct FleetDemoOptions {
   int workers = 3;
   int lease_s = 10;
   std::uint64_t seed = 1;
+  sim::FaultSpec faults;  ///< for every home's simulator (--faults)
 };
 
 int fleet_demo(const FleetDemoOptions& o);

@@ -3,8 +3,10 @@
 // PostgreSQL. While a command of one worker holds a battery, that worker is killed with
 // SIGKILL; checked: every connection it polled is polled by the others again within the lease
 // and a poll interval (plus time for a login), the held battery's lease is taken over and handed
-// back when its time is up, and no sample is stored twice. The figures (and the gaps the kill
-// left, where a hole outlasted a connection's gap threshold) are printed.
+// back when its time is up, a second command in flight at the kill gets a definite answer and
+// leaves nothing running, no sample is stored twice, and no simulator refused a call for a
+// vendor's limit. The figures (and the gaps the kill left, where a hole outlasted a
+// connection's gap threshold) are printed.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -12,6 +14,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <regex>
 #include <thread>
 
@@ -55,7 +58,10 @@ TEST(FleetHarness, AKilledWorkersConnectionsResumeOnTheOthersAndNothingIsLost) {
   auto port = three_free_ports();
   auto started = steady_clock::now();
   test::Process demo({kBin, "demo", "--fleet", "--db", url, "--sites", std::to_string(sites),
-                      "--workers", "3", "--listen", "127.0.0.1:" + std::to_string(port)});
+                      "--workers", "3", "--listen", "127.0.0.1:" + std::to_string(port),
+                      // Every answer of every home 200 ms late: polls and commands are in
+                      // flight much of the time, so the kill lands in the middle of them.
+                      "--faults", "latency=200ms"});
   std::string out, token;
   std::vector<pid_t> pids;
   std::regex worker_line(R"(worker \d+ +pid (\d+),)"), token_line(R"(API token +([0-9a-f]+))");
@@ -109,6 +115,25 @@ TEST(FleetHarness, AKilledWorkersConnectionsResumeOnTheOthersAndNothingIsLost) {
   ASSERT_EQ(cmd->status, 200) << cmd->body;
   EXPECT_EQ(value("SELECT state FROM leases"), "active");
 
+  // A second command, in flight when the worker dies: another of the victim's batteries gets a
+  // minimum SoC through the same front worker, which queues it for the victim; the victim is
+  // killed the moment the queue shows the command (queued or being applied).
+  auto second = value(
+      "SELECT min(device_id) FROM series WHERE device_id LIKE 'sonnen-%:battery' AND device_id "
+      "<> '" +
+      battery + "' AND split_part(device_id, ':', 1) IN (" + moved + ")");
+  ASSERT_FALSE(second.empty()) << "the victim holds one battery only";
+  std::optional<Result<net::HttpResponse>> inflight;
+  std::thread caller([&] {
+    test::Http slow(other, seconds(240));
+    inflight =
+        slow.call("POST", "/api/v1/devices/" + second + "/commands",
+                  R"({"command":"min-soc","value":25})", {{"Authorization", "Bearer " + token}});
+  });
+  std::string at_kill;
+  for (auto until = steady_clock::now() + seconds(60);
+       at_kill.empty() && steady_clock::now() < until;)
+    at_kill = value("SELECT status FROM fleet_commands WHERE command = 'min-soc'");
   ::kill(victim_pid, SIGKILL);
   // Every connection the victim held is polled again by another worker: the new holder's status
   // of it counts a successful poll (a cloud's last_success is the vendor's data time, minutes
@@ -141,6 +166,28 @@ TEST(FleetHarness, AKilledWorkersConnectionsResumeOnTheOthersAndNothingIsLost) {
       wait_for([&] { return value("SELECT state FROM leases") == "released"; }, seconds(120)))
       << value("SELECT state || ' ' || detail FROM leases");
   auto lease = value("SELECT detail FROM leases");
+  // The command in flight got a definite answer: applied (by the victim before it died, or by
+  // the new holder), or refused as interrupted; nothing is left running in the queue or the
+  // audit.
+  caller.join();
+  ASSERT_TRUE(inflight && *inflight) << (inflight ? inflight->error().message : "no call");
+  auto& answer = **inflight;
+  EXPECT_TRUE(answer.status == 200 || (answer.body.find("\"error\"") != std::string::npos &&
+                                       answer.body.find(second) != std::string::npos))
+      << answer.status << " " << answer.body;
+  EXPECT_TRUE(wait_for(
+      [&] {
+        return value("SELECT count(*) FROM fleet_commands WHERE status IN ('queued', 'running')") ==
+                   "0" &&
+               value("SELECT count(*) FROM commands WHERE status = 'running'") == "0";
+      },
+      seconds(120)))
+      << value("SELECT string_agg(command || ' ' || status, ', ') FROM fleet_commands");
+  auto inflight_outcome =
+      value("SELECT f.status || coalesce(' by ' || CASE WHEN f.worker = '" + victim +
+            "' THEN 'the killed worker' ELSE 'its new holder' END, '') || coalesce(', audit ' || "
+            "c.status, '') FROM fleet_commands f LEFT JOIN commands c ON c.id = f.audit_id WHERE "
+            "f.command = 'min-soc'");
   EXPECT_EQ(value("SELECT count(*) FROM events WHERE code = 'lease.taken_over'"), "1");
   auto duplicates = value(
       "SELECT count(*) FROM (SELECT series_id, t FROM samples GROUP BY 1, 2 HAVING count(*) > 1) "
@@ -148,6 +195,17 @@ TEST(FleetHarness, AKilledWorkersConnectionsResumeOnTheOthersAndNothingIsLost) {
   EXPECT_EQ(duplicates, "0");
   // A hole longer than a connection's gap threshold is a gap, backfilled where the vendor has
   // history; a takeover quicker than that leaves none.
+  EXPECT_TRUE(wait_for(
+      [&] {
+        return value(
+                   "SELECT count(*) FROM gaps WHERE status = 'open' AND split_part(device_id, "
+                   "':', 1) IN (" +
+                   moved + ")") == "0";
+      },
+      seconds(240)))
+      << value(
+             "SELECT string_agg(device_id || ' ' || metric || ' ' || detail, '; ') FROM gaps "
+             "WHERE status = 'open'");
   auto gaps = value(
       "SELECT count(*) || ' (' || coalesce(string_agg(DISTINCT status, ', '), '') || ')' FROM "
       "gaps WHERE split_part(device_id, ':', 1) IN (" +
@@ -163,9 +221,23 @@ TEST(FleetHarness, AKilledWorkersConnectionsResumeOnTheOthersAndNothingIsLost) {
             << "after the kill: median " << d[d.size() / 2] << " s, max " << d.back() << " s\n"
             << "  every site ok again " << recovered_s << " s after the kill\n"
             << "  command lease on " << battery << ": " << lease << "\n"
+            << "  command in flight at the kill (" << second << ", " << at_kill
+            << "): " << inflight_outcome << ", the caller got " << answer.status << " "
+            << answer.body.substr(0, 160) << "\n"
             << "  duplicate samples: " << duplicates << "; gaps recorded for the moved "
             << "connections: " << gaps << "\n"
             << std::flush;
   demo.signal(SIGINT);
+  // No vendor refused a call for its limits: the fleet's budgets held across the kill (the
+  // demo prints what its simulators counted as it stops).
+  std::string refused;
+  while (auto l = demo.line(seconds(120))) {
+    if (l->starts_with("calls refused for a vendor limit")) refused = *l;
+    if (*l == "stopped") break;
+  }
   EXPECT_EQ(demo.wait(seconds(120)), 0);
+  EXPECT_TRUE(
+      refused.starts_with("calls refused for a vendor limit, counted at the simulators: 0 "))
+      << refused;
+  std::cout << "  " << refused << "\n" << std::flush;
 }

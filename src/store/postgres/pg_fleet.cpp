@@ -277,8 +277,9 @@ class PgFleet final : public Fleet {
     std::lock_guard lock(m_);
     auto r = c_.run(
         std::string("WITH f AS (UPDATE fleet_commands SET status = 'interrupted', error_kind = "
-                    "'conflict', error = 'the worker running it stopped; whether the device "
-                    "took it is not known', finished_at = ") +
+                    "'conflict', error = 'worker ' || worker || ' stopped while it ran ' || "
+                    "command || ' for ' || device_id || '; whether the device took it is not "
+                    "known: read the device again before sending it once more', finished_at = ") +
             kNow +
             " WHERE status = 'running' AND connection = ANY($1::text[]) RETURNING id) "
             "SELECT pg_notify('sunbridge_command_done', id::text) FROM f",
