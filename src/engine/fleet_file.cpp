@@ -3,6 +3,7 @@
 // exports). The CSV is turned into that YAML, one line a row, and checked by the same parser,
 // so every mistake a configuration can have is found in a CSV too and named by its row.
 #include <algorithm>
+#include <boost/algorithm/string/case_conv.hpp>
 #include <cctype>
 #include <charconv>
 #include <fstream>
@@ -90,12 +91,6 @@ Result<std::vector<CsvRow>> read_csv(std::string_view text, const std::string& n
   return rows;
 }
 
-std::string lowered(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 // A YAML double-quoted scalar: the parser sees the text as it was, whatever it holds.
 std::string quoted(std::string_view s) {
   std::string out = "\"";
@@ -141,7 +136,7 @@ Result<FleetFile> parse_fleet_csv(std::string_view text, const std::string& name
   std::vector<std::string> header;
   std::set<std::string> seen;
   for (const auto& h : rows->front().fields) {
-    auto col = lowered(trimmed(h));
+    auto col = boost::algorithm::to_lower_copy(trimmed(h));
     if (col.empty())
       return fail(ErrorKind::InvalidArgument,
                   name + ":1: column " + std::to_string(header.size() + 1) + " has no name");
@@ -268,7 +263,7 @@ Result<FleetFile> parse_fleet_csv(std::string_view text, const std::string& name
 }
 
 Result<FleetFile> load_fleet_file(const std::string& path, const DriverRegistry& registry) {
-  if (!lowered(path).ends_with(".csv")) {
+  if (!boost::algorithm::to_lower_copy(path).ends_with(".csv")) {
     auto cfg = load_config(path, registry);
     if (!cfg) return fail(cfg.error());
     return FleetFile{std::move(*cfg), {}};

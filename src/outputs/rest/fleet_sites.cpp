@@ -1,6 +1,7 @@
 #include "outputs/rest/fleet_sites.hpp"
 
 #include <algorithm>
+#include <boost/algorithm/string/case_conv.hpp>
 #include <charconv>
 #include <set>
 
@@ -27,11 +28,6 @@ int rank(const std::string& state) {
 
 void worsen(std::string& state, const std::string& to) {
   if (rank(to) > rank(state)) state = to;
-}
-
-std::string lowered(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
 }
 
 json::value opt(const std::optional<double>& v) {
@@ -95,7 +91,7 @@ Result<FleetQuery> fleet_query(const std::map<std::string, std::string>& params)
     auto it = params.find(k);
     return it == params.end() ? std::string() : it->second;
   };
-  q.text = lowered(get("q"));
+  q.text = boost::algorithm::to_lower_copy(get("q"));
   q.state = get("state");
   if (!q.state.empty() && q.state != "ok" && q.state != "stale" && q.state != "failing" &&
       q.state != "unheld" && q.state != "starting")
@@ -139,8 +135,9 @@ FleetPage fleet_page(std::vector<SiteRow> all, const FleetQuery& q) {
   for (const auto& r : all) ++page.states[r.state];
   std::erase_if(all, [&](const SiteRow& r) {
     if (!q.state.empty() && r.state != q.state) return true;
-    return !q.text.empty() && lowered(r.site.id).find(q.text) == std::string::npos &&
-           lowered(r.site.name).find(q.text) == std::string::npos;
+    return !q.text.empty() &&
+           boost::algorithm::to_lower_copy(r.site.id).find(q.text) == std::string::npos &&
+           boost::algorithm::to_lower_copy(r.site.name).find(q.text) == std::string::npos;
   });
   page.total = all.size();
   // Sites without the value sort last whichever the order; the site's id breaks ties.
