@@ -731,10 +731,13 @@ Result<std::string> Gateway::reload(Config next, std::chrono::milliseconds budge
   for (auto& f : closing) f.wait_until(deadline + std::chrono::milliseconds(500));
   {
     std::lock_guard lock(I.mutex);
-    for (const auto& c : ending) {
-      for (const auto& d : c->devices) I.live.erase(d.id);
-      std::erase(I.connections, c);
-    }
+    for (const auto& c : ending) std::erase(I.connections, c);
+    // Their devices' live values go, and those a loop still finishing wrote after an earlier
+    // reload (a poll or discovery slower than the close budget).
+    std::set<std::string_view> running;
+    for (const auto& c : I.connections) running.insert(c->config.name);
+    std::erase_if(I.live,
+                  [&](const auto& kv) { return !running.contains(kv.second.device.connection); });
     auto stored = I.deps.store.devices();
     for (const auto& c : fresh) {
       if (stored) I.list_stored_devices_locked(*c, *stored);
@@ -858,8 +861,15 @@ std::optional<Capabilities> Gateway::capabilities(const std::string& id) const {
 
 std::vector<DeviceLive> Gateway::live() const {
   std::lock_guard lock(impl_->mutex);
+  // Only devices of connections the gateway runs: a connection's loop that outlived a reload's
+  // close budget may still write its device's values (a fleet worker handing a connection
+  // back mid-poll); they must not shadow what the new holder reports.
+  std::set<std::string_view> running;
+  for (const auto& c : impl_->connections) running.insert(c->config.name);
   std::vector<DeviceLive> out;
-  for (const auto& [id, l] : impl_->live) out.push_back(l);
+  out.reserve(impl_->live.size());
+  for (const auto& [id, l] : impl_->live)
+    if (running.contains(l.device.connection)) out.push_back(l);
   return out;
 }
 

@@ -59,9 +59,9 @@ TEST(FleetHarness, AKilledWorkersConnectionsResumeOnTheOthersAndNothingIsLost) {
   auto started = steady_clock::now();
   test::Process demo({kBin, "demo", "--fleet", "--db", url, "--sites", std::to_string(sites),
                       "--workers", "3", "--listen", "127.0.0.1:" + std::to_string(port),
-                      // Every answer of every home 200 ms late: polls and commands are in
+                      // Every answer of every home 50 ms late: polls and commands are in
                       // flight much of the time, so the kill lands in the middle of them.
-                      "--faults", "latency=200ms"});
+                      "--faults", "latency=50ms"});
   std::string out, token;
   std::vector<pid_t> pids;
   std::regex worker_line(R"(worker \d+ +pid (\d+),)"), token_line(R"(API token +([0-9a-f]+))");
