@@ -58,9 +58,13 @@ Result<void> Runtime::start(engine::Config config, bool poll, bool serve, std::s
     auto sf = store::open_fleet(config.gateway.database);
     if (!sf) return fail(sf.error());
     status_fleet_ = std::move(*sf);
+    // The account budgets too: a shared FoxESS account asks it before every call.
+    auto bf = store::open_fleet(config.gateway.database);
+    if (!bf) return fail(bf.error());
+    budget_fleet_ = std::move(*bf);
     base = config;
   }
-  if (fleet_) ledger_ = std::make_unique<engine::FleetLedger>(*fleet_);
+  if (budget_fleet_) ledger_ = std::make_unique<engine::FleetLedger>(*budget_fleet_);
   engine::GatewayDeps deps{io_.get_executor(), clock_, *store_,      engine::builtin_drivers(),
                            blocking_,          *http_, ledger_.get()};
   auto listen_host = config.gateway.listen_host;
@@ -201,6 +205,7 @@ void Runtime::shutdown() {
   worker_.reset();
   gateway_.reset();  // its drivers' planners ask the ledger
   ledger_.reset();
+  budget_fleet_.reset();
   status_fleet_.reset();
   fleet_.reset();
 }

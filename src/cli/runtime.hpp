@@ -72,6 +72,7 @@ class Runtime {
   std::unique_ptr<mqtt::Publisher> mqtt_;        ///< when the config has `mqtt:`
   std::unique_ptr<store::Fleet> fleet_;          ///< when the config has `fleet:`
   std::unique_ptr<store::Fleet> status_fleet_;   ///< the status rows' own connection
+  std::unique_ptr<store::Fleet> budget_fleet_;   ///< the account budgets' and pacing's own
   std::unique_ptr<engine::FleetLedger> ledger_;  ///< the fleet's account budgets
   std::unique_ptr<engine::FleetWorker> worker_;
   engine::FleetView view_;                       ///< the fleet as the other workers wrote it

@@ -38,7 +38,10 @@ int serve(boost::asio::io_context& io, sim::Started& started) {
   std::thread second([&] { io.run(); });
   io.run();
   second.join();
-  std::cout << "stopped\n";
+  // What a client that keeps to the vendor's limits never sees: calls refused for them.
+  std::uint64_t over_limit = 0;
+  for (const auto& s : started.simulators) over_limit += s->over_limit();
+  std::cout << "calls refused for a vendor limit: " << over_limit << "\nstopped\n";
   return 0;
 }
 

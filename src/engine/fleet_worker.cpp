@@ -329,17 +329,49 @@ Result<void> FleetWorker::publish_status() {
       auto caps = gateway_.capabilities(live.device.id);
       it->second.devices.push_back({std::move(live), caps.value_or(Capabilities{})});
     }
+  // Written: the documents that changed (a poll, a new state), and all of them once a minute
+  // (a row the lease check skipped is written again).
+  auto now = std::chrono::steady_clock::now();
+  const bool all = now - all_written_at_ > std::chrono::seconds(60);
+  if (all) all_written_at_ = now;
   std::vector<std::pair<std::string, std::string>> rows;
-  for (const auto& [name, st] : own)
-    if (!st.health.name.empty()) rows.emplace_back(name, encode_status(st));
+  std::map<std::string, std::size_t> written;
+  for (const auto& [name, st] : own) {
+    if (st.health.name.empty()) continue;
+    auto doc = encode_status(st);
+    auto hash = std::hash<std::string>{}(doc);
+    written[name] = hash;
+    if (auto it = written_.find(name); all || it == written_.end() || it->second != hash)
+      rows.emplace_back(name, std::move(doc));
+  }
   if (auto r = status_fleet_.put_status(id_, rows); !r) return r;
-  auto all = status_fleet_.statuses();
-  if (!all) return fail(all.error());
+  written_ = std::move(written);  // connections no longer polled are forgotten
+
+  // Read: every live row, with the documents written since the last read (less a margin for a
+  // write whose time was taken just before a slower commit); the others as they were read.
+  std::optional<TimePoint> since;
+  if (read_up_to_) since = *read_up_to_ - std::chrono::seconds(1);
+  auto rows_read = status_fleet_.statuses(since);
+  if (!rows_read) return fail(rows_read.error());
   auto connections = status_fleet_.connections();
   if (!connections) return fail(connections.error());
+  auto before = view_.all();
   std::map<std::string, FleetView::Entry> seen;
   std::string unreadable;
-  for (const auto& row : *all) {
+  bool incomplete = false;
+  std::optional<TimePoint> newest;
+  for (auto& row : *rows_read) {
+    if (!newest || row.updated_at > *newest) newest = row.updated_at;
+    if (row.status.empty()) {
+      // Unchanged since the last read: kept, if this worker has it from the same holder.
+      auto it = before->find(row.connection);
+      if (it != before->end() && it->second.worker == row.worker) {
+        seen.emplace(row.connection, it->second);
+        continue;
+      }
+      incomplete = true;  // a row not read before (its lease came back): all of them next
+      continue;
+    }
     auto st = decode_status(row.status, row.connection);
     if (!st) {
       unreadable = st.error().message;  // one worker's bug must not hide the others
@@ -347,6 +379,10 @@ Result<void> FleetWorker::publish_status() {
     }
     seen[row.connection] = {std::move(*st), row.worker, row.api, row.updated_at};
   }
+  if (incomplete || !unreadable.empty())
+    read_up_to_.reset();
+  else if (newest)
+    read_up_to_ = newest;
   view_.update(std::move(seen), std::move(*connections));
   view_.count([](FleetWorkerStats& s) {
     s.view_read_at = std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());

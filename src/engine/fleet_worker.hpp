@@ -10,7 +10,9 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -84,6 +86,12 @@ class FleetWorker {
   // is the fleet's last worker stopping (then they are handed back, see stop()).
   std::set<std::string> passing_on_;
   bool pass_on_ = true;
+  // publish_status()'s own (its thread only): what it last wrote of each connection it polls
+  // (a hash of the document: unchanged ones are not written again, but all are once a minute),
+  // and the newest row it read (the next round reads only documents written since).
+  std::map<std::string, std::size_t> written_;
+  std::chrono::steady_clock::time_point all_written_at_{};
+  std::optional<TimePoint> read_up_to_;
   std::thread thread_;
   std::thread commands_;
   std::thread status_;

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "core/clock.hpp"
 #include "core/driver.hpp"
+#include "net/blocking.hpp"
 #include "net/http_client.hpp"
 #include "net/quota_planner.hpp"
 #include "net/retry.hpp"
@@ -39,6 +41,25 @@ inline void share_budget(net::QuotaPlanner& planner, const ConnectionConfig& c,
     else
       work();
   });
+}
+
+/// Before a call of `interface` by a connection whose account a fleet shares: waits for the
+/// interface's next free moment across the fleet's workers, `gap` after the account's call of
+/// it before (FoxESS paces each interface per API key, whoever calls). Nothing to wait for
+/// without a shared account; a ledger that cannot answer does not hold the call up (a refusal
+/// by the vendor is handled as it would be anyway).
+inline boost::asio::awaitable<void> pace_shared(const ConnectionConfig& c, const DriverEnv& env,
+                                                std::string interface, Millis gap) {
+  if (!env.ledger || c.account.empty() || !env.blocking) co_return;
+  auto* ledger = env.ledger;
+  auto& sleeper = env.sleeper;
+  // Named, not temporaries of the co_await: g++ 12 destroys those twice (net/blocking.hpp).
+  auto work = [ledger, account = c.account, interface = std::move(interface), gap] {
+    return ledger->pace(account, interface, gap);
+  };
+  auto op = net::run_blocking(*env.blocking, std::move(work));
+  auto wait = co_await std::move(op);
+  if (wait && wait->count() > 0) co_await sleeper.sleep(*wait);
 }
 
 /// Where a connection's requests go: its host, its port (or `default_port` when it set none),

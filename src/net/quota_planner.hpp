@@ -53,6 +53,10 @@ class QuotaLedger {
   /// `connection`, against `limit`. Blocking (a database round trip).
   virtual Result<Grant> reserve(const std::string& account, const std::string& window,
                                 const std::string& connection, int want, int limit) = 0;
+  /// Takes the next moment a call of `account`'s `interface` may go, `gap` after the account's
+  /// call of it before (from any connection): how long to wait from now. Blocking.
+  virtual Result<Millis> pace(const std::string& account, const std::string& interface,
+                              Millis gap) = 0;
 };
 
 class QuotaPlanner {

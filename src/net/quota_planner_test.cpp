@@ -144,6 +144,7 @@ class MemoryLedger final : public QuotaLedger {
     ++calls;
     return Grant{granted, w.used, w.limit, static_cast<int>(w.users.size())};
   }
+  Result<Millis> pace(const std::string&, const std::string&, Millis) override { return Millis(0); }
   struct Window {
     int used = 0, limit = 0;
     std::set<std::string> users;

@@ -115,8 +115,10 @@ class Fleet {
   virtual Result<void> put_status(const std::string& worker,
                                   const std::vector<std::pair<std::string, std::string>>& rows) = 0;
   /// The status of every connection as its current holder wrote it (none for a connection
-  /// nobody holds, or whose holder has not written yet), by connection.
-  virtual Result<std::vector<FleetStatus>> statuses() = 0;
+  /// nobody holds, or whose holder has not written yet), by connection. With `changed_after`,
+  /// the document only of rows written after it: the others come with an empty `status`, so a
+  /// reader keeps what it decoded before (10,000 documents are megabytes every round).
+  virtual Result<std::vector<FleetStatus>> statuses(std::optional<TimePoint> changed_after) = 0;
   /// A slice of a vendor account's call budget (see net::QuotaLedger): up to `want` calls of
   /// `window` for `connection`, never past the window's limit (the largest `limit` given).
   struct Reservation {
@@ -124,6 +126,11 @@ class Fleet {
   };
   virtual Result<Reservation> reserve_calls(const std::string& account, const std::string& window,
                                             const std::string& connection, int want, int limit) = 0;
+  /// The next moment a call of `account`'s `interface` may go, `gap` after the one before it
+  /// (whichever connection or worker made it): how long the asker waits from now (0: at once).
+  /// The moment is taken: the next asker waits `gap` longer.
+  virtual Result<Millis> pace_call(const std::string& account, const std::string& interface,
+                                   Millis gap) = 0;
   /// Waits up to `most` for a command to be queued (LISTEN on its own connection); true when
   /// one was. Reconnects after a loss (and says true then: one may have come meanwhile).
   virtual Result<bool> wait_for_commands(Millis most) = 0;

@@ -94,6 +94,74 @@ TEST_F(PgFleet, EachConnectionIsHeldByOneWorkerAndTakenOverWhenItsLeaseEnds) {
   EXPECT_EQ(value("SELECT count(*) FROM fleet_leases"), "9");
 }
 
+// The status rows of held connections: a reader asking for what changed after a time gets
+// the documents written since and the other rows without theirs (it keeps what it read); a
+// row of a connection its writer no longer holds is neither written nor read.
+TEST_F(PgFleet, StatusReadsGiveOnlyTheDocumentsWrittenSince) {
+  { ASSERT_TRUE(open()); }
+  ASSERT_EQ(server_->sql(db_, "INSERT INTO sites VALUES ('s', 'S', 0, 0, 'UTC')"), "");
+  auto fleet = open_fleet(url_);
+  ASSERT_TRUE(fleet) << fleet.error().message;
+  auto& f = **fleet;
+  for (const char* c : {"c1", "c2", "c3"})
+    ASSERT_TRUE(f.put_connection({c, "s", "sonnen", "", "v1:x", {}}));
+  ASSERT_EQ(f.claim("a", 3, seconds(60))->size(), 3u);
+  ASSERT_TRUE(f.put_status("a", {{"c1", "{1}"}, {"c2", "{2}"}, {"c3", "{3}"}}));
+  auto all = f.statuses(std::nullopt);
+  ASSERT_TRUE(all) << all.error().message;
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[1].connection, "c2");
+  EXPECT_EQ((*all)[1].status, "{2}");
+  TimePoint newest = (*all)[0].updated_at;
+  for (const auto& r : *all) newest = std::max(newest, r.updated_at);
+  // The server's clock moves on a millisecond at least before the next write.
+  auto deadline = steady_clock::now() + seconds(30);
+  while (std::stoll(value("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint")) <=
+             to_ms(newest) &&
+         steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(1));
+  ASSERT_TRUE(f.put_status("a", {{"c2", "{2b}"}}));
+  auto changed = f.statuses(newest);
+  ASSERT_TRUE(changed) << changed.error().message;
+  std::string seen;
+  for (const auto& r : *changed) seen += r.connection + "=" + r.status + " ";
+  EXPECT_EQ(seen, "c1= c2={2b} c3= ");
+  // c3 handed back: a late write of it changes nothing, and it is not read any more.
+  ASSERT_TRUE(f.release("a", {"c3"}));
+  ASSERT_TRUE(f.put_status("a", {{"c3", "{3b}"}}));
+  EXPECT_EQ(value("SELECT status FROM fleet_status WHERE connection = 'c3'"), "{3}");
+  EXPECT_EQ(f.statuses(std::nullopt)->size(), 2u);
+}
+
+// One interface of a shared account, paced across workers: three calls asked for at once from
+// two workers go a gap apart (the first at once); another interface or account is not held
+// up.
+TEST_F(PgFleet, CallsOfOneAccountsInterfaceAreSpacedAcrossWorkers) {
+  { ASSERT_TRUE(open()); }
+  auto a = open_fleet(url_), b = open_fleet(url_);
+  ASSERT_TRUE(a && b);
+  std::vector<std::future<Result<Millis>>> asks;
+  for (auto* f : {a->get(), b->get(), a->get()})
+    asks.push_back(std::async(std::launch::async, [f] {
+      return f->pace_call("acct-fx", "/op/v1/device/real/query", Millis(1000));
+    }));
+  std::vector<std::int64_t> waits;
+  for (auto& f : asks) {
+    auto w = f.get();
+    ASSERT_TRUE(w) << w.error().message;
+    waits.push_back(w->count());
+  }
+  std::sort(waits.begin(), waits.end());
+  // The server's clock moves on between the asks: each wait is its gap less that.
+  EXPECT_LE(waits[0], 0);
+  EXPECT_GT(waits[1], 500);
+  EXPECT_LE(waits[1], 1000);
+  EXPECT_GT(waits[2], 1500);
+  EXPECT_LE(waits[2], 2000);
+  EXPECT_EQ((*b)->pace_call("acct-fx", "/op/v0/device/list", Millis(1000))->count(), 0);
+  EXPECT_EQ((*b)->pace_call("acct-other", "/op/v1/device/real/query", Millis(1000))->count(), 0);
+}
+
 // `sunbridge fleet import` stores a file's sites and connections with their settings sealed
 // (a pg_dump of the database shows no token), `fleet list` shows them and who holds each, and
 // a wrong key or a configuration without one is refused with what to do.
@@ -636,7 +704,8 @@ TEST_F(PgFleet, AnAccountsBudgetIsReservedInSlicesNeverPastItsLimit) {
 
 // Connections of one vendor account held in a fleet take their calls from the account's budget
 // in PostgreSQL: two FoxESS connections of one account both reserve from the same day's row
-// (never past its limit), and both are polled.
+// (never past its limit), both are polled, and their calls of one interface keep the cloud's
+// pace between them.
 TEST_F(PgFleet, FleetConnectionsOfOneAccountSpendOneBudget) {
   auto dir = test::temp_dir("pg-budget");
   std::ofstream(dir / "fleet.key") << std::string(64, 'f') << "\n";
@@ -689,6 +758,12 @@ TEST_F(PgFleet, FleetConnectionsOfOneAccountSpendOneBudget) {
   EXPECT_LE(used, 1440);
   worker.signal(SIGINT);
   EXPECT_EQ(worker.wait(seconds(60)), 0);
+  // Both connections call the same interfaces of one API key, from their first calls (the
+  // device list) on: paced through the database, the cloud refused none of them.
+  sim.signal(SIGINT);
+  EXPECT_EQ(sim.wait(seconds(60)), 0);
+  auto said = sim.rest_of_stdout();
+  EXPECT_NE(said.find("calls refused for a vendor limit: 0\n"), std::string::npos) << said;
   std::filesystem::remove_all(dir);
 }
 
@@ -712,7 +787,7 @@ TEST_F(PgFleet, TheFleetDemoSharesItsHomesBetweenItsWorkers) {
   }
   ASSERT_NE(out.find("10 sites (2 enphase, 2 foxess, 2 kostal, 2 solarlog, 2 sonnen), 2 workers"),
             std::string::npos)
-      << out;
+      << out << demo.rest_of_stderr();
   test::Http second(static_cast<std::uint16_t>(port + 1));
   auto deadline = steady_clock::now() + seconds(120);
   std::string body;

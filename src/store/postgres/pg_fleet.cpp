@@ -1,5 +1,6 @@
 // The fleet's records on PostgreSQL: connections, workers, connection leases.
 #include <poll.h>
+#include <limits>
 
 #include <mutex>
 
@@ -340,15 +341,35 @@ class PgFleet final : public Fleet {
                        static_cast<int>(r->i64(0, 2)), static_cast<int>(r->i64(0, 3))};
   }
 
-  Result<std::vector<FleetStatus>> statuses() override {
+  Result<Millis> pace_call(const std::string& account, const std::string& interface,
+                           Millis gap) override {
     std::lock_guard lock(m_);
-    auto r =
-        c_.run(std::string("SELECT s.connection, s.worker, coalesce(w.api, ''), "
-                           "s.updated_at, s.status FROM fleet_status s JOIN fleet_leases l "
-                           "ON l.connection = s.connection AND l.worker = s.worker AND "
-                           "l.expires_at > ") +
-                   kNow + " LEFT JOIN fleet_workers w ON w.id = s.worker ORDER BY s.connection",
-               "read fleet status");
+    // The moment taken: the row's next free one, or now if that passed; the row moves on by
+    // the gap from it.
+    auto r = c_.run(std::string("WITH n AS (SELECT ") + kNow +
+                        " AS now) INSERT INTO fleet_pacing AS p (account, interface, next_at) "
+                        "SELECT $1, $2, n.now + $3 FROM n ON CONFLICT (account, interface) DO "
+                        "UPDATE SET next_at = greatest(p.next_at, (SELECT now FROM n)) + $3 "
+                        "RETURNING p.next_at - $3 - (SELECT now FROM n)",
+                    "pace a call", Params().add(account).add(interface).add(gap.count()));
+    if (!r) return fail(r.error());
+    if (r->rows() != 1)
+      return fail(ErrorKind::Internal, "postgresql: pace a call: no pacing row for account '" +
+                                           account + "' " + interface);
+    return Millis(std::max<std::int64_t>(0, r->i64(0, 0)));
+  }
+
+  Result<std::vector<FleetStatus>> statuses(std::optional<TimePoint> changed_after) override {
+    std::lock_guard lock(m_);
+    auto r = c_.run(
+        std::string("SELECT s.connection, s.worker, coalesce(w.api, ''), s.updated_at, CASE "
+                    "WHEN s.updated_at > $1 THEN s.status ELSE '' END FROM fleet_status s JOIN "
+                    "fleet_leases l ON l.connection = s.connection AND l.worker = s.worker AND "
+                    "l.expires_at > ") +
+            kNow + " LEFT JOIN fleet_workers w ON w.id = s.worker ORDER BY s.connection",
+        "read fleet status",
+        Params().add(changed_after ? to_ms(*changed_after)
+                                   : std::numeric_limits<std::int64_t>::min()));
     if (!r) return fail(r.error());
     return rows_of<FleetStatus>(*r, [](const Res& x, int i) {
       return FleetStatus{x.text(i, 0), x.text(i, 1), x.text(i, 2), from_ms(x.i64(i, 3)),

@@ -117,12 +117,27 @@ Client::Client(net::HttpClient& http, net::Endpoint endpoint, std::string api_ke
 asio::awaitable<Result<json::value>> Client::call(std::string method, std::string path,
                                                   std::map<std::string, std::string> query,
                                                   std::optional<json::value> body) {
+  const bool write = is_write(path);
+  if (pacer_) {
+    auto pace = pacer_(path, write);
+    co_await std::move(pace);
+  }
   auto first = call_once(method, path, query, body);
   auto r = co_await std::move(first);
   if (r || !sleeper_ || r.error().vendor_code != 40400) co_return r;
   co_await sleeper_->sleep(Millis(2000));
+  if (pacer_) {
+    auto pace = pacer_(path, write);
+    co_await std::move(pace);
+  }
   auto again = call_once(method, path, query, body);
   co_return co_await std::move(again);
+}
+
+bool Client::is_write(std::string_view path) {
+  for (std::string_view end : {"/set", "/enable", "/create", "/delete", "/update"})
+    if (path.ends_with(end)) return true;
+  return path.find("/set/") != std::string_view::npos;
 }
 
 asio::awaitable<Result<json::value>> Client::call_once(std::string method, std::string path,

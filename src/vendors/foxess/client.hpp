@@ -6,6 +6,7 @@
 #include <array>
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -98,6 +99,15 @@ class Client {
   asio::awaitable<Result<void>> set_meter_settings(std::string sn,
                                                    std::map<std::string, std::string> values);
 
+  /// Called before every call (the retry after a 40400 too) with the interface and whether
+  /// it is a write: the driver waits there for the interface's pace across the connections
+  /// of a fleet's shared account (net/driver_env.hpp pace_shared).
+  using Pacer = std::function<asio::awaitable<void>(std::string interface, bool write)>;
+  void pace_with(Pacer pacer) { pacer_ = std::move(pacer); }
+  /// Whether the cloud counts `path` among its insert/update interfaces (one call in 2 s)
+  /// rather than its queries (one a second).
+  static bool is_write(std::string_view path);
+
   // OAuth 2.0 (foxess.md §2.3). With an access token set, calls carry `Authorization: Bearer`
   // and sign with the token in the API key's place.
   void use_access_token(std::string token) { access_token_ = std::move(token); }
@@ -133,6 +143,7 @@ class Client {
   const Clock& clock_;
   Millis timeout_;
   net::Sleeper* sleeper_;
+  Pacer pacer_;
 };
 
 }  // namespace sb::foxess
