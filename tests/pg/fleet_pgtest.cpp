@@ -152,12 +152,14 @@ TEST_F(PgFleet, CallsOfOneAccountsInterfaceAreSpacedAcrossWorkers) {
     waits.push_back(w->count());
   }
   std::sort(waits.begin(), waits.end());
-  // The server's clock moves on between the asks: each wait is its gap less that.
+  // Each wait is counted from its own statement's clock: less than the gap when the clock
+  // moved on between the asks, a little more when an ask read it first and then waited for the
+  // row the other held.
   EXPECT_LE(waits[0], 0);
   EXPECT_GT(waits[1], 500);
-  EXPECT_LE(waits[1], 1000);
+  EXPECT_LE(waits[1], 1100);
   EXPECT_GT(waits[2], 1500);
-  EXPECT_LE(waits[2], 2000);
+  EXPECT_LE(waits[2], 2100);
   EXPECT_EQ((*b)->pace_call("acct-fx", "/op/v0/device/list", Millis(1000))->count(), 0);
   EXPECT_EQ((*b)->pace_call("acct-other", "/op/v1/device/real/query", Millis(1000))->count(), 0);
 }
