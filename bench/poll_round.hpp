@@ -12,12 +12,13 @@
 
 namespace sb::bench {
 
-inline std::vector<Sample> poll_round(int devices, std::int64_t t) {
+inline std::vector<Sample> poll_round(int devices, std::int64_t t,
+                                      const std::string& prefix = "conn") {
   std::vector<Sample> v;
   v.reserve(static_cast<std::size_t>(devices) * 14);
   for (int d = 0; d < devices; ++d)
     for (int m = 0; m < 14; ++m)
-      v.push_back({"conn" + std::to_string(d) + ":battery", "metric." + std::to_string(m),
+      v.push_back({prefix + std::to_string(d) + ":battery", "metric." + std::to_string(m),
                    from_ms(t), static_cast<double>(t % 1000 + m), Quality::Measured});
   return v;
 }

@@ -6,6 +6,8 @@
 // store's and the server's CPU, not this machine's disk.
 #include <benchmark/benchmark.h>
 
+#include <thread>
+
 #include "pg_server.hpp"
 #include "poll_round.hpp"
 #include "store/store.hpp"
@@ -79,8 +81,40 @@ void BM_PostgresMonthOfOneSeries(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(points), benchmark::Counter::kAvgIterations);
 }
 
+// Two fleet workers storing at once into one database, each through its own store (writer
+// connection, server backend): samples per second of both together. Each writes 100 rounds
+// of `state.range(0)` devices of its own per iteration.
+void BM_PostgresTwoWorkers(benchmark::State& state) {
+  std::string url;
+  auto first = fresh_store(state, &url);
+  if (!first) return;
+  auto second = sb::store::open_postgres(url);
+  if (!second) return state.SkipWithError(second.error().message.c_str());
+  const int devices = static_cast<int>(state.range(0));
+  std::int64_t t = 1'763'700'000'000, written = 0;
+  for (auto _ : state) {
+    auto load = [&](sb::store::Store& store, const std::string& prefix) {
+      for (int r = 0; r < 100; ++r)
+        if (!store.enqueue(sb::bench::poll_round(devices, t + r * 10'000LL, prefix))) return false;
+      return static_cast<bool>(store.flush());
+    };
+    bool ok_second = true;
+    std::thread other([&] { ok_second = load(**second, "w2-conn"); });
+    bool ok_first = load(*first, "w1-conn");
+    other.join();
+    if (!ok_first || !ok_second) state.SkipWithError("a write failed");
+    written += 2LL * 100 * devices * 14;
+    t += 100 * 10'000LL;
+  }
+  state.counters["samples/s"] =
+      benchmark::Counter(static_cast<double>(written), benchmark::Counter::kIsRate);
+  first->close();
+  (*second)->close();
+}
+
 }  // namespace
 
+BENCHMARK(BM_PostgresTwoWorkers)->Arg(10)->Arg(1000)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_PostgresMonthOfOneSeries)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_PostgresEnqueueThroughput)
     ->Arg(10)

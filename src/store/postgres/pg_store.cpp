@@ -71,6 +71,7 @@ Error Conn::error(std::string_view what, const Res* r) {
   if (m.empty()) m = PQerrorMessage(c_);
   m = one_line(std::move(m));
   auto state = r ? r->state() : "";
+  last_state_ = state;
   // 08: connection exception, 57P0x: shutting down or starting, 40: deadlock or serialization,
   // 55P03: lock not available. Waited out; anything else is the statement's own fault.
   transient_ = PQstatus(c_) != CONNECTION_OK || state.starts_with("08") ||

@@ -175,6 +175,8 @@ class Conn {
   /// Whether the last failure was one worth waiting out: the connection lost, the server
   /// shutting down or starting, a deadlock or a lock not available.
   bool transient() const { return transient_; }
+  /// The SQLSTATE of the last failure ("" when it had none: a lost connection).
+  const std::string& last_state() const { return last_state_; }
   /// libpq's handle (LISTEN: its socket and notifications).
   PGconn* raw() const { return c_; }
 
@@ -186,6 +188,7 @@ class Conn {
   PGconn* c_ = nullptr;
   std::string shown_, setup_;
   bool transient_ = false;
+  std::string last_state_;
 };
 
 /// Runs the numbered migrations that `c`'s database lacks, one process at a time (an advisory
@@ -273,7 +276,14 @@ class PgStore final : public QueuedStore {
   Conn writer_;
   mutable Conn reader_;  // stats() asks it for the database size
   mutable std::mutex read_mutex_;
-  std::unordered_map<std::string, std::int64_t> series_cache_;
+  // Series ids by device, then metric: looked up with the sample's own strings, no key built.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <class V>
+  using ByName = std::unordered_map<std::string, V, NameHash, std::equal_to<>>;
+  ByName<ByName<std::int64_t>> series_cache_;
   std::set<std::int64_t> partitions_;  // months (start in UTC ms) known to exist
   RollupPlan plan_;
   std::vector<SeriesHour> rolled_in_txn_;
