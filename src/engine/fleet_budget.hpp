@@ -17,9 +17,9 @@ class FleetLedger final : public net::QuotaLedger {
     if (!r) return fail(with_context(r.error(), "budget of account '" + account + "'"));
     return Grant{r->granted, r->used, r->limit, r->sharers};
   }
-  Result<Millis> pace(const std::string& account, const std::string& interface,
-                      Millis gap) override {
-    auto r = fleet_.pace_call(account, interface, gap);
+  Result<Millis> pace(const std::string& account, const std::string& interface, Millis gap,
+                      bool answered) override {
+    auto r = fleet_.pace_call(account, interface, gap, answered);
     if (!r) return fail(with_context(r.error(), "pacing of account '" + account + "'"));
     return *r;
   }

@@ -45,17 +45,19 @@ inline void share_budget(net::QuotaPlanner& planner, const ConnectionConfig& c,
 
 /// Before a call of `interface` by a connection whose account a fleet shares: waits for the
 /// interface's next free moment across the fleet's workers, `gap` after the account's call of
-/// it before (FoxESS paces each interface per API key, whoever calls). Nothing to wait for
-/// without a shared account; a ledger that cannot answer does not hold the call up (a refusal
-/// by the vendor is handled as it would be anyway).
+/// it before (FoxESS paces each interface per API key, whoever calls). With `answered`, after
+/// the call: the next moment is `gap` from now at the earliest. Nothing to wait for without a
+/// shared account; a ledger that cannot answer does not hold the call up (a refusal by the
+/// vendor is handled as it would be anyway).
 inline boost::asio::awaitable<void> pace_shared(const ConnectionConfig& c, const DriverEnv& env,
-                                                std::string interface, Millis gap) {
+                                                std::string interface, Millis gap,
+                                                bool answered = false) {
   if (!env.ledger || c.account.empty() || !env.blocking) co_return;
   auto* ledger = env.ledger;
   auto& sleeper = env.sleeper;
   // Named, not temporaries of the co_await: g++ 12 destroys those twice (net/blocking.hpp).
-  auto work = [ledger, account = c.account, interface = std::move(interface), gap] {
-    return ledger->pace(account, interface, gap);
+  auto work = [ledger, account = c.account, interface = std::move(interface), gap, answered] {
+    return ledger->pace(account, interface, gap, answered);
   };
   auto op = net::run_blocking(*env.blocking, std::move(work));
   auto wait = co_await std::move(op);

@@ -273,6 +273,13 @@ void QuotaPlanner::on_refused(const std::string& interface, bool daily) {
     last_[interface] = clock_.now();
 }
 
+void QuotaPlanner::answered(const std::string& interface) {
+  std::lock_guard lock(mutex_);
+  auto now = clock_.now();
+  auto& last = last_[interface];
+  if (last < now) last = now;
+}
+
 void QuotaPlanner::on_minute_refused() {
   std::lock_guard lock(mutex_);
   roll_locked();

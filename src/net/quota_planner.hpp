@@ -54,9 +54,10 @@ class QuotaLedger {
   virtual Result<Grant> reserve(const std::string& account, const std::string& window,
                                 const std::string& connection, int want, int limit) = 0;
   /// Takes the next moment a call of `account`'s `interface` may go, `gap` after the account's
-  /// call of it before (from any connection): how long to wait from now. Blocking.
-  virtual Result<Millis> pace(const std::string& account, const std::string& interface,
-                              Millis gap) = 0;
+  /// call of it before (from any connection): how long to wait from now. With `answered`, a
+  /// call was answered now: the next moment is at least `gap` from now (0 returned). Blocking.
+  virtual Result<Millis> pace(const std::string& account, const std::string& interface, Millis gap,
+                              bool answered) = 0;
 };
 
 class QuotaPlanner {
@@ -91,6 +92,11 @@ class QuotaPlanner {
   /// The vendor refused a call for its limits (40400): nothing more until the next period,
   /// except after a pacing refusal, which only delays that interface.
   void on_refused(const std::string& interface, bool daily);
+  /// A call of `interface` was answered (or given up on): the vendor took it at some moment
+  /// between its sending and now, so the next one is paced from now. A call the vendor was
+  /// slow to take (a queue at its end, an overloaded host) would otherwise be followed by the
+  /// next one within the gap as the vendor counts it.
+  void answered(const std::string& interface);
   /// The vendor refused a call for the minute's limit: nothing more until the next minute, and
   /// the minute's limit is at most what went through in it.
   void on_minute_refused();

@@ -27,6 +27,23 @@ TEST(QuotaPlanner, PacesEachInterfaceOnItsOwn) {
   EXPECT_EQ(p.used(), 4);
 }
 
+// A call the cloud was slow to answer: it may have taken it just before answering, so the next
+// call of the interface waits a gap from the answer, not from the sending.
+TEST(QuotaPlanner, TheNextCallIsPacedFromTheAnswerOfTheOneBefore) {
+  ManualClock clock(at("2026-06-21T00:00:00Z"));
+  QuotaPlanner p(clock, {});
+  EXPECT_TRUE(p.try_take("/a", CallPurpose::Live));
+  clock.advance(Millis(13'000));  // answered 13 s later
+  EXPECT_EQ(p.pacing_wait("/a"), Millis(0));
+  p.answered("/a");
+  EXPECT_EQ(p.pacing_wait("/a"), Millis(1000));
+  EXPECT_FALSE(p.try_take("/a", CallPurpose::Live));
+  EXPECT_TRUE(p.try_take("/b", CallPurpose::Live));
+  clock.advance(Millis(1000));
+  EXPECT_TRUE(p.try_take("/a", CallPurpose::Live));
+  EXPECT_EQ(p.used(), 3);
+}
+
 TEST(QuotaPlanner, LiveDataLeavesTheBackgroundShareAndTheCommandReserve) {
   ManualClock clock(at("2026-06-21T00:00:00Z"));
   QuotaPlanner p(clock, {100, Millis(0), Millis(0), Millis(0), 0.05, 0.15});
@@ -144,7 +161,9 @@ class MemoryLedger final : public QuotaLedger {
     ++calls;
     return Grant{granted, w.used, w.limit, static_cast<int>(w.users.size())};
   }
-  Result<Millis> pace(const std::string&, const std::string&, Millis) override { return Millis(0); }
+  Result<Millis> pace(const std::string&, const std::string&, Millis, bool) override {
+    return Millis(0);
+  }
   struct Window {
     int used = 0, limit = 0;
     std::set<std::string> users;

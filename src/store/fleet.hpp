@@ -128,9 +128,11 @@ class Fleet {
                                             const std::string& connection, int want, int limit) = 0;
   /// The next moment a call of `account`'s `interface` may go, `gap` after the one before it
   /// (whichever connection or worker made it): how long the asker waits from now (0: at once).
-  /// The moment is taken: the next asker waits `gap` longer.
+  /// The moment is taken: the next asker waits `gap` longer. With `answered`, a call was
+  /// answered now (the vendor took it at some moment before): the next moment is at least
+  /// `gap` from now, and 0 is returned.
   virtual Result<Millis> pace_call(const std::string& account, const std::string& interface,
-                                   Millis gap) = 0;
+                                   Millis gap, bool answered) = 0;
   /// Waits up to `most` for a command to be queued (LISTEN on its own connection); true when
   /// one was. Reconnects after a loss (and says true then: one may have come meanwhile).
   virtual Result<bool> wait_for_commands(Millis most) = 0;

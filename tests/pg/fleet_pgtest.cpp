@@ -143,7 +143,7 @@ TEST_F(PgFleet, CallsOfOneAccountsInterfaceAreSpacedAcrossWorkers) {
   std::vector<std::future<Result<Millis>>> asks;
   for (auto* f : {a->get(), b->get(), a->get()})
     asks.push_back(std::async(std::launch::async, [f] {
-      return f->pace_call("acct-fx", "/op/v1/device/real/query", Millis(1000));
+      return f->pace_call("acct-fx", "/op/v1/device/real/query", Millis(1000), false);
     }));
   std::vector<std::int64_t> waits;
   for (auto& f : asks) {
@@ -160,8 +160,21 @@ TEST_F(PgFleet, CallsOfOneAccountsInterfaceAreSpacedAcrossWorkers) {
   EXPECT_LE(waits[1], 1100);
   EXPECT_GT(waits[2], 1500);
   EXPECT_LE(waits[2], 2100);
-  EXPECT_EQ((*b)->pace_call("acct-fx", "/op/v0/device/list", Millis(1000))->count(), 0);
-  EXPECT_EQ((*b)->pace_call("acct-other", "/op/v1/device/real/query", Millis(1000))->count(), 0);
+  EXPECT_EQ((*b)->pace_call("acct-fx", "/op/v0/device/list", Millis(1000), false)->count(), 0);
+  EXPECT_EQ((*b)->pace_call("acct-other", "/op/v1/device/real/query", Millis(1000), false)->count(),
+            0);
+  // A call answered late (the cloud may have taken it just now): the next one goes a gap after
+  // the answer, not after the moment the call was sent.
+  EXPECT_EQ((*a)->pace_call("acct-other", "/op/v0/device/list", Millis(1000), false)->count(), 0);
+  EXPECT_EQ((*a)->pace_call("acct-other", "/op/v0/device/list", Millis(5000), true)->count(), 0);
+  auto after = (*b)->pace_call("acct-other", "/op/v0/device/list", Millis(1000), false);
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_GT(after->count(), 4000);
+  EXPECT_LE(after->count(), 5000);
+  // An answer never moves the next moment back.
+  EXPECT_EQ((*a)->pace_call("acct-other", "/op/v0/device/list", Millis(0), true)->count(), 0);
+  EXPECT_GT((*b)->pace_call("acct-other", "/op/v0/device/list", Millis(1000), false)->count(),
+            4500);
 }
 
 // `sunbridge fleet import` stores a file's sites and connections with their settings sealed

@@ -341,9 +341,20 @@ class PgFleet final : public Fleet {
                        static_cast<int>(r->i64(0, 2)), static_cast<int>(r->i64(0, 3))};
   }
 
-  Result<Millis> pace_call(const std::string& account, const std::string& interface,
-                           Millis gap) override {
+  Result<Millis> pace_call(const std::string& account, const std::string& interface, Millis gap,
+                           bool answered) override {
     std::lock_guard lock(m_);
+    if (answered) {
+      auto r =
+          c_.run(std::string("INSERT INTO fleet_pacing AS p (account, interface, next_at) "
+                             "VALUES ($1, $2, ") +
+                     kNow +
+                     " + $3) ON CONFLICT (account, interface) DO UPDATE SET next_at "
+                     "= greatest(p.next_at, EXCLUDED.next_at)",
+                 "pace after an answer", Params().add(account).add(interface).add(gap.count()));
+      if (!r) return fail(r.error());
+      return Millis(0);
+    }
     // The moment taken: the row's next free one, or now if that passed; the row moves on by
     // the gap from it.
     auto r = c_.run(std::string("WITH n AS (SELECT ") + kNow +

@@ -118,20 +118,26 @@ asio::awaitable<Result<json::value>> Client::call(std::string method, std::strin
                                                   std::map<std::string, std::string> query,
                                                   std::optional<json::value> body) {
   const bool write = is_write(path);
-  if (pacer_) {
-    auto pace = pacer_(path, write);
+  auto paced = [&](bool answered) -> asio::awaitable<void> {
+    if (!pacer_) co_return;
+    auto pace = pacer_(path, write, answered);
     co_await std::move(pace);
-  }
+  };
+  auto before = paced(false);
+  co_await std::move(before);
   auto first = call_once(method, path, query, body);
   auto r = co_await std::move(first);
+  auto after = paced(true);
+  co_await std::move(after);
   if (r || !sleeper_ || r.error().vendor_code != 40400) co_return r;
   co_await sleeper_->sleep(Millis(2000));
-  if (pacer_) {
-    auto pace = pacer_(path, write);
-    co_await std::move(pace);
-  }
+  auto before_again = paced(false);
+  co_await std::move(before_again);
   auto again = call_once(method, path, query, body);
-  co_return co_await std::move(again);
+  auto r2 = co_await std::move(again);
+  auto after_again = paced(true);
+  co_await std::move(after_again);
+  co_return r2;
 }
 
 bool Client::is_write(std::string_view path) {

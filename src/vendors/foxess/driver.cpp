@@ -64,16 +64,18 @@ class FoxessDriver final : public Driver {
                 &env_.sleeper),
         planner_(env.clock, {options_.daily_calls_per_inverter}) {
     share_budget(planner_, config_, env);
-    // Other connections of a fleet's shared account call the same interfaces of the cloud.
-    // The moments are taken at the database, the gap counted at the cloud: a call's way there
-    // (a database answer, a sleep's wake-up, the request) varies, so the gap is kept wider.
-    if (env.ledger && !config_.account.empty())
-      client_.pace_with([this](std::string interface, bool write) {
-        const net::QuotaLimits limits;
-        const Millis jitter(250);
-        return pace_shared(config_, env_, std::move(interface),
-                           (write ? limits.write_gap : limits.query_gap) + jitter);
-      });
+    // The cloud counts an interface's gap between the calls it takes, which may be any moment
+    // between a call's sending and its answer: the next call is paced from the answer.
+    // Other connections of a fleet's shared account call the same interfaces: the moments are
+    // taken at the database, the gap counted at the cloud, and a call's way there (a database
+    // answer, a sleep's wake-up, the request) varies, so that gap is kept wider.
+    client_.pace_with([this](std::string interface, bool write, bool answered) {
+      if (answered) planner_.answered(interface);
+      const net::QuotaLimits limits;
+      const Millis jitter(250);
+      return pace_shared(config_, env_, std::move(interface),
+                         (write ? limits.write_gap : limits.query_gap) + jitter, answered);
+    });
     if (options_.app)
       oauth_.emplace("FoxESS", options_.app->client_id, options_.app->token_file,
                      "run `sunbridge auth foxess -c <config> --connection " + config_.name + "`",
