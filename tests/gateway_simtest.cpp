@@ -383,6 +383,50 @@ struct Rig {
   }
 };
 
+// A connection removed while its poll is still out (the device slower than the reload's
+// budget): the gateway says its loop is finishing until the answer is in (a fleet worker keeps
+// its lease that long), and what that late poll brings never shows as live.
+TEST(GatewayReload, ALoopStillInASlowPollIsFinishingAndLeavesNoLiveValues) {
+  Rig rig;
+  sonnen::Simulator a(rig.io.executor(), rig.clock, sim::SiteConfig{});
+  sonnen::Simulator b(rig.io.executor(), rig.clock, sim::SiteConfig{});
+  ASSERT_TRUE(a.listen("127.0.0.1", 0));
+  ASSERT_TRUE(b.listen("127.0.0.1", 0));
+  auto ca = test::loopback_connection("a", "sonnen", a.port(), Millis(100));
+  ca.timeout = Millis(10'000);
+  auto cb = test::loopback_connection("b", "sonnen", b.port(), Millis(100));
+  auto both = test::one_site_config(ca);
+  both.connections.push_back(cb);
+  auto& gw = rig.start(ca);
+  ASSERT_TRUE(gw.reload(both, seconds(5)));
+  auto eventually = [](auto p) {
+    auto deadline = steady_clock::now() + seconds(60);
+    while (!p() && steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    return p();
+  };
+  auto live_of = [&](const std::string& id) {
+    auto all = gw.live();
+    return std::any_of(all.begin(), all.end(), [&](const auto& l) { return l.device.id == id; });
+  };
+  ASSERT_TRUE(eventually([&] { return live_of("a:battery") && live_of("b:battery"); }));
+  // Every answer of a's device from now on 3 s late; the next poll is out once a request is.
+  auto asked = a.requests();
+  a.set_faults({.latency = Millis(3000)});
+  ASSERT_TRUE(eventually([&] { return a.requests() > asked; }));
+  auto removed = gw.reload(test::one_site_config(cb), milliseconds(200));
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_EQ(*removed, "stopped a");
+  EXPECT_EQ(gw.finishing({"a", "b"}), std::set<std::string>{"a"});
+  EXPECT_FALSE(live_of("a:battery"));
+  // The answer comes, the loop ends; the values it brought are not a's live ones.
+  ASSERT_TRUE(eventually([&] { return gw.finishing({"a"}).empty(); }));
+  EXPECT_FALSE(live_of("a:battery"));
+  EXPECT_TRUE(live_of("b:battery"));
+  gw.close(seconds(3));
+  a.stop();
+  b.stop();
+}
+
 TEST(GatewayClose, StopsPollingAndLogsOutOfTheInverter) {
   Rig rig;
   kostal::SimOptions so;

@@ -85,6 +85,7 @@ Result<std::string> FleetWorker::step() {
     if (!held_.empty() && now - renewed_at_ > ttl_ * 2 / 3) {
       for (const auto& l : held_) lost.push_back(l.connection);
       held_.clear();
+      draining_.clear();
       view_.count([&](FleetWorkerStats& s) {
         s.lost += static_cast<std::int64_t>(lost.size());
         s.leases_held = 0;
@@ -103,13 +104,19 @@ Result<std::string> FleetWorker::step() {
     return give_up_if_late(r.error());
   auto rows = fleet_.connections();
   if (!rows) return give_up_if_late(rows.error());
-  auto renewed = fleet_.renew(id_, held_, ttl_);
+  auto mine = held_;
+  mine.insert(mine.end(), draining_.begin(), draining_.end());
+  auto renewed = fleet_.renew(id_, mine, ttl_);
   if (!renewed) return give_up_if_late(renewed.error());
   for (const auto& l : held_)
     if (std::none_of(renewed->begin(), renewed->end(),
                      [&](const auto& r) { return r.connection == l.connection; }))
       lost.push_back(l.connection);
-  held_ = std::move(*renewed);
+  std::set<std::string> was_draining;
+  for (const auto& l : draining_) was_draining.insert(l.connection);
+  held_.clear();
+  draining_.clear();
+  for (auto& l : *renewed) (was_draining.contains(l.connection) ? draining_ : held_).push_back(l);
   renewed_at_ = now;
 
   // From here a failure still lets the gateway drop what the renewal lost (below), and
@@ -121,9 +128,12 @@ Result<std::string> FleetWorker::step() {
   std::size_t share = alive ? (rows->size() + live - 1) / live : held_.size();
   std::sort(held_.begin(), held_.end(),
             [](const auto& a, const auto& b) { return a.connection < b.connection; });
+  std::vector<store::ConnectionLease> giving;
   if (held_.size() > share) {
-    for (auto it = held_.begin() + static_cast<std::ptrdiff_t>(share); it != held_.end(); ++it)
+    for (auto it = held_.begin() + static_cast<std::ptrdiff_t>(share); it != held_.end(); ++it) {
       given.push_back(it->connection);
+      giving.push_back(*it);
+    }
     held_.resize(share);
   } else if (held_.size() < share) {
     if (auto claimed = fleet_.claim(id_, share - held_.size(), ttl_); !claimed) {
@@ -147,10 +157,26 @@ Result<std::string> FleetWorker::step() {
         n && *n > 0)
       log(LogLevel::Warning, "fleet", names_of(taken),
           std::to_string(*n) + " command(s) cut off by the previous holder marked interrupted");
-  // The gateway stops polling what goes before it is handed back.
+  // The gateway stops polling what goes before it is handed back; a connection whose loop is
+  // still inside a slow call is kept (renewed) until that call is over.
   auto applied = apply(*rows);
-  if (!given.empty())
-    if (auto r = fleet_.release(id_, given); !r && !failed) failed = r.error();
+  if (applied) {
+    draining_.insert(draining_.end(), giving.begin(), giving.end());
+  } else {  // still polled: kept, and given next round
+    held_.insert(held_.end(), giving.begin(), giving.end());
+    given.clear();
+  }
+  std::set<std::string> going;
+  for (const auto& l : draining_) going.insert(l.connection);
+  auto still = gateway_.finishing(going);
+  std::vector<std::string> released;
+  std::erase_if(draining_, [&](const auto& l) {
+    if (still.contains(l.connection)) return false;
+    released.push_back(l.connection);
+    return true;
+  });
+  if (!released.empty())
+    if (auto r = fleet_.release(id_, released); !r && !failed) failed = r.error();
   view_.count([&](FleetWorkerStats& s) {
     s.worker = id_;
     s.leases_held = static_cast<std::int64_t>(held_.size());
@@ -164,6 +190,12 @@ Result<std::string> FleetWorker::step() {
   std::string out;
   if (!taken.empty()) out += "; took " + names_of(taken);
   if (!lost.empty()) out += "; lost " + names_of(lost) + " (another worker holds them now)";
+  if (!draining_.empty()) {
+    std::vector<std::string> out_there;
+    for (const auto& l : draining_) out_there.push_back(l.connection);
+    out += "; a call of " + names_of(out_there) +
+           " is still out: its lease stays here until it is answered";
+  }
   if (!given.empty())
     out += "; handed back " + names_of(given) + " (fair share " + std::to_string(share) + " of " +
            std::to_string(rows->size()) + " with " + std::to_string(live) + " worker(s))";
@@ -436,13 +468,17 @@ void FleetWorker::stop() {
   if (commands_.joinable()) commands_.join();  // within a second: its wait ends by then
   if (status_.joinable()) status_.join();
   std::lock_guard lock(mutex_);
-  if (held_.empty()) {
+  if (held_.empty() && draining_.empty()) {
     (void)fleet_.leave(id_);
     return;
   }
   std::vector<std::string> names;
   for (const auto& l : held_) names.push_back(l.connection);
+  // Those still finishing a call go too: the gateway's close (after this) ends the process's
+  // calls within its budget, and a worker stopping does not keep leases it will not renew.
+  for (const auto& l : draining_) names.push_back(l.connection);
   held_.clear();
+  draining_.clear();
   // Command leases go on with the next holder; with no other worker alive there is none, and
   // the devices get their own mode back rather than a setpoint nobody would end.
   auto alive = fleet_.workers(ttl_);

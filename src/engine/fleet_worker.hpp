@@ -78,6 +78,10 @@ class FleetWorker {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::vector<store::ConnectionLease> held_;
+  // Handed back by this worker but not released yet: the gateway's loop of each is still
+  // finishing a slow call (Gateway::finishing). Renewed until it ends, then released, so that
+  // the next holder never calls the vendor while this one still does.
+  std::vector<store::ConnectionLease> draining_;
   std::chrono::steady_clock::time_point renewed_at_{};    // the last renewal that answered
   std::vector<Site> sites_;                               // the fleet's sites as last read
   std::vector<std::string> polling_;                      // the connections the gateway polls

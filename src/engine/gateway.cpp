@@ -72,7 +72,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
     bool discovered = false;  // devices may come from the store before the first discovery
     ConnectionHealth health;
     std::unique_ptr<asio::steady_timer> timer;
-    bool running = false;                // the polling loop is on; strand only
+    std::atomic<bool> running{false};    // the polling loop is on; set on the strand
     std::unique_ptr<OutageLog> outages;  // what the journal says of its failures; strand only
     bool closed = false;                 // driver->close() has run; strand only
     std::atomic<bool> retired{false};    // a reload removed or replaced it: its loop ends
@@ -84,6 +84,8 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
   Config config;
   // Shared: a command or a settings read keeps its connection while a reload replaces it.
   std::vector<std::shared_ptr<Connection>> connections;
+  // Connections a reload ended whose loop was still running when it returned (under mutex).
+  std::vector<std::shared_ptr<Connection>> finishing;
   mutable std::mutex mutex;  // guards connections (the list), live, devices/health, settings
   std::map<std::string, DeviceLive> live;
   std::map<std::string, int> failures_in_a_row;        // by device
@@ -731,7 +733,10 @@ Result<std::string> Gateway::reload(Config next, std::chrono::milliseconds budge
   for (auto& f : closing) f.wait_until(deadline + std::chrono::milliseconds(500));
   {
     std::lock_guard lock(I.mutex);
-    for (const auto& c : ending) std::erase(I.connections, c);
+    for (const auto& c : ending) {
+      std::erase(I.connections, c);
+      if (c->running) I.finishing.push_back(c);
+    }
     // Their devices' live values go, and those a loop still finishing wrote after an earlier
     // reload (a poll or discovery slower than the close budget).
     std::set<std::string_view> running;
@@ -857,6 +862,15 @@ std::optional<Capabilities> Gateway::capabilities(const std::string& id) const {
   auto c = impl_->connection_of(id, &d);
   if (!c) return std::nullopt;
   return c->driver->capabilities(d);
+}
+
+std::set<std::string> Gateway::finishing(const std::set<std::string>& connections) const {
+  std::lock_guard lock(impl_->mutex);
+  std::erase_if(impl_->finishing, [](const auto& c) { return !c->running; });
+  std::set<std::string> out;
+  for (const auto& c : impl_->finishing)
+    if (connections.contains(c->config.name)) out.insert(c->config.name);
+  return out;
 }
 
 std::vector<DeviceLive> Gateway::live() const {

@@ -57,6 +57,10 @@ class Gateway final : public GatewayApi {
   /// fleet's connections move between workers): closing lets go of them without handing them
   /// back, and opening takes over those still running, handing back those whose time is up.
   void pass_leases_on(std::set<std::string> connections);
+  /// Of `connections`, those whose polling loop a reload ended but which is still finishing a
+  /// poll or a vendor call slower than the reload's budget: calls of theirs may still go out,
+  /// so a fleet worker hands such a connection back only once this no longer names it.
+  std::set<std::string> finishing(const std::set<std::string>& connections) const;
   /// Runs discovery once for every connection and waits for it (CLI `read`, `control`).
   boost::asio::awaitable<Result<void>> discover_all();
   /// For a gateway that does not poll (CLI `control` when no gateway runs on the database):
