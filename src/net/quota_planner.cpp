@@ -273,9 +273,9 @@ void QuotaPlanner::on_refused(const std::string& interface, bool daily) {
     last_[interface] = clock_.now();
 }
 
-void QuotaPlanner::answered(const std::string& interface) {
+void QuotaPlanner::answered(const std::string& interface, Millis hold) {
   std::lock_guard lock(mutex_);
-  auto now = clock_.now();
+  auto now = clock_.now() + hold;
   auto& last = last_[interface];
   if (last < now) last = now;
 }

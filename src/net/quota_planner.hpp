@@ -92,11 +92,11 @@ class QuotaPlanner {
   /// The vendor refused a call for its limits (40400): nothing more until the next period,
   /// except after a pacing refusal, which only delays that interface.
   void on_refused(const std::string& interface, bool daily);
-  /// A call of `interface` was answered (or given up on): the vendor took it at some moment
-  /// between its sending and now, so the next one is paced from now. A call the vendor was
-  /// slow to take (a queue at its end, an overloaded host) would otherwise be followed by the
-  /// next one within the gap as the vendor counts it.
-  void answered(const std::string& interface);
+  /// A call of `interface` was answered: the vendor took it at some moment between its sending
+  /// and now, so the next one is paced from now (`hold` later still: a call given up on may be
+  /// taken after that). A call the vendor was slow to take (a queue at its end, an overloaded
+  /// host) would otherwise be followed by the next one within the gap as the vendor counts it.
+  void answered(const std::string& interface, Millis hold = Millis(0));
   /// The vendor refused a call for the minute's limit: nothing more until the next minute, and
   /// the minute's limit is at most what went through in it.
   void on_minute_refused();

@@ -42,6 +42,9 @@ TEST(QuotaPlanner, TheNextCallIsPacedFromTheAnswerOfTheOneBefore) {
   clock.advance(Millis(1000));
   EXPECT_TRUE(p.try_take("/a", CallPurpose::Live));
   EXPECT_EQ(p.used(), 3);
+  // Given up on after 15 s without an answer: the cloud may still take it as late again.
+  p.answered("/a", Millis(15'000));
+  EXPECT_EQ(p.pacing_wait("/a"), Millis(16'000));
 }
 
 TEST(QuotaPlanner, LiveDataLeavesTheBackgroundShareAndTheCommandReserve) {

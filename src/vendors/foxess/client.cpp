@@ -118,24 +118,27 @@ asio::awaitable<Result<json::value>> Client::call(std::string method, std::strin
                                                   std::map<std::string, std::string> query,
                                                   std::optional<json::value> body) {
   const bool write = is_write(path);
-  auto paced = [&](bool answered) -> asio::awaitable<void> {
+  auto paced = [&](Pace when) -> asio::awaitable<void> {
     if (!pacer_) co_return;
-    auto pace = pacer_(path, write, answered);
+    auto pace = pacer_(path, write, when);
     co_await std::move(pace);
   };
-  auto before = paced(false);
+  auto after_of = [](const Result<json::value>& r) {
+    return !r && r.error().kind == ErrorKind::Timeout ? Pace::GaveUp : Pace::Answered;
+  };
+  auto before = paced(Pace::Before);
   co_await std::move(before);
   auto first = call_once(method, path, query, body);
   auto r = co_await std::move(first);
-  auto after = paced(true);
+  auto after = paced(after_of(r));
   co_await std::move(after);
   if (r || !sleeper_ || r.error().vendor_code != 40400) co_return r;
   co_await sleeper_->sleep(Millis(2000));
-  auto before_again = paced(false);
+  auto before_again = paced(Pace::Before);
   co_await std::move(before_again);
   auto again = call_once(method, path, query, body);
   auto r2 = co_await std::move(again);
-  auto after_again = paced(true);
+  auto after_again = paced(after_of(r2));
   co_await std::move(after_again);
   co_return r2;
 }

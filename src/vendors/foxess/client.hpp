@@ -99,13 +99,14 @@ class Client {
   asio::awaitable<Result<void>> set_meter_settings(std::string sn,
                                                    std::map<std::string, std::string> values);
 
-  /// Called before every call (the retry after a 40400 too) with the interface, whether it is a
-  /// write and `answered` false, and again with `answered` true once the call came back or was
-  /// given up on: the driver paces the interface there, from the answer of the call before
-  /// (net::QuotaPlanner::answered) and across the connections of a fleet's shared account
-  /// (net/driver_env.hpp pace_shared).
-  using Pacer =
-      std::function<asio::awaitable<void>(std::string interface, bool write, bool answered)>;
+  /// When the pacer is called for a call: before it, once it was answered, or once it was given
+  /// up on for want of an answer in time (the cloud may still take it later).
+  enum class Pace { Before, Answered, GaveUp };
+  /// Called before every call (the retry after a 40400 too) and again after it, with the
+  /// interface and whether it is a write: the driver paces the interface there, from the answer
+  /// of the call before (net::QuotaPlanner::answered) and across the connections of a fleet's
+  /// shared account (net/driver_env.hpp pace_shared).
+  using Pacer = std::function<asio::awaitable<void>(std::string interface, bool write, Pace when)>;
   void pace_with(Pacer pacer) { pacer_ = std::move(pacer); }
   /// Whether the cloud counts `path` among its insert/update interfaces (one call in 2 s)
   /// rather than its queries (one a second).

@@ -69,12 +69,17 @@ class FoxessDriver final : public Driver {
     // Other connections of a fleet's shared account call the same interfaces: the moments are
     // taken at the database, the gap counted at the cloud, and a call's way there (a database
     // answer, a sleep's wake-up, the request) varies, so that gap is kept wider.
-    client_.pace_with([this](std::string interface, bool write, bool answered) {
-      if (answered) planner_.answered(interface);
+    // A call given up on for want of an answer may still be taken that much later again (a
+    // cloud holding requests): the interface waits a timeout more before its next call.
+    client_.pace_with([this](std::string interface, bool write, Client::Pace when) {
+      const bool after = when != Client::Pace::Before;
+      const Millis hold =
+          when == Client::Pace::GaveUp ? Millis(config_.timeout.count()) : Millis(0);
+      if (after) planner_.answered(interface, hold);
       const net::QuotaLimits limits;
       const Millis jitter(250);
       return pace_shared(config_, env_, std::move(interface),
-                         (write ? limits.write_gap : limits.query_gap) + jitter, answered);
+                         (write ? limits.write_gap : limits.query_gap) + jitter + hold, after);
     });
     if (options_.app)
       oauth_.emplace("FoxESS", options_.app->client_id, options_.app->token_file,
