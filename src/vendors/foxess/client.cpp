@@ -123,24 +123,17 @@ asio::awaitable<Result<json::value>> Client::call(std::string method, std::strin
     auto pace = pacer_(path, write, when);
     co_await std::move(pace);
   };
-  auto after_of = [](const Result<json::value>& r) {
-    return !r && r.error().kind == ErrorKind::Timeout ? Pace::GaveUp : Pace::Answered;
-  };
-  auto before = paced(Pace::Before);
-  co_await std::move(before);
-  auto first = call_once(method, path, query, body);
-  auto r = co_await std::move(first);
-  auto after = paced(after_of(r));
-  co_await std::move(after);
-  if (r || !sleeper_ || r.error().vendor_code != 40400) co_return r;
-  co_await sleeper_->sleep(Millis(2000));
-  auto before_again = paced(Pace::Before);
-  co_await std::move(before_again);
-  auto again = call_once(method, path, query, body);
-  auto r2 = co_await std::move(again);
-  auto after_again = paced(after_of(r2));
-  co_await std::move(after_again);
-  co_return r2;
+  // A 40400 (too frequent) is tried once more, 2 s later; each try is paced before and after.
+  for (int attempt = 0;; ++attempt) {
+    auto before = paced(Pace::Before);
+    co_await std::move(before);
+    auto once = call_once(method, path, query, body);
+    auto r = co_await std::move(once);
+    auto after = paced(!r && r.error().kind == ErrorKind::Timeout ? Pace::GaveUp : Pace::Answered);
+    co_await std::move(after);
+    if (r || !sleeper_ || r.error().vendor_code != 40400 || attempt == 1) co_return r;
+    co_await sleeper_->sleep(Millis(2000));
+  }
 }
 
 bool Client::is_write(std::string_view path) {
