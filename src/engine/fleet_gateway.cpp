@@ -113,39 +113,78 @@ std::vector<ConnectionHealth> FleetGateway::health() const {
 }
 
 asio::awaitable<Result<DeviceSettings>> FleetGateway::settings(std::string device, bool refresh) {
-  if (!local_.device(device))
-    if (auto e = view_.of(connection_of_device(device)))
-      co_return fail(
-          ErrorKind::NotSupported,
-          device + " is polled by worker " + e->worker + "; its settings are read there" +
-              (e->api.empty() ? std::string()
-                              : " (" + e->api + "/api/v1/devices/" + device + "/settings)"));
-  auto op = local_.settings(std::move(device), refresh);
-  co_return co_await std::move(op);
+  auto connection = fleet_connection(device);
+  auto known = co_await std::move(connection);
+  if (!known) co_return fail(with_context(known.error(), "settings of " + device));
+  if (known->empty()) {
+    // Polled here, or nobody's in the fleet: the gateway's own answer.
+    auto op = local_.settings(std::move(device), refresh);
+    co_return co_await std::move(op);
+  }
+  auto& fleet = fleet_;
+  auto queue = net::run_blocking(blocking_, [&fleet, c = *known, device, refresh, w = worker_] {
+    return fleet.queue_settings_read(c, device, refresh, "worker " + w);
+  });
+  auto id = co_await std::move(queue);
+  if (!id) co_return fail(with_context(id.error(), "settings read of " + device + " not queued"));
+  auto wait = outcome(*id, *known, "the settings read of " + device, "");
+  auto c = co_await std::move(wait);
+  if (!c) co_return fail(c.error());
+  co_return decode_settings(c->answer, device + " (from worker " + c->worker + ")");
 }
 
 asio::awaitable<Result<CommandRecord>> FleetGateway::execute(Command cmd) {
-  if (local_.device(cmd.device)) {
+  auto connection = fleet_connection(cmd.device);
+  auto known = co_await std::move(connection);
+  if (!known) co_return fail(with_context(known.error(), "command for " + cmd.device));
+  if (known->empty()) {
+    // Polled here, or neither polled here nor the fleet's: the gateway's own answer names what
+    // it knows.
     auto op = local_.execute(std::move(cmd));
     co_return co_await std::move(op);
   }
-  auto connection = connection_of_device(cmd.device);
   auto& fleet = fleet_;
-  auto listed = net::run_blocking(blocking_, [&fleet] { return fleet.connections(); });
-  auto rows = co_await std::move(listed);
-  if (!rows) co_return fail(with_context(rows.error(), "command for " + cmd.device));
-  if (connection.empty() || std::none_of(rows->begin(), rows->end(),
-                                         [&](const auto& r) { return r.name == connection; })) {
-    // Neither polled here nor the fleet's: the gateway's own answer names what it knows.
-    auto op = local_.execute(std::move(cmd));
-    co_return co_await std::move(op);
-  }
-  auto queue = net::run_blocking(
-      blocking_, [&fleet, connection, cmd] { return fleet.queue_command(connection, cmd); });
+  auto queue = net::run_blocking(blocking_, [&fleet, connection = *known, cmd] {
+    return fleet.queue_command(connection, cmd);
+  });
   auto id = co_await std::move(queue);
   if (!id) co_return fail(with_context(id.error(), "command for " + cmd.device + " not queued"));
   view_.count([](auto& s) { ++s.commands_forwarded; });
+  auto wait = outcome(*id, *known, "the command for " + cmd.device,
+                      "; its outcome will be in GET /api/v1/commands?device=" + cmd.device);
+  auto c = co_await std::move(wait);
+  if (!c) co_return fail(c.error());
+  auto& store = store_;
+  store::CommandQuery q{{cmd.device}, 1, c->audit_id};
+  auto read = net::run_blocking(blocking_, [&store, q] { return store.commands(q); });
+  auto recs = co_await std::move(read);
+  if (!recs) co_return fail(with_context(recs.error(), "command for " + cmd.device));
+  if (recs->empty())
+    co_return fail(ErrorKind::Internal, "worker " + c->worker + " ran the command for " +
+                                            cmd.device + " but its audit row " +
+                                            std::to_string(c->audit_id.value_or(0)) +
+                                            " is not in the database");
+  co_return recs->front();
+}
 
+asio::awaitable<Result<std::string>> FleetGateway::fleet_connection(const std::string& device) {
+  if (local_.device(device)) co_return std::string();
+  auto connection = connection_of_device(device);
+  if (connection.empty()) co_return std::string();
+  auto& fleet = fleet_;
+  auto listed = net::run_blocking(blocking_, [&fleet] { return fleet.connections(); });
+  auto rows = co_await std::move(listed);
+  if (!rows) co_return fail(rows.error());
+  if (std::none_of(rows->begin(), rows->end(), [&](const auto& r) { return r.name == connection; }))
+    co_return std::string();
+  co_return connection;
+}
+
+asio::awaitable<Result<store::FleetCommand>> FleetGateway::outcome(std::int64_t id,
+                                                                   std::string connection,
+                                                                   std::string what,
+                                                                   std::string if_slow) {
+  auto& fleet = fleet_;
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer timer(executor);
   const auto queued_at = std::chrono::steady_clock::now();
@@ -154,49 +193,34 @@ asio::awaitable<Result<CommandRecord>> FleetGateway::execute(Command cmd) {
     timer.expires_after(kLookEvery);
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    auto look = net::run_blocking(blocking_, [&fleet, n = *id] { return fleet.command(n); });
+    auto look = net::run_blocking(blocking_, [&fleet, id] { return fleet.command(id); });
     auto c = co_await std::move(look);
     auto now = std::chrono::steady_clock::now();
     if (!c) {
       // The database away for a moment: looked at again, up to the longest a command can take.
       if (now - queued_at > lease_ + kLongestRun)
-        co_return fail(with_context(c.error(), "the outcome of the command for " + cmd.device));
+        co_return fail(with_context(c.error(), "the outcome of " + what));
       continue;
     }
-    if (c->status == "done") {
-      auto& store = store_;
-      store::CommandQuery q{{cmd.device}, 1, c->audit_id};
-      auto read = net::run_blocking(blocking_, [&store, q] { return store.commands(q); });
-      auto recs = co_await std::move(read);
-      if (!recs) co_return fail(with_context(recs.error(), "command for " + cmd.device));
-      if (recs->empty())
-        co_return fail(ErrorKind::Internal, "worker " + c->worker + " ran the command for " +
-                                                cmd.device + " but its audit row " +
-                                                std::to_string(c->audit_id.value_or(0)) +
-                                                " is not in the database");
-      co_return recs->front();
-    }
+    if (c->status == "done") co_return std::move(*c);
     if (c->status == "failed" || c->status == "interrupted")
       co_return fail(parse_error_kind(c->error_kind).value_or(ErrorKind::Internal), c->error);
-    if (c->status == "withdrawn")
-      co_return fail(ErrorKind::Conflict, "the command for " + cmd.device + " was withdrawn");
+    if (c->status == "withdrawn") co_return fail(ErrorKind::Conflict, what + " was withdrawn");
     if (c->status == "running") {
       if (!taken_at) taken_at = now;
       if (now - *taken_at > kLongestRun)
-        co_return fail(ErrorKind::Timeout,
-                       "worker " + c->worker + " has run the command for " + cmd.device +
-                           " for over " + seconds_text(kLongestRun) +
-                           "; its outcome will be in GET /api/v1/commands?device=" + cmd.device);
+        co_return fail(ErrorKind::Timeout, "worker " + c->worker + " has run " + what +
+                                               " for over " + seconds_text(kLongestRun) + if_slow);
       continue;
     }
     // Still queued: a live holder takes it within a second; none within a lease, none will.
     if (now - queued_at > lease_) {
       auto withdraw =
-          net::run_blocking(blocking_, [&fleet, n = *id] { return fleet.withdraw_command(n); });
+          net::run_blocking(blocking_, [&fleet, id] { return fleet.withdraw_command(id); });
       auto gone = co_await std::move(withdraw);
       if (gone && *gone)
-        co_return fail(ErrorKind::Timeout, "no worker took the command for " + cmd.device +
-                                               " within " + seconds_text(lease_) +
+        co_return fail(ErrorKind::Timeout, "no worker took " + what + " within " +
+                                               seconds_text(lease_) +
                                                ": no live worker holds connection " + connection +
                                                " (see sunbridge fleet list); nothing was sent");
     }

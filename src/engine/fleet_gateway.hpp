@@ -29,8 +29,8 @@ class FleetGateway final : public GatewayApi {
   std::vector<DeviceLive> live() const override;
   std::vector<ConnectionHealth> health() const override;
   std::vector<SiteQuality> quality() const override { return local_.quality(); }
-  /// Here for a device this worker polls; for another's, NotSupported naming the worker whose
-  /// API reads them (a read of the device is that worker's to make).
+  /// Here for a device this worker polls; for another's, through the queue: the holder reads
+  /// them (from the device when `refresh`) and the answer comes back as if read here.
   boost::asio::awaitable<Result<DeviceSettings>> settings(std::string device,
                                                           bool refresh) override;
   std::vector<std::pair<std::uint64_t, Event>> events_after(std::uint64_t after) const override {
@@ -44,6 +44,17 @@ class FleetGateway final : public GatewayApi {
   std::optional<FleetWorkerStats> fleet() const override { return view_.stats(); }
 
  private:
+  /// The fleet connection whose holder answers for `device`: "" when this worker polls it or
+  /// it is none of the fleet's (the local gateway answers).
+  boost::asio::awaitable<Result<std::string>> fleet_connection(const std::string& device);
+  /// Waits for queued request `id` to end: the row when done, else the holder's error, or a
+  /// timeout when nobody took it within a lease (it is withdrawn) or it ran past the longest a
+  /// command may (`if_slow` says where its outcome will show).
+  boost::asio::awaitable<Result<store::FleetCommand>> outcome(std::int64_t id,
+                                                              std::string connection,
+                                                              std::string what,
+                                                              std::string if_slow);
+
   GatewayApi& local_;
   FleetView& view_;
   store::Fleet& fleet_;

@@ -64,6 +64,9 @@ inline std::vector<CommandLimits> tag_invoke(boost::json::value_to_tag<std::vect
   return out;
 }
 
+BOOST_DESCRIBE_STRUCT(Setting, (), (command, value, argument))
+BOOST_DESCRIBE_STRUCT(DeviceSettings, (), (device, settings, read_at))
+
 namespace engine {
 
 BOOST_DESCRIBE_STRUCT(RemoteDevice, (), (live, capabilities))
@@ -73,21 +76,38 @@ std::string encode_status(const ConnectionStatus& s) {
   return boost::json::serialize(boost::json::value_from(s));
 }
 
-Result<ConnectionStatus> decode_status(std::string_view json, const std::string& where) {
+namespace {
+
+// `what` of `where` from a worker's document: a Protocol error naming both when it is not one.
+template <class T>
+Result<T> decode_document(std::string_view json, const std::string& what, const std::string& where,
+                          const char* kind) {
   boost::system::error_code ec;
   auto v = boost::json::parse(json, ec);
-  if (ec)
-    return fail(ErrorKind::Protocol,
-                "fleet status of " + where + ": not JSON (" + ec.message() + ")");
+  if (ec) return fail(ErrorKind::Protocol, what + where + ": not JSON (" + ec.message() + ")");
   try {
-    return boost::json::value_to<ConnectionStatus>(v);
+    return boost::json::value_to<T>(v);
   } catch (const boost::system::system_error& e) {
-    return fail(ErrorKind::Protocol, "fleet status of " + where + ": not a status document (" +
-                                         e.code().message() + ")");
+    return fail(ErrorKind::Protocol,
+                what + where + ": not a " + kind + " document (" + e.code().message() + ")");
   } catch (const std::exception& e) {
     return fail(ErrorKind::Protocol,
-                "fleet status of " + where + ": not a status document (" + e.what() + ")");
+                what + where + ": not a " + kind + " document (" + e.what() + ")");
   }
+}
+
+}  // namespace
+
+Result<ConnectionStatus> decode_status(std::string_view json, const std::string& where) {
+  return decode_document<ConnectionStatus>(json, "fleet status of ", where, "status");
+}
+
+std::string encode_settings(const DeviceSettings& s) {
+  return boost::json::serialize(boost::json::value_from(s));
+}
+
+Result<DeviceSettings> decode_settings(std::string_view json, const std::string& where) {
+  return decode_document<DeviceSettings>(json, "settings of ", where, "settings");
 }
 
 void FleetView::update(std::map<std::string, Entry> statuses,

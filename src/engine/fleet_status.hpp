@@ -31,6 +31,11 @@ std::string encode_status(const ConnectionStatus& s);
 /// Reads a document back; the error names `where` (the connection) and what is wrong.
 Result<ConnectionStatus> decode_status(std::string_view json, const std::string& where);
 
+/// A device's settings as the holder of its connection read them for another worker (a
+/// settings read through the fleet's command queue), and back; the error names `where`.
+std::string encode_settings(const DeviceSettings& s);
+Result<DeviceSettings> decode_settings(std::string_view json, const std::string& where);
+
 /// What a worker knows of the connections other workers hold, as last read from the database.
 class FleetView {
  public:

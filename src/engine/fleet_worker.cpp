@@ -286,16 +286,39 @@ Result<std::size_t> FleetWorker::run_commands() {
   auto taken = fleet_.take_commands(id_, mine);
   if (!taken) return fail(taken.error());
   // All at once (commands for different devices do not wait on each other; the gateway refuses
-  // a second one for a device while the first runs), then each outcome recorded.
+  // a second one for a device while the first runs), then each outcome recorded. Settings reads
+  // go alongside: a read of the device when asked to refresh, else the settings as last read.
   std::vector<std::future<Result<CommandRecord>>> running;
-  for (const auto& c : *taken)
-    running.push_back(
-        boost::asio::co_spawn(io_, gateway_.execute(c.command), boost::asio::use_future));
-  for (std::size_t i = 0; i < running.size(); ++i) {
-    const auto& c = (*taken)[i];
+  std::vector<std::future<Result<DeviceSettings>>> reading;
+  for (const auto& c : *taken) {
+    if (c.settings_read)
+      reading.push_back(boost::asio::co_spawn(
+          io_, gateway_.settings(c.command.device, c.command.value != 0), boost::asio::use_future));
+    else
+      running.push_back(
+          boost::asio::co_spawn(io_, gateway_.execute(c.command), boost::asio::use_future));
+  }
+  std::size_t next_read = 0, next_run = 0;
+  for (const auto& c : *taken) {
+    if (c.settings_read) {
+      Result<DeviceSettings> s = fail(ErrorKind::Internal, "the read ended without an answer");
+      try {
+        s = reading[next_read++].get();
+      } catch (const std::exception& e) {
+        s = fail(ErrorKind::Internal, std::string("the read failed: ") + e.what());
+      }
+      auto done = fleet_.finish_settings_read(
+          c.id, s ? Result<std::string>(encode_settings(*s)) : fail(s.error()));
+      if (!done)
+        log(LogLevel::Warning, "fleet", c.command.device,
+            "the settings read for fleet request " + std::to_string(c.id) +
+                " could not be recorded: " + done.error().message);
+      continue;
+    }
+    auto& outcome = running[next_run++];
     Result<CommandRecord> r = fail(ErrorKind::Internal, "the command ended without an outcome");
     try {
-      r = running[i].get();
+      r = outcome.get();
     } catch (const std::exception& e) {
       r = fail(ErrorKind::Internal, std::string("the command failed: ") + e.what());
     }
@@ -313,7 +336,7 @@ Result<std::size_t> FleetWorker::run_commands() {
           "the outcome of fleet command " + std::to_string(c.id) +
               " could not be recorded: " + done.error().message);
   }
-  return running.size();
+  return taken->size();
 }
 
 void FleetWorker::command_loop() {

@@ -42,14 +42,19 @@ struct FleetWorker {
 };
 
 /// A command for a connection another worker may hold, as it waits and ends in the database.
+/// A read of a device's settings goes the same way: `settings_read`, with `command.value` 1
+/// when the holder is to read the device now (0: as it last read them), and the holder's
+/// answer (the settings as a JSON document, engine/fleet_status.hpp) in `answer`.
 struct FleetCommand {
   std::int64_t id = 0;
   std::string connection;
   Command command;
+  bool settings_read = false;
   std::string status;  ///< queued, running, done, failed, withdrawn, interrupted
   std::string worker;  ///< who took it
   std::optional<std::int64_t> audit_id;
   std::string error_kind, error;  ///< a failed one: ErrorKind's name and the message
+  std::string answer;             ///< a done settings read: what the holder read
 };
 
 /// What the holder of a connection last wrote of it (engine/fleet_status.hpp reads `status`).
@@ -98,7 +103,15 @@ class Fleet {
   /// Queues a command for the worker holding `connection` and wakes the workers; its id.
   virtual Result<std::int64_t> queue_command(const std::string& connection,
                                              const Command& command) = 0;
-  /// Takes the queued commands of these connections (oldest first): they are "running" now.
+  /// Queues a read of `device`'s settings for the worker holding `connection` (`refresh`: read
+  /// the device now) and wakes the workers; its id, looked at with command().
+  virtual Result<std::int64_t> queue_settings_read(const std::string& connection,
+                                                   const std::string& device, bool refresh,
+                                                   const std::string& requested_by) = 0;
+  /// Records what a taken settings read gave ("done" with the document, or "failed").
+  virtual Result<void> finish_settings_read(std::int64_t id, const Result<std::string>& answer) = 0;
+  /// Takes the queued commands (and settings reads) of these connections, oldest first: they
+  /// are "running" now.
   virtual Result<std::vector<FleetCommand>> take_commands(
       const std::string& worker, const std::vector<std::string>& connections) = 0;
   /// Records how a taken command ended ("done" with its audit row, or "failed" with the error).

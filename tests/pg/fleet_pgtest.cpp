@@ -494,8 +494,7 @@ TEST_F(PgFleet, AnyWorkerShowsTheWholeFleetAndRunsItsCommandsOnTheHolder) {
   };
 
   // The front answers for the whole fleet: the holder's battery with its live values and the
-  // commands it takes, each connection's health with the worker polling it; the settings of
-  // the other worker's device are read there, and the answer says where.
+  // commands it takes, each connection's health with the worker polling it.
   ASSERT_TRUE(wait_for(
       [&] {
         auto r = get("/api/v1/devices/bat-1:battery/live");
@@ -532,10 +531,6 @@ TEST_F(PgFleet, AnyWorkerShowsTheWholeFleetAndRunsItsCommandsOnTheHolder) {
   auto page = get("/fleet");
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("/static/fleet.js"), std::string::npos);
-  auto settings = get("/api/v1/devices/bat-1:battery/settings");
-  EXPECT_EQ(settings.status, 422) << settings.body;
-  EXPECT_NE(settings.body.find("is polled by worker " + holder), std::string::npos)
-      << settings.body;
 
   auto cmd = front.call("POST", "/api/v1/devices/bat-1:battery/commands",
                         R"({"command":"battery-power","value":-1800})", auth);
@@ -552,6 +547,27 @@ TEST_F(PgFleet, AnyWorkerShowsTheWholeFleetAndRunsItsCommandsOnTheHolder) {
             holder + " done " + audit);
   EXPECT_EQ(value("SELECT requested_by || ' ' || status FROM commands WHERE id = " + audit),
             "api:127.0.0.1 verified");
+
+  // The settings of the holder's battery, read by the holder for the front: as last read, then
+  // from the device itself; the front's answer is the holder's read, and the row says who read.
+  auto settings = [&](const std::string& query) {
+    auto r = get("/api/v1/devices/bat-1:battery/settings" + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto o = net::parse_json_object(r.body, "settings");
+    return o ? *o : boost::json::object{};
+  };
+  auto kept = settings("");
+  EXPECT_EQ(kept["device"].as_string(), "bat-1:battery");
+  ASSERT_TRUE(kept["settings"].as_object().contains("min-soc")) << serialize(kept);
+  EXPECT_TRUE(kept["settings"].at("min-soc").at("value").is_number()) << serialize(kept);
+  EXPECT_FALSE(kept["settings"].at("battery-strategy").at("argument").as_string().empty());
+  auto fresh = settings("?refresh=true");
+  EXPECT_NE(fresh["read_at"], kept["read_at"]) << serialize(fresh);
+  EXPECT_EQ(value("SELECT string_agg(worker || ' ' || status || ' ' || value, ', ' ORDER BY id) "
+                  "FROM fleet_commands WHERE command = 'read-settings'"),
+            holder + " done 0, " + holder + " done 1");
+  EXPECT_EQ(get("/api/v1/devices/bat-1:battery/settings?refresh=maybe").status, 400);
+  EXPECT_EQ(get("/api/v1/devices/nope:battery/settings").status, 404);
 
   // /metrics are the front's own: its battery, not the holder's, and its share of the fleet's
   // work (the lease it holds, the command it forwarded). promtool takes them.
@@ -638,6 +654,11 @@ TEST_F(PgFleet, AnyWorkerShowsTheWholeFleetAndRunsItsCommandsOnTheHolder) {
   EXPECT_NE(lost->body.find("no live worker holds connection bat-x"), std::string::npos)
       << lost->body;
   EXPECT_EQ(value("SELECT status FROM fleet_commands WHERE connection = 'bat-x'"), "withdrawn");
+  auto unread = get("/api/v1/devices/bat-x:battery/settings");
+  EXPECT_EQ(unread.status, 504) << unread.body;
+  EXPECT_NE(unread.body.find("no worker took the settings read of bat-x:battery"),
+            std::string::npos)
+      << unread.body;
 
   // A command that holds for a while outlives its holder's clean stop: the lease goes with the
   // connection to the other worker, which ends it when asked (or when its time is up).

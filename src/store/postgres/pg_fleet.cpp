@@ -24,7 +24,9 @@ std::vector<ConnectionLease> leases_of(const Res& r) {
 
 constexpr const char* kCommandColumns =
     "id, connection, device_id, command, value, argument, duration_s, requested_by, status, "
-    "worker, audit_id, error_kind, error";
+    "worker, audit_id, error_kind, error, answer";
+// The command name of a settings read: no command is called so.
+constexpr const char* kSettingsRead = "read-settings";
 
 std::vector<FleetCommand> commands_of(const Res& r) {
   return rows_of<FleetCommand>(r, [](const Res& x, int i) {
@@ -32,6 +34,7 @@ std::vector<FleetCommand> commands_of(const Res& r) {
     c.id = x.i64(i, 0);
     c.connection = x.text(i, 1);
     c.command.device = x.text(i, 2);
+    c.settings_read = x.text(i, 3) == kSettingsRead;
     if (auto t = parse_command_type(x.text(i, 3))) c.command.type = *t;
     c.command.value = x.f64(i, 4);
     c.command.argument = x.text(i, 5);
@@ -42,6 +45,7 @@ std::vector<FleetCommand> commands_of(const Res& r) {
     if (!x.null(i, 10)) c.audit_id = x.i64(i, 10);
     c.error_kind = x.text(i, 11);
     c.error = x.text(i, 12);
+    c.answer = x.text(i, 13);
     return c;
   });
 }
@@ -214,6 +218,41 @@ class PgFleet final : public Fleet {
     return r->i64(0, 0);
   }
 
+  Result<std::int64_t> queue_settings_read(const std::string& connection, const std::string& device,
+                                           bool refresh, const std::string& requested_by) override {
+    std::lock_guard lock(m_);
+    auto r =
+        c_.run(std::string("WITH q AS (INSERT INTO fleet_commands (connection, device_id, command, "
+                           "value, requested_by, status, created_at) VALUES ($1, $2, $3, $4, $5, "
+                           "'queued', ") +
+                   kNow + ") RETURNING id) SELECT id, pg_notify('sunbridge_commands', $1) FROM q",
+               "queue settings read",
+               Params()
+                   .add(connection)
+                   .add(device)
+                   .add(std::string(kSettingsRead))
+                   .add(refresh ? 1.0 : 0.0)
+                   .add(requested_by));
+    if (!r) return fail(r.error());
+    return r->i64(0, 0);
+  }
+
+  Result<void> finish_settings_read(std::int64_t id, const Result<std::string>& answer) override {
+    std::lock_guard lock(m_);
+    return c_.exec(std::string("WITH f AS (UPDATE fleet_commands SET status = $2, answer = $3, "
+                               "error_kind = $4, error = $5, finished_at = ") +
+                       kNow +
+                       " WHERE id = $1 RETURNING id) SELECT pg_notify('sunbridge_command_done', "
+                       "id::text) FROM f",
+                   "finish settings read",
+                   Params()
+                       .add(id)
+                       .add(std::string(answer ? "done" : "failed"))
+                       .add(answer ? *answer : std::string())
+                       .add(answer ? std::string() : std::string(to_string(answer.error().kind)))
+                       .add(answer ? std::string() : answer.error().message));
+  }
+
   Result<std::vector<FleetCommand>> take_commands(
       const std::string& worker, const std::vector<std::string>& connections) override {
     if (connections.empty()) return std::vector<FleetCommand>{};
@@ -228,7 +267,7 @@ class PgFleet final : public Fleet {
                     "UPDATE fleet_commands f SET status = 'running', worker = $1 FROM t WHERE "
                     "f.id = t.id RETURNING ") +
             "f.id, f.connection, f.device_id, f.command, f.value, f.argument, f.duration_s, "
-            "f.requested_by, f.status, f.worker, f.audit_id, f.error_kind, f.error",
+            "f.requested_by, f.status, f.worker, f.audit_id, f.error_kind, f.error, f.answer",
         "take commands", Params().add(worker).add(text_array(connections)));
     if (!r) return fail(r.error());
     auto out = commands_of(*r);
@@ -278,9 +317,13 @@ class PgFleet final : public Fleet {
     std::lock_guard lock(m_);
     auto r = c_.run(
         std::string("WITH f AS (UPDATE fleet_commands SET status = 'interrupted', error_kind = "
-                    "'conflict', error = 'worker ' || worker || ' stopped while it ran ' || "
-                    "command || ' for ' || device_id || '; whether the device took it is not "
-                    "known: read the device again before sending it once more', finished_at = ") +
+                    "CASE WHEN command = 'read-settings' THEN 'transport' ELSE 'conflict' END, "
+                    "error = CASE WHEN command = 'read-settings' THEN 'worker ' || worker || "
+                    "' stopped while it read the settings of ' || device_id || '; ask again: "
+                    "the worker taking its connection over answers' ELSE 'worker ' || worker || "
+                    "' stopped while it ran ' || command || ' for ' || device_id || '; whether "
+                    "the device took it is not known: read the device again before sending it "
+                    "once more' END, finished_at = ") +
             kNow +
             " WHERE status = 'running' AND connection = ANY($1::text[]) RETURNING id) "
             "SELECT pg_notify('sunbridge_command_done', id::text) FROM f",
