@@ -252,11 +252,14 @@ class PgStore final : public QueuedStore {
   // Caller holds write_mutex_. The monthly partitions that hold [from, to] exist afterwards
   // (each made once, under an advisory lock that other workers take too).
   Result<void> ensure_partitions(std::int64_t from_ms, std::int64_t to_ms);
-  // Caller holds write_mutex_, inside the batch's transaction.
-  Result<std::int64_t> series_id(const std::string& device, const std::string& metric);
+  // Caller holds write_mutex_, inside the batch's transaction. The series of these (device,
+  // metric) pairs, none of them known yet, made (or found, made by another worker) in one
+  // statement and known afterwards.
+  Result<void> make_series(const std::vector<std::pair<std::string, std::string>>& pairs);
   Result<void> roll_up(const std::vector<SeriesHour>& touched, bool all);
-  // Caller holds write_mutex_. One transaction: COPY into the staging table, one merge that
-  // keeps the better quality, the rollups that are due.
+  // Caller holds write_mutex_. One transaction: COPY into the samples (or, when the batch meets
+  // stored ones, into the staging table and one merge that keeps the better quality), the
+  // rollups that are due.
   Result<void> write_batch(const std::vector<Sample>& samples, bool roll_all) override;
   Result<std::optional<SeriesPoint>> neighbour(const std::string& device, const std::string& metric,
                                                TimePoint t, std::string_view order);

@@ -3,27 +3,37 @@
 #include <algorithm>
 #include <bit>
 #include <chrono>
+#include <cstring>
 
 #include "store/postgres/pg_store.hpp"
 
 namespace sb::store::postgres {
 
-Result<std::int64_t> PgStore::series_id(const std::string& device, const std::string& metric) {
-  auto known = series_cache_.find(std::string_view(device));
-  if (known != series_cache_.end())
-    if (auto it = known->second.find(std::string_view(metric)); it != known->second.end())
-      return it->second;
-  // DO UPDATE (to itself) so that RETURNING gives the id of a row another worker made.
+Result<void> PgStore::make_series(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  if (pairs.empty()) return {};
+  std::vector<std::string> devices, metrics;
+  devices.reserve(pairs.size());
+  metrics.reserve(pairs.size());
+  for (const auto& [d, m] : pairs) {
+    devices.push_back(d);
+    metrics.push_back(m);
+  }
+  // DO UPDATE (to itself) so that RETURNING gives the id of a row another worker made too.
   auto r = writer_.run(
-      "INSERT INTO series (device_id, metric) VALUES ($1, $2) ON CONFLICT (device_id, metric) "
-      "DO UPDATE SET metric = EXCLUDED.metric RETURNING id",
-      "series of " + device, Params().add(device).add(metric));
+      "INSERT INTO series (device_id, metric) SELECT * FROM unnest($1::text[], $2::text[]) "
+      "ON CONFLICT (device_id, metric) DO UPDATE SET metric = EXCLUDED.metric "
+      "RETURNING device_id, metric, id",
+      "series of " + pairs.front().first + (pairs.size() > 1 ? " and others" : ""),
+      Params().add(text_array(devices)).add(text_array(metrics)));
   if (!r) return fail(r.error());
-  auto id = r->i64(0, 0);
-  if (known == series_cache_.end())
-    known = series_cache_.emplace(device, ByName<std::int64_t>{}).first;
-  known->second.emplace(metric, id);
-  return id;
+  for (int i = 0; i < r->rows(); ++i) {
+    auto device = r->text(i, 0);
+    auto known = series_cache_.find(std::string_view(device));
+    if (known == series_cache_.end())
+      known = series_cache_.emplace(std::move(device), ByName<std::int64_t>{}).first;
+    known->second.insert_or_assign(r->text(i, 1), r->i64(i, 2));
+  }
+  return {};
 }
 
 Result<void> PgStore::roll_up(const std::vector<SeriesHour>& touched, bool all) {
@@ -57,17 +67,6 @@ Result<void> PgStore::roll_up(const std::vector<SeriesHour>& touched, bool all) 
   return {};
 }
 
-namespace {
-
-// Big-endian, as COPY's binary format has its numbers.
-template <class T>
-void put_be(std::string& out, T v) {
-  for (int shift = (sizeof(T) - 1) * 8; shift >= 0; shift -= 8)
-    out += static_cast<char>((v >> shift) & 0xff);
-}
-
-}  // namespace
-
 Result<void> PgStore::write_batch(const std::vector<Sample>& samples, bool roll_all) {
   if (samples.empty()) return {};
   wait_out_ = false;
@@ -97,10 +96,41 @@ Result<void> PgStore::write_batch(const std::vector<Sample>& samples, bool roll_
   std::vector<Row> rows;
   rows.reserve(samples.size());
   int n = 0;
-  for (const auto& s : samples) {
-    auto id = series_id(s.device, s.metric);
-    if (!id) return failed(id.error());
-    rows.push_back({*id, to_ms(s.time), s.value, static_cast<int>(s.quality), n++});
+  // A poll's samples come device by device: the device's ids are looked up once for its run.
+  // Series not known yet are made together afterwards (a new worker meets thousands at once).
+  const Sample* run = nullptr;
+  const ByName<std::int64_t>* ids = nullptr;
+  std::vector<std::size_t> unknown;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const auto& s = samples[i];
+    if (!run || s.device != run->device) {
+      run = &s;
+      auto it = series_cache_.find(std::string_view(s.device));
+      ids = it == series_cache_.end() ? nullptr : &it->second;
+    }
+    std::int64_t id = 0;
+    if (ids)
+      if (auto it = ids->find(std::string_view(s.metric)); it != ids->end()) id = it->second;
+    if (!id) unknown.push_back(i);
+    rows.push_back({id, to_ms(s.time), s.value, static_cast<int>(s.quality), n++});
+  }
+  if (!unknown.empty()) {
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (auto i : unknown) pairs.emplace_back(samples[i].device, samples[i].metric);
+    std::sort(pairs.begin(), pairs.end());
+    pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+    if (auto r = make_series(pairs); !r) return failed(r.error());
+    for (auto i : unknown) {
+      const auto& s = samples[i];
+      const std::int64_t* id = nullptr;
+      if (auto d = series_cache_.find(std::string_view(s.device)); d != series_cache_.end())
+        if (auto m = d->second.find(std::string_view(s.metric)); m != d->second.end())
+          id = &m->second;
+      if (!id)
+        return failed(Error{ErrorKind::Internal, "postgresql: the series of " + s.device + " " +
+                                                     s.metric + " was not made"});
+      rows[i].series = *id;
+    }
   }
   // One row per key, decided here so that the server merges without sorting: the best quality,
   // and of equals the one written last (as one sample after another would leave it).
@@ -111,46 +141,58 @@ Result<void> PgStore::write_batch(const std::vector<Sample>& samples, bool roll_
       std::unique(rows.begin(), rows.end(),
                   [](const Row& a, const Row& b) { return a.series == b.series && a.t == b.t; }),
       rows.end());
-  // COPY's binary format: no number printed here nor parsed there.
-  std::string data;
-  data.reserve(19 + rows.size() * 46 + 2);
-  data.append("PGCOPY\n\377\r\n\0", 11);
-  put_be<std::uint32_t>(data, 0);  // flags
-  put_be<std::uint32_t>(data, 0);  // header extension
+  // COPY's binary format: no number printed here nor parsed there. Each row is the same 46
+  // bytes, written in place, numbers big-endian.
+  constexpr std::size_t kRow = 2 + 4 + 8 + 4 + 8 + 4 + 8 + 4 + 2;
+  std::string data(19 + rows.size() * kRow + 2, '\0');
+  char* at = data.data();
+  auto put = [&at]<class T>(T v) {
+    if constexpr (std::endian::native == std::endian::little) v = std::byteswap(v);
+    std::memcpy(at, &v, sizeof v);
+    at += sizeof v;
+  };
+  std::memcpy(at, "PGCOPY\n\377\r\n\0", 11);
+  at += 11;
+  put(std::uint32_t{0});  // flags
+  put(std::uint32_t{0});  // header extension
   for (const auto& r : rows) {
-    put_be<std::uint16_t>(data, 4);  // fields
-    put_be<std::uint32_t>(data, 8);
-    put_be<std::uint64_t>(data, static_cast<std::uint64_t>(r.series));
-    put_be<std::uint32_t>(data, 8);
-    put_be<std::uint64_t>(data, static_cast<std::uint64_t>(r.t));
-    put_be<std::uint32_t>(data, 8);
-    put_be<std::uint64_t>(data, std::bit_cast<std::uint64_t>(r.value));
-    put_be<std::uint32_t>(data, 2);
-    put_be<std::uint16_t>(data, static_cast<std::uint16_t>(r.quality));
+    put(std::uint16_t{4});  // fields
+    put(std::uint32_t{8});
+    put(static_cast<std::uint64_t>(r.series));
+    put(std::uint32_t{8});
+    put(static_cast<std::uint64_t>(r.t));
+    put(std::uint32_t{8});
+    put(std::bit_cast<std::uint64_t>(r.value));
+    put(std::uint32_t{2});
+    put(static_cast<std::uint16_t>(r.quality));
   }
-  put_be<std::uint16_t>(data, 0xffff);  // the end
-  if (auto r = writer_.copy_in("COPY samples_in FROM STDIN (FORMAT binary)", data, "copy samples");
-      !r)
-    return failed(r.error());
-  // New samples, as nearly all are, go in as they are: a plain insert costs the server two
-  // thirds of a merge's (speculative insertion probes every key twice). A batch that meets a
-  // stored sample (a replay, a backfill's edge) is undone to the savepoint and merged: a replay
-  // changes nothing, a worse quality never replaces a better.
-  // (One round trip each way; COMMIT releases the savepoint.)
-  auto fresh = writer_.exec(
-      "SAVEPOINT fresh; INSERT INTO samples (series_id, t, value, quality) "
-      "SELECT series_id, t, value, quality FROM samples_in",
-      "insert samples");
+  put(std::uint16_t{0xffff});  // the end
+  // New samples, as nearly all are, go straight into their partitions: no staging table to
+  // write and read again, and a plain insert costs the server two thirds of a merge's
+  // (speculative insertion probes every key twice). A batch that meets a stored sample (a
+  // replay, a backfill's edge) is undone to the savepoint, staged and merged: a replay changes
+  // nothing, a worse quality never replaces a better. (COMMIT releases the savepoint.)
+  if (auto r = writer_.exec("SAVEPOINT fresh", "savepoint"); !r) return failed(r.error());
+  auto fresh =
+      writer_.copy_in("COPY samples (series_id, t, value, quality) FROM STDIN (FORMAT binary)",
+                      data, "copy samples");
   if (!fresh && writer_.last_state() != "23505") return failed(fresh.error());
-  if (!fresh)
-    if (auto r = writer_.exec(
-            "ROLLBACK TO SAVEPOINT fresh; INSERT INTO samples (series_id, t, value, quality) "
-            "SELECT series_id, t, value, quality FROM samples_in "
-            "ON CONFLICT (series_id, t) DO UPDATE SET value = EXCLUDED.value, "
-            "quality = EXCLUDED.quality WHERE EXCLUDED.quality <= samples.quality",
-            "merge samples");
+  if (!fresh) {
+    if (auto r = writer_.exec("ROLLBACK TO SAVEPOINT fresh", "rollback to savepoint"); !r)
+      return failed(r.error());
+    if (auto r =
+            writer_.copy_in("COPY samples_in FROM STDIN (FORMAT binary)", data, "stage samples");
         !r)
       return failed(r.error());
+    if (auto r =
+            writer_.exec("INSERT INTO samples (series_id, t, value, quality) "
+                         "SELECT series_id, t, value, quality FROM samples_in "
+                         "ON CONFLICT (series_id, t) DO UPDATE SET value = EXCLUDED.value, "
+                         "quality = EXCLUDED.quality WHERE EXCLUDED.quality <= samples.quality",
+                         "merge samples");
+        !r)
+      return failed(r.error());
+  }
   if (auto r = roll_up(hours_of(rows), roll_all); !r) return failed(r.error());
   if (auto r = writer_.exec("COMMIT", "commit"); !r) return failed(r.error());
   rolled_in_txn_.clear();
