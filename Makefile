@@ -10,6 +10,9 @@
 #   make test-asan / make test-tsan   the tests under AddressSanitizer + UBSan / ThreadSanitizer
 #   make crash   the crash harness's long run (CRASH_KILLS kills, 120 by default)
 #   make fleet-test   the fleet harness with FLEET_TEST_SITES homes (1,000 by default)
+#   make load    the load harness: one gateway polling LOAD_DEVICES simulated batteries each
+#                LOAD_INTERVAL s, measured over LOAD_WINDOW s (gateway cores, RSS, polls due,
+#                done and late, samples stored a second)
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
@@ -21,7 +24,7 @@ CRASH_KILLS ?= 120
 SAN_FLAGS := -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DSUNBRIDGE_BENCH=OFF
 
-.PHONY: all deps configure build test demo fleet-demo fleet-test bench interop deb format clean fuzz test-asan test-tsan crash
+.PHONY: all deps configure build test demo fleet-demo fleet-test load bench interop deb format clean fuzz test-asan test-tsan crash
 
 all: build
 
@@ -47,6 +50,12 @@ demo: build
 FLEET_SITES ?= 250
 fleet-demo: build
 	scripts/fleet-demo.sh $(BUILD_DIR)/sunbridge --sites $(FLEET_SITES)
+
+LOAD_DEVICES ?= 1000,10000,50000,100000
+LOAD_WINDOW ?= 60
+LOAD_INTERVAL ?= 10
+load: build
+	$(BUILD_DIR)/bench/load --devices $(LOAD_DEVICES) --window $(LOAD_WINDOW) --interval $(LOAD_INTERVAL)
 
 bench: build
 	@for b in $(BUILD_DIR)/bench/*_bench; do echo "== $$b"; $$b --benchmark_min_time=0.5 || exit 1; done

@@ -383,6 +383,57 @@ struct Rig {
   }
 };
 
+// How late each planned round starts is counted: a device that answers 1.3 s late on a 100 ms
+// plan starts every round over a second late, a late poll (later than a tenth of its interval
+// and at least a second), in the connection's health and per vendor in /metrics.
+TEST(GatewaySchedule, RoundsThatRunOverTheirIntervalAreLatePolls) {
+  EXPECT_FALSE(is_late_poll(Millis(999), Millis(1000)));
+  EXPECT_FALSE(is_late_poll(Millis(1000), Millis(100)));
+  EXPECT_TRUE(is_late_poll(Millis(1001), Millis(100)));
+  EXPECT_FALSE(is_late_poll(Millis(5000), Millis(60'000)));
+  EXPECT_TRUE(is_late_poll(Millis(6001), Millis(60'000)));
+
+  Rig rig;
+  sonnen::Simulator sim(rig.io.executor(), rig.clock, sim::SiteConfig{});
+  ASSERT_TRUE(sim.listen("127.0.0.1", 0));
+  auto c = test::loopback_connection("bat", "sonnen", sim.port(), Millis(100));
+  c.timeout = Millis(10'000);
+  auto& gw = rig.start(c);
+  auto health = [&] {
+    auto h = gw.health();
+    return h.empty() ? ConnectionHealth{} : h.front();
+  };
+  auto eventually = [](auto p) {
+    auto deadline = steady_clock::now() + seconds(60);
+    while (!p() && steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    return p();
+  };
+  ASSERT_TRUE(eventually([&] { return health().rounds_planned >= 1; }));
+  sim.set_faults({.latency = Millis(1300)});
+  const auto before = health();
+  ASSERT_TRUE(eventually([&] { return health().polls_late >= before.polls_late + 2; }));
+  const auto after = health();
+  // Each late round is in the histogram's buckets above a second, and its lateness in the sum.
+  std::uint64_t over_a_second = 0, before_over = 0;
+  for (std::size_t i = 0; i <= kPollLatenessBucketCount; ++i)
+    if (i == kPollLatenessBucketCount || kPollLatenessBuckets[i] > 1) {
+      over_a_second += after.lateness_counts[i];
+      before_over += before.lateness_counts[i];
+    }
+  EXPECT_GE(over_a_second - before_over, 2u);
+  EXPECT_GE(after.lateness_sum_s - before.lateness_sum_s, 2.0);
+  auto metrics = prometheus::render(gw, rig.store->stats());
+  auto late = metrics.find("sunbridge_polls_late_total{vendor=\"sonnen\"} ");
+  ASSERT_NE(late, std::string::npos) << metrics;
+  EXPECT_GE(std::stoi(metrics.substr(late + 44)), 2) << metrics.substr(late, 60);
+  EXPECT_NE(metrics.find("sunbridge_poll_lateness_seconds_bucket{vendor=\"sonnen\",le=\"+Inf\"}"),
+            std::string::npos);
+  EXPECT_EQ(metrics.find("sunbridge_polls_late_total{connection="), std::string::npos);
+  sim.set_faults({});
+  gw.close(seconds(5));
+  sim.stop();
+}
+
 // A connection removed while its poll is still out (the device slower than the reload's
 // budget): the gateway says its loop is finishing until the answer is in (a fleet worker keeps
 // its lease that long), and what that late poll brings never shows as live.

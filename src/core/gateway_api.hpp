@@ -2,6 +2,7 @@
 // it; outputs depend only on this interface, so the dependency arrows keep pointing down.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/awaitable.hpp>
 #include <iterator>
@@ -36,6 +37,18 @@ inline constexpr double kPollLatencyBuckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 
                                                  0.5,   1,    2.5,   5,    10,  30};
 inline constexpr std::size_t kPollLatencyBucketCount = std::size(kPollLatencyBuckets);
 
+/// Upper bounds (seconds) of the poll-lateness histogram: how long after it was due a poll
+/// round of a connection started (its previous round ran over its interval, or the gateway was
+/// too busy to start it on time).
+inline constexpr double kPollLatenessBuckets[] = {0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60};
+inline constexpr std::size_t kPollLatenessBucketCount = std::size(kPollLatenessBuckets);
+
+/// Whether a round that started `lateness` after it was due is a late poll: later than a
+/// tenth of its interval, and at least a second late.
+inline bool is_late_poll(Millis lateness, Millis interval) {
+  return lateness > std::max(Millis(1000), interval / 10);
+}
+
 struct ConnectionHealth {
   std::string name;
   std::string vendor;
@@ -52,6 +65,12 @@ struct ConnectionHealth {
   /// those above every bound. Sum in seconds.
   std::array<std::uint64_t, kPollLatencyBucketCount + 1> latency_counts{};
   double latency_sum_s = 0;
+  /// Poll rounds started on a plan (after a successful round), by how late they started
+  /// ([i] as for latency_counts), and how many of them were late polls (is_late_poll).
+  std::int64_t rounds_planned = 0;
+  std::int64_t polls_late = 0;
+  std::array<std::uint64_t, kPollLatenessBucketCount + 1> lateness_counts{};
+  double lateness_sum_s = 0;
   /// Failed polls by error kind ("transport", "auth", ...).
   std::map<std::string, std::int64_t> failures_by_kind;
   /// The vendor account's call budget, for drivers that keep one.

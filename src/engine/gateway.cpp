@@ -445,6 +445,18 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
     }
   }
 
+  void note_lateness(Connection& c, Millis lateness) {
+    double seconds = static_cast<double>(lateness.count()) / 1000;
+    std::size_t bucket = 0;
+    while (bucket < kPollLatenessBucketCount && seconds > kPollLatenessBuckets[bucket]) ++bucket;
+    std::lock_guard lock(mutex);
+    auto& h = c.health;
+    h.rounds_planned++;
+    h.lateness_counts[bucket]++;
+    h.lateness_sum_s += seconds;
+    if (is_late_poll(lateness, c.config.poll_interval)) h.polls_late++;
+  }
+
   asio::awaitable<void> wait(Connection& c, Millis d) {
     c.timer->expires_after(d);
     boost::system::error_code ec;
@@ -562,7 +574,16 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
       // A lease ends (or is renewed) on time even while polls back off.
       if (auto due = lease_keeper.next_action(devices, keepalive_of(c)))
         pause = std::clamp(*due, Millis(0), pause);
+      const auto waited_from = std::chrono::steady_clock::now();
       co_await wait(c, pause);
+      // How late the next round starts: the time this one ran over its interval, and what the
+      // wait overshot (a gateway too busy to wake the loop on time). A round after a failure
+      // follows the backoff, not the plan, and is not counted.
+      if (!failed && !stopping && !c.retired) {
+        auto overshoot = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() -
+                                                            waited_from - pause);
+        note_lateness(c, std::max(Millis(0), spent - next) + std::max(Millis(0), overshoot));
+      }
     }
     c.running = false;
   }

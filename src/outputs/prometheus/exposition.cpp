@@ -1,5 +1,6 @@
 #include "outputs/prometheus/exposition.hpp"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -182,7 +183,8 @@ std::string render(const GatewayApi& gw, const store::StoreStats& store,
     }
   }
 
-  for (const auto& h : gw.health()) {
+  const auto health = gw.health();
+  for (const auto& h : health) {
     Labels base{{"connection", h.name}, {"vendor", h.vendor}};
     w.add("sunbridge_connection_up", "gauge", "1 while the connection's last poll succeeded", base,
           h.state == "ok" ? 1 : 0);
@@ -250,6 +252,42 @@ std::string render(const GatewayApi& gw, const store::StoreStats& store,
             "when the vendor account's budget starts again (Unix time)", base,
             double(to_ms(h.budget->resets_at)) / 1000);
     }
+  }
+
+  // Poll lateness per vendor, not per connection: one histogram whatever the fleet's size.
+  struct Lateness {
+    std::array<std::uint64_t, kPollLatenessBucketCount + 1> counts{};
+    double sum_s = 0;
+    std::int64_t late = 0;
+  };
+  std::map<std::string, Lateness> lateness;
+  for (const auto& h : health) {
+    auto& v = lateness[h.vendor];
+    for (std::size_t i = 0; i < v.counts.size(); ++i) v.counts[i] += h.lateness_counts[i];
+    v.sum_s += h.lateness_sum_s;
+    v.late += h.polls_late;
+  }
+  for (const auto& [vendor, v] : lateness) {
+    Labels base{{"vendor", vendor}};
+    w.add("sunbridge_polls_late_total", "counter",
+          "poll rounds that started later than a tenth of their interval (at least 1 s) after "
+          "they were due",
+          base, double(v.late));
+    const std::string hist = "sunbridge_poll_lateness_seconds";
+    auto help = "how long after it was due each planned poll round started";
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < kPollLatenessBucketCount; ++i) {
+      cumulative += v.counts[i];
+      Labels l = base;
+      l.emplace_back("le", number(kPollLatenessBuckets[i]));
+      w.add(hist, "histogram", help, l, double(cumulative), "_bucket");
+    }
+    cumulative += v.counts[kPollLatenessBucketCount];
+    Labels inf = base;
+    inf.emplace_back("le", "+Inf");
+    w.add(hist, "histogram", help, inf, double(cumulative), "_bucket");
+    w.add(hist, "histogram", help, base, v.sum_s, "_sum");
+    w.add(hist, "histogram", help, base, double(cumulative), "_count");
   }
 
   for (const auto& q : gw.quality()) {

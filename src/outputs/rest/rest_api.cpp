@@ -322,8 +322,11 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
   r->get("/api/v1/health", [&gw, &store, &clock](Req) -> Res {
     json::array conns;
     bool all_ok = true;
+    std::int64_t rounds_planned = 0, polls_late = 0;
     for (const auto& h : gw.health()) {
       all_ok &= h.state == "ok";
+      rounds_planned += h.rounds_planned;
+      polls_late += h.polls_late;
       json::value budget = nullptr;
       if (h.budget)
         budget = json::object{{"used", h.budget->used},
@@ -343,6 +346,7 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
                        {"failures", h.failures},
                        {"consecutive_failures", h.consecutive_failures},
                        {"last_latency_ms", h.last_latency_ms},
+                       {"polls_late", h.polls_late},
                        {"implausible_values", h.implausible_values},
                        {"gaps", json::object{{"found", h.gaps_found},
                                              {"open", h.gaps_open},
@@ -365,20 +369,22 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
                                                        {"last_result", q.last_result}}}});
     auto st = store.stats();
     all_ok &= st.last_error.empty();
-    json::object o{{"status", all_ok ? "ok" : "degraded"},
-                   {"version", SUNBRIDGE_VERSION},
-                   {"time", format_iso8601(clock.now())},
-                   {"connections", std::move(conns)},
-                   {"sites", std::move(sites)},
-                   {"store", json::object{{"samples_written", st.samples_written},
-                                          {"samples_dropped", st.samples_dropped},
-                                          {"queue_depth", st.queue_depth},
-                                          {"busy_retries", st.busy_retries},
-                                          {"database_bytes", st.database_bytes},
-                                          {"disk_free_bytes", st.disk_free_bytes},
-                                          {"disk_total_bytes", st.disk_total_bytes},
-                                          {"pruned_rows", st.pruned_rows},
-                                          {"last_error", st.last_error}}}};
+    json::object o{
+        {"status", all_ok ? "ok" : "degraded"},
+        {"version", SUNBRIDGE_VERSION},
+        {"time", format_iso8601(clock.now())},
+        {"connections", std::move(conns)},
+        {"schedule", json::object{{"rounds_planned", rounds_planned}, {"polls_late", polls_late}}},
+        {"sites", std::move(sites)},
+        {"store", json::object{{"samples_written", st.samples_written},
+                               {"samples_dropped", st.samples_dropped},
+                               {"queue_depth", st.queue_depth},
+                               {"busy_retries", st.busy_retries},
+                               {"database_bytes", st.database_bytes},
+                               {"disk_free_bytes", st.disk_free_bytes},
+                               {"disk_total_bytes", st.disk_total_bytes},
+                               {"pruned_rows", st.pruned_rows},
+                               {"last_error", st.last_error}}}};
     co_return ok(o);
   });
 

@@ -1,0 +1,299 @@
+// The load harness (`make load`, or build/bench/load): for each N, simulators for N sonnen
+// batteries (`sunbridge simulate`, up to 1,000 devices a process, one port each) and one gateway
+// (`sunbridge run`, SQLite) polling them all; after a warm-up in which every device answers once,
+// a fixed window is measured from the outside: the gateway's CPU (from /proc), its RSS, the
+// polls due in the window by the plan, those done and those late (its /api/v1/health), and the
+// samples stored a second (the store's count in the same answer). It stops at the first N the
+// machine cannot run and says which limit stopped it.
+//
+//   load [--devices 1000,10000,50000,100000] [--window 60] [--interval 10] [--per-sim 1000]
+//        [--bin build/sunbridge] [--min-polls 0.9]
+//
+// With --min-polls F it exits 1 when an N did fewer than F of its due polls (the smoke test in
+// `make test` runs a small N that way: a test of the harness, not a timed assertion).
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "e2e_support.hpp"
+#include "net/json.hpp"
+#include "ports.hpp"
+#include "process.hpp"
+
+using namespace sb;
+using namespace std::chrono;
+
+namespace {
+
+struct Options {
+  std::vector<int> devices{1000, 10'000, 50'000, 100'000};
+  int window_s = 60;
+  int interval_s = 10;
+  int per_sim = 1000;
+  std::string bin = SUNBRIDGE_BINARY;
+  double min_polls = 0;
+};
+
+std::optional<Options> parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::optional<std::string> {
+      if (i + 1 >= argc) return std::nullopt;
+      return std::string(argv[++i]);
+    };
+    auto number = [&](int& to, int lo) {
+      auto v = value();
+      if (!v) return false;
+      char* end = nullptr;
+      long n = std::strtol(v->c_str(), &end, 10);
+      if (*end || n < lo || n > 1'000'000) return false;
+      to = static_cast<int>(n);
+      return true;
+    };
+    bool ok = true;
+    if (a == "--devices") {
+      auto v = value();
+      ok = v.has_value();
+      if (ok) {
+        o.devices.clear();
+        std::stringstream ss(*v);
+        std::string part;
+        while (ok && std::getline(ss, part, ',')) {
+          char* end = nullptr;
+          long n = std::strtol(part.c_str(), &end, 10);
+          ok = !part.empty() && !*end && n >= 1 && n <= 1'000'000;
+          if (ok) o.devices.push_back(static_cast<int>(n));
+        }
+      }
+    } else if (a == "--window") {
+      ok = number(o.window_s, 1);
+    } else if (a == "--interval") {
+      ok = number(o.interval_s, 1);
+    } else if (a == "--per-sim") {
+      ok = number(o.per_sim, 1);
+    } else if (a == "--bin") {
+      auto v = value();
+      ok = v.has_value();
+      if (ok) o.bin = *v;
+    } else if (a == "--min-polls") {
+      auto v = value();
+      ok = v.has_value();
+      if (ok) {
+        char* end = nullptr;
+        o.min_polls = std::strtod(v->c_str(), &end);
+        ok = !*end && o.min_polls >= 0 && o.min_polls <= 1;
+      }
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      std::cerr << "load: bad or unknown option '" << a
+                << "' (--devices N[,N...] 1..1000000, --window S, --interval S, --per-sim N, "
+                   "--bin PATH, --min-polls 0..1)\n";
+      return std::nullopt;
+    }
+  }
+  return o;
+}
+
+/// CPU seconds (user + system) of a process, from /proc/PID/stat; -1 when gone.
+double cpu_seconds(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(f)), {});
+  auto close = s.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::stringstream rest(s.substr(close + 2));
+  std::string field;
+  std::vector<std::string> fields;
+  while (rest >> field) fields.push_back(field);
+  // After the name: state is field 3, utime 14 and stime 15 (1-based in proc(5)).
+  if (fields.size() < 13) return -1;
+  double ticks = std::stod(fields[11]) + std::stod(fields[12]);
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+/// A /proc/PID/status field in kB (VmRSS, VmHWM); -1 when missing.
+long status_kb(pid_t pid, const std::string& key) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind(key + ":", 0) == 0) return std::atol(line.c_str() + key.size() + 1);
+  return -1;
+}
+
+struct Figures {
+  std::int64_t polls = 0, late = 0, samples = 0;
+  int ok = 0, connections = 0;
+};
+
+std::optional<Figures> health(test::Http& api) {
+  auto r = api.call("GET", "/api/v1/health");
+  if (!r || r->status != 200) return std::nullopt;
+  auto o = net::parse_json_object(r->body, "health");
+  if (!o) return std::nullopt;
+  Figures f;
+  for (const auto& c : o->at("connections").as_array()) {
+    const auto& x = c.as_object();
+    ++f.connections;
+    f.ok += x.at("state").as_string() == "ok";
+    f.polls += x.at("polls").to_number<std::int64_t>();
+    f.late += x.at("polls_late").to_number<std::int64_t>();
+  }
+  f.samples = o->at("store").at("samples_written").to_number<std::int64_t>();
+  return f;
+}
+
+/// One N: true when it ran (its figures printed), false with the reason in `stopped`.
+bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls) {
+  auto dir = test::temp_dir("load-" + std::to_string(n));
+  // Sockets: the simulators' listening and accepted ones, the gateway's to each device.
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  const rlim_t per_sim_fds = static_cast<rlim_t>(std::min(n, o.per_sim)) * 2 + 64;
+  const rlim_t gateway_fds = static_cast<rlim_t>(n) + 256;
+  if (std::max(per_sim_fds, gateway_fds) > lim.rlim_cur) {
+    stopped = "the open-file limit: " + std::to_string(lim.rlim_cur) + " (hard " +
+              std::to_string(lim.rlim_max) + ") is below the " +
+              std::to_string(std::max(per_sim_fds, gateway_fds)) +
+              " sockets one process would need (the gateway one per device; simulators host one "
+              "port per device)";
+    return false;
+  }
+  std::vector<std::unique_ptr<test::Process>> sims;
+  std::vector<std::string> ports;
+  for (int from = 0; from < n; from += o.per_sim) {
+    int k = std::min(o.per_sim, n - from);
+    sims.push_back(std::make_unique<test::Process>(std::vector<std::string>{
+        o.bin, "simulate", "sonnen", "--listen", "127.0.0.1:0", "--devices", std::to_string(k),
+        "--seed", std::to_string(from / o.per_sim + 1)}));
+    for (int i = 0; i < k; ++i) {
+      auto l = sims.back()->line(seconds(120));
+      if (!l || l->rfind("listening on ", 0) != 0) {
+        stopped = "simulator " + std::to_string(sims.size()) + " did not start its " +
+                  std::to_string(k) + " devices (" + (l ? *l : "no answer") + ": " +
+                  sims.back()->rest_of_stderr() + "); the ports or memory of this machine";
+        return false;
+      }
+      ports.push_back(l->substr(l->rfind(':') + 1));
+    }
+  }
+  auto port = test::free_port();
+  auto cfg = dir / "load.yaml";
+  {
+    std::ofstream y(cfg);
+    y << "gateway:\n  listen: 127.0.0.1:" << port << "\n  database: " << (dir / "load.db").string()
+      << "\nsites:\n  - id: load\n    name: Load\n    timezone: UTC\nconnections:\n";
+    for (int i = 0; i < n; ++i)
+      y << "  - name: bat-" << i << "\n    vendor: sonnen\n    host: 127.0.0.1\n    port: "
+        << ports[static_cast<std::size_t>(i)] << "\n    poll_interval: " << o.interval_s
+        << "s\n    timeout: 5s\n";
+  }
+  // The gateway's log to a file: a pipe nobody drains would stop it.
+  test::Process gw({"/bin/sh", "-c",
+                    "exec " + o.bin + " run -c " + cfg.string() + " > " +
+                        (dir / "gateway.log").string() + " 2>&1"});
+  test::Http api(port, seconds(60));
+  // Warm-up: every device answered once (at most a few intervals, and a second per 500 devices
+  // to start them).
+  auto started = steady_clock::now();
+  auto limit = seconds(o.interval_s * 3 + n / 500 + 30);
+  std::optional<Figures> f;
+  while (steady_clock::now() - started < limit) {
+    f = health(api);
+    if (f && f->connections == n && f->ok == n) break;
+    int status = 0;
+    if (waitpid(gw.pid(), &status, WNOHANG) == gw.pid()) {
+      std::ifstream log(dir / "gateway.log");
+      std::string text((std::istreambuf_iterator<char>(log)), {});
+      stopped = "the gateway stopped during its start: " + text.substr(0, 600);
+      return false;
+    }
+    std::this_thread::sleep_for(seconds(1));
+  }
+  if (!f || f->ok != n) {
+    stopped = "after " + std::to_string(limit.count()) + " s only " +
+              std::to_string(f ? f->ok : 0) + " of " + std::to_string(n) +
+              " connections were ok (see " + (dir / "gateway.log").string() + ")";
+    return false;
+  }
+  auto warm = duration<double>(steady_clock::now() - started).count();
+  const pid_t pid = gw.pid();
+  auto before = *f;
+  auto cpu0 = cpu_seconds(pid);
+  auto t0 = steady_clock::now();
+  std::this_thread::sleep_for(seconds(o.window_s));
+  auto after = health(api);
+  auto cpu1 = cpu_seconds(pid);
+  auto wall = duration<double>(steady_clock::now() - t0).count();
+  long rss = status_kb(pid, "VmRSS"), hwm = status_kb(pid, "VmHWM");
+  if (!after) {
+    stopped = "the gateway's API did not answer at the end of the window";
+    return false;
+  }
+  const double due = static_cast<double>(n) * wall / o.interval_s;
+  const auto done = after->polls - before.polls;
+  const auto late = after->late - before.late;
+  const double cores = (cpu1 - cpu0) / wall;
+  std::printf(
+      "N=%-7d window %4.0f s  gateway %.3f cores  RSS %6.1f MB (peak %.1f, %.1f KB a device)  "
+      "polls due %.0f done %lld late %lld  samples stored %.0f/s  (warm-up %.0f s)\n",
+      n, wall, cores, rss / 1024.0, hwm / 1024.0, static_cast<double>(rss) / n, due,
+      static_cast<long long>(done), static_cast<long long>(late),
+      static_cast<double>(after->samples - before.samples) / wall, warm);
+  std::fflush(stdout);
+  short_of_polls = static_cast<double>(done) < o.min_polls * std::floor(due);
+  gw.signal(SIGINT);
+  gw.wait(seconds(60));
+  sims.clear();
+  std::filesystem::remove_all(dir);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto o = parse(argc, argv);
+  if (!o) return 2;
+  // The children inherit the file limit: raised to the hard limit where the system allows.
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  std::printf(
+      "load: sonnen batteries polled every %d s by one gateway (SQLite), %d s window, "
+      "%d devices a simulator; %u cores here\n",
+      o->interval_s, o->window_s, o->per_sim, std::thread::hardware_concurrency());
+  std::fflush(stdout);
+  bool short_of_polls = false;
+  for (int n : o->devices) {
+    std::string stopped;
+    bool short_here = false;
+    if (!run_one(*o, n, stopped, short_here)) {
+      std::printf("N=%-7d not run: %s\n", n, stopped.c_str());
+      return 1;
+    }
+    short_of_polls |= short_here;
+  }
+  if (short_of_polls) {
+    std::printf("load: an N did fewer than %.0f %% of its due polls\n", o->min_polls * 100);
+    return 1;
+  }
+  return 0;
+}
