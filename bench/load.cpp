@@ -3,7 +3,8 @@
 // (`sunbridge run`, SQLite) polling them all; after a warm-up in which every device answers once,
 // a fixed window is measured from the outside: the gateway's CPU (from /proc), its RSS, the
 // polls due in the window by the plan, those done and those late (its /api/v1/health), and the
-// samples stored a second (the store's count in the same answer). It stops at the first N the
+// samples stored a second (the store's count in the same answer); then one /metrics scrape, its
+// size and the gateway's CPU for it. It stops at the first N the
 // machine cannot run and says which limit stopped it.
 //
 //   load [--devices 1000,10000,50000,100000] [--window 60] [--interval 10] [--per-sim 1000]
@@ -246,16 +247,32 @@ bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls
     stopped = "the gateway's API did not answer at the end of the window";
     return false;
   }
+  // One Prometheus scrape: its size, and the gateway's CPU for it (the polls' share in the same
+  // time taken out at the window's rate).
+  auto cpu_s0 = cpu_seconds(pid);
+  auto s0 = steady_clock::now();
+  net::TestIo scrape_io{1};
+  net::HttpClient scraper(scrape_io.executor(),
+                          net::HttpClientOptions{.request_timeout = seconds(120),
+                                                 .max_body_bytes = std::size_t{1} << 30});
+  auto scrape = scrape_io.run(
+      scraper.request({"127.0.0.1", port, false}, net::HttpRequest{"GET", "/metrics", {}, {}}));
+  auto scrape_wall = duration<double>(steady_clock::now() - s0).count();
+  auto scrape_cpu = cpu_seconds(pid) - cpu_s0 - scrape_wall * (cpu1 - cpu0) / wall;
+  const double scrape_mb =
+      scrape && scrape->status == 200 ? static_cast<double>(scrape->body.size()) / 1e6 : -1;
   const double due = static_cast<double>(n) * wall / o.interval_s;
   const auto done = after->polls - before.polls;
   const auto late = after->late - before.late;
   const double cores = (cpu1 - cpu0) / wall;
   std::printf(
       "N=%-7d window %4.0f s  gateway %.3f cores  RSS %6.1f MB (peak %.1f, %.1f KB a device)  "
-      "polls due %.0f done %lld late %lld  samples stored %.0f/s  (warm-up %.0f s)\n",
+      "polls due %.0f done %lld late %lld  samples stored %.0f/s  /metrics %.2f MB in %.3f s "
+      "(%.3f CPU-s)  (warm-up %.0f s)\n",
       n, wall, cores, rss / 1024.0, hwm / 1024.0, static_cast<double>(rss) / n, due,
       static_cast<long long>(done), static_cast<long long>(late),
-      static_cast<double>(after->samples - before.samples) / wall, warm);
+      static_cast<double>(after->samples - before.samples) / wall, scrape_mb, scrape_wall,
+      std::max(0.0, scrape_cpu), warm);
   std::fflush(stdout);
   short_of_polls = static_cast<double>(done) < o.min_polls * std::floor(due);
   gw.signal(SIGINT);

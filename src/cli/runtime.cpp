@@ -69,7 +69,10 @@ Result<void> Runtime::start(engine::Config config, bool poll, bool serve, std::s
                            blocking_,          *http_, ledger_.get()};
   auto listen_host = config.gateway.listen_host;
   auto listen_port = config.gateway.listen_port;
-  rest::RestOptions ro{config.gateway.api_token, true};
+  rest::RestOptions ro{config.gateway.api_token, true,
+                       config.gateway.metrics == "devices"   ? prometheus::Detail::Devices
+                       : config.gateway.metrics == "vendors" ? prometheus::Detail::Vendors
+                                                             : prometheus::Detail::Auto};
   auto mqtt = config.mqtt;
   gateway_ = std::make_unique<engine::Gateway>(deps, std::move(config));
   if (auto r = gateway_->start(poll); !r) return r;

@@ -224,7 +224,7 @@ class Parser {
 
   void gateway(const YAML::Node& g, GatewayConfig& out) {
     if (!g.IsMap()) return note(g, "'gateway' must be a mapping");
-    keys(g, {"listen", "database", "api_token", "threads"});
+    keys(g, {"listen", "database", "api_token", "threads", "metrics"});
     if (auto n = g["listen"]) {
       if (auto s = take(scalar(n, "listen"))) {
         auto hp = parse_host_port(*s);
@@ -254,6 +254,14 @@ class Parser {
     }
     if (auto n = g["threads"])
       if (auto v = take(number(n, "threads", 1, 64))) out.threads = static_cast<int>(*v);
+    if (auto n = g["metrics"]) {
+      if (auto s = take(scalar(n, "metrics"))) {
+        if (*s != "auto" && *s != "devices" && *s != "vendors")
+          note(n, "'metrics' = '" + *s + "' must be auto, devices or vendors");
+        else
+          out.metrics = *s;
+      }
+    }
   }
 
   void storage(const YAML::Node& s, StorageConfig& out) {

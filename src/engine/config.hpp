@@ -23,6 +23,9 @@ struct GatewayConfig {
   std::string database = "sunbridge.db";
   std::string api_token;  ///< bearer token for POST /api/v1/...; empty: commands refused
   int threads = 2;
+  /// How much /metrics says: "auto", "devices" (every device's values, each connection's
+  /// work) or "vendors" (connections' work summed per vendor); docs/prometheus.md.
+  std::string metrics = "auto";
 };
 
 /// `storage:`: how long history is kept.

@@ -233,6 +233,7 @@ TEST(Config, EveryMistakeIsNamedInOneRunInTheFilesOrder) {
   auto text = std::string(
       "gateway:\n"
       "  threads: 0\n"
+      "  metrics: all\n"
       "sites:\n"
       "  - id: home\n"
       "    latitude: 152\n"
@@ -254,18 +255,19 @@ TEST(Config, EveryMistakeIsNamedInOneRunInTheFilesOrder) {
       "      daily_calls: 3\n");
   EXPECT_EQ(error_of(text),
             "site.yaml:2:12: 'threads' must be within 1..64, not 0\n"
-            "site.yaml:5:15: 'latitude' must be within -90..90, not 152\n"
-            "site.yaml:10:20: 'poll_interval': '10' needs a unit (10s, 10ms, 10m)\n"
-            "site.yaml:12:23: connection 'bat': option verify_timeout = 'soon' must be a number in "
+            "site.yaml:3:12: 'metrics' = 'all' must be auto, devices or vendors\n"
+            "site.yaml:6:15: 'latitude' must be within -90..90, not 152\n"
+            "site.yaml:11:20: 'poll_interval': '10' needs a unit (10s, 10ms, 10m)\n"
+            "site.yaml:13:23: connection 'bat': option verify_timeout = 'soon' must be a number in "
             "0..600\n"
-            "site.yaml:13:20: connection 'bat': option tolerance_w = 'lots' must be a number in "
+            "site.yaml:14:20: connection 'bat': option tolerance_w = 'lots' must be a number in "
             "0..10000\n"
-            "site.yaml:16:11: 'host': '127.0.0.1:8080' carries a port; write host: 127.0.0.1 and "
+            "site.yaml:17:11: 'host': '127.0.0.1:8080' carries a port; write host: 127.0.0.1 and "
             "port: 8080\n"
-            "site.yaml:17:5: connection 'fox': option api_key is required (FoxESS Cloud: personal "
+            "site.yaml:18:5: connection 'fox': option api_key is required (FoxESS Cloud: personal "
             "center -> API management; keep it in an environment variable: ${FOXESS_API_KEY}), or "
             "client_id, client_secret and token_file for OAuth\n"
-            "site.yaml:21:20: connection 'fox': option daily_calls = '3' must be a number in "
+            "site.yaml:22:20: connection 'fox': option daily_calls = '3' must be a number in "
             "10..1e+06");
 }
 

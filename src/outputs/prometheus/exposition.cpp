@@ -11,6 +11,19 @@ namespace sb::prometheus {
 
 namespace {
 
+void append_escaped_label(std::string& out, std::string_view v) {
+  for (char c : v) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+}
+
 std::string_view suffix_of(Unit u, MetricKind kind) {
   switch (u) {
     case Unit::Watt:
@@ -43,45 +56,54 @@ std::string number(double v) {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
-std::string label_text(const Labels& labels) {
-  if (labels.empty()) return "";
-  std::string out = "{";
+void append_labels(std::string& out, const Labels& labels) {
+  if (labels.empty()) return;
+  out += '{';
   for (std::size_t i = 0; i < labels.size(); ++i) {
     if (i) out += ',';
-    out += labels[i].first + "=\"" + escape_label(labels[i].second) + "\"";
+    out += labels[i].first;
+    out += "=\"";
+    append_escaped_label(out, labels[i].second);
+    out += '"';
   }
-  return out + "}";
+  out += '}';
 }
 
 // Families are written whole and in name order: the format wants every series of a family
-// under its one HELP and TYPE.
+// under its one HELP and TYPE. Each family's series lines go straight into one buffer.
 struct Family {
-  std::string type;  // gauge, counter, histogram
+  std::string_view type;  // gauge, counter, histogram
   std::string help;
-  std::vector<std::string> lines;
+  std::string body;
 };
 
 class Writer {
  public:
-  Family& family(const std::string& name, std::string type, std::string_view help) {
-    auto& f = families_[name];
-    if (f.type.empty()) {
-      f.type = std::move(type);
-      f.help = std::string(help);
-    }
-    return f;
-  }
-  void add(const std::string& name, std::string type, std::string_view help, const Labels& labels,
-           double value, std::string_view suffix = "") {
-    family(name, std::move(type), help)
-        .lines.push_back(name + std::string(suffix) + label_text(labels) + " " + number(value));
+  void add(const std::string& name, std::string_view type, std::string_view help,
+           const Labels& labels, double value, std::string_view suffix = "") {
+    auto it = families_.find(name);
+    if (it == families_.end())
+      it = families_.emplace(name, Family{type, std::string(help), {}}).first;
+    auto& b = it->second.body;
+    b += name;
+    b += suffix;
+    append_labels(b, labels);
+    b += ' ';
+    b += number(value);
+    b += '\n';
   }
   std::string str() const {
+    std::size_t size = 0;
+    for (const auto& [name, f] : families_)
+      size += f.body.size() + f.help.size() + 2 * name.size() + 32;
     std::string out;
+    out.reserve(size);
     for (const auto& [name, f] : families_) {
       out += "# HELP " + name + " " + escape_help(f.help) + "\n";
-      out += "# TYPE " + name + " " + f.type + "\n";
-      for (const auto& l : f.lines) out += l + "\n";
+      out += "# TYPE " + name + " ";
+      out += f.type;
+      out += '\n';
+      out += f.body;
     }
     return out;
   }
@@ -107,16 +129,7 @@ class Writer {
 std::string escape_label(std::string_view v) {
   std::string out;
   out.reserve(v.size());
-  for (char c : v) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
+  append_escaped_label(out, v);
   return out;
 }
 
@@ -150,11 +163,83 @@ std::optional<Name> name_of(std::string_view id) {
   return n;
 }
 
-std::string render(const GatewayApi& gw, const store::StoreStats& store,
-                   const std::optional<FleetWorkerStats>& fleet) {
-  Writer w;
+bool per_device(Detail detail, std::size_t connections) {
+  if (detail == Detail::Auto) return connections <= kAutoDetailConnections;
+  return detail == Detail::Devices;
+}
 
-  for (const auto& dev : gw.live()) {
+namespace {
+
+// A histogram's series: cumulative buckets as the format wants, then sum and count.
+template <std::size_t N>
+void histogram(Writer& w, const std::string& name, std::string_view help, const Labels& base,
+               const double (&bounds)[N], const std::array<std::uint64_t, N + 1>& counts,
+               double sum) {
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < N; ++i) {
+    cumulative += counts[i];
+    Labels l = base;
+    l.emplace_back("le", number(bounds[i]));
+    w.add(name, "histogram", help, l, double(cumulative), "_bucket");
+  }
+  cumulative += counts[N];
+  Labels inf = base;
+  inf.emplace_back("le", "+Inf");
+  w.add(name, "histogram", help, inf, double(cumulative), "_bucket");
+  w.add(name, "histogram", help, base, sum, "_sum");
+  w.add(name, "histogram", help, base, double(cumulative), "_count");
+}
+
+constexpr ErrorKind kErrorKinds[] = {
+    ErrorKind::Transport, ErrorKind::Timeout,  ErrorKind::Auth,         ErrorKind::RateLimited,
+    ErrorKind::Protocol,  ErrorKind::NotFound, ErrorKind::NotSupported, ErrorKind::InvalidArgument,
+    ErrorKind::Conflict,  ErrorKind::Vendor,   ErrorKind::Internal};
+
+// What the connections of one vendor add up to, for the families kept per vendor.
+struct VendorSums {
+  std::int64_t polls = 0, implausible = 0, gaps_found = 0, gaps_open = 0, gaps_unfilled = 0;
+  std::int64_t backfilled = 0, estimated = 0, late = 0;
+  std::map<std::string, std::int64_t> failures_by_kind, connections_by_state;
+  std::array<std::uint64_t, kPollLatencyBucketCount + 1> latency{};
+  double latency_sum_s = 0;
+  std::array<std::uint64_t, kPollLatenessBucketCount + 1> lateness{};
+  double lateness_sum_s = 0;
+};
+
+// The families that count a connection's work: per connection (`base` names it) or per vendor.
+void work_families(Writer& w, const Labels& base, std::int64_t polls,
+                   const std::map<std::string, std::int64_t>& failures_by_kind,
+                   std::int64_t implausible, std::int64_t gaps_found, std::int64_t gaps_open,
+                   std::int64_t gaps_unfilled, std::int64_t backfilled, std::int64_t estimated) {
+  w.add("sunbridge_implausible_values_total", "counter",
+        "vendor values not stored: outside what their metric can be", base, double(implausible));
+  w.add("sunbridge_polls_total", "counter", "polls of the connection's devices", base,
+        double(polls));
+  // Every kind appears, zero or not, so that rate() works from the first error on.
+  for (auto kind : kErrorKinds) {
+    auto name = std::string(to_string(kind));
+    auto it = failures_by_kind.find(name);
+    Labels l = base;
+    l.emplace_back("kind", name);
+    w.add("sunbridge_poll_errors_total", "counter", "failed polls by error kind", l,
+          it == failures_by_kind.end() ? 0 : double(it->second));
+  }
+  w.add("sunbridge_history_gaps_found_total", "counter",
+        "holes in history found after an outage since the start", base, double(gaps_found));
+  w.add("sunbridge_history_gaps_open", "gauge", "gaps waiting for backfill", base,
+        double(gaps_open));
+  w.add("sunbridge_history_gaps_unfilled_total", "counter",
+        "gaps backfill finished with values still missing (given up where no history has them)",
+        base, double(gaps_unfilled));
+  w.add("sunbridge_history_samples_backfilled_total", "counter",
+        "samples stored from the vendor's history into gaps", base, double(backfilled));
+  w.add("sunbridge_history_samples_estimated_total", "counter",
+        "counter values estimated across gaps the vendor's history could not fill", base,
+        double(estimated));
+}
+
+void device_families(Writer& w, const std::vector<DeviceLive>& live) {
+  for (const auto& dev : live) {
     const auto& d = dev.device;
     Labels base{{"site", d.site}, {"device", d.id}, {"vendor", d.vendor}};
     w.add("sunbridge_device_up", "gauge",
@@ -182,112 +267,88 @@ std::string render(const GatewayApi& gw, const store::StoreStats& store,
       }
     }
   }
+}
 
+}  // namespace
+
+std::string render(const GatewayApi& gw, const store::StoreStats& store,
+                   const std::optional<FleetWorkerStats>& fleet, Detail detail) {
+  Writer w;
   const auto health = gw.health();
+  const bool devices = per_device(detail, health.size());
+  if (devices) device_families(w, gw.live());
+
+  std::map<std::string, VendorSums> vendors;
   for (const auto& h : health) {
     Labels base{{"connection", h.name}, {"vendor", h.vendor}};
+    // What an operator acts on, per connection whatever the detail: its state, its last
+    // success, its failures.
     w.add("sunbridge_connection_up", "gauge", "1 while the connection's last poll succeeded", base,
           h.state == "ok" ? 1 : 0);
-    w.add("sunbridge_connection_needs_credentials", "gauge",
-          "1 while the vendor refuses the connection's credentials", base,
-          h.state == "needs_credentials" ? 1 : 0);
-    w.add("sunbridge_implausible_values_total", "counter",
-          "vendor values not stored: outside what their metric can be", base,
-          double(h.implausible_values));
-    w.add("sunbridge_polls_total", "counter", "polls of the connection's devices", base,
-          double(h.polls));
-    // Every kind appears, zero or not, so that rate() works from the first error on.
-    for (auto kind : {ErrorKind::Transport, ErrorKind::Timeout, ErrorKind::Auth,
-                      ErrorKind::RateLimited, ErrorKind::Protocol, ErrorKind::NotFound,
-                      ErrorKind::NotSupported, ErrorKind::InvalidArgument, ErrorKind::Conflict,
-                      ErrorKind::Vendor, ErrorKind::Internal}) {
-      auto name = std::string(to_string(kind));
-      auto it = h.failures_by_kind.find(name);
-      Labels l = base;
-      l.emplace_back("kind", name);
-      w.add("sunbridge_poll_errors_total", "counter", "failed polls by error kind", l,
-            it == h.failures_by_kind.end() ? 0 : double(it->second));
-    }
     if (h.last_success)
       w.add("sunbridge_connection_last_success_timestamp_seconds", "gauge",
             "when a poll of the connection last succeeded (Unix time)", base,
             double(to_ms(*h.last_success)) / 1000);
-    // The poll-duration histogram, cumulative as the format wants.
-    const std::string hist = "sunbridge_poll_duration_seconds";
-    auto help = "how long successful polls took";
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < kPollLatencyBucketCount; ++i) {
-      cumulative += h.latency_counts[i];
-      Labels l = base;
-      l.emplace_back("le", number(kPollLatencyBuckets[i]));
-      w.add(hist, "histogram", help, l, double(cumulative), "_bucket");
-    }
-    cumulative += h.latency_counts[kPollLatencyBucketCount];
-    Labels inf = base;
-    inf.emplace_back("le", "+Inf");
-    w.add(hist, "histogram", help, inf, double(cumulative), "_bucket");
-    w.add(hist, "histogram", help, base, h.latency_sum_s, "_sum");
-    w.add(hist, "histogram", help, base, double(cumulative), "_count");
-    w.add("sunbridge_history_gaps_found_total", "counter",
-          "holes in history found after an outage since the start", base, double(h.gaps_found));
-    w.add("sunbridge_history_gaps_open", "gauge", "gaps waiting for backfill", base,
-          double(h.gaps_open));
-    w.add("sunbridge_history_gaps_unfilled_total", "counter",
-          "gaps backfill finished with values still missing (given up where no history has them)",
-          base, double(h.gaps_unfilled));
-    w.add("sunbridge_history_samples_backfilled_total", "counter",
-          "samples stored from the vendor's history into gaps", base, double(h.samples_backfilled));
-    w.add("sunbridge_history_samples_estimated_total", "counter",
-          "counter values estimated across gaps the vendor's history could not fill", base,
-          double(h.samples_estimated));
-    if (h.budget) {
-      w.add("sunbridge_call_budget_used", "gauge",
-            "calls of the vendor account's budget used in this period", base, h.budget->used);
-      w.add("sunbridge_call_budget_limit", "gauge", "calls the vendor account may make a period",
-            base, h.budget->limit);
-      w.add("sunbridge_call_budget_remaining", "gauge",
-            "calls the vendor account has left in this period", base,
-            std::max(0, h.budget->limit - h.budget->used));
-      w.add("sunbridge_call_budget_reset_timestamp_seconds", "gauge",
-            "when the vendor account's budget starts again (Unix time)", base,
-            double(to_ms(h.budget->resets_at)) / 1000);
-    }
-  }
-
-  // Poll lateness per vendor, not per connection: one histogram whatever the fleet's size.
-  struct Lateness {
-    std::array<std::uint64_t, kPollLatenessBucketCount + 1> counts{};
-    double sum_s = 0;
-    std::int64_t late = 0;
-  };
-  std::map<std::string, Lateness> lateness;
-  for (const auto& h : health) {
-    auto& v = lateness[h.vendor];
-    for (std::size_t i = 0; i < v.counts.size(); ++i) v.counts[i] += h.lateness_counts[i];
-    v.sum_s += h.lateness_sum_s;
+    w.add("sunbridge_connection_failures_total", "counter",
+          "failed polls of the connection, every kind", base, double(h.failures));
+    auto& v = vendors[h.vendor];
+    v.connections_by_state[h.state]++;
     v.late += h.polls_late;
+    for (std::size_t i = 0; i < v.lateness.size(); ++i) v.lateness[i] += h.lateness_counts[i];
+    v.lateness_sum_s += h.lateness_sum_s;
+    if (devices) {
+      w.add("sunbridge_connection_needs_credentials", "gauge",
+            "1 while the vendor refuses the connection's credentials", base,
+            h.state == "needs_credentials" ? 1 : 0);
+      work_families(w, base, h.polls, h.failures_by_kind, h.implausible_values, h.gaps_found,
+                    h.gaps_open, h.gaps_unfilled, h.samples_backfilled, h.samples_estimated);
+      histogram(w, "sunbridge_poll_duration_seconds", "how long successful polls took", base,
+                kPollLatencyBuckets, h.latency_counts, h.latency_sum_s);
+      if (h.budget) {
+        w.add("sunbridge_call_budget_used", "gauge",
+              "calls of the vendor account's budget used in this period", base, h.budget->used);
+        w.add("sunbridge_call_budget_limit", "gauge", "calls the vendor account may make a period",
+              base, h.budget->limit);
+        w.add("sunbridge_call_budget_remaining", "gauge",
+              "calls the vendor account has left in this period", base,
+              std::max(0, h.budget->limit - h.budget->used));
+        w.add("sunbridge_call_budget_reset_timestamp_seconds", "gauge",
+              "when the vendor account's budget starts again (Unix time)", base,
+              double(to_ms(h.budget->resets_at)) / 1000);
+      }
+      continue;
+    }
+    v.polls += h.polls;
+    v.implausible += h.implausible_values;
+    v.gaps_found += h.gaps_found;
+    v.gaps_open += h.gaps_open;
+    v.gaps_unfilled += h.gaps_unfilled;
+    v.backfilled += h.samples_backfilled;
+    v.estimated += h.samples_estimated;
+    for (const auto& [kind, n] : h.failures_by_kind) v.failures_by_kind[kind] += n;
+    for (std::size_t i = 0; i < v.latency.size(); ++i) v.latency[i] += h.latency_counts[i];
+    v.latency_sum_s += h.latency_sum_s;
   }
-  for (const auto& [vendor, v] : lateness) {
+  for (const auto& [vendor, v] : vendors) {
     Labels base{{"vendor", vendor}};
+    for (const auto& [state, n] : v.connections_by_state) {
+      Labels l = base;
+      l.emplace_back("state", state);
+      w.add("sunbridge_connections", "gauge",
+            "connections by state (starting, ok, failing, needs_credentials)", l, double(n));
+    }
     w.add("sunbridge_polls_late_total", "counter",
           "poll rounds that started later than a tenth of their interval (at least 1 s) after "
           "they were due",
           base, double(v.late));
-    const std::string hist = "sunbridge_poll_lateness_seconds";
-    auto help = "how long after it was due each planned poll round started";
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < kPollLatenessBucketCount; ++i) {
-      cumulative += v.counts[i];
-      Labels l = base;
-      l.emplace_back("le", number(kPollLatenessBuckets[i]));
-      w.add(hist, "histogram", help, l, double(cumulative), "_bucket");
-    }
-    cumulative += v.counts[kPollLatenessBucketCount];
-    Labels inf = base;
-    inf.emplace_back("le", "+Inf");
-    w.add(hist, "histogram", help, inf, double(cumulative), "_bucket");
-    w.add(hist, "histogram", help, base, v.sum_s, "_sum");
-    w.add(hist, "histogram", help, base, double(cumulative), "_count");
+    histogram(w, "sunbridge_poll_lateness_seconds",
+              "how long after it was due each planned poll round started", base,
+              kPollLatenessBuckets, v.lateness, v.lateness_sum_s);
+    if (devices) continue;  // the rest is per connection then
+    work_families(w, base, v.polls, v.failures_by_kind, v.implausible, v.gaps_found, v.gaps_open,
+                  v.gaps_unfilled, v.backfilled, v.estimated);
+    histogram(w, "sunbridge_poll_duration_seconds", "how long successful polls took", base,
+              kPollLatencyBuckets, v.latency, v.latency_sum_s);
   }
 
   for (const auto& q : gw.quality()) {

@@ -31,11 +31,22 @@ struct Name {
 /// The Prometheus name of a canonical metric id; nullopt for vendor and unknown ids.
 std::optional<Name> name_of(std::string_view id);
 
-/// Everything, as the body of a /metrics response ("text/plain; version=0.0.4").
+/// How much /metrics says. Per connection always: its state (up), last success and failures;
+/// per vendor: connections by state and poll lateness. `Devices` adds every device's values
+/// and, per connection, its work (polls, errors by kind, durations, gaps, call budget);
+/// `Vendors` gives that work summed per vendor instead, so that the answer's size does not grow
+/// with the devices' values (10,000 devices: megabytes, not tens). `Auto`: `Devices` while the
+/// gateway polls at most kAutoDetailConnections connections (a home), else `Vendors`.
+enum class Detail { Auto, Devices, Vendors };
+inline constexpr std::size_t kAutoDetailConnections = 100;
+/// Whether `detail` gives per-device detail for a gateway with `connections` connections.
+bool per_device(Detail detail, std::size_t connections);
+
 /// Everything, as the body of a /metrics response ("text/plain; version=0.0.4"); a fleet
 /// worker's own figures too when `fleet` has them.
 std::string render(const GatewayApi& gateway, const store::StoreStats& store,
-                   const std::optional<FleetWorkerStats>& fleet = std::nullopt);
+                   const std::optional<FleetWorkerStats>& fleet = std::nullopt,
+                   Detail detail = Detail::Auto);
 
 /// A label value escaped for the format (backslash, double quote, line feed).
 std::string escape_label(std::string_view v);

@@ -117,6 +117,83 @@ TEST(Prometheus, DevicesConnectionsBudgetsAndTheStoreAreRendered) {
   EXPECT_LT(first, text.find("sunbridge_poll_errors_total{"));
 }
 
+// A fleet's gateway: per connection only its state, last success and failures; its work per
+// vendor; no device values. `auto` is that above 100 connections and every detail below.
+TEST(Prometheus, VendorDetailKeepsPerConnectionSeriesToWhatAnOperatorActsOn) {
+  FakeGateway gw;
+  TimePoint t;
+  parse_iso8601("2026-06-21T10:00:00Z", t);
+  for (int i = 0; i < 3; ++i) {
+    DeviceLive d;
+    d.device = {"bat-" + std::to_string(i) + ":battery",
+                "home",
+                "bat-" + std::to_string(i),
+                "sonnen",
+                "battery",
+                "sonnen",
+                "eco",
+                "",
+                ""};
+    d.online = true;
+    d.values = {{"battery.soc", t, 50}};
+    gw.live_.push_back(d);
+    ConnectionHealth h;
+    h.name = "bat-" + std::to_string(i);
+    h.vendor = "sonnen";
+    h.state = i == 2 ? "needs_credentials" : "ok";
+    h.polls = 10;
+    h.failures = i;
+    h.failures_by_kind = {{"timeout", i}};
+    h.latency_counts[1] = 10;  // (0.005, 0.01]
+    h.latency_sum_s = 0.08;
+    h.lateness_counts[0] = 9;
+    h.polls_late = i;
+    h.gaps_found = 1;
+    h.last_success = t;
+    gw.health_.push_back(h);
+  }
+  auto text = prometheus::render(gw, {}, std::nullopt, prometheus::Detail::Vendors);
+  EXPECT_EQ(text.find("sunbridge_battery_soc_ratio"), std::string::npos) << text;
+  EXPECT_EQ(text.find("sunbridge_device_up"), std::string::npos);
+  EXPECT_EQ(text.find("sunbridge_poll_errors_total{connection="), std::string::npos);
+  EXPECT_EQ(text.find("sunbridge_poll_duration_seconds_bucket{connection="), std::string::npos);
+  const std::string c1 = R"(connection="bat-1",vendor="sonnen")";
+  EXPECT_TRUE(has_line(text, "sunbridge_connection_up{" + c1 + "} 1")) << text;
+  EXPECT_TRUE(has_line(text, "sunbridge_connection_failures_total{" + c1 + "} 1"));
+  EXPECT_TRUE(
+      has_line(text, "sunbridge_connection_last_success_timestamp_seconds{" + c1 + "} 1782036000"));
+  EXPECT_TRUE(has_line(text, R"(sunbridge_connection_up{connection="bat-2",vendor="sonnen"} 0)"));
+  const std::string v = R"(vendor="sonnen")";
+  EXPECT_TRUE(has_line(text, "sunbridge_connections{" + v + ",state=\"ok\"} 2"));
+  EXPECT_TRUE(has_line(text, "sunbridge_connections{" + v + ",state=\"needs_credentials\"} 1"));
+  EXPECT_TRUE(has_line(text, "sunbridge_polls_total{" + v + "} 30"));
+  EXPECT_TRUE(has_line(text, "sunbridge_poll_errors_total{" + v + ",kind=\"timeout\"} 3"));
+  EXPECT_TRUE(has_line(text, "sunbridge_poll_errors_total{" + v + ",kind=\"auth\"} 0"));
+  EXPECT_TRUE(has_line(text, "sunbridge_poll_duration_seconds_bucket{" + v + ",le=\"0.01\"} 30"));
+  EXPECT_TRUE(has_line(text, "sunbridge_poll_duration_seconds_count{" + v + "} 30"));
+  EXPECT_TRUE(has_line(text, "sunbridge_poll_lateness_seconds_bucket{" + v + ",le=\"0.01\"} 27"));
+  EXPECT_TRUE(has_line(text, "sunbridge_polls_late_total{" + v + "} 3"));
+  EXPECT_TRUE(has_line(text, "sunbridge_history_gaps_found_total{" + v + "} 3"));
+
+  // Auto: every detail for a home, the vendor sums past 100 connections.
+  EXPECT_TRUE(prometheus::per_device(prometheus::Detail::Auto, 100));
+  EXPECT_FALSE(prometheus::per_device(prometheus::Detail::Auto, 101));
+  EXPECT_TRUE(prometheus::per_device(prometheus::Detail::Devices, 10'000));
+  EXPECT_FALSE(prometheus::per_device(prometheus::Detail::Vendors, 1));
+  auto home = prometheus::render(gw, {});
+  EXPECT_TRUE(has_line(
+      home,
+      R"(sunbridge_battery_soc_ratio{site="home",device="bat-0:battery",vendor="sonnen"} 0.5)"));
+  EXPECT_TRUE(has_line(home, "sunbridge_poll_errors_total{" + c1 + ",kind=\"timeout\"} 1"));
+  EXPECT_TRUE(has_line(home, "sunbridge_connection_needs_credentials{" + c1 + "} 0"));
+  // The per-vendor families do not appear twice in either detail.
+  for (const auto* out : {&text, &home}) {
+    auto first = out->find("# TYPE sunbridge_polls_total counter");
+    ASSERT_NE(first, std::string::npos);
+    EXPECT_EQ(out->find("# TYPE sunbridge_polls_total", first + 1), std::string::npos);
+  }
+}
+
 // The Grafana dashboard in docs/ asks only for series /metrics has, in PromQL that parses.
 TEST(Prometheus, TheGrafanaDashboardsQueriesParseAndNameRenderedFamilies) {
   std::ifstream in("docs/grafana/sunbridge-dashboard.json");

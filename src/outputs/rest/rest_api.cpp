@@ -693,8 +693,9 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
   });
 
   // Prometheus scrapes this (docs/prometheus.md); no token, like every read.
-  r->get("/metrics", [&gw, &store](Req) -> Res {
-    co_return ServerResponse::text(200, prometheus::render(gw.own(), store.stats(), gw.fleet()),
+  r->get("/metrics", [&gw, &store, detail = options.metrics](Req) -> Res {
+    co_return ServerResponse::text(200,
+                                   prometheus::render(gw.own(), store.stats(), gw.fleet(), detail),
                                    "text/plain; version=0.0.4; charset=utf-8");
   });
 

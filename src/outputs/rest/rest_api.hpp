@@ -9,6 +9,7 @@
 #include "core/clock.hpp"
 #include "core/gateway_api.hpp"
 #include "net/http_server.hpp"
+#include "outputs/prometheus/exposition.hpp"
 #include "store/store.hpp"
 
 namespace sb::rest {
@@ -16,6 +17,7 @@ namespace sb::rest {
 struct RestOptions {
   std::string api_token;  ///< bearer token for POST routes; empty: commands are refused (403)
   bool dashboard = true;  ///< serve web/ at /
+  prometheus::Detail metrics = prometheus::Detail::Auto;  ///< how much /metrics says
 };
 
 /// The router for the gateway's HTTP server. `gateway`, `store`, `pool` and `clock` must
