@@ -296,26 +296,30 @@ std::string render(const GatewayApi& gw, const store::StoreStats& store,
     v.late += h.polls_late;
     for (std::size_t i = 0; i < v.lateness.size(); ++i) v.lateness[i] += h.lateness_counts[i];
     v.lateness_sum_s += h.lateness_sum_s;
-    if (devices) {
+    // Summed per vendor, only the connections that need credentials have it (while they do):
+    // the alerts ask for == 1.
+    if (devices || h.state == "needs_credentials")
       w.add("sunbridge_connection_needs_credentials", "gauge",
             "1 while the vendor refuses the connection's credentials", base,
             h.state == "needs_credentials" ? 1 : 0);
+    // An account's budget is its own whatever the detail (cloud connections only).
+    if (h.budget) {
+      w.add("sunbridge_call_budget_used", "gauge",
+            "calls of the vendor account's budget used in this period", base, h.budget->used);
+      w.add("sunbridge_call_budget_limit", "gauge", "calls the vendor account may make a period",
+            base, h.budget->limit);
+      w.add("sunbridge_call_budget_remaining", "gauge",
+            "calls the vendor account has left in this period", base,
+            std::max(0, h.budget->limit - h.budget->used));
+      w.add("sunbridge_call_budget_reset_timestamp_seconds", "gauge",
+            "when the vendor account's budget starts again (Unix time)", base,
+            double(to_ms(h.budget->resets_at)) / 1000);
+    }
+    if (devices) {
       work_families(w, base, h.polls, h.failures_by_kind, h.implausible_values, h.gaps_found,
                     h.gaps_open, h.gaps_unfilled, h.samples_backfilled, h.samples_estimated);
       histogram(w, "sunbridge_poll_duration_seconds", "how long successful polls took", base,
                 kPollLatencyBuckets, h.latency_counts, h.latency_sum_s);
-      if (h.budget) {
-        w.add("sunbridge_call_budget_used", "gauge",
-              "calls of the vendor account's budget used in this period", base, h.budget->used);
-        w.add("sunbridge_call_budget_limit", "gauge", "calls the vendor account may make a period",
-              base, h.budget->limit);
-        w.add("sunbridge_call_budget_remaining", "gauge",
-              "calls the vendor account has left in this period", base,
-              std::max(0, h.budget->limit - h.budget->used));
-        w.add("sunbridge_call_budget_reset_timestamp_seconds", "gauge",
-              "when the vendor account's budget starts again (Unix time)", base,
-              double(to_ms(h.budget->resets_at)) / 1000);
-      }
       continue;
     }
     v.polls += h.polls;

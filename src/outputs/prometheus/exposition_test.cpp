@@ -163,6 +163,10 @@ TEST(Prometheus, VendorDetailKeepsPerConnectionSeriesToWhatAnOperatorActsOn) {
   EXPECT_TRUE(
       has_line(text, "sunbridge_connection_last_success_timestamp_seconds{" + c1 + "} 1782036000"));
   EXPECT_TRUE(has_line(text, R"(sunbridge_connection_up{connection="bat-2",vendor="sonnen"} 0)"));
+  // Needing credentials shows on its connection; the others have no such series.
+  EXPECT_TRUE(has_line(
+      text, R"(sunbridge_connection_needs_credentials{connection="bat-2",vendor="sonnen"} 1)"));
+  EXPECT_EQ(text.find("sunbridge_connection_needs_credentials{" + c1), std::string::npos);
   const std::string v = R"(vendor="sonnen")";
   EXPECT_TRUE(has_line(text, "sunbridge_connections{" + v + ",state=\"ok\"} 2"));
   EXPECT_TRUE(has_line(text, "sunbridge_connections{" + v + ",state=\"needs_credentials\"} 1"));
