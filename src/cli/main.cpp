@@ -1,11 +1,20 @@
 // sunbridge: one gateway for five solar and battery vendor APIs. Subcommands live in their
 // own files; this one only assembles them.
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "cli/commands.hpp"
 
 int main(int argc, char** argv) {
+  // Each device of a local vendor is a socket (and a simulator's a listening one): the soft
+  // open-file limit goes up to the hard one where the system allows (the service's unit sets
+  // both).
+  if (rlimit lim{}; getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
   CLI::App app{"sunbridge: one gateway for solar inverters and home batteries", "sunbridge"};
   app.set_version_flag("--version", std::string("sunbridge ") + SUNBRIDGE_VERSION);
   app.require_subcommand(1);

@@ -1,3 +1,5 @@
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <optional>
@@ -50,6 +52,17 @@ void register_run(CLI::App& app, int& rc) {
                                : std::to_string(n) + " connection(s)") +
             ", database " + store::without_password(db) + ", API http://" + host + ":" +
             std::to_string(rt.port()));
+    // A socket a connection (several for some), the database's files and the API's clients:
+    // said now rather than found as "too many open files" under load.
+    if (rlimit lim{}; getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+      auto connections = n + (rt.fleet_worker() ? rt.fleet_worker()->held().size() : 0);
+      if (connections + 256 > lim.rlim_cur)
+        log(LogLevel::Warning, "gateway", "",
+            "the open-file limit (" + std::to_string(lim.rlim_cur) + ") is close to the " +
+                std::to_string(connections) +
+                " connections' sockets plus the database's and the API's; raise it "
+                "(LimitNOFILE= in the service's unit, ulimit -n)");
+    }
     // SIGHUP (systemctl reload) reads the file again; a file with mistakes is refused and the
     // running configuration stays.
     auto reload = [&rt, path = *config, forced] {
