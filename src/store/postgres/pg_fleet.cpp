@@ -238,19 +238,8 @@ class PgFleet final : public Fleet {
   }
 
   Result<void> finish_settings_read(std::int64_t id, const Result<std::string>& answer) override {
-    std::lock_guard lock(m_);
-    return c_.exec(std::string("WITH f AS (UPDATE fleet_commands SET status = $2, answer = $3, "
-                               "error_kind = $4, error = $5, finished_at = ") +
-                       kNow +
-                       " WHERE id = $1 RETURNING id) SELECT pg_notify('sunbridge_command_done', "
-                       "id::text) FROM f",
-                   "finish settings read",
-                   Params()
-                       .add(id)
-                       .add(std::string(answer ? "done" : "failed"))
-                       .add(answer ? *answer : std::string())
-                       .add(answer ? std::string() : std::string(to_string(answer.error().kind)))
-                       .add(answer ? std::string() : answer.error().message));
+    return finish(id, "finish settings read", std::nullopt, answer ? *answer : std::string(),
+                  answer ? std::nullopt : std::optional<Error>(answer.error()));
   }
 
   Result<std::vector<FleetCommand>> take_commands(
@@ -277,19 +266,7 @@ class PgFleet final : public Fleet {
 
   Result<void> finish_command(std::int64_t id, std::optional<std::int64_t> audit_id,
                               const std::optional<Error>& error) override {
-    std::lock_guard lock(m_);
-    return c_.exec(std::string("WITH f AS (UPDATE fleet_commands SET status = $2, audit_id = $3, "
-                               "error_kind = $4, error = $5, finished_at = ") +
-                       kNow +
-                       " WHERE id = $1 RETURNING id) SELECT pg_notify('sunbridge_command_done', "
-                       "id::text) FROM f",
-                   "finish command",
-                   Params()
-                       .add(id)
-                       .add(std::string(error ? "failed" : "done"))
-                       .add(audit_id ? std::optional(std::to_string(*audit_id)) : std::nullopt)
-                       .add(error ? std::string(to_string(error->kind)) : std::string())
-                       .add(error ? error->message : std::string()));
+    return finish(id, "finish command", audit_id, std::string(), error);
   }
 
   Result<FleetCommand> command(std::int64_t id) override {
@@ -462,6 +439,26 @@ class PgFleet final : public Fleet {
   }
 
  private:
+  // A taken command or settings read ended: "done" (with its audit row, or the settings read)
+  // or "failed" with the error; the asker is woken.
+  Result<void> finish(std::int64_t id, std::string_view what, std::optional<std::int64_t> audit_id,
+                      const std::string& answer, const std::optional<Error>& error) {
+    std::lock_guard lock(m_);
+    return c_.exec(std::string("WITH f AS (UPDATE fleet_commands SET status = $2, audit_id = $3, "
+                               "answer = $4, error_kind = $5, error = $6, finished_at = ") +
+                       kNow +
+                       " WHERE id = $1 RETURNING id) SELECT pg_notify('sunbridge_command_done', "
+                       "id::text) FROM f",
+                   what,
+                   Params()
+                       .add(id)
+                       .add(std::string(error ? "failed" : "done"))
+                       .add(audit_id ? std::optional(std::to_string(*audit_id)) : std::nullopt)
+                       .add(answer)
+                       .add(error ? std::string(to_string(error->kind)) : std::string())
+                       .add(error ? error->message : std::string()));
+  }
+
   std::string conninfo_, shown_;
   std::mutex m_;
   Conn c_;
