@@ -1,5 +1,7 @@
 #include "cli/runtime.hpp"
 
+#include <sys/resource.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <condition_variable>
@@ -18,7 +20,12 @@ namespace sb::cli {
 namespace asio = boost::asio;
 
 Runtime::Runtime(const Clock& clock, int threads) : clock_(clock), threads_(std::max(1, threads)) {
-  http_ = std::make_unique<net::HttpClient>(io_.get_executor());
+  // Idle keep-alive connections to devices take at most half the open-file limit (raised at
+  // start, main.cpp): the rest is for polls in flight, the database and the API's clients.
+  net::HttpClientOptions options;
+  if (rlimit lim{}; getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+    options.max_idle_total = std::max<std::size_t>(64, lim.rlim_cur / 2);
+  http_ = std::make_unique<net::HttpClient>(io_.get_executor(), options);
 }
 
 Runtime::~Runtime() {

@@ -12,8 +12,10 @@
 #include <boost/beast/ssl.hpp>
 #include <charconv>
 #include <deque>
+#include <list>
 #include <map>
 #include <mutex>
+#include <unordered_map>
 
 #include "core/log.hpp"
 
@@ -97,23 +99,45 @@ struct HttpClient::Impl {
   // them takes milliseconds that a gateway of local devices, and each fuzz run, need not spend.
   std::once_flag system_cas;
   mutable std::mutex mutex;
-  std::map<std::string, std::deque<std::unique_ptr<Connection>>> idle;
+  // Idle keep-alive connections, least recently used first, and each host's of them in the
+  // same order: a host's newest is taken for its next request; past a host's cap or the
+  // client's, the least recently used goes.
+  struct Idle {
+    std::string key;
+    std::unique_ptr<Connection> connection;
+  };
+  std::list<Idle> idle;
+  std::unordered_map<std::string, std::deque<std::list<Idle>::iterator>> idle_by_key;
   std::atomic<std::uint64_t> opened{0};
+  std::atomic<std::uint64_t> idle_evicted{0};
+
+  // Caller holds `mutex`. Closes and forgets `it`, which is the front of its host's queue or
+  // (when `newest`) the back.
+  void drop_idle(std::list<Idle>::iterator it, bool newest, bool close) {
+    auto by = idle_by_key.find(it->key);
+    if (newest)
+      by->second.pop_back();
+    else
+      by->second.pop_front();
+    if (by->second.empty()) idle_by_key.erase(by);
+    if (close) it->connection->close();
+    idle.erase(it);
+  }
 
   // The most recently used idle connection young enough to reuse; older ones are closed (the
   // server has closed them or is about to).
   std::unique_ptr<Connection> take_idle(const std::string& key) {
     std::lock_guard lock(mutex);
-    auto it = idle.find(key);
-    if (it == idle.end()) return nullptr;
     auto now = std::chrono::steady_clock::now();
-    while (!it->second.empty()) {
-      auto c = std::move(it->second.back());
-      it->second.pop_back();
+    for (;;) {
+      auto by = idle_by_key.find(key);
+      if (by == idle_by_key.end()) return nullptr;
+      auto it = by->second.back();
+      auto c = std::move(it->connection);
+      drop_idle(it, true, false);
       if (now - c->idle_since < c->reusable_for) return c;
       c->close();
     }
-    return nullptr;
   }
 
   void put_idle(const std::string& key, std::unique_ptr<Connection> c,
@@ -129,11 +153,15 @@ struct HttpClient::Impl {
       return;
     }
     std::lock_guard lock(mutex);
-    auto& q = idle[key];
-    q.push_back(std::move(c));
-    while (q.size() > options.max_idle_per_host) {
-      q.front()->close();
-      q.pop_front();
+    idle.push_back({key, std::move(c)});
+    auto& q = idle_by_key[key];
+    q.push_back(std::prev(idle.end()));
+    if (q.size() > options.max_idle_per_host) drop_idle(q.front(), false, true);
+    // The client's cap: each idle connection is an open file, and a gateway of 100,000 devices
+    // would otherwise keep one for each.
+    while (options.max_idle_total && idle.size() > options.max_idle_total) {
+      drop_idle(idle.begin(), false, true);
+      idle_evicted.fetch_add(1, std::memory_order_relaxed);
     }
   }
 
@@ -324,16 +352,18 @@ std::uint64_t HttpClient::connections_opened() const {
 
 std::size_t HttpClient::idle_connections() const {
   std::lock_guard lock(impl_->mutex);
-  std::size_t n = 0;
-  for (const auto& [k, q] : impl_->idle) n += q.size();
-  return n;
+  return impl_->idle.size();
+}
+
+std::uint64_t HttpClient::idle_evicted() const {
+  return impl_->idle_evicted.load();
 }
 
 void HttpClient::close_idle() {
   std::lock_guard lock(impl_->mutex);
-  for (auto& [k, q] : impl_->idle)
-    for (auto& c : q) c->close();
+  for (auto& i : impl_->idle) i.connection->close();
   impl_->idle.clear();
+  impl_->idle_by_key.clear();
 }
 
 }  // namespace sb::net

@@ -22,6 +22,9 @@ struct HttpClientOptions {
   bool verify_tls = true;                             ///< verify the peer certificate and host name
   std::string ca_file;  ///< extra CA bundle (PEM); the system store is always used
   std::size_t max_idle_per_host = 4;
+  /// Idle connections kept across every host (0: no cap); past it, the least recently used is
+  /// closed. Each is an open file: a gateway of many local devices caps them below its limit.
+  std::size_t max_idle_total = 0;
   /// An idle keep-alive connection older than this (or than the server's Keep-Alive timeout
   /// less a second) is not reused: servers close idle connections, commonly after 5 to 60 s.
   std::chrono::milliseconds max_idle_age{20'000};
@@ -54,6 +57,8 @@ class HttpClient {
   std::uint64_t connections_opened() const;
   /// Idle keep-alive connections held now.
   std::size_t idle_connections() const;
+  /// Idle connections closed because of max_idle_total (the least recently used).
+  std::uint64_t idle_evicted() const;
   /// Closes every idle connection.
   void close_idle();
 

@@ -99,6 +99,44 @@ TEST_F(Fixture, KeepAliveReusesOneConnection) {
   EXPECT_EQ(client->idle_connections(), 1u);
 }
 
+// Past the client's cap of idle connections across hosts, the least recently used is closed:
+// three devices, a cap of two, so the first device's connection goes when the third's is put
+// back, and its next request opens a new one while the others are reused.
+TEST_F(Fixture, IdleConnectionsPastTheClientsCapCloseTheLeastRecentlyUsed) {
+  router->get("/ping", [](ServerRequest&) -> asio::awaitable<ServerResponse> {
+    co_return ServerResponse::text(200, "pong");
+  });
+  HttpClientOptions co;
+  co.max_idle_total = 2;
+  start({}, co);
+  std::vector<std::unique_ptr<HttpServer>> more;
+  std::vector<Endpoint> devices{ep()};
+  for (int i = 0; i < 2; ++i) {
+    more.push_back(std::make_unique<HttpServer>(io.executor(), router, HttpServerOptions{}));
+    ASSERT_TRUE(more.back()->listen("127.0.0.1", 0));
+    devices.push_back({"127.0.0.1", more.back()->port(), false});
+  }
+  auto get = [&](const Endpoint& e) {
+    auto r = io.run(client->request(e, HttpRequest{"GET", "/ping", {}, {}}));
+    return r && r->body == "pong";
+  };
+  for (const auto& e : devices) ASSERT_TRUE(get(e));
+  EXPECT_EQ(client->connections_opened(), 3u);
+  EXPECT_EQ(client->idle_connections(), 2u);
+  EXPECT_EQ(client->idle_evicted(), 1u);
+  ASSERT_TRUE(get(devices[2]));  // kept: reused
+  ASSERT_TRUE(get(devices[1]));  // kept: reused
+  EXPECT_EQ(client->connections_opened(), 3u);
+  ASSERT_TRUE(get(devices[0]));  // closed: a new connection, and devices[2]'s goes now
+  EXPECT_EQ(client->connections_opened(), 4u);
+  EXPECT_EQ(client->idle_evicted(), 2u);
+  ASSERT_TRUE(get(devices[1]));
+  EXPECT_EQ(client->connections_opened(), 4u);
+  ASSERT_TRUE(get(devices[2]));
+  EXPECT_EQ(client->connections_opened(), 5u);
+  for (auto& m : more) m->stop();
+}
+
 TEST_F(Fixture, ServerClosingAnIdleConnectionIsRetriedOnceTransparently) {
   router->get("/ping", [](ServerRequest&) -> asio::awaitable<ServerResponse> {
     co_return ServerResponse::text(200, "pong");
