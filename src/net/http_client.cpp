@@ -289,7 +289,10 @@ HttpClient::~HttpClient() {
 }
 
 asio::awaitable<Result<HttpResponse>> HttpClient::request(Endpoint ep, HttpRequest r) {
-  if (impl_->options.fake_peer) co_return impl_->options.fake_peer(ep, r);
+  // The pool and its options outlive the client while a request of it is out: the client may
+  // be destroyed while this coroutine waits (its owner stopping), and `impl_` goes with it.
+  auto impl = impl_;
+  if (impl->options.fake_peer) co_return impl->options.fake_peer(ep, r);
   auto started = std::chrono::steady_clock::now();
   auto op = request_once(ep, r);
   auto res = co_await std::move(op);
@@ -304,7 +307,7 @@ asio::awaitable<Result<HttpResponse>> HttpClient::request(Endpoint ep, HttpReque
             (res ? std::to_string(res->status) : res.error().describe()) + " in " +
             std::to_string(ms) + " ms");
   }
-  if (impl_->options.on_exchange) impl_->options.on_exchange(r, res);
+  if (impl->options.on_exchange) impl->options.on_exchange(r, res);
   co_return res;
 }
 
