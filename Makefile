@@ -92,13 +92,13 @@ fuzz: deps
 # The unit, simulator and fuzz-corpus tests under AddressSanitizer and UBSan (gcc).
 test-asan: deps
 	cmake -S . -B build-asan $(SAN_FLAGS) -DSB_SANITIZE=address,undefined
-	cmake --build build-asan -j $(JOBS)
+	cmake --build build-asan -j $(JOBS) --target sb_sanitizer_tests
 	cd build-asan && ctest --output-on-failure -j $(JOBS) --timeout 900 -L 'unit|simulator|fuzz'
 
 # The multi-threaded gateway and engine tests under ThreadSanitizer.
 test-tsan: deps
 	cmake -S . -B build-tsan $(SAN_FLAGS) -DSB_SANITIZE=thread
-	cmake --build build-tsan -j $(JOBS)
+	cmake --build build-tsan -j $(JOBS) --target sb_sanitizer_tests
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 		ctest --output-on-failure -j $(JOBS) --timeout 900 -L 'unit|simulator'
 
