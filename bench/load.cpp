@@ -162,7 +162,6 @@ std::optional<Figures> health(test::Http& api) {
 
 /// One N: true when it ran (its figures printed), false with the reason in `stopped`.
 bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls) {
-  auto dir = test::temp_dir("load-" + std::to_string(n));
   // Sockets: the simulators' listening and accepted ones, the gateway's to each device.
   rlimit lim{};
   getrlimit(RLIMIT_NOFILE, &lim);
@@ -176,6 +175,8 @@ bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls
               "port per device)";
     return false;
   }
+  // Kept when the run fails: the gateway's log is in it.
+  auto dir = test::temp_dir("load-" + std::to_string(n));
   std::vector<std::unique_ptr<test::Process>> sims;
   std::vector<std::string> ports;
   for (int from = 0; from < n; from += o.per_sim) {
