@@ -166,13 +166,14 @@ bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls
   rlimit lim{};
   getrlimit(RLIMIT_NOFILE, &lim);
   const rlim_t per_sim_fds = static_cast<rlim_t>(std::min(n, o.per_sim)) * 2 + 64;
-  const rlim_t gateway_fds = static_cast<rlim_t>(n) + 256;
+  // The gateway keeps at most half its limit as idle connections (the rest: polls in flight,
+  // the database, the API), so it needs one per device only up to that.
+  const rlim_t gateway_fds = std::min(static_cast<rlim_t>(n), lim.rlim_cur / 2) + 256;
   if (std::max(per_sim_fds, gateway_fds) > lim.rlim_cur) {
     stopped = "the open-file limit: " + std::to_string(lim.rlim_cur) + " (hard " +
               std::to_string(lim.rlim_max) + ") is below the " +
               std::to_string(std::max(per_sim_fds, gateway_fds)) +
-              " sockets one process would need (the gateway one per device; simulators host one "
-              "port per device)";
+              " sockets one process would need (a simulator hosts one port per device)";
     return false;
   }
   // Kept when the run fails: the gateway's log is in it.
@@ -187,9 +188,19 @@ bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls
     for (int i = 0; i < k; ++i) {
       auto l = sims.back()->line(seconds(120));
       if (!l || l->rfind("listening on ", 0) != 0) {
+        auto said = l ? *l : sims.back()->rest_of_stderr();
+        while (!said.empty() && said.back() == '\n') said.pop_back();
+        std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+        std::string lo, hi;
+        range >> lo >> hi;
         stopped = "simulator " + std::to_string(sims.size()) + " did not start its " +
-                  std::to_string(k) + " devices (" + (l ? *l : "no answer") + ": " +
-                  sims.back()->rest_of_stderr() + "); the ports or memory of this machine";
+                  std::to_string(k) + " devices after " + std::to_string(ports.size()) +
+                  " had started (" + said +
+                  "): each simulated device listens on a port of its own on 127.0.0.1, taken "
+                  "from the ephemeral range " +
+                  lo + "-" + hi + " (net.ipv4.ip_local_port_range)";
+        sims.clear();
+        std::filesystem::remove_all(dir);
         return false;
       }
       ports.push_back(l->substr(l->rfind(':') + 1));
