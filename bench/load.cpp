@@ -247,13 +247,23 @@ bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls
   }
   auto warm = duration<double>(steady_clock::now() - started).count();
   const pid_t pid = gw.pid();
-  auto before = *f;
-  auto cpu0 = cpu_seconds(pid);
+  // Each count is read the same way at both ends (the answer's own time to build and send is
+  // alike), and the gateway's CPU around the window only, not for those answers.
+  auto asked = steady_clock::now();
+  auto first = health(api);
   auto t0 = steady_clock::now();
-  std::this_thread::sleep_for(seconds(o.window_s));
-  auto after = health(api);
+  auto cpu0 = cpu_seconds(pid);
+  if (!first) {
+    stopped = "the gateway's API did not answer at the start of the window";
+    return false;
+  }
+  auto before = *first;
+  std::this_thread::sleep_until(asked + seconds(o.window_s));
+  auto t1 = steady_clock::now();
   auto cpu1 = cpu_seconds(pid);
-  auto wall = duration<double>(steady_clock::now() - t0).count();
+  auto after = health(api);
+  auto wall = duration<double>(t1 - asked).count();  // between the two readings of the counts
+  const double cpu_wall = duration<double>(t1 - t0).count();
   long rss = status_kb(pid, "VmRSS"), hwm = status_kb(pid, "VmHWM");
   if (!after) {
     stopped = "the gateway's API did not answer at the end of the window";
@@ -270,13 +280,13 @@ bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls
   auto scrape = scrape_io.run(
       scraper.request({"127.0.0.1", port, false}, net::HttpRequest{"GET", "/metrics", {}, {}}));
   auto scrape_wall = duration<double>(steady_clock::now() - s0).count();
-  auto scrape_cpu = cpu_seconds(pid) - cpu_s0 - scrape_wall * (cpu1 - cpu0) / wall;
+  auto scrape_cpu = cpu_seconds(pid) - cpu_s0 - scrape_wall * (cpu1 - cpu0) / cpu_wall;
   const double scrape_mb =
       scrape && scrape->status == 200 ? static_cast<double>(scrape->body.size()) / 1e6 : -1;
   const double due = static_cast<double>(n) * wall / o.interval_s;
   const auto done = after->polls - before.polls;
   const auto late = after->late - before.late;
-  const double cores = (cpu1 - cpu0) / wall;
+  const double cores = (cpu1 - cpu0) / cpu_wall;
   std::printf(
       "N=%-7d window %4.0f s  gateway %.3f cores  RSS %6.1f MB (peak %.1f, %.1f KB a device)  "
       "polls due %.0f done %lld late %lld  samples stored %.0f/s  /metrics %.2f MB in %.3f s "
