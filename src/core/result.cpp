@@ -31,10 +31,7 @@ std::string_view to_string(ErrorKind kind) {
 }
 
 std::optional<ErrorKind> parse_error_kind(std::string_view name) {
-  for (auto k :
-       {ErrorKind::Transport, ErrorKind::Timeout, ErrorKind::Auth, ErrorKind::RateLimited,
-        ErrorKind::Protocol, ErrorKind::NotFound, ErrorKind::NotSupported,
-        ErrorKind::InvalidArgument, ErrorKind::Conflict, ErrorKind::Vendor, ErrorKind::Internal})
+  for (auto k : kErrorKinds)
     if (to_string(k) == name) return k;
   return std::nullopt;
 }

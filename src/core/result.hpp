@@ -25,6 +25,12 @@ enum class ErrorKind {
   Internal,         ///< a bug or a local resource failure (disk, database)
 };
 
+/// Every kind, in the order above (for outputs that list them all, zero or not).
+inline constexpr ErrorKind kErrorKinds[] = {
+    ErrorKind::Transport, ErrorKind::Timeout,  ErrorKind::Auth,         ErrorKind::RateLimited,
+    ErrorKind::Protocol,  ErrorKind::NotFound, ErrorKind::NotSupported, ErrorKind::InvalidArgument,
+    ErrorKind::Conflict,  ErrorKind::Vendor,   ErrorKind::Internal};
+
 std::string_view to_string(ErrorKind kind);
 /// The kind to_string() named; none for anything else.
 std::optional<ErrorKind> parse_error_kind(std::string_view name);

@@ -190,11 +190,6 @@ void histogram(Writer& w, const std::string& name, std::string_view help, const 
   w.add(name, "histogram", help, base, double(cumulative), "_count");
 }
 
-constexpr ErrorKind kErrorKinds[] = {
-    ErrorKind::Transport, ErrorKind::Timeout,  ErrorKind::Auth,         ErrorKind::RateLimited,
-    ErrorKind::Protocol,  ErrorKind::NotFound, ErrorKind::NotSupported, ErrorKind::InvalidArgument,
-    ErrorKind::Conflict,  ErrorKind::Vendor,   ErrorKind::Internal};
-
 // What the connections of one vendor add up to, for the families kept per vendor.
 struct VendorSums {
   std::int64_t polls = 0, implausible = 0, gaps_found = 0, gaps_open = 0, gaps_unfilled = 0;
