@@ -190,47 +190,57 @@ void histogram(Writer& w, const std::string& name, std::string_view help, const 
   w.add(name, "histogram", help, base, double(cumulative), "_count");
 }
 
-// What the connections of one vendor add up to, for the families kept per vendor.
-struct VendorSums {
-  std::int64_t polls = 0, implausible = 0, gaps_found = 0, gaps_open = 0, gaps_unfilled = 0;
-  std::int64_t backfilled = 0, estimated = 0, late = 0;
-  std::map<std::string, std::int64_t> failures_by_kind, connections_by_state;
-  std::array<std::uint64_t, kPollLatencyBucketCount + 1> latency{};
-  double latency_sum_s = 0;
-  std::array<std::uint64_t, kPollLatenessBucketCount + 1> lateness{};
-  double lateness_sum_s = 0;
-};
+// Adds the work `h` counts (polls, errors, durations, lateness, gaps) into `sum`: a vendor's
+// connections added up, for the families kept per vendor.
+void add_work(ConnectionHealth& sum, const ConnectionHealth& h) {
+  sum.polls += h.polls;
+  sum.implausible_values += h.implausible_values;
+  sum.gaps_found += h.gaps_found;
+  sum.gaps_open += h.gaps_open;
+  sum.gaps_unfilled += h.gaps_unfilled;
+  sum.samples_backfilled += h.samples_backfilled;
+  sum.samples_estimated += h.samples_estimated;
+  sum.polls_late += h.polls_late;
+  for (const auto& [kind, n] : h.failures_by_kind) sum.failures_by_kind[kind] += n;
+  for (std::size_t i = 0; i < sum.latency_counts.size(); ++i)
+    sum.latency_counts[i] += h.latency_counts[i];
+  sum.latency_sum_s += h.latency_sum_s;
+  for (std::size_t i = 0; i < sum.lateness_counts.size(); ++i)
+    sum.lateness_counts[i] += h.lateness_counts[i];
+  sum.lateness_sum_s += h.lateness_sum_s;
+}
 
-// The families that count a connection's work: per connection (`base` names it) or per vendor.
-void work_families(Writer& w, const Labels& base, std::int64_t polls,
-                   const std::map<std::string, std::int64_t>& failures_by_kind,
-                   std::int64_t implausible, std::int64_t gaps_found, std::int64_t gaps_open,
-                   std::int64_t gaps_unfilled, std::int64_t backfilled, std::int64_t estimated) {
+// The families that count a connection's work: per connection (`base` names it) or, from
+// add_work's sums, per vendor.
+void work_families(Writer& w, const Labels& base, const ConnectionHealth& h) {
   w.add("sunbridge_implausible_values_total", "counter",
-        "vendor values not stored: outside what their metric can be", base, double(implausible));
+        "vendor values not stored: outside what their metric can be", base,
+        double(h.implausible_values));
   w.add("sunbridge_polls_total", "counter", "polls of the connection's devices", base,
-        double(polls));
+        double(h.polls));
   // Every kind appears, zero or not, so that rate() works from the first error on.
   for (auto kind : kErrorKinds) {
     auto name = std::string(to_string(kind));
-    auto it = failures_by_kind.find(name);
+    auto it = h.failures_by_kind.find(name);
     Labels l = base;
     l.emplace_back("kind", name);
     w.add("sunbridge_poll_errors_total", "counter", "failed polls by error kind", l,
-          it == failures_by_kind.end() ? 0 : double(it->second));
+          it == h.failures_by_kind.end() ? 0 : double(it->second));
   }
+  histogram(w, "sunbridge_poll_duration_seconds", "how long successful polls took", base,
+            kPollLatencyBuckets, h.latency_counts, h.latency_sum_s);
   w.add("sunbridge_history_gaps_found_total", "counter",
-        "holes in history found after an outage since the start", base, double(gaps_found));
+        "holes in history found after an outage since the start", base, double(h.gaps_found));
   w.add("sunbridge_history_gaps_open", "gauge", "gaps waiting for backfill", base,
-        double(gaps_open));
+        double(h.gaps_open));
   w.add("sunbridge_history_gaps_unfilled_total", "counter",
         "gaps backfill finished with values still missing (given up where no history has them)",
-        base, double(gaps_unfilled));
+        base, double(h.gaps_unfilled));
   w.add("sunbridge_history_samples_backfilled_total", "counter",
-        "samples stored from the vendor's history into gaps", base, double(backfilled));
+        "samples stored from the vendor's history into gaps", base, double(h.samples_backfilled));
   w.add("sunbridge_history_samples_estimated_total", "counter",
         "counter values estimated across gaps the vendor's history could not fill", base,
-        double(estimated));
+        double(h.samples_estimated));
 }
 
 void device_families(Writer& w, const std::vector<DeviceLive>& live) {
@@ -273,7 +283,8 @@ std::string render(const GatewayApi& gw, const store::StoreStats& store,
   const bool devices = per_device(detail, health.size());
   if (devices) device_families(w, gw.live());
 
-  std::map<std::string, VendorSums> vendors;
+  std::map<std::string, ConnectionHealth> vendors;  // each vendor's connections added up
+  std::map<std::string, std::map<std::string, std::int64_t>> states;  // by vendor, by state
   for (const auto& h : health) {
     Labels base{{"connection", h.name}, {"vendor", h.vendor}};
     // What an operator acts on, per connection whatever the detail: its state, its last
@@ -286,11 +297,6 @@ std::string render(const GatewayApi& gw, const store::StoreStats& store,
             double(to_ms(*h.last_success)) / 1000);
     w.add("sunbridge_connection_failures_total", "counter",
           "failed polls of the connection, every kind", base, double(h.failures));
-    auto& v = vendors[h.vendor];
-    v.connections_by_state[h.state]++;
-    v.late += h.polls_late;
-    for (std::size_t i = 0; i < v.lateness.size(); ++i) v.lateness[i] += h.lateness_counts[i];
-    v.lateness_sum_s += h.lateness_sum_s;
     // Summed per vendor, only the connections that need credentials have it (while they do):
     // the alerts ask for == 1.
     if (devices || h.state == "needs_credentials")
@@ -310,27 +316,13 @@ std::string render(const GatewayApi& gw, const store::StoreStats& store,
             "when the vendor account's budget starts again (Unix time)", base,
             double(to_ms(h.budget->resets_at)) / 1000);
     }
-    if (devices) {
-      work_families(w, base, h.polls, h.failures_by_kind, h.implausible_values, h.gaps_found,
-                    h.gaps_open, h.gaps_unfilled, h.samples_backfilled, h.samples_estimated);
-      histogram(w, "sunbridge_poll_duration_seconds", "how long successful polls took", base,
-                kPollLatencyBuckets, h.latency_counts, h.latency_sum_s);
-      continue;
-    }
-    v.polls += h.polls;
-    v.implausible += h.implausible_values;
-    v.gaps_found += h.gaps_found;
-    v.gaps_open += h.gaps_open;
-    v.gaps_unfilled += h.gaps_unfilled;
-    v.backfilled += h.samples_backfilled;
-    v.estimated += h.samples_estimated;
-    for (const auto& [kind, n] : h.failures_by_kind) v.failures_by_kind[kind] += n;
-    for (std::size_t i = 0; i < v.latency.size(); ++i) v.latency[i] += h.latency_counts[i];
-    v.latency_sum_s += h.latency_sum_s;
+    if (devices) work_families(w, base, h);
+    states[h.vendor][h.state]++;
+    add_work(vendors[h.vendor], h);
   }
   for (const auto& [vendor, v] : vendors) {
     Labels base{{"vendor", vendor}};
-    for (const auto& [state, n] : v.connections_by_state) {
+    for (const auto& [state, n] : states[vendor]) {
       Labels l = base;
       l.emplace_back("state", state);
       w.add("sunbridge_connections", "gauge",
@@ -339,15 +331,11 @@ std::string render(const GatewayApi& gw, const store::StoreStats& store,
     w.add("sunbridge_polls_late_total", "counter",
           "poll rounds that started later than a tenth of their interval (at least 1 s) after "
           "they were due",
-          base, double(v.late));
+          base, double(v.polls_late));
     histogram(w, "sunbridge_poll_lateness_seconds",
               "how long after it was due each planned poll round started", base,
-              kPollLatenessBuckets, v.lateness, v.lateness_sum_s);
-    if (devices) continue;  // the rest is per connection then
-    work_families(w, base, v.polls, v.failures_by_kind, v.implausible, v.gaps_found, v.gaps_open,
-                  v.gaps_unfilled, v.backfilled, v.estimated);
-    histogram(w, "sunbridge_poll_duration_seconds", "how long successful polls took", base,
-              kPollLatencyBuckets, v.latency, v.latency_sum_s);
+              kPollLatenessBuckets, v.lateness_counts, v.lateness_sum_s);
+    if (!devices) work_families(w, base, v);  // else per connection, above
   }
 
   for (const auto& q : gw.quality()) {
