@@ -24,6 +24,12 @@ std::string names_of(const std::vector<std::string>& v) {
   return out;
 }
 
+std::vector<std::string> connections_of(const std::vector<store::ConnectionLease>& leases) {
+  std::vector<std::string> out;
+  for (const auto& l : leases) out.push_back(l.connection);
+  return out;
+}
+
 }  // namespace
 
 std::string host_name() {
@@ -83,7 +89,7 @@ Result<std::string> FleetWorker::step() {
   auto give_up_if_late = [&](const Error& e) -> Result<std::string> {
     view_.count([](FleetWorkerStats& s) { ++s.round_failures; });
     if (!held_.empty() && now - renewed_at_ > ttl_ * 2 / 3) {
-      for (const auto& l : held_) lost.push_back(l.connection);
+      lost = connections_of(held_);
       held_.clear();
       draining_.clear();
       view_.count([&](FleetWorkerStats& s) {
@@ -112,8 +118,8 @@ Result<std::string> FleetWorker::step() {
     if (std::none_of(renewed->begin(), renewed->end(),
                      [&](const auto& r) { return r.connection == l.connection; }))
       lost.push_back(l.connection);
-  std::set<std::string> was_draining;
-  for (const auto& l : draining_) was_draining.insert(l.connection);
+  auto draining = connections_of(draining_);
+  std::set<std::string> was_draining(draining.begin(), draining.end());
   held_.clear();
   draining_.clear();
   for (auto& l : *renewed) (was_draining.contains(l.connection) ? draining_ : held_).push_back(l);
@@ -139,7 +145,7 @@ Result<std::string> FleetWorker::step() {
     if (auto claimed = fleet_.claim(id_, share - held_.size(), ttl_); !claimed) {
       failed = claimed.error();
     } else {
-      for (const auto& l : *claimed) taken.push_back(l.connection);
+      taken = connections_of(*claimed);
       std::sort(taken.begin(), taken.end());
       held_.insert(held_.end(), claimed->begin(), claimed->end());
     }
@@ -166,9 +172,8 @@ Result<std::string> FleetWorker::step() {
     held_.insert(held_.end(), giving.begin(), giving.end());
     given.clear();
   }
-  std::set<std::string> going;
-  for (const auto& l : draining_) going.insert(l.connection);
-  auto still = gateway_.finishing(going);
+  auto going = connections_of(draining_);
+  auto still = gateway_.finishing({going.begin(), going.end()});
   std::vector<std::string> released;
   std::erase_if(draining_, [&](const auto& l) {
     if (still.contains(l.connection)) return false;
@@ -190,12 +195,9 @@ Result<std::string> FleetWorker::step() {
   std::string out;
   if (!taken.empty()) out += "; took " + names_of(taken);
   if (!lost.empty()) out += "; lost " + names_of(lost) + " (another worker holds them now)";
-  if (!draining_.empty()) {
-    std::vector<std::string> out_there;
-    for (const auto& l : draining_) out_there.push_back(l.connection);
-    out += "; a call of " + names_of(out_there) +
+  if (!draining_.empty())
+    out += "; a call of " + names_of(connections_of(draining_)) +
            " is still out: its lease stays here until it is answered";
-  }
   if (!given.empty())
     out += "; handed back " + names_of(given) + " (fair share " + std::to_string(share) + " of " +
            std::to_string(rows->size()) + " with " + std::to_string(live) + " worker(s))";
@@ -211,8 +213,7 @@ Result<std::string> FleetWorker::step() {
 }
 
 Result<std::string> FleetWorker::apply(const std::vector<store::FleetConnection>& rows) {
-  std::vector<std::string> names;
-  for (const auto& l : held_) names.push_back(l.connection);
+  auto names = connections_of(held_);
   std::sort(names.begin(), names.end());
   if (names == polling_) return std::string();
   if (pass_on_) {
@@ -495,11 +496,11 @@ void FleetWorker::stop() {
     (void)fleet_.leave(id_);
     return;
   }
-  std::vector<std::string> names;
-  for (const auto& l : held_) names.push_back(l.connection);
   // Those still finishing a call go too: the gateway's close (after this) ends the process's
   // calls within its budget, and a worker stopping does not keep leases it will not renew.
-  for (const auto& l : draining_) names.push_back(l.connection);
+  auto names = connections_of(held_);
+  auto draining = connections_of(draining_);
+  names.insert(names.end(), draining.begin(), draining.end());
   held_.clear();
   draining_.clear();
   // Command leases go on with the next holder; with no other worker alive there is none, and
