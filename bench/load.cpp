@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -49,69 +50,6 @@ struct Options {
   std::string bin = SUNBRIDGE_BINARY;
   double min_polls = 0;
 };
-
-std::optional<Options> parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::optional<std::string> {
-      if (i + 1 >= argc) return std::nullopt;
-      return std::string(argv[++i]);
-    };
-    auto number = [&](int& to, int lo) {
-      auto v = value();
-      if (!v) return false;
-      char* end = nullptr;
-      long n = std::strtol(v->c_str(), &end, 10);
-      if (*end || n < lo || n > 1'000'000) return false;
-      to = static_cast<int>(n);
-      return true;
-    };
-    bool ok = true;
-    if (a == "--devices") {
-      auto v = value();
-      ok = v.has_value();
-      if (ok) {
-        o.devices.clear();
-        std::stringstream ss(*v);
-        std::string part;
-        while (ok && std::getline(ss, part, ',')) {
-          char* end = nullptr;
-          long n = std::strtol(part.c_str(), &end, 10);
-          ok = !part.empty() && !*end && n >= 1 && n <= 1'000'000;
-          if (ok) o.devices.push_back(static_cast<int>(n));
-        }
-      }
-    } else if (a == "--window") {
-      ok = number(o.window_s, 1);
-    } else if (a == "--interval") {
-      ok = number(o.interval_s, 1);
-    } else if (a == "--per-sim") {
-      ok = number(o.per_sim, 1);
-    } else if (a == "--bin") {
-      auto v = value();
-      ok = v.has_value();
-      if (ok) o.bin = *v;
-    } else if (a == "--min-polls") {
-      auto v = value();
-      ok = v.has_value();
-      if (ok) {
-        char* end = nullptr;
-        o.min_polls = std::strtod(v->c_str(), &end);
-        ok = !*end && o.min_polls >= 0 && o.min_polls <= 1;
-      }
-    } else {
-      ok = false;
-    }
-    if (!ok) {
-      std::cerr << "load: bad or unknown option '" << a
-                << "' (--devices N[,N...] 1..1000000, --window S, --interval S, --per-sim N, "
-                   "--bin PATH, --min-polls 0..1)\n";
-      return std::nullopt;
-    }
-  }
-  return o;
-}
 
 /// CPU seconds (user + system) of a process, from /proc/PID/stat; -1 when gone.
 double cpu_seconds(pid_t pid) {
@@ -163,15 +101,17 @@ std::optional<Figures> health(test::Http& api) {
 /// One N: true when it ran (its figures printed), false with the reason in `stopped`.
 bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls) {
   // Sockets: the simulators' listening and accepted ones, the gateway's to each device.
+  // Each sunbridge process raises its own soft limit to the hard one at start (main.cpp).
   rlimit lim{};
   getrlimit(RLIMIT_NOFILE, &lim);
+  lim.rlim_cur = lim.rlim_max;
   const rlim_t per_sim_fds = static_cast<rlim_t>(std::min(n, o.per_sim)) * 2 + 64;
   // The gateway keeps at most half its limit as idle connections (the rest: polls in flight,
   // the database, the API), so it needs one per device only up to that.
   const rlim_t gateway_fds = std::min(static_cast<rlim_t>(n), lim.rlim_cur / 2) + 256;
   if (std::max(per_sim_fds, gateway_fds) > lim.rlim_cur) {
-    stopped = "the open-file limit: " + std::to_string(lim.rlim_cur) + " (hard " +
-              std::to_string(lim.rlim_max) + ") is below the " +
+    stopped = "the open-file limit: " + std::to_string(lim.rlim_max) +
+              " (the hard limit, which sunbridge raises its own to) is below the " +
               std::to_string(std::max(per_sim_fds, gateway_fds)) +
               " sockets one process would need (a simulator hosts one port per device)";
     return false;
@@ -307,31 +247,42 @@ bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto o = parse(argc, argv);
-  if (!o) return 2;
-  // The children inherit the file limit: raised to the hard limit where the system allows.
-  rlimit lim{};
-  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-    lim.rlim_cur = lim.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &lim);
+  Options opts;
+  CLI::App app{"The load harness: one gateway polling N simulated sonnen batteries", "load"};
+  app.add_option("--devices", opts.devices, "N[,N...]: the runs, one after the other")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--window", opts.window_s, "seconds measured")->check(CLI::Range(1, 1'000'000));
+  app.add_option("--interval", opts.interval_s, "poll interval, seconds")
+      ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--per-sim", opts.per_sim, "devices a simulator process")
+      ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--bin", opts.bin, "the sunbridge binary");
+  app.add_option("--min-polls", opts.min_polls,
+                 "exit 1 when an N did fewer than this share of its due polls")
+      ->check(CLI::Range(0.0, 1.0));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // --help, or a bad option named on stderr
   }
   std::printf(
       "load: sonnen batteries polled every %d s by one gateway (SQLite), %d s window, "
       "%d devices a simulator; %u cores here\n",
-      o->interval_s, o->window_s, o->per_sim, std::thread::hardware_concurrency());
+      opts.interval_s, opts.window_s, opts.per_sim, std::thread::hardware_concurrency());
   std::fflush(stdout);
   bool short_of_polls = false;
-  for (int n : o->devices) {
+  for (int n : opts.devices) {
     std::string stopped;
     bool short_here = false;
-    if (!run_one(*o, n, stopped, short_here)) {
+    if (!run_one(opts, n, stopped, short_here)) {
       std::printf("N=%-7d not run: %s\n", n, stopped.c_str());
       return 1;
     }
     short_of_polls |= short_here;
   }
   if (short_of_polls) {
-    std::printf("load: an N did fewer than %.0f %% of its due polls\n", o->min_polls * 100);
+    std::printf("load: an N did fewer than %.0f %% of its due polls\n", opts.min_polls * 100);
     return 1;
   }
   return 0;
