@@ -172,12 +172,11 @@ asio::awaitable<Result<std::string>> FleetGateway::fleet_connection(const std::s
   auto connection = connection_of_device(device);
   if (connection.empty()) co_return std::string();
   auto& fleet = fleet_;
-  auto listed = net::run_blocking(blocking_, [&fleet] { return fleet.connections(); });
-  auto rows = co_await std::move(listed);
-  if (!rows) co_return fail(rows.error());
-  if (std::none_of(rows->begin(), rows->end(), [&](const auto& r) { return r.name == connection; }))
-    co_return std::string();
-  co_return connection;
+  auto look = net::run_blocking(blocking_,
+                                [&fleet, connection] { return fleet.has_connection(connection); });
+  auto known = co_await std::move(look);
+  if (!known) co_return fail(known.error());
+  co_return *known ? connection : std::string();
 }
 
 asio::awaitable<Result<store::FleetCommand>> FleetGateway::outcome(std::int64_t id,

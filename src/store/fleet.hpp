@@ -74,6 +74,8 @@ class Fleet {
   virtual Result<void> put_connection(const FleetConnection& c) = 0;
   /// Every connection, by name.
   virtual Result<std::vector<FleetConnection>> connections() = 0;
+  /// Whether the fleet has a connection of that name (one row looked up, none read).
+  virtual Result<bool> has_connection(const std::string& name) = 0;
   /// Removes a connection and its lease; false when there was none of that name.
   virtual Result<bool> remove_connection(const std::string& name) = 0;
 

@@ -76,6 +76,14 @@ class PgFleet final : public Fleet {
         Params().add(f.name).add(f.site).add(f.vendor).add(f.account).add(f.sealed));
   }
 
+  Result<bool> has_connection(const std::string& name) override {
+    std::lock_guard lock(m_);
+    auto r = c_.run("SELECT 1 FROM fleet_connections WHERE name = $1", "find connection",
+                    Params().add(name));
+    if (!r) return fail(r.error());
+    return r->rows() == 1;
+  }
+
   Result<std::vector<FleetConnection>> connections() override {
     std::lock_guard lock(m_);
     auto r = c_.run(
