@@ -1,13 +1,13 @@
 // The load harness (`make load`, or build/bench/load): for each N, simulators for N sonnen
-// batteries (`sunbridge simulate`, up to 1,000 devices a process, one port each) and one gateway
-// (`sunbridge run`, SQLite) polling them all; after a warm-up in which every device answers once,
-// a fixed window is measured from the outside: the gateway's CPU (from /proc), its RSS, the
-// polls due in the window by the plan, those done and those late (its /api/v1/health), and the
-// samples stored a second (the store's count in the same answer); then one /metrics scrape, its
-// size and the gateway's CPU for it. It stops at the first N the
-// machine cannot run and says which limit stopped it.
+// batteries (`sunbridge simulate --across addresses`: 8,000 devices a process by default, each on
+// its own 127.x.y.z address at one port) and one gateway (`sunbridge run`, SQLite) polling them
+// all; after a warm-up in which every device answers once, a fixed window is measured from the
+// outside: the gateway's CPU (from /proc), its RSS, the polls due in the window by the plan,
+// those done and those late (its /api/v1/health), and the samples stored a second (the store's
+// count in the same answer); then one /metrics scrape, its size and the gateway's CPU for it. It
+// stops at the first N the machine cannot run and says which limit stopped it.
 //
-//   load [--devices 1000,10000,50000,100000] [--window 60] [--interval 10] [--per-sim 1000]
+//   load [--devices 1000,10000,50000,100000] [--window 60] [--interval 10] [--per-sim 8000]
 //        [--bin build/sunbridge] [--min-polls 0.9]
 //
 // With --min-polls F it exits 1 when an N did fewer than F of its due polls (the smoke test in
@@ -46,7 +46,7 @@ struct Options {
   std::vector<int> devices{1000, 10'000, 50'000, 100'000};
   int window_s = 60;
   int interval_s = 10;
-  int per_sim = 1000;
+  int per_sim = 8000;
   std::string bin = SUNBRIDGE_BINARY;
   double min_polls = 0;
 };
@@ -100,50 +100,57 @@ std::optional<Figures> health(test::Http& api) {
 
 /// One N: true when it ran (its figures printed), false with the reason in `stopped`.
 bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls) {
-  // Sockets: the simulators' listening and accepted ones, the gateway's to each device.
-  // Each sunbridge process raises its own soft limit to the hard one at start (main.cpp).
+  // Sockets: each simulator listens on one per device and accepts the gateway's connections to
+  // them; the gateway keeps at most half its limit as idle connections (the rest: polls in
+  // flight, the database, the API), so it needs one per device only up to that. Each sunbridge
+  // process raises its own soft limit to the hard one at start (main.cpp).
   rlimit lim{};
   getrlimit(RLIMIT_NOFILE, &lim);
-  lim.rlim_cur = lim.rlim_max;
-  const rlim_t per_sim_fds = static_cast<rlim_t>(std::min(n, o.per_sim)) * 2 + 64;
-  // The gateway keeps at most half its limit as idle connections (the rest: polls in flight,
-  // the database, the API), so it needs one per device only up to that.
-  const rlim_t gateway_fds = std::min(static_cast<rlim_t>(n), lim.rlim_cur / 2) + 256;
-  if (std::max(per_sim_fds, gateway_fds) > lim.rlim_cur) {
+  const rlim_t gateway_idle = lim.rlim_max / 2;
+  const auto k_most = static_cast<rlim_t>(std::min(n, o.per_sim));
+  const rlim_t per_sim_fds = k_most + std::min(k_most, gateway_idle) + 64;
+  const rlim_t gateway_fds = std::min(static_cast<rlim_t>(n), gateway_idle) + 256;
+  if (std::max(per_sim_fds, gateway_fds) > lim.rlim_max) {
     stopped = "the open-file limit: " + std::to_string(lim.rlim_max) +
               " (the hard limit, which sunbridge raises its own to) is below the " +
               std::to_string(std::max(per_sim_fds, gateway_fds)) +
-              " sockets one process would need (a simulator hosts one port per device)";
+              " sockets one process would need (a simulator: one listening per device and one "
+              "per connection the gateway keeps; try a smaller --per-sim)";
+    return false;
+  }
+  if ((n + o.per_sim - 1) / o.per_sim > 254) {
+    stopped = "--per-sim " + std::to_string(o.per_sim) +
+              " would need more than 254 simulators "
+              "(one 127.x.0.0/16 each)";
     return false;
   }
   // Kept when the run fails: the gateway's log is in it.
   auto dir = test::temp_dir("load-" + std::to_string(n));
+  // Simulator s hosts its devices on consecutive addresses from 127.s.0.1, all at one port, so
+  // no device takes a port from the range outgoing connections are given.
   std::vector<std::unique_ptr<test::Process>> sims;
-  std::vector<std::string> ports;
+  std::vector<std::pair<std::string, std::string>> endpoints;  // host, port
   for (int from = 0; from < n; from += o.per_sim) {
     int k = std::min(o.per_sim, n - from);
+    const auto first = "127." + std::to_string(sims.size() + 1) + ".0.1";
     sims.push_back(std::make_unique<test::Process>(std::vector<std::string>{
-        o.bin, "simulate", "sonnen", "--listen", "127.0.0.1:0", "--devices", std::to_string(k),
-        "--seed", std::to_string(from / o.per_sim + 1)}));
+        o.bin, "simulate", "sonnen", "--listen", first + ":0", "--across", "addresses", "--devices",
+        std::to_string(k), "--seed", std::to_string(from / o.per_sim + 1)}));
     for (int i = 0; i < k; ++i) {
       auto l = sims.back()->line(seconds(120));
-      if (!l || l->rfind("listening on ", 0) != 0) {
+      const std::string prefix = "listening on http://";
+      if (!l || l->rfind(prefix, 0) != 0 || l->rfind(':') < prefix.size()) {
         auto said = l ? *l : sims.back()->rest_of_stderr();
         while (!said.empty() && said.back() == '\n') said.pop_back();
-        std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
-        std::string lo, hi;
-        range >> lo >> hi;
         stopped = "simulator " + std::to_string(sims.size()) + " did not start its " +
-                  std::to_string(k) + " devices after " + std::to_string(ports.size()) +
-                  " had started (" + said +
-                  "): each simulated device listens on a port of its own on 127.0.0.1, taken "
-                  "from the ephemeral range " +
-                  lo + "-" + hi + " (net.ipv4.ip_local_port_range)";
+                  std::to_string(k) + " devices from " + first + " after " +
+                  std::to_string(endpoints.size()) + " had started (" + said + ")";
         sims.clear();
         std::filesystem::remove_all(dir);
         return false;
       }
-      ports.push_back(l->substr(l->rfind(':') + 1));
+      auto colon = l->rfind(':');
+      endpoints.emplace_back(l->substr(prefix.size(), colon - prefix.size()), l->substr(colon + 1));
     }
   }
   auto port = test::free_port();
@@ -153,9 +160,10 @@ bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls
     y << "gateway:\n  listen: 127.0.0.1:" << port << "\n  database: " << (dir / "load.db").string()
       << "\nsites:\n  - id: load\n    name: Load\n    timezone: UTC\nconnections:\n";
     for (int i = 0; i < n; ++i)
-      y << "  - name: bat-" << i << "\n    vendor: sonnen\n    host: 127.0.0.1\n    port: "
-        << ports[static_cast<std::size_t>(i)] << "\n    poll_interval: " << o.interval_s
-        << "s\n    timeout: 5s\n";
+      y << "  - name: bat-" << i
+        << "\n    vendor: sonnen\n    host: " << endpoints[static_cast<std::size_t>(i)].first
+        << "\n    port: " << endpoints[static_cast<std::size_t>(i)].second
+        << "\n    poll_interval: " << o.interval_s << "s\n    timeout: 5s\n";
   }
   // The gateway's log to a file: a pipe nobody drains would stop it.
   test::Process gw({"/bin/sh", "-c",

@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address_v4.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <iostream>
 #include <map>
@@ -19,6 +20,7 @@ struct SimulateOptions {
   std::string vendor;
   std::string listen = "127.0.0.1:8080";
   int devices = 1;
+  std::string across = "ports";
   std::string faults;
   double speed = 1;
   std::uint64_t seed = 1;
@@ -45,6 +47,37 @@ int serve(boost::asio::io_context& io, sim::Started& started) {
   return 0;
 }
 
+// Whether every device's endpoint exists: consecutive ports end by 65535, consecutive addresses
+// start from an IPv4 one and stay within its /8 (127.0.0.0/8 is all loopback on Linux).
+Result<void> check_endpoints(const SimulateOptions& o, const std::string& host, std::uint16_t port,
+                             const sim::Vendor& vendor) {
+  if (o.across != "ports" && o.across != "addresses")
+    return fail(ErrorKind::InvalidArgument,
+                "--across must be 'ports' or 'addresses' (not '" + o.across + "')");
+  if (o.across == "addresses" && !vendor.endpoint_per_device)
+    return fail(ErrorKind::InvalidArgument,
+                "--across is for simulators whose devices each listen on their own (the " +
+                    o.vendor + " simulator serves every device from one endpoint)");
+  const auto last = static_cast<std::uint32_t>(o.devices - 1);
+  if (o.across == "ports") {
+    if (port != 0 && port + last > 65'535)
+      return fail(ErrorKind::InvalidArgument,
+                  "--devices " + std::to_string(o.devices) + " from port " + std::to_string(port) +
+                      " would need ports past 65535; use a lower port or --across addresses");
+    return {};
+  }
+  boost::system::error_code ec;
+  auto first = boost::asio::ip::make_address_v4(host, ec);
+  if (ec)
+    return fail(ErrorKind::InvalidArgument,
+                "--across addresses needs an IPv4 address in --listen (not '" + host + "')");
+  if ((first.to_uint() >> 24) != ((first.to_uint() + last) >> 24))
+    return fail(ErrorKind::InvalidArgument,
+                "--devices " + std::to_string(o.devices) + " from " + host +
+                    " would leave its /8; start from a lower address (e.g. 127.0.0.1)");
+  return {};
+}
+
 int simulate(const SimulateOptions& o) {
   const auto* vendor = find_vendor(o.vendor);
   if (!vendor)
@@ -54,7 +87,12 @@ int simulate(const SimulateOptions& o) {
   auto faults = sim::parse_fault_spec(o.faults);
   if (!faults) return report("--faults: " + faults.error().message);
   if (!(o.speed > 0 && o.speed <= 100'000)) return report("--speed must be within (0, 100000]");
-  if (o.devices < 1 || o.devices > 1000) return report("--devices must be within 1..1000");
+  const int most = vendor->endpoint_per_device ? 100'000 : 1'000;
+  if (o.devices < 1 || o.devices > most)
+    return report("--devices must be within 1.." + std::to_string(most) + " for the " + o.vendor +
+                  " simulator (not " + std::to_string(o.devices) + ")");
+  if (auto ok = check_endpoints(o, hp->first, hp->second, *vendor); !ok)
+    return report(ok.error().message);
   sim::SiteConfig site;
   site.latitude = o.latitude;
   site.longitude = o.longitude;
@@ -67,8 +105,9 @@ int simulate(const SimulateOptions& o) {
   boost::asio::io_context io;
   RealClock wall_clock;
   ScaledClock clock(wall_clock.now(), o.speed);
-  sim::SimulateRequest request{io.get_executor(), &clock, &wall_clock, hp->first, hp->second,
-                               o.devices,         o.seed, site,        *faults,   o.given};
+  sim::SimulateRequest request{
+      io.get_executor(),       &clock, &wall_clock, hp->first, hp->second, o.devices,
+      o.across == "addresses", o.seed, site,        *faults,   o.given};
   auto started = vendor->simulate(request);
   if (!started) return report(started.error().message);
   std::cout << started->banner << "speed " << o.speed << "x, seed " << o.seed
@@ -99,7 +138,13 @@ void register_simulate(CLI::App& app, int& rc) {
   cmd->add_option("--listen", o->listen, "HOST:PORT; port 0 picks a free one")
       ->capture_default_str();
   cmd->add_option("--devices", o->devices,
-                  "simulated devices, on consecutive ports (foxess: inverters of one account)")
+                  "simulated devices (foxess: inverters of one account); kostal and sonnen: up to "
+                  "100000, each on its own endpoint (see --across), the clouds: up to 1000")
+      ->capture_default_str();
+  cmd->add_option("--across", o->across,
+                  "kostal, sonnen: devices on consecutive ports of the --listen address "
+                  "('ports'), or on consecutive addresses from it at one port ('addresses': "
+                  "127.0.0.1, 127.0.0.2, ...; for more devices than one address has free ports)")
       ->capture_default_str();
   cmd->add_option("--faults", o->faults,
                   "e.g. latency=200ms,jitter=50ms,error=0.1,drop=0.05,malformed=0.02,seed=7");

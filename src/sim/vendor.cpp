@@ -1,5 +1,6 @@
 #include "sim/vendor.hpp"
 
+#include <boost/asio/ip/address_v4.hpp>
 #include <charconv>
 #include <cmath>
 #include <random>
@@ -13,6 +14,16 @@ std::string SimulateRequest::flag(const std::string& name,
   for (const auto& f : flags)
     if (f.name == name) return f.fallback;
   return {};
+}
+
+std::pair<std::string, std::uint16_t> SimulateRequest::endpoint_of(int i,
+                                                                   std::uint16_t first_port) const {
+  if (!across_addresses)
+    return {host, port == 0 ? std::uint16_t{0} : static_cast<std::uint16_t>(port + i)};
+  // The caller checked that `host` is IPv4 and that the last device's address stays in its /8.
+  auto first = boost::asio::ip::make_address_v4(host).to_uint();
+  auto address = boost::asio::ip::address_v4(first + static_cast<std::uint32_t>(i));
+  return {address.to_string(), i == 0 ? port : first_port};
 }
 
 Result<long long> whole_flag(const std::string& name, const std::string& value, long long lo,

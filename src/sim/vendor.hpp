@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -40,8 +41,13 @@ struct SimulateRequest {
   const Clock* clock = nullptr;       ///< simulated time (--speed)
   const Clock* wall_clock = nullptr;  ///< real time, for tokens and signatures
   std::string host;
-  std::uint16_t port = 0;  ///< 0: any free one; device i of a local vendor listens on port + i
+  std::uint16_t port = 0;  ///< 0: any free one
   int devices = 1;
+  /// Where device i of a local vendor listens: on port + i of `host` (the default), or on the
+  /// i-th IPv4 address from `host`, all at one port (127.0.0.1, 127.0.0.2, …). The second lets
+  /// one process host tens of thousands of devices without taking a port each from the range
+  /// the system hands out for outgoing connections.
+  bool across_addresses = false;
   std::uint64_t seed = 1;
   SiteConfig site;  ///< from --latitude … --cloudiness, for the vendors that use them
   FaultSpec faults;
@@ -51,10 +57,9 @@ struct SimulateRequest {
   /// The flag's value: as given, else the vendor's fallback.
   std::string flag(const std::string& name, const std::vector<SimFlag>& flags) const;
   bool has(const std::string& name) const { return given.contains(name); }
-  /// The port of device i (consecutive ports from a given one).
-  std::uint16_t port_of(int i) const {
-    return port == 0 ? 0 : static_cast<std::uint16_t>(port + i);
-  }
+  /// Device i's address and port. `first_port` is the port device 0 listens on: when `port` is
+  /// 0 and the devices go across addresses, the one free port device 0 got serves every device.
+  std::pair<std::string, std::uint16_t> endpoint_of(int i, std::uint16_t first_port) const;
 };
 
 /// Reads a flag's number: "--session-idle must be a whole number from 1 to 86400".
@@ -111,6 +116,9 @@ struct Vendor {
   std::function<Result<Started>(const SimulateRequest&)> simulate;
   std::function<Result<DemoHome>(const DemoRequest&)> demo;
   std::optional<net::OAuthApp> oauth;
+  /// Each simulated device listens on an endpoint of its own (a local API), so `--devices`
+  /// may reach 100,000 and `--across addresses` applies; a cloud serves all from one.
+  bool endpoint_per_device = false;
 };
 
 }  // namespace sb::sim

@@ -39,13 +39,16 @@ Result<sim::Started> simulate(const sim::SimulateRequest& r) {
   ko.empty_units = ko.legacy_network_ids = firmware == "2019";
   sim::Started started;
   std::ostringstream out;
+  std::uint16_t first_port = 0;
   for (int i = 0; i < r.devices; ++i) {
     auto s = r.site;
     s.seed = r.seed + static_cast<std::uint64_t>(i);
     auto opts = ko;
     opts.serial = "90512ABC" + std::to_string(1000 + i);
     auto sim = std::make_unique<Simulator>(r.executor, *r.clock, s, opts, r.faults);
-    if (auto l = sim->listen(r.host, r.port_of(i)); !l) return fail(l.error());
+    auto [host, port] = r.endpoint_of(i, first_port);
+    if (auto l = sim->listen(host, port); !l) return fail(l.error());
+    if (i == 0) first_port = sim->port();
     out << "listening on " << sim->url() << "\n";
     started.simulators.push_back(std::move(sim));
   }
@@ -81,7 +84,7 @@ Result<sim::DemoHome> demo(const sim::DemoRequest& r) {
 }  // namespace
 
 sim::Vendor vendor() {
-  return {"kostal", "KOSTAL PLENTICORE plus", true, flags(), simulate, demo, std::nullopt};
+  return {"kostal", "KOSTAL PLENTICORE plus", true, flags(), simulate, demo, std::nullopt, true};
 }
 
 }  // namespace sb::kostal

@@ -28,11 +28,14 @@ Result<sim::Started> simulate(const sim::SimulateRequest& r) {
   so.setpoint_timeout = Millis(static_cast<std::int64_t>(*timeout * 1000));
   sim::Started started;
   std::ostringstream out;
+  std::uint16_t first_port = 0;
   for (int i = 0; i < r.devices; ++i) {
     auto s = r.site;
     s.seed = r.seed + static_cast<std::uint64_t>(i);
     auto sim = std::make_unique<Simulator>(r.executor, *r.clock, s, r.faults, so);
-    if (auto l = sim->listen(r.host, r.port_of(i)); !l) return fail(l.error());
+    auto [host, port] = r.endpoint_of(i, first_port);
+    if (auto l = sim->listen(host, port); !l) return fail(l.error());
+    if (i == 0) first_port = sim->port();
     out << "listening on " << sim->url() << "\n";
     started.simulators.push_back(std::move(sim));
   }
@@ -71,7 +74,7 @@ Result<sim::DemoHome> demo(const sim::DemoRequest& r) {
 }  // namespace
 
 sim::Vendor vendor() {
-  return {"sonnen", "sonnenBatterie", true, flags(), simulate, demo, std::nullopt};
+  return {"sonnen", "sonnenBatterie", true, flags(), simulate, demo, std::nullopt, true};
 }
 
 }  // namespace sb::sonnen
