@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -242,6 +243,69 @@ TEST(CliE2E, SimulatorFlagsAreUsedOrRefused) {
   EXPECT_EQ(token("user-basic", "user-basic-secret"), 401);
   sl.signal(SIGINT);
   EXPECT_EQ(sl.wait(), 0);
+}
+
+// Local devices on consecutive loopback addresses at one port (the load harness's tens of
+// thousands of devices); each answers as a device of its own, the next address has nobody; the
+// layouts that cannot be served are refused with the reason.
+TEST(CliE2E, SimulatedDevicesSpreadAcrossLoopbackAddresses) {
+  test::Process sim({kBin, "simulate", "sonnen", "--listen", "127.3.0.254:0", "--across",
+                     "addresses", "--devices", "3"});
+  std::vector<std::string> hosts, ports;
+  for (int i = 0; i < 3; ++i) {
+    auto l = sim.line();
+    ASSERT_TRUE(l) << sim.rest_of_stderr();
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(*l, m, std::regex(R"(^listening on http://([0-9.]+):(\d+)$)")))
+        << *l;
+    hosts.push_back(m[1]);
+    ports.push_back(m[2]);
+  }
+  EXPECT_EQ(hosts, (std::vector<std::string>{"127.3.0.254", "127.3.0.255", "127.3.1.0"}));
+  EXPECT_EQ(ports[1], ports[0]);
+  EXPECT_EQ(ports[2], ports[0]);
+  const auto port = static_cast<std::uint16_t>(std::stoi(ports[0]));
+  std::set<std::string> bodies;
+  for (const auto& h : hosts) {
+    Http device(h, port);
+    auto r = device.call("GET", "/api/v1/status");
+    ASSERT_TRUE(r) << h << ": " << r.error().describe();
+    EXPECT_EQ(r->status, 200) << h;
+    bodies.insert(r->body);
+  }
+  EXPECT_EQ(bodies.size(), 3u);  // three batteries, seeded apart
+  Http nobody("127.3.1.1", port);
+  auto r = nobody.call("GET", "/api/v1/status");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::Transport);
+  sim.signal(SIGINT);
+  EXPECT_EQ(sim.wait(), 0);
+
+  auto refused = [](std::vector<std::string> args) {
+    args.insert(args.begin(), {kBin, "simulate"});
+    test::Process p(args);
+    EXPECT_EQ(p.wait(), 1);
+    return p.rest_of_stderr();
+  };
+  EXPECT_EQ(refused({"foxess", "--across", "addresses"}),
+            "sunbridge: --across is for simulators whose devices each listen on their own (the "
+            "foxess simulator serves every device from one endpoint)\n");
+  EXPECT_EQ(refused({"sonnen", "--listen", "127.255.255.1:0", "--across", "addresses", "--devices",
+                     "1000"}),
+            "sunbridge: --devices 1000 from 127.255.255.1 would leave its /8; start from a lower "
+            "address (e.g. 127.0.0.1)\n");
+  EXPECT_EQ(refused({"kostal", "--listen", "localhost:0", "--across", "addresses"}),
+            "sunbridge: --across addresses needs an IPv4 address in --listen (not 'localhost')\n");
+  EXPECT_EQ(refused({"sonnen", "--listen", "127.0.0.1:65000", "--devices", "1000"}),
+            "sunbridge: --devices 1000 from port 65000 would need ports past 65535; use a lower "
+            "port or --across addresses\n");
+  EXPECT_EQ(
+      refused({"sonnen", "--devices", "100001"}),
+      "sunbridge: --devices must be within 1..100000 for the sonnen simulator (not 100001)\n");
+  EXPECT_EQ(refused({"enphase", "--devices", "1001"}),
+            "sunbridge: --devices must be within 1..1000 for the enphase simulator (not 1001)\n");
+  EXPECT_EQ(refused({"sonnen", "--across", "hosts"}),
+            "sunbridge: --across must be 'ports' or 'addresses' (not 'hosts')\n");
 }
 
 TEST(CliE2E, SimulateThenReadAndControlThroughAConfigFile) {

@@ -23,18 +23,20 @@ inline std::filesystem::path temp_dir(const std::string& name) {
   return d;
 }
 
-/// Calls to a gateway's API on 127.0.0.1:port.
+/// Calls to a gateway's API (or a simulator) on 127.0.0.1:port, or another loopback address.
 struct Http {
   net::TestIo io{1};
   net::HttpClient client;
   std::uint16_t port;
+  std::string host = "127.0.0.1";
   /// `timeout`: the whole exchange (a command forwarded across a fleet may take a lease).
   explicit Http(std::uint16_t p, std::chrono::milliseconds timeout = std::chrono::seconds(10))
       : client(io.executor(), net::HttpClientOptions{.request_timeout = timeout}), port(p) {}
+  Http(std::string h, std::uint16_t p) : Http(p) { host = std::move(h); }
   Result<net::HttpResponse> call(std::string method, std::string target, std::string body = {},
                                  net::Headers headers = {}) {
     net::HttpRequest r{std::move(method), std::move(target), std::move(headers), std::move(body)};
-    return io.run(client.request({"127.0.0.1", port, false}, r));
+    return io.run(client.request({host, port, false}, r));
   }
 };
 
