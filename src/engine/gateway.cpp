@@ -187,11 +187,27 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
       }
   }
 
-  void spawn(std::shared_ptr<Connection> c) {
+  void spawn(std::shared_ptr<Connection> c, Millis first_round) {
     auto strand = c->strand;
     asio::co_spawn(
-        strand, [impl = shared_from_this(), c = std::move(c)]() { return impl->run(c); },
+        strand,
+        [impl = shared_from_this(), c = std::move(c), first_round]() {
+          return impl->run(c, first_round);
+        },
         asio::detached);
+  }
+
+  /// Starts connections' loops with their first rounds spread over the poll interval, 2 ms a
+  /// connection at most (five homes start within 10 ms). Thousands started at once would all
+  /// connect in the same instant, and since each loop keeps its phase, ask together in every
+  /// round after that too.
+  void spawn_spread(const std::vector<std::shared_ptr<Connection>>& cs) {
+    const auto n = static_cast<std::int64_t>(cs.size());
+    for (std::int64_t i = 0; i < n; ++i) {
+      const auto& c = cs[static_cast<std::size_t>(i)];
+      const auto spread = std::min(c->config.poll_interval, Millis(2 * n));
+      spawn(c, Millis(spread.count() * i / n));
+    }
   }
 
   template <class F>
@@ -463,10 +479,22 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
     co_await c.timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 
-  asio::awaitable<void> run(std::shared_ptr<Connection> cp) {
+  /// How a round ended: the pause before the next, and for a round of the plan (not a failed
+  /// discovery) what it took and what the plan gave it, for its lateness.
+  struct RoundEnd {
+    Millis pause{0};
+    bool planned = false;
+    Millis spent{0}, next{0};
+  };
+
+  /// The loop of one connection. Its frame lives as long as the connection, so it keeps only
+  /// the backoff: a round's locals (devices, snapshots, the awaited operations) are in round()'s
+  /// frame, which exists while the round runs. With thousands of connections most are waiting.
+  asio::awaitable<void> run(std::shared_ptr<Connection> cp, Millis first_round) {
     auto self = shared_from_this();
     auto& c = *cp;
     c.running = true;
+    if (first_round > Millis(0)) co_await wait(c, first_round);
     // A cloud that fails is asked again after a growing pause (up to 5 minutes: the vendor's
     // budget); a device on the LAN every poll interval, so it is polled again within one
     // interval of coming back (for sonnen, with no history, that time would be lost for good).
@@ -477,115 +505,123 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
             ? net::BackoffPolicy{c.config.poll_interval, c.config.poll_interval, 1.0, 0.0, 1 << 30}
             : net::BackoffPolicy{Millis(1000), Millis(300'000), 2.0, 0.2, 1 << 30});
     while (!stopping && !c.retired) {
-      bool discovered;
-      {
-        std::lock_guard lock(mutex);
-        discovered = c.discovered;
-      }
-      if (!discovered) {
-        auto r = co_await discover(c);
-        if (!r) {
-          on_poll_failed(c, nullptr, r.error());
-          if (r.error().kind == ErrorKind::Auth) {
-            co_await wait(c, Millis(3'600'000));  // ask the user; do not hammer the device
-          } else {
-            co_await wait(c, std::max(c.config.poll_interval, backoff.next()));
-          }
-          continue;
-        }
-        backoff.reset();
-      }
-      // The poll plan runs on the injected clock (a simulated one in tests); the latency of a
-      // call, the retention's slices and the shutdown budgets are real time.
-      auto started = deps.clock.now();
-      std::vector<DeviceInfo> devices;
-      {
-        std::lock_guard lock(mutex);
-        devices = c.devices;
-      }
-      if (!c.backfill_loaded) {
-        c.backfill_loaded = true;
-        auto op = c.backfill->load(devices);
-        co_await std::move(op);
-        bool passed_on = false;
-        {
-          std::lock_guard lock(mutex);
-          passed_on = passing_on.contains(c.config.name);
-        }
-        auto rop = lease_keeper.recover(devices, passed_on);
-        co_await std::move(rop);
-      }
-      bool failed = false;
-      for (const auto& d : devices) {
-        auto t0 = std::chrono::steady_clock::now();
-        auto snap = co_await c.driver->poll(d);
-        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                        .count();
-        if (snap) {
-          judge_plausibility(c, d, *snap);
-          auto rop = c.counters->adjust(snap->samples);
-          auto resets = co_await std::move(rop);
-          for (const auto& r : resets)
-            record_event({d.id, r.time, Severity::Warning, "counter.reset",
-                          r.metric + " of " + d.id + " fell from " + fmt_value(r.raw_before) +
-                              " to " + fmt_value(r.raw_after) +
-                              " Wh: a reset; stored from now on with " + fmt_value(r.offset) +
-                              " Wh added, so that it stays monotonic"});
-          // Counters the device does not report, from its powers (quality estimated).
-          auto eop = c.estimates->add(
-              d, snap->samples,
-              gap_threshold(c.config.poll_interval, c.driver->capabilities(d).data_interval));
-          co_await std::move(eop);
-          auto gop = c.backfill->poll_succeeded(d, *snap);
-          (void)co_await std::move(gop);
-          on_poll_ok(c, d, std::move(*snap), ms);
-        } else {
-          failed = true;
-          c.backfill->poll_failed(d.id, snap.error());
-          on_poll_failed(c, &d, snap.error());
-        }
-      }
-      if (stopping || c.retired) break;
-      {
-        // Samples the store could not keep become gaps, filled like any other where the
-        // vendor has history.
-        std::vector<std::string> ids;
-        for (const auto& d : devices) ids.push_back(d.id);
-        auto op = c.backfill->samples_dropped(deps.store.take_dropped(ids));
-        co_await std::move(op);
-      }
-      {
-        auto op = lease_keeper.tend(devices, *c.driver, keepalive_of(c));
-        co_await std::move(op);
-      }
-      // Between polls, one step of backfill (a day of the gap that is due first); the driver's
-      // history keeps within the vendor's ranges and budget.
-      if (!failed) {
-        auto bop = c.backfill->step(devices);
-        (void)co_await std::move(bop);
-      }
-      Millis next = c.config.poll_interval;
-      if (failed)
-        next = std::max(next, backoff.next());
-      else
-        backoff.reset();
-      auto spent = std::chrono::duration_cast<Millis>(deps.clock.now() - started);
-      Millis pause = std::max(Millis(0), next - (failed ? Millis(0) : spent));
-      // A lease ends (or is renewed) on time even while polls back off.
-      if (auto due = lease_keeper.next_action(devices, keepalive_of(c)))
-        pause = std::clamp(*due, Millis(0), pause);
+      auto end = co_await round(c, backoff);
+      if (!end) break;
       const auto waited_from = std::chrono::steady_clock::now();
-      co_await wait(c, pause);
+      co_await wait(c, end->pause);
       // How late the next round starts: the time this one ran over its interval, and what the
       // wait overshot (a gateway too busy to wake the loop on time). A round after a failure
       // follows the backoff, not the plan, and is not counted.
-      if (!failed && !stopping && !c.retired) {
+      if (end->planned && !stopping && !c.retired) {
         auto overshoot = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() -
-                                                            waited_from - pause);
-        note_lateness(c, std::max(Millis(0), spent - next) + std::max(Millis(0), overshoot));
+                                                            waited_from - end->pause);
+        note_lateness(c,
+                      std::max(Millis(0), end->spent - end->next) + std::max(Millis(0), overshoot));
       }
     }
     c.running = false;
+  }
+
+  /// One round: discovery when it is needed, then a poll of each device with what follows it
+  /// (counters, estimates, backfill, leases). Nothing when the gateway stops or the connection
+  /// is retired in the middle.
+  asio::awaitable<std::optional<RoundEnd>> round(Connection& c, net::Backoff& backoff) {
+    bool discovered;
+    {
+      std::lock_guard lock(mutex);
+      discovered = c.discovered;
+    }
+    if (!discovered) {
+      auto r = co_await discover(c);
+      if (!r) {
+        on_poll_failed(c, nullptr, r.error());
+        // A wrong password waits for the user (an hour); the device is not hammered.
+        co_return RoundEnd{r.error().kind == ErrorKind::Auth
+                               ? Millis(3'600'000)
+                               : std::max(c.config.poll_interval, backoff.next())};
+      }
+      backoff.reset();
+    }
+    // The poll plan runs on the injected clock (a simulated one in tests); the latency of a
+    // call, the retention's slices and the shutdown budgets are real time.
+    auto started = deps.clock.now();
+    std::vector<DeviceInfo> devices;
+    {
+      std::lock_guard lock(mutex);
+      devices = c.devices;
+    }
+    if (!c.backfill_loaded) {
+      c.backfill_loaded = true;
+      auto op = c.backfill->load(devices);
+      co_await std::move(op);
+      bool passed_on = false;
+      {
+        std::lock_guard lock(mutex);
+        passed_on = passing_on.contains(c.config.name);
+      }
+      auto rop = lease_keeper.recover(devices, passed_on);
+      co_await std::move(rop);
+    }
+    bool failed = false;
+    for (const auto& d : devices) {
+      auto t0 = std::chrono::steady_clock::now();
+      auto snap = co_await c.driver->poll(d);
+      double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      if (snap) {
+        judge_plausibility(c, d, *snap);
+        auto rop = c.counters->adjust(snap->samples);
+        auto resets = co_await std::move(rop);
+        for (const auto& r : resets)
+          record_event({d.id, r.time, Severity::Warning, "counter.reset",
+                        r.metric + " of " + d.id + " fell from " + fmt_value(r.raw_before) +
+                            " to " + fmt_value(r.raw_after) +
+                            " Wh: a reset; stored from now on with " + fmt_value(r.offset) +
+                            " Wh added, so that it stays monotonic"});
+        // Counters the device does not report, from its powers (quality estimated).
+        auto eop = c.estimates->add(
+            d, snap->samples,
+            gap_threshold(c.config.poll_interval, c.driver->capabilities(d).data_interval));
+        co_await std::move(eop);
+        auto gop = c.backfill->poll_succeeded(d, *snap);
+        (void)co_await std::move(gop);
+        on_poll_ok(c, d, std::move(*snap), ms);
+      } else {
+        failed = true;
+        c.backfill->poll_failed(d.id, snap.error());
+        on_poll_failed(c, &d, snap.error());
+      }
+    }
+    if (stopping || c.retired) co_return std::nullopt;
+    {
+      // Samples the store could not keep become gaps, filled like any other where the
+      // vendor has history.
+      std::vector<std::string> ids;
+      for (const auto& d : devices) ids.push_back(d.id);
+      auto op = c.backfill->samples_dropped(deps.store.take_dropped(ids));
+      co_await std::move(op);
+    }
+    {
+      auto op = lease_keeper.tend(devices, *c.driver, keepalive_of(c));
+      co_await std::move(op);
+    }
+    // Between polls, one step of backfill (a day of the gap that is due first); the driver's
+    // history keeps within the vendor's ranges and budget.
+    if (!failed) {
+      auto bop = c.backfill->step(devices);
+      (void)co_await std::move(bop);
+    }
+    Millis next = c.config.poll_interval;
+    if (failed)
+      next = std::max(next, backoff.next());
+    else
+      backoff.reset();
+    auto spent = std::chrono::duration_cast<Millis>(deps.clock.now() - started);
+    Millis pause = std::max(Millis(0), next - (failed ? Millis(0) : spent));
+    // A lease ends (or is renewed) on time even while polls back off.
+    if (auto due = lease_keeper.next_action(devices, keepalive_of(c)))
+      pause = std::clamp(*due, Millis(0), pause);
+    co_return RoundEnd{pause, !failed, spent, next};
   }
 
   /// On c's strand: waits (until `deadline`) for the polling loop to leave, then closes the
@@ -673,7 +709,7 @@ Result<void> Gateway::start(bool poll) {
       I.record_event({"sunbridge", I.deps.clock.now(), Severity::Warning, "command.interrupted",
                       std::to_string(*n) + (*n == 1 ? " command was" : " commands were") +
                           " cut off when sunbridge last stopped; see the command audit"});
-    for (auto& c : made) I.spawn(c);
+    I.spawn_spread(made);
     std::weak_ptr<Impl> weak = impl_;
     I.housekeeper = std::make_unique<Housekeeper>(
         I.deps.executor,
@@ -774,7 +810,7 @@ Result<std::string> Gateway::reload(Config next, std::chrono::milliseconds budge
     I.config.log = next.log;
     I.config.storage = next.storage;
   }
-  for (const auto& c : fresh) I.spawn(c);
+  I.spawn_spread(fresh);
   auto list = [](const std::vector<std::string>& v) {
     std::string out;
     for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;

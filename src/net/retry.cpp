@@ -8,15 +8,20 @@
 
 namespace sb::net {
 
-Backoff::Backoff(BackoffPolicy policy, std::uint64_t seed) : policy_(policy), rng_(seed) {}
+Backoff::Backoff(BackoffPolicy policy, std::uint64_t seed) : policy_(policy), state_(seed) {}
 
 Millis Backoff::next() {
   double base = static_cast<double>(policy_.initial.count()) *
                 std::pow(policy_.multiplier, static_cast<double>(attempt_));
   base = std::min(base, static_cast<double>(policy_.max.count()));
   ++attempt_;
-  std::uniform_real_distribution<double> dist(1.0 - policy_.jitter, 1.0 + policy_.jitter);
-  double d = std::min(base * dist(rng_), static_cast<double>(policy_.max.count()));
+  std::uint64_t z = (state_ += 0x9e3779b97f4a7c15);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+  z ^= z >> 31;
+  const double unit = static_cast<double>(z >> 11) * 0x1.0p-53;  // [0, 1)
+  const double factor = 1.0 - policy_.jitter + 2 * policy_.jitter * unit;
+  double d = std::min(base * factor, static_cast<double>(policy_.max.count()));
   return Millis(static_cast<std::int64_t>(d));
 }
 

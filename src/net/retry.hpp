@@ -33,7 +33,9 @@ class Backoff {
  private:
   BackoffPolicy policy_;
   int attempt_ = 0;
-  std::mt19937_64 rng_;
+  // SplitMix64: 8 bytes of state, plenty for jitter. Every connection's loop keeps a Backoff,
+  // and a Mersenne Twister's 2.5 KB was most of that loop's frame.
+  std::uint64_t state_;
 };
 
 /// How a retry loop waits.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "net/test_io.hpp"
 
 using namespace sb;
@@ -18,6 +20,29 @@ TEST(Backoff, GrowsWithJitterAndStopsAtMax) {
   EXPECT_GE(d3.count(), 320);
   EXPECT_LE(d3.count(), 480);
   for (int i = 0; i < 10; ++i) EXPECT_LE(b.next().count(), 1000);
+}
+
+// The jitter covers its whole band, both sides of the base, and seeds give different delays.
+TEST(Backoff, JitterSpreadsOverItsBand) {
+  int below = 0, above = 0;
+  Millis lo{10'000}, hi{0};
+  std::set<std::int64_t> firsts;
+  for (std::uint64_t seed = 0; seed < 2000; ++seed) {
+    Backoff b({Millis(1000), Millis(60'000), 2.0, 0.2, 10}, seed);
+    auto d = b.next();
+    firsts.insert(d.count());
+    lo = std::min(lo, d);
+    hi = std::max(hi, d);
+    below += d < Millis(1000);
+    above += d > Millis(1000);
+  }
+  EXPECT_GE(lo.count(), 800);
+  EXPECT_LE(hi.count(), 1200);
+  EXPECT_LT(lo.count(), 810);
+  EXPECT_GT(hi.count(), 1190);
+  EXPECT_GT(below, 800);
+  EXPECT_GT(above, 800);
+  EXPECT_GT(firsts.size(), 300u);
 }
 
 TEST(Backoff, SameSeedSameDelays) {
