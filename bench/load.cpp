@@ -1,14 +1,15 @@
 // The load harness (`make load`, or build/bench/load): for each N, simulators for N sonnen
-// batteries (`sunbridge simulate --across addresses`: 8,000 devices a process by default, each on
-// its own 127.x.y.z address at one port) and one gateway (`sunbridge run`, SQLite) polling them
-// all; after a warm-up in which every device answers once, a fixed window is measured from the
-// outside: the gateway's CPU (from /proc), its RSS, the polls due in the window by the plan,
-// those done and those late (its /api/v1/health), and the samples stored a second (the store's
-// count in the same answer); then one /metrics scrape, its size and the gateway's CPU for it. It
-// stops at the first N the machine cannot run and says which limit stopped it.
+// batteries or KOSTAL inverters (`sunbridge simulate --across addresses`: 8,000 devices a process
+// by default, each on its own 127.x.y.z address at one port) and one gateway (`sunbridge run`,
+// SQLite) polling them all; after a warm-up in which every device answers once, a fixed window
+// is measured from the outside: the gateway's CPU (from /proc), its RSS, the polls due in the
+// window by the plan, those done and those late (its /api/v1/health), and the samples stored a
+// second (the store's count in the same answer); then one /metrics scrape, its size and the
+// gateway's CPU for it. It stops at the first N the machine cannot run and says which limit
+// stopped it.
 //
 //   load [--devices 1000,10000,50000,100000] [--window 60] [--interval 10] [--per-sim 8000]
-//        [--bin build/sunbridge] [--min-polls 0.9]
+//        [--vendor sonnen|kostal] [--bin build/sunbridge] [--min-polls 0.9]
 //
 // With --min-polls F it exits 1 when an N did fewer than F of its due polls (the smoke test in
 // `make test` runs a small N that way: a test of the harness, not a timed assertion).
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -47,6 +49,7 @@ struct Options {
   int window_s = 60;
   int interval_s = 10;
   int per_sim = 8000;
+  std::string vendor = "sonnen";
   std::string bin = SUNBRIDGE_BINARY;
   double min_polls = 0;
 };
@@ -134,7 +137,7 @@ bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls
     int k = std::min(o.per_sim, n - from);
     const auto first = "127." + std::to_string(sims.size() + 1) + ".0.1";
     sims.push_back(std::make_unique<test::Process>(std::vector<std::string>{
-        o.bin, "simulate", "sonnen", "--listen", first + ":0", "--across", "addresses", "--devices",
+        o.bin, "simulate", o.vendor, "--listen", first + ":0", "--across", "addresses", "--devices",
         std::to_string(k), "--seed", std::to_string(from / o.per_sim + 1)}));
     for (int i = 0; i < k; ++i) {
       auto l = sims.back()->line(seconds(120));
@@ -160,10 +163,11 @@ bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls
     y << "gateway:\n  listen: 127.0.0.1:" << port << "\n  database: " << (dir / "load.db").string()
       << "\nsites:\n  - id: load\n    name: Load\n    timezone: UTC\nconnections:\n";
     for (int i = 0; i < n; ++i)
-      y << "  - name: bat-" << i
-        << "\n    vendor: sonnen\n    host: " << endpoints[static_cast<std::size_t>(i)].first
+      y << "  - name: bat-" << i << "\n    vendor: " << o.vendor
+        << "\n    host: " << endpoints[static_cast<std::size_t>(i)].first
         << "\n    port: " << endpoints[static_cast<std::size_t>(i)].second
-        << "\n    poll_interval: " << o.interval_s << "s\n    timeout: 5s\n";
+        << "\n    poll_interval: " << o.interval_s << "s\n    timeout: 5s\n"
+        << (o.vendor == "kostal" ? "    options:\n      password: owner-password\n" : "");
   }
   // The gateway's log to a file: a pipe nobody drains would stop it.
   test::Process gw({"/bin/sh", "-c",
@@ -174,9 +178,21 @@ bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls
   // to start them).
   auto started = steady_clock::now();
   auto limit = seconds(o.interval_s * 3 + n / 500 + 30);
-  std::optional<Figures> f;
+  // The CPU the gateway and the simulators take, read at each turn: when the warm-up does not
+  // finish, the last 30 s of it tell whether this machine's cores were the limit.
+  auto all_cpu = [&] {
+    std::pair<double, double> c{cpu_seconds(gw.pid()), 0};
+    for (const auto& sim : sims) c.second += std::max(0.0, cpu_seconds(sim->pid()));
+    return c;
+  };
+  std::vector<std::pair<steady_clock::time_point, std::pair<double, double>>> cpu_seen;
+  std::optional<Figures> f, seen;  // the last answer, the last answer that came
+  int unanswered = 0;
   while (steady_clock::now() - started < limit) {
     f = health(api);
+    if (f) seen = f;
+    unanswered += !f;
+    cpu_seen.emplace_back(steady_clock::now(), all_cpu());
     if (f && f->connections == n && f->ok == n) break;
     int status = 0;
     if (waitpid(gw.pid(), &status, WNOHANG) == gw.pid()) {
@@ -188,9 +204,27 @@ bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls
     std::this_thread::sleep_for(seconds(1));
   }
   if (!f || f->ok != n) {
-    stopped = "after " + std::to_string(limit.count()) + " s only " +
-              std::to_string(f ? f->ok : 0) + " of " + std::to_string(n) +
-              " connections were ok (see " + (dir / "gateway.log").string() + ")";
+    char cores[200] = "";
+    // From the last reading at least 30 s before the end (a slow health read may space them
+    // far apart), else the first.
+    auto from = cpu_seen.begin();
+    for (auto it = cpu_seen.begin(); it != cpu_seen.end(); ++it)
+      if (it->first <= cpu_seen.back().first - seconds(30)) from = it;
+    if (cpu_seen.size() > 1) {
+      const double dt = duration<double>(cpu_seen.back().first - from->first).count();
+      std::snprintf(
+          cores, sizeof cores,
+          "; over the last %.0f s of it the gateway took %.2f cores and the simulators %.2f, "
+          "of %u here",
+          dt, (cpu_seen.back().second.first - from->second.first) / dt,
+          (cpu_seen.back().second.second - from->second.second) / dt,
+          std::thread::hardware_concurrency());
+    }
+    stopped = "after a warm-up of " + std::to_string(limit.count()) + " s only " +
+              std::to_string(seen ? seen->ok : 0) + " of " + std::to_string(n) +
+              " connections were ok at once (" + std::to_string(unanswered) +
+              " health reads unanswered within 60 s)" + cores + " (see " +
+              (dir / "gateway.log").string() + ")";
     return false;
   }
   auto warm = duration<double>(steady_clock::now() - started).count();
@@ -256,7 +290,12 @@ bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls
 
 int main(int argc, char** argv) {
   Options opts;
-  CLI::App app{"The load harness: one gateway polling N simulated sonnen batteries", "load"};
+  CLI::App app{"The load harness: one gateway polling N simulated batteries or inverters", "load"};
+  app.add_option("--vendor", opts.vendor,
+                 "the devices: sonnen batteries or KOSTAL inverters (the simulators' default "
+                 "password)")
+      ->check(CLI::IsMember({"sonnen", "kostal"}))
+      ->capture_default_str();
   app.add_option("--devices", opts.devices, "N[,N...]: the runs, one after the other")
       ->delimiter(',')
       ->check(CLI::Range(1, 1'000'000));
@@ -275,9 +314,10 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;  // --help, or a bad option named on stderr
   }
   std::printf(
-      "load: sonnen batteries polled every %d s by one gateway (SQLite), %d s window, "
+      "load: %s devices polled every %d s by one gateway (SQLite), %d s window, "
       "%d devices a simulator; %u cores here\n",
-      opts.interval_s, opts.window_s, opts.per_sim, std::thread::hardware_concurrency());
+      opts.vendor.c_str(), opts.interval_s, opts.window_s, opts.per_sim,
+      std::thread::hardware_concurrency());
   std::fflush(stdout);
   bool short_of_polls = false;
   for (int n : opts.devices) {
