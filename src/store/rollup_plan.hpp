@@ -8,6 +8,7 @@
 #include <chrono>
 #include <compare>
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <unordered_map>
 #include <utility>
@@ -41,26 +42,40 @@ class RollupPlan {
 
   /// Notes the hours a batch wrote.
   void touched(const std::vector<SeriesHour>& hours, Time now);
-  /// The hours to roll up now (every waiting one when `all`), taken off the plan.
+  /// The hours to roll up now (every waiting one when `all`), taken off the plan, in
+  /// (series, hour) order.
   std::vector<SeriesHour> take_due(Time now, bool all);
   /// Hours written and not rolled up yet.
-  std::size_t waiting() const { return due_at_.size(); }
+  std::size_t waiting() const { return waiting_; }
   /// Puts hours taken by take_due() back, due now: the transaction that rolled them up was
   /// rolled back, and the samples written before it still need their rollups.
   void retry(const std::vector<SeriesHour>& hours, Time now);
 
  private:
-  struct Hash {
-    std::size_t operator()(const SeriesHour& k) const noexcept {
-      return std::hash<std::int64_t>()(k.series * 1'000'003 ^ k.hour);
-    }
+  // A gateway keeps one of these per series it writes (14 a sonnen battery), so it is small:
+  // one hash node per series, where four nodes (two maps, a set, a map of newest hours) took
+  // about 250 bytes a series.
+  struct Series {
+    std::int64_t newest = 0;  // its newest hour
+    Time due{};               // when the newest hour is due, while it waits
+    Time rolled{};            // the newest hour's last roll-up, once it had one
+    bool waits = false, was_rolled = false;
   };
-  void schedule(const SeriesHour& k, Time due);
+  struct Entry {
+    Time due;
+    SeriesHour hour;
+    bool operator>(const Entry& o) const { return due > o.due; }
+  };
+  /// An hour written (or to be rolled up again, `at_once`).
+  void note(const SeriesHour& k, Time now, bool at_once);
+  void schedule_newest(Series& s, const SeriesHour& k, Time due);
+  void schedule_older(const SeriesHour& k, Time now);
+  void push(Time due, const SeriesHour& k);
 
-  std::unordered_map<SeriesHour, Time, Hash> due_at_;      // waiting hours and when they are due
-  std::set<std::pair<Time, SeriesHour>> queue_;            // the same, by due time
-  std::unordered_map<SeriesHour, Time, Hash> rolled_;      // current hours: their last roll-up
-  std::unordered_map<std::int64_t, std::int64_t> newest_;  // per series, its newest hour
+  std::unordered_map<std::int64_t, Series> series_;
+  std::set<SeriesHour> older_;  // hours before their series' newest that wait: due at once
+  std::vector<Entry> queue_;    // a min-heap by due time; an entry that no longer holds is skipped
+  std::size_t waiting_ = 0;
 };
 
 }  // namespace sb::store
