@@ -71,9 +71,11 @@ std::vector<Sample> interpolate_counter(const std::string& device, const std::st
 
 struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
   Deps deps;
-  std::map<std::string, TimePoint> last;                  // device -> time of its newest value
-  std::map<std::string, std::string> failing;             // device -> why its polls fail
-  std::map<std::string, std::set<std::string>> expected;  // device -> metrics its polls give
+  std::map<std::string, TimePoint> last;       // device -> time of its newest value
+  std::map<std::string, std::string> failing;  // device -> why its polls fail
+  // device -> the metrics its polls give, sorted; written only when they change, since a
+  // gateway keeps one per device and a poll that rebuilt it allocated a node per metric
+  std::map<std::string, std::vector<std::string>> expected;
   std::set<std::string> restarted;  // devices whose last value is from before this start
   std::vector<Gap> open;            // this connection's gaps waiting for backfill
   std::vector<Gap> unrecorded;      // gaps of dropped samples the store has not taken yet
@@ -185,10 +187,16 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  /// `metrics`: sorted, each once; they point into the caller's snapshot, which outlives this
+  /// call's first step (the only one that reads them).
   asio::awaitable<std::optional<Gap>> poll_succeeded(DeviceInfo d, TimePoint t,
-                                                     std::set<std::string> metrics) {
+                                                     std::vector<std::string_view> metrics) {
     auto self = shared_from_this();
-    if (!metrics.empty()) expected[d.id] = std::move(metrics);
+    if (!metrics.empty()) {
+      auto& e = expected[d.id];
+      if (!std::equal(e.begin(), e.end(), metrics.begin(), metrics.end()))
+        e.assign(metrics.begin(), metrics.end());
+    }
     auto it = last.find(d.id);
     std::optional<Gap> found;
     if (it != last.end() && t - it->second > threshold(d)) {
@@ -219,7 +227,7 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
     auto self = shared_from_this();
     std::vector<std::string> out;
     if (auto e = expected.find(device); e != expected.end()) {
-      out.assign(e->second.begin(), e->second.end());
+      out = e->second;
     } else {
       auto op = blocking([this, device] { return deps.store.metrics(device); });
       auto stored = co_await std::move(op);
@@ -444,9 +452,12 @@ void Backfiller::poll_failed(const std::string& device, const Error& error) {
 
 asio::awaitable<std::optional<Gap>> Backfiller::poll_succeeded(const DeviceInfo& device,
                                                                const Snapshot& snapshot) {
-  std::set<std::string> metrics;
+  std::vector<std::string_view> metrics;
+  metrics.reserve(snapshot.samples.size());
   for (const auto& s : snapshot.samples)
-    if (tracked_metric(s.metric)) metrics.insert(s.metric);
+    if (tracked_metric(s.metric)) metrics.push_back(s.metric);
+  std::sort(metrics.begin(), metrics.end());
+  metrics.erase(std::unique(metrics.begin(), metrics.end()), metrics.end());
   auto op = impl_->poll_succeeded(device, snapshot.time, std::move(metrics));
   co_return co_await std::move(op);
 }

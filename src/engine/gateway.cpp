@@ -314,6 +314,9 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
       l.device = d;
       l.online = !stale_now;
       l.last_success = snap.time;
+      // A device's first answer sizes its list (kept for every device: growing it by doubling
+      // left up to half of it unused).
+      if (l.values.empty()) l.values.reserve(snap.samples.size());
       for (const auto& s : snap.samples) {
         auto q = stale_now ? Quality::Stale : s.quality;
         auto it = std::find_if(l.values.begin(), l.values.end(),
