@@ -197,16 +197,20 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
         asio::detached);
   }
 
-  /// Starts connections' loops with their first rounds spread over the poll interval, 2 ms a
-  /// connection at most (five homes start within 10 ms). Thousands started at once would all
+  /// Starts connections' loops with their first rounds spread over the poll interval (2 ms a
+  /// connection at most) in whole slots of a second. Thousands started at once would all
   /// connect in the same instant, and since each loop keeps its phase, ask together in every
-  /// round after that too.
+  /// round after that too; one start each (2 ms apart) woke the gateway for every poll, which
+  /// took twice the CPU of bursts (load harness, 10,000 devices every 10 s: 0.30 cores spread
+  /// one by one, 0.19 all at once, 0.16-0.17 in slots of a second). Five homes start at once.
+  static constexpr Millis kStartSlot{1000};
   void spawn_spread(const std::vector<std::shared_ptr<Connection>>& cs) {
     const auto n = static_cast<std::int64_t>(cs.size());
     for (std::int64_t i = 0; i < n; ++i) {
       const auto& c = cs[static_cast<std::size_t>(i)];
       const auto spread = std::min(c->config.poll_interval, Millis(2 * n));
-      spawn(c, Millis(spread.count() * i / n));
+      const auto at = Millis(spread.count() * i / n);
+      spawn(c, at - at % kStartSlot);
     }
   }
 
