@@ -84,11 +84,19 @@ struct Figures {
   int ok = 0, connections = 0;
 };
 
-std::optional<Figures> health(test::Http& api) {
+/// The gateway's counts from its health answer; nothing, with the reason in `why`, when it did
+/// not give them.
+std::optional<Figures> health(test::Http& api, std::string* why = nullptr) {
   auto r = api.call("GET", "/api/v1/health");
-  if (!r || r->status != 200) return std::nullopt;
+  if (!r || r->status != 200) {
+    if (why) *why = r ? "status " + std::to_string(r->status) : r.error().describe();
+    return std::nullopt;
+  }
   auto o = net::parse_json_object(r->body, "health");
-  if (!o) return std::nullopt;
+  if (!o) {
+    if (why) *why = o.error().describe();
+    return std::nullopt;
+  }
   Figures f;
   for (const auto& c : o->at("connections").as_array()) {
     const auto& x = c.as_object();
@@ -173,7 +181,7 @@ bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls
   test::Process gw({"/bin/sh", "-c",
                     "exec " + o.bin + " run -c " + cfg.string() + " > " +
                         (dir / "gateway.log").string() + " 2>&1"});
-  test::Http api(port, seconds(60));
+  test::Http api(port, seconds(60), std::size_t{1} << 30);
   // Warm-up: every device answered once (at most a few intervals, and a second per 500 devices
   // to start them).
   auto started = steady_clock::now();
@@ -188,8 +196,9 @@ bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls
   std::vector<std::pair<steady_clock::time_point, std::pair<double, double>>> cpu_seen;
   std::optional<Figures> f, seen;  // the last answer, the last answer that came
   int unanswered = 0;
+  std::string why_unanswered;
   while (steady_clock::now() - started < limit) {
-    f = health(api);
+    f = health(api, &why_unanswered);
     if (f) seen = f;
     unanswered += !f;
     cpu_seen.emplace_back(steady_clock::now(), all_cpu());
@@ -223,8 +232,9 @@ bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls
     stopped = "after a warm-up of " + std::to_string(limit.count()) + " s only " +
               std::to_string(seen ? seen->ok : 0) + " of " + std::to_string(n) +
               " connections were ok at once (" + std::to_string(unanswered) +
-              " health reads unanswered within 60 s)" + cores + " (see " +
-              (dir / "gateway.log").string() + ")";
+              " health reads failed" +
+              (unanswered > 0 ? ", the last: " + why_unanswered : std::string()) + ")" + cores +
+              " (see " + (dir / "gateway.log").string() + ")";
     return false;
   }
   auto warm = duration<double>(steady_clock::now() - started).count();
