@@ -1,8 +1,10 @@
 // sunbridge: one gateway for five solar and battery vendor APIs. Subcommands live in their
 // own files; this one only assembles them.
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -15,6 +17,11 @@ int main(int argc, char** argv) {
     lim.rlim_cur = lim.rlim_max;
     setrlimit(RLIMIT_NOFILE, &lim);
   }
+  // One malloc arena, not one per thread that ever allocates: a gateway's io threads, store
+  // writer and blocking pool each kept an arena of their own, and freed blocks stayed in the
+  // arena that freed them. 10,000 devices: 289 MB RSS with glibc's default, 238 MB with one
+  // arena, the same CPU (load harness). MALLOC_ARENA_MAX in the environment still decides.
+  if (!std::getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, 1);
   CLI::App app{"sunbridge: one gateway for solar inverters and home batteries", "sunbridge"};
   app.set_version_flag("--version", std::string("sunbridge ") + SUNBRIDGE_VERSION);
   app.require_subcommand(1);

@@ -169,8 +169,18 @@ struct HttpClient::Impl {
     beast::error_code ec;
     tcp::resolver resolver(executor);
     const std::string port = std::to_string(ep.port);  // named: no temporaries across co_await
-    auto results = co_await resolver.async_resolve(ep.host, port,
-                                                   asio::redirect_error(asio::use_awaitable, ec));
+    // An address (a device on the LAN, a simulator) needs no look-up: resolved in place, with
+    // no trip to the resolver's thread and none of getaddrinfo's interface checks, which cost
+    // a gateway of many local devices at every new connection.
+    tcp::resolver::results_type results;
+    boost::system::error_code literal;
+    (void)asio::ip::make_address(ep.host, literal);
+    if (!literal)
+      results = resolver.resolve(ep.host, port,
+                                 tcp::resolver::numeric_host | tcp::resolver::numeric_service, ec);
+    else
+      results = co_await resolver.async_resolve(ep.host, port,
+                                                asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return fail(ErrorKind::Transport, "resolve " + ep.host + ": " + ec.message());
     auto c = std::make_unique<Connection>();
     // Each connection on its own strand: Beast's timeout timer and the socket's operations
