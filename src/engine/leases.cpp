@@ -60,7 +60,7 @@ boost::asio::awaitable<bool> LeaseKeeper::end(Lease l, std::string state, std::s
 }
 
 boost::asio::awaitable<void> LeaseKeeper::tend(const std::vector<DeviceInfo>& devices,
-                                               Driver& driver, const Keepalive& keepalive) {
+                                               Driver& driver, Keepalive keepalive) {
   auto now = deps_.clock.now();
   std::vector<Lease> due, renew;
   {

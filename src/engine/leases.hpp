@@ -34,9 +34,10 @@ class LeaseKeeper {
   /// How often each device forgets a setpoint unless it is written again (0: it holds).
   using Keepalive = std::function<Millis(const DeviceInfo&)>;
   /// Between polls of `devices`: hands back the leases whose time is up and writes again
-  /// those due to be renewed (through the device's driver).
+  /// those due to be renewed (through the device's driver). `keepalive` is taken by value: the
+  /// coroutine starts when it is awaited, after a temporary passed by reference is gone.
   boost::asio::awaitable<void> tend(const std::vector<DeviceInfo>& devices, Driver& driver,
-                                    const Keepalive& keepalive);
+                                    Keepalive keepalive);
   /// How long until the next lease of `devices` ends or is to be written again.
   std::optional<Millis> next_action(const std::vector<DeviceInfo>& devices,
                                     const Keepalive& keepalive) const;
