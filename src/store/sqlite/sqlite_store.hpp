@@ -10,8 +10,10 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -133,12 +135,16 @@ inline std::string placeholders(std::size_t n, int first) {
   return out;
 }
 
-inline std::string series_key(std::string_view device, std::string_view metric) {
-  std::string k(device);
-  k += '\x1f';
-  k += metric;
-  return k;
-}
+/// Hashes std::string and std::string_view alike, so that a map keyed by strings is searched
+/// without building one.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>()(s);
+  }
+};
+template <class V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
 // The Store on one SQLite file (or a shared in-memory database): a writer connection fed by a
 // queue and its own thread, a reader connection for queries, WAL on files.
@@ -257,7 +263,10 @@ class SqliteStore final : public QueuedStore {
   std::mutex read_mutex_;
   Stmt upsert_site_, upsert_device_, insert_series_, find_series_w_, find_series_r_, upsert_sample_,
       insert_event_, raw_history_, bucket_history_, rollup_history_, rollup_hour_;
-  std::unordered_map<std::string, std::int64_t> series_cache_;
+  // device -> metric -> series id. Looking a sample's series up builds no string (a key of
+  // device and metric joined did, for every sample), and a device's id is kept once, not once
+  // for each of its metrics.
+  StringMap<StringMap<std::int64_t>> series_cache_;
   RollupPlan plan_;
   std::vector<SeriesHour> rolled_in_txn_;  // rolled up in the open transaction: due again if
                                            // it is rolled back

@@ -67,15 +67,16 @@ Result<void> SqliteStore::roll_up(const std::vector<SeriesHour>& touched, bool a
 }
 
 Result<std::int64_t> SqliteStore::series_id(const std::string& device, const std::string& metric) {
-  auto key = series_key(device, metric);
-  if (auto it = series_cache_.find(key); it != series_cache_.end()) return it->second;
+  auto d = series_cache_.find(device);
+  if (d != series_cache_.end())
+    if (auto m = d->second.find(metric); m != d->second.end()) return m->second;
   insert_series_.reset().bind(1, device).bind(2, metric);
   if (insert_series_.step() != SQLITE_DONE) return fail(db_error(writer_, "insert series"));
   find_series_w_.reset().bind(1, device).bind(2, metric);
   if (find_series_w_.step() != SQLITE_ROW) return fail(db_error(writer_, "find series"));
   std::int64_t id = find_series_w_.i64(0);
   find_series_w_.reset();  // a statement left on its row keeps a read transaction open
-  series_cache_.emplace(std::move(key), id);
+  (d != series_cache_.end() ? d->second : series_cache_[device]).emplace(metric, id);
   return id;
 }
 
