@@ -10,9 +10,18 @@
 #include "net/token_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::string path = (std::filesystem::temp_directory_path() /
-                                   ("sunbridge-fuzz-token-" + std::to_string(::getpid()) + ".json"))
-                                      .string();
+  // Removed when the run ends: replays in `make test` left one file per run in /tmp.
+  struct TempFile {
+    std::string path;
+    ~TempFile() {
+      std::error_code ignored;
+      std::filesystem::remove(path, ignored);
+    }
+  };
+  static const TempFile temp{(std::filesystem::temp_directory_path() /
+                              ("sunbridge-fuzz-token-" + std::to_string(::getpid()) + ".json"))
+                                 .string()};
+  const std::string& path = temp.path;
   std::string_view text{reinterpret_cast<const char*>(data), size};
   static constexpr int kStatus[] = {200, 201, 400, 401, 403, 429, 500, 503};
   int status = size ? kStatus[data[0] % 8] : 200;

@@ -278,11 +278,18 @@ namespace sb::fuzz {
 
 namespace {
 std::string token_file_path() {
-  static const std::string path =
-      (std::filesystem::temp_directory_path() /
-       ("sunbridge-fuzz-enphase-" + std::to_string(::getpid()) + ".json"))
-          .string();
-  return path;
+  // Removed when the run ends: replays in `make test` left one file per run in /tmp.
+  struct TempFile {
+    std::string path;
+    ~TempFile() {
+      std::error_code ignored;
+      std::filesystem::remove(path, ignored);
+    }
+  };
+  static const TempFile file{(std::filesystem::temp_directory_path() /
+                              ("sunbridge-fuzz-enphase-" + std::to_string(::getpid()) + ".json"))
+                                 .string()};
+  return file.path;
 }
 }  // namespace
 
