@@ -1,27 +1,16 @@
 // libFuzzer target: OAuth token handling: a token endpoint's answer (the body, at a status
 // taken from the first byte) and the token file as `sunbridge auth` and the drivers read it.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <fstream>
+#include <string>
+#include <string_view>
 
+#include "fuzz/harness.hpp"
 #include "net/token_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  // Removed when the run ends: replays in `make test` left one file per run in /tmp.
-  struct TempFile {
-    std::string path;
-    ~TempFile() {
-      std::error_code ignored;
-      std::filesystem::remove(path, ignored);
-    }
-  };
-  static const TempFile temp{(std::filesystem::temp_directory_path() /
-                              ("sunbridge-fuzz-token-" + std::to_string(::getpid()) + ".json"))
-                                 .string()};
-  const std::string& path = temp.path;
+  static const std::string& path = sb::fuzz::process_temp_file("token");
   std::string_view text{reinterpret_cast<const char*>(data), size};
   static constexpr int kStatus[] = {200, 201, 400, 401, 403, 429, 500, 503};
   int status = size ? kStatus[data[0] % 8] : 200;

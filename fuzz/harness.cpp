@@ -7,8 +7,10 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <exception>
 #include <filesystem>
+#include <mutex>
 
 #include "core/commands.hpp"
 #include "net/crypto.hpp"
@@ -276,9 +278,7 @@ void run_scripted(const DriverRegistry::Entry& entry, const ConnectionConfig& co
 
 namespace sb::fuzz {
 
-namespace {
-std::string token_file_path() {
-  // Removed when the run ends: replays in `make test` left one file per run in /tmp.
+const std::string& process_temp_file(std::string_view stem) {
   struct TempFile {
     std::string path;
     ~TempFile() {
@@ -286,12 +286,17 @@ std::string token_file_path() {
       std::filesystem::remove(path, ignored);
     }
   };
-  static const TempFile file{(std::filesystem::temp_directory_path() /
-                              ("sunbridge-fuzz-enphase-" + std::to_string(::getpid()) + ".json"))
-                                 .string()};
-  return file.path;
+  // A deque keeps each path where it is while others are added; its files go at exit.
+  static std::mutex mutex;
+  static std::deque<TempFile> files;
+  auto path = (std::filesystem::temp_directory_path() /
+               ("sunbridge-fuzz-" + std::string(stem) + "-" + std::to_string(::getpid()) + ".json"))
+                  .string();
+  std::lock_guard lock(mutex);
+  for (const auto& f : files)
+    if (f.path == path) return f.path;
+  return files.emplace_back(std::move(path)).path;
 }
-}  // namespace
 
 ConnectionConfig vendor_config(std::string_view vendor) {
   ConnectionConfig c;
@@ -313,7 +318,7 @@ ConnectionConfig vendor_config(std::string_view vendor) {
     o["api_key"] = "enph-3f1c9a0d7b2e4c6a8f0e1d2c3b4a5968";
     o["client_id"] = "sunbridge-enphase-client";
     o["client_secret"] = "enphase-client-secret-0123456789";
-    o["token_file"] = token_file_path();
+    o["token_file"] = process_temp_file("enphase");
     o["plan"] = "partner";
     o["verify_timeout"] = "10";
   } else if (vendor == "solarlog") {
@@ -328,8 +333,9 @@ ConnectionConfig vendor_config(std::string_view vendor) {
 }
 
 void write_enphase_token_file(const std::string& access, const std::string& refresh) {
-  auto saved = net::save_token_file(token_file_path(), {"sunbridge-enphase-client", access, refresh,
-                                                        session_start() + std::chrono::minutes(4)});
+  auto saved = net::save_token_file(
+      process_temp_file("enphase"),
+      {"sunbridge-enphase-client", access, refresh, session_start() + std::chrono::minutes(4)});
   if (!saved) std::abort();  // the harness cannot write its temporary folder
 }
 

@@ -34,6 +34,11 @@
 
 namespace sb::fuzz {
 
+/// A path in the temp directory named for this process ("sunbridge-fuzz-STEM-PID.json"), the
+/// file at it removed when the process ends: targets that write a token file per run left one
+/// behind for every replay in `make test`. The same stem gives the same path.
+const std::string& process_temp_file(std::string_view stem);
+
 /// One scripted answer.
 struct Answer {
   int status = 200;
