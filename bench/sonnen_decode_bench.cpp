@@ -31,6 +31,24 @@ void BM_SonnenStatusRealFirmware(benchmark::State& s) {
   decode_and_map(s, kFirmware);
 }
 
+// The decoders alone: the one polls take (the fast path, no DOM) and the full one that takes
+// what the fast path leaves (numeric strings, duplicates) and words every error.
+template <class Decode>
+void decode_only(benchmark::State& state, const std::string& body, Decode decode) {
+  for (auto _ : state) {
+    auto s = decode(body);
+    if (!s) state.SkipWithError("not decoded");
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
+}
+void BM_SonnenDecodeFastPath(benchmark::State& s) {
+  decode_only(s, kFirmware, sb::sonnen::parse_status_fast);
+}
+void BM_SonnenDecodeFullDecoder(benchmark::State& s) {
+  decode_only(s, kFirmware, sb::sonnen::parse_status_full);
+}
+
 void BM_SonnenStatusSerialise(benchmark::State& state) {
   auto s = *sb::sonnen::parse_status(kSim);
   for (auto _ : state) benchmark::DoNotOptimize(sb::sonnen::serialize_status(s));
@@ -40,5 +58,7 @@ void BM_SonnenStatusSerialise(benchmark::State& state) {
 
 BENCHMARK(BM_SonnenStatusSimulator);
 BENCHMARK(BM_SonnenStatusRealFirmware);
+BENCHMARK(BM_SonnenDecodeFastPath);
+BENCHMARK(BM_SonnenDecodeFullDecoder);
 BENCHMARK(BM_SonnenStatusSerialise);
 BENCHMARK_MAIN();

@@ -1,4 +1,5 @@
 #include "net/json.hpp"
+#include "net/json_stream.hpp"
 
 #include <gtest/gtest.h>
 
@@ -115,4 +116,56 @@ TEST(Json, NumberTextWritesWholeNumbersWithoutAnExponent) {
   EXPECT_EQ(number_text(50.01), "50.01");
   EXPECT_EQ(number_text(0.47), "0.47");
   EXPECT_EQ(number_text(1e20), "1e+20");
+}
+
+namespace {
+// Records what a DepthSink passes on, skipping the values of keys starting with '_'.
+class Recorder final : public sb::net::DepthSink {
+ public:
+  std::string seen;
+
+ private:
+  bool on_begin(bool object) override {
+    seen += (object ? "{" : "[") + std::to_string(depth());
+    return true;
+  }
+  bool on_end(bool object) override {
+    seen += (object ? "}" : "]") + std::to_string(depth());
+    return true;
+  }
+  bool on_key(std::string_view k) override {
+    if (k.starts_with("_"))
+      skip();
+    else
+      seen += " " + std::string(k) + ":";
+    return true;
+  }
+  bool on_string(std::string_view s) override {
+    seen += "'" + std::string(s) + "'";
+    return true;
+  }
+  bool on_number(double v) override {
+    seen += sb::net::number_text(v);
+    return true;
+  }
+  bool on_null() override {
+    seen += "null";
+    return true;
+  }
+};
+}  // namespace
+
+TEST(JsonStream, DepthSinkSeesWhatItKeepsAndNothingOfWhatItSkips) {
+  Recorder r;
+  ASSERT_TRUE(sb::net::stream_json(
+      R"({"a":1,"_b":{"c":[1,{"d":2}],"e":"x"},"f":["y\u0041",null],"_g":3,"h":{}} )", r));
+  EXPECT_EQ(r.seen, "{1 a:1 f:[2'yA'null]1 h:{2}1}0");
+  Recorder bad, extra, empty;
+  EXPECT_FALSE(sb::net::stream_json(R"({"a":1)", bad));
+  EXPECT_FALSE(sb::net::stream_json(R"({"a":1} {})", extra));
+  EXPECT_FALSE(sb::net::stream_json("", empty));
+  Recorder bools;  // on_bool is not overridden: a boolean stops the stream
+  EXPECT_FALSE(sb::net::stream_json(R"({"a":true})", bools));
+  Recorder skipped;  // unless skipped
+  EXPECT_TRUE(sb::net::stream_json(R"({"_a":true})", skipped));
 }

@@ -5,6 +5,7 @@
 #include "net/blocking.hpp"
 #include "net/crypto.hpp"
 #include "net/json.hpp"
+#include "net/json_stream.hpp"
 #include "vendors/kostal/scram.hpp"
 
 namespace sb::kostal {
@@ -22,11 +23,11 @@ std::string device_message(const std::string& body) {
   return "";
 }
 
-Result<json::array> parse_array(const std::string& body, const std::string& what) {
+Result<json::array> parse_array(std::string_view body, const std::string& what) {
   auto v = net::parse_json(body, what);
   if (!v) return fail(v.error());
   if (!v->is_array()) return fail(ErrorKind::Protocol, what + ": a JSON array was expected");
-  return v->as_array();
+  return std::move(v->as_array());
 }
 
 Result<json::object> object_at(const json::value& v, const std::string& what) {
@@ -374,24 +375,134 @@ asio::awaitable<Result<ModuleValues>> Client::process_data(std::string module,
   co_return parse_module_values(a->front(), what);
 }
 
-asio::awaitable<Result<std::vector<ModuleValues>>> Client::process_data(
-    std::vector<std::pair<std::string, std::vector<std::string>>> request) {
+std::string process_data_body(
+    const std::vector<std::pair<std::string, std::vector<std::string>>>& request) {
   json::array body;
   for (const auto& item : request) {
     json::array ids;
     for (const auto& id : item.second) ids.push_back(json::value(id));
     body.push_back(json::object{{"moduleid", item.first}, {"processdataids", ids}});
   }
-  auto op = call_array("POST", "/processdata", net::to_json(body), "KOSTAL processdata");
-  auto a = co_await std::move(op);
-  if (!a) co_return fail(a.error());
+  return net::to_json(body);
+}
+
+asio::awaitable<Result<std::vector<ModuleValues>>> Client::process_data(
+    std::vector<std::pair<std::string, std::vector<std::string>>> request) {
+  auto op = process_data_posted(process_data_body(request));
+  co_return co_await std::move(op);
+}
+
+asio::awaitable<Result<std::vector<ModuleValues>>> Client::process_data_posted(std::string body) {
+  constexpr std::string_view what = "KOSTAL processdata";
+  auto op = call("POST", "/processdata", std::move(body), std::string(what));
+  auto r = co_await std::move(op);
+  if (!r) co_return fail(r.error());
+  co_return parse_process_data(r->body, what);
+}
+
+namespace {
+
+// The fast path's reader of POST processdata: [{"moduleid": text, "processdata": [{"id": text,
+// "unit": text or null, "value": number}, …]}, …], other keys skipped whatever they hold.
+class ProcessDataSink final : public net::DepthSink {
+ public:
+  std::vector<ModuleValues> out;
+
+ private:
+  enum Key : std::uint8_t { Other, ModuleId, ProcessData, Id, Unit, Value };
+  Key key_ = Other;
+  unsigned module_seen_ = 0, item_seen_ = 0;  // bits by Key: a key's second value gives up
+
+  bool take(unsigned& seen) {
+    unsigned bit = 1u << key_;
+    if (seen & bit) return false;
+    seen |= bit;
+    return true;
+  }
+  bool on_begin(bool object) override {
+    switch (depth()) {
+      case 1:  // the answer: an array of modules
+        return !object;
+      case 2:  // a module
+        if (!object) return false;
+        out.emplace_back();
+        module_seen_ = 0;
+        return true;
+      case 3:  // its values
+        return !object && key_ == ProcessData && take(module_seen_);
+      case 4:  // a value
+        if (!object) return false;
+        out.back().values.emplace_back();
+        item_seen_ = 0;
+        return true;
+      default:
+        return false;
+    }
+  }
+  bool on_end(bool object) override {
+    if (!object) return true;
+    if (depth() == 1) return module_seen_ == ((1u << ModuleId) | (1u << ProcessData));
+    if (depth() == 3)
+      return (item_seen_ & ((1u << Id) | (1u << Value))) == ((1u << Id) | (1u << Value));
+    return true;
+  }
+  bool on_key(std::string_view k) override {
+    key_ = Other;
+    if (depth() == 2) {
+      if (k == "moduleid") key_ = ModuleId;
+      if (k == "processdata") key_ = ProcessData;
+    } else if (depth() == 4) {
+      if (k == "id") key_ = Id;
+      if (k == "unit") key_ = Unit;
+      if (k == "value") key_ = Value;
+    }
+    if (key_ == Other) skip();
+    return true;
+  }
+  bool on_string(std::string_view v) override {
+    if (depth() == 2 && key_ == ModuleId && take(module_seen_)) {
+      out.back().module.assign(v);
+      return true;
+    }
+    if (depth() == 4 && (key_ == Id || key_ == Unit) && take(item_seen_)) {
+      (key_ == Id ? out.back().values.back().id : out.back().values.back().unit).assign(v);
+      return true;
+    }
+    return false;
+  }
+  bool on_number(double v) override {
+    if (depth() != 4 || key_ != Value || !take(item_seen_)) return false;
+    out.back().values.back().value = v;
+    return true;
+  }
+  bool on_null() override { return depth() == 4 && key_ == Unit && take(item_seen_); }
+};
+
+}  // namespace
+
+std::optional<std::vector<ModuleValues>> parse_process_data_fast(std::string_view body) {
+  ProcessDataSink sink;
+  if (!net::stream_json(body, sink)) return std::nullopt;
+  return std::move(sink.out);
+}
+
+Result<std::vector<ModuleValues>> parse_process_data_full(std::string_view body,
+                                                          std::string_view what) {
+  const std::string w(what);
+  auto a = parse_array(body, w);
+  if (!a) return fail(a.error());
   std::vector<ModuleValues> out;
   for (const auto& v : *a) {
-    auto m = parse_module_values(v, "KOSTAL processdata");
-    if (!m) co_return fail(m.error());
+    auto m = parse_module_values(v, w);
+    if (!m) return fail(m.error());
     out.push_back(std::move(*m));
   }
-  co_return out;
+  return out;
+}
+
+Result<std::vector<ModuleValues>> parse_process_data(std::string_view body, std::string_view what) {
+  if (auto fast = parse_process_data_fast(body)) return std::move(*fast);
+  return parse_process_data_full(body, what);
 }
 
 asio::awaitable<Result<std::vector<ModuleSettings>>> Client::settings_meta() {

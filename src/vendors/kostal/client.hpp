@@ -50,6 +50,8 @@ class Client {
   /// POST processdata: several modules at once.
   asio::awaitable<Result<std::vector<ModuleValues>>> process_data(
       std::vector<std::pair<std::string, std::vector<std::string>>> request);
+  /// The same with the request body made once (process_data_body()): the driver's poll.
+  asio::awaitable<Result<std::vector<ModuleValues>>> process_data_posted(std::string body);
   /// GET settings: metadata of every setting (access depends on the session's role).
   asio::awaitable<Result<std::vector<ModuleSettings>>> settings_meta();
   /// POST settings (read): values of the ids of one module.
@@ -89,6 +91,18 @@ class Client {
   std::string credentials_error_;
   std::uint64_t logins_ = 0;
 };
+
+/// The body of POST processdata decoded. The fast path reads the common shape (value a number,
+/// unit a string or null, no duplicate keys) without building a DOM and gives up (nullopt) on
+/// anything else; the full decoder accepts every variant (numeric strings) and words every
+/// error. Where the fast path gives modules, the full decoder gives the same (fuzz_fast_decode).
+Result<std::vector<ModuleValues>> parse_process_data(std::string_view body, std::string_view what);
+std::optional<std::vector<ModuleValues>> parse_process_data_fast(std::string_view body);
+Result<std::vector<ModuleValues>> parse_process_data_full(std::string_view body,
+                                                          std::string_view what);
+/// The request body of POST processdata.
+std::string process_data_body(
+    const std::vector<std::pair<std::string, std::vector<std::string>>>& request);
 
 /// A non-2xx reply as an error of the right kind, quoting the device's message:
 /// 400 InvalidArgument (Auth during login), 401 Auth, 403 Auth (locked / access denied),

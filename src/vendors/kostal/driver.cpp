@@ -117,6 +117,7 @@ class KostalDriver final : public Driver {
     if (!modules) co_return fail(modules.error());
     strings_ = 0;
     battery_ = false;
+    poll_body_.clear();
     for (const auto& m : *modules) {
       if (m.id.starts_with("devices:local:pv")) ++strings_;
       if (m.id == "devices:local:battery") battery_ = true;
@@ -142,7 +143,9 @@ class KostalDriver final : public Driver {
   }
 
   asio::awaitable<Result<Snapshot>> poll(const DeviceInfo& device) override {
-    auto values = co_await client_.process_data(poll_request(strings_, battery_));
+    // The request is the same every poll: made once.
+    if (poll_body_.empty()) poll_body_ = process_data_body(poll_request(strings_, battery_));
+    auto values = co_await client_.process_data_posted(poll_body_);
     if (!values) co_return fail(values.error());
     Snapshot snap;
     snap.time = env_.clock.now();
@@ -278,6 +281,7 @@ class KostalDriver final : public Driver {
   Client client_;
   int strings_ = 2;
   bool battery_ = true;
+  std::string poll_body_;  ///< POST processdata's body for strings_ and battery_
 };
 
 }  // namespace

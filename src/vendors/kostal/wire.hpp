@@ -24,10 +24,12 @@ struct ModuleInfo {
 struct ProcessValue {
   std::string id, unit;
   double value = 0;
+  bool operator==(const ProcessValue&) const = default;
 };
 struct ModuleValues {
   std::string module;
   std::vector<ProcessValue> values;
+  bool operator==(const ModuleValues&) const = default;
   /// The value of `id`, or nullopt.
   std::optional<double> get(std::string_view id) const;
 };

@@ -27,12 +27,19 @@ struct StatusV1 {
   std::optional<double> GridFeedIn_W;        ///< > 0 export, < 0 import
   std::optional<std::string> SystemStatus;   ///< "OnGrid", "OffGrid"
   std::optional<std::string> OperatingMode;  ///< "1" manual, "2" self-consumption, "10" time of use
+  bool operator==(const StatusV1&) const = default;
 };
 
 /// Parses a status body. Accepts both `Pac_total_W` (table, every real device) and
 /// `Pac total_W` (the seed's JSON example), numbers or numeric strings; a missing required
 /// field or a wrong type is a Protocol error naming the field.
 Result<StatusV1> parse_status(std::string_view body);
+/// parse_status() in two halves: the fast path reads the common shape (numbers as numbers, no
+/// duplicate keys) without building a DOM and gives up (nullopt) on anything else; the full
+/// decoder accepts every variant and words every error. Where the fast path gives a status,
+/// the full decoder gives the same one (fuzz_fast_decode checks it).
+std::optional<StatusV1> parse_status_fast(std::string_view body);
+Result<StatusV1> parse_status_full(std::string_view body);
 
 /// The simulator's body: compact JSON, keys in ASCII order, no trailing newline, which is
 /// what gives the seed's Content-Length of 151 for the all-zero example.

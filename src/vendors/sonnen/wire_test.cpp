@@ -101,3 +101,55 @@ TEST(SonnenWire, NumbersOutOfTheirRangeAreRefusedNamingTheField) {
   EXPECT_FALSE(parse_return_code(R"({"ReturnCode": 1e300})"));
   EXPECT_FALSE(parse_return_code(R"({"ReturnCode": -1e999})"));
 }
+
+// The fast path reads what real firmware and the simulator send without a DOM; what it reads
+// must be what the full decoder reads, and what it does not take the full decoder decides.
+TEST(SonnenWire, TheFastPathReadsCommonBodiesAsTheFullDecoderDoes) {
+  const std::string sim =
+      R"({"Consumption_W":812,"Fac":50.01,"IsSystemInstalled":1,"Pac_total_W":-1534,"Production_W":2871,"RSOC":57,"Timestamp":"2026-11-21 12:00:00","USOC":55,"Uac":231,"Ubat":52})";
+  for (const auto& body :
+       {sim, fixture("status_eco8_firmware.json"), fixture("status_seed_example.json"),
+        // an unknown key holding nested values of every kind, a null feed-in, white space
+        std::string(R"( {"x":{"a":[1,{"b":null},"c"],"Fac":"skipped"},)"
+                    R"("Consumption_W":1,"Fac":50,"IsSystemInstalled":0,"Pac_total_W":0,)"
+                    R"("Production_W":0,"RSOC":1,"Timestamp":"t\"q","USOC":1,"Uac":230,)"
+                    R"("Ubat":50,"GridFeedIn_W":null,"y":[]} )")}) {
+    auto fast = parse_status_fast(body);
+    ASSERT_TRUE(fast) << body;
+    auto full = parse_status_full(body);
+    ASSERT_TRUE(full) << full.error().message;
+    EXPECT_EQ(*fast, *full) << body;
+  }
+  auto escaped = parse_status_fast(
+      R"({"x":{"a":[1,{"b":null},"c"],"Fac":"skipped"},"Consumption_W":1,"Fac":50,"IsSystemInstalled":0,"Pac_total_W":0,"Production_W":0,"RSOC":1,"Timestamp":"t\"q","USOC":1,"Uac":230,"Ubat":50,"GridFeedIn_W":null})");
+  ASSERT_TRUE(escaped);
+  EXPECT_EQ(escaped->Timestamp, "t\"q");
+  EXPECT_EQ(escaped->Fac, 50);
+  EXPECT_FALSE(escaped->GridFeedIn_W);
+
+  // What the fast path leaves to the full decoder: numeric strings, a duplicate key, a number
+  // where a text belongs, a nested value in a field, a missing field, out-of-range and
+  // non-finite numbers, JSON that is not JSON. parse_status() gives the full decoder's answer.
+  const std::string base =
+      R"("Consumption_W":1,"Fac":50,"Pac_total_W":0,"Production_W":0,"RSOC":1,"Timestamp":"x","USOC":1,"Uac":230,"Ubat":50)";
+  for (const auto& body :
+       {"{" + base + R"(,"IsSystemInstalled":"1"})",
+        "{" + base + R"(,"IsSystemInstalled":1,"Fac":51})",
+        "{" + base + R"(,"IsSystemInstalled":1,"OperatingMode":10})",
+        "{" + base + R"(,"IsSystemInstalled":{"on":1}})", "{" + base + "}",
+        "{" + base + R"(,"IsSystemInstalled":1e999})",
+        "{" + base + R"(,"IsSystemInstalled":1,"Uac":1e999})",
+        "{" + base + R"(,"IsSystemInstalled":1} x)", "[{" + base + R"(,"IsSystemInstalled":1}])"}) {
+    EXPECT_FALSE(parse_status_fast(body)) << body;
+    auto full = parse_status_full(body);
+    auto both = parse_status(body);
+    ASSERT_EQ(bool(full), bool(both)) << body;
+    if (full)
+      EXPECT_EQ(*full, *both);
+    else
+      EXPECT_EQ(full.error().message, both.error().message);
+  }
+  auto mode = parse_status("{" + base + R"(,"IsSystemInstalled":1,"OperatingMode":10})");
+  ASSERT_TRUE(mode) << mode.error().message;
+  EXPECT_EQ(mode->OperatingMode, "10");
+}
