@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "e2e_support.hpp"
+#include "net/gzip.hpp"
 #include "net/json.hpp"
 #include "ports.hpp"
 #include "process.hpp"
@@ -269,24 +270,31 @@ bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls
   net::HttpClient scraper(scrape_io.executor(),
                           net::HttpClientOptions{.request_timeout = seconds(120),
                                                  .max_body_bytes = std::size_t{1} << 30});
+  // As Prometheus scrapes: gzip asked for.
   auto scrape = scrape_io.run(
-      scraper.request({"127.0.0.1", port, false}, net::HttpRequest{"GET", "/metrics", {}, {}}));
+      scraper.request({"127.0.0.1", port, false},
+                      net::HttpRequest{"GET", "/metrics", {{"Accept-Encoding", "gzip"}}, {}}));
   auto scrape_wall = duration<double>(steady_clock::now() - s0).count();
   auto scrape_cpu = cpu_seconds(pid) - cpu_s0 - scrape_wall * (cpu1 - cpu0) / cpu_wall;
-  const double scrape_mb =
-      scrape && scrape->status == 200 ? static_cast<double>(scrape->body.size()) / 1e6 : -1;
+  double scrape_mb = -1, scrape_text_mb = -1;
+  if (scrape && scrape->status == 200) {
+    scrape_mb = static_cast<double>(scrape->body.size()) / 1e6;
+    auto text = scrape->header("Content-Encoding") == "gzip" ? net::gunzip(scrape->body)
+                                                             : Result<std::string>(scrape->body);
+    if (text) scrape_text_mb = static_cast<double>(text->size()) / 1e6;
+  }
   const double due = static_cast<double>(n) * wall / o.interval_s;
   const auto done = after->polls - before.polls;
   const auto late = after->late - before.late;
   const double cores = (cpu1 - cpu0) / cpu_wall;
   std::printf(
       "N=%-7d window %4.0f s  gateway %.3f cores  RSS %6.1f MB (peak %.1f, %.1f KB a device)  "
-      "polls due %.0f done %lld late %lld  samples stored %.0f/s  /metrics %.2f MB in %.3f s "
-      "(%.3f CPU-s)  (warm-up %.0f s)\n",
+      "polls due %.0f done %lld late %lld  samples stored %.0f/s  /metrics %.2f MB gzip "
+      "(%.2f MB text) in %.3f s (%.3f CPU-s)  (warm-up %.0f s)\n",
       n, wall, cores, rss / 1024.0, hwm / 1024.0, static_cast<double>(rss) / n, due,
       static_cast<long long>(done), static_cast<long long>(late),
-      static_cast<double>(after->samples - before.samples) / wall, scrape_mb, scrape_wall,
-      std::max(0.0, scrape_cpu), warm);
+      static_cast<double>(after->samples - before.samples) / wall, scrape_mb, scrape_text_mb,
+      scrape_wall, std::max(0.0, scrape_cpu), warm);
   std::fflush(stdout);
   short_of_polls = static_cast<double>(done) < o.min_polls * std::floor(due);
   gw.signal(SIGINT);

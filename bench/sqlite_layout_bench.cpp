@@ -3,8 +3,8 @@
 // hot-path issue's storage item chooses from (docs/storage.md). Not the store itself: the
 // ceiling each layout gives a writer, and what a month of one series costs to read back.
 //
-//   series_time  today's table: key (series, time). A poll round writes one row per series at
-//                one time, so each row lands in a different leaf of the B-tree.
+//   series_time  today's table: key (series, time), each transaction's rows sorted by key as
+//                the store sorts a batch, so a series' rows of a batch share a leaf.
 //   time_series  rows appended in time order (key (time, series): the rightmost leaf), plus an
 //                index (series, time) for the reads, which scatters as the table did.
 //   blocks       the newest samples appended to a rowid table (rightmost leaf, no index), and

@@ -9,7 +9,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 packages=(
   build-essential cmake ninja-build pkg-config ccache
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql-15 libyaml-cpp-dev libcli11-dev
+  libssl-dev zlib1g-dev libsqlite3-dev sqlite3 libpq-dev postgresql-15 libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libhowardhinnant-date-dev tzdata ca-certificates curl openssl
   prometheus libmosquitto-dev mosquitto

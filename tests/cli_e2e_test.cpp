@@ -14,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "e2e_support.hpp"
+#include "net/gzip.hpp"
 #include "net/http_client.hpp"
 #include "net/json.hpp"
 #include "net/test_io.hpp"
@@ -170,6 +171,25 @@ TEST(CliE2E, DemoServesLiveChangingDataTakesACommandAndStopsCleanly) {
   std::ofstream(scrape) << metrics->body;
   test::Process promtool({"/bin/sh", "-c", "promtool check metrics < " + scrape.string()});
   EXPECT_EQ(promtool.wait(), 0) << promtool.rest_of_stdout() << promtool.rest_of_stderr();
+  EXPECT_EQ(metrics->header("Content-Encoding"), "");
+  EXPECT_EQ(metrics->header("Vary"), "Accept-Encoding");
+  // As Prometheus scrapes: gzip asked for, gzip given, the same families inside.
+  auto packed = http.call("GET", "/metrics", {}, {{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(packed);
+  ASSERT_EQ(packed->status, 200);
+  EXPECT_EQ(packed->header("Content-Encoding"), "gzip");
+  EXPECT_EQ(packed->header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_LT(packed->body.size(), metrics->body.size() / 3);
+  auto unpacked = net::gunzip(packed->body);
+  ASSERT_TRUE(unpacked) << unpacked.error().message;
+  for (const char* series : {"sunbridge_connection_up{connection=\"kostal\",vendor=\"kostal\"} ",
+                             "sunbridge_battery_soc_ratio{site=\"home\",device=\"sonnen:battery\"",
+                             "sunbridge_build_info{"})
+    EXPECT_NE(unpacked->find(series), std::string::npos) << series;
+  auto refused = http.call("GET", "/metrics", {}, {{"Accept-Encoding", "gzip;q=0, identity"}});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->header("Content-Encoding"), "");
+  EXPECT_NE(refused->body.find("sunbridge_build_info{"), std::string::npos);
 
   // History of what was polled.
   auto hist = http.call("GET", "/api/v1/devices/sonnen:battery/history?metric=battery.soc");
