@@ -1,8 +1,11 @@
 #include "net/http_client.hpp"
 
 #include <atomic>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
@@ -28,7 +31,15 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+// A connection lives on its own strand: Beast's timeout handler (which closes the socket when
+// an exchange takes too long) runs on the executor associated with the operation's handler, so
+// every operation's handler is bound to the strand, the coroutine enters the strand before it
+// touches the stream, and a connection is closed and destroyed there. Otherwise the timeout
+// handler and the coroutine could close the same socket on two io threads at once (ThreadSanitizer
+// saw it), and a descriptor number reused in between would be closed under someone else.
 struct Connection {
+  explicit Connection(asio::any_io_executor ex) : strand(asio::make_strand(std::move(ex))) {}
+  asio::strand<asio::any_io_executor> strand;
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
@@ -42,7 +53,20 @@ struct Connection {
     beast::error_code ec;
     lowest().socket().close(ec);
   }
+  /// The completion token of this connection's operations: handlers (and the coroutine after
+  /// them) run on the strand.
+  auto on_strand(beast::error_code& ec) {
+    return asio::redirect_error(asio::bind_executor(strand, asio::use_awaitable), ec);
+  }
 };
+
+// Closes and destroys `c` on its strand, from anywhere: from another connection's coroutine (an
+// idle connection dropped to make room, a stale one found at take-up) or from the client's
+// owner.
+void retire(std::unique_ptr<Connection> c) {
+  auto strand = c->strand;
+  asio::post(strand, [c = std::shared_ptr<Connection>(std::move(c))] { c->close(); });
+}
 
 // Failure of one exchange. `closed_before_response`: the peer closed the connection (end of
 // stream, reset) before any byte of a response came, which is what a server does to a
@@ -120,7 +144,7 @@ struct HttpClient::Impl {
     else
       by->second.pop_front();
     if (by->second.empty()) idle_by_key.erase(by);
-    if (close) it->connection->close();
+    if (close) retire(std::move(it->connection));
     idle.erase(it);
   }
 
@@ -136,7 +160,7 @@ struct HttpClient::Impl {
       auto c = std::move(it->connection);
       drop_idle(it, true, false);
       if (now - c->idle_since < c->reusable_for) return c;
-      c->close();
+      retire(std::move(c));
     }
   }
 
@@ -182,19 +206,17 @@ struct HttpClient::Impl {
       results = co_await resolver.async_resolve(ep.host, port,
                                                 asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return fail(ErrorKind::Transport, "resolve " + ep.host + ": " + ec.message());
-    auto c = std::make_unique<Connection>();
-    // Each connection on its own strand: Beast's timeout timer and the socket's operations
-    // must not run concurrently when the io_context has several threads.
-    auto strand = asio::make_strand(executor);
+    auto c = std::make_unique<Connection>(executor);
     if (ep.tls) {
       std::call_once(system_cas, [this] { tls_context.set_default_verify_paths(); });
-      c->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(strand, tls_context);
+      c->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(c->strand, tls_context);
     } else {
-      c->plain = std::make_unique<beast::tcp_stream>(strand);
+      c->plain = std::make_unique<beast::tcp_stream>(c->strand);
     }
+    co_await asio::dispatch(asio::bind_executor(c->strand, asio::use_awaitable));
     auto& lowest = c->lowest();
     lowest.expires_after(options.connect_timeout);
-    co_await lowest.async_connect(results, asio::redirect_error(asio::use_awaitable, ec));
+    co_await lowest.async_connect(results, c->on_strand(ec));
     if (ec) co_return fail(from_ec(ec, "connect", ep));
     lowest.socket().set_option(tcp::no_delay(true), ec);
     if (ep.tls) {
@@ -206,8 +228,7 @@ struct HttpClient::Impl {
       } else {
         c->secure->set_verify_mode(ssl::verify_none);
       }
-      co_await c->secure->async_handshake(ssl::stream_base::client,
-                                          asio::redirect_error(asio::use_awaitable, ec));
+      co_await c->secure->async_handshake(ssl::stream_base::client, c->on_strand(ec));
       if (ec)
         co_return fail(ErrorKind::Transport, "TLS handshake " + ep.str() + ": " + ec.message());
     }
@@ -226,6 +247,7 @@ struct HttpClient::Impl {
                                                                     const Endpoint& ep,
                                                                     const HttpRequest& r) {
     beast::error_code ec;
+    co_await asio::dispatch(asio::bind_executor(c.strand, asio::use_awaitable));
     auto verb = http::string_to_verb(r.method);
     if (verb == http::verb::unknown)
       co_return std::unexpected(
@@ -240,14 +262,13 @@ struct HttpClient::Impl {
     }
     req.keep_alive(true);
     c.lowest().expires_after(r.timeout.value_or(options.request_timeout));
-    co_await http::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
+    co_await http::async_write(stream, req, c.on_strand(ec));
     if (ec)
       co_return std::unexpected(
           ExchangeError{from_ec(ec, r.method + " " + r.target, ep), false, true});
     http::response_parser<http::string_body> parser;
     parser.body_limit(options.max_body_bytes);
-    co_await http::async_read(stream, c.buffer, parser,
-                              asio::redirect_error(asio::use_awaitable, ec));
+    co_await http::async_read(stream, c.buffer, parser, c.on_strand(ec));
     if (ec) {
       bool nothing = !parser.got_some();
       if (ec == http::error::body_limit)
@@ -374,7 +395,7 @@ std::uint64_t HttpClient::idle_evicted() const {
 
 void HttpClient::close_idle() {
   std::lock_guard lock(impl_->mutex);
-  for (auto& i : impl_->idle) i.connection->close();
+  for (auto& i : impl_->idle) retire(std::move(i.connection));
   impl_->idle.clear();
   impl_->idle_by_key.clear();
 }
