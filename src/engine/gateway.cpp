@@ -84,6 +84,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
   Config config;
   // Shared: a command or a settings read keeps its connection while a reload replaces it.
   std::vector<std::shared_ptr<Connection>> connections;
+  std::unordered_map<std::string, std::shared_ptr<Connection>> by_name;  // connections, by name
   // Connections a reload ended whose loop was still running when it returned (under mutex).
   std::vector<std::shared_ptr<Connection>> finishing;
   mutable std::mutex mutex;  // guards connections (the list), live, devices/health, settings
@@ -133,16 +134,28 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
     return [&c](const DeviceInfo& d) { return c.driver->capabilities(d).setpoint_keepalive; };
   }
 
+  // A device's connection: the live view names it (every device of a connection is there),
+  // the index by name finds it. A walk over every connection's devices cost each API call
+  // O(devices).
   std::shared_ptr<Connection> connection_of(const std::string& device_id,
                                             DeviceInfo* out = nullptr) {
     std::lock_guard lock(mutex);
-    for (auto& c : connections)
-      for (const auto& d : c->devices)
-        if (d.id == device_id) {
-          if (out) *out = d;
-          return c;
-        }
+    auto l = live.find(device_id);
+    if (l == live.end()) return nullptr;
+    auto c = by_name.find(l->second.device.connection);
+    if (c == by_name.end()) return nullptr;
+    for (const auto& d : c->second->devices)
+      if (d.id == device_id) {
+        if (out) *out = d;
+        return c->second;
+      }
     return nullptr;
+  }
+  // Caller holds `mutex`, after any change to `connections`.
+  void index_locked() {
+    by_name.clear();
+    by_name.reserve(connections.size());
+    for (const auto& c : connections) by_name.emplace(c->config.name, c);
   }
 
   // The connections now (a reload may change the list meanwhile).
@@ -695,6 +708,7 @@ Result<void> Gateway::start(bool poll) {
   {
     std::lock_guard lock(I.mutex);
     I.connections = made;
+    I.index_locked();
     if (auto stored = I.deps.store.devices())
       for (auto& c : I.connections) I.list_stored_devices_locked(*c, *stored);
   }
@@ -813,6 +827,7 @@ Result<std::string> Gateway::reload(Config next, std::chrono::milliseconds budge
       if (stored) I.list_stored_devices_locked(*c, *stored);
       I.connections.push_back(c);
     }
+    I.index_locked();
     I.config.sites = next.sites;
     I.config.connections = next.connections;
     I.config.log = next.log;
