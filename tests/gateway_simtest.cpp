@@ -157,6 +157,35 @@ TEST_F(GatewaySim, DeviceGoesOfflineAfterThreeFailedPollsAndComesBack) {
   EXPECT_EQ(health["status"].as_string(), "degraded");
   EXPECT_EQ(conn["state"].as_string(), "failing");
   EXPECT_NE(std::string(conn["last_error"].as_string()).find("ReturnCode 13"), std::string::npos);
+  EXPECT_EQ(health["connections_total"].to_number<int>(), 1);
+  EXPECT_EQ(health["connection_states"].as_object()["failing"].to_number<int>(), 1);
+  EXPECT_EQ(health["connection_states"].as_object()["ok"].to_number<int>(), 0);
+  EXPECT_FALSE(health["truncated"].as_bool());
+  EXPECT_EQ(health["schedule"].as_object()["polls"].to_number<std::int64_t>(),
+            conn["polls"].to_number<std::int64_t>());
+  // The bounded answers a large gateway's monitor asks for: only what needs a look, or at
+  // most N connections; the counts cover every connection whatever is listed.
+  auto failing = json(call("GET", "/api/v1/health?state=failing,needs_credentials"));
+  EXPECT_EQ(failing["connections"].as_array().size(), 1u);
+  auto only_ok = json(call("GET", "/api/v1/health?state=ok"));
+  EXPECT_TRUE(only_ok["connections"].as_array().empty());
+  EXPECT_EQ(only_ok["connections_total"].to_number<int>(), 1);
+  EXPECT_EQ(only_ok["status"].as_string(), "degraded");
+  EXPECT_FALSE(only_ok["truncated"].as_bool());
+  auto none = json(call("GET", "/api/v1/health?limit=0"));
+  EXPECT_TRUE(none["connections"].as_array().empty());
+  EXPECT_TRUE(none["truncated"].as_bool());
+  auto bad_state = call("GET", "/api/v1/health?state=failing,broken");
+  EXPECT_EQ(bad_state.status, 400);
+  EXPECT_NE(bad_state.body.find("query parameter 'state': 'broken' is not a connection state "
+                                "(starting, ok, failing, needs_credentials, unheld)"),
+            std::string::npos)
+      << bad_state.body;
+  auto bad_limit = call("GET", "/api/v1/health?limit=-1");
+  EXPECT_EQ(bad_limit.status, 400);
+  EXPECT_NE(bad_limit.body.find("query parameter 'limit' = '-1' must be a whole number from 0"),
+            std::string::npos)
+      << bad_limit.body;
   sim->set_faults({});
   ASSERT_TRUE(eventually([&] { return online(); }, seconds(15)));
   ASSERT_TRUE(eventually([&] {

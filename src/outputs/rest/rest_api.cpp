@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <charconv>
 #include <cmath>
+#include <set>
 
 #include "core/commands.hpp"
 #include "core/embedded.hpp"
@@ -320,14 +321,48 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
   using Req = ServerRequest&;
   using Res = asio::awaitable<ServerResponse>;
 
-  r->get("/api/v1/health", [&gw, &store, &clock](Req) -> Res {
+  // A gateway of 50,000 connections answers 20 MB with every one listed: ?state= lists only
+  // connections in those states (failing,needs_credentials: what needs a look), ?limit= at
+  // most that many connections and sites. connection_states and connections_total count
+  // every connection whatever is listed.
+  r->get("/api/v1/health", [&gw, &store, &clock](Req q) -> Res {
+    static constexpr std::string_view kStates[] = {"starting", "ok", "failing", "needs_credentials",
+                                                   "unheld"};
+    std::set<std::string, std::less<>> wanted;
+    if (auto it = q.query.find("state"); it != q.query.end() && !it->second.empty()) {
+      std::string_view rest = it->second;
+      while (!rest.empty()) {
+        auto comma = rest.find(',');
+        auto one = rest.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+        if (std::find(std::begin(kStates), std::end(kStates), one) == std::end(kStates))
+          co_return error_response(ErrorKind::InvalidArgument,
+                                   "query parameter 'state': '" + std::string(one) +
+                                       "' is not a connection state (starting, ok, failing, "
+                                       "needs_credentials, unheld)");
+        wanted.emplace(one);
+      }
+    }
+    auto limit = int_param(q, "limit", 0, 10'000'000);
+    if (!limit) co_return error_response(limit.error());
+    const auto cap = static_cast<std::size_t>(limit->value_or(INT64_MAX));
     json::array conns;
-    bool all_ok = true;
-    std::int64_t rounds_planned = 0, polls_late = 0;
+    json::object states;
+    for (auto st : kStates) states[st] = 0;
+    bool all_ok = true, truncated = false;
+    std::int64_t rounds_planned = 0, polls_late = 0, polls = 0, total = 0;
     for (const auto& h : gw.health()) {
       all_ok &= h.state == "ok";
       rounds_planned += h.rounds_planned;
       polls_late += h.polls_late;
+      polls += h.polls;
+      ++total;
+      states[h.state] = states[h.state].to_number<std::int64_t>() + 1;
+      if (!wanted.empty() && !wanted.contains(h.state)) continue;
+      if (conns.size() >= cap) {
+        truncated = true;
+        continue;
+      }
       json::value budget = nullptr;
       if (h.budget)
         budget = json::object{{"used", h.budget->used},
@@ -356,7 +391,11 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
                                              {"samples_estimated", h.samples_estimated}}}});
     }
     json::array sites;
-    for (const auto& q : gw.quality())
+    for (const auto& q : gw.quality()) {
+      if (sites.size() >= cap) {
+        truncated = true;
+        break;
+      }
       sites.push_back(
           json::object{{"site", q.site},
                        {"energy_balance", json::object{{"checks", q.balance_checks},
@@ -368,24 +407,29 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
                                                        {"last_residual_wh", q.last_residual_wh},
                                                        {"last_flagged", q.last_flagged},
                                                        {"last_result", q.last_result}}}});
+    }
     auto st = store.stats();
     all_ok &= st.last_error.empty();
-    json::object o{
-        {"status", all_ok ? "ok" : "degraded"},
-        {"version", SUNBRIDGE_VERSION},
-        {"time", format_iso8601(clock.now())},
-        {"connections", std::move(conns)},
-        {"schedule", json::object{{"rounds_planned", rounds_planned}, {"polls_late", polls_late}}},
-        {"sites", std::move(sites)},
-        {"store", json::object{{"samples_written", st.samples_written},
-                               {"samples_dropped", st.samples_dropped},
-                               {"queue_depth", st.queue_depth},
-                               {"busy_retries", st.busy_retries},
-                               {"database_bytes", st.database_bytes},
-                               {"disk_free_bytes", st.disk_free_bytes},
-                               {"disk_total_bytes", st.disk_total_bytes},
-                               {"pruned_rows", st.pruned_rows},
-                               {"last_error", st.last_error}}}};
+    json::object o{{"status", all_ok ? "ok" : "degraded"},
+                   {"version", SUNBRIDGE_VERSION},
+                   {"time", format_iso8601(clock.now())},
+                   {"connections", std::move(conns)},
+                   {"connections_total", total},
+                   {"connection_states", std::move(states)},
+                   {"truncated", truncated},
+                   {"schedule", json::object{{"rounds_planned", rounds_planned},
+                                             {"polls", polls},
+                                             {"polls_late", polls_late}}},
+                   {"sites", std::move(sites)},
+                   {"store", json::object{{"samples_written", st.samples_written},
+                                          {"samples_dropped", st.samples_dropped},
+                                          {"queue_depth", st.queue_depth},
+                                          {"busy_retries", st.busy_retries},
+                                          {"database_bytes", st.database_bytes},
+                                          {"disk_free_bytes", st.disk_free_bytes},
+                                          {"disk_total_bytes", st.disk_total_bytes},
+                                          {"pruned_rows", st.pruned_rows},
+                                          {"last_error", st.last_error}}}};
     co_return ok(o);
   });
 
