@@ -71,6 +71,63 @@ double value_of(std::int64_t series, std::int64_t t) {
   return static_cast<double>((series * 7919 + t / kStepMs) % 10'000) / 10;
 }
 
+// A packed sample of a block or chunk: (offset in ms: int32, value: double, quality: uint8),
+// 13 bytes, in time order.
+constexpr int kPacked = 13;
+void append_packed(std::string& data, std::int32_t off, double v, std::uint8_t quality) {
+  char rec[kPacked];
+  std::memcpy(rec, &off, 4);
+  std::memcpy(rec + 4, &v, 8);
+  rec[12] = static_cast<char>(quality);
+  data.append(rec, kPacked);
+}
+
+// Binds (a, b, v) to `st`'s first three parameters and runs it once: a sample row.
+void insert_row(Db& db, sqlite3_stmt* st, std::int64_t a, std::int64_t b, double v) {
+  sqlite3_bind_int64(st, 1, a);
+  sqlite3_bind_int64(st, 2, b);
+  sqlite3_bind_double(st, 3, v);
+  db.step_done(st);
+}
+
+// Binds (series, t, n, data) and runs `st` once: a block or chunk row.
+void insert_packed(Db& db, sqlite3_stmt* st, std::int64_t series, std::int64_t t, int n,
+                   const std::string& data) {
+  sqlite3_bind_int64(st, 1, series);
+  sqlite3_bind_int64(st, 2, t);
+  sqlite3_bind_int(st, 3, n);
+  sqlite3_bind_blob(st, 4, data.data(), static_cast<int>(data.size()), SQLITE_STATIC);
+  db.step_done(st);
+}
+
+// What `st` gives for (series, from, to): the samples' count and the sum of their values. Its
+// rows are values, or (when `packed`) pairs (n, packed data).
+std::pair<std::int64_t, double> scan(sqlite3_stmt* st, int series, std::int64_t from,
+                                     std::int64_t to, bool packed) {
+  sqlite3_bind_int64(st, 1, series);
+  sqlite3_bind_int64(st, 2, from);
+  sqlite3_bind_int64(st, 3, to);
+  std::int64_t n = 0;
+  double sum = 0;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    if (!packed) {
+      ++n;
+      sum += sqlite3_column_double(st, 0);
+      continue;
+    }
+    int k = sqlite3_column_int(st, 0);
+    auto* p = static_cast<const char*>(sqlite3_column_blob(st, 1));
+    for (int i = 0; i < k; ++i) {
+      double v;
+      std::memcpy(&v, p + i * kPacked + 4, 8);
+      sum += v;
+    }
+    n += k;
+  }
+  sqlite3_reset(st);
+  return {n, sum};
+}
+
 // One layout: how a round of samples goes in, what closes an hour, how a range is read.
 class Layout {
  public:
@@ -104,30 +161,11 @@ class SeriesTime final : public Layout {
   }
   void commit() override {
     for (int s = 0; s < series_; ++s)
-      for (auto t : times_) {
-        sqlite3_bind_int64(ins_, 1, s);
-        sqlite3_bind_int64(ins_, 2, t);
-        sqlite3_bind_double(ins_, 3, value_of(s, t));
-        db_.step_done(ins_);
-      }
+      for (auto t : times_) insert_row(db_, ins_, s, t, value_of(s, t));
     times_.clear();
   }
   std::pair<std::int64_t, double> read(int series, std::int64_t from, std::int64_t to) override {
-    return scan(sel_, series, from, to);
-  }
-  static std::pair<std::int64_t, double> scan(sqlite3_stmt* st, int series, std::int64_t from,
-                                              std::int64_t to) {
-    sqlite3_bind_int64(st, 1, series);
-    sqlite3_bind_int64(st, 2, from);
-    sqlite3_bind_int64(st, 3, to);
-    std::int64_t n = 0;
-    double sum = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      ++n;
-      sum += sqlite3_column_double(st, 0);
-    }
-    sqlite3_reset(st);
-    return {n, sum};
+    return scan(sel_, series, from, to, false);
   }
 
  private:
@@ -154,15 +192,10 @@ class TimeSeries final : public Layout {
     sqlite3_finalize(sel_);
   }
   void round(std::int64_t t, int series) override {
-    for (int s = 0; s < series; ++s) {
-      sqlite3_bind_int64(ins_, 1, t);
-      sqlite3_bind_int64(ins_, 2, s);
-      sqlite3_bind_double(ins_, 3, value_of(s, t));
-      db_.step_done(ins_);
-    }
+    for (int s = 0; s < series; ++s) insert_row(db_, ins_, t, s, value_of(s, t));
   }
   std::pair<std::int64_t, double> read(int series, std::int64_t from, std::int64_t to) override {
-    return SeriesTime::scan(sel_, series, from, to);
+    return scan(sel_, series, from, to, false);
   }
 
  private:
@@ -170,8 +203,7 @@ class TimeSeries final : public Layout {
   sqlite3_stmt *ins_, *sel_;
 };
 
-// A block: the hour's samples of one series as (offset in ms from the hour: int32, value:
-// double, quality: uint8), 13 bytes each, in time order.
+// A block: the hour's samples of one series, packed (append_packed), offsets from the hour.
 class Blocks final : public Layout {
  public:
   explicit Blocks(Db& db) : db_(db) {
@@ -194,12 +226,7 @@ class Blocks final : public Layout {
     for (auto* st : {ins_, seal_, gather_, drop_, sel_blocks_, sel_recent_}) sqlite3_finalize(st);
   }
   void round(std::int64_t t, int series) override {
-    for (int s = 0; s < series; ++s) {
-      sqlite3_bind_int64(ins_, 1, s);
-      sqlite3_bind_int64(ins_, 2, t);
-      sqlite3_bind_double(ins_, 3, value_of(s, t));
-      db_.step_done(ins_);
-    }
+    for (int s = 0; s < series; ++s) insert_row(db_, ins_, s, t, value_of(s, t));
   }
   // The hour's rows, read back in series order (a sort of one hour), sealed and deleted.
   void hour_closed(std::int64_t hour, int) override {
@@ -209,11 +236,7 @@ class Blocks final : public Layout {
     int n = 0;
     auto seal = [&] {
       if (current < 0) return;
-      sqlite3_bind_int64(seal_, 1, current);
-      sqlite3_bind_int64(seal_, 2, hour);
-      sqlite3_bind_int(seal_, 3, n);
-      sqlite3_bind_blob(seal_, 4, packed.data(), static_cast<int>(packed.size()), SQLITE_STATIC);
-      db_.step_done(seal_);
+      insert_packed(db_, seal_, current, hour, n, packed);
       packed.clear();
       n = 0;
     };
@@ -223,14 +246,9 @@ class Blocks final : public Layout {
         seal();
         current = s;
       }
-      std::int32_t off = static_cast<std::int32_t>(sqlite3_column_int64(gather_, 1) - hour);
-      double v = sqlite3_column_double(gather_, 2);
-      auto q = static_cast<std::uint8_t>(sqlite3_column_int(gather_, 3));
-      char rec[13];
-      std::memcpy(rec, &off, 4);
-      std::memcpy(rec + 4, &v, 8);
-      rec[12] = static_cast<char>(q);
-      packed.append(rec, 13);
+      append_packed(packed, static_cast<std::int32_t>(sqlite3_column_int64(gather_, 1) - hour),
+                    sqlite3_column_double(gather_, 2),
+                    static_cast<std::uint8_t>(sqlite3_column_int(gather_, 3)));
       ++n;
     }
     sqlite3_reset(gather_);
@@ -240,23 +258,8 @@ class Blocks final : public Layout {
   }
   std::pair<std::int64_t, double> read(int series, std::int64_t from, std::int64_t to) override {
     // Whole hours from the blocks (the bench reads whole hours), the open one from `recent`.
-    sqlite3_bind_int64(sel_blocks_, 1, series);
-    sqlite3_bind_int64(sel_blocks_, 2, from);
-    sqlite3_bind_int64(sel_blocks_, 3, to);
-    std::int64_t n = 0;
-    double sum = 0;
-    while (sqlite3_step(sel_blocks_) == SQLITE_ROW) {
-      int k = sqlite3_column_int(sel_blocks_, 0);
-      auto* p = static_cast<const char*>(sqlite3_column_blob(sel_blocks_, 1));
-      for (int i = 0; i < k; ++i) {
-        double v;
-        std::memcpy(&v, p + i * 13 + 4, 8);
-        sum += v;
-      }
-      n += k;
-    }
-    sqlite3_reset(sel_blocks_);
-    auto [rn, rs] = SeriesTime::scan(sel_recent_, series, from, to);
+    auto [n, sum] = scan(sel_blocks_, series, from, to, true);
+    auto [rn, rs] = scan(sel_recent_, series, from, to, false);
     return {n + rn, sum + rs};
   }
 
@@ -288,7 +291,7 @@ class Chunks final : public Layout {
     for (int s = 0; s < series; ++s) {
       auto& c = open_[s];
       if (c.n == 0) c.first = t;
-      append(c.data, static_cast<std::int32_t>(t - c.first), value_of(s, t));
+      append_packed(c.data, static_cast<std::int32_t>(t - c.first), value_of(s, t), 0);
       ++c.n;
     }
   }
@@ -323,23 +326,7 @@ class Chunks final : public Layout {
     }
   }
   std::pair<std::int64_t, double> read(int series, std::int64_t from, std::int64_t to) override {
-    sqlite3_bind_int64(sel_, 1, series);
-    sqlite3_bind_int64(sel_, 2, from);
-    sqlite3_bind_int64(sel_, 3, to);
-    std::int64_t n = 0;
-    double sum = 0;
-    while (sqlite3_step(sel_) == SQLITE_ROW) {
-      int k = sqlite3_column_int(sel_, 0);
-      auto* p = static_cast<const char*>(sqlite3_column_blob(sel_, 1));
-      for (int i = 0; i < k; ++i) {
-        double v;
-        std::memcpy(&v, p + i * 13 + 4, 8);
-        sum += v;
-      }
-      n += k;
-    }
-    sqlite3_reset(sel_);
-    return {n, sum};
+    return scan(sel_, series, from, to, true);
   }
 
  private:
@@ -348,19 +335,8 @@ class Chunks final : public Layout {
     int n = 0;
     std::string data;
   };
-  static void append(std::string& data, std::int32_t off, double v) {
-    char rec[13];
-    std::memcpy(rec, &off, 4);
-    std::memcpy(rec + 4, &v, 8);
-    rec[12] = 0;
-    data.append(rec, 13);
-  }
   void write(int series, std::int64_t t, int n, const std::string& data) {
-    sqlite3_bind_int64(ins_, 1, series);
-    sqlite3_bind_int64(ins_, 2, t);
-    sqlite3_bind_int(ins_, 3, n);
-    sqlite3_bind_blob(ins_, 4, data.data(), static_cast<int>(data.size()), SQLITE_STATIC);
-    db_.step_done(ins_);
+    insert_packed(db_, ins_, series, t, n, data);
   }
   Db& db_;
   sqlite3_stmt *ins_, *hour_, *drop_, *sel_;
