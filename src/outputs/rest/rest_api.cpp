@@ -357,7 +357,8 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
       polls_late += h.polls_late;
       polls += h.polls;
       ++total;
-      states[h.state] = states[h.state].to_number<std::int64_t>() + 1;
+      auto& count = states[h.state];  // a state this list does not know counts too
+      count = (count.is_int64() ? count.get_int64() : 0) + 1;
       if (!wanted.empty() && !wanted.contains(h.state)) continue;
       if (conns.size() >= cap) {
         truncated = true;
