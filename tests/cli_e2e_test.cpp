@@ -340,6 +340,14 @@ TEST(CliE2E, SimulateThenReadAndControlThroughAConfigFile) {
   auto out = read.rest_of_stdout();
   EXPECT_NE(out.find("\"device\":\"sonnen1:battery\""), std::string::npos) << out;
   EXPECT_NE(out.find("\"battery.soc\":"), std::string::npos) << out;
+  // As people read it: watts whole, a state as a whole number, no "-0" anywhere.
+  test::Process text({kBin, "read", "sonnen1", "-c", cfg.string()});
+  ASSERT_EQ(text.wait(), 0) << text.rest_of_stderr();
+  auto shown = text.rest_of_stdout();
+  EXPECT_TRUE(std::regex_search(shown, std::regex(R"(\n  battery\.power +-?\d+ W\n)"))) << shown;
+  EXPECT_TRUE(std::regex_search(shown, std::regex(R"(\n  battery\.soc +\d+\.\d %\n)"))) << shown;
+  EXPECT_TRUE(std::regex_search(shown, std::regex(R"(\n  device\.state +\d+\n)"))) << shown;
+  EXPECT_FALSE(std::regex_search(shown, std::regex(R"( -0(\.0+)?( |\n))"))) << shown;
 
   test::Process ctl(
       {kBin, "control", "sonnen1:battery", "battery-power", "1200", "-c", cfg.string()});

@@ -73,9 +73,13 @@ int read_once(const ReadOptions& o) {
     int width = 20;
     for (const auto* s : newest) width = std::max(width, static_cast<int>(s->metric.size()));
     for (const auto* s : newest) {
+      // Rounded for people, as the unit has it: 812 W, 55.0 %, 2 (a state), never -0.
       auto def = find_metric(s->metric);
-      std::printf("  %-*s %12.2f %s\n", width, s->metric.c_str(), s->value,
-                  def ? std::string(unit_symbol(def->unit)).c_str() : "");
+      auto unit = def ? def->unit : Unit::None;
+      auto symbol = unit_symbol(unit);
+      std::printf("  %-*s %12s%s%s\n", width, s->metric.c_str(),
+                  display_number(s->value, unit).c_str(), symbol.empty() ? "" : " ",
+                  std::string(symbol).c_str());
     }
     if (snap.samples.size() > newest.size())
       std::cout << "  (and " << snap.samples.size() - newest.size()

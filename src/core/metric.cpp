@@ -1,6 +1,8 @@
 #include "core/metric.hpp"
 
 #include <array>
+#include <cmath>
+#include <cstdio>
 
 namespace sb {
 
@@ -74,6 +76,42 @@ std::string pattern_of(std::string_view id) {
   return out;
 }
 }  // namespace
+
+int display_decimals(Unit u) {
+  switch (u) {
+    case Watt:
+    case WattHour:
+    case Boolean:
+    case Unit::State:
+      return 0;
+    case Percent:
+    case Volt:
+    case Celsius:
+      return 1;
+    case Ampere:
+    case Hertz:
+    case None:
+      return 2;
+  }
+  return 2;
+}
+
+std::string display_number(double v, Unit u) {
+  if (!std::isfinite(v)) return std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
+  int places = display_decimals(u);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", places, v);
+  std::string out = buf;
+  // A value of no known unit (a vendor's own field) is shown without trailing zeros: a
+  // mode 2 is "2", not "2.00".
+  if (u == None && out.find('.') != std::string::npos) {
+    out.erase(out.find_last_not_of('0') + 1);
+    if (out.back() == '.') out.pop_back();
+  }
+  // A value that rounds to zero prints without its sign.
+  if (out.front() == '-' && out.find_first_not_of("-0.") == std::string::npos) out.erase(0, 1);
+  return out;
+}
 
 std::string_view unit_symbol(Unit u) {
   switch (u) {

@@ -15,6 +15,14 @@ enum class Unit { Watt, WattHour, Percent, Volt, Ampere, Hertz, Celsius, Boolean
 /// Unit symbol as shown to people and to Home Assistant ("W", "Wh", "%", "°C").
 std::string_view unit_symbol(Unit u);
 
+/// Decimals a value of the unit is shown to people with: whole watts, watt-hours and states,
+/// SoC and °C to 0.1, volts to 0.1, amperes and hertz to 0.01 (other: at most 2, trailing
+/// zeros dropped by display_number).
+int display_decimals(Unit u);
+/// `v` as people read it: display_decimals() places, never "-0" ("-0.004 W" is "0"); "nan"
+/// or "inf" as they are.
+std::string display_number(double v, Unit u);
+
 enum class SignRule {
   Any,                ///< no constraint (voltages can be anything but are >= 0 in practice)
   NonNegative,        ///< PV power, load power, counters, SoC

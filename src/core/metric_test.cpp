@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 
 using namespace sb;
@@ -50,4 +51,28 @@ TEST(MetricCatalogue, VendorIdsAreKnownButNotCanonical) {
   EXPECT_FALSE(is_vendor_metric("vendor.sonnen"));
   EXPECT_FALSE(is_vendor_metric("vendor..x"));
   EXPECT_FALSE(is_known_metric("battery.sco"));
+}
+
+// What `sunbridge read` prints: rounded as the unit has it, never "-0" (issue 23: "-0.00 W",
+// "device.state 2.00").
+TEST(MetricCatalogue, NumbersForPeopleAreRoundedByUnitWithoutNegativeZero) {
+  EXPECT_EQ(display_number(-1201.5661288820804, Unit::Watt), "-1202");
+  EXPECT_EQ(display_number(-0.004, Unit::Watt), "0");
+  EXPECT_EQ(display_number(-0.0, Unit::Watt), "0");
+  EXPECT_EQ(display_number(2, Unit::State), "2");
+  EXPECT_EQ(display_number(1, Unit::Boolean), "1");
+  EXPECT_EQ(display_number(55.04, Unit::Percent), "55.0");
+  EXPECT_EQ(display_number(-0.04, Unit::Percent), "0.0");
+  EXPECT_EQ(display_number(50.004, Unit::Hertz), "50.00");
+  EXPECT_EQ(display_number(-3.456, Unit::Ampere), "-3.46");
+  EXPECT_EQ(display_number(230.06, Unit::Volt), "230.1");
+  EXPECT_EQ(display_number(5'400'000'123.4, Unit::WattHour), "5400000123");
+  EXPECT_EQ(display_number(std::nan(""), Unit::Watt), "nan");
+  EXPECT_EQ(display_number(-INFINITY, Unit::Watt), "-inf");
+  EXPECT_EQ(display_decimals(Unit::Celsius), 1);
+  EXPECT_EQ(display_number(50.0, Unit::None), "50");
+  EXPECT_EQ(display_number(1.25, Unit::None), "1.25");
+  EXPECT_EQ(display_number(0.104, Unit::None), "0.1");
+  EXPECT_EQ(display_number(-0.001, Unit::None), "0");
+  EXPECT_EQ(display_number(100, Unit::None), "100");
 }
