@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <thread>
@@ -21,13 +22,26 @@ Sample sample(std::string metric, std::int64_t ms, double v, Quality q = Quality
   return {"sonnen1/123", std::move(metric), from_ms(ms), v, q};
 }
 
-std::filesystem::path temp_db(const char* name) {
-  auto p = std::filesystem::temp_directory_path() / name;
-  std::filesystem::remove(p);
-  std::filesystem::remove(p.string() + "-wal");
-  std::filesystem::remove(p.string() + "-shm");
-  return p;
-}
+// A database file of the test's own: the process id in its name, so that two runs of the
+// suite at once (make test beside make test-asan) do not share it, and removed with its -wal
+// and -shm when the test ends. Declared before the stores that use it.
+struct TempDb {
+  std::filesystem::path path;
+  explicit TempDb(const char* name)
+      : path(std::filesystem::temp_directory_path() /
+             ("sunbridge-" + std::to_string(::getpid()) + "-" + name)) {
+    remove();
+  }
+  ~TempDb() { remove(); }
+  TempDb(const TempDb&) = delete;
+  TempDb& operator=(const TempDb&) = delete;
+  void remove() const {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::error_code ec;
+      std::filesystem::remove(path.string() + suffix, ec);
+    }
+  }
+};
 
 }  // namespace
 
@@ -165,7 +179,8 @@ TEST(SqliteStore, CommandAuditRecordsBeforeAfterAndOutcome) {
 }
 
 TEST(SqliteStore, FileSurvivesReopenAndMigratesOnce) {
-  auto path = temp_db("sunbridge-store-test.db");
+  TempDb file("store-test.db");
+  const auto& path = file.path;
   {
     auto s = open_sqlite(path.string());
     ASSERT_TRUE(s);
@@ -181,7 +196,8 @@ TEST(SqliteStore, FileSurvivesReopenAndMigratesOnce) {
 }
 
 TEST(SqliteStore, RefusesADatabaseFromTheFuture) {
-  auto path = temp_db("sunbridge-future.db");
+  TempDb file("future.db");
+  const auto& path = file.path;
   { ASSERT_TRUE(open_sqlite(path.string())); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
@@ -205,7 +221,8 @@ TEST(SqliteStore, UnwritablePathIsAClearError) {
 // A history read must not freeze what later reads see: the dashboard reads history, then the
 // audit of a command it just sent (a stale snapshot once hid every command after a chart).
 TEST(SqliteStore, ReadsAfterAHistoryQuerySeeWhatWasWrittenSince) {
-  auto path = temp_db("sb-store-snapshot.db");
+  TempDb file("store-snapshot.db");
+  const auto& path = file.path;
   auto opened = open_sqlite(path.string());
   ASSERT_TRUE(opened) << opened.error().message;
   auto& s = **opened;
@@ -309,7 +326,8 @@ TEST(SqliteStore, HourlyRollupsAgreeWithTheSamplesThroughReplaysAndUpgrades) {
 // queue has room: a lock held through many write attempts loses nothing (three tries and the
 // batch was dropped). What the queue cannot hold is dropped and reported per device.
 TEST(SqliteStore, ALockedDatabaseIsWaitedForAndWhatOverflowsIsReported) {
-  auto path = temp_db("sunbridge-locked-test.db");
+  TempDb file("locked-test.db");
+  const auto& path = file.path;
   SqliteOptions o;
   o.busy_timeout = std::chrono::milliseconds(50);
   o.queue_capacity = 4;
