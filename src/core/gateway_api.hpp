@@ -49,6 +49,10 @@ inline bool is_late_poll(Millis lateness, Millis interval) {
   return lateness > std::max(Millis(1000), interval / 10);
 }
 
+/// Every state a connection's health can be in; a fleet's connections nobody holds: "unheld".
+inline constexpr std::string_view kConnectionStates[] = {"starting", "ok", "failing",
+                                                         "needs_credentials", "unheld"};
+
 struct ConnectionHealth {
   std::string name;
   std::string vendor;

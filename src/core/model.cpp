@@ -32,19 +32,35 @@ std::string_view to_string(Severity s) {
   return "info";
 }
 
-Result<std::vector<std::string>> parse_gap_statuses(std::string_view list, std::string_view what) {
+std::expected<std::vector<std::string>, std::string> split_choices(
+    std::string_view list, std::span<const std::string_view> allowed) {
   std::vector<std::string> out;
   while (!list.empty()) {
     auto comma = list.find(',');
     auto one = list.substr(0, comma);
-    if (std::find(std::begin(kGapStatuses), std::end(kGapStatuses), one) == std::end(kGapStatuses))
-      return fail(ErrorKind::InvalidArgument,
-                  std::string(what) + " '" + std::string(one) +
-                      "' is not one of open, filled, partial, estimated, unfillable");
+    if (std::find(allowed.begin(), allowed.end(), one) == allowed.end())
+      return std::unexpected(std::string(one));
     out.emplace_back(one);
     list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
   }
   return out;
+}
+
+std::string joined(std::span<const std::string_view> words) {
+  std::string out;
+  for (auto w : words) {
+    if (!out.empty()) out += ", ";
+    out += w;
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> parse_gap_statuses(std::string_view list, std::string_view what) {
+  auto statuses = split_choices(list, kGapStatuses);
+  if (!statuses)
+    return fail(ErrorKind::InvalidArgument, std::string(what) + " '" + statuses.error() +
+                                                "' is not one of " + joined(kGapStatuses));
+  return std::move(*statuses);
 }
 
 Result<LoadControlSetting> parse_load_control(std::string_view text) {

@@ -203,6 +203,13 @@ inline constexpr std::string_view kGapStatuses[] = {"open", "filled", "partial",
 /// one that is not a gap status otherwise.
 Result<std::vector<std::string>> parse_gap_statuses(std::string_view list, std::string_view what);
 
+/// A comma-separated list whose items must each be one of `allowed`: the items in order, or
+/// (unexpected) the first item that is not allowed, for the caller to word the error.
+std::expected<std::vector<std::string>, std::string> split_choices(
+    std::string_view list, std::span<const std::string_view> allowed);
+/// `words` joined by ", ": what an error lists as the valid ones.
+std::string joined(std::span<const std::string_view> words);
+
 /// A command that holds for a while (store table `leases`): kept alive while it runs, handed
 /// back to the device's own mode when it ends, when sunbridge stops, or at the next start.
 struct Lease {

@@ -326,29 +326,22 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
   // most that many connections and sites. connection_states and connections_total count
   // every connection whatever is listed.
   r->get("/api/v1/health", [&gw, &store, &clock](Req q) -> Res {
-    static constexpr std::string_view kStates[] = {"starting", "ok", "failing", "needs_credentials",
-                                                   "unheld"};
     std::set<std::string, std::less<>> wanted;
     if (auto it = q.query.find("state"); it != q.query.end() && !it->second.empty()) {
-      std::string_view rest = it->second;
-      while (!rest.empty()) {
-        auto comma = rest.find(',');
-        auto one = rest.substr(0, comma);
-        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-        if (std::find(std::begin(kStates), std::end(kStates), one) == std::end(kStates))
-          co_return error_response(ErrorKind::InvalidArgument,
-                                   "query parameter 'state': '" + std::string(one) +
-                                       "' is not a connection state (starting, ok, failing, "
-                                       "needs_credentials, unheld)");
-        wanted.emplace(one);
-      }
+      auto states = split_choices(it->second, kConnectionStates);
+      if (!states)
+        co_return error_response(ErrorKind::InvalidArgument, "query parameter 'state': '" +
+                                                                 states.error() +
+                                                                 "' is not a connection state (" +
+                                                                 joined(kConnectionStates) + ")");
+      wanted.insert(states->begin(), states->end());
     }
     auto limit = int_param(q, "limit", 0, 10'000'000);
     if (!limit) co_return error_response(limit.error());
     const auto cap = static_cast<std::size_t>(limit->value_or(INT64_MAX));
     json::array conns;
     json::object states;
-    for (auto st : kStates) states[st] = 0;
+    for (auto st : kConnectionStates) states[st] = 0;
     bool all_ok = true, truncated = false;
     std::int64_t rounds_planned = 0, polls_late = 0, polls = 0, total = 0;
     for (const auto& h : gw.health()) {
