@@ -53,6 +53,8 @@ struct Connection {
     beast::error_code ec;
     lowest().socket().close(ec);
   }
+  /// Moves the coroutine onto the strand (at once when it is there already).
+  auto enter() { return asio::dispatch(asio::bind_executor(strand, asio::use_awaitable)); }
   /// The completion token of this connection's operations: handlers (and the coroutine after
   /// them) run on the strand.
   auto on_strand(beast::error_code& ec) {
@@ -213,7 +215,7 @@ struct HttpClient::Impl {
     } else {
       c->plain = std::make_unique<beast::tcp_stream>(c->strand);
     }
-    co_await asio::dispatch(asio::bind_executor(c->strand, asio::use_awaitable));
+    co_await c->enter();
     auto& lowest = c->lowest();
     lowest.expires_after(options.connect_timeout);
     co_await lowest.async_connect(results, c->on_strand(ec));
@@ -247,7 +249,7 @@ struct HttpClient::Impl {
                                                                     const Endpoint& ep,
                                                                     const HttpRequest& r) {
     beast::error_code ec;
-    co_await asio::dispatch(asio::bind_executor(c.strand, asio::use_awaitable));
+    co_await c.enter();
     auto verb = http::string_to_verb(r.method);
     if (verb == http::verb::unknown)
       co_return std::unexpected(
