@@ -190,7 +190,7 @@ bool run_one(const Options& o, int n, std::string& stopped, bool& short_of_polls
   test::Process gw({"/bin/sh", "-c",
                     "exec " + o.bin + " run -c " + cfg.string() + " > " +
                         (dir / "gateway.log").string() + " 2>&1"});
-  test::Http api(port, seconds(60), std::size_t{1} << 30);
+  test::Http api(port, seconds(60));
   // Warm-up: every device answered once (at most a few intervals, and a second per 500 devices
   // to start them).
   auto started = steady_clock::now();

@@ -30,12 +30,8 @@ struct Http {
   std::uint16_t port;
   std::string host = "127.0.0.1";
   /// `timeout`: the whole exchange (a command forwarded across a fleet may take a lease).
-  /// `max_body`: the largest answer taken (a gateway's health at 50,000 connections is 20 MB).
-  explicit Http(std::uint16_t p, std::chrono::milliseconds timeout = std::chrono::seconds(10),
-                std::size_t max_body = 16 * 1024 * 1024)
-      : client(io.executor(),
-               net::HttpClientOptions{.request_timeout = timeout, .max_body_bytes = max_body}),
-        port(p) {}
+  explicit Http(std::uint16_t p, std::chrono::milliseconds timeout = std::chrono::seconds(10))
+      : client(io.executor(), net::HttpClientOptions{.request_timeout = timeout}), port(p) {}
   Http(std::string h, std::uint16_t p) : Http(p) { host = std::move(h); }
   Result<net::HttpResponse> call(std::string method, std::string target, std::string body = {},
                                  net::Headers headers = {}) {
