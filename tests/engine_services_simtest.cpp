@@ -274,6 +274,9 @@ TEST_F(Services, ABatteryWithoutHistoryHasItsGapRecordedAndServed) {
       EXPECT_EQ(o.at("status").as_string(), "unfillable");
       EXPECT_EQ(o.at("seconds").as_int64(), 180);
       EXPECT_EQ(o.at("from").as_string(), format_iso8601(from));
+      // An ended gap: how far backfill came, and no end to expect.
+      EXPECT_TRUE(o.at("progress").is_number()) << boost::json::serialize(o);
+      EXPECT_TRUE(o.at("estimated_end").is_null()) << boost::json::serialize(o);
     }
   }
   EXPECT_TRUE(found_device_row);
@@ -284,6 +287,93 @@ TEST_F(Services, ABatteryWithoutHistoryHasItsGapRecordedAndServed) {
   auto health = boost::json::parse(get("/api/v1/health").body).as_object();
   auto conn = health["connections"].as_array()[0].as_object();
   EXPECT_EQ(conn["gaps"].as_object()["found"].as_int64(), 1);
+  server.stop();
+  rest_pool.join();
+  sim.stop();
+}
+
+// The site's own history over HTTP: its power curve on its own midnight and round buckets, its
+// CSV export, sums rounded for people, and each bad parameter named.
+TEST_F(Services, ASitesPowerCurveAndExportAreServedOnItsOwnBoundaries) {
+  sonnen::Simulator sim(io.executor(), clock, sim::SiteConfig{});
+  ASSERT_TRUE(sim.listen("127.0.0.1", 0));
+  start(test::loopback_connection("bat", "sonnen", sim.port(), Millis(50)));
+  ASSERT_TRUE(eventually([&] { return online("bat:battery"); }));
+  ASSERT_TRUE(eventually([&] {
+    return !points("bat:battery", metric::kPvPower,
+                   {clock.now() - hours(1), clock.now() + hours(1)})
+                .empty();
+  }));
+  asio::thread_pool rest_pool{1};
+  net::HttpServer server(io.executor(),
+                         rest::make_router(*gw, *store, rest_pool, clock, {"t0123456789", true}));
+  ASSERT_TRUE(server.listen("127.0.0.1", 0));
+  auto get = [&](const std::string& target) {
+    auto r = io.run(http.request({"127.0.0.1", server.port(), false}, {"GET", target, {}, {}}));
+    EXPECT_TRUE(r);
+    return r ? *r : net::HttpResponse{};
+  };
+  // Today so far (08:00 UTC is 10:00 in Berlin): from Berlin's midnight in 2-minute buckets.
+  auto power = get("/api/v1/sites/home/power");
+  ASSERT_EQ(power.status, 200) << power.body;
+  auto p = boost::json::parse(power.body).as_object();
+  EXPECT_EQ(p["from"], "2026-06-14T22:00:00Z");
+  EXPECT_EQ(p["step_s"], 120);
+  EXPECT_EQ(p["columns"].as_array()[1], "pv.power");
+  const auto& rows = p["points"].as_array();
+  ASSERT_EQ(rows.size(), 300u);  // 22:00 .. 08:00; the bucket at 08:00 starts at `to`
+  EXPECT_TRUE(rows.front().as_array()[1].is_null());  // nothing stored at midnight
+  // The same figure the live view sums, to 0.1 W.
+  auto live = boost::json::parse(get("/api/v1/live").body).as_object();
+  double pv_now = live["sites"].as_object()["home"].as_object()["pv.power"].to_number<double>();
+  EXPECT_DOUBLE_EQ(std::round(pv_now * 10) / 10, pv_now);
+  auto curve = get("/api/v1/sites/home/power?from=2026-06-15T07:53:00Z&to=2026-06-15T08:10:00Z");
+  ASSERT_EQ(curve.status, 200) << curve.body;
+  auto c = boost::json::parse(curve.body).as_object();
+  EXPECT_EQ(c["from"], "2026-06-15T07:53:00Z");
+  EXPECT_EQ(c["step_s"], 60);
+  auto at8 = c["points"].as_array()[7].as_array();
+  EXPECT_EQ(at8[0].as_int64(), to_ms(at("2026-06-15T08:00:00Z")));
+  EXPECT_NEAR(at8[1].to_number<double>(), pv_now, 1.0);
+  EXPECT_EQ(boost::json::serialize(c["peak"].as_object()["pv.power"].as_object()["at"]),
+            "\"2026-06-15T08:00:00Z\"");
+
+  // A device's history in 15-minute buckets asked from 07:07: the buckets start at 07:00.
+  auto hist = get(
+      "/api/v1/devices/bat:battery/history?metric=pv.power&from=2026-06-15T07:07:00Z&to=2026-06-"
+      "15T08:30:00Z&step=15m");
+  ASSERT_EQ(hist.status, 200) << hist.body;
+  EXPECT_EQ(boost::json::parse(hist.body).as_object()["from"], "2026-06-15T07:00:00Z");
+
+  auto csv = get("/api/v1/sites/home/export?from=2026-06-15T07:00:00Z&to=2026-06-15T09:00:00Z");
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_EQ(csv.header("Content-Type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(csv.header("Content-Disposition"),
+            "attachment; filename=\"sunbridge-home-2026-06-15-2026-06-15.csv\"");
+  EXPECT_TRUE(csv.body.starts_with("time_utc,time_local,bat:battery ac.voltage (V),"))
+      << csv.body.substr(0, 200);
+  EXPECT_NE(csv.body.find(",bat:battery battery.power (W),"), std::string::npos);
+  EXPECT_NE(csv.body.find("\r\n2026-06-15T08:00:00Z,2026-06-15 10:00:00,"), std::string::npos)
+      << csv.body.substr(0, 400);
+
+  struct Bad {
+    std::string target;
+    int status;
+    std::string says;
+  };
+  for (const auto& b : std::vector<Bad>{
+           {"/api/v1/sites/nowhere/power", 404, "unknown site 'nowhere' (known: home)"},
+           {"/api/v1/sites/nowhere/export", 404, "unknown site 'nowhere' (known: home)"},
+           {"/api/v1/sites/home/power?step=0s", 400, "'step' = '0s'"},
+           {"/api/v1/sites/home/power?from=yesterday", 400, "'from' = 'yesterday'"},
+           {"/api/v1/sites/home/power?from=2026-01-01&step=1m", 400, "over 20000 points"},
+           {"/api/v1/sites/home/export?format=xlsx", 400, "'format' = 'xlsx' must be csv"},
+           {"/api/v1/sites/home/export?from=2026-05-01", 400, "give a step"},
+           {"/api/v1/sites/home/energy?period=week", 400, "must be day, month or year"}}) {
+    auto r = get(b.target);
+    EXPECT_EQ(r.status, b.status) << b.target << ": " << r.body;
+    EXPECT_NE(r.body.find(b.says), std::string::npos) << b.target << ": " << r.body;
+  }
   server.stop();
   rest_pool.join();
   sim.stop();

@@ -2,7 +2,9 @@
 
 #include <date/tz.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cmath>
 #include <map>
 #include <optional>
 
@@ -19,36 +21,42 @@ constexpr std::string_view kCounters[] = {
     metric::kEnergyLoad,    metric::kEnergyBatteryCharge, metric::kEnergyBatteryDischarge};
 
 // A counter's value at `t`: the last one stored in the hour up to it, else in six hours.
-std::optional<double> counter_at(store::Store& store, const std::string& device,
-                                 std::string_view metric, TimePoint t) {
+std::optional<store::SeriesPoint> counter_at(store::Store& store, const std::string& device,
+                                             std::string_view metric, TimePoint t) {
   for (auto back : {std::chrono::hours(1), std::chrono::hours(6)}) {
     // [t - back, t]: a value stored at the boundary itself belongs to it
     store::HistoryQuery q{device, std::string(metric), {t - back, t + Millis(1)}, Millis(back), 10};
     auto h = store.history(q);
-    if (h && !h->empty()) return h->back().value;
+    if (h && !h->empty()) return h->back();
   }
   return std::nullopt;
 }
 
 // The first value stored in [from, to): where a period starts when nothing came before it
 // (sunbridge started, or a device joined, during it).
-std::optional<double> first_in(store::Store& store, const std::string& device,
-                               std::string_view metric, TimePoint from, TimePoint to) {
+std::optional<store::SeriesPoint> first_in(store::Store& store, const std::string& device,
+                                           std::string_view metric, TimePoint from, TimePoint to) {
   store::HistoryQuery q{device, std::string(metric), {from, to}, std::nullopt, 1};
   auto h = store.history(q);
-  if (h && !h->empty()) return h->front().value;
+  if (h && !h->empty()) return h->front();
   return std::nullopt;
 }
 
 // The last value stored in [from, to]: where a period ends so far (today, this month), or
 // when sunbridge stopped during it.
-std::optional<double> last_in(store::Store& store, const std::string& device,
-                              std::string_view metric, TimePoint from, TimePoint to) {
+std::optional<store::SeriesPoint> last_in(store::Store& store, const std::string& device,
+                                          std::string_view metric, TimePoint from, TimePoint to) {
   auto span = to + Millis(1) - from;
   store::HistoryQuery q{device, std::string(metric), {from, to + Millis(1)}, span, 10};
   auto h = store.history(q);
-  if (h && !h->empty()) return h->back().value;
+  if (h && !h->empty()) return h->back();
   return std::nullopt;
+}
+
+// part / whole as a share in % to 0.1, null without both or with nothing to share.
+json::value share(const std::optional<double>& part, const std::optional<double>& whole) {
+  if (!part || !whole || *whole <= 0) return nullptr;
+  return std::round(std::clamp(*part / *whole, 0.0, 1.0) * 1000) / 10;
 }
 
 }  // namespace
@@ -72,6 +80,12 @@ Result<std::vector<TimePoint>> period_boundaries(const std::string& zone, Energy
       out.push_back(sys(d));
       if (out.size() > 401) break;
     }
+  } else if (period == EnergyPeriod::Year) {
+    for (auto y = date::year_month_day(first).year();
+         y <= date::year_month_day(last).year() + date::years(1); y += date::years(1)) {
+      out.push_back(sys(date::local_days(y / 1 / 1)));
+      if (out.size() > 401) break;
+    }
   } else {
     auto ym = date::year_month_day(first).year() / date::year_month_day(first).month();
     auto end = date::year_month_day(last).year() / date::year_month_day(last).month();
@@ -91,7 +105,8 @@ Result<json::object> site_energy(store::Store& store, const Site& site,
   auto bounds = period_boundaries(site.timezone, period, from, to);
   if (!bounds) return fail(bounds.error());
   // counters[metric][device][i]: the value at boundary i.
-  std::map<std::string_view, std::map<std::string, std::vector<std::optional<double>>>> at;
+  std::map<std::string_view, std::map<std::string, std::vector<std::optional<store::SeriesPoint>>>>
+      at;
   for (const auto& d : devices) {
     if (d.site != site.id) continue;
     auto stored = store.metrics(d.id);
@@ -107,9 +122,12 @@ Result<json::object> site_energy(store::Store& store, const Site& site,
     json::object row{{"start", format_iso8601((*bounds)[i])},
                      {"end", format_iso8601((*bounds)[i + 1])}};
     bool complete = true;
+    json::array estimated;
+    std::map<std::string_view, std::optional<double>> sums;
     for (auto m : kCounters) {
       auto it = at.find(m);
       std::optional<double> sum;
+      bool guessed = false;
       if (it != at.end())
         for (const auto& [device, v] : it->second) {
           auto start = v[i];
@@ -126,10 +144,23 @@ Result<json::object> site_energy(store::Store& store, const Site& site,
             complete = false;
             continue;
           }
-          sum = sum.value_or(0) + std::max(0.0, *end - *start);
+          sum = sum.value_or(0) + std::max(0.0, end->value - start->value);
+          guessed |= start->quality == Quality::Estimated || end->quality == Quality::Estimated;
         }
       row[m] = sum ? json::value(*sum) : json::value(nullptr);
+      sums[m] = sum;
+      if (sum && guessed) estimated.push_back(json::value(m));
     }
+    // Self-sufficiency: the home's use not imported; self-consumption: the PV not exported.
+    const auto& load = sums[metric::kEnergyLoad];
+    const auto& import = sums[metric::kEnergyGridImport];
+    const auto& pv = sums[metric::kEnergyPvYield];
+    const auto& export_ = sums[metric::kEnergyGridExport];
+    row["self_sufficiency"] =
+        share(load && import ? std::optional<double>(*load - *import) : std::nullopt, load);
+    row["self_consumption"] =
+        share(pv && export_ ? std::optional<double>(*pv - *export_) : std::nullopt, pv);
+    row["estimated"] = std::move(estimated);
     row["complete"] = complete;
     rows.push_back(std::move(row));
   }
@@ -137,7 +168,9 @@ Result<json::object> site_energy(store::Store& store, const Site& site,
   for (auto m : kCounters) columns.push_back(json::value(m));
   return json::object{{"site", site.id},
                       {"timezone", site.timezone},
-                      {"period", period == EnergyPeriod::Day ? "day" : "month"},
+                      {"period", period == EnergyPeriod::Day     ? "day"
+                                 : period == EnergyPeriod::Month ? "month"
+                                                                 : "year"},
                       {"unit", "Wh"},
                       {"metrics", std::move(columns)},
                       {"rows", std::move(rows)}};

@@ -101,3 +101,53 @@ TEST(SiteEnergy, DaysAcrossTheClockChangesHaveTheirOwnHours) {
   EXPECT_DOUBLE_EQ(autumn[0].as_object()["energy.load"].to_number<double>(), 25'000);
   store->close();
 }
+
+// A day's shares: self-sufficiency is the home's use not imported, self-consumption the PV not
+// exported; a counter summed from estimates is named; years are the site's calendar years.
+TEST(SiteEnergy, SharesEstimatesAndYears) {
+  auto store = std::move(*store::open_sqlite(":memory:"));
+  Site site{"home", "Home", 52.5, 13.4, "UTC"};
+  std::vector<DeviceInfo> devices{{"inv:1", "home"}, {"bat:1", "home"}};
+  std::vector<Sample> samples;
+  // 2 June: PV 20 kWh, 5 kWh of it exported; the home uses 16 kWh, 4 kWh of it imported. The
+  // battery (a device without counters) has an estimated discharge counter of 3 kWh.
+  for (int h = 0; h <= 24; ++h) {
+    auto t = at("2026-06-02T00:00:00Z") + hours(h);
+    double f = h / 24.0;
+    samples.push_back({"inv:1", "energy.pv_yield", t, 1000 + 20'000 * f});
+    samples.push_back({"inv:1", "energy.grid_export", t, 5'000 * f});
+    samples.push_back({"inv:1", "energy.load", t, 16'000 * f});
+    samples.push_back({"inv:1", "energy.grid_import", t, 4'000 * f});
+    Sample guessed{"bat:1", "energy.battery_discharge", t, 3'000 * f};
+    guessed.quality = Quality::Estimated;
+    samples.push_back(guessed);
+  }
+  ASSERT_TRUE(store->write_samples(samples));
+  auto r = rest::site_energy(*store, site, devices, rest::EnergyPeriod::Day,
+                             at("2026-06-02T12:00:00Z"), at("2026-06-02T12:00:00Z"));
+  ASSERT_TRUE(r) << r.error().message;
+  auto row = (*r)["rows"].as_array().at(0).as_object();
+  EXPECT_DOUBLE_EQ(row["self_sufficiency"].to_number<double>(), 75);  // (16 - 4) / 16
+  EXPECT_DOUBLE_EQ(row["self_consumption"].to_number<double>(), 75);  // (20 - 5) / 20
+  EXPECT_DOUBLE_EQ(row["energy.battery_discharge"].to_number<double>(), 3'000);
+  EXPECT_EQ(boost::json::serialize(row["estimated"]), R"(["energy.battery_discharge"])");
+  // A day without the numbers a share needs: null, not 0 or 100.
+  auto empty = rest::site_energy(*store, site, devices, rest::EnergyPeriod::Day,
+                                 at("2026-06-10T12:00:00Z"), at("2026-06-10T12:00:00Z"));
+  ASSERT_TRUE(empty);
+  auto none = (*empty)["rows"].as_array().at(0).as_object();
+  EXPECT_TRUE(none["self_sufficiency"].is_null());
+  EXPECT_TRUE(none["self_consumption"].is_null());
+
+  auto y = rest::site_energy(*store, site, devices, rest::EnergyPeriod::Year,
+                             at("2025-03-01T00:00:00Z"), at("2026-07-01T00:00:00Z"));
+  ASSERT_TRUE(y) << y.error().message;
+  EXPECT_EQ((*y)["period"], "year");
+  auto years = (*y)["rows"].as_array();
+  ASSERT_EQ(years.size(), 2u);
+  EXPECT_EQ(years[0].as_object()["start"], "2025-01-01T00:00:00Z");
+  EXPECT_TRUE(years[0].as_object()["energy.pv_yield"].is_null());
+  EXPECT_EQ(years[1].as_object()["end"], "2027-01-01T00:00:00Z");
+  EXPECT_DOUBLE_EQ(years[1].as_object()["energy.pv_yield"].to_number<double>(), 20'000);
+  store->close();
+}

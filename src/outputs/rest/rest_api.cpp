@@ -15,6 +15,7 @@
 #include "outputs/prometheus/exposition.hpp"
 #include "outputs/rest/energy.hpp"
 #include "outputs/rest/fleet_sites.hpp"
+#include "outputs/rest/site_series.hpp"
 
 extern const sb::EmbeddedFile sb_web_assets[];
 extern const std::size_t sb_web_assets_count;
@@ -129,6 +130,7 @@ json::object device_json(const DeviceInfo& d, const std::optional<Capabilities>&
 }
 
 json::object gap_json(const Gap& g) {
+  auto progress = backfill_progress(g);
   return {{"id", g.id},
           {"device", g.device},
           {"metric", g.metric.empty() ? json::value(nullptr) : json::value(g.metric)},
@@ -141,6 +143,11 @@ json::object gap_json(const Gap& g) {
           {"samples", g.filled},
           {"attempts", g.attempts},
           {"next_attempt", opt_time(g.next_attempt)},
+          {"done_until", format_iso8601(std::clamp(g.done_until, g.from, g.to))},
+          {"progress", std::round(progress.done * 1000) / 1000},
+          {"pace", progress.pace ? json::value(std::round(*progress.pace * 10) / 10)
+                                 : json::value(nullptr)},
+          {"estimated_end", opt_time(progress.estimated_end)},
           {"parent", g.parent ? json::value(g.parent) : json::value(nullptr)},
           {"detected_at", format_iso8601(g.detected_at)}};
 }
@@ -262,6 +269,16 @@ Result<std::vector<std::string>> site_devices(const GatewayApi& gw, const Server
   for (const auto& d : gw.devices())
     if (d.site == it->second) out.push_back(d.id);
   return out;
+}
+
+// The site with that id, or NotFound naming the known ones.
+Result<Site> find_site(const GatewayApi& gw, const std::string& id) {
+  std::string known;
+  for (const auto& s : gw.sites()) {
+    if (s.id == id) return s;
+    known += (known.empty() ? "" : ", ") + s.id;
+  }
+  return fail(ErrorKind::NotFound, "unknown site '" + id + "' (known: " + known + ")");
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
@@ -434,29 +451,25 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
   });
 
   r->get("/api/v1/sites/{id}/energy", [&gw, &store, &pool, &clock](Req q) -> Res {
-    auto id = q.params["id"];
-    std::optional<Site> site;
-    std::string known;
-    for (const auto& s : gw.sites()) {
-      known += (known.empty() ? "" : ", ") + s.id;
-      if (s.id == id) site = s;
-    }
-    if (!site)
-      co_return error_response(ErrorKind::NotFound,
-                               "unknown site '" + id + "' (known: " + known + ")");
+    auto site = find_site(gw, q.params["id"]);
+    if (!site) co_return error_response(site.error());
     auto period = q.query.contains("period") ? q.query["period"] : std::string("day");
-    if (period != "day" && period != "month")
-      co_return error_response(ErrorKind::InvalidArgument,
-                               "query parameter 'period' = '" + period + "' must be day or month");
+    if (period != "day" && period != "month" && period != "year")
+      co_return error_response(ErrorKind::InvalidArgument, "query parameter 'period' = '" + period +
+                                                               "' must be day, month or year");
     auto from = time_param(q, "from");
     auto to = time_param(q, "to");
     for (const Error* e : {from ? nullptr : &from.error(), to ? nullptr : &to.error()})
       if (e) co_return error_response(*e);
     TimePoint t1 = to->value_or(clock.now());
-    TimePoint t0 = from->value_or(t1 - std::chrono::hours(period == "day" ? 24 * 6 : 24 * 334));
+    // The last 7 days, 12 months or 5 years by default.
+    const int back_days = period == "day" ? 6 : period == "month" ? 334 : 4 * 365;
+    TimePoint t0 = from->value_or(t1 - std::chrono::hours(24 * back_days));
     if (t0 > t1)
       co_return error_response(ErrorKind::InvalidArgument, "'from' must not be after 'to'");
-    auto p = period == "day" ? EnergyPeriod::Day : EnergyPeriod::Month;
+    auto p = period == "day"     ? EnergyPeriod::Day
+             : period == "month" ? EnergyPeriod::Month
+                                 : EnergyPeriod::Year;
     auto devices = gw.devices();
     auto op = net::run_blocking(pool, [&store, site = *site, devices, p, t0, t1] {
       return site_energy(store, site, devices, p, t0, t1);
@@ -464,6 +477,68 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
     auto e = co_await std::move(op);
     if (!e) co_return error_response(e.error());
     co_return ok(*e);
+  });
+
+  // The site's power flows summed over its devices, in buckets on the site's whole minutes,
+  // hours and days: ?from= (default: the site's midnight), ?to= (now), ?step= (default: a round
+  // step giving at most 500 buckets).
+  r->get("/api/v1/sites/{id}/power", [&gw, &store, &pool, &clock](Req q) -> Res {
+    auto site = find_site(gw, q.params["id"]);
+    if (!site) co_return error_response(site.error());
+    auto from = time_param(q, "from");
+    auto to = time_param(q, "to");
+    auto step = step_param(q);
+    for (const Error* e : {from ? nullptr : &from.error(), to ? nullptr : &to.error(),
+                           step ? nullptr : &step.error()})
+      if (e) co_return error_response(*e);
+    TimePoint t1 = to->value_or(clock.now());
+    TimePoint t0;
+    if (*from) {
+      t0 = **from;
+    } else {
+      auto midnight = bucket_start(site->timezone, t1 - Millis(1), std::chrono::hours(24));
+      if (!midnight) co_return error_response(midnight.error());
+      t0 = *midnight;
+    }
+    if (t0 >= t1)
+      co_return error_response(ErrorKind::InvalidArgument, "'from' must be before 'to'");
+    Millis width = step->value_or(round_step(t1 - t0, 500));
+    auto devices = gw.devices();
+    auto op = net::run_blocking(pool, [&store, site = *site, devices, t0, t1, width] {
+      return site_power(store, site, devices, t0, t1, width);
+    });
+    auto p = co_await std::move(op);
+    if (!p) co_return error_response(p.error());
+    co_return ok(*p);
+  });
+
+  // Every metric of the site's devices as CSV, one column each: ?from=, ?to= (default the last
+  // 24 hours), ?step= (absent: raw samples, up to 7 days).
+  r->get("/api/v1/sites/{id}/export", [&gw, &store, &pool, &clock](Req q) -> Res {
+    auto site = find_site(gw, q.params["id"]);
+    if (!site) co_return error_response(site.error());
+    auto from = time_param(q, "from");
+    auto to = time_param(q, "to");
+    auto step = step_param(q);
+    for (const Error* e : {from ? nullptr : &from.error(), to ? nullptr : &to.error(),
+                           step ? nullptr : &step.error()})
+      if (e) co_return error_response(*e);
+    if (auto it = q.query.find("format"); it != q.query.end() && it->second != "csv")
+      co_return error_response(ErrorKind::InvalidArgument,
+                               "query parameter 'format' = '" + it->second + "' must be csv");
+    TimePoint t1 = to->value_or(clock.now());
+    TimePoint t0 = from->value_or(t1 - std::chrono::hours(24));
+    auto devices = gw.devices();
+    auto op = net::run_blocking(pool, [&store, site = *site, devices, t0, t1, s = *step] {
+      return site_csv(store, site, devices, t0, t1, s);
+    });
+    auto csv = co_await std::move(op);
+    if (!csv) co_return error_response(csv.error());
+    auto res = ServerResponse::text(200, std::move(*csv), "text/csv; charset=utf-8");
+    auto day = [](TimePoint t) { return format_iso8601(t).substr(0, 10); };
+    res.headers.emplace_back("Content-Disposition", "attachment; filename=\"sunbridge-" + site->id +
+                                                        "-" + day(t0) + "-" + day(t1) + ".csv\"");
+    co_return res;
   });
 
   add_fleet_routes(*r, gw, store, pool, clock);
@@ -497,7 +572,8 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
     json::object sites;
     for (const auto& site : flows) {  // no structured bindings in coroutines (g++ 12)
       json::object f;
-      for (const auto& kv : site.second) f[kv.first] = kv.second;
+      // To 0.1 W: a sum of readings carries no more (not -1201.5661288820804).
+      for (const auto& kv : site.second) f[kv.first] = std::round(kv.second * 10) / 10;
       sites[site.first] = std::move(f);
     }
     co_return ok(json::object{{"devices", std::move(devices)}, {"sites", std::move(sites)}});
@@ -568,6 +644,12 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
     TimePoint t0 = from->value_or(t1 - std::chrono::hours(24));
     if (t0 >= t1)
       co_return error_response(ErrorKind::InvalidArgument, "'from' must be before 'to'");
+    if (*step) {  // buckets on the site's whole minutes, hours and days, not at the asking time
+      auto zone = find_site(gw, gw.device(id)->site);
+      auto start = bucket_start(zone ? zone->timezone : std::string("UTC"), t0, **step);
+      if (!start) co_return error_response(start.error());
+      t0 = *start;
+    }
     if (*step && (t1 - t0) / **step > 20'000)
       co_return error_response(ErrorKind::InvalidArgument,
                                "that range and step give over 20000 points; use a larger step");
