@@ -1,8 +1,11 @@
-// The dashboard as a user sees it: `sunbridge demo` in the background, Debian's Chromium headless
-// (driven by playwright-core), a phone-sized window, then a desktop one. Checks that the page
-// loads without script errors, live values arrive and change, the power chart and the energy
-// table are drawn, a battery command round-trips to "verified", nothing is wider than the
-// phone's screen; keeps a screenshot of each as test artefacts.
+// The dashboard as its users see it: `sunbridge demo` in the background, Debian's Chromium
+// headless (driven by playwright-core), at a phone's 360 px, a laptop's 1400 px and a desktop's
+// 1920 px. Through each view (Overview, History, Control, System) it checks what the page shows
+// against what the API answered (today's totals and shares, a day's power curve), that nothing
+// overflows its card and no label is cut, that commands round-trip, that keyboard and a light
+// system theme work, and keeps a screenshot of each view at each width as test artefacts.
+// Every wait is on a condition with a generous limit: a loaded 2-core machine runs it beside
+// the rest of the suite.
 // Usage: node dashboard.test.js SUNBRIDGE_BINARY ARTEFACT_DIR. Exit 0 when every check passed.
 'use strict';
 const { spawn } = require('child_process');
@@ -12,17 +15,21 @@ const path = require('path');
 const { chromium } = require('playwright-core');
 
 const [binary, artefacts] = process.argv.slice(2);
+const LIMIT = 60000;  // a condition's limit: minutes of CPU starvation are not a failure
 let passed = 0, failed = 0;
 const check = (ok, what) => {
   if (ok) passed++; else failed++;
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
 };
+// Waits for `fn` in the page to return something truthy; its value, or null after the limit.
+const until = (page, fn, arg, limit = LIMIT) =>
+  page.waitForFunction(fn, arg, { timeout: limit, polling: 250 }).then((h) => h.jsonValue(), () => null);
 
 function startDemo(dir) {
   return new Promise((resolve, reject) => {
     const demo = spawn(binary, ['demo', '--listen', '127.0.0.1:0', '--db', path.join(dir, 'demo.db'), '--speed', '30']);
     let out = '';
-    const timer = setTimeout(() => reject(new Error('the demo printed no address: ' + out)), 15000);
+    const timer = setTimeout(() => reject(new Error('the demo printed no address: ' + out)), 60000);
     demo.stdout.on('data', (b) => {
       out += b;
       const m = out.match(/dashboard\s+(http:\/\/127\.0\.0\.1:\d+\/#token=\w+)/);
@@ -32,159 +39,264 @@ function startDemo(dir) {
   });
 }
 
-async function exercise(browser, url, name, viewport) {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: name === 'phone' ? 2 : 1 });
+// What sticks out of its card (outside a sideways-scrolling table), and text cut by its box.
+function overflowing() {
+  const bad = [];
+  for (const card of document.querySelectorAll('main > .card:not([hidden])')) {
+    const c = card.getBoundingClientRect();
+    for (const e of card.querySelectorAll('*')) {
+      if (e.closest('.scroll') || e.closest('.uplot')) continue;
+      const r = e.getBoundingClientRect();
+      if (r.width && (r.right > c.right + 1 || r.left < c.left - 1))
+        bad.push(`${card.id}: ${e.tagName}${e.id ? '#' + e.id : ''} '${(e.textContent || '').trim().slice(0, 30)}' by ${Math.round(Math.max(r.right - c.right, c.left - r.left))} px`);
+      else if (!(e instanceof SVGElement) && e.clientWidth && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible' && !['TABLE', 'TBODY', 'THEAD', 'TR'].includes(e.tagName))
+        bad.push(`${card.id}: ${e.tagName}${e.id ? '#' + e.id : ''} '${(e.textContent || '').trim().slice(0, 30)}' cut (${e.scrollWidth} px in ${e.clientWidth})`);
+    }
+  }
+  // The labels of the power flow and of the energy bars inside their drawings.
+  for (const svg of document.querySelectorAll('main > .card:not([hidden]) svg')) {
+    const s = svg.getBoundingClientRect();
+    if (!s.width) continue;
+    for (const t of svg.querySelectorAll('text')) {
+      const r = t.getBoundingClientRect();
+      if (r.width && (r.left < s.left - 1 || r.right > s.right + 1 || r.top < s.top - 1 || r.bottom > s.bottom + 1))
+        bad.push(`${svg.closest('.card').id}: '${t.textContent}' cut by the drawing's edge`);
+    }
+  }
+  if (document.scrollingElement.scrollWidth > innerWidth + 1)
+    bad.push(`the page is ${document.scrollingElement.scrollWidth} px wide in ${innerWidth}`);
+  return bad;
+}
+
+async function view(page, name) {
+  await page.click(`#views a[data-view="${name}"]`);
+  return until(page, (v) => document.querySelector(`#views a[data-view="${v}"]`).getAttribute('aria-current') === 'page', name);
+}
+
+async function shoot(page, width, name) {
+  const bad = await page.evaluate(overflowing);
+  check(bad.length === 0, `${width}: ${name}: nothing overflows its card${bad.length ? ': ' + bad.slice(0, 5).join(' | ') : ''}`);
+  await page.screenshot({ path: path.join(artefacts, `dashboard-${width}-${name}.png`), fullPage: true });
+}
+
+// Response bodies of the API calls the page makes, newest last, for checking what it shows.
+function recordApi(page) {
+  const seen = [];
+  page.on('response', async (r) => {
+    if (!r.url().includes('/api/v1/sites/')) return;
+    try { seen.push({ url: r.url(), body: await r.json() }); } catch (e) { /* not JSON */ }
+  });
+  return seen;
+}
+
+const kwh = (wh) => (wh === null || wh === undefined ? '–' : (wh / 1000).toFixed(1) + ' kWh');
+
+async function exercise(browser, url, width, height) {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: width < 500 ? 2 : 1 });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  const api = recordApi(page);
   await page.goto(url);
-  await page.waitForFunction(() => document.getElementById('health').textContent === 'ok', null, { timeout: 20000 });
-  check(true, `${name}: the gateway reports ok`);
-  // The demo's first site is the sonnen home: live values arrive.
-  await page.waitForFunction(() => document.getElementById('v-pv').textContent !== '–', null, { timeout: 20000 });
-  const first = await page.textContent('#flow-age');
-  check(/^at /.test(first), `${name}: live values with their time (${first})`);
-  // ... and change without a reload.
-  const changed = await page.waitForFunction((f) => {
-    const t = document.getElementById('flow-age').textContent;
-    return t !== f && t;
-  }, first, { timeout: 20000 }).then(() => true, () => false);
-  check(changed, `${name}: values update without a reload (${await page.textContent('#flow-age')})`);
-  // The power chart (uPlot, bundled) and the energy table.
-  await page.waitForSelector('#chart .uplot canvas', { timeout: 20000 });
-  check(true, `${name}: the power chart is drawn`);
-  const today = await page.textContent('#chart-range');
+  check(await until(page, () => document.getElementById('health').textContent === 'ok') !== null, `${width}: the gateway reports ok`);
+
+  // Overview, now: live values with their time, changing without a reload.
+  const first = await until(page, () => document.getElementById('v-pv').textContent !== '–' && document.getElementById('flow-age').textContent);
+  check(/^at /.test(first || ''), `${width}: live values with their time (${first})`);
+  const changed = await until(page, (f) => { const t = document.getElementById('flow-age').textContent; return t !== f && t; }, first);
+  check(changed !== null, `${width}: values update without a reload (${changed})`);
+
+  // Today: the tiles show what the API answered for today, rounded to 0.1 kWh and whole %.
+  const tiles = await until(page, () => {
+    const t = document.getElementById('t-sufficiency');
+    return t && [...document.querySelectorAll('#today .tile')].map((x) => [x.querySelector('.k').textContent, x.querySelector('.v').textContent.replace('≈', '')]);
+  });
+  // The page's last answer for today, or the one before when a refresh is landing just now.
+  const answers = api.filter((a) => /\/energy\?period=day&from=/.test(a.url)).slice(-2).reverse();
+  if (tiles && answers.length) {
+    const shown = Object.fromEntries(tiles);
+    const wants = answers.map((a) => {
+      const row = a.body.rows[a.body.rows.length - 1];
+      return {
+        'PV produced': kwh(row['energy.pv_yield']), 'Home used': kwh(row['energy.load']),
+        Imported: kwh(row['energy.grid_import']), Exported: kwh(row['energy.grid_export']),
+        'Self-sufficiency': row.self_sufficiency === null ? '–' : Math.round(row.self_sufficiency) + ' %',
+        'Self-consumption': row.self_consumption === null ? '–' : Math.round(row.self_consumption) + ' %',
+      };
+    });
+    const same = wants.some((want) => Object.entries(want).every(([k, v]) => shown[k] === v));
+    check(same, `${width}: today's tiles are the API's day (${JSON.stringify(shown)}${same ? '' : '; want ' + JSON.stringify(wants[0])})`);
+  } else {
+    check(false, `${width}: today's tiles are drawn (${JSON.stringify(tiles)})`);
+  }
+  const peak = await until(page, () => /peak .* at /.test(document.getElementById('today').textContent) && document.querySelector('#today .tile .s').textContent);
+  check(peak !== null, `${width}: today's PV peak with its time (${peak})`);
+  await page.waitForSelector('#chart .uplot canvas', { timeout: LIMIT });
+  const range = await until(page, () => /\(today\) · 1 min buckets/.test(document.getElementById('chart-range').textContent) && document.getElementById('chart-range').textContent);
+  check(range !== null, `${width}: today's power curve in minutes (${range || await page.textContent('#chart-range')})`);
+  await shoot(page, width, 'overview');
+
+  // History: energy per day, month and year, with the unit on the axis.
+  await view(page, 'history');
+  const days = await until(page, () => document.querySelectorAll('#energy tbody tr').length === 7 && 7);
+  check(days === 7, `${width}: energy of the last 7 days (${await page.$$eval('#energy tbody tr', (r) => r.length)} rows)`);
+  check(await page.$eval('#energy-chart svg text', (t) => t.textContent) === 'kWh', `${width}: the energy axis says kWh`);
+  // A day's row opens its power curve: the chart holds what the API answered for that day.
   await page.click('#ranges button[data-range="7d"]');
-  const seven = await page.waitForFunction((t) => {
-    const now = document.getElementById('chart-range').textContent;
-    return now !== t && /3600 s buckets/.test(now);  // 7 days in hours, from the rollups
-  }, today, { timeout: 20000 }).then(() => true, () => false);
-  check(seven, `${name}: a 7-day range can be chosen (${await page.textContent('#chart-range')})`);
-  await page.waitForFunction(() => document.querySelectorAll('#energy tbody tr').length >= 7, null, { timeout: 20000 });
-  const energyRows = await page.$$eval('#energy tbody tr', (r) => r.length);
-  check(energyRows === 7, `${name}: energy of the last 7 days (${energyRows} rows)`);
+  await until(page, () => /– now · 30 min buckets/.test(document.getElementById('chart-range').textContent));
+  api.length = 0;
+  await page.click('#energy tbody tr:first-child button[data-day]');
+  const curve = await until(page, () => {
+    const u = charts.power;
+    return u && /\(today\)/.test(document.getElementById('chart-range').textContent) && u.data[1].filter((v) => v !== null).length > 0 &&
+      [u.data[0].length, u.data[1].filter((v) => v !== null).length];
+  });
+  const answered = api.filter((a) => /\/power\?from=.*&step=60s/.test(a.url)).pop();
+  if (curve && answered) {
+    const pv = answered.body.points.map((p) => p[1]);
+    const same = await page.evaluate((want) => JSON.stringify(charts.power.data[1]) === JSON.stringify(want), pv);
+    check(same && answered.body.points.length === curve[0], `${width}: a day's curve is the API's (${curve[1]} PV minutes of ${curve[0]})`);
+  } else {
+    check(false, `${width}: a day opens its curve (${JSON.stringify(curve)}, ${api.map((a) => a.url).join(' ')})`);
+  }
+  // The day before, with ‹; its date in the site's calendar.
+  const before = await page.textContent('#chart-range');
+  await page.click('#day-prev');
+  const yesterday = await until(page, (b) => { const t = document.getElementById('chart-range').textContent; return t !== b && !/today/.test(t) && t; }, before);
+  check(yesterday !== null, `${width}: ‹ shows the day before (${yesterday})`);
   await page.click('#periods button[data-period="month"]');
-  await page.waitForFunction(() => document.querySelectorAll('#energy tbody tr').length === 12, null, { timeout: 10000 })
-    .then(() => check(true, `${name}: energy of the last 12 months`), () => check(false, `${name}: months`));
-  // The FoxESS fleet reports lifetime counters: today's energy so far is a number.
-  await page.selectOption('#site', 'fleet');
+  check(await until(page, () => document.querySelectorAll('#energy tbody tr').length === 12) !== null, `${width}: energy of the last 12 months`);
+  await page.click('#periods button[data-period="year"]');
+  check(await until(page, () => document.querySelectorAll('#energy tbody tr').length === 5) !== null, `${width}: energy of the last 5 years`);
   await page.click('#periods button[data-period="day"]');
-  const kwh = await page.waitForFunction(() => {
-    const cell = document.querySelector('#energy tbody tr td:nth-child(2)');
-    return cell && /kWh/.test(cell.textContent) && cell.textContent;
-  }, null, { timeout: 20000 }).then((h) => h.jsonValue(), () => null);
-  check(kwh !== null, `${name}: the fleet's PV energy today so far (${kwh})`);
-  // The fleet's connection with its budget (the FoxESS account counts calls).
-  const budget = await page.waitForFunction(() => {
+  await until(page, () => document.querySelectorAll('#energy tbody tr button[data-day]').length === 7);
+  // The export: the chart's range as CSV, every metric a column.
+  const csv = await page.evaluate(async () => {
+    const r = await fetch(document.getElementById('export').href);
+    return [r.status, r.headers.get('content-type'), (await r.text()).split('\r\n')[0]];
+  });
+  check(csv[0] === 200 && /text\/csv/.test(csv[1]) && /^time_utc,time_local,sonnen:battery /.test(csv[2]),
+    `${width}: Export CSV gives the day's metrics (${csv[0]} ${csv[1]}: ${csv[2].slice(0, 80)}…)`);
+  const gaps = await until(page, () => document.querySelectorAll('#gaps tbody tr').length > 0 && document.getElementById('gaps').textContent);
+  check(/history is complete|filled|partial|estimated|unfillable|open/.test(gaps || ''), `${width}: the gaps table (${(gaps || '').slice(0, 60)})`);
+  await shoot(page, width, 'history');
+
+  // Control: a discharge command on the sonnen battery, held as a lease, handed back.
+  await view(page, 'control');
+  await page.selectOption('#ctl-device', 'sonnen:battery');
+  const w = String(800 + width % 97);
+  await page.fill('#in-battery-power', w);
+  await page.fill('#dur-battery-power', '5');
+  await page.click('#ctl-forms button[data-cmd="battery-power"][data-sign="1"]');
+  const verified = await until(page, () => /verified/.test(document.getElementById('ctl-result').textContent) && document.getElementById('ctl-result').textContent);
+  check(verified !== null, `${width}: discharge command → ${verified || await page.textContent('#ctl-result')}`);
+  check(await until(page, (x) => document.getElementById('events').textContent.includes('battery-power ' + x), w) !== null, `${width}: the command is in the audit list`);
+  const lease = await until(page, (x) => new RegExp(`battery-power ${x} by .* until .*Hand back`).test(document.getElementById('ctl-leases').textContent) &&
+    document.getElementById('ctl-leases').textContent, w);
+  check(lease !== null, `${width}: the lease is shown with its end (${lease})`);
+  await shoot(page, width, 'control');
+  await view(page, 'overview');
+  const held = await until(page, () => !document.getElementById('held').hidden && document.getElementById('held').textContent);
+  check(held !== null, `${width}: the overview says the battery is held (${held})`);
+  await view(page, 'control');
+  await page.click('#ctl-leases button[data-release]');
+  const released = await until(page, () => /release .*→ verified/.test(document.getElementById('ctl-result').textContent) &&
+    document.getElementById('ctl-leases').textContent === '' && document.getElementById('ctl-result').textContent);
+  check(released !== null, `${width}: Hand back ends the lease → ${released || await page.textContent('#ctl-result')}`);
+
+  // System: the FoxESS fleet's connection with its call budget.
+  await page.selectOption('#site', 'fleet');
+  await view(page, 'system');
+  const budget = await until(page, () => {
     const cells = [...document.querySelectorAll('#connections tbody tr')].map((r) => r.lastElementChild.textContent);
     return cells.some((b) => /\d+ \/ \d+/.test(b)) && cells.join(', ');
-  }, null, { timeout: 20000 }).then((h) => h.jsonValue(), () => null);
-  check(budget !== null, `${name}: the fleet connection's call budget is shown (${budget})`);
-  // The Enphase home has an EV charger: its node shows in the power flow, the others' do not.
+  });
+  check(budget !== null, `${width}: the fleet connection's call budget (${budget})`);
+  await shoot(page, width, 'system');
+
+  // The Enphase home's EV charger and the Solar-Log plant's wallbox in the power flow.
+  await view(page, 'overview');
   await page.selectOption('#site', 'amsterdam');
-  const ev = await page.waitForFunction(() => {
+  const ev = await until(page, () => {
     const n = document.getElementById('n-ev');
-    return n && n.style.display !== 'none' && /W/.test(document.getElementById('v-ev').textContent) &&
-      document.getElementById('v-ev').textContent;
-  }, null, { timeout: 30000 }).then((h) => h.jsonValue(), () => null);
-  check(ev !== null, `${name}: the EV charger's node in the power flow (${ev})`);
-  // The Solar-Log plant in Freiburg: its values and its wallbox (an Advanced client's device).
+    return n && n.style.display !== 'none' && /W/.test(document.getElementById('v-ev').textContent) && document.getElementById('v-ev').textContent;
+  });
+  check(ev !== null, `${width}: the EV charger's node in the power flow (${ev})`);
   await page.selectOption('#site', 'freiburg');
-  const plant = await page.waitForFunction(() => {
+  const plant = await until(page, () => {
     const pv = document.getElementById('v-pv').textContent, n = document.getElementById('n-ev');
     return /W/.test(pv) && n && n.style.display !== 'none' && pv;
-  }, null, { timeout: 30000 }).then((h) => h.jsonValue(), () => null);
-  check(plant !== null, `${name}: the Solar-Log plant's PV and its wallbox node (${plant})`);
-  await page.screenshot({ path: path.join(artefacts, `dashboard-${name}-solarlog.png`), fullPage: true });
+  });
+  check(plant !== null, `${width}: the Solar-Log plant's PV and its wallbox node (${plant})`);
+  await shoot(page, width, 'overview-solarlog');
   await page.selectOption('#site', 'home');
-  check(await page.waitForFunction(() => document.getElementById('n-ev').style.display === 'none', null, { timeout: 10000 })
-    .then(() => true, () => false), `${name}: no EV node where there is no charger`);
-  // A command round trip on the sonnen battery.
-  await page.selectOption('#ctl-device', 'sonnen:battery');
-  await page.fill('#in-battery-power', name === 'phone' ? '1200' : '900');
-  if (name === 'desktop') await page.fill('#dur-battery-power', '5');  // held for 5 minutes: a lease
-  await page.click('#ctl-forms button[data-cmd="battery-power"][data-sign="1"]');
-  const verified = await page.waitForFunction(() => /verified/.test(document.getElementById('ctl-result').textContent), null, { timeout: 20000 })
-    .then(() => true, () => false);
-  check(verified, `${name}: discharge command → ${await page.textContent('#ctl-result')}`);
-  await page.waitForFunction((w) => document.getElementById('events').textContent.includes('battery-power ' + w), name === 'phone' ? '1200' : '900', { timeout: 10000 })
-    .then(() => check(true, `${name}: the command is in the audit list`),
-          async () => check(false, `${name}: the command is in the audit list: ${(await page.textContent('#events')).slice(0, 300)}`));
-  if (name === 'desktop') {
-    await page.waitForFunction(() => /battery-power 900 by .* until /.test(document.getElementById('ctl-leases').textContent), null, { timeout: 10000 })
-      .then(async () => check(true, `desktop: the lease is shown (${await page.textContent('#ctl-leases')})`),
-            async () => check(false, `desktop: the lease is shown: '${await page.textContent('#ctl-leases')}'`));
-    await page.click('#ctl-forms button[data-cmd="release"]');
-    const released = await page.waitForFunction(() => /release .*→ verified/.test(document.getElementById('ctl-result').textContent) &&
-      document.getElementById('ctl-leases').textContent === '', null, { timeout: 20000 }).then(() => true, () => false);
-    check(released, `desktop: release ends the lease → ${await page.textContent('#ctl-result')}`);
-  }
-  // The gaps card: the demo has no outage, so it says history is complete (or lists a gap).
-  await page.waitForFunction(() => document.querySelectorAll('#gaps li').length > 0, null, { timeout: 10000 })
-    .then(async () => {
-      const text = await page.textContent('#gaps');
-      check(/history is complete|filled|partial|estimated|unfillable|open/.test(text), `${name}: the gaps card (${text.slice(0, 80)})`);
-    }, () => check(false, `${name}: the gaps card is filled in`));
-  if (name === 'phone') {
-    const width = await page.evaluate(() => [document.scrollingElement.scrollWidth, window.innerWidth]);
-    const wide = width[0] > width[1] + 1 ? await page.evaluate((w) => [...document.querySelectorAll('body *')]
-      .filter((e) => e.getBoundingClientRect().right > w + 1).slice(-3)
-      .map((e) => e.tagName + (e.id ? '#' + e.id : '') + ' ' + (e.textContent || '').slice(0, 40)).join(' | '), width[1]) : '';
-    check(width[0] <= width[1] + 1, `phone: nothing wider than the screen (${width[0]} px in ${width[1]}${wide ? ': ' + wide : ''})`);
-  }
-  await page.screenshot({ path: path.join(artefacts, `dashboard-${name}.png`), fullPage: true });
-  check(errors.length === 0, `${name}: no script errors${errors.length ? ': ' + errors.join('; ') : ''}`);
+  check(await until(page, () => document.getElementById('n-ev').style.display === 'none') !== null, `${width}: no EV node where there is no charger`);
+  check(errors.length === 0, `${width}: no script errors${errors.length ? ': ' + errors.join('; ') : ''}`);
   await context.close();
 }
 
-// Everything on a site's page is that site's, in that site's time: from a browser in a zone
-// whose date differs from the site's now (it labelled the day starting 23:00 UTC "Thu 12/3" for
-// Berlin's 4 December, and commanded the Berlin battery from the Amsterdam page). And the
-// control forms start from what the device has now.
+// Everything on a site's page is that site's, in that site's time, from a browser in a zone
+// whose date differs from the site's now; the control forms start from what the device has;
+// the light theme follows the system; the energy bars answer the keyboard.
 async function siteChecks(browser, url) {
   const berlinHour = Number(new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Berlin', hour: '2-digit', hourCycle: 'h23' }).format(new Date()));
   const browserZone = berlinHour < 12 ? 'Pacific/Pago_Pago' : 'Pacific/Kiritimati';
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: browserZone, locale: 'en-US' });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: browserZone, locale: 'en-US', colorScheme: 'light' });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
-  await page.waitForFunction(() => document.getElementById('health').textContent === 'ok', null, { timeout: 30000 });
+  const api = recordApi(page);
+  await page.goto(url.replace('#', '#view=history&'));
+  await until(page, () => document.getElementById('health').textContent === 'ok');
+  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  check(background === 'rgb(243, 245, 247)', `light system theme: a light page (${background})`);
   // The Berlin home's days, in Berlin.
-  await page.waitForFunction(() => document.querySelectorAll('#energy tbody tr').length >= 7, null, { timeout: 30000 });
+  await until(page, () => document.querySelectorAll('#energy tbody tr').length >= 7);
   const day = await page.$eval('#energy tbody tr td', (td) => td.textContent.replace('*', '').trim());
   const berlinToday = new Date().toLocaleDateString('en-US', { weekday: 'short', day: 'numeric', month: 'numeric', timeZone: 'Europe/Berlin' });
   const browserToday = new Date().toLocaleDateString('en-US', { weekday: 'short', day: 'numeric', month: 'numeric', timeZone: browserZone });
   check(day === berlinToday && berlinToday !== browserToday,
     `site time: today is Berlin's ${berlinToday}, not the browser's ${browserToday} in ${browserZone} (${day})`);
-  await page.waitForSelector('#chart .uplot canvas', { timeout: 30000 });
-  const range = await page.textContent('#chart-range');
-  check(/12:00:00\sAM – now/.test(range), `site time: "Today" starts at Berlin's midnight (${range})`);
+  const range = await until(page, () => /\(today\)/.test(document.getElementById('chart-range').textContent) && document.getElementById('chart-range').textContent);
+  check((range || '').startsWith(berlinToday), `site time: the chart's day is Berlin's (${range})`);
+  const power = api.find((a) => /\/power\?from=/.test(a.url));
+  const midnight = power && new Date(power.body.from);
+  const wall = midnight && new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(midnight);
+  check(wall === '00:00', `site time: "Today" starts at Berlin's midnight (${power && power.body.from}, ${wall} in Berlin)`);
+  // The keyboard reaches a day's bars and Enter opens its curve.
+  await page.click('#day-prev');
+  await until(page, () => !/today/.test(document.getElementById('chart-range').textContent));
+  await page.$$eval('#energy-chart rect.slot', (r) => r[r.length - 1].focus());
+  await page.keyboard.press('Enter');
+  check(await until(page, () => /\(today\)/.test(document.getElementById('chart-range').textContent)) !== null, 'keyboard: Enter on a day\'s bars opens its curve');
   // The Amsterdam page: its devices, connections and events only.
   await page.selectOption('#site', 'amsterdam');
-  const devices = await page.waitForFunction(() => {
+  await view(page, 'control');
+  const devices = await until(page, () => {
     const o = [...document.querySelectorAll('#ctl-device option')].map((x) => x.value);
     return o.length && o.every((v) => v.startsWith('enphase:')) && o.join(', ');
-  }, null, { timeout: 30000 }).then((h) => h.jsonValue(), () => null);
+  });
   check(devices !== null, `site: Amsterdam's control offers only its own devices (${devices})`);
-  const conns = await page.waitForFunction(() => {
+  await view(page, 'system');
+  const conns = await until(page, () => {
     const names = [...document.querySelectorAll('#connections tbody tr td:first-child')].map((x) => x.textContent);
     return names.length && names.every((n) => n.startsWith('enphase')) && names.join(', ');
-  }, null, { timeout: 30000 }).then((h) => h.jsonValue(), () => null);
+  });
   check(conns !== null, `site: Amsterdam's connections only (${conns})`);
-  const events = await page.waitForFunction(() => {
+  const events = await until(page, () => {
     const t = document.getElementById('events').textContent;
     return t.length > 0 && !/sonnen:|kostal:|foxess:|solarlog:/.test(t) && t.slice(0, 80);
-  }, null, { timeout: 30000 }).then((h) => h.jsonValue(), () => null);
+  });
   check(events !== null, `site: Amsterdam's events only (${events})`);
   // The KOSTAL inverter's forms show its minimum SoC and strategy as the device has them.
   await page.selectOption('#site', 'munich');
-  const shown = await page.waitForFunction(() => {
+  await view(page, 'control');
+  const shown = await until(page, () => {
     const input = document.getElementById('in-min-soc'), device = document.getElementById('ctl-device').value;
     return input && device.startsWith('kostal:') &&
       /settings read from the device at/.test(document.getElementById('ctl-settings').textContent) && [input.value, device];
-  }, null, { timeout: 30000 }).then((h) => h.jsonValue(), () => null);
+  });
   if (shown) {
     const settings = await page.evaluate((id) => fetch(`/api/v1/devices/${encodeURIComponent(id)}/settings`).then((r) => r.json()), shown[1]);
     check(Number(shown[0]) === settings.settings['min-soc'].value,
@@ -195,7 +307,7 @@ async function siteChecks(browser, url) {
   } else {
     check(false, `control: the KOSTAL forms are filled from its settings (${await page.textContent('#ctl-settings')})`);
   }
-  await page.screenshot({ path: path.join(artefacts, 'dashboard-site-time.png'), fullPage: true });
+  await page.screenshot({ path: path.join(artefacts, 'dashboard-light-control.png'), fullPage: true });
   check(errors.length === 0, `site checks: no script errors${errors.length ? ': ' + errors.join('; ') : ''}`);
   await context.close();
 }
@@ -203,20 +315,22 @@ async function siteChecks(browser, url) {
 (async () => {
   fs.mkdirSync(artefacts, { recursive: true });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-browser-'));
-  const { demo, url } = await startDemo(dir);
-  let browser;
+  let demo, browser;
   try {
+    let url;
+    ({ demo, url } = await startDemo(dir));
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
-    await exercise(browser, url, 'phone', { width: 390, height: 844 });
-    await exercise(browser, url, 'desktop', { width: 1280, height: 900 });
+    await exercise(browser, url, 360, 780);
+    await exercise(browser, url, 1400, 900);
+    await exercise(browser, url, 1920, 1080);
     await siteChecks(browser, url);
   } catch (e) {
     check(false, 'the run: ' + (e.stack || e));
   } finally {
     if (browser) await browser.close();
-    demo.kill('SIGINT');
+    if (demo) demo.kill('SIGINT');
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`${passed} passed, ${failed} failed`);
+  console.log(`${passed} passed, ${failed} failed; screenshots in ${artefacts}`);
   process.exit(failed ? 1 : 0);
 })();
