@@ -51,11 +51,13 @@ struct Services : ::testing::Test {
   std::unique_ptr<store::Store> store = std::move(*store::open_sqlite(":memory:"));
   std::unique_ptr<engine::Gateway> gw;
 
-  void start(ConnectionConfig c) {
+  void start(ConnectionConfig c, std::vector<PvArray> pv = {}) {
     c.timeout = Millis(2000);
+    auto cfg = test::one_site_config(c);
+    cfg.sites[0].pv = std::move(pv);
     gw = std::make_unique<engine::Gateway>(
         engine::GatewayDeps{io.executor(), clock, *store, engine::builtin_drivers(), pool, http},
-        test::one_site_config(c));
+        std::move(cfg));
     ASSERT_TRUE(gw->start());
   }
   void stop_gateway() {
@@ -289,6 +291,47 @@ TEST_F(Services, ABatteryWithoutHistoryHasItsGapRecordedAndServed) {
   EXPECT_EQ(conn["gaps"].as_object()["found"].as_int64(), 1);
   server.stop();
   rest_pool.join();
+  sim.stop();
+}
+
+// A day whose PV fell far below what the site's arrays give under a clear sky raises
+// site.pv_low, at the first hourly check after the site's midnight, stamped at the day's end.
+TEST_F(Services, ADayFarBelowTheClearSkyRaisesAnEvent) {
+  clock.set(at("2026-06-15T21:30:00Z"));  // 23:30 in Berlin
+  kostal::Simulator sim(io.executor(), clock, sim::SiteConfig{}, fast_kostal());
+  ASSERT_TRUE(sim.listen("127.0.0.1", 0));
+  start(kostal_connection(sim.port()), {{100'000, 180, 30}});  // 100 kWp said; 8 kWp there
+  const std::string dev = "inv:" + sim.options().serial;
+  ASSERT_TRUE(eventually([&] { return online(dev); }));
+  std::vector<store::SeriesPoint> pv;
+  auto stored = [&] {
+    pv = points(dev, metric::kEnergyPvYield, {clock.now() - hours(1), clock.now() + Millis(1)});
+    return !pv.empty() && pv.back().time == clock.now();
+  };
+  ASSERT_TRUE(eventually(stored));
+  // The inverter's count at the day's start, as if sunbridge had run all day: 5 kWh less.
+  ASSERT_TRUE(store->write_samples({{dev, std::string(metric::kEnergyPvYield),
+                                     at("2026-06-14T21:58:00Z"), pv.back().value - 5'000}}));
+  clock.set(at("2026-06-15T21:50:00Z"));  // polls near the day's end
+  ASSERT_TRUE(eventually(stored));
+  clock.set(at("2026-06-15T22:05:00Z"));  // 00:05 on the 16th in Berlin: a new hour, a new day
+  std::vector<Event> low;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto e = store->events({.device = std::string("site:home")});
+        low.clear();
+        if (e)
+          for (const auto& x : *e)
+            if (x.code == "site.pv_low") low.push_back(x);
+        return !low.empty();
+      },
+      seconds(30)));
+  ASSERT_EQ(low.size(), 1u);
+  EXPECT_EQ(low[0].time, at("2026-06-15T22:00:00Z"));
+  EXPECT_EQ(low[0].severity, Severity::Warning);
+  EXPECT_TRUE(low[0].message.starts_with(
+      "PV lower than expected on 2026-06-15 (site home): 5.0 kWh against "))
+      << low[0].message;
   sim.stop();
 }
 

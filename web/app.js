@@ -195,7 +195,9 @@ async function refreshToday() {
   const peak = p.peak && p.peak['pv.power'];
   const chargeIn = r['energy.battery_charge'], chargeOut = r['energy.battery_discharge'];
   $('today').innerHTML =
-    tile('pv', 'PV produced', fmtKWh(r['energy.pv_yield']), peak ? `peak ${esc(fmtW(peak.w))} at ${esc(fmtHm(peak.at))}` : '', est('energy.pv_yield')) +
+    tile('pv', 'PV produced', fmtKWh(r['energy.pv_yield']), [
+      peak ? `peak ${esc(fmtW(peak.w))} at ${esc(fmtHm(peak.at))}` : '',
+      r.pv_expected ? `<span id="t-expected">clear sky: ${esc(fmtKWh(r.pv_expected))} for the day</span>` : ''].filter(Boolean).join('<br>'), est('energy.pv_yield')) +
     tile('home', 'Home used', fmtKWh(r['energy.load']), '', est('energy.load')) +
     tile('grid', 'Imported', fmtKWh(r['energy.grid_import']), '', est('energy.grid_import')) +
     tile('grid', 'Exported', fmtKWh(r['energy.grid_export']), '', est('energy.grid_export')) +
@@ -330,8 +332,9 @@ async function refreshEnergy() {
       ? `<button type="button" class="link" data-day="${esc(r.start)}" title="its power curve">${esc(label(r))}</button>` : esc(label(r));
     const battery = r['energy.battery_charge'] === null && r['energy.battery_discharge'] === null ? '–'
       : `${cell(r, 'energy.battery_charge')} / ${cell(r, 'energy.battery_discharge')}`;
+    const expected = r.pv_expected ? ` <span class="muted small" title="what the site's arrays give under a clear sky">/ ${fmtKWh(r.pv_expected)}</span>` : '';
     return `<tr><td>${name}${r.complete ? '' : ' <span class="muted" title="counted from what sunbridge has stored">*</span>'}</td>` +
-      ENERGY.map((s) => `<td>${cell(r, s.metric)}</td>`).join('') +
+      ENERGY.map((s) => `<td>${cell(r, s.metric)}${s.metric === 'energy.pv_yield' ? expected : ''}</td>`).join('') +
       `<td class="opt">${battery}</td><td>${fmtPct(r.self_sufficiency)}</td></tr>`;
   }).join('');
   $('energy').querySelectorAll('button[data-day]').forEach((b) => { b.onclick = () => showDay(b.dataset.day); });
@@ -339,9 +342,11 @@ async function refreshEnergy() {
   const anyEstimated = rows.some((r) => (r.estimated || []).length);
   $('energy-note').textContent = none
     ? 'no device of this site reports energy, measured or estimated, in this range'
-    : `kWh · ${e.timezone} · * not a whole ${state.period} of data${anyEstimated ? ' · ≈ estimated from power' : ''}`;
+    : `kWh · ${e.timezone} · * not a whole ${state.period} of data${anyEstimated ? ' · ≈ estimated from power' : ''}` +
+      (rows.some((r) => r.pv_expected) ? ' · PV / its clear-sky yield, dashed over the bars' : '');
   state.bars = [$('energy-chart'), rows.map(label), ENERGY.map((s) => ({
-    color: css(s.color), label: s.label, values: rows.map((r) => r[s.metric]) })), state.period === 'day' ? rows.map((r) => r.start) : null];
+    color: css(s.color), label: s.label, values: rows.map((r) => r[s.metric]) })), state.period === 'day' ? rows.map((r) => r.start) : null,
+  rows.map((r) => r.pv_expected)];
   drawBars(...state.bars);
 }
 
@@ -356,10 +361,11 @@ function showDay(start) {
 
 // Grouped bars, one group a period, in the element's own pixel width; the y axis in kWh. Days
 // (`starts`) are buttons: a click or Enter shows that day's power curve.
-function drawBars(el, labels, series, starts) {
+function drawBars(el, labels, series, starts, expected) {
   const W = chartWidth(el), H = 200, L = 48, B = 20, T = 18;
   let top = 1000;
   for (const s of series) for (const v of s.values) if (v !== null) top = Math.max(top, v);
+  for (const v of expected || []) if (v) top = Math.max(top, v);
   // Four rules on round numbers of kWh (0.25, 0.5, 1, 2, 2.5, 5, ... a rule).
   const raw = top / 4, mag = Math.pow(10, Math.floor(Math.log10(raw)));
   const rule = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((r) => r >= raw);
@@ -388,6 +394,11 @@ function drawBars(el, labels, series, starts) {
       svg += `<rect x="${(x0 + k * bw).toFixed(1)}" y="${y(v).toFixed(1)}" width="${Math.max(1, bw - 1).toFixed(1)}" ` +
              `height="${(y(0) - y(v)).toFixed(1)}" fill="${s.color}" pointer-events="none"><title>${esc(lab)} ${esc(s.label)}: ${fmtKWh(v)}</title></rect>`;
     });
+    // The PV the site's arrays give under a clear sky: a dashed rule over the group.
+    if (expected && expected[i])
+      svg += `<line x1="${(L + i * slot + slot * 0.05).toFixed(1)}" x2="${(L + (i + 1) * slot - slot * 0.05).toFixed(1)}" ` +
+             `y1="${y(expected[i]).toFixed(1)}" y2="${y(expected[i]).toFixed(1)}" stroke="${series[0].color}" stroke-dasharray="4 3" pointer-events="none">` +
+             `<title>${esc(lab)} clear sky: ${fmtKWh(expected[i])}</title></line>`;
     if (i % every === 0) {
       // Centred under its bars, but never past the drawing's edges.
       const x = L + (i + 0.5) * slot, half = lab.length * 2.8;
@@ -396,7 +407,8 @@ function drawBars(el, labels, series, starts) {
     }
   });
   el.innerHTML = `<svg class="bars" viewBox="0 0 ${W} ${H}" role="img" aria-label="energy per period, kWh">${svg}</svg>` +
-    `<div class="legend">${series.map((s) => `<span style="color:${s.color}">${esc(s.label)}</span>`).join('')}</div>`;
+    `<div class="legend">${series.map((s) => `<span style="color:${s.color}">${esc(s.label)}</span>`).join('')}` +
+    `${(expected || []).some((v) => v) ? `<span class="dashed" style="color:${series[0].color}">PV under a clear sky</span>` : ''}</div>`;
   el.querySelectorAll('rect.slot').forEach((r) => {
     r.onclick = () => showDay(r.dataset.day);
     r.onkeydown = (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); showDay(r.dataset.day); } };

@@ -166,6 +166,7 @@ std::span<const std::string_view> event_codes() {
                                                 "lease.failed",
                                                 "lease.keepalive_failed",
                                                 "site.energy_imbalance",
+                                                "site.pv_low",
                                                 "store.disk_low",
                                                 "store.disk_ok",
                                                 "vendor"};

@@ -14,12 +14,23 @@
 
 namespace sb {
 
+/// One PV array of a site: its peak power and how it faces (core/solar.hpp expects its yield).
+struct PvArray {
+  double peak_w = 0;
+  double azimuth_deg = 180;  ///< 0 north, 90 east, 180 south
+  double tilt_deg = 30;      ///< 0 flat
+
+  bool operator==(const PvArray&) const = default;
+};
+
 struct Site {
   std::string id;
   std::string name;
   double latitude = 0;           ///< degrees, + north
   double longitude = 0;          ///< degrees, + east
   std::string timezone = "UTC";  ///< IANA name; daily values are computed in this zone
+  std::vector<PvArray> pv;       ///< empty: no clear-sky expectation for the site
+  double pv_low_share = 0.2;     ///< a day below this share of its clear-sky yield is an event
 
   bool operator==(const Site&) const = default;
 };

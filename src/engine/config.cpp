@@ -370,7 +370,7 @@ class Parser {
       note(n, "each site must be a mapping");
       return std::nullopt;
     }
-    keys(n, {"id", "name", "latitude", "longitude", "timezone"});
+    keys(n, {"id", "name", "latitude", "longitude", "timezone", "pv", "pv_low_share"});
     Site s;
     auto id = n["id"];
     if (!id) {
@@ -401,7 +401,42 @@ class Parser {
         }
       }
     }
+    if (auto v = n["pv"]) s.pv = pv_arrays(v);
+    if (auto v = n["pv_low_share"])
+      if (auto x = take(number(v, "pv_low_share", 0, 1))) s.pv_low_share = *x;
     return s;
+  }
+
+  // A site's PV arrays: a list of {peak_kw, azimuth, tilt}, what its clear-sky yield is
+  // expected from.
+  std::vector<PvArray> pv_arrays(const YAML::Node& n) {
+    std::vector<PvArray> out;
+    if (!n.IsSequence()) {
+      note(n, "'pv' must be a list of arrays, each {peak_kw, azimuth, tilt}");
+      return out;
+    }
+    for (const auto& a : n) {
+      if (!a.IsMap()) {
+        note(a, "each PV array must be a mapping {peak_kw, azimuth, tilt}");
+        continue;
+      }
+      keys(a, {"peak_kw", "azimuth", "tilt"});
+      PvArray p;
+      auto peak = a["peak_kw"];
+      if (!peak) {
+        note(a, "a PV array needs 'peak_kw' (its STC peak power in kW)");
+        continue;
+      }
+      auto kw = take(number(peak, "peak_kw", 0.001, 100'000));
+      if (!kw) continue;
+      p.peak_w = *kw * 1000;
+      if (auto v = a["azimuth"])
+        if (auto x = take(number(v, "azimuth", 0, 360))) p.azimuth_deg = *x;
+      if (auto v = a["tilt"])
+        if (auto x = take(number(v, "tilt", 0, 90))) p.tilt_deg = *x;
+      out.push_back(p);
+    }
+    return out;
   }
 
   // nullopt when the connection cannot be used at all (no name, no vendor); its other

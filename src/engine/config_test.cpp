@@ -302,3 +302,38 @@ TEST(Config, AFleetWorkerNamesItsKeyAndItsPostgresqlDatabaseAndNeedsNoSites) {
                 .find("'database': invalid URI query parameter: \"bogus\""),
             std::string::npos);
 }
+
+// A site's PV arrays set its clear-sky expectation; their mistakes are named where they are.
+TEST(Config, ASitesPvArraysAndTheirMistakes) {
+  setenv("SB_TEST_TOKEN", "0123456789abcdef-secret", 1);
+  std::string t = kGood;
+  const std::string at_zone = "    timezone: Europe/Berlin\n";
+  t.replace(t.find(at_zone), at_zone.size(),
+            at_zone +
+                "    pv:\n"
+                "      - {peak_kw: 9.8, azimuth: 180, tilt: 35}\n"
+                "      - {peak_kw: 3}\n"
+                "    pv_low_share: 0.25\n");
+  auto c = parse(t);
+  ASSERT_TRUE(c) << c.error().message;
+  const auto& s = c->sites[0];
+  ASSERT_EQ(s.pv.size(), 2u);
+  EXPECT_EQ(s.pv[0], (PvArray{9800, 180, 35}));
+  EXPECT_EQ(s.pv[1], (PvArray{3000, 180, 30}));  // facing south at 30° unless said
+  EXPECT_DOUBLE_EQ(s.pv_low_share, 0.25);
+  auto with = [&](const std::string& arrays) {
+    std::string x = kGood;
+    x.replace(x.find(at_zone), at_zone.size(), at_zone + arrays);
+    return error_of(x);
+  };
+  EXPECT_EQ(with("    pv: 10\n"),
+            "site.yaml:11:9: 'pv' must be a list of arrays, each {peak_kw, azimuth, tilt}");
+  EXPECT_EQ(with("    pv:\n      - {azimuth: 90}\n"),
+            "site.yaml:12:9: a PV array needs 'peak_kw' (its STC peak power in kW)");
+  EXPECT_EQ(with("    pv:\n      - {peak_kw: 5, tilt: 95}\n"),
+            "site.yaml:12:28: 'tilt' must be within 0..90, not 95");
+  EXPECT_EQ(with("    pv:\n      - {peak_kw: 5, azimut: 95}\n"),
+            "site.yaml:12:22: unknown key 'azimut' (valid: peak_kw, azimuth, tilt)");
+  EXPECT_EQ(with("    pv_low_share: 2\n"),
+            "site.yaml:11:19: 'pv_low_share' must be within 0..1, not 2");
+}

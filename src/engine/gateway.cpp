@@ -25,6 +25,7 @@
 #include <set>
 #include <utility>
 
+#include "core/calendar.hpp"
 #include "core/commands.hpp"
 #include "core/log.hpp"
 #include "core/metric.hpp"
@@ -96,6 +97,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
   std::uint64_t event_seq = 0;
   std::map<std::string, SiteQuality> quality;     // by site
   std::map<std::string, TimePoint> balance_hour;  // by site: the hour the next check starts
+  std::map<std::string, TimePoint> pv_day;        // by site: the midnight of the last PV check
   std::atomic<bool> stopping{false};
   // Housekeeping (retention, the disk's free space) on its own strand, every 10 minutes.
   std::unique_ptr<Housekeeper> housekeeper;
@@ -390,6 +392,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
     TimePoint hour = std::chrono::floor<std::chrono::hours>(now);
     std::vector<DeviceInfo> devices;
     TimePoint from;
+    std::optional<Site> pv_site;  // when yesterday's PV is to be held to the clear sky
     {
       std::lock_guard lock(mutex);
       auto [it, first] = balance_hour.try_emplace(site, hour);
@@ -399,7 +402,9 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
       for (const auto& c : connections)
         for (const auto& d : c->devices)
           if (d.site == site) devices.push_back(d);
+      pv_site = pv_check_due_locked(site, now);
     }
+    if (pv_site) check_pv_day_later(*pv_site, devices, now);
     TimeRange window{from, hour};
     asio::post(deps.blocking, [this, self = shared_from_this(), site, devices, window] {
       (void)deps.store.flush();  // the values at the end of the hour may still be queued
@@ -428,6 +433,36 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
               "energy of site " + site + " from " + format_iso8601(window.from) + " to " +
                   format_iso8601(window.to) + " does not balance: " + describe(*b)}});
     });
+  }
+
+  // Caller holds `mutex`. The site, when it has PV arrays and its day before the one `now` falls
+  // in has not been held to the clear sky yet (once a day, at the first check of a new day; a
+  // restarted gateway checks yesterday again, and the store keeps one event of it).
+  std::optional<Site> pv_check_due_locked(const std::string& site, TimePoint now) {
+    auto s = std::find_if(config.sites.begin(), config.sites.end(),
+                          [&](const Site& x) { return x.id == site; });
+    if (s == config.sites.end() || s->pv.empty()) return std::nullopt;
+    auto midnight = Calendar(s->timezone).midnight(now);
+    auto [it, first] = pv_day.try_emplace(site, midnight);
+    if (!first && it->second >= midnight) return std::nullopt;
+    it->second = midnight;
+    return *s;
+  }
+
+  // Yesterday's PV of the site against its clear-sky yield, off the I/O thread: an event when
+  // it fell far below.
+  void check_pv_day_later(const Site& site, std::vector<DeviceInfo> devices, TimePoint now) {
+    Calendar cal(site.timezone);
+    auto today = cal.midnight(now);
+    TimeRange day{cal.midnight(today - Millis(1)), today};
+    asio::post(
+        deps.blocking, [this, self = shared_from_this(), site, devices = std::move(devices), day] {
+          (void)deps.store.flush();
+          auto d = check_pv_day(deps.store, site, devices, day, Millis(15 * 60'000));
+          if (d && d->low)
+            record_event(
+                {"site:" + site.id, day.to, Severity::Warning, "site.pv_low", describe(*d, site)});
+        });
   }
 
   // Caller holds `mutex`. Reports a device offline: its values are not shown as current.

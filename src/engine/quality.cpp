@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/calendar.hpp"
 #include "core/metric.hpp"
+#include "core/solar.hpp"
 
 namespace sb::engine {
 
@@ -39,20 +41,15 @@ Result<EnergyBalance> check_energy_balance(store::Store& store,
       std::string m(k.metric);
       if (std::find(stored->begin(), stored->end(), m) == stored->end()) continue;
       k.seen = true;
-      auto start = store.sample_at_or_before(d.id, m, window.from);
-      if (!start) return fail(start.error());
-      auto end = store.sample_at_or_before(d.id, m, window.to);
-      if (!end) return fail(end.error());
-      auto near_to = [&](const std::optional<store::SeriesPoint>& p, TimePoint t) {
-        return p && t - p->time <= near;
-      };
-      if (!near_to(*start, window.from) || !near_to(*end, window.to)) {
+      auto delta = counter_delta(store, d.id, m, window, near);
+      if (!delta) return fail(delta.error());
+      if (!delta->wh) {
         if (missing_end.empty())
-          missing_end = d.id + " has no " + m + " value near " +
-                        format_iso8601(near_to(*start, window.from) ? window.to : window.from);
+          missing_end =
+              d.id + " has no " + m + " value near " + format_iso8601(delta->missing_near);
         continue;
       }
-      b.*(k.sum) += std::max(0.0, (*end)->value - (*start)->value);
+      b.*(k.sum) += *delta->wh;
     }
   }
   for (const auto& k : kinds)
@@ -67,6 +64,66 @@ Result<EnergyBalance> check_energy_balance(store::Store& store,
   b.checkable = true;
   judge(b, tolerance);
   return b;
+}
+
+Result<CounterDelta> counter_delta(store::Store& store, const std::string& device,
+                                   const std::string& metric, TimeRange window, Millis near) {
+  auto start = store.sample_at_or_before(device, metric, window.from);
+  if (!start) return fail(start.error());
+  auto end = store.sample_at_or_before(device, metric, window.to);
+  if (!end) return fail(end.error());
+  auto near_to = [&](const std::optional<store::SeriesPoint>& p, TimePoint t) {
+    return p && t - p->time <= near;
+  };
+  CounterDelta d;
+  if (!near_to(*start, window.from))
+    d.missing_near = window.from;
+  else if (!near_to(*end, window.to))
+    d.missing_near = window.to;
+  else
+    d.wh = std::max(0.0, (*end)->value - (*start)->value);
+  return d;
+}
+
+Result<PvDay> check_pv_day(store::Store& store, const Site& site,
+                           const std::vector<DeviceInfo>& devices, TimeRange day, Millis near) {
+  PvDay out;
+  out.day = day;
+  out.expected_wh = clear_sky_pv_wh(site.pv, site.latitude, site.longitude, day.from, day.to);
+  const std::string pv(metric::kEnergyPvYield);
+  for (const auto& d : devices) {
+    if (d.site != site.id) continue;
+    auto stored = store.metrics(d.id);
+    if (!stored) return fail(stored.error());
+    if (std::find(stored->begin(), stored->end(), pv) == stored->end()) continue;
+    auto delta = counter_delta(store, d.id, pv, day, near);
+    if (!delta) return fail(delta.error());
+    if (!delta->wh) return PvDay{day, std::nullopt, out.expected_wh, false};
+    out.actual_wh = out.actual_wh.value_or(0) + *delta->wh;
+  }
+  out.low = out.actual_wh && out.expected_wh >= 1000 &&
+            *out.actual_wh < site.pv_low_share * out.expected_wh;
+  return out;
+}
+
+std::string describe(const PvDay& d, const Site& site) {
+  // The day as the site's calendar names it (its midnight is 23:00 UTC the day before in Berlin).
+  auto f = Calendar(site.timezone).fields(d.day.from);
+  char day[16];
+  std::snprintf(day, sizeof day, "%04d-%02d-%02d", f.year, f.month, f.day);
+  double share = d.expected_wh > 0 ? 100 * d.actual_wh.value_or(0) / d.expected_wh : 0.0;
+  char s[256];
+  if (d.low)
+    std::snprintf(s, sizeof s,
+                  "PV lower than expected on %s (site %s): %.1f kWh against %.1f kWh under a "
+                  "clear sky (%.0f %%, below %.0f %%)",
+                  day, site.id.c_str(), d.actual_wh.value_or(0) / 1000, d.expected_wh / 1000, share,
+                  100 * site.pv_low_share);
+  else
+    std::snprintf(s, sizeof s,
+                  "PV on %s (site %s): %.1f kWh against %.1f kWh under a clear sky (%.0f %%)", day,
+                  site.id.c_str(), d.actual_wh.value_or(0) / 1000, d.expected_wh / 1000, share);
+  return s;
 }
 
 std::string describe(const EnergyBalance& b) {

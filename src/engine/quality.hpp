@@ -7,6 +7,7 @@
 // large residual means a missing device, a wrong sign, a counter that jumped).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,33 @@ Result<EnergyBalance> check_energy_balance(store::Store& store,
 /// "pv 1200 + import 300 + discharge 0 = 1500 Wh in, load 900 + export 600 + charge 0 = 1500 Wh
 /// out" and the verdict, for events and logs.
 std::string describe(const EnergyBalance& b);
+
+/// How much a lifetime counter of a device grew over `window`: from its newest value at or
+/// before the start to its newest at or before the end, each no older than `near`. No `wh` when
+/// an end has no such value (`missing_near` says which).
+struct CounterDelta {
+  std::optional<double> wh;
+  TimePoint missing_near;
+};
+Result<CounterDelta> counter_delta(store::Store& store, const std::string& device,
+                                   const std::string& metric, TimeRange window, Millis near);
+
+/// A day's PV against what the site's arrays (Site::pv) give under a clear sky: low when the
+/// site yielded less than `pv_low_share` of it, on a day that could have given at least 1 kWh.
+/// No `actual_wh` when no device of the site counts PV or a counter has no value near an end of
+/// the day. Blocking.
+struct PvDay {
+  TimeRange day;
+  std::optional<double> actual_wh;
+  double expected_wh = 0;
+  bool low = false;
+};
+Result<PvDay> check_pv_day(store::Store& store, const Site& site,
+                           const std::vector<DeviceInfo>& devices, TimeRange day, Millis near);
+
+/// "PV lower than expected on 2026-12-06 (site home): 2.1 kWh against 11.4 kWh under a clear sky
+/// (18 %, below 20 %)", for the event.
+std::string describe(const PvDay& d, const Site& site);
 
 // Plausibility: what a vendor reports is stored as measured only within what the metric can
 // physically be, or what the device's rating allows where it is known. A sonnen answering

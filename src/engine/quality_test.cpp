@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/metric.hpp"
+#include "core/solar.hpp"
 #include "core/test_time.hpp"
 
 using namespace sb;
@@ -118,4 +119,48 @@ TEST(Plausibility, RatingsWhereKnownPhysicsOtherwise) {
   EXPECT_EQ(describe("d", bad[0]),
             "d reported battery.soc = 250 %, outside 0..100 % (physical limit): not stored");
   EXPECT_EQ(describe("d", bad[2]), "d reported vendor.x.y = inf, not a finite number: not stored");
+}
+
+// A day's PV held to the clear-sky yield of the site's arrays.
+TEST(PvDay, ADayFarBelowTheClearSkyIsLowAndSaysSo) {
+  auto store = std::move(*store::open_sqlite(":memory:"));
+  Site site{"home", "Home", 52.52, 13.40, "Europe/Berlin", {{10'000, 180, 30}}, 0.2};
+  std::vector<DeviceInfo> devices{{.id = "inv:1", .site = "home"},
+                                  {.id = "inv:2", .site = "home"},
+                                  {.id = "far:1", .site = "elsewhere"}};
+  // 15 June in Berlin: from 22:00 UTC on the 14th to 22:00 UTC on the 15th.
+  TimeRange day{at("2026-06-14T22:00:00Z"), at("2026-06-15T22:00:00Z")};
+  auto counters = [&](const std::string& device, double start, double end) {
+    ASSERT_TRUE(store->write_samples({{device, "energy.pv_yield", day.from - minutes(3), start},
+                                      {device, "energy.pv_yield", day.to - minutes(2), end}}));
+  };
+  counters("inv:1", 1'000'000, 1'004'000);  // 4 kWh
+  counters("inv:2", 50'000, 51'500);        // 1.5 kWh
+  counters("far:1", 0, 900'000);            // another site's
+  auto d = check_pv_day(*store, site, devices, day, minutes(15));
+  ASSERT_TRUE(d) << d.error().message;
+  ASSERT_TRUE(d->actual_wh);
+  EXPECT_DOUBLE_EQ(*d->actual_wh, 5'500);
+  EXPECT_DOUBLE_EQ(d->expected_wh,
+                   clear_sky_pv_wh(site.pv, site.latitude, site.longitude, day.from, day.to));
+  EXPECT_GT(d->expected_wh, 5'500 / 0.2);  // a clear June day gives far more than 27.5 kWh
+  EXPECT_TRUE(d->low);
+  auto text = describe(*d, site);
+  EXPECT_TRUE(
+      text.starts_with("PV lower than expected on 2026-06-15 (site home): 5.5 kWh against "))
+      << text;
+  EXPECT_NE(text.find("under a clear sky"), std::string::npos) << text;
+  EXPECT_NE(text.find("below 20 %)"), std::string::npos) << text;
+  // A share the site's owner set lower: the same day is not low.
+  site.pv_low_share = 0.05;
+  auto ok = check_pv_day(*store, site, devices, day, minutes(15));
+  ASSERT_TRUE(ok);
+  EXPECT_FALSE(ok->low);
+  EXPECT_TRUE(describe(*ok, site).starts_with("PV on 2026-06-15 (site home): 5.5 kWh"))
+      << describe(*ok, site);
+  // A counter without a value near the day's end: nothing is judged.
+  auto half = check_pv_day(*store, site, devices, {day.from, day.to + hours(3)}, minutes(15));
+  ASSERT_TRUE(half);
+  EXPECT_FALSE(half->actual_wh);
+  EXPECT_FALSE(half->low);
 }

@@ -11,7 +11,6 @@ namespace sb::sim {
 
 namespace {
 
-constexpr double kDeg = std::numbers::pi / 180.0;
 constexpr Millis kCell{1000};  // integration grid
 
 std::uint64_t splitmix(std::uint64_t x) {
@@ -53,31 +52,10 @@ double load_shape(double hour) {
 
 }  // namespace
 
-SunPosition sun_position(double latitude, double longitude, TimePoint t) {
-  // Low-precision solar coordinates (Astronomical Almanac), better than 0.1° over decades.
-  double jd = static_cast<double>(to_ms(t)) / 86'400'000.0 + 2440587.5;
-  double n = jd - 2451545.0;
-  double L = std::fmod(280.460 + 0.9856474 * n, 360.0);
-  double g = std::fmod(357.528 + 0.9856003 * n, 360.0) * kDeg;
-  double lambda = (L + 1.915 * std::sin(g) + 0.020 * std::sin(2 * g)) * kDeg;
-  double eps = (23.439 - 0.0000004 * n) * kDeg;
-  double ra = std::atan2(std::cos(eps) * std::sin(lambda), std::cos(lambda));
-  double dec = std::asin(std::sin(eps) * std::sin(lambda));
-  double gmst_h = std::fmod(18.697374558 + 24.06570982441908 * n, 24.0);
-  double ha = (gmst_h * 15.0 + longitude) * kDeg - ra;
-  double lat = latitude * kDeg;
-  double sin_el = std::sin(lat) * std::sin(dec) + std::cos(lat) * std::cos(dec) * std::cos(ha);
-  double el = std::asin(std::clamp(sin_el, -1.0, 1.0));
-  double az =
-      std::atan2(std::sin(ha), std::cos(ha) * std::sin(lat) - std::tan(dec) * std::cos(lat));
-  double az_deg = std::fmod(az / kDeg + 180.0 + 360.0, 360.0);
-  return {el / kDeg, az_deg};
-}
-
-double clear_sky_ghi(double elevation_deg) {
-  if (elevation_deg <= 0) return 0;
-  double cz = std::sin(elevation_deg * kDeg);
-  return 1098.0 * cz * std::exp(-0.057 / cz);
+std::vector<PvArray> pv_arrays(const SiteConfig& site) {
+  std::vector<PvArray> out;
+  for (const auto& s : site.strings) out.push_back({s.peak_w, s.azimuth_deg, s.tilt_deg});
+  return out;
 }
 
 Counters minus(const Counters& a, const Counters& b) {
@@ -195,22 +173,12 @@ std::vector<StringState> Site::pv_at(TimePoint t, double* ghi_out, double* poa_o
   if (poa_out) *poa_out = 0;
   std::vector<StringState> out(config_.strings.size());
   double total = 0;
-  double el = sun.elevation_deg * kDeg, az = sun.azimuth_deg * kDeg;
   double clear = cloud_index(t);
+  // Direct part shrinks faster than diffuse under clouds.
+  double beam_share = 0.8 * std::clamp((clear - 0.2) / 0.8, 0.0, 1.0);
   for (std::size_t i = 0; i < out.size(); ++i) {
     const auto& s = config_.strings[i];
-    double poa = 0;
-    if (ghi > 0) {
-      double tilt = s.tilt_deg * kDeg, saz = s.azimuth_deg * kDeg;
-      double cos_inc =
-          std::sin(el) * std::cos(tilt) + std::cos(el) * std::sin(tilt) * std::cos(az - saz);
-      // Direct part shrinks faster than diffuse under clouds.
-      double beam_share = 0.8 * std::clamp((clear - 0.2) / 0.8, 0.0, 1.0);
-      double beam_h = ghi * beam_share, diffuse = ghi - beam_h;
-      double dni = std::min(beam_h / std::max(std::sin(el), 0.05), 1000.0);
-      poa = dni * std::max(cos_inc, 0.0) + diffuse * (1 + std::cos(tilt)) / 2 +
-            ghi * 0.2 * (1 - std::cos(tilt)) / 2;
-    }
+    double poa = plane_of_array(sun, ghi, beam_share, s.tilt_deg, s.azimuth_deg);
     if (i == 0 && poa_out) *poa_out = poa;
     if (poa < 2) continue;  // dark: no voltage on the string
     double cell_t = 15.0 + poa / 800.0 * 25.0;

@@ -14,6 +14,7 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "core/solar.hpp"  // sun_position, clear_sky_ghi, plane_of_array
 
 namespace date {
 class time_zone;
@@ -82,6 +83,9 @@ struct SiteConfig {
                             12'150'000, 3'300'000, 2'800'000, 6'050'000, 50'000};
 };
 
+/// The site's PV strings as the engine's PV arrays (a demo's site configuration).
+std::vector<PvArray> pv_arrays(const SiteConfig& site);
+
 /// Checks a configuration; InvalidArgument naming the bad field.
 Result<void> validate(const SiteConfig& config);
 
@@ -138,14 +142,6 @@ struct DaySegment {
   double min_soc_percent = 0;    ///< reserve while the segment runs; 0: the site's reserve
   double max_soc_percent = 100;  ///< Charge stops here
 };
-
-struct SunPosition {
-  double elevation_deg;
-  double azimuth_deg;  ///< 0 north, clockwise
-};
-SunPosition sun_position(double latitude, double longitude, TimePoint t);
-/// Clear-sky global horizontal irradiance (Haurwitz), W/m².
-double clear_sky_ghi(double elevation_deg);
 
 class Site {
  public:

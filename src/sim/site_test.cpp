@@ -40,7 +40,7 @@ TEST(SunPosition, NoonInBerlinAtTheSolsticesAndNightAtMidnight) {
 
 TEST(Site, CountersBalanceExactlyOverADayAndOnlyGrow) {
   SiteConfig cfg;
-  Site site(cfg, utc(2026, 6, 21));
+  sim::Site site(cfg, utc(2026, 6, 21));
   Counters prev = site.counters();
   EXPECT_NEAR(balance_error(prev), 0, 1e-6);
   for (int step = 0; step < 24 * 12; ++step) {
@@ -70,7 +70,7 @@ TEST(Site, CountersBalanceExactlyOverADayAndOnlyGrow) {
 }
 
 TEST(Site, NoPvAtNightAndStringsCarryVoltageByDay) {
-  Site site(SiteConfig{}, utc(2026, 6, 21, 0));
+  sim::Site site(SiteConfig{}, utc(2026, 6, 21, 0));
   EXPECT_EQ(site.state().pv_w, 0);
   EXPECT_EQ(site.state().strings.at(0).voltage_v, 0);
   site.advance_to(utc(2026, 6, 21, 11));
@@ -85,7 +85,7 @@ TEST(Site, NoPvAtNightAndStringsCarryVoltageByDay) {
 TEST(Site, SameSeedSameSiteWhateverTheStepping) {
   SiteConfig cfg;
   cfg.seed = 99;
-  Site a(cfg, utc(2026, 5, 1)), b(cfg, utc(2026, 5, 1));
+  sim::Site a(cfg, utc(2026, 5, 1)), b(cfg, utc(2026, 5, 1));
   a.advance_to(utc(2026, 5, 2));
   for (int s = 1; s <= 24 * 3600; s += 37) b.advance_to(utc(2026, 5, 1) + seconds(s));
   b.advance_to(utc(2026, 5, 2));
@@ -93,14 +93,14 @@ TEST(Site, SameSeedSameSiteWhateverTheStepping) {
   EXPECT_NEAR(a.counters().grid_import_wh, b.counters().grid_import_wh, 1e-3);
   EXPECT_NEAR(a.state().soc_percent, b.state().soc_percent, 1e-6);
   cfg.seed = 100;
-  Site c(cfg, utc(2026, 5, 1));
+  sim::Site c(cfg, utc(2026, 5, 1));
   c.advance_to(utc(2026, 5, 2));
   EXPECT_NE(a.counters().load_wh, c.counters().load_wh);
 }
 
 TEST(Site, SetpointDrivesTheBatteryUntilReleasedAndSocMoves) {
   SiteConfig cfg;
-  Site site(cfg, utc(2026, 1, 10, 2));  // winter night: no PV
+  sim::Site site(cfg, utc(2026, 1, 10, 2));  // winter night: no PV
   double soc0 = site.state().soc_percent;
   site.set_battery_setpoint(-2000);  // charge at 2 kW
   EXPECT_DOUBLE_EQ(site.state().battery_w, -2000);
@@ -119,7 +119,7 @@ TEST(Site, SetpointDrivesTheBatteryUntilReleasedAndSocMoves) {
 TEST(Site, SocStaysWithinBoundsAndReserveHolds) {
   SiteConfig cfg;
   cfg.battery.initial_soc_percent = 20;
-  Site site(cfg, utc(2026, 1, 10, 0));
+  sim::Site site(cfg, utc(2026, 1, 10, 0));
   site.set_reserve_soc(15);
   site.advance_to(utc(2026, 1, 10, 6));  // the house drains the battery overnight
   EXPECT_NEAR(site.state().soc_percent, 15, 0.2);
@@ -132,7 +132,7 @@ TEST(Site, SocStaysWithinBoundsAndReserveHolds) {
 }
 
 TEST(Site, LocalTimeFollowsTheZoneAcrossDst) {
-  Site site(SiteConfig{}, utc(2026, 3, 29, 0));
+  sim::Site site(SiteConfig{}, utc(2026, 3, 29, 0));
   EXPECT_EQ(site.local_time_string(utc(2026, 3, 29, 0, 30)), "2026-03-29 01:30:00");
   EXPECT_EQ(site.local_time_string(utc(2026, 3, 29, 1, 30)), "2026-03-29 03:30:00");
 }
@@ -146,7 +146,7 @@ TEST(Site, BadConfigNamesTheField) {
   cfg = {};
   cfg.battery.initial_soc_percent = 1;
   EXPECT_NE(validate(cfg).error().message.find("initial_soc_percent"), std::string::npos);
-  EXPECT_THROW(Site(cfg, utc(2026, 1, 1)), std::invalid_argument);
+  EXPECT_THROW(sim::Site(cfg, utc(2026, 1, 1)), std::invalid_argument);
 }
 
 TEST(Site, WeeklyPlanBlocksChargingAndDischargingPerQuarterHour) {
@@ -155,7 +155,7 @@ TEST(Site, WeeklyPlanBlocksChargingAndDischargingPerQuarterHour) {
   c.cloudiness = 0;
   // Wednesday 2026-06-17 12:00 UTC: strong sun, the battery would charge.
   auto noon = utc(2026, 6, 17, 12);
-  Site s(c, noon);
+  sim::Site s(c, noon);
   s.advance_to(noon + std::chrono::seconds(10));
   ASSERT_LT(s.state().battery_w, -100);
   WeeklyPlan plan{};
@@ -173,7 +173,7 @@ TEST(Site, DischargeThresholdAndReserveHoldTheBattery) {
   SiteConfig c;
   c.timezone = "UTC";
   auto night = utc(2026, 6, 17, 1);
-  Site s(c, night);
+  sim::Site s(c, night);
   s.advance_to(night + std::chrono::seconds(5));
   ASSERT_GT(s.state().battery_w, 0);  // covering the night load
   s.set_discharge_threshold(50'000);
@@ -188,7 +188,7 @@ TEST(Site, DayPlanSegmentsChargeFromTheGridDischargeAndHoldInLocalTime) {
   SiteConfig c;
   c.timezone = "Europe/Berlin";
   auto night = utc(2026, 6, 17, 0);  // 02:00 in Berlin (CEST)
-  Site s(c, night);
+  sim::Site s(c, night);
   s.advance_to(night + seconds(5));
   ASSERT_GT(s.state().battery_w, 0);  // self-consumption covers the night load
   // 02:00-03:00 local: charge at 3 kW up to 60 %; 03:00-04:00: discharge 2.5 kW down to 40 %.
@@ -223,7 +223,7 @@ TEST(Site, ExportLimitCurtailsPvAndDischargeAndTheBalanceHolds) {
   c.cloudiness = 0;
   c.battery.initial_soc_percent = 100;  // full: every surplus watt would be exported
   auto noon = utc(2026, 6, 17, 12);
-  Site s(c, noon);
+  sim::Site s(c, noon);
   s.advance_to(noon + seconds(10));
   ASSERT_LT(s.state().grid_w, -3000);
   s.set_export_limit(1000);
@@ -248,7 +248,7 @@ TEST(Site, PeakShavingHoldsImportAtTheLimitWhileTheBatteryAllows) {
   SiteConfig c;
   c.timezone = "UTC";
   auto night = utc(2026, 6, 17, 1);
-  Site s(c, night);
+  sim::Site s(c, night);
   // A forced grid charge of 4 kW on top of the house would import over 4 kW.
   s.set_day_plan({{0, 1440, SegmentMode::Charge, 4000, 0, 100}});
   ASSERT_GT(s.state().grid_w, 4000);

@@ -98,6 +98,8 @@ async function exercise(browser, url, width, height) {
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   const api = recordApi(page);
+  const outside = [];  // everything is served by sunbridge: no request leaves its address
+  page.on('request', (r) => { if (!r.url().startsWith(new URL(url).origin) && !r.url().startsWith('data:')) outside.push(r.url()); });
   await page.goto(url);
   check(await until(page, () => document.getElementById('health').textContent === 'ok') !== null, `${width}: the gateway reports ok`);
 
@@ -127,6 +129,11 @@ async function exercise(browser, url, width, height) {
     });
     const same = wants.some((want) => Object.entries(want).every(([k, v]) => shown[k] === v));
     check(same, `${width}: today's tiles are the API's day (${JSON.stringify(shown)}${same ? '' : '; want ' + JSON.stringify(wants[0])})`);
+    // Beside today's PV, what the site's arrays give under a clear sky (the demo configures them).
+    const expected = await page.textContent('#t-expected').catch(() => null);
+    const clear = answers.map((a) => a.body.rows[a.body.rows.length - 1].pv_expected);
+    check(clear[0] > 0 && clear.some((wh) => expected === `clear sky: ${kwh(wh)} for the day`),
+      `${width}: today's clear-sky yield is the API's (${expected}; ${clear.join(' or ')} Wh)`);
   } else {
     check(false, `${width}: today's tiles are drawn (${JSON.stringify(tiles)})`);
   }
@@ -142,6 +149,8 @@ async function exercise(browser, url, width, height) {
   const days = await until(page, () => document.querySelectorAll('#energy tbody tr').length === 7 && 7);
   check(days === 7, `${width}: energy of the last 7 days (${await page.$$eval('#energy tbody tr', (r) => r.length)} rows)`);
   check(await page.$eval('#energy-chart svg text', (t) => t.textContent) === 'kWh', `${width}: the energy axis says kWh`);
+  const rules = await page.$$eval('#energy-chart line[stroke-dasharray]', (l) => l.length);
+  check(rules === 7, `${width}: each day's clear-sky PV is drawn over its bars (${rules} of 7)`);
   // A day's row opens its power curve: the chart holds what the API answered for that day.
   await page.click('#ranges button[data-range="7d"]');
   await until(page, () => /– now · 30 min buckets/.test(document.getElementById('chart-range').textContent));
@@ -233,6 +242,7 @@ async function exercise(browser, url, width, height) {
   await page.selectOption('#site', 'home');
   check(await until(page, () => document.getElementById('n-ev').style.display === 'none') !== null, `${width}: no EV node where there is no charger`);
   check(errors.length === 0, `${width}: no script errors${errors.length ? ': ' + errors.join('; ') : ''}`);
+  check(outside.length === 0, `${width}: no request outside sunbridge${outside.length ? ': ' + outside.slice(0, 3).join(' ') : ''}`);
   await context.close();
 }
 

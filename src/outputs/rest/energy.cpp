@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "core/metric.hpp"
+#include "core/solar.hpp"
 
 namespace sb::rest {
 
@@ -161,6 +162,12 @@ Result<json::object> site_energy(store::Store& store, const Site& site,
     row["self_consumption"] =
         share(pv && export_ ? std::optional<double>(*pv - *export_) : std::nullopt, pv);
     row["estimated"] = std::move(estimated);
+    // What the site's arrays would give over the period under a clear sky.
+    row["pv_expected"] =
+        site.pv.empty()
+            ? json::value(nullptr)
+            : json::value(std::round(clear_sky_pv_wh(site.pv, site.latitude, site.longitude,
+                                                     (*bounds)[i], (*bounds)[i + 1])));
     row["complete"] = complete;
     rows.push_back(std::move(row));
   }

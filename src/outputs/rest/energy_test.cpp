@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/solar.hpp"
 #include "core/test_time.hpp"
 
 using namespace sb;
@@ -131,6 +132,17 @@ TEST(SiteEnergy, SharesEstimatesAndYears) {
   EXPECT_DOUBLE_EQ(row["self_consumption"].to_number<double>(), 75);  // (20 - 5) / 20
   EXPECT_DOUBLE_EQ(row["energy.battery_discharge"].to_number<double>(), 3'000);
   EXPECT_EQ(boost::json::serialize(row["estimated"]), R"(["energy.battery_discharge"])");
+  EXPECT_TRUE(row["pv_expected"].is_null());  // no arrays configured: nothing to expect
+  // With the site's arrays: the clear-sky yield of the day beside the actual.
+  site.pv = {{10'000, 180, 30}};
+  auto with_pv = rest::site_energy(*store, site, devices, rest::EnergyPeriod::Day,
+                                   at("2026-06-02T12:00:00Z"), at("2026-06-02T12:00:00Z"));
+  ASSERT_TRUE(with_pv);
+  auto expected = (*with_pv)["rows"].as_array().at(0).as_object()["pv_expected"];
+  EXPECT_DOUBLE_EQ(
+      expected.to_number<double>(),
+      std::round(clear_sky_pv_wh(site.pv, site.latitude, site.longitude, at("2026-06-02T00:00:00Z"),
+                                 at("2026-06-03T00:00:00Z"))));
   // A day without the numbers a share needs: null, not 0 or 100.
   auto empty = rest::site_energy(*store, site, devices, rest::EnergyPeriod::Day,
                                  at("2026-06-10T12:00:00Z"), at("2026-06-10T12:00:00Z"));

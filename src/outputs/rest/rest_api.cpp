@@ -75,11 +75,17 @@ json::value opt_num(const std::optional<double>& v) {
 }
 
 json::object site_json(const Site& s) {
+  json::array pv;
+  for (const auto& a : s.pv)
+    pv.push_back(json::object{
+        {"peak_w", a.peak_w}, {"azimuth_deg", a.azimuth_deg}, {"tilt_deg", a.tilt_deg}});
   return {{"id", s.id},
           {"name", s.name},
           {"latitude", s.latitude},
           {"longitude", s.longitude},
-          {"timezone", s.timezone}};
+          {"timezone", s.timezone},
+          {"pv", std::move(pv)},
+          {"pv_low_share", s.pv_low_share}};
 }
 
 // The device's commands, each as the catalogue describes it (core/commands.hpp) with this

@@ -85,6 +85,7 @@ Result<sim::DemoHome> demo(const sim::DemoRequest& r) {
     return fail(w.error());
   home.site = {"amsterdam", amsterdam.name, amsterdam.site.latitude, amsterdam.site.longitude,
                amsterdam.site.timezone};
+  home.site.pv = sim::pv_arrays(amsterdam.site);
   home.poll_interval = Millis(60'000);
   home.options = {{"api_key", eo.api_key},
                   {"client_id", eo.client_id},

@@ -75,6 +75,9 @@ Result<sim::DemoHome> demo(const sim::DemoRequest& r) {
   if (auto l = sim->listen("127.0.0.1", 0); !l) return fail(l.error());
   sim::DemoHome home;
   home.site = {"fleet", "Demo installer fleet (FoxESS Cloud)", 53.55, 9.99, "Europe/Berlin"};
+  for (const auto& plant : fo.plants)  // the account's inverters, as one site
+    for (const auto& inverter : plant.inverters)
+      for (const auto& a : sim::pv_arrays(inverter.site)) home.site.pv.push_back(a);
   home.poll_interval = Millis(10'000);
   home.options = {{"api_key", fo.api_key}};
   home.banner = "FoxESS sim  " + sim->url() + "/op/v0/device/list (api key " + fo.api_key + ")";

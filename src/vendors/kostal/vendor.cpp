@@ -73,6 +73,7 @@ Result<sim::DemoHome> demo(const sim::DemoRequest& r) {
   sim::DemoHome home;
   home.site = {"munich", "Demo home 2 (Munich)", munich.latitude, munich.longitude,
                munich.timezone};
+  home.site.pv = sim::pv_arrays(munich);
   home.poll_interval = Millis(2000);
   home.options = {{"password", ko.owner_password}};
   home.banner =

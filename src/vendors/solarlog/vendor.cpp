@@ -88,6 +88,7 @@ Result<sim::DemoHome> demo(const sim::DemoRequest& r) {
   sim::DemoHome home;
   home.site = {"freiburg", plant.name, plant.site.latitude, plant.site.longitude,
                plant.site.timezone};
+  home.site.pv = sim::pv_arrays(plant.site);
   home.poll_interval = Millis(60'000);
   home.options = {{"portal", so.portal},
                   {"client_id", so.clients[0].client_id},

@@ -64,6 +64,7 @@ Result<sim::DemoHome> demo(const sim::DemoRequest& r) {
   if (auto l = sim->listen("127.0.0.1", 0); !l) return fail(l.error());
   sim::DemoHome home;
   home.site = {"home", "Demo home (Berlin)", site.latitude, site.longitude, site.timezone};
+  home.site.pv = sim::pv_arrays(site);
   home.poll_interval = Millis(2000);
   home.options = {{"token", so.token}};
   home.banner = "sonnen sim  " + sim->url() + "/api/v2/status (Auth-Token " + so.token + ")";
