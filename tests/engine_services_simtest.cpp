@@ -107,6 +107,27 @@ struct Services : ::testing::Test {
   }
 };
 
+// The REST API over the fixture's gateway and store on a loopback port; stopped when it goes.
+struct RestApi {
+  Services& f;
+  asio::thread_pool pool{1};
+  net::HttpServer server;
+  explicit RestApi(Services& fixture)
+      : f(fixture),
+        server(f.io.executor(),
+               rest::make_router(*f.gw, *f.store, pool, f.clock, {"t0123456789", true})) {}
+  ~RestApi() {
+    server.stop();
+    pool.join();
+  }
+  bool listening() { return static_cast<bool>(server.listen("127.0.0.1", 0)); }
+  net::HttpResponse get(const std::string& target) {
+    auto r = f.io.run(f.http.request({"127.0.0.1", server.port(), false}, {"GET", target, {}, {}}));
+    EXPECT_TRUE(r);
+    return r ? *r : net::HttpResponse{};
+  }
+};
+
 kostal::SimOptions fast_kostal() {
   kostal::SimOptions so;
   so.rounds = 1000;
@@ -255,15 +276,9 @@ TEST_F(Services, ABatteryWithoutHistoryHasItsGapRecordedAndServed) {
   EXPECT_FALSE(metrics.contains(std::string(metric::kDeviceOnline)));
 
   // The REST API serves them, filters by status and names a bad filter.
-  asio::thread_pool rest_pool{1};
-  net::HttpServer server(io.executor(),
-                         rest::make_router(*gw, *store, rest_pool, clock, {"t0123456789", true}));
-  ASSERT_TRUE(server.listen("127.0.0.1", 0));
-  auto get = [&](const std::string& target) {
-    auto r = io.run(http.request({"127.0.0.1", server.port(), false}, {"GET", target, {}, {}}));
-    EXPECT_TRUE(r);
-    return r ? *r : net::HttpResponse{};
-  };
+  RestApi api(*this);
+  ASSERT_TRUE(api.listening());
+  auto get = [&](const std::string& target) { return api.get(target); };
   auto all = get("/api/v1/gaps?device=bat:battery");
   ASSERT_EQ(all.status, 200);
   auto arr = boost::json::parse(all.body).as_array();
@@ -289,8 +304,6 @@ TEST_F(Services, ABatteryWithoutHistoryHasItsGapRecordedAndServed) {
   auto health = boost::json::parse(get("/api/v1/health").body).as_object();
   auto conn = health["connections"].as_array()[0].as_object();
   EXPECT_EQ(conn["gaps"].as_object()["found"].as_int64(), 1);
-  server.stop();
-  rest_pool.join();
   sim.stop();
 }
 
@@ -347,15 +360,9 @@ TEST_F(Services, ASitesPowerCurveAndExportAreServedOnItsOwnBoundaries) {
                    {clock.now() - hours(1), clock.now() + hours(1)})
                 .empty();
   }));
-  asio::thread_pool rest_pool{1};
-  net::HttpServer server(io.executor(),
-                         rest::make_router(*gw, *store, rest_pool, clock, {"t0123456789", true}));
-  ASSERT_TRUE(server.listen("127.0.0.1", 0));
-  auto get = [&](const std::string& target) {
-    auto r = io.run(http.request({"127.0.0.1", server.port(), false}, {"GET", target, {}, {}}));
-    EXPECT_TRUE(r);
-    return r ? *r : net::HttpResponse{};
-  };
+  RestApi api(*this);
+  ASSERT_TRUE(api.listening());
+  auto get = [&](const std::string& target) { return api.get(target); };
   // Today so far (08:00 UTC is 10:00 in Berlin): from Berlin's midnight in 2-minute buckets.
   auto power = get("/api/v1/sites/home/power");
   ASSERT_EQ(power.status, 200) << power.body;
@@ -417,8 +424,6 @@ TEST_F(Services, ASitesPowerCurveAndExportAreServedOnItsOwnBoundaries) {
     EXPECT_EQ(r.status, b.status) << b.target << ": " << r.body;
     EXPECT_NE(r.body.find(b.says), std::string::npos) << b.target << ": " << r.body;
   }
-  server.stop();
-  rest_pool.join();
   sim.stop();
 }
 

@@ -287,6 +287,24 @@ Result<Site> find_site(const GatewayApi& gw, const std::string& id) {
   return fail(ErrorKind::NotFound, "unknown site '" + id + "' (known: " + known + ")");
 }
 
+// A site's route with ?from=, ?to= and ?step=: the site and what was given, or the first error.
+struct SiteRange {
+  Site site;
+  std::optional<TimePoint> from, to;
+  std::optional<Millis> step;
+};
+Result<SiteRange> site_range(const GatewayApi& gw, const ServerRequest& q) {
+  auto site = find_site(gw, q.params.at("id"));
+  if (!site) return fail(site.error());
+  auto from = time_param(q, "from");
+  if (!from) return fail(from.error());
+  auto to = time_param(q, "to");
+  if (!to) return fail(to.error());
+  auto step = step_param(q);
+  if (!step) return fail(step.error());
+  return SiteRange{std::move(*site), *from, *to, *step};
+}
+
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   unsigned char diff = 0;
@@ -489,60 +507,50 @@ std::shared_ptr<net::Router> make_router(GatewayApi& gw, store::Store& store,
   // hours and days: ?from= (default: the site's midnight), ?to= (now), ?step= (default: a round
   // step giving at most 500 buckets).
   r->get("/api/v1/sites/{id}/power", [&gw, &store, &pool, &clock](Req q) -> Res {
-    auto site = find_site(gw, q.params["id"]);
-    if (!site) co_return error_response(site.error());
-    auto from = time_param(q, "from");
-    auto to = time_param(q, "to");
-    auto step = step_param(q);
-    for (const Error* e : {from ? nullptr : &from.error(), to ? nullptr : &to.error(),
-                           step ? nullptr : &step.error()})
-      if (e) co_return error_response(*e);
-    TimePoint t1 = to->value_or(clock.now());
+    auto p = site_range(gw, q);
+    if (!p) co_return error_response(p.error());
+    const auto& site = p->site;
+    TimePoint t1 = p->to.value_or(clock.now());
     TimePoint t0;
-    if (*from) {
-      t0 = **from;
+    if (p->from) {
+      t0 = *p->from;
     } else {
-      auto midnight = bucket_start(site->timezone, t1 - Millis(1), std::chrono::hours(24));
+      auto midnight = bucket_start(site.timezone, t1 - Millis(1), std::chrono::hours(24));
       if (!midnight) co_return error_response(midnight.error());
       t0 = *midnight;
     }
     if (t0 >= t1)
       co_return error_response(ErrorKind::InvalidArgument, "'from' must be before 'to'");
-    Millis width = step->value_or(round_step(t1 - t0, 500));
+    Millis width = p->step.value_or(round_step(t1 - t0, 500));
     auto devices = gw.devices();
-    auto op = net::run_blocking(pool, [&store, site = *site, devices, t0, t1, width] {
+    auto op = net::run_blocking(pool, [&store, site, devices, t0, t1, width] {
       return site_power(store, site, devices, t0, t1, width);
     });
-    auto p = co_await std::move(op);
-    if (!p) co_return error_response(p.error());
-    co_return ok(*p);
+    auto power = co_await std::move(op);
+    if (!power) co_return error_response(power.error());
+    co_return ok(*power);
   });
 
   // Every metric of the site's devices as CSV, one column each: ?from=, ?to= (default the last
   // 24 hours), ?step= (absent: raw samples, up to 7 days).
   r->get("/api/v1/sites/{id}/export", [&gw, &store, &pool, &clock](Req q) -> Res {
-    auto site = find_site(gw, q.params["id"]);
-    if (!site) co_return error_response(site.error());
-    auto from = time_param(q, "from");
-    auto to = time_param(q, "to");
-    auto step = step_param(q);
-    for (const Error* e : {from ? nullptr : &from.error(), to ? nullptr : &to.error(),
-                           step ? nullptr : &step.error()})
-      if (e) co_return error_response(*e);
+    auto p = site_range(gw, q);
+    if (!p) co_return error_response(p.error());
+    const auto& site = p->site;
     if (auto it = q.query.find("format"); it != q.query.end() && it->second != "csv")
       co_return error_response(ErrorKind::InvalidArgument,
                                "query parameter 'format' = '" + it->second + "' must be csv");
-    TimePoint t1 = to->value_or(clock.now());
-    TimePoint t0 = from->value_or(t1 - std::chrono::hours(24));
+    TimePoint t1 = p->to.value_or(clock.now());
+    TimePoint t0 = p->from.value_or(t1 - std::chrono::hours(24));
     auto devices = gw.devices();
-    auto op = net::run_blocking(pool, [&store, site = *site, devices, t0, t1, s = *step] {
+    auto op = net::run_blocking(pool, [&store, site, devices, t0, t1, s = p->step] {
       return site_csv(store, site, devices, t0, t1, s);
     });
     auto csv = co_await std::move(op);
     if (!csv) co_return error_response(csv.error());
     auto res = ServerResponse::text(200, std::move(*csv), "text/csv; charset=utf-8");
     auto day = [](TimePoint t) { return format_iso8601(t).substr(0, 10); };
-    res.headers.emplace_back("Content-Disposition", "attachment; filename=\"sunbridge-" + site->id +
+    res.headers.emplace_back("Content-Disposition", "attachment; filename=\"sunbridge-" + site.id +
                                                         "-" + day(t0) + "-" + day(t1) + ".csv\"");
     co_return res;
   });
