@@ -65,7 +65,10 @@ double clear_sky_pv_w(std::span<const PvArray> arrays, double latitude, double l
 
 double clear_sky_pv_wh(std::span<const PvArray> arrays, double latitude, double longitude,
                        TimePoint from, TimePoint to) {
-  constexpr Millis kStep(5 * 60'000);
+  // 5 minutes up to a week (2,016 steps), then about 2,000 steps, at most an hour each: years
+  // of monthly or yearly rows stay a fraction of a second.
+  const Millis span = to - from;
+  const Millis kStep = std::clamp<Millis>(span / 2'000, Millis(5 * 60'000), Millis(3'600'000));
   double wh = 0;
   for (TimePoint t = from; t < to; t += kStep) {
     auto width = std::min(kStep, to - t);

@@ -35,6 +35,13 @@ TEST(ClearSky, TenKilowattsFacingSouthInBerlin) {
                    clear_sky_pv_w(south, 52.52, 13.40, t) + clear_sky_pv_w(east, 52.52, 13.40, t));
   EXPECT_GT(clear_sky_pv_w(east, 52.52, 13.40, at("2026-06-21T06:00:00Z")),
             2 * clear_sky_pv_w(east, 52.52, 13.40, at("2026-06-21T16:00:00Z")));
+  // A year in coarser steps stays within 1 % of its days in 5-minute ones.
+  double year =
+      clear_sky_pv_wh(south, 52.52, 13.40, at("2026-01-01T00:00:00Z"), at("2027-01-01T00:00:00Z"));
+  double days = 0;
+  for (auto d = at("2026-01-01T00:00:00Z"); d < at("2027-01-01T00:00:00Z"); d += hours(24))
+    days += clear_sky_pv_wh(south, 52.52, 13.40, d, d + hours(24));
+  EXPECT_NEAR(year, days, days * 0.01);
   // No arrays, nothing expected; an empty range, nothing.
   EXPECT_EQ(
       clear_sky_pv_wh({}, 52.52, 13.40, at("2026-06-21T00:00:00Z"), at("2026-06-22T00:00:00Z")), 0);
