@@ -392,7 +392,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
     TimePoint hour = std::chrono::floor<std::chrono::hours>(now);
     std::vector<DeviceInfo> devices;
     TimePoint from;
-    std::optional<Site> pv_site;  // when yesterday's PV is to be held to the clear sky
+    std::optional<PvCheck> pv_check;  // when yesterday's PV is to be held to the clear sky
     {
       std::lock_guard lock(mutex);
       auto [it, first] = balance_hour.try_emplace(site, hour);
@@ -402,9 +402,9 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
       for (const auto& c : connections)
         for (const auto& d : c->devices)
           if (d.site == site) devices.push_back(d);
-      pv_site = pv_check_due_locked(site, now);
+      pv_check = pv_check_due_locked(site, now);
     }
-    if (pv_site) check_pv_day_later(*pv_site, devices, now);
+    if (pv_check) check_pv_day_later(std::move(*pv_check), devices);
     TimeRange window{from, hour};
     asio::post(deps.blocking, [this, self = shared_from_this(), site, devices, window] {
       (void)deps.store.flush();  // the values at the end of the hour may still be queued
@@ -435,34 +435,39 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
     });
   }
 
-  // Caller holds `mutex`. The site, when it has PV arrays and its day before the one `now` falls
-  // in has not been held to the clear sky yet (once a day, at the first check of a new day; a
-  // restarted gateway checks yesterday again, and the store keeps one event of it).
-  std::optional<Site> pv_check_due_locked(const std::string& site, TimePoint now) {
+  // A site's day to hold to the clear sky.
+  struct PvCheck {
+    Site site;
+    TimeRange day;
+  };
+
+  // Caller holds `mutex`. The site and its day before the one `now` falls in, when it has PV
+  // arrays and that day has not been held to the clear sky yet (once a day, at the first check
+  // of a new day; a restarted gateway checks yesterday again, and the store keeps one event of
+  // it).
+  std::optional<PvCheck> pv_check_due_locked(const std::string& site, TimePoint now) {
     auto s = std::find_if(config.sites.begin(), config.sites.end(),
                           [&](const Site& x) { return x.id == site; });
     if (s == config.sites.end() || s->pv.empty()) return std::nullopt;
-    auto midnight = Calendar(s->timezone).midnight(now);
+    Calendar cal(s->timezone);
+    auto midnight = cal.midnight(now);
     auto [it, first] = pv_day.try_emplace(site, midnight);
     if (!first && it->second >= midnight) return std::nullopt;
     it->second = midnight;
-    return *s;
+    return PvCheck{*s, {cal.midnight(midnight - Millis(1)), midnight}};
   }
 
-  // Yesterday's PV of the site against its clear-sky yield, off the I/O thread: an event when
-  // it fell far below.
-  void check_pv_day_later(const Site& site, std::vector<DeviceInfo> devices, TimePoint now) {
-    Calendar cal(site.timezone);
-    auto today = cal.midnight(now);
-    TimeRange day{cal.midnight(today - Millis(1)), today};
-    asio::post(
-        deps.blocking, [this, self = shared_from_this(), site, devices = std::move(devices), day] {
-          (void)deps.store.flush();
-          auto d = check_pv_day(deps.store, site, devices, day, Millis(15 * 60'000));
-          if (d && d->low)
-            record_event(
-                {"site:" + site.id, day.to, Severity::Warning, "site.pv_low", describe(*d, site)});
-        });
+  // The day's PV of the site against its clear-sky yield, off the I/O thread: an event when it
+  // fell far below.
+  void check_pv_day_later(PvCheck check, std::vector<DeviceInfo> devices) {
+    asio::post(deps.blocking, [this, self = shared_from_this(), check = std::move(check),
+                               devices = std::move(devices)] {
+      (void)deps.store.flush();
+      auto d = check_pv_day(deps.store, check.site, devices, check.day, Millis(15 * 60'000));
+      if (d && d->low)
+        record_event({"site:" + check.site.id, check.day.to, Severity::Warning, "site.pv_low",
+                      describe(*d, check.site)});
+    });
   }
 
   // Caller holds `mutex`. Reports a device offline: its values are not shown as current.

@@ -258,25 +258,6 @@ Result<std::optional<Millis>> step_param(const ServerRequest& r) {
   return std::optional<Millis>{*d};
 }
 
-// ?site=ID: the site's devices, and the site itself for its own events ("site:ID"); empty
-// without the parameter; NotFound naming the known sites for an unknown one.
-Result<std::vector<std::string>> site_devices(const GatewayApi& gw, const ServerRequest& q) {
-  auto it = q.query.find("site");
-  if (it == q.query.end() || it->second.empty()) return std::vector<std::string>{};
-  std::string known;
-  bool found = false;
-  for (const auto& s : gw.sites()) {
-    known += (known.empty() ? "" : ", ") + s.id;
-    found |= s.id == it->second;
-  }
-  if (!found)
-    return fail(ErrorKind::NotFound, "unknown site '" + it->second + "' (known: " + known + ")");
-  std::vector<std::string> out{"site:" + it->second};
-  for (const auto& d : gw.devices())
-    if (d.site == it->second) out.push_back(d.id);
-  return out;
-}
-
 // The site with that id, or NotFound naming the known ones.
 Result<Site> find_site(const GatewayApi& gw, const std::string& id) {
   std::string known;
@@ -285,6 +266,18 @@ Result<Site> find_site(const GatewayApi& gw, const std::string& id) {
     known += (known.empty() ? "" : ", ") + s.id;
   }
   return fail(ErrorKind::NotFound, "unknown site '" + id + "' (known: " + known + ")");
+}
+
+// ?site=ID: the site's devices, and the site itself for its own events ("site:ID"); empty
+// without the parameter; NotFound naming the known sites for an unknown one.
+Result<std::vector<std::string>> site_devices(const GatewayApi& gw, const ServerRequest& q) {
+  auto it = q.query.find("site");
+  if (it == q.query.end() || it->second.empty()) return std::vector<std::string>{};
+  if (auto site = find_site(gw, it->second); !site) return fail(site.error());
+  std::vector<std::string> out{"site:" + it->second};
+  for (const auto& d : gw.devices())
+    if (d.site == it->second) out.push_back(d.id);
+  return out;
 }
 
 // A site's route with ?from=, ?to= and ?step=: the site and what was given, or the first error.

@@ -4,10 +4,11 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <charconv>
 #include <map>
 
+#include "core/calendar.hpp"
 #include "core/metric.hpp"
+#include "net/json.hpp"
 
 namespace sb::rest {
 
@@ -53,12 +54,6 @@ std::string csv_field(std::string_view s) {
   return out + "\"";
 }
 
-void append_number(std::string& out, double v) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  if (ec == std::errc()) out.append(buf, end);
-}
-
 std::string local_text(const date::time_zone* tz, TimePoint t) {
   auto local = tz->to_local(t);
   if (t.time_since_epoch() % 1000ms == 0ms)
@@ -69,14 +64,11 @@ std::string local_text(const date::time_zone* tz, TimePoint t) {
 }  // namespace
 
 Result<TimePoint> bucket_start(const std::string& zone, TimePoint t, Millis step) {
-  auto tz = zone_of(zone);
-  if (!tz) return fail(tz.error());
+  if (auto tz = zone_of(zone); !tz) return fail(tz.error());
   if (step <= 0ms) return t;
   constexpr Millis kDay = 24h;
   if (kDay % step == 0ms || step % kDay == 0ms) {
-    auto day = date::floor<date::days>((*tz)->to_local(t));
-    auto midnight =
-        std::chrono::time_point_cast<Millis>((*tz)->to_sys(day, date::choose::earliest));
+    auto midnight = Calendar(zone).midnight(t);  // the zone is known to exist now
     if (step >= kDay) return midnight;
     return midnight + ((t - midnight) / step) * step;
   }
@@ -229,16 +221,12 @@ Result<std::string> site_csv(store::Store& store, const Site& site,
     out += local_text(*tz, from_ms(t));
     for (const auto& v : values) {
       out += ',';
-      if (v) append_number(out, *v);
+      if (v) out += net::number_text(*v);
     }
     out += "\r\n";
   }
   return out;
 }
-
-}  // namespace sb::rest
-
-namespace sb::rest {
 
 BackfillProgress backfill_progress(const Gap& g) {
   BackfillProgress p;

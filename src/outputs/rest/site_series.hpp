@@ -43,10 +43,6 @@ Result<std::string> site_csv(store::Store& store, const Site& site,
                              const std::vector<DeviceInfo>& devices, TimePoint from, TimePoint to,
                              std::optional<Millis> step);
 
-}  // namespace sb::rest
-
-namespace sb::rest {
-
 /// How far the backfill of a gap has come: the share of its span done (1 once filled), its pace
 /// (seconds of history filled a second since the gap was found) and, for a gap still open with
 /// a pace, when it will be done at that pace. A long backfill on a budget-limited cloud takes
