@@ -821,6 +821,19 @@ TEST(CliE2E, WrongFlagIsAUsageErrorThatSaysSo) {
   EXPECT_EQ(faults.wait(), 1);
   EXPECT_NE(faults.rest_of_stderr().find("--faults: faults: unknown key 'boom'"),
             std::string::npos);
+  // Simulated time: an origin still to come, a time that is not one, a speed out of range.
+  test::Process future(
+      {kBin, "simulate", "sonnen", "--speed", "60", "--origin", "2999-01-01T00:00:00Z"});
+  EXPECT_EQ(future.wait(), 1);
+  EXPECT_NE(future.rest_of_stderr().find("--origin 2999-01-01T00:00:00Z is in the future"),
+            std::string::npos);
+  test::Process garbled(
+      {kBin, "run", "-c", "/nonexistent.yaml", "--speed", "60", "--origin", "yesterday"});
+  EXPECT_EQ(garbled.wait(), 1);
+  EXPECT_NE(garbled.rest_of_stderr().find("--origin 'yesterday' is not a time"), std::string::npos);
+  test::Process stopped({kBin, "simulate", "kostal", "--speed", "0"});
+  EXPECT_EQ(stopped.wait(), 1);
+  EXPECT_NE(stopped.rest_of_stderr().find("--speed must be within (0, 100000]"), std::string::npos);
 }
 
 // The browser's part of a sign-in: the authorize address `auth` printed (on the cloud at

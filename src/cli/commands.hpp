@@ -3,6 +3,10 @@
 #pragma once
 
 #include <CLI/App.hpp>
+#include <optional>
+#include <string>
+
+#include "core/clock.hpp"
 
 namespace sb::cli {
 
@@ -20,5 +24,10 @@ void register_fleet(CLI::App& app, int& rc);
 
 /// Prints "sunbridge: <message>" to stderr and returns 1.
 int report(const std::string& message);
+
+/// The clock `--speed S --origin T` give `run` and `simulate`: nothing for real time (speed 1, no
+/// origin), else simulated time that reads `T + (now - T) * S`, so that processes given the same
+/// pair share it (an origin left out is now). Errors name the flag.
+Result<std::optional<ScaledClock>> simulated_timeline(double speed, const std::string& origin);
 
 }  // namespace sb::cli

@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/runtime.hpp"
 #include "engine/drivers.hpp"
+#include "net/json.hpp"
 
 namespace sb::cli {
 
@@ -15,10 +16,21 @@ void register_run(CLI::App& app, int& rc) {
       "run", "Run the gateway: poll every connection, store, serve the API and dashboard");
   auto config = std::make_shared<std::string>();
   auto level = std::make_shared<std::string>();
+  auto speed = std::make_shared<double>(1.0);
+  auto origin = std::make_shared<std::string>();
   cmd->add_option("-c,--config", *config, "configuration file (YAML)")->required();
   cmd->add_option("--log-level", *level,
                   "debug, info, warning or error (default: the config's log.level, else info)");
-  cmd->callback([config, level, &rc] {
+  cmd->add_option("--speed", *speed,
+                  "simulated time, for simulators only: the gateway's clock and schedule run this "
+                  "many times faster than real time (with `simulate --speed` and the same "
+                  "--origin)")
+      ->capture_default_str();
+  cmd->add_option("--origin", *origin,
+                  "with --speed: the wall-clock time (ISO 8601) at which simulated time equals "
+                  "real time; processes given the same origin share one simulated time "
+                  "(default: when this process starts)");
+  cmd->callback([config, level, speed, origin, &rc] {
     std::optional<LogLevel> forced;
     if (!level->empty()) {
       auto l = parse_log_level(*level);
@@ -28,13 +40,25 @@ void register_run(CLI::App& app, int& rc) {
       }
       forced = *l;
     }
+    auto timeline = simulated_timeline(*speed, *origin);
+    if (!timeline) {
+      rc = report(timeline.error().message);
+      return;
+    }
     auto cfg = engine::load_config(*config, engine::builtin_drivers());
     if (!cfg) {
       rc = report(cfg.error().message);
       return;
     }
     set_log_level(forced.value_or(cfg->log.level));
-    RealClock clock;
+    RealClock real_clock;
+    const Clock& clock = *timeline ? static_cast<const Clock&>(**timeline) : real_clock;
+    if (*timeline)
+      log(LogLevel::Warning, "gateway", "",
+          "on simulated time at " + net::number_text((*timeline)->speed()) + "x" +
+              (origin->empty() ? std::string() : " since " + *origin) + " (now " +
+              format_iso8601(clock.now()) +
+              "): for simulators only, a real device's data would be stamped wrongly");
     Runtime rt(clock, cfg->gateway.threads);
     auto host = cfg->gateway.listen_host;
     auto db = cfg->gateway.database;

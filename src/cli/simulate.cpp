@@ -23,6 +23,7 @@ struct SimulateOptions {
   std::string across = "ports";
   std::string faults;
   double speed = 1;
+  std::string origin;  ///< a timeline shared with `run --origin`; empty: this process's own
   std::uint64_t seed = 1;
   double latitude = 52.52, longitude = 13.40;
   std::string timezone = "Europe/Berlin";
@@ -86,7 +87,8 @@ int simulate(const SimulateOptions& o) {
   if (!hp) return report("--listen: " + hp.error().message);
   auto faults = sim::parse_fault_spec(o.faults);
   if (!faults) return report("--faults: " + faults.error().message);
-  if (!(o.speed > 0 && o.speed <= 100'000)) return report("--speed must be within (0, 100000]");
+  auto timeline = simulated_timeline(o.speed, o.origin);
+  if (!timeline) return report(timeline.error().message);
   const int most = vendor->endpoint_per_device ? 100'000 : 1'000;
   if (o.devices < 1 || o.devices > most)
     return report("--devices must be within 1.." + std::to_string(most) + " for the " + o.vendor +
@@ -103,10 +105,14 @@ int simulate(const SimulateOptions& o) {
   if (auto ok = sim::validate(site); !ok) return report(ok.error().message);
 
   boost::asio::io_context io;
+  // Simulated time runs the site (weather, load, battery). On a shared timeline (--origin) the
+  // cloud's own clock (tokens, quotas, signatures) runs on it too: the gateway signs and counts
+  // in that time. Without one, those stay real, for a gateway on the system clock.
   RealClock wall_clock;
-  ScaledClock clock(wall_clock.now(), o.speed);
+  ScaledClock clock = timeline->value_or(ScaledClock(wall_clock.now(), o.speed));
+  const Clock* cloud_clock = o.origin.empty() ? static_cast<const Clock*>(&wall_clock) : &clock;
   sim::SimulateRequest request{
-      io.get_executor(),       &clock, &wall_clock, hp->first, hp->second, o.devices,
+      io.get_executor(),       &clock, cloud_clock, hp->first, hp->second, o.devices,
       o.across == "addresses", o.seed, site,        *faults,   o.given};
   auto started = vendor->simulate(request);
   if (!started) return report(started.error().message);
@@ -150,6 +156,10 @@ void register_simulate(CLI::App& app, int& rc) {
                   "e.g. latency=200ms,jitter=50ms,error=0.1,drop=0.05,malformed=0.02,seed=7");
   cmd->add_option("--speed", o->speed, "time acceleration (60 = an hour a minute)")
       ->capture_default_str();
+  cmd->add_option("--origin", o->origin,
+                  "with --speed: the wall-clock time (ISO 8601) at which simulated time equals "
+                  "real time, shared with `sunbridge run --speed S --origin T`; the cloud's "
+                  "tokens, quotas and signatures then run on simulated time too");
   cmd->add_option("--seed", o->seed, "weather and load seed; same seed, same site")
       ->capture_default_str();
   // Flags some simulators take and the others refuse, rather than ignore what was asked:

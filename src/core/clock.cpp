@@ -15,6 +15,11 @@ TimePoint RealClock::now() const {
 ScaledClock::ScaledClock(TimePoint start, double speed)
     : start_(start), real_start_(std::chrono::steady_clock::now()), speed_(speed) {}
 
+ScaledClock ScaledClock::on_timeline(TimePoint origin, double speed, TimePoint wall) {
+  auto since = std::chrono::duration<double, std::milli>(wall - origin) * speed;
+  return ScaledClock(origin + Millis(static_cast<std::int64_t>(since.count())), speed);
+}
+
 TimePoint ScaledClock::now() const {
   auto real = std::chrono::steady_clock::now() - real_start_;
   auto scaled = std::chrono::duration<double, std::milli>(real) * speed_;

@@ -1,6 +1,7 @@
 // Time. Everything that waits or stamps takes a Clock&, so tests advance time instead of sleeping.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -41,7 +42,19 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual TimePoint now() const = 0;
+  /// How many of this clock's milliseconds pass in a real one: 1 for the system clock, the
+  /// speed of an accelerated one. A wait that is part of a schedule (the next poll, a retry's
+  /// backoff) lasts real_wait() of it; a timeout on a socket stays real.
+  virtual double rate() const { return 1.0; }
 };
+
+/// How long to wait in real time for `d` of `clock`'s time to pass (at least 1 ms for a
+/// positive `d`, so that a fast clock does not turn waits into a busy loop).
+inline Millis real_wait(const Clock& clock, Millis d) {
+  const double rate = clock.rate();
+  if (rate == 1.0 || d.count() <= 0) return d;
+  return Millis(std::max<std::int64_t>(1, static_cast<std::int64_t>(d.count() / rate)));
+}
 
 /// The system clock.
 class RealClock final : public Clock {
@@ -67,7 +80,13 @@ class ScaledClock final : public Clock {
  public:
   ScaledClock(TimePoint start, double speed);
   TimePoint now() const override;
+  double rate() const override { return speed_; }
   double speed() const { return speed_; }
+
+  /// A timeline several processes share (`--speed S --origin T`): at wall-clock time `wall` it
+  /// reads `origin + (wall - origin) * speed`, so a process started later, or restarted, joins
+  /// the same simulated time as the others. `origin` must not be after `wall`.
+  static ScaledClock on_timeline(TimePoint origin, double speed, TimePoint wall);
 
  private:
   TimePoint start_;

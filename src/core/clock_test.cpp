@@ -58,3 +58,28 @@ TEST(ScaledClock, RunsFasterThanRealTime) {
   auto b = c.now();
   EXPECT_GE((b - a).count(), 15'000);  // 20 ms real = 20 s scaled (some slack)
 }
+
+TEST(ScaledClock, ProcessesOnOneTimelineReadTheSameTime) {
+  // Origin 10:00, 60x: a process starting at 10:05 wall time reads 15:00 simulated, and one
+  // restarted at 10:06 joins at 16:00, whenever each was started.
+  TimePoint origin;
+  ASSERT_TRUE(parse_iso8601("2026-12-01T10:00:00Z", origin));
+  auto first = ScaledClock::on_timeline(origin, 60, origin + minutes(5));
+  auto later = ScaledClock::on_timeline(origin, 60, origin + minutes(6));
+  auto a = first.now(), b = later.now();
+  EXPECT_EQ(format_iso8601(std::chrono::floor<std::chrono::minutes>(a)), "2026-12-01T15:00:00Z");
+  EXPECT_EQ(format_iso8601(std::chrono::floor<std::chrono::minutes>(b)), "2026-12-01T16:00:00Z");
+  EXPECT_EQ(first.rate(), 60);
+}
+
+TEST(RealWait, DividesScheduleWaitsByTheClocksRate) {
+  RealClock real;
+  ManualClock manual(from_ms(0));
+  ScaledClock fast(from_ms(0), 60);
+  EXPECT_EQ(real.rate(), 1);
+  EXPECT_EQ(real_wait(real, Millis(10'000)), Millis(10'000));
+  EXPECT_EQ(real_wait(manual, Millis(10'000)), Millis(10'000));
+  EXPECT_EQ(real_wait(fast, Millis(60'000)), Millis(1'000));
+  EXPECT_EQ(real_wait(fast, Millis(10)), Millis(1));  // never a zero wait
+  EXPECT_EQ(real_wait(fast, Millis(0)), Millis(0));
+}

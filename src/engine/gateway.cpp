@@ -170,7 +170,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
   Result<std::shared_ptr<Connection>> make_connection(const ConnectionConfig& cc) {
     auto c = std::make_shared<Connection>(deps.executor);
     c->config = cc;
-    c->sleeper = std::make_unique<net::AsioSleeper>(c->strand);
+    c->sleeper = std::make_unique<net::AsioSleeper>(c->strand, &deps.clock);
     c->env = std::make_unique<DriverEnv>(
         DriverEnv{c->strand, deps.clock, deps.http, *c->sleeper, &deps.blocking, deps.ledger});
     auto d = deps.registry.create(cc, *c->env);
@@ -534,8 +534,9 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
     if (is_late_poll(lateness, c.config.poll_interval)) h.polls_late++;
   }
 
+  /// `d` of the gateway's clock: real time, or less of it on an accelerated clock.
   asio::awaitable<void> wait(Connection& c, Millis d) {
-    c.timer->expires_after(d);
+    c.timer->expires_after(real_wait(deps.clock, d));
     boost::system::error_code ec;
     co_await c.timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
@@ -574,8 +575,10 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
       // wait overshot (a gateway too busy to wake the loop on time). A round after a failure
       // follows the backoff, not the plan, and is not counted.
       if (end->planned && !stopping && !c.retired) {
-        auto overshoot = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() -
-                                                            waited_from - end->pause);
+        auto waited = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                                waited_from) *
+                      deps.clock.rate();
+        auto overshoot = std::chrono::duration_cast<Millis>(waited) - end->pause;
         note_lateness(c,
                       std::max(Millis(0), end->spent - end->next) + std::max(Millis(0), overshoot));
       }

@@ -26,7 +26,7 @@ Millis Backoff::next() {
 }
 
 asio::awaitable<void> AsioSleeper::sleep(Millis d) {
-  asio::steady_timer t(ex_, d);
+  asio::steady_timer t(ex_, clock_ ? real_wait(*clock_, d) : d);
   boost::system::error_code ec;
   co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }

@@ -45,14 +45,17 @@ class Sleeper {
   virtual asio::awaitable<void> sleep(Millis d) = 0;
 };
 
-/// Waits on an asio timer.
+/// Waits on an asio timer; with a clock, the waits are that clock's time (a gateway on an
+/// accelerated clock backs off in simulated seconds).
 class AsioSleeper final : public Sleeper {
  public:
-  explicit AsioSleeper(asio::any_io_executor ex) : ex_(std::move(ex)) {}
+  explicit AsioSleeper(asio::any_io_executor ex, const Clock* clock = nullptr)
+      : ex_(std::move(ex)), clock_(clock) {}
   asio::awaitable<void> sleep(Millis d) override;
 
  private:
   asio::any_io_executor ex_;
+  const Clock* clock_;
 };
 
 /// Advances a ManualClock instead of waiting; records the waits.
