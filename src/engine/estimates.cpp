@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <set>
 
 #include "core/metric.hpp"
 #include "net/blocking.hpp"
@@ -41,19 +42,31 @@ struct EnergyEstimator::Impl : std::enable_shared_from_this<Impl> {
   store::Store& store;
   asio::thread_pool& blocking;
   std::map<std::string, Integral> counters;  // device \x1f counter metric
+  std::set<std::string> reported;            // counters the device reports itself
 
   Impl(store::Store& s, asio::thread_pool& b) : store(s), blocking(b) {}
 
-  // The counter's state, its total from the store the first time (sunbridge restarted).
+  static std::string key_of(const std::string& device, std::string_view metric) {
+    return device + '\x1f' + std::string(metric);
+  }
+
+  // The counter's state, its total from the store the first time (sunbridge restarted);
+  // nullptr for a counter the device reports itself (its newest stored value is not an
+  // estimate).
   asio::awaitable<Integral*> counter(const std::string& device, std::string_view metric,
                                      TimePoint t) {
     auto self = shared_from_this();
-    auto key = device + '\x1f' + std::string(metric);
+    auto key = key_of(device, metric);
+    if (reported.contains(key)) co_return nullptr;
     if (auto it = counters.find(key); it != counters.end()) co_return &it->second;
     auto op = net::run_blocking(blocking, [this, device, m = std::string(metric), t] {
       return store.sample_at_or_before(device, m, t);
     });
     auto last = co_await std::move(op);
+    if (last && *last && (*last)->quality != Quality::Estimated) {
+      reported.insert(key);
+      co_return nullptr;
+    }
     Integral i;
     if (last && *last) i.total_wh = (*last)->value;
     co_return &(counters[key] = i);
@@ -66,10 +79,19 @@ struct EnergyEstimator::Impl : std::enable_shared_from_this<Impl> {
         return s.metric == counter && s.quality != Quality::Estimated;
       });
     };
+    // A counter in this poll is the device's own from now on.
+    auto own = [&](std::string_view counter) {
+      if (counter.empty()) return true;
+      if (!measured(counter)) return false;
+      auto key = key_of(device.id, counter);
+      reported.insert(key);
+      counters.erase(key);
+      return true;
+    };
     std::vector<Sample> out;
     for (const auto& map : power_to_energy()) {
-      bool pos = !measured(map.positive);
-      bool neg = !map.negative.empty() && !measured(map.negative);
+      bool pos = !own(map.positive);
+      bool neg = !own(map.negative);
       if (!pos && !neg) continue;
       std::vector<const Sample*> powers;
       for (const auto& s : *samples)

@@ -41,7 +41,10 @@ class EnergyEstimator {
   EnergyEstimator(store::Store& store, boost::asio::thread_pool& blocking);
   /// Adds estimated counter samples to a poll's samples for every counter the device does not
   /// measure, integrating its powers (a hole longer than `max_gap` adds nothing). A counter
-  /// goes on from its last stored value after a restart.
+  /// goes on from its last stored value after a restart. A counter the device has reported
+  /// (in a poll, or as the newest stored value) is its own from then on: a poll without it
+  /// (a cloud that sends counters every 15 minutes and powers every 5) gets no estimate,
+  /// which would sit beside the device's readings at another level.
   boost::asio::awaitable<void> add(const DeviceInfo& device, std::vector<Sample>& samples,
                                    Millis max_gap);
 
