@@ -89,6 +89,32 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
     return net::run_blocking(deps.blocking, std::move(f));
   }
 
+  // Backfilled counter readings of the gap [from, to], fitted between the stored values
+  // around them (engine/counters.hpp fit_between): the reading the gap starts after, or one
+  // an earlier chunk backfilled, and the reading it ends at. Estimates of an earlier pass are
+  // no bound: these readings replace them. On the blocking pool.
+  void fit_counters(std::vector<Sample>& samples, TimePoint from, TimePoint to) {
+    std::map<std::pair<std::string, std::string>, std::vector<Sample*>> series;
+    for (auto& s : samples)
+      if (is_counter(s.metric)) series[{s.device, s.metric}].push_back(&s);
+    auto bound = [](const Result<std::optional<store::SeriesPoint>>& p) {
+      return p && *p && (*p)->quality != Quality::Estimated ? std::optional<double>((*p)->value)
+                                                            : std::nullopt;
+    };
+    for (auto& [key, list] : series) {
+      std::sort(list.begin(), list.end(),
+                [](const Sample* a, const Sample* b) { return a->time < b->time; });
+      auto before = bound(deps.store.sample_at_or_before(key.first, key.second, from));
+      auto earlier = bound(
+          deps.store.sample_at_or_before(key.first, key.second, list.front()->time - Millis(1)));
+      if (earlier) before = std::max(before.value_or(*earlier), *earlier);
+      auto after = bound(deps.store.sample_at_or_after(key.first, key.second, to));
+      std::vector<double*> values;
+      for (auto* s : list) values.push_back(&s->value);
+      fit_between(values, before, after);
+    }
+  }
+
   // A hole shorter than the vendor's history step is expected (a restart of a minute), not a
   // gap: nothing could fill it, and recording it gave a row per metric for each restart.
   Millis threshold(const DeviceInfo& d) const {
@@ -410,6 +436,11 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
     if (!samples.empty() && deps.counters) {
       auto aop = deps.counters->adjust_history(samples);
       co_await std::move(aop);
+      auto fop = blocking([this, &samples, from = g.from, to = g.to] {
+        fit_counters(samples, from, to);
+        return 0;
+      });
+      (void)co_await std::move(fop);
     }
     if (!samples.empty()) {
       auto wop = blocking([this, samples] { return deps.store.write_samples(samples); });

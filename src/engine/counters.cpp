@@ -28,6 +28,18 @@ CounterTrack::Step CounterTrack::next(double raw) {
   return {out, false, false};
 }
 
+void fit_between(const std::vector<double*>& values, std::optional<double> before,
+                 std::optional<double> after) {
+  std::optional<double> run = before;
+  std::optional<double> top = after;
+  if (top && run && *top < *run) top = run;  // the stored values disagree: hold the earlier
+  for (double* v : values) {
+    if (run) *v = std::max(*v, *run);
+    if (top) *v = std::min(*v, *top);
+    run = *v;
+  }
+}
+
 namespace {
 bool is_counter(std::string_view metric) {
   auto def = find_metric(metric);

@@ -34,6 +34,13 @@ struct CounterTrack {
   Step next(double raw);
 };
 
+/// One counter's backfilled readings (pointers into a batch, in time order) fitted between the
+/// stored values around them: made monotonic and kept within [before, after]. A cloud rounds
+/// its history and its live values apart (FoxESS: 0.1 kWh), and where the two meet the counter
+/// would otherwise fall by that much.
+void fit_between(const std::vector<double*>& values, std::optional<double> before,
+                 std::optional<double> after);
+
 class CounterGuard {
  public:
   CounterGuard(store::Store& store, boost::asio::thread_pool& blocking);

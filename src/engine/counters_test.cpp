@@ -72,6 +72,25 @@ TEST(CounterGuard, ResetsAreStoredAndKeptAcrossARestartAndForBackfill) {
   st->close();
 }
 
+// FoxESS's history and its live values are rounded apart: a backfilled reading 0.1 kWh below the
+// live one before the gap is held at it, one above the reading after the gap is held at that,
+// and the readings between only rise.
+TEST(CounterHistory, BackfilledReadingsFitBetweenTheStoredOnesAndOnlyRise) {
+  std::vector<double> v{13'568'400, 13'568'400.000000002, 13'568'450, 13'568'449.99, 13'569'000};
+  std::vector<double*> p;
+  for (auto& x : v) p.push_back(&x);
+  fit_between(p, 13'568'500, 13'568'900);
+  EXPECT_EQ(v, (std::vector<double>{13'568'500, 13'568'500, 13'568'500, 13'568'500, 13'568'900}));
+  std::vector<double> free{5, 4, 7};
+  std::vector<double*> q{&free[0], &free[1], &free[2]};
+  fit_between(q, std::nullopt, std::nullopt);  // nothing stored around: only made monotonic
+  EXPECT_EQ(free, (std::vector<double>{5, 5, 7}));
+  std::vector<double> odd{10};
+  std::vector<double*> r{&odd[0]};
+  fit_between(r, 20, 15);  // stored values that disagree: the earlier holds
+  EXPECT_EQ(odd[0], 20);
+}
+
 TEST(EnergyEstimates, PowerIsIntegratedAndAHoleAddsNothing) {
   Integral i;
   auto t0 = sb::test::at("2026-06-15T10:00:00Z");
