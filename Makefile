@@ -9,6 +9,7 @@
 #   make fuzz    every fuzz target under libFuzzer + ASan + UBSan for FUZZ_S seconds each
 #   make test-asan / make test-tsan   the tests under AddressSanitizer + UBSan / ThreadSanitizer
 #   make crash   the crash harness's long run (CRASH_KILLS kills, 120 by default)
+#   make soak    the soak harness's slow day: a simulated day at SOAK_SPEED (60: 24 minutes)
 #   make fleet-test   the fleet harness with FLEET_TEST_SITES homes (1,000 by default)
 #   make load    the load harness: one gateway polling LOAD_DEVICES simulated batteries each
 #                LOAD_INTERVAL s, measured over LOAD_WINDOW s (gateway cores, RSS, polls due,
@@ -24,7 +25,7 @@ CRASH_KILLS ?= 120
 SAN_FLAGS := -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DSUNBRIDGE_BENCH=OFF
 
-.PHONY: all deps configure build test demo fleet-demo fleet-test load bench interop deb format clean fuzz test-asan test-tsan crash
+.PHONY: all deps configure build test demo fleet-demo fleet-test load bench interop deb format clean fuzz test-asan test-tsan crash soak
 
 all: build
 
@@ -80,6 +81,13 @@ fleet-test: build
 # (tests/crash/crash_test.cpp); `make test` runs 12.
 crash: build
 	SB_CRASH_KILLS=$(CRASH_KILLS) $(BUILD_DIR)/tests/sb_crash_test
+
+# A simulated day of the five simulators under a fault plan, the gateway on the same time and
+# restarted three times (tests/soak/soak_test.cpp); `make test` runs the day at 720x.
+SOAK_SPEED ?= 60
+SOAK_LOCAL_POLL ?= 10
+soak: build
+	SB_SOAK_SPEED=$(SOAK_SPEED) SB_SOAK_LOCAL_POLL=$(SOAK_LOCAL_POLL) $(BUILD_DIR)/tests/sb_soak_test
 
 # libFuzzer needs clang (Debian's clang-19 and libfuzzer-19-dev); corpora in fuzz/corpus, new
 # inputs and findings under build-fuzz/ (fuzz/README.md).

@@ -86,15 +86,15 @@ class Process {
   int wait(std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     int status = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
+    for (;;) {  // looks once at least: wait(0ms) asks whether it has ended
       pid_t r = waitpid(pid_, &status, WNOHANG);
       if (r == pid_) {
         exited_ = true;
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       }
+      if (std::chrono::steady_clock::now() >= deadline) return -1;
       usleep(10'000);
     }
-    return -1;
   }
 
  private:

@@ -132,6 +132,9 @@ class Simulator : public sim::HttpSimulator {
   double ev_power_now(std::int64_t system);
   /// The next live_data stream is cut in the middle of its `after`-th message (a fault).
   void cut_next_stream(int after) { cut_stream_after_ = after; }
+  /// A system's energy from its operational day to `t` (a 5-minute mark, not after now) as the
+  /// vendor's history counts it, in the site's lifetime counters (Wh); zero for an unknown id.
+  sim::Counters energy_to(std::int64_t system, TimePoint t);
   /// API calls counted in the current minute and month.
   std::pair<int, int> usage();
   /// Books `n` calls in the current month, as another program with the same key would.

@@ -104,6 +104,21 @@ BatterySettings Simulator::battery_settings(std::int64_t system) {
   return s ? s->settings_at(epoch_s(clock_.now())) : BatterySettings{};
 }
 
+sim::Counters Simulator::energy_to(std::int64_t system, TimePoint t) {
+  std::lock_guard lock(mutex_);
+  auto* s = system_locked(system);
+  if (!s) return {};
+  auto e = energy_until(*s, std::min(t, clock_.now()));
+  sim::Counters c;
+  c.pv_wh = e.pv;
+  c.load_wh = e.load;
+  c.grid_import_wh = e.import;
+  c.grid_export_wh = e.export_;
+  c.battery_charge_wh = e.charge;
+  c.battery_discharge_wh = e.discharge;
+  return c;
+}
+
 double Simulator::ev_power_now(std::int64_t system) {
   std::lock_guard lock(mutex_);
   auto* s = system_locked(system);
