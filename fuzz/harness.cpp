@@ -239,11 +239,32 @@ struct Shared {
                        }()};
 };
 
+Shared& shared_io() {
+  static Shared shared;
+  return shared;
+}
+
 }  // namespace
+
+void run_client(std::string_view data, const Extra& call) {
+  auto& shared = shared_io();
+  crypto::use_fixed_random_for_fuzzing(1);
+  auto script = parse_script(data);
+  shared.script = &script;
+  shared.next = 0;
+  shared.io.restart();
+  ManualClock clock{session_start()};
+  asio::co_spawn(shared.io, call(shared.http, clock), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);  // an exception escaping a client is a finding
+  });
+  shared.io.run();
+  shared.io.restart();
+  shared.io.run();
+}
 
 void run_scripted(const DriverRegistry::Entry& entry, const ConnectionConfig& config,
                   std::string_view data, const Extra& extra, SessionLog* log) {
-  static Shared shared;
+  auto& shared = shared_io();
   crypto::use_fixed_random_for_fuzzing(1);
   auto script = parse_script(data);
   shared.script = &script;

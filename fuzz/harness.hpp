@@ -75,6 +75,9 @@ using Extra = std::function<asio::awaitable<void>(net::HttpClient&, const Clock&
 void run_scripted(const DriverRegistry::Entry& entry, const ConnectionConfig& config,
                   std::string_view data, const Extra& extra = {}, SessionLog* log = nullptr);
 
+/// Runs `call` alone (no driver) with `data` as the vendor's answers: the wire targets.
+void run_client(std::string_view data, const Extra& call);
+
 /// The scripted answers to the fuzzer's input as an HTTP client's fake peer.
 Result<net::HttpResponse> scripted_answer(const std::vector<Answer>& script, std::size_t& next);
 

@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "fuzz/harness.hpp"
+#include "fuzz/wire.hpp"
 #include "net/crypto.hpp"
 #include "net/driver_env.hpp"
 #include "net/token_file.hpp"
@@ -88,6 +89,45 @@ void record(const fs::path& file, asio::io_context& io, ManualClock& clock, Sim&
   std::printf("%-48s %4d answers, %7zu bytes\n", file.c_str(), requests, script.size());
 }
 
+// Every wire call of `vendor` against `sim`, each written as its selector byte and the answers
+// it got: fuzz/corpus/fuzz_<vendor>_wire/<NN>-<call>.
+void record_wire(const fs::path& dir, asio::io_context& io, ManualClock& clock, std::uint16_t port,
+                 std::string_view vendor) {
+  const auto& calls = fuzz::wire_calls(vendor);
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    clock.advance(Millis(60'000));  // past the vendor's pacing of one interface
+    crypto::use_fixed_random_for_fuzzing(1);
+    std::string script(1, static_cast<char>(i));
+    int requests = 0;
+    net::HttpClientOptions options;
+    options.on_exchange = [&](const net::HttpRequest&, const Result<net::HttpResponse>& r) {
+      ++requests;
+      if (!r) {
+        script += fuzz::script_record(r.error().kind == ErrorKind::Timeout ? 1 : 0, {}, "");
+        return;
+      }
+      net::Headers headers;
+      for (const auto& h : r->headers)
+        if (kept(h.first)) headers.push_back(h);
+      script += fuzz::script_record(r->status, headers, r->body);
+    };
+    net::HttpClient http{io.get_executor(), options};
+    bool done = false;
+    asio::co_spawn(io, calls[i].run(http, clock, net::Endpoint{"127.0.0.1", port, false}),
+                   [&](std::exception_ptr e) {
+                     if (e) std::rethrow_exception(e);
+                     done = true;
+                   });
+    while (!done) io.run_one();
+    char name[8];
+    std::snprintf(name, sizeof name, "%02zu-", i);
+    auto file = dir / ("fuzz_" + std::string(vendor) + "_wire") / (name + calls[i].name);
+    fs::create_directories(file.parent_path());
+    std::ofstream(file, std::ios::binary) << script;
+    std::printf("%-48s %4d answers, %7zu bytes\n", file.c_str(), requests, script.size());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -126,6 +166,7 @@ int main(int argc, char** argv) {
     listen(sim);
     record(out / "fuzz_kostal" / (empty_units ? "session-2019" : "session"), io, clock, sim,
            kostal::registry_entry(), fuzz::vendor_config("kostal"));
+    if (!empty_units) record_wire(out, io, clock, sim.port(), "kostal");
   }
   for (bool mixed : {false, true}) {  // FoxESS: one inverter, and an account of mixed models
     asio::io_context io;
@@ -136,6 +177,7 @@ int main(int argc, char** argv) {
     listen(sim);
     record(out / "fuzz_foxess" / (mixed ? "session-mixed" : "session"), io, clock, sim,
            foxess::registry_entry(), fuzz::vendor_config("foxess"));
+    if (!mixed) record_wire(out, io, clock, sim.port(), "foxess");
   }
   for (bool advanced : {true, false}) {  // Solar-Log: the Advanced and the Basic package
     asio::io_context io;
@@ -147,6 +189,7 @@ int main(int argc, char** argv) {
       c.options["client_id"] = "portal-basic", c.options["client_secret"] = "portal-basic-secret";
     record(out / "fuzz_solarlog" / (advanced ? "session-advanced" : "session-basic"), io, clock,
            sim, solarlog::registry_entry(), c);
+    if (advanced) record_wire(out, io, clock, sim.port(), "solarlog");
   }
   for (auto plan : {enphase::Plan::Partner, enphase::Plan::Watt}) {  // Enphase
     asio::io_context io;
@@ -170,6 +213,10 @@ int main(int argc, char** argv) {
              std::string token = file ? file->access_token : access;
              co_await fuzz::enphase_extra(http, clock, cloud, token);
            });
+    if (plan == enphase::Plan::Partner) {
+      fuzz::enphase_wire_token() = sim.issue_tokens().access_token;
+      record_wire(out, io, clock, sim.port(), "enphase");
+    }
   }
   return 0;
 }
