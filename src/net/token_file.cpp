@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -96,8 +97,16 @@ Result<OAuthTokens> parse_token_answer(int status, std::string_view body, std::s
   const boost::json::object* o = &*doc;
   if (auto res = doc->if_contains("result"); res && res->is_object()) o = &res->as_object();
   OAuthTokens t{text(*o, "access_token"), text(*o, "refresh_token"), std::chrono::seconds(0)};
+  // A lifetime in seconds; what no clock can hold (1e120, -5, 'NaN') is a broken answer.
+  constexpr double kLongest = 10.0 * 366 * 86'400;
   if (auto e = o->if_contains("expires_in"))
-    if (auto n = as_double(*e)) t.expires_in = std::chrono::seconds(std::int64_t(*n));
+    if (auto n = as_double(*e)) {
+      if (!std::isfinite(*n) || *n < 0 || *n > kLongest)
+        return fail(ErrorKind::Protocol, w + ": expires_in " + number_text(*n) +
+                                             " is not a lifetime in seconds (0 to " +
+                                             number_text(kLongest) + ")");
+      t.expires_in = std::chrono::seconds(static_cast<std::int64_t>(*n));
+    }
   if (t.access_token.empty())
     return fail(ErrorKind::Protocol, w + ": the answer has no access_token");
   return t;
