@@ -21,16 +21,27 @@ constexpr std::string_view kCounters[] = {
     metric::kEnergyPvYield, metric::kEnergyGridImport,    metric::kEnergyGridExport,
     metric::kEnergyLoad,    metric::kEnergyBatteryCharge, metric::kEnergyBatteryDischarge};
 
-// A counter's value at `t`: the last one stored in the hour up to it, else in six hours.
+// A counter's value at `t`: the last one stored up to it (a value stored at the boundary itself
+// belongs to it), at most six hours old. When the readings on both sides of `t` are less than
+// an hour apart, the value between them at `t`: a cloud that reports every 5 or 15 minutes has
+// the energy of the minutes before midnight in the day they belong to, not in the next.
 std::optional<store::SeriesPoint> counter_at(store::Store& store, const std::string& device,
                                              std::string_view metric, TimePoint t) {
-  for (auto back : {std::chrono::hours(1), std::chrono::hours(6)}) {
-    // [t - back, t]: a value stored at the boundary itself belongs to it
-    store::HistoryQuery q{device, std::string(metric), {t - back, t + Millis(1)}, Millis(back), 10};
-    auto h = store.history(q);
-    if (h && !h->empty()) return h->back();
-  }
-  return std::nullopt;
+  const std::string m(metric);
+  auto before = store.sample_at_or_before(device, m, t);
+  if (!before || !*before || t - (*before)->time > std::chrono::hours(6)) return std::nullopt;
+  const auto& b = **before;
+  if (b.time == t) return b;
+  auto after = store.sample_at_or_after(device, m, t);
+  if (!after || !*after) return b;
+  const auto& a = **after;
+  if (a.time - b.time > std::chrono::hours(1) || a.value < b.value) return b;
+  double f = double((t - b.time).count()) / double((a.time - b.time).count());
+  store::SeriesPoint p = b;
+  p.time = t;
+  p.value = b.value + (a.value - b.value) * f;
+  p.quality = std::max(a.quality, b.quality);
+  return p;
 }
 
 // The first value stored in [from, to): where a period starts when nothing came before it

@@ -163,3 +163,32 @@ TEST(SiteEnergy, SharesEstimatesAndYears) {
   EXPECT_DOUBLE_EQ(years[1].as_object()["energy.pv_yield"].to_number<double>(), 20'000);
   store->close();
 }
+
+// A cloud that reports every 20 minutes, not on the hour: the day's energy is cut at midnight
+// between the readings on either side of it, not at the last reading before it.
+TEST(SiteEnergy, ADayIsCutAtMidnightBetweenTheReadingsAroundIt) {
+  auto store = std::move(*store::open_sqlite(":memory:"));
+  Site site{"home", "Home", 52.5, 13.4, "Europe/Berlin"};
+  std::vector<DeviceInfo> devices{{"a:1", "home"}};
+  // Berlin midnights: 2026-06-01T22:00Z and 2026-06-02T22:00Z.
+  ASSERT_TRUE(
+      store->write_samples({{"a:1", "energy.grid_import", at("2026-06-01T21:50:00Z"), 1000},
+                            {"a:1", "energy.grid_import", at("2026-06-01T22:10:00Z"), 1400},
+                            {"a:1", "energy.grid_import", at("2026-06-02T10:00:00Z"), 3000},
+                            {"a:1", "energy.grid_import", at("2026-06-02T21:50:00Z"), 5000},
+                            {"a:1", "energy.grid_import", at("2026-06-02T22:10:00Z"), 5000},
+                            // three hours apart: no reading to cut between
+                            {"a:1", "energy.grid_import", at("2026-06-03T20:00:00Z"), 6000},
+                            {"a:1", "energy.grid_import", at("2026-06-03T23:00:00Z"), 9000}}));
+  auto r = rest::site_energy(*store, site, devices, rest::EnergyPeriod::Day,
+                             at("2026-06-02T10:00:00Z"), at("2026-06-03T10:00:00Z"));
+  ASSERT_TRUE(r) << r.error().message;
+  auto rows = (*r)["rows"].as_array();
+  ASSERT_EQ(rows.size(), 2u) << boost::json::serialize(rows);
+  EXPECT_EQ(rows[0].as_object()["start"], "2026-06-01T22:00:00Z");
+  EXPECT_DOUBLE_EQ(rows[0].as_object()["energy.grid_import"].to_number<double>(), 5000 - 1200);
+  EXPECT_EQ(rows[0].as_object()["complete"], true);
+  // The next day ends at 22:00Z between readings three hours apart: the last one before it.
+  EXPECT_DOUBLE_EQ(rows[1].as_object()["energy.grid_import"].to_number<double>(), 6000 - 5000);
+  store->close();
+}
