@@ -53,6 +53,13 @@ struct CounterGuard::Impl : std::enable_shared_from_this<Impl> {
   struct Entry {
     CounterTrack track;
     std::vector<store::CounterReset> resets;
+    std::optional<TimePoint> newest;  // the time of the last reading the track took
+    double offset_at(TimePoint t) const {
+      double offset = 0;
+      for (const auto& r : resets)
+        if (r.time <= t) offset = r.offset;
+      return offset;
+    }
   };
   std::map<std::pair<std::string, std::string>, Entry> counters;
 
@@ -71,6 +78,7 @@ struct CounterGuard::Impl : std::enable_shared_from_this<Impl> {
       if (newest && *newest) {
         e.track.last_out = (*newest)->value;
         e.track.last_raw = (*newest)->value - e.track.offset;
+        e.newest = (*newest)->time;
       }
       return e;
     });
@@ -85,6 +93,22 @@ struct CounterGuard::Impl : std::enable_shared_from_this<Impl> {
       if (!is_counter(s.metric) || s.quality != Quality::Measured) continue;
       auto eop = entry(s.device, s.metric);
       Entry* e = co_await std::move(eop);
+      // A reading no newer than the last one (a cloud that hands out the day's slots again
+      // after a restart) is history, not a fall: the offset of its time, held only at the
+      // stored reading before it, and the track stays. Held at the newest value, it flattened
+      // the day's counter up to the restart.
+      if (e->newest && s.time <= *e->newest) {
+        s.value += e->offset_at(s.time);
+        auto op = net::run_blocking(pool, [this, d = s.device, m = s.metric, t = s.time] {
+          return store.sample_at_or_before(d, m, t - Millis(1));
+        });
+        auto prior = co_await std::move(op);
+        if (prior && *prior && (*prior)->value > s.value &&
+            (*prior)->value - s.value <= CounterTrack::reset_threshold((*prior)->value))
+          s.value = (*prior)->value;
+        continue;
+      }
+      e->newest = s.time;
       auto before = e->track.last_raw.value_or(0);
       auto step = e->track.next(s.value);
       if (step.reset) {
@@ -110,10 +134,7 @@ struct CounterGuard::Impl : std::enable_shared_from_this<Impl> {
       if (!is_counter(s.metric)) continue;
       auto eop = entry(s.device, s.metric);
       Entry* e = co_await std::move(eop);
-      double offset = 0;
-      for (const auto& r : e->resets)
-        if (r.time <= s.time) offset = r.offset;
-      s.value += offset;
+      s.value += e->offset_at(s.time);
     }
   }
 };

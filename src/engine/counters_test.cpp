@@ -72,6 +72,30 @@ TEST(CounterGuard, ResetsAreStoredAndKeptAcrossARestartAndForBackfill) {
   st->close();
 }
 
+// Solar-Log hands out the whole day's 5-minute slots again after a restart: the older readings
+// are stored as they are, not held at the newest stored value (which flattened the day's
+// counter up to the restart), and the newest reading still holds a small fall.
+TEST(CounterGuard, AnOlderReadingHandedOutAgainIsHistoryNotAFall) {
+  net::TestIo io;
+  boost::asio::thread_pool pool{1};
+  auto st = std::move(*store::open_sqlite(":memory:"));
+  TimePoint t0 = from_ms(1'780'000'000'000);
+  const std::string pv(metric::kEnergyPvYield);
+  ASSERT_TRUE(st->write_samples({{"s:1", pv, t0 + minutes(60), 18'937'269}}));
+  CounterGuard g(*st, pool);  // sunbridge restarted
+  std::vector<Sample> day{{"s:1", pv, t0 + minutes(5), 18'918'100},
+                          {"s:1", pv, t0 + minutes(30), 18'925'000},
+                          {"s:1", pv, t0 + minutes(60), 18'937'269},
+                          {"s:1", pv, t0 + minutes(65), 18'937'200}};
+  EXPECT_TRUE(io.run(g.adjust(day)).empty());
+  EXPECT_EQ(day[0].value, 18'918'100);
+  EXPECT_EQ(day[1].value, 18'925'000);
+  EXPECT_EQ(day[2].value, 18'937'269);
+  EXPECT_EQ(day[3].value, 18'937'269);  // newer and 69 Wh lower: rounding, held
+  pool.join();
+  st->close();
+}
+
 // FoxESS's history and its live values are rounded apart: a backfilled reading 0.1 kWh below the
 // live one before the gap is held at it, one above the reading after the gap is held at that,
 // and the readings between only rise.
