@@ -237,6 +237,13 @@ struct Shared {
                          };
                          return o;
                        }()};
+  // A run's start: the fixed random stream, the script from its first answer, a fresh io.
+  void begin(const std::vector<Answer>& s) {
+    crypto::use_fixed_random_for_fuzzing(1);
+    script = &s;
+    next = 0;
+    io.restart();
+  }
 };
 
 Shared& shared_io() {
@@ -248,11 +255,8 @@ Shared& shared_io() {
 
 void run_client(std::string_view data, const Extra& call) {
   auto& shared = shared_io();
-  crypto::use_fixed_random_for_fuzzing(1);
   auto script = parse_script(data);
-  shared.script = &script;
-  shared.next = 0;
-  shared.io.restart();
+  shared.begin(script);
   ManualClock clock{session_start()};
   asio::co_spawn(shared.io, call(shared.http, clock), [](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);  // an exception escaping a client is a finding
@@ -265,11 +269,8 @@ void run_client(std::string_view data, const Extra& call) {
 void run_scripted(const DriverRegistry::Entry& entry, const ConnectionConfig& config,
                   std::string_view data, const Extra& extra, SessionLog* log) {
   auto& shared = shared_io();
-  crypto::use_fixed_random_for_fuzzing(1);
   auto script = parse_script(data);
-  shared.script = &script;
-  shared.next = 0;
-  shared.io.restart();
+  shared.begin(script);
   ManualClock clock{session_start()};
   net::ManualSleeper sleeper{clock};
   DriverEnv env{shared.io.get_executor(), clock, shared.http, sleeper, nullptr};

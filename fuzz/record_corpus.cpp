@@ -43,17 +43,11 @@ bool kept(const std::string& name) {
   return true;
 }
 
-// One session of `entry`'s driver against `sim` (already listening), written to `file`.
-template <typename Sim>
-void record(const fs::path& file, asio::io_context& io, ManualClock& clock, Sim& sim,
-            const DriverRegistry::Entry& entry, ConnectionConfig config,
-            const fuzz::Extra& extra = {}) {
-  crypto::use_fixed_random_for_fuzzing(1);
-  config.port = sim.port();
-  std::string script;
-  int requests = 0;
+// An HTTP client's options that write every answer it gets to `script`, counted in `requests`.
+net::HttpClientOptions recording(std::string& script, int& requests) {
   net::HttpClientOptions options;
-  options.on_exchange = [&](const net::HttpRequest&, const Result<net::HttpResponse>& r) {
+  options.on_exchange = [&script, &requests](const net::HttpRequest&,
+                                             const Result<net::HttpResponse>& r) {
     ++requests;
     if (!r) {
       script += fuzz::script_record(r.error().kind == ErrorKind::Timeout ? 1 : 0, {}, "");
@@ -64,7 +58,19 @@ void record(const fs::path& file, asio::io_context& io, ManualClock& clock, Sim&
       if (kept(h.first)) headers.push_back(h);
     script += fuzz::script_record(r->status, headers, r->body);
   };
-  net::HttpClient http{io.get_executor(), options};
+  return options;
+}
+
+// One session of `entry`'s driver against `sim` (already listening), written to `file`.
+template <typename Sim>
+void record(const fs::path& file, asio::io_context& io, ManualClock& clock, Sim& sim,
+            const DriverRegistry::Entry& entry, ConnectionConfig config,
+            const fuzz::Extra& extra = {}) {
+  crypto::use_fixed_random_for_fuzzing(1);
+  config.port = sim.port();
+  std::string script;
+  int requests = 0;
+  net::HttpClient http{io.get_executor(), recording(script, requests)};
   net::ManualSleeper sleeper{clock};
   DriverEnv env{io.get_executor(), clock, http, sleeper, nullptr};
   auto made = entry.factory(config, env);
@@ -100,19 +106,7 @@ void record_wire(const fs::path& dir, asio::io_context& io, ManualClock& clock, 
     crypto::use_fixed_random_for_fuzzing(1);
     std::string script(1, static_cast<char>(i));
     int requests = 0;
-    net::HttpClientOptions options;
-    options.on_exchange = [&](const net::HttpRequest&, const Result<net::HttpResponse>& r) {
-      ++requests;
-      if (!r) {
-        script += fuzz::script_record(r.error().kind == ErrorKind::Timeout ? 1 : 0, {}, "");
-        return;
-      }
-      net::Headers headers;
-      for (const auto& h : r->headers)
-        if (kept(h.first)) headers.push_back(h);
-      script += fuzz::script_record(r->status, headers, r->body);
-    };
-    net::HttpClient http{io.get_executor(), options};
+    net::HttpClient http{io.get_executor(), recording(script, requests)};
     bool done = false;
     asio::co_spawn(io, calls[i].run(http, clock, net::Endpoint{"127.0.0.1", port, false}),
                    [&](std::exception_ptr e) {

@@ -5,8 +5,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "net/http_client.hpp"
@@ -39,6 +41,16 @@ struct Http {
     return io.run(client.request({host, port, false}, r));
   }
 };
+
+/// GET `target` as JSON; nullopt unless it answers 200 with a JSON body.
+inline std::optional<boost::json::value> get_json(Http& api, const std::string& target) {
+  auto r = api.call("GET", target);
+  if (!r || r->status != 200) return std::nullopt;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(r->body, ec);
+  if (ec) return std::nullopt;
+  return v;
+}
 
 /// The first column of the first row `sql` gives on the database, read-only; -1 when the
 /// database or the statement fails.

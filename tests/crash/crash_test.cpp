@@ -75,15 +75,6 @@ bool eventually(F ok, milliseconds limit = seconds(60)) {
   return ok();
 }
 
-std::optional<json::value> get_json(test::Http& api, const std::string& target) {
-  auto r = api.call("GET", target);
-  if (!r || r->status != 200) return std::nullopt;
-  boost::system::error_code ec;
-  auto v = json::parse(r->body, ec);
-  if (ec) return std::nullopt;
-  return v;
-}
-
 // (device, metric) -> the times (ms) of the samples the API said were stored.
 using Ledger = std::map<std::pair<std::string, std::string>, std::set<std::int64_t>>;
 
@@ -91,14 +82,15 @@ using Ledger = std::map<std::pair<std::string, std::string>, std::set<std::int64
 // every device.
 std::size_t record_ledger(test::Http& api, Ledger& ledger) {
   std::size_t added = 0;
-  auto live = get_json(api, "/api/v1/live");
+  auto live = test::get_json(api, "/api/v1/live");
   if (!live || !live->is_object() || !live->as_object().contains("devices")) return 0;
   for (const auto& d : live->as_object().at("devices").as_array()) {
     const auto& o = d.as_object();
     std::string id(o.at("device").as_string());
     if (!o.contains("values") || !o.at("values").is_object()) continue;
     for (const auto& [metric, _] : o.at("values").as_object()) {
-      auto h = get_json(api, "/api/v1/devices/" + id + "/history?metric=" + std::string(metric));
+      auto h =
+          test::get_json(api, "/api/v1/devices/" + id + "/history?metric=" + std::string(metric));
       if (!h) continue;
       auto& times = ledger[{id, std::string(metric)}];
       for (const auto& p : h->as_object().at("points").as_array())
@@ -208,7 +200,7 @@ TEST(Crash, KilledAtRandomMomentsTheGatewayKeepsEverythingItAcknowledged) {
                             R"(,"duration_s":3600})",
                         auth);
       ASSERT_TRUE(r && r->status == 200) << (r ? r->body : r.error().message);
-      auto leases = get_json(api, "/api/v1/leases?active=true");
+      auto leases = test::get_json(api, "/api/v1/leases?active=true");
       ASSERT_TRUE(leases);
       for (const auto& l : leases->as_array())
         last_lease = std::max(last_lease, l.as_object().at("id").to_number<std::int64_t>());

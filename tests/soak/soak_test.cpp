@@ -100,15 +100,6 @@ long rss_kib(pid_t pid) {
   return 0;
 }
 
-std::optional<json::value> get_json(test::Http& api, const std::string& target) {
-  auto r = api.call("GET", target);
-  if (!r || r->status != 200) return std::nullopt;
-  boost::system::error_code ec;
-  auto v = json::parse(r->body, ec);
-  if (ec) return std::nullopt;
-  return v;
-}
-
 // The gateway as a service runs it: `sunbridge run` on the shared simulated time, its log to a
 // file (a pipe nobody reads would fill and stall it).
 struct Gateway {
@@ -374,7 +365,7 @@ TEST(Soak, ADayOfFaultsLeavesHistoryWholeCountersMonotonicAndBudgetsKept) {
   test::Http api(port, seconds(30));
   json::array gaps;
   auto open_gaps = [&] {
-    auto g = get_json(api, "/api/v1/gaps?limit=10000");
+    auto g = test::get_json(api, "/api/v1/gaps?limit=10000");
     if (!g || !g->is_array()) return -1;
     gaps = g->as_array();
     int open = 0;
@@ -395,8 +386,9 @@ TEST(Soak, ADayOfFaultsLeavesHistoryWholeCountersMonotonicAndBudgetsKept) {
   std::map<std::string, Energy> stored;
   std::map<std::string, std::array<bool, 3>> reported;
   for (const auto& h : homes) {
-    auto e = get_json(api, "/api/v1/sites/" + h.site.id + "/energy?period=day&from=" + day_iso +
-                               "&to=" + format_iso8601(day + hours(24)));
+    auto e =
+        test::get_json(api, "/api/v1/sites/" + h.site.id + "/energy?period=day&from=" + day_iso +
+                                "&to=" + format_iso8601(day + hours(24)));
     ASSERT_TRUE(e) << h.site.id;
     for (const auto& row : e->as_object().at("rows").as_array()) {
       const auto& r = row.as_object();
@@ -411,7 +403,7 @@ TEST(Soak, ADayOfFaultsLeavesHistoryWholeCountersMonotonicAndBudgetsKept) {
       EXPECT_TRUE(r.at("complete").as_bool()) << h.site.id << " has no whole day";
     }
   }
-  auto health = get_json(api, "/api/v1/health");
+  auto health = test::get_json(api, "/api/v1/health");
   gw.process->signal(SIGTERM);
   EXPECT_EQ(gw.process->wait(seconds(60)), 0) << tail_of(log);
   const long end_rss = gw.rss, first_rss = gw.first_hour_rss;
