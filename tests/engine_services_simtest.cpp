@@ -44,8 +44,9 @@ bool eventually(Pred p, milliseconds limit = seconds(15)) {
 }
 
 struct Services : ::testing::Test {
-  net::TestIo io{2};
+  // The clock outlives the I/O threads: a poll still running at teardown reads it.
   ManualClock clock{at("2026-06-15T08:00:00Z")};
+  net::TestIo io{2};
   asio::thread_pool pool{2};
   net::HttpClient http{io.executor()};
   std::unique_ptr<store::Store> store = std::move(*store::open_sqlite(":memory:"));
@@ -742,8 +743,9 @@ TEST_F(Services, AHoleShorterThanTheVendorsHistoryStepIsNoGap) {
 // while the queue behind it overflows: the samples the store could not keep are a gap in the
 // history, not only a counter (46 samples vanished without a record).
 TEST(StoreHeldByAnotherProcess, SamplesTheStoreCouldNotKeepBecomeAGap) {
-  net::TestIo io{2};
+  // The clock outlives the I/O threads: a poll still running at teardown reads it.
   ManualClock clock{at("2026-06-15T08:00:00Z")};
+  net::TestIo io{2};
   asio::thread_pool pool{2};
   net::HttpClient http{io.executor()};
   auto dir =

@@ -29,8 +29,9 @@ namespace {
 const std::string kToken = "test-token-0123456789";
 
 struct GatewaySim : ::testing::Test {
-  net::TestIo io{2};
+  // The clock outlives the I/O threads: a poll still running at teardown reads it.
   RealClock clock;
+  net::TestIo io{2};
   asio::thread_pool pool{2};
   net::HttpClient http{io.executor()};
   std::unique_ptr<store::Store> store = std::move(*store::open_sqlite(":memory:"));
@@ -390,8 +391,9 @@ TEST_F(GatewaySim, StoredDevicesThatDiscoveryNoLongerFindsLeaveTheLiveView) {
 // What the tests below without the sonnen fixture share: io, a store, and a gateway over one
 // site with one loopback connection.
 struct Rig {
-  net::TestIo io{2};
+  // The clock outlives the I/O threads: a poll still running at teardown reads it.
   RealClock clock;
+  net::TestIo io{2};
   asio::thread_pool pool{2};
   net::HttpClient http{io.executor()};
   std::unique_ptr<store::Store> store = std::move(*store::open_sqlite(":memory:"));

@@ -140,8 +140,9 @@ boost::json::object parse(const std::string& s) {
 
 // A gateway polling a sonnen simulator every 200 ms, for the publisher to publish.
 struct SonnenGateway {
-  net::TestIo io{2};
+  // The clock outlives the I/O threads: a poll still running at teardown reads it.
   RealClock clock;
+  net::TestIo io{2};
   boost::asio::thread_pool pool{2};
   net::HttpClient http{io.executor()};
   std::unique_ptr<store::Store> store = std::move(*store::open_sqlite(":memory:"));
