@@ -18,8 +18,15 @@ namespace {
 
 using Run = std::function<asio::awaitable<void>(net::HttpClient&, const Clock&, net::Endpoint)>;
 
-std::string option(std::string_view vendor, const char* key) {
-  return vendor_config(vendor).options.at(key);
+// A connection option of the harness's configuration (harness.hpp vendor_config), made once
+// per vendor rather than at every run.
+const std::string& option(std::string_view vendor, const char* key) {
+  static const std::map<std::string, ConnectionConfig, std::less<>> configs = [] {
+    std::map<std::string, ConnectionConfig, std::less<>> m;
+    for (const char* v : {"kostal", "foxess", "solarlog", "enphase"}) m[v] = vendor_config(v);
+    return m;
+  }();
+  return configs.find(vendor)->second.options.at(key);
 }
 
 // KOSTAL: every call logs in first (auth/start, auth/finish, auth/create_session), as the
