@@ -355,11 +355,14 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
     }
     if (fresh_again)
       record_event({d.id, now, Severity::Info, "device.fresh", d.id + " has new values again"});
-    maybe_check_balance(d.site, now);
     if (auto r = deps.store.enqueue(std::move(snap.samples)); !r) {
       std::lock_guard lock(mutex);
       c.health.last_error = r.error().message;
     }
+    // After the enqueue: the check's flush must cover this poll's counters, or the writer
+    // stores them while the check reads one metric after another, and the hour ends at this
+    // poll for some counters and at the one before for others.
+    maybe_check_balance(d.site, now);
     if (recovered)
       record_event(
           {d.id, deps.clock.now(), Severity::Info, "device.online", d.id + " answers again"});
