@@ -39,7 +39,8 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://sunbridge.example.org/")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, init-system-helpers (>= 1.52), tzdata")
+# libpq5 by name: sunbridge loads it only for a postgresql:// database, so shlibdeps cannot see it.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, init-system-helpers (>= 1.52), tzdata, libpq5")
 string(CONCAT CPACK_DEBIAN_PACKAGE_DESCRIPTION
        "gateway for solar inverters and home batteries\n"
        "sunbridge speaks the APIs of KOSTAL PLENTICORE plus / PIKO IQ, FoxESS\n"

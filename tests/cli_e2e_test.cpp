@@ -93,6 +93,19 @@ TEST(CliE2E, DemoServesLiveChangingDataTakesACommandAndStopsCleanly) {
   ASSERT_NE(port, 0);
   Http http(port);
 
+  // A home on SQLite never loads libpq (nor the libraries it brings): it is loaded only for a
+  // postgresql:// database, which the fleet tests run.
+  {
+    std::ifstream maps("/proc/" + std::to_string(p.pid()) + "/maps");
+    std::string line;
+    int mapped = 0;
+    while (std::getline(maps, line)) {
+      EXPECT_EQ(line.find("libpq.so"), std::string::npos) << line;
+      mapped += line.find("libsqlite3.so") != std::string::npos;  // the file read is the right one
+    }
+    EXPECT_GT(mapped, 0);
+  }
+
   // Live values arrive and change.
   double first_time = -1;
   std::string first_stamp;

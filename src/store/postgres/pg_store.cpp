@@ -341,13 +341,15 @@ int latest_postgres_schema_version() {
 }
 
 std::optional<std::string> postgres_problem(const std::string& conninfo) {
+  // libpq is loaded here first: every way into the PostgreSQL store asks this before all else.
+  if (auto loaded = postgres::load_libpq(); !loaded) return loaded.error().message;
   char* err = nullptr;
-  if (auto* parsed = PQconninfoParse(conninfo.c_str(), &err)) {
-    PQconninfoFree(parsed);
+  if (auto* parsed = postgres::PQconninfoParse(conninfo.c_str(), &err)) {
+    postgres::PQconninfoFree(parsed);
     return std::nullopt;
   }
   std::string m = err ? err : "not a connection string";
-  PQfreemem(err);
+  postgres::PQfreemem(err);
   while (!m.empty() && m.back() == '\n') m.pop_back();
   return m;
 }

@@ -5,8 +5,6 @@
 // samples are range-partitioned by month. Internal to the store: the rest sees store.hpp.
 #pragma once
 
-#include <libpq-fe.h>
-
 #include <atomic>
 #include <charconv>
 #include <mutex>
@@ -18,6 +16,7 @@
 #include <vector>
 
 #include "core/embedded.hpp"
+#include "store/postgres/libpq.hpp"  // libpq by its own names, loaded on first use
 #include "store/queued_store.hpp"
 #include "store/rollup_plan.hpp"
 #include "store/store.hpp"
