@@ -1,11 +1,14 @@
 #include "net/crypto.hpp"
 
+#include <sys/random.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <memory>
@@ -146,8 +149,15 @@ std::string random_bytes(std::size_t n) {
     }
     return out;
   }
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), int(n)) != 1)
-    throw std::runtime_error("RAND_bytes failed");
+  // The kernel's generator (which OpenSSL's own seeds from), not RAND_bytes: a gateway needs
+  // random ids at its start, and starting OpenSSL's generator for them costs 2.3 MB of memory
+  // that a home of local devices over plain HTTP never needs otherwise (docs/scale.md).
+  for (std::size_t got = 0; got < n;) {
+    auto r = ::getrandom(out.data() + got, n - got, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) throw std::runtime_error(std::string("getrandom failed: ") + std::strerror(errno));
+    got += static_cast<std::size_t>(r);
+  }
   return out;
 }
 

@@ -18,6 +18,7 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include "core/log.hpp"
@@ -120,10 +121,23 @@ HttpResponse to_response(http::response<http::string_body>& msg) {
 struct HttpClient::Impl {
   asio::any_io_executor executor;
   HttpClientOptions options;
-  ssl::context tls_context{ssl::context::tls_client};
-  // The system's CA certificates are read at the first TLS connection, not before: reading
-  // them takes milliseconds that a gateway of local devices, and each fuzz run, need not spend.
-  std::once_flag system_cas;
+  // The TLS context is made at the first TLS connection, not before (with a CA file, when the
+  // client is made, so that a bad file is reported there). Making it starts OpenSSL: 2.7 MB of
+  // memory that a gateway of local devices over plain HTTP need not have (docs/scale.md). The
+  // system's CA certificates are read then too: milliseconds each fuzz run need not spend.
+  std::once_flag tls_once;
+  std::optional<ssl::context> tls;
+  ssl::context& tls_context() {
+    std::call_once(tls_once, [this] {
+      ssl::context c{ssl::context::tls_client};
+      if (!options.ca_file.empty()) c.load_verify_file(options.ca_file);
+      c.set_default_verify_paths();
+      c.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+      tls.emplace(std::move(c));
+    });
+    return *tls;
+  }
   mutable std::mutex mutex;
   // Idle keep-alive connections, least recently used first, and each host's of them in the
   // same order: a host's newest is taken for its next request; past a host's cap or the
@@ -210,8 +224,7 @@ struct HttpClient::Impl {
     if (ec) co_return fail(ErrorKind::Transport, "resolve " + ep.host + ": " + ec.message());
     auto c = std::make_unique<Connection>(executor);
     if (ep.tls) {
-      std::call_once(system_cas, [this] { tls_context.set_default_verify_paths(); });
-      c->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(c->strand, tls_context);
+      c->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(c->strand, tls_context());
     } else {
       c->plain = std::make_unique<beast::tcp_stream>(c->strand);
     }
@@ -311,10 +324,7 @@ HttpClient::HttpClient(asio::any_io_executor executor, HttpClientOptions options
     : impl_(std::make_shared<Impl>()) {
   impl_->executor = std::move(executor);
   impl_->options = std::move(options);
-  if (!impl_->options.ca_file.empty()) impl_->tls_context.load_verify_file(impl_->options.ca_file);
-  impl_->tls_context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                                 ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                                 ssl::context::no_tlsv1_1);
+  if (!impl_->options.ca_file.empty()) impl_->tls_context();  // a bad CA file throws here
 }
 
 HttpClient::~HttpClient() {
