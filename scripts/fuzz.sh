@@ -2,6 +2,7 @@
 # Runs every fuzz target of a SUNBRIDGE_FUZZ build for SECONDS each, one after the other, and
 # prints a table: executions, executions per second, coverage, new inputs, findings.
 #   scripts/fuzz.sh BUILD_DIR SECONDS [TARGET...]
+# FUZZ_RUNS=N in the environment ends a target at N executions if that comes before SECONDS.
 # New inputs go to BUILD_DIR/fuzz-work/<target> (the committed corpus in fuzz/corpus is read,
 # not written); a crash, leak or sanitizer report leaves its input in BUILD_DIR/findings/, and
 # the script exits 1. Move a finding into fuzz/corpus/<target>/ with the fix, so `make test`
@@ -33,7 +34,7 @@ for t in "${targets[@]}"; do
   [ -f "$root/fuzz/dict/$t.dict" ] && dict=(-dict="$root/fuzz/dict/$t.dict")
   log=$build/fuzz-work/$t.log
   before=$(find "$work" -type f | wc -l)
-  "$bin/$t" "$work" "$corpus" "${dict[@]}" -max_total_time="$seconds" -timeout=25 \
+  "$bin/$t" "$work" "$corpus" "${dict[@]}" -max_total_time="$seconds" -runs="${FUZZ_RUNS:--1}" -timeout=25 \
     -rss_limit_mb=2048 -max_len=262144 -artifact_prefix="$build/findings/$t-" \
     -print_final_stats=1 >"$log" 2>&1
   rc=$?
