@@ -667,8 +667,13 @@ asio::awaitable<Result<DeviceTime>> Client::device_time(std::string sn) {
   auto o = co_await std::move(op);
   if (!o) co_return fail(o.error());
   const auto& d = **o;
-  co_return DeviceTime{int(num(d, "year")), int(num(d, "month")),  int(num(d, "day")),
-                       int(num(d, "hour")), int(num(d, "minute")), int(num(d, "second"))};
+  // Each field within its range: a number out of int's range was undefined behaviour here (a
+  // fuzz finding, "year":"2021111…16").
+  net::FieldReader f("FoxESS device time");
+  DeviceTime t{int(f.integer(d, "year", 0, 9999)), int(f.integer(d, "month", 1, 12)),
+               int(f.integer(d, "day", 1, 31)),    int(f.integer(d, "hour", 0, 23)),
+               int(f.integer(d, "minute", 0, 59)), int(f.integer(d, "second", 0, 60))};
+  co_return f.result(t);
 }
 
 asio::awaitable<Result<void>> Client::set_device_time(std::string sn, DeviceTime t) {

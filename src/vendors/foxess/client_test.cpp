@@ -1,0 +1,56 @@
+// The FoxESS client's decoding of answers a test scripts (HttpClientOptions::fake_peer): what
+// the simulator never sends.
+#include <gtest/gtest.h>
+
+#include "core/clock.hpp"
+#include "core/test_time.hpp"
+#include "net/test_io.hpp"
+#include "vendors/foxess/client.hpp"
+
+using namespace sb;
+
+namespace {
+
+struct Scripted : ::testing::Test {
+  ManualClock clock{test::at("2026-06-21T10:00:00Z")};
+  net::TestIo io{1};
+  std::string body;  // the cloud's answer to every request
+  net::HttpClient http{io.executor(), [this] {
+                         net::HttpClientOptions o;
+                         o.fake_peer = [this](const net::Endpoint&, const net::HttpRequest&) {
+                           return Result<net::HttpResponse>(net::HttpResponse{
+                               200, {{"Content-Type", "application/json"}}, body});
+                         };
+                         return o;
+                       }()};
+  foxess::Client client{http, {"127.0.0.1", 1, false}, "key", clock, Millis(1000)};
+};
+
+}  // namespace
+
+TEST_F(Scripted, TheDeviceTimeIsReadWithEachFieldInItsRange) {
+  body = R"({"errno":0,"msg":"success","result":{"year":"2026","month":"06","day":"21",)"
+         R"("hour":"12","minute":"16","second":"08"}})";
+  auto t = io.run(client.device_time("SN1"));
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->year, 2026);
+  EXPECT_EQ(t->month, 6);
+  EXPECT_EQ(t->day, 21);
+  EXPECT_EQ(t->hour, 12);
+  EXPECT_EQ(t->minute, 16);
+  EXPECT_EQ(t->second, 8);
+
+  // A fuzz finding: a year past int's range was converted to int (undefined behaviour).
+  body = R"({"errno":0,"msg":"success","result":{"year":"20211111111111111111111111111111111111)"
+         R"(111111111116","month":"06","day":"21","hour":"12","minute":"16","second":"08"}})";
+  auto huge = io.run(client.device_time("SN1"));
+  ASSERT_FALSE(huge);
+  EXPECT_EQ(huge.error().kind, ErrorKind::Protocol);
+  EXPECT_EQ(huge.error().message,
+            "FoxESS device time: field 'year' = 2.021111111111111e+49 is outside 0..9999");
+
+  body = R"({"errno":0,"result":{"year":"2026","month":"13","day":"21","hour":"25"}})";
+  auto month = io.run(client.device_time("SN1"));
+  ASSERT_FALSE(month);
+  EXPECT_EQ(month.error().message, "FoxESS device time: field 'month' = 13 is outside 1..12");
+}
