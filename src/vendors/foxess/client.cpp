@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <iterator>
+#include <limits>
 
 #include "net/json.hpp"
 #include "vendors/foxess/signature.hpp"
@@ -71,6 +72,12 @@ std::string str(const json::object& o, std::string_view key) {
 
 double num(const json::object& o, std::string_view key) {
   return net::field_number(o, key);
+}
+
+// A whole number that fits an int (a larger one, cast, would be undefined behaviour).
+int as_int(net::FieldReader& f, const json::object& o, std::string_view key) {
+  return static_cast<int>(
+      f.integer(o, key, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
 }
 
 Result<const json::array*> array_of(const json::value& v, std::string_view what) {
@@ -485,6 +492,7 @@ asio::awaitable<Result<void>> Client::call_void(std::string method, std::string 
 template <class T, class F>
 asio::awaitable<Result<std::vector<T>>> Client::paged(std::string path, std::string what, F item) {
   std::vector<T> out;
+  net::FieldReader f(what);  // the items' numbers, each within its range
   for (int page = 1;; ++page) {
     json::value keep;
     auto op =
@@ -494,7 +502,8 @@ asio::awaitable<Result<std::vector<T>>> Client::paged(std::string path, std::str
     auto data = (*o)->if_contains("data");
     if (!data || !data->is_array()) co_return fail(ErrorKind::Protocol, what + ": no data list");
     for (const auto& x : data->as_array())
-      if (x.is_object()) out.push_back(item(x.as_object()));
+      if (x.is_object()) out.push_back(item(x.as_object(), f));
+    if (f.error()) co_return fail(*f.error());
     if (data->as_array().empty() || double(out.size()) >= num(**o, "total")) break;
   }
   co_return out;
@@ -778,16 +787,18 @@ asio::awaitable<Result<void>> Client::set_scheduler(std::string sn,
 // --- data loggers and meters ---------------------------------------------------------------
 
 asio::awaitable<Result<std::vector<Module>>> Client::modules() {
-  auto op = paged<Module>("/op/v0/module/list", "FoxESS module list", [](const json::object& m) {
-    return Module{str(m, "moduleSN"), str(m, "stationID"), int(num(m, "status")),
-                  int(num(m, "signal"))};
-  });
+  auto op = paged<Module>("/op/v0/module/list", "FoxESS module list",
+                          [](const json::object& m, net::FieldReader& f) {
+                            return Module{str(m, "moduleSN"), str(m, "stationID"),
+                                          as_int(f, m, "status"), as_int(f, m, "signal")};
+                          });
   co_return co_await std::move(op);
 }
 
 asio::awaitable<Result<std::vector<Meter>>> Client::meters() {
-  auto op = paged<Meter>("/op/v0/gw/list", "FoxESS meter list", [](const json::object& m) {
-    return Meter{str(m, "sn"), str(m, "stationID"), str(m, "stationName"), int(num(m, "status"))};
+  auto op = paged<
+      Meter>("/op/v0/gw/list", "FoxESS meter list", [](const json::object& m, net::FieldReader& f) {
+    return Meter{str(m, "sn"), str(m, "stationID"), str(m, "stationName"), as_int(f, m, "status")};
   });
   co_return co_await std::move(op);
 }

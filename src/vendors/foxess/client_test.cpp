@@ -54,3 +54,23 @@ TEST_F(Scripted, TheDeviceTimeIsReadWithEachFieldInItsRange) {
   ASSERT_FALSE(month);
   EXPECT_EQ(month.error().message, "FoxESS device time: field 'month' = 13 is outside 1..12");
 }
+
+// The same for the data loggers' list: a status past int's range is an error, not a cast.
+TEST_F(Scripted, ModuleAndMeterNumbersMustFitTheirFields) {
+  body = R"({"errno":0,"result":{"total":1,"data":[{"moduleSN":"M1","stationID":"p1",)"
+         R"("status":1,"signal":87}]}})";
+  auto ok = io.run(client.modules());
+  ASSERT_TRUE(ok) << ok.error().message;
+  ASSERT_EQ(ok->size(), 1u);
+  EXPECT_EQ((*ok)[0].sn, "M1");
+  EXPECT_EQ((*ok)[0].signal, 87);
+
+  body = R"({"errno":0,"result":{"total":1,"data":[{"moduleSN":"M1","status":1e20}]}})";
+  auto bad = io.run(client.modules());
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message,
+            "FoxESS module list: field 'status' = 1e+20 is outside -2147483648..2147483647");
+  auto meters = io.run(client.meters());
+  ASSERT_FALSE(meters);
+  EXPECT_NE(meters.error().message.find("FoxESS meter list: field 'status'"), std::string::npos);
+}
