@@ -768,9 +768,13 @@ asio::awaitable<Result<Schedule>> Client::scheduler(std::string sn, bool v1) {
       if (!range || !range->is_object()) return std::nullopt;
       return num(range->as_object(), "max");
     };
-    if (auto v = lo("minSocOnGrid")) out.limits.min_soc_on_grid_min = int(*v);
-    if (auto v = lo("fdSoc")) out.limits.fd_soc_min = int(*v);
-    if (auto v = hi("fdPwr")) out.limits.fd_pwr_max = *v;
+    // SoC bounds are percentages (cast unchecked, a number past int was undefined behaviour).
+    net::FieldReader f("FoxESS " + path + " properties");
+    if (auto v = lo("minSocOnGrid"))
+      out.limits.min_soc_on_grid_min = int(f.integer(*v, "minSocOnGrid.range.min", 0, 100));
+    if (auto v = lo("fdSoc")) out.limits.fd_soc_min = int(f.integer(*v, "fdSoc.range.min", 0, 100));
+    if (auto v = hi("fdPwr")) out.limits.fd_pwr_max = f.finite(*v, "fdPwr.range.max");
+    if (f.error()) co_return fail(*f.error());
   }
   co_return out;
 }

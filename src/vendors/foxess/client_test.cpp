@@ -74,3 +74,23 @@ TEST_F(Scripted, ModuleAndMeterNumbersMustFitTheirFields) {
   ASSERT_FALSE(meters);
   EXPECT_NE(meters.error().message.find("FoxESS meter list: field 'status'"), std::string::npos);
 }
+
+// The v1 scheduler's SoC bounds are percentages: one past int was cast unchecked.
+TEST_F(Scripted, TheSchedulersSocBoundsArePercentages) {
+  body = R"({"errno":0,"result":{"enable":"1","groups":[],"properties":{)"
+         R"("minSocOnGrid":{"range":{"min":15,"max":100}},"fdSoc":{"range":{"min":11,"max":100}},)"
+         R"("fdPwr":{"range":{"min":0,"max":6000}}}}})";
+  auto ok = io.run(client.scheduler("SN1", true));
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->limits.min_soc_on_grid_min, 15);
+  EXPECT_EQ(ok->limits.fd_soc_min, 11);
+  EXPECT_EQ(ok->limits.fd_pwr_max, 6000);
+
+  body = R"({"errno":0,"result":{"enable":"1","groups":[],"properties":{)"
+         R"("minSocOnGrid":{"range":{"min":1e12,"max":100}}}}})";
+  auto bad = io.run(client.scheduler("SN1", true));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message,
+            "FoxESS /op/v1/device/scheduler/get properties: field 'minSocOnGrid.range.min' = "
+            "1000000000000 is outside 0..100");
+}

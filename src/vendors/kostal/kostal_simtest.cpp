@@ -453,6 +453,15 @@ TEST_F(KostalSim, EscapedSlashesAndEmptyUnitsAreUnderstood) {
   EXPECT_EQ(m["grid.power"], 487);
   EXPECT_EQ(m["load.power"], 512);
   EXPECT_EQ(m["device.state"], double(DeviceState::Running));
+  // A state code past int's range (its cast was undefined behaviour) or below 0 is unknown.
+  for (double code : {1e300, -1.0, 2147483648.0}) {
+    ms[1].values[2].value = code;
+    m.clear();
+    for (const auto& s : kostal::map_process_data(ms, "inv:1", summer_noon()))
+      m[s.metric] = s.value;
+    EXPECT_EQ(m["device.state"], double(DeviceState::Unknown)) << code;
+    EXPECT_EQ(m["vendor.kostal.inverter_state"], code);
+  }
 }
 
 TEST(KostalDriverConfig, BadOptionsAreClearErrors) {

@@ -96,7 +96,9 @@ std::vector<Sample> map_process_data(const std::vector<ModuleValues>& ms, const 
     add(std::string(metric::kGridPower), local->get("Grid_P"));
     add(std::string(metric::kLoadPower), local->get("Home_P"));
     if (auto s = local->get("Inverter:State")) {
-      add(std::string(metric::kDeviceState), double(inverter_state(int(*s))));
+      // A code outside 0..999 is no state of ours (and past int, its cast undefined).
+      auto state = *s >= 0 && *s <= 999 ? inverter_state(int(*s)) : DeviceState::Unknown;
+      add(std::string(metric::kDeviceState), double(state));
       add(vendor("inverter_state"), s);
     }
     add(vendor("dc_power"), local->get("Dc_P"));
