@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <set>
 
 #include "core/metric.hpp"
 #include "net/blocking.hpp"
@@ -26,99 +25,122 @@ bool Integral::add(TimePoint t, double watts, Millis max_gap) {
   return added;
 }
 
+namespace {
+
+constexpr std::array kPowerToEnergy = {
+    PowerToEnergy{metric::kPvPower, metric::kEnergyPvYield, ""},
+    PowerToEnergy{metric::kLoadPower, metric::kEnergyLoad, ""},
+    PowerToEnergy{metric::kGridPower, metric::kEnergyGridImport, metric::kEnergyGridExport},
+    PowerToEnergy{metric::kBatteryPower, metric::kEnergyBatteryDischarge,
+                  metric::kEnergyBatteryCharge},
+    PowerToEnergy{metric::kEvPower, metric::kEnergyEvCharge, ""},
+};
+
+}  // namespace
+
 std::span<const PowerToEnergy> power_to_energy() {
-  static constexpr std::array kTable = {
-      PowerToEnergy{metric::kPvPower, metric::kEnergyPvYield, ""},
-      PowerToEnergy{metric::kLoadPower, metric::kEnergyLoad, ""},
-      PowerToEnergy{metric::kGridPower, metric::kEnergyGridImport, metric::kEnergyGridExport},
-      PowerToEnergy{metric::kBatteryPower, metric::kEnergyBatteryDischarge,
-                    metric::kEnergyBatteryCharge},
-      PowerToEnergy{metric::kEvPower, metric::kEnergyEvCharge, ""},
-  };
-  return kTable;
+  return kPowerToEnergy;
 }
 
 struct EnergyEstimator::Impl : std::enable_shared_from_this<Impl> {
+  // One counter of a device: row i of the table's positive side is slot 2i, its negative 2i+1.
+  struct Slot {
+    enum class State : std::uint8_t { Unknown, Estimated, Reported };
+    State state = State::Unknown;  // Reported: the device counts it itself, nothing estimated
+    Integral integral;
+  };
+  using Slots = std::array<Slot, 2 * kPowerToEnergy.size()>;
+
   store::Store& store;
   asio::thread_pool& blocking;
-  std::map<std::string, Integral> counters;  // device \x1f counter metric
-  std::set<std::string> reported;            // counters the device reports itself
+  // By device id: one look-up a poll, and no key built for it (a connection's estimator is
+  // used by its polls one after another, never by two at once).
+  std::map<std::string, Slots, std::less<>> devices;
+  std::vector<const Sample*> powers;  // a power's samples in this poll, reused poll after poll
 
   Impl(store::Store& s, asio::thread_pool& b) : store(s), blocking(b) {}
-
-  static std::string key_of(const std::string& device, std::string_view metric) {
-    return device + '\x1f' + std::string(metric);
-  }
 
   // The counter's state, its total from the store the first time (sunbridge restarted);
   // nullptr for a counter the device reports itself (its newest stored value is not an
   // estimate).
-  asio::awaitable<Integral*> counter(const std::string& device, std::string_view metric,
+  asio::awaitable<Integral*> counter(Slot& slot, const std::string& device, std::string_view metric,
                                      TimePoint t) {
     auto self = shared_from_this();
-    auto key = key_of(device, metric);
-    if (reported.contains(key)) co_return nullptr;
-    if (auto it = counters.find(key); it != counters.end()) co_return &it->second;
+    if (slot.state == Slot::State::Reported) co_return nullptr;
+    if (slot.state == Slot::State::Estimated) co_return &slot.integral;
     auto op = net::run_blocking(blocking, [this, device, m = std::string(metric), t] {
       return store.sample_at_or_before(device, m, t);
     });
     auto last = co_await std::move(op);
     if (last && *last && (*last)->quality != Quality::Estimated) {
-      reported.insert(key);
+      slot.state = Slot::State::Reported;
       co_return nullptr;
     }
-    Integral i;
-    if (last && *last) i.total_wh = (*last)->value;
-    co_return &(counters[key] = i);
+    slot.integral = Integral{};
+    if (last && *last) slot.integral.total_wh = (*last)->value;
+    slot.state = Slot::State::Estimated;
+    co_return &slot.integral;
   }
 
   asio::awaitable<void> add(DeviceInfo device, std::vector<Sample>* samples, Millis max_gap) {
     auto self = shared_from_this();
+    auto found = devices.find(device.id);
+    if (found == devices.end()) found = devices.try_emplace(device.id).first;
+    Slots& slots = found->second;  // a map's nodes stay where they are across the awaits
     auto measured = [&](std::string_view counter) {
       return std::any_of(samples->begin(), samples->end(), [&](const Sample& s) {
         return s.metric == counter && s.quality != Quality::Estimated;
       });
     };
     // A counter in this poll is the device's own from now on.
-    auto own = [&](std::string_view counter) {
+    auto own = [&](std::string_view counter, Slot& slot) {
       if (counter.empty()) return true;
       if (!measured(counter)) return false;
-      auto key = key_of(device.id, counter);
-      reported.insert(key);
-      counters.erase(key);
+      slot = Slot{Slot::State::Reported, {}};
       return true;
     };
-    std::vector<Sample> out;
-    for (const auto& map : power_to_energy()) {
-      bool pos = !own(map.positive);
-      bool neg = !own(map.negative);
+    // The estimates go straight after the poll's samples: room for two a power sample, made
+    // first, so that `powers` (pointers into the poll's samples) stays valid.
+    std::size_t room = 0;
+    for (const auto& s : *samples)
+      for (const auto& map : kPowerToEnergy) room += s.metric == map.power ? 2 : 0;
+    samples->reserve(samples->size() + room);
+    const std::size_t polled = samples->size();
+    for (std::size_t row = 0; row < kPowerToEnergy.size(); ++row) {
+      const auto& map = kPowerToEnergy[row];
+      Slot& positive = slots[2 * row];
+      Slot& negative = slots[2 * row + 1];
+      bool pos = !own(map.positive, positive);
+      bool neg = !own(map.negative, negative);
       if (!pos && !neg) continue;
-      std::vector<const Sample*> powers;
-      for (const auto& s : *samples)
-        if (s.metric == map.power) powers.push_back(&s);
+      powers.clear();
+      for (std::size_t i = 0; i < polled; ++i)
+        if ((*samples)[i].metric == map.power) powers.push_back(&(*samples)[i]);
       if (powers.empty()) continue;
       std::sort(powers.begin(), powers.end(),
                 [](const Sample* a, const Sample* b) { return a->time < b->time; });
+      const TimePoint first = powers.front()->time;
       Integral* up = nullptr;
       Integral* down = nullptr;
       if (pos) {
-        auto op = counter(device.id, map.positive, powers.front()->time);
+        auto op = counter(positive, device.id, map.positive, first);
         up = co_await std::move(op);
       }
       if (neg) {
-        auto op = counter(device.id, map.negative, powers.front()->time);
+        auto op = counter(negative, device.id, map.negative, first);
         down = co_await std::move(op);
       }
       for (const auto* p : powers) {
-        if (up && up->add(p->time, std::max(0.0, p->value), max_gap))
-          out.push_back(
-              {device.id, std::string(map.positive), p->time, up->total_wh, Quality::Estimated});
-        if (down && down->add(p->time, std::max(0.0, -p->value), max_gap))
-          out.push_back(
-              {device.id, std::string(map.negative), p->time, down->total_wh, Quality::Estimated});
+        const TimePoint t = p->time;
+        const double w = p->value;  // read before the pushes below
+        if (up && up->add(t, std::max(0.0, w), max_gap))
+          samples->push_back(
+              {device.id, std::string(map.positive), t, up->total_wh, Quality::Estimated});
+        if (down && down->add(t, std::max(0.0, -w), max_gap))
+          samples->push_back(
+              {device.id, std::string(map.negative), t, down->total_wh, Quality::Estimated});
       }
     }
-    samples->insert(samples->end(), out.begin(), out.end());
   }
 };
 
