@@ -6,9 +6,12 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "net/http_client.hpp"
@@ -22,6 +25,18 @@ inline std::filesystem::path temp_dir(const std::string& name) {
            ("sunbridge-e2e-" + name + "-" + std::to_string(getpid()));
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
+  return d;
+}
+
+/// A harness's setting from the environment (SB_CRASH_KILLS, SB_SOAK_SPEED, ...): `fallback`
+/// when unset or empty; a value that is not a finite number stops the harness with its name.
+inline double env_number(const char* name, double fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  double d = std::strtod(v, &end);
+  if (*end != '\0' || !std::isfinite(d))
+    throw std::invalid_argument(std::string(name) + "='" + v + "' is not a number");
   return d;
 }
 

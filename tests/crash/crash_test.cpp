@@ -35,11 +35,6 @@ namespace {
 
 const std::string kBin = SUNBRIDGE_BINARY;
 
-int env_int(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::atoi(v) : fallback;
-}
-
 // A started demo: its API port and token, or 0 when it printed none in time.
 struct Demo {
   std::unique_ptr<test::Process> process;
@@ -146,8 +141,8 @@ std::string integrity(const fs::path& db) {
 }  // namespace
 
 TEST(Crash, KilledAtRandomMomentsTheGatewayKeepsEverythingItAcknowledged) {
-  const int kills = env_int("SB_CRASH_KILLS", 12);
-  const auto seed = static_cast<unsigned>(env_int("SB_CRASH_SEED", int(::getpid())));
+  const int kills = static_cast<int>(test::env_number("SB_CRASH_KILLS", 12));
+  const auto seed = static_cast<unsigned>(test::env_number("SB_CRASH_SEED", ::getpid()));
   std::printf("crash harness: %d kills, seed %u (SB_CRASH_SEED to repeat)\n", kills, seed);
   std::mt19937 rng(seed);
   auto dir = test::temp_dir("crash");

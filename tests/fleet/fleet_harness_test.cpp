@@ -42,8 +42,7 @@ std::uint16_t three_free_ports() {
 }  // namespace
 
 TEST(FleetHarness, AKilledWorkersConnectionsResumeOnTheOthersAndNothingIsLost) {
-  int sites = 100;
-  if (const char* n = std::getenv("SB_FLEET_SITES")) sites = std::max(10, std::atoi(n));
+  const int sites = std::max(10, static_cast<int>(test::env_number("SB_FLEET_SITES", 100)));
   test::PgServer pg;
   ASSERT_EQ(pg.error(), "");
   auto url = pg.create_database("fleet");

@@ -53,11 +53,6 @@ namespace {
 
 const std::string kBin = SUNBRIDGE_BINARY;
 
-double env_double(const char* name, double fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::atof(v) : fallback;
-}
-
 // The three figures of a day the check compares, Wh.
 struct Energy {
   double pv = 0, import = 0, export_ = 0;
@@ -138,8 +133,9 @@ std::string duration_yaml(Millis d) {
 }  // namespace
 
 TEST(Soak, ADayOfFaultsLeavesHistoryWholeCountersMonotonicAndBudgetsKept) {
-  const double speed = env_double("SB_SOAK_SPEED", 720);
-  const Millis local_poll(static_cast<std::int64_t>(env_double("SB_SOAK_LOCAL_POLL", 30) * 1000));
+  const double speed = test::env_number("SB_SOAK_SPEED", 720);
+  const Millis local_poll(
+      static_cast<std::int64_t>(test::env_number("SB_SOAK_LOCAL_POLL", 30) * 1000));
   ASSERT_GT(speed, 1);
   auto dir = test::temp_dir("soak");
   const auto db = dir / "soak.db", config = dir / "soak.yaml", log = dir / "gateway.log";
