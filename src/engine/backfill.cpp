@@ -19,11 +19,6 @@ constexpr int kMaxAttempts = 6;       // failed history calls before a gap is gi
 constexpr Millis kMaxRetryDelay = hours(1);
 constexpr Millis kHour = hours(1);
 
-bool is_counter(std::string_view metric) {
-  auto def = find_metric(metric);
-  return def && def->kind == MetricKind::Counter;
-}
-
 }  // namespace
 
 Millis gap_threshold(Millis poll_interval, Millis data_interval) {

@@ -40,12 +40,10 @@ void fit_between(const std::vector<double*>& values, std::optional<double> befor
   }
 }
 
-namespace {
 bool is_counter(std::string_view metric) {
   auto def = find_metric(metric);
   return def && def->kind == MetricKind::Counter;
 }
-}  // namespace
 
 struct CounterGuard::Impl : std::enable_shared_from_this<Impl> {
   store::Store& store;

@@ -12,12 +12,16 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "core/model.hpp"
 #include "store/store.hpp"
 
 namespace sb::engine {
+
+/// Whether the metric is a lifetime counter (MetricKind::Counter in the catalogue).
+bool is_counter(std::string_view metric);
 
 /// One counter's state: the pure rule, for tests and for the guard.
 struct CounterTrack {
