@@ -67,7 +67,7 @@ struct Services : ::testing::Test {
     (void)store->flush();
   }
   void TearDown() override {
-    if (gw) gw->stop();
+    if (gw) gw->close(seconds(5));  // the loops end before the pool goes
     pool.wait();
     store->close();
   }

@@ -64,7 +64,9 @@ struct GatewaySim : ::testing::Test {
   }
   void TearDown() override {
     server->stop();
-    gw->stop();
+    // close, not stop: a round still in flight on an I/O thread would post to `pool` after it
+    // is gone (ASan: a test that ends while the first round runs); close waits for the loops.
+    gw->close(seconds(5));
     sim->stop();
     pool.wait();
     store->close();
@@ -408,7 +410,7 @@ struct Rig {
     return *gw;
   }
   ~Rig() {
-    if (gw) gw->stop();
+    if (gw) gw->close(seconds(5));  // the loops end before the pool goes
     pool.wait();
     store->close();
   }

@@ -158,7 +158,7 @@ struct SonnenGateway {
     EXPECT_TRUE(gw->start());
   }
   ~SonnenGateway() {
-    gw->stop();
+    gw->close(std::chrono::seconds(5));  // the loops end before the pool goes
     sim.stop();
     pool.wait();
     store->close();
