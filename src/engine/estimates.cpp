@@ -84,9 +84,8 @@ struct EnergyEstimator::Impl : std::enable_shared_from_this<Impl> {
 
   asio::awaitable<void> add(DeviceInfo device, std::vector<Sample>* samples, Millis max_gap) {
     auto self = shared_from_this();
-    auto found = devices.find(device.id);
-    if (found == devices.end()) found = devices.try_emplace(device.id).first;
-    Slots& slots = found->second;  // a map's nodes stay where they are across the awaits
+    // A map's nodes stay where they are across the awaits; the id is copied only when new.
+    Slots& slots = devices.try_emplace(device.id).first->second;
     auto measured = [&](std::string_view counter) {
       return std::any_of(samples->begin(), samples->end(), [&](const Sample& s) {
         return s.metric == counter && s.quality != Quality::Estimated;

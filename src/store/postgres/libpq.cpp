@@ -8,43 +8,16 @@
 
 namespace sb::store::postgres {
 
-decltype(&::PQconnectdb) PQconnectdb = nullptr;
-decltype(&::PQfinish) PQfinish = nullptr;
-decltype(&::PQreset) PQreset = nullptr;
-decltype(&::PQstatus) PQstatus = nullptr;
-decltype(&::PQsocket) PQsocket = nullptr;
-decltype(&::PQerrorMessage) PQerrorMessage = nullptr;
-decltype(&::PQsetNoticeProcessor) PQsetNoticeProcessor = nullptr;
-decltype(&::PQconninfoParse) PQconninfoParse = nullptr;
-decltype(&::PQconninfoFree) PQconninfoFree = nullptr;
-decltype(&::PQexec) PQexec = nullptr;
-decltype(&::PQexecParams) PQexecParams = nullptr;
-decltype(&::PQgetResult) PQgetResult = nullptr;
-decltype(&::PQresultStatus) PQresultStatus = nullptr;
-decltype(&::PQresultErrorMessage) PQresultErrorMessage = nullptr;
-decltype(&::PQresultErrorField) PQresultErrorField = nullptr;
-decltype(&::PQntuples) PQntuples = nullptr;
-decltype(&::PQgetvalue) PQgetvalue = nullptr;
-decltype(&::PQgetlength) PQgetlength = nullptr;
-decltype(&::PQgetisnull) PQgetisnull = nullptr;
-decltype(&::PQcmdTuples) PQcmdTuples = nullptr;
-decltype(&::PQclear) PQclear = nullptr;
-decltype(&::PQfreemem) PQfreemem = nullptr;
-decltype(&::PQputCopyData) PQputCopyData = nullptr;
-decltype(&::PQputCopyEnd) PQputCopyEnd = nullptr;
-decltype(&::PQconsumeInput) PQconsumeInput = nullptr;
-decltype(&::PQnotifies) PQnotifies = nullptr;
-
 namespace {
 
 // The library's name in its ABI version; libpq-dev's unversioned link is not on a server.
 constexpr const char* kLibrary = "libpq.so.5";
 
+// Sets `slot` to the library's `name`; the first name missing is kept in `missing`.
 template <class F>
-bool resolve(void* lib, F& slot, const char* name, std::string& missing) {
+void resolve(void* lib, F& slot, const char* name, std::string& missing) {
   slot = reinterpret_cast<F>(::dlsym(lib, name));
   if (!slot && missing.empty()) missing = name;
-  return slot != nullptr;
 }
 
 std::optional<Error> load_once() {

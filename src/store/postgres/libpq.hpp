@@ -19,31 +19,31 @@ namespace sb::store::postgres {
 /// call's outcome. The error names the library, the Debian package and what dlopen said.
 Result<void> load_libpq();
 
-extern decltype(&::PQconnectdb) PQconnectdb;
-extern decltype(&::PQfinish) PQfinish;
-extern decltype(&::PQreset) PQreset;
-extern decltype(&::PQstatus) PQstatus;
-extern decltype(&::PQsocket) PQsocket;
-extern decltype(&::PQerrorMessage) PQerrorMessage;
-extern decltype(&::PQsetNoticeProcessor) PQsetNoticeProcessor;
-extern decltype(&::PQconninfoParse) PQconninfoParse;
-extern decltype(&::PQconninfoFree) PQconninfoFree;
-extern decltype(&::PQexec) PQexec;
-extern decltype(&::PQexecParams) PQexecParams;
-extern decltype(&::PQgetResult) PQgetResult;
-extern decltype(&::PQresultStatus) PQresultStatus;
-extern decltype(&::PQresultErrorMessage) PQresultErrorMessage;
-extern decltype(&::PQresultErrorField) PQresultErrorField;
-extern decltype(&::PQntuples) PQntuples;
-extern decltype(&::PQgetvalue) PQgetvalue;
-extern decltype(&::PQgetlength) PQgetlength;
-extern decltype(&::PQgetisnull) PQgetisnull;
-extern decltype(&::PQcmdTuples) PQcmdTuples;
-extern decltype(&::PQclear) PQclear;
-extern decltype(&::PQfreemem) PQfreemem;
-extern decltype(&::PQputCopyData) PQputCopyData;
-extern decltype(&::PQputCopyEnd) PQputCopyEnd;
-extern decltype(&::PQconsumeInput) PQconsumeInput;
-extern decltype(&::PQnotifies) PQnotifies;
+inline decltype(&::PQconnectdb) PQconnectdb = nullptr;
+inline decltype(&::PQfinish) PQfinish = nullptr;
+inline decltype(&::PQreset) PQreset = nullptr;
+inline decltype(&::PQstatus) PQstatus = nullptr;
+inline decltype(&::PQsocket) PQsocket = nullptr;
+inline decltype(&::PQerrorMessage) PQerrorMessage = nullptr;
+inline decltype(&::PQsetNoticeProcessor) PQsetNoticeProcessor = nullptr;
+inline decltype(&::PQconninfoParse) PQconninfoParse = nullptr;
+inline decltype(&::PQconninfoFree) PQconninfoFree = nullptr;
+inline decltype(&::PQexec) PQexec = nullptr;
+inline decltype(&::PQexecParams) PQexecParams = nullptr;
+inline decltype(&::PQgetResult) PQgetResult = nullptr;
+inline decltype(&::PQresultStatus) PQresultStatus = nullptr;
+inline decltype(&::PQresultErrorMessage) PQresultErrorMessage = nullptr;
+inline decltype(&::PQresultErrorField) PQresultErrorField = nullptr;
+inline decltype(&::PQntuples) PQntuples = nullptr;
+inline decltype(&::PQgetvalue) PQgetvalue = nullptr;
+inline decltype(&::PQgetlength) PQgetlength = nullptr;
+inline decltype(&::PQgetisnull) PQgetisnull = nullptr;
+inline decltype(&::PQcmdTuples) PQcmdTuples = nullptr;
+inline decltype(&::PQclear) PQclear = nullptr;
+inline decltype(&::PQfreemem) PQfreemem = nullptr;
+inline decltype(&::PQputCopyData) PQputCopyData = nullptr;
+inline decltype(&::PQputCopyEnd) PQputCopyEnd = nullptr;
+inline decltype(&::PQconsumeInput) PQconsumeInput = nullptr;
+inline decltype(&::PQnotifies) PQnotifies = nullptr;
 
 }  // namespace sb::store::postgres
