@@ -6,10 +6,16 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <chrono>
 #include <thread>
 #include <vector>
 
 namespace sb::net {
+
+/// The request timeout of tests that check what an answer says, not how soon it comes: long,
+/// so that a loaded machine (a sanitizer build beside a compile) does not turn a slow answer
+/// into a failure. Tests of timeouts set their own.
+inline constexpr std::chrono::milliseconds kTestRequestTimeout{30'000};
 
 class TestIo {
  public:

@@ -19,7 +19,7 @@ struct EnphaseClient : EnphaseSim {
     o.systems = enphase::make_fleet(4, 1);
     start(o);
     c = std::make_unique<enphase::Client>(http, net::Endpoint{"127.0.0.1", sim->port(), false},
-                                          options.api_key, Millis(3000));
+                                          options.api_key, net::kTestRequestTimeout);
     c->use_access_token(sim->default_access_token());
     id = options.systems[0].id;
   }
@@ -295,7 +295,7 @@ TEST(EnphaseClientNumbers, OutOfRangeNumbersFailTheCallNamingTheField) {
   net::HttpServer server(io.executor(), router);
   ASSERT_TRUE(server.listen("127.0.0.1", 0));
   net::HttpClient http(io.executor());
-  enphase::Client c(http, {"127.0.0.1", server.port(), false}, "key", Millis(3000));
+  enphase::Client c(http, {"127.0.0.1", server.port(), false}, "key", net::kTestRequestTimeout);
   auto summary = io.run(c.summary(7));
   ASSERT_FALSE(summary);
   EXPECT_EQ(summary.error().kind, ErrorKind::Protocol);
@@ -322,7 +322,8 @@ TEST(EnphaseSimAccelerated, TokensLastByTheWallClockNotTheSimulatedOne) {
   enphase::Simulator sim(io.executor(), site, o);
   ASSERT_TRUE(sim.listen("127.0.0.1", 0));
   net::HttpClient http(io.executor());
-  enphase::Client c(http, {"127.0.0.1", sim.port(), false}, sim.options().api_key, Millis(3000));
+  enphase::Client c(http, {"127.0.0.1", sim.port(), false}, sim.options().api_key,
+                    net::kTestRequestTimeout);
   c.use_access_token(sim.default_access_token());
   auto id = sim.options().systems[0].id;
   site.advance(days(3));  // three simulated days

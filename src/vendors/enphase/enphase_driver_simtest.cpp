@@ -37,7 +37,8 @@ struct EnphaseDriverTest : EnphaseSim {
   void TearDown() override { std::filesystem::remove(file); }
 
   enphase::Client client() {
-    return enphase::Client(http, {"127.0.0.1", sim->port(), false}, options.api_key, Millis(3000));
+    return enphase::Client(http, {"127.0.0.1", sim->port(), false}, options.api_key,
+                           net::kTestRequestTimeout);
   }
   // What `sunbridge auth enphase` does: a code from the authorize page traded for tokens, saved.
   void sign_in() {
@@ -57,7 +58,7 @@ struct EnphaseDriverTest : EnphaseSim {
     c.host = "127.0.0.1";
     c.port = sim->port();
     c.poll_interval = Millis(60'000);
-    c.timeout = Millis(3000);
+    c.timeout = net::kTestRequestTimeout;
     c.options = {{"api_key", options.api_key},
                  {"client_id", options.client_id},
                  {"client_secret", options.client_secret},

@@ -41,7 +41,7 @@ TEST(EnphaseMonth, AMonthOnTheWattPlanStaysWithinItAndMissesNoQuarterHour) {
   c.host = "127.0.0.1";
   c.port = sim.port();
   c.poll_interval = Millis(60'000);
-  c.timeout = Millis(3000);
+  c.timeout = net::kTestRequestTimeout;
   c.options = {{"api_key", o.api_key},
                {"client_id", o.client_id},
                {"client_secret", o.client_secret},
@@ -101,7 +101,8 @@ TEST(EnphaseMonth, AMonthOnTheWattPlanStaysWithinItAndMissesNoQuarterHour) {
   }
   EXPECT_EQ(missing, 0u);
   // Each local day's rise is the cloud's own figure for it.
-  auto client = enphase::Client(http, {"127.0.0.1", sim.port(), false}, o.api_key, Millis(3000));
+  auto client =
+      enphase::Client(http, {"127.0.0.1", sim.port(), false}, o.api_key, net::kTestRequestTimeout);
   double worst = 0;
   int days = 0;
   auto id = o.systems[0].id;

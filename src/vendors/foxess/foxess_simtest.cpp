@@ -410,7 +410,8 @@ TEST(FoxSimAccelerated, SignaturesAreCheckedAgainstTheWallClockNotTheSimulatedOn
   foxess::Simulator sim(io.executor(), fast, o);
   ASSERT_TRUE(sim.listen("127.0.0.1", 0));
   HttpClient http(io.executor());
-  foxess::Client client(http, {"127.0.0.1", sim.port(), false}, o.api_key, wall, Millis(3000));
+  foxess::Client client(http, {"127.0.0.1", sim.port(), false}, o.api_key, wall,
+                        net::kTestRequestTimeout);
   // Wait (on a condition) until simulated time is far past the allowed skew.
   auto deadline = steady_clock::now() + seconds(30);
   while (fast.now() - wall.now() < hours(1) && steady_clock::now() < deadline)

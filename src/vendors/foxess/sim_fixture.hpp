@@ -47,7 +47,8 @@ struct FoxSim : ::testing::Test {
   void TearDown() override { sim->stop(); }
   foxess::Client client(std::string key = "") {
     return foxess::Client(http, {"127.0.0.1", sim->port(), false},
-                          key.empty() ? sim->options().api_key : key, clock, Millis(3000));
+                          key.empty() ? sim->options().api_key : key, clock,
+                          net::kTestRequestTimeout);
   }
   // A raw POST with headers as given (for the signature and header failures).
   int raw_errno(const std::string& path, Headers headers, std::string body = "{}") {
@@ -70,7 +71,7 @@ struct FoxSim : ::testing::Test {
     c.host = "127.0.0.1";
     c.port = sim->port();
     c.poll_interval = Millis(10'000);
-    c.timeout = Millis(3000);
+    c.timeout = net::kTestRequestTimeout;
     c.options["api_key"] = key.empty() ? sim->options().api_key : key;
     c.options["verify_timeout"] = "10";
     return c;

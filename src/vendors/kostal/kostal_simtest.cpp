@@ -55,7 +55,7 @@ struct KostalSim : ::testing::Test {
     c.site = "home";
     c.host = "127.0.0.1";
     c.port = sim->port();
-    c.timeout = Millis(3000);
+    c.timeout = net::kTestRequestTimeout;
     c.options["password"] = std::move(password);
     c.options["role"] = role;
     if (role == "master") c.options["service_code"] = "12345";
@@ -70,7 +70,7 @@ struct KostalSim : ::testing::Test {
   kostal::Client client(std::string password = "owner-password", std::string role = "user") {
     return kostal::Client(http, {"127.0.0.1", sim->port(), false},
                           {role, std::move(password), role == "master" ? "12345" : ""},
-                          Millis(3000), &pool);
+                          net::kTestRequestTimeout, &pool);
   }
   HttpResponse raw(std::string method, std::string target, std::string body = {},
                    std::string session = {}) {
@@ -160,7 +160,7 @@ TEST_F(KostalSim, InstallerLoginGetsTheInstallerRoleAndWritesInstallerSettings) 
 
 TEST_F(KostalSim, WrongServiceCodeIsRefusedAndNotRetried) {
   kostal::Client c(http, {"127.0.0.1", sim->port(), false}, {"master", "MASTERKEY01234", "99999"},
-                   Millis(3000), &pool);
+                   net::kTestRequestTimeout, &pool);
   auto r = io.run(c.login());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::Auth);

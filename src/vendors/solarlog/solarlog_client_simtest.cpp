@@ -17,8 +17,8 @@ namespace {
 struct SolarLogClient : SolarLogFixture {
   solarlog::Client client(const std::string& id) {
     net::Endpoint e{"127.0.0.1", sim->port(), false};
-    return solarlog::Client(http, {e, e, "solarCompanyXYZ", id, id + "-secret", Millis(3000)},
-                            clock);
+    return solarlog::Client(
+        http, {e, e, "solarCompanyXYZ", id, id + "-secret", net::kTestRequestTimeout}, clock);
   }
   const std::string& plant(int i) { return sim->options().plants[i].id; }
 };
@@ -116,8 +116,8 @@ TEST_F(SolarLogClient, RefusalsAreErrorsWithThePortalsReason) {
   EXPECT_TRUE(down.error().transient());
   // Wrong credentials are an Auth error from the token endpoint.
   net::Endpoint e{"127.0.0.1", sim->port(), false};
-  solarlog::Client wrong(http, {e, e, "solarCompanyXYZ", "user-basic", "nope", Millis(3000)},
-                         clock);
+  solarlog::Client wrong(
+      http, {e, e, "solarCompanyXYZ", "user-basic", "nope", net::kTestRequestTimeout}, clock);
   auto denied = io.run(wrong.plants());
   ASSERT_FALSE(denied);
   EXPECT_EQ(denied.error().kind, ErrorKind::Auth);

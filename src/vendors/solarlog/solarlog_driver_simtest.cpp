@@ -32,7 +32,7 @@ struct SolarLogDriverTest : SolarLogFixture {
     c.host = "127.0.0.1";
     c.port = sim->port();
     c.poll_interval = Millis(60'000);
-    c.timeout = Millis(3000);
+    c.timeout = net::kTestRequestTimeout;
     c.where = "sunbridge.yaml:4";
     c.options = {{"portal", "solarCompanyXYZ"},
                  {"client_id", client},
