@@ -16,6 +16,7 @@ packages=(
   chromium
   dpkg-dev lintian
   clang-19 libfuzzer-19-dev libclang-rt-19-dev
+  lld
 )
 # Node may come from elsewhere than Debian (a nodesource nodejs carries its own npm and
 # conflicts with Debian's): only when the commands are missing are Debian's installed.
