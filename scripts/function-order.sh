@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Writes cmake/function-order.txt: the functions of `sunbridge` that a home's gateway runs, which
 # the release link places next to each other at the start of the binary's code (lld's
-# --symbol-ordering-file; docs/scale.md, "One home's memory"). The kernel maps a binary's code
-# 64 KB around each page a process touches, so a home's RSS follows how many 64 KB blocks its
-# code is spread over, not how much of it runs.
+# --symbol-ordering-file; docs/scale.md, "A home's code together"). The kernel maps a binary's
+# code by blocks (64 KB around a page a process touches, or a whole page-cache folio), so a
+# home's RSS follows how many blocks its code is spread over more than how much of it runs.
 #
 #   scripts/function-order.sh [BINARY] [SECONDS]      (default build/sunbridge, 90)
 #
@@ -14,12 +14,12 @@
 #      KOSTAL inverter, each simulator in a process of its own;
 #   2. `sunbridge demo`: a home of each of the five vendors, the cloud ones among them, the
 #      simulators in the same process.
-# Every function of the binary that ran is kept except the simulators' own (sb::sim::). They
-# are grouped, so that a home with one vendor touches one run of code: first what every home
-# runs (engine, store, network, outputs, the CLI's start, libraries' templates), then each
-# vendor's own (its namespace in the name), each group sorted by name so that the file diffs
-# well. Run it again after large changes: a function missing from the file only lands after
-# the ordered ones, and a name no longer in the binary is ignored.
+# Every function of the binary that ran is kept except the simulators' own (sb::sim::), in
+# groups, so that a home touches one run of code: first what the local home ran, then sonnen's
+# and KOSTAL's code, then what only the demo ran, then the cloud vendors' code (the file's
+# header lists them). Each group is sorted by name so that the file diffs well. Run it again
+# after large changes: a function missing from the file only lands after the ordered ones, and
+# a name no longer in the binary is ignored.
 # Needs valgrind (Debian package valgrind), curl and c++filt.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -135,12 +135,13 @@ sort -u "$work/run.fns" "$work/demo.fns" >"$work/mangled"
 c++filt <"$work/mangled" | paste "$work/mangled" - |
   awk -F'\t' 'NR == FNR { r[$1] = 1; next } { print $0 "\t" (($1 in r) ? 1 : 2) }' "$work/run.fns" - |
   awk -F'\t' 'index($2, "sb::sim::") == 0' >"$work/both"
-# The groups in order: what a local home runs but its vendors' own code (the cloud vendors' code
-# that every start runs, such as their registration, among it), then the local vendors' own
-# code, then what only the cloud vendors' homes ran, then theirs. A name with two vendors' namespaces goes with the
-# first group that claims it.
-group() {  # group VENDORS WHERE: names of one of VENDORS ("-" for none) that WHERE ran (""
-  #                             for either run)
+# The groups in order: what the local home ran, its vendors' own code left out (the cloud
+# vendors' code that every start runs, such as their registration, is in it); sonnen's code;
+# KOSTAL's; what only the demo ran; FoxESS's, Enphase's and Solar-Log's code. A name with two
+# vendors' namespaces goes with the first group that claims it.
+# group VENDORS WHERE: the names whose vendor is one of VENDORS ("-": none) that run WHERE (1 the
+# home, 2 only the demo, "" either) ran, less those an earlier group took.
+group() {
   awk -F'\t' -v v=" $1 " -v w="$2" '
     { vendor = "-"; if (match($2, /sb::(sonnen|kostal|foxess|enphase|solarlog)::/)) vendor = substr($2, RSTART + 4, RLENGTH - 6) }
     index(v, " " vendor " ") && (w == "" || $3 == w) { print $1 }' "$work/both" |
