@@ -339,6 +339,9 @@ asio::awaitable<Result<HttpResponse>> HttpClient::request(Endpoint ep, HttpReque
   auto started = std::chrono::steady_clock::now();
   auto op = request_once(ep, r);
   auto res = co_await std::move(op);
+  // The exchange ran on the connection's strand; the caller goes on where it was (a gateway
+  // connection's strand, whose state is kept there), not on this one.
+  co_await asio::dispatch(asio::use_awaitable);
   if (log_enabled(LogLevel::Debug)) {
     // The path only: a query may carry a key or a code (credentials stay out of logs).
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -7,11 +7,14 @@
 
 #include <atomic>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 
 #include "net/http_client.hpp"
@@ -97,6 +100,36 @@ TEST_F(Fixture, KeepAliveReusesOneConnection) {
   }
   EXPECT_EQ(client->connections_opened(), 1u);
   EXPECT_EQ(client->idle_connections(), 1u);
+}
+
+// A request returns to the caller's executor. The exchange runs on its connection's strand;
+// a gateway connection's loop that went on there after a poll set its timer off its own strand,
+// racing with stop() cancelling it (ThreadSanitizer saw it).
+TEST_F(Fixture, TheCallerGoesOnOnItsOwnStrandAfterARequest) {
+  router->get("/ping", [](ServerRequest&) -> asio::awaitable<ServerResponse> {
+    co_return ServerResponse::text(200, "pong");
+  });
+  start();
+  auto caller = asio::make_strand(io.executor());
+  HttpRequest r;
+  r.method = "GET";
+  r.target = "/ping";
+  // A fresh connection, then a kept-alive one: both ways back.
+  for (int i = 0; i < 2; ++i) {
+    auto on_caller = asio::co_spawn(
+        caller,
+        [&]() -> asio::awaitable<std::pair<bool, bool>> {
+          bool before = caller.running_in_this_thread();
+          auto res = co_await client->request(ep(), r);
+          EXPECT_TRUE(res);
+          co_return std::pair{before, caller.running_in_this_thread()};
+        },
+        asio::use_future);
+    auto [before, after] = on_caller.get();
+    EXPECT_TRUE(before);
+    EXPECT_TRUE(after) << "request " << i << " left its caller on another strand";
+  }
+  EXPECT_EQ(client->connections_opened(), 1u);
 }
 
 // Past the client's cap of idle connections across hosts, the least recently used is closed:
