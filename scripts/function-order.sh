@@ -77,27 +77,26 @@ profile() {
   [ -s "$work/$name.callgrind" ] || { echo "function-order: callgrind wrote nothing for $name" >&2; exit 1; }
 }
 
-# simulator VENDOR ARGS...: a simulator (not profiled) in the background; its endpoints, one
-# "HOST PORT" line each, in $work/VENDOR.endpoints once it has started them all.
+# simulator NAME VENDOR ARGS...: a simulator (not profiled) in the background; its endpoints,
+# one "HOST PORT" line each, in $work/NAME.endpoints once it has started them all.
 simulator() {
-  local vendor=$1
-  shift
-  "$bin" simulate "$vendor" --listen 127.0.0.1:0 "$@" >"$work/$vendor.sim" 2>&1 &
+  local name=$1 vendor=$2
+  shift 2
+  "$bin" simulate "$vendor" --listen 127.0.0.1:0 "$@" >"$work/$name.sim" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 60); do
-    grep -q 'listening on' "$work/$vendor.sim" && break
+    grep -q 'listening on' "$work/$name.sim" && break
     sleep 1
   done
-  sed -n 's|^listening on http://\(.*\):\([0-9]*\)$|\1 \2|p' "$work/$vendor.sim" >"$work/$vendor.endpoints"
-  [ -s "$work/$vendor.endpoints" ] || { cat "$work/$vendor.sim" >&2; exit 1; }
+  sed -n 's|^listening on http://\(.*\):\([0-9]*\)$|\1 \2|p' "$work/$name.sim" >"$work/$name.endpoints"
+  [ -s "$work/$name.endpoints" ] || { cat "$work/$name.sim" >&2; exit 1; }
 }
 
 # 1. `sunbridge run` as a home runs it: its configuration read, local devices polled (sonnen
 # v1 and v2, KOSTAL), the simulators in their own processes.
-simulator sonnen --devices 1
-simulator kostal --devices 1
-cp "$work/sonnen.endpoints" "$work/sonnen-v1.endpoints"
-simulator sonnen --devices 1 --token order-token-0123456789
+simulator sonnen-v1 sonnen --devices 1
+simulator sonnen-v2 sonnen --devices 1 --token order-token-0123456789
+simulator kostal kostal --devices 1
 {
   echo "gateway:"
   echo "  listen: 127.0.0.1:$port"
@@ -108,7 +107,7 @@ simulator sonnen --devices 1 --token order-token-0123456789
   echo "connections:"
   read -r h p <"$work/sonnen-v1.endpoints"
   echo "  - {name: battery, vendor: sonnen, host: $h, port: $p, poll_interval: 10s}"
-  read -r h p <"$work/sonnen.endpoints"
+  read -r h p <"$work/sonnen-v2.endpoints"
   echo "  - {name: battery2, vendor: sonnen, host: $h, port: $p, poll_interval: 10s, options: {token: order-token-0123456789}}"
   read -r h p <"$work/kostal.endpoints"
   echo "  - {name: inverter, vendor: kostal, host: $h, port: $p, poll_interval: 10s, options: {password: owner-password}}"

@@ -51,6 +51,7 @@ class HttpClient {
 
   /// Sends one request. Errors: Transport (refused, reset, TLS failure), Timeout, Protocol
   /// (unparseable response, body too large). HTTP error statuses are responses, not errors.
+  /// The exchange runs on its connection's strand; the caller resumes on its own executor.
   asio::awaitable<Result<HttpResponse>> request(Endpoint endpoint, HttpRequest request);
 
   /// Connections opened so far (tests check reuse with it).
