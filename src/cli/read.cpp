@@ -49,7 +49,7 @@ int read_once(const ReadOptions& o) {
       for (const auto& s : snap.samples)
         if (auto it = when.find(s.metric); it == when.end() || s.time >= it->second) {
           when[s.metric] = s.time;
-          values[s.metric] = s.value;
+          values[s.metric.view()] = s.value;
         }
       out.push_back(boost::json::object{
           {"device", d.id}, {"time", format_iso8601(snap.time)}, {"values", values}});

@@ -18,7 +18,7 @@
 namespace sb {
 
 struct LiveValue {
-  std::string metric;
+  Name metric;
   TimePoint time;
   double value = 0;
   Quality quality = Quality::Measured;

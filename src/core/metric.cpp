@@ -3,6 +3,9 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
 
 namespace sb {
 
@@ -156,6 +159,22 @@ std::optional<MetricDef> find_metric(std::string_view id) {
       return m;
     }
   return std::nullopt;
+}
+
+const MetricDef* metric_def(const Name& id) {
+  static std::shared_mutex mutex;
+  static std::unordered_map<Name, const MetricDef*> known;
+  {
+    std::shared_lock lock(mutex);
+    if (auto it = known.find(id); it != known.end()) return it->second;
+  }
+  const MetricDef* def = nullptr;
+  if (auto m = find_metric(id))
+    for (const auto& c : kCatalogue)
+      if (c.id == m->id) def = &c;
+  std::unique_lock lock(mutex);
+  known.emplace(id, def);
+  return def;
 }
 
 bool is_vendor_metric(std::string_view id) {

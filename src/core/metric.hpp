@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/name.hpp"
+
 namespace sb {
 
 enum class Unit { Watt, WattHour, Percent, Volt, Ampere, Hertz, Celsius, Boolean, State, None };
@@ -50,6 +52,9 @@ std::span<const MetricDef> metric_catalogue();
 /// Looks up a canonical id; indexed ids match their "{n}" pattern ("pv.string.2.power").
 /// Returns nullopt for unknown ids and for vendor ids.
 std::optional<MetricDef> find_metric(std::string_view id);
+/// find_metric for an interned id, remembered per name: the engine asks it of every sample, and
+/// an indexed id's search builds its pattern. Null for unknown and vendor ids. Thread-safe.
+const MetricDef* metric_def(const Name& id);
 
 /// True for "vendor.<vendor>.<field>" with non-empty parts.
 bool is_vendor_metric(std::string_view id);

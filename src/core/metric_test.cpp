@@ -76,3 +76,17 @@ TEST(MetricCatalogue, NumbersForPeopleAreRoundedByUnitWithoutNegativeZero) {
   EXPECT_EQ(display_number(-0.001, Unit::None), "0");
   EXPECT_EQ(display_number(100, Unit::None), "100");
 }
+
+TEST(MetricCatalogue, AnInternedIdFindsTheSameRowTwice) {
+  const auto* pv = metric_def(Name("pv.power"));
+  ASSERT_NE(pv, nullptr);
+  EXPECT_EQ(pv->id, "pv.power");
+  EXPECT_EQ(metric_def(Name("pv.power")), pv);  // remembered: the same row
+  const auto* string2 = metric_def(Name("pv.string.2.power"));
+  ASSERT_NE(string2, nullptr);
+  EXPECT_EQ(string2->id, find_metric("pv.string.2.power")->id);
+  EXPECT_EQ(metric_def(Name("pv.string.0.power")), nullptr);  // indexes are 1-based
+  EXPECT_EQ(metric_def(Name("vendor.kostal.dc_power")), nullptr);
+  EXPECT_EQ(metric_def(Name("no.such.metric")), nullptr);
+  EXPECT_EQ(metric_def(Name()), nullptr);
+}

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/name.hpp"
 #include "core/result.hpp"
 
 namespace sb {
@@ -53,9 +54,11 @@ enum class Quality : std::uint8_t { Measured = 0, Backfilled = 1, Estimated = 2,
 /// never stored as measured (see engine/quality.hpp plausibility).
 std::string_view to_string(Quality q);
 
+/// One value of one series. The device and metric are interned (core/name.hpp): a sample is
+/// copied and queued without a string of its own.
 struct Sample {
-  std::string device;
-  std::string metric;
+  Name device;
+  Name metric;
   TimePoint time;
   double value = 0;
   Quality quality = Quality::Measured;

@@ -25,8 +25,8 @@ Millis gap_threshold(Millis poll_interval, Millis data_interval) {
   return std::max(Millis(60'000), 3 * std::max(poll_interval, data_interval));
 }
 
-bool tracked_metric(std::string_view metric) {
-  return metric != metric::kDeviceOnline && find_metric(metric).has_value();
+bool tracked_metric(const Name& metric) {
+  return metric != metric::kDeviceOnline && metric_def(metric) != nullptr;
 }
 
 std::vector<TimeRange> uncovered(std::vector<TimePoint> times, TimeRange range, Millis tolerance) {

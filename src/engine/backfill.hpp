@@ -30,7 +30,7 @@ Millis gap_threshold(Millis poll_interval, Millis data_interval);
 
 /// The metrics gap accounting follows: canonical ones except device.online, which is only
 /// written when it changes.
-bool tracked_metric(std::string_view metric);
+bool tracked_metric(const Name& metric);
 
 /// The holes longer than `tolerance` that `times` (sorted or not) leave in `range`; the ends of
 /// the range count as values (they are the samples either side of a gap).

@@ -40,8 +40,8 @@ void fit_between(const std::vector<double*>& values, std::optional<double> befor
   }
 }
 
-bool is_counter(std::string_view metric) {
-  auto def = find_metric(metric);
+bool is_counter(const Name& metric) {
+  const auto* def = metric_def(metric);
   return def && def->kind == MetricKind::Counter;
 }
 
@@ -59,14 +59,20 @@ struct CounterGuard::Impl : std::enable_shared_from_this<Impl> {
       return offset;
     }
   };
-  std::map<std::pair<std::string, std::string>, Entry> counters;
+  store::SeriesMap<Entry> counters;
+
+  // The counter's state when it is known already: the steady state, no coroutine started.
+  Entry* known(const Sample& s) {
+    auto it = counters.find({s.device, s.metric});
+    return it == counters.end() ? nullptr : &it->second;
+  }
 
   Impl(store::Store& s, asio::thread_pool& p) : store(s), pool(p) {}
 
   // The counter's state, from the store the first time: its resets and its newest value.
-  asio::awaitable<Entry*> entry(std::string device, std::string metric) {
+  asio::awaitable<Entry*> entry(Name device, Name metric) {
     auto self = shared_from_this();
-    auto key = std::make_pair(device, metric);
+    store::SeriesKey key{device, metric};
     if (auto it = counters.find(key); it != counters.end()) co_return &it->second;
     auto op = net::run_blocking(pool, [this, device, metric] {
       Entry e;
@@ -89,8 +95,11 @@ struct CounterGuard::Impl : std::enable_shared_from_this<Impl> {
     std::vector<store::CounterReset> found;
     for (auto& s : samples) {
       if (!is_counter(s.metric) || s.quality != Quality::Measured) continue;
-      auto eop = entry(s.device, s.metric);
-      Entry* e = co_await std::move(eop);
+      Entry* e = known(s);
+      if (!e) {
+        auto eop = entry(s.device, s.metric);
+        e = co_await std::move(eop);
+      }
       // A reading no newer than the last one (a cloud that hands out the day's slots again
       // after a restart) is history, not a fall: the offset of its time, held only at the
       // stored reading before it, and the track stays. Held at the newest value, it flattened
@@ -130,8 +139,11 @@ struct CounterGuard::Impl : std::enable_shared_from_this<Impl> {
     auto self = shared_from_this();
     for (auto& s : samples) {
       if (!is_counter(s.metric)) continue;
-      auto eop = entry(s.device, s.metric);
-      Entry* e = co_await std::move(eop);
+      Entry* e = known(s);
+      if (!e) {
+        auto eop = entry(s.device, s.metric);
+        e = co_await std::move(eop);
+      }
       s.value += e->offset_at(s.time);
     }
   }

@@ -21,7 +21,7 @@
 namespace sb::engine {
 
 /// Whether the metric is a lifetime counter (MetricKind::Counter in the catalogue).
-bool is_counter(std::string_view metric);
+bool is_counter(const Name& metric);
 
 /// One counter's state: the pure rule, for tests and for the guard.
 struct CounterTrack {

@@ -15,6 +15,12 @@ inline void tag_invoke(value_from_tag, value& v, const sb::TimePoint& t) {
 inline sb::TimePoint tag_invoke(value_to_tag<sb::TimePoint>, const value& v) {
   return sb::TimePoint(sb::Millis(v.to_number<std::int64_t>()));
 }
+inline void tag_invoke(value_from_tag, value& v, const sb::Name& n) {
+  v = n.view();
+}
+inline sb::Name tag_invoke(value_to_tag<sb::Name>, const value& v) {
+  return sb::Name(std::string_view(v.as_string()));
+}
 inline void tag_invoke(value_from_tag, value& v, const sb::Millis& d) {
   v = d.count();
 }

@@ -23,6 +23,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <unordered_set>
 #include <utility>
 
 #include "core/calendar.hpp"
@@ -90,8 +91,8 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
   std::vector<std::shared_ptr<Connection>> finishing;
   mutable std::mutex mutex;  // guards connections (the list), live, devices/health, settings
   std::map<std::string, DeviceLive> live;
-  std::map<std::string, int> failures_in_a_row;        // by device
-  std::set<std::string> implausible;                   // device \x1f metric, while its values are
+  std::map<std::string, int> failures_in_a_row;                            // by device
+  std::unordered_set<store::SeriesKey, store::SeriesKeyHash> implausible;  // while values are
   std::map<std::string, DeviceSettings> settings;      // by device: as last read
   std::deque<std::pair<std::uint64_t, Event>> recent;  // the last events, for the outputs
   std::uint64_t event_seq = 0;
@@ -378,9 +379,10 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
     {
       std::lock_guard lock(mutex);
       c.health.implausible_values += static_cast<std::int64_t>(bad.size());
-      for (const auto& s : snap.samples) implausible.erase(d.id + '\x1f' + s.metric);
+      const Name device(d.id);
+      for (const auto& s : snap.samples) implausible.erase({device, s.metric});
       for (const auto& b : bad)
-        if (implausible.insert(d.id + '\x1f' + b.sample.metric).second) {
+        if (implausible.insert({device, b.sample.metric}).second) {
           news += (news.empty() ? "" : "; ") + describe(d.id, b);
           when = b.sample.time;
         }
@@ -481,7 +483,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
         std::remove_if(l.values.begin(), l.values.end(),
                        [](const LiveValue& v) { return v.metric != metric::kDeviceOnline; }),
         l.values.end());
-    l.values.push_back({std::string(metric::kDeviceOnline), now, 0, Quality::Measured});
+    l.values.push_back({metric::kDeviceOnline, now, 0, Quality::Measured});
   }
 
   // A failed poll of `d` (null: the connection's discovery failed). A device goes offline after

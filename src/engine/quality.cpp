@@ -147,53 +147,66 @@ constexpr double kMaxVoltage = 2000;    // PV strings reach 1500 V DC
 constexpr double kMaxCurrentA = 10'000;
 }  // namespace
 
-std::optional<PlausibleRange> plausible_range(std::string_view metric, const Capabilities& caps) {
-  auto def = find_metric(metric);
+namespace {
+
+// A range without its basis in words: `rating_w` is the rating that sets it, < 0 for physics.
+// The words are made only for a value outside it (a poll asks this of every sample).
+struct Bounds {
+  double lo = 0, hi = 0, rating_w = -1;
+};
+
+std::optional<Bounds> bounds(const Name& metric, const Capabilities& caps) {
+  const auto* def = metric_def(metric);
   if (!def) return std::nullopt;
-  const std::string physical = "physical limit";
-  auto rating = [](double w) {
-    char b[64];
-    std::snprintf(b, sizeof b, "three times the device's %.0f W rating", w);
-    return std::string(b);
-  };
   // Powers the device's ratings bound: a battery's, from the range of its power setpoint.
   const auto* setpoint = caps.command(CommandType::BatteryPower);
   double charge_w = setpoint ? -setpoint->low : 0, discharge_w = setpoint ? setpoint->high : 0;
   if (metric == metric::kBatteryPower && (charge_w > 0 || discharge_w > 0))
-    return PlausibleRange{-(3 * charge_w + 1000), 3 * discharge_w + 1000,
-                          rating(std::max(charge_w, discharge_w))};
+    return Bounds{-(3 * charge_w + 1000), 3 * discharge_w + 1000, std::max(charge_w, discharge_w)};
   bool pv =
       metric == metric::kPvPower || metric == metric::kAcPower || def->id == metric::kPvStringPower;
   if (pv && caps.pv_rated_w > 0) {
     double hi = 3 * caps.pv_rated_w + 1000;
-    return PlausibleRange{metric == metric::kAcPower ? -hi : -kPowerNoiseW, hi,
-                          rating(caps.pv_rated_w)};
+    return Bounds{metric == metric::kAcPower ? -hi : -kPowerNoiseW, hi, caps.pv_rated_w};
   }
   switch (def->unit) {
     case Unit::Watt:
-      return PlausibleRange{def->sign == SignRule::NonNegative ? -kPowerNoiseW : -kMaxPowerW,
-                            kMaxPowerW, physical};
+      return Bounds{def->sign == SignRule::NonNegative ? -kPowerNoiseW : -kMaxPowerW, kMaxPowerW};
     case Unit::WattHour:
-      return PlausibleRange{0, def->kind == MetricKind::Counter ? kMaxCounterWh : kMaxCapacityWh,
-                            physical};
+      return Bounds{0, def->kind == MetricKind::Counter ? kMaxCounterWh : kMaxCapacityWh};
     case Unit::Percent:
-      return PlausibleRange{0, 100, physical};
+      return Bounds{0, 100};
     case Unit::Volt:
-      return PlausibleRange{-10, kMaxVoltage, physical};
+      return Bounds{-10, kMaxVoltage};
     case Unit::Ampere:
-      return PlausibleRange{-kMaxCurrentA, kMaxCurrentA, physical};
+      return Bounds{-kMaxCurrentA, kMaxCurrentA};
     case Unit::Hertz:
-      return PlausibleRange{0, 100, physical};
+      return Bounds{0, 100};
     case Unit::Celsius:
-      return PlausibleRange{-60, 150, physical};
+      return Bounds{-60, 150};
     case Unit::Boolean:
-      return PlausibleRange{0, 1, physical};
+      return Bounds{0, 1};
     case Unit::State:
-      return PlausibleRange{0, static_cast<double>(DeviceState::Offline), physical};
+      return Bounds{0, static_cast<double>(DeviceState::Offline)};
     case Unit::None:
       return std::nullopt;
   }
   return std::nullopt;
+}
+
+PlausibleRange in_words(const Bounds& b) {
+  if (b.rating_w < 0) return {b.lo, b.hi, "physical limit"};
+  char text[64];
+  std::snprintf(text, sizeof text, "three times the device's %.0f W rating", b.rating_w);
+  return {b.lo, b.hi, text};
+}
+
+}  // namespace
+
+std::optional<PlausibleRange> plausible_range(const Name& metric, const Capabilities& caps) {
+  auto b = bounds(metric, caps);
+  if (!b) return std::nullopt;
+  return in_words(*b);
 }
 
 std::vector<Implausible> take_implausible(std::vector<Sample>& samples, const Capabilities& caps) {
@@ -203,9 +216,9 @@ std::vector<Implausible> take_implausible(std::vector<Sample>& samples, const Ca
       out.push_back({s, {1, 0, "not a finite number"}});
       return true;
     }
-    auto r = plausible_range(s.metric, caps);
-    if (!r || (s.value >= r->lo && s.value <= r->hi)) return false;
-    out.push_back({s, *r});
+    auto b = bounds(s.metric, caps);
+    if (!b || (s.value >= b->lo && s.value <= b->hi)) return false;
+    out.push_back({s, in_words(*b)});
     return true;
   });
   samples.erase(keep, samples.end());
@@ -213,7 +226,7 @@ std::vector<Implausible> take_implausible(std::vector<Sample>& samples, const Ca
 }
 
 std::string describe(const std::string& device, const Implausible& bad) {
-  auto def = find_metric(bad.sample.metric);
+  const auto* def = metric_def(bad.sample.metric);
   std::string unit = def ? std::string(unit_symbol(def->unit)) : "";
   auto num = [](double v) {
     char b[48];

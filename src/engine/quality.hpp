@@ -93,7 +93,7 @@ struct PlausibleRange {
 /// power from the array's rating, the rest from physics (power within ±50 MW, SoC 0..100 %,
 /// a frequency 0..100 Hz, …). Nullopt for metrics with no such limit (vendor metrics): only
 /// their finiteness is checked.
-std::optional<PlausibleRange> plausible_range(std::string_view metric, const Capabilities& caps);
+std::optional<PlausibleRange> plausible_range(const Name& metric, const Capabilities& caps);
 
 struct Implausible {
   Sample sample;

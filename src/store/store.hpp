@@ -8,12 +8,28 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/model.hpp"
 #include "core/result.hpp"
 
 namespace sb::store {
+
+/// A series by its interned device and metric: what the writers' id caches are keyed by, so
+/// that a sample's series is found by two pointers, with no string hashed or compared.
+struct SeriesKey {
+  Name device;
+  Name metric;
+  bool operator==(const SeriesKey&) const = default;
+};
+struct SeriesKeyHash {
+  std::size_t operator()(const SeriesKey& k) const noexcept {
+    return std::hash<Name>{}(k.device) * 0x9e3779b97f4a7c15ULL ^ std::hash<Name>{}(k.metric);
+  }
+};
+template <class V>
+using SeriesMap = std::unordered_map<SeriesKey, V, SeriesKeyHash>;
 
 /// One point of a history answer: a raw sample, or a bucket when a step was asked for.
 struct SeriesPoint {

@@ -264,7 +264,7 @@ void device_families(Writer& w, const std::vector<DeviceLive>& live) {
       } else if (is_vendor_metric(v.metric)) {
         // vendor.<vendor>.<field>: one family, the field as a label, values as the vendor
         // sends them.
-        auto field = v.metric.substr(v.metric.find('.', 7) + 1);
+        auto field = v.metric.str().substr(v.metric.str().find('.', 7) + 1);
         Labels l = base;
         l.emplace_back("field", field);
         w.add("sunbridge_vendor_value", "gauge",

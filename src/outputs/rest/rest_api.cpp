@@ -161,11 +161,11 @@ json::object gap_json(const Gap& g) {
 json::object live_json(const DeviceLive& l) {
   json::object values;
   for (const auto& v : l.values) {
-    auto def = find_metric(v.metric);
-    values[v.metric] = json::object{{"value", v.value},
-                                    {"unit", def ? unit_symbol(def->unit) : ""},
-                                    {"time", format_iso8601(v.time)},
-                                    {"quality", to_string(v.quality)}};
+    const auto* def = metric_def(v.metric);
+    values[v.metric.view()] = json::object{{"value", v.value},
+                                           {"unit", def ? unit_symbol(def->unit) : ""},
+                                           {"time", format_iso8601(v.time)},
+                                           {"quality", to_string(v.quality)}};
   }
   return {{"device", l.device.id},
           {"site", l.device.site},

@@ -254,7 +254,7 @@ class PgStore final : public QueuedStore {
   // Caller holds write_mutex_, inside the batch's transaction. The series of these (device,
   // metric) pairs, none of them known yet, made (or found, made by another worker) in one
   // statement and known afterwards.
-  Result<void> make_series(const std::vector<std::pair<std::string, std::string>>& pairs);
+  Result<void> make_series(const std::vector<SeriesKey>& keys);
   Result<void> roll_up(const std::vector<SeriesHour>& touched, bool all);
   // Caller holds write_mutex_. One transaction: COPY into the samples (or, when the batch meets
   // stored ones, into the staging table and one merge that keeps the better quality), the
@@ -278,15 +278,8 @@ class PgStore final : public QueuedStore {
   Conn writer_;
   mutable Conn reader_;  // stats() asks it for the database size
   mutable std::mutex read_mutex_;
-  // Series ids by device, then metric: looked up with the sample's own strings, no key built.
-  struct NameHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  template <class V>
-  using ByName = std::unordered_map<std::string, V, NameHash, std::equal_to<>>;
-  ByName<ByName<std::int64_t>> series_cache_;
-  std::set<std::int64_t> partitions_;  // months (start in UTC ms) known to exist
+  SeriesMap<std::int64_t> series_cache_;  // by the samples' interned names
+  std::set<std::int64_t> partitions_;     // months (start in UTC ms) known to exist
   RollupPlan plan_;
   std::vector<SeriesHour> rolled_in_txn_;
   std::atomic<bool> closed_{false};

@@ -9,30 +9,25 @@
 
 namespace sb::store::postgres {
 
-Result<void> PgStore::make_series(const std::vector<std::pair<std::string, std::string>>& pairs) {
-  if (pairs.empty()) return {};
+Result<void> PgStore::make_series(const std::vector<SeriesKey>& keys) {
+  if (keys.empty()) return {};
   std::vector<std::string> devices, metrics;
-  devices.reserve(pairs.size());
-  metrics.reserve(pairs.size());
-  for (const auto& [d, m] : pairs) {
-    devices.push_back(d);
-    metrics.push_back(m);
+  devices.reserve(keys.size());
+  metrics.reserve(keys.size());
+  for (const auto& k : keys) {
+    devices.push_back(k.device);
+    metrics.push_back(k.metric);
   }
   // DO UPDATE (to itself) so that RETURNING gives the id of a row another worker made too.
   auto r = writer_.run(
       "INSERT INTO series (device_id, metric) SELECT * FROM unnest($1::text[], $2::text[]) "
       "ON CONFLICT (device_id, metric) DO UPDATE SET metric = EXCLUDED.metric "
       "RETURNING device_id, metric, id",
-      "series of " + pairs.front().first + (pairs.size() > 1 ? " and others" : ""),
+      "series of " + keys.front().device + (keys.size() > 1 ? " and others" : ""),
       Params().add(text_array(devices)).add(text_array(metrics)));
   if (!r) return fail(r.error());
-  for (int i = 0; i < r->rows(); ++i) {
-    auto device = r->text(i, 0);
-    auto known = series_cache_.find(std::string_view(device));
-    if (known == series_cache_.end())
-      known = series_cache_.emplace(std::move(device), ByName<std::int64_t>{}).first;
-    known->second.insert_or_assign(r->text(i, 1), r->i64(i, 2));
-  }
+  for (int i = 0; i < r->rows(); ++i)
+    series_cache_.insert_or_assign(SeriesKey{r->text(i, 0), r->text(i, 1)}, r->i64(i, 2));
   return {};
 }
 
@@ -96,40 +91,31 @@ Result<void> PgStore::write_batch(const std::vector<Sample>& samples, bool roll_
   std::vector<Row> rows;
   rows.reserve(samples.size());
   int n = 0;
-  // A poll's samples come device by device: the device's ids are looked up once for its run.
   // Series not known yet are made together afterwards (a new worker meets thousands at once).
-  const Sample* run = nullptr;
-  const ByName<std::int64_t>* ids = nullptr;
   std::vector<std::size_t> unknown;
   for (std::size_t i = 0; i < samples.size(); ++i) {
     const auto& s = samples[i];
-    if (!run || s.device != run->device) {
-      run = &s;
-      auto it = series_cache_.find(std::string_view(s.device));
-      ids = it == series_cache_.end() ? nullptr : &it->second;
-    }
     std::int64_t id = 0;
-    if (ids)
-      if (auto it = ids->find(std::string_view(s.metric)); it != ids->end()) id = it->second;
+    if (auto it = series_cache_.find({s.device, s.metric}); it != series_cache_.end())
+      id = it->second;
     if (!id) unknown.push_back(i);
     rows.push_back({id, to_ms(s.time), s.value, static_cast<int>(s.quality), n++});
   }
   if (!unknown.empty()) {
-    std::vector<std::pair<std::string, std::string>> pairs;
-    for (auto i : unknown) pairs.emplace_back(samples[i].device, samples[i].metric);
-    std::sort(pairs.begin(), pairs.end());
-    pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
-    if (auto r = make_series(pairs); !r) return failed(r.error());
+    std::vector<SeriesKey> keys;
+    for (auto i : unknown) keys.push_back({samples[i].device, samples[i].metric});
+    std::sort(keys.begin(), keys.end(), [](const SeriesKey& a, const SeriesKey& b) {
+      return std::tie(a.device, a.metric) < std::tie(b.device, b.metric);
+    });
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    if (auto r = make_series(keys); !r) return failed(r.error());
     for (auto i : unknown) {
       const auto& s = samples[i];
-      const std::int64_t* id = nullptr;
-      if (auto d = series_cache_.find(std::string_view(s.device)); d != series_cache_.end())
-        if (auto m = d->second.find(std::string_view(s.metric)); m != d->second.end())
-          id = &m->second;
-      if (!id)
+      auto it = series_cache_.find({s.device, s.metric});
+      if (it == series_cache_.end())
         return failed(Error{ErrorKind::Internal, "postgresql: the series of " + s.device + " " +
                                                      s.metric + " was not made"});
-      rows[i].series = *id;
+      rows[i].series = it->second;
     }
   }
   // One row per key, decided here so that the server merges without sorting: the best quality,

@@ -135,17 +135,6 @@ inline std::string placeholders(std::size_t n, int first) {
   return out;
 }
 
-/// Hashes std::string and std::string_view alike, so that a map keyed by strings is searched
-/// without building one.
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>()(s);
-  }
-};
-template <class V>
-using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
-
 // The Store on one SQLite file (or a shared in-memory database): a writer connection fed by a
 // queue and its own thread, a reader connection for queries, WAL on files.
 class SqliteStore final : public QueuedStore {
@@ -245,7 +234,7 @@ class SqliteStore final : public QueuedStore {
   Result<void> roll_up(const std::vector<SeriesHour>& touched, bool all);
 
   // Caller holds write_mutex_.
-  Result<std::int64_t> series_id(const std::string& device, const std::string& metric);
+  Result<std::int64_t> series_id(const Sample& s);
 
   // Remembers whether the write that just failed met a database locked by someone else.
   void note_busy();
@@ -266,7 +255,7 @@ class SqliteStore final : public QueuedStore {
   // device -> metric -> series id. Looking a sample's series up builds no string (a key of
   // device and metric joined did, for every sample), and a device's id is kept once, not once
   // for each of its metrics.
-  StringMap<StringMap<std::int64_t>> series_cache_;
+  SeriesMap<std::int64_t> series_cache_;
   RollupPlan plan_;
   std::vector<SeriesHour> rolled_in_txn_;  // rolled up in the open transaction: due again if
                                            // it is rolled back

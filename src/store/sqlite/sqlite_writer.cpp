@@ -66,17 +66,16 @@ Result<void> SqliteStore::roll_up(const std::vector<SeriesHour>& touched, bool a
   return {};
 }
 
-Result<std::int64_t> SqliteStore::series_id(const std::string& device, const std::string& metric) {
-  auto d = series_cache_.find(device);
-  if (d != series_cache_.end())
-    if (auto m = d->second.find(metric); m != d->second.end()) return m->second;
-  insert_series_.reset().bind(1, device).bind(2, metric);
+Result<std::int64_t> SqliteStore::series_id(const Sample& s) {
+  SeriesKey key{s.device, s.metric};
+  if (auto it = series_cache_.find(key); it != series_cache_.end()) return it->second;
+  insert_series_.reset().bind(1, s.device.str()).bind(2, s.metric.str());
   if (insert_series_.step() != SQLITE_DONE) return fail(db_error(writer_, "insert series"));
-  find_series_w_.reset().bind(1, device).bind(2, metric);
+  find_series_w_.reset().bind(1, s.device.str()).bind(2, s.metric.str());
   if (find_series_w_.step() != SQLITE_ROW) return fail(db_error(writer_, "find series"));
   std::int64_t id = find_series_w_.i64(0);
   find_series_w_.reset();  // a statement left on its row keeps a read transaction open
-  (d != series_cache_.end() ? d->second : series_cache_[device]).emplace(metric, id);
+  series_cache_.emplace(key, id);
   return id;
 }
 
@@ -100,7 +99,7 @@ Result<void> SqliteStore::write_batch(const std::vector<Sample>& samples, bool r
   rows.reserve(samples.size());
   Result<void> result;
   for (const auto& s : samples) {
-    auto id = series_id(s.device, s.metric);
+    auto id = series_id(s);
     if (!id) {
       result = fail(id.error());
       break;

@@ -128,9 +128,8 @@ std::vector<DeviceInfo> devices_of(const ConnectionConfig& connection, const Sys
 void add_live(std::vector<Sample>& out, const DeviceInfo& device, TimePoint time,
               const LatestPower& latest, const Inventory& inventory, const Quarters& today,
               const Totals& ev_base) {
-  auto add = [&](std::string_view metric, double v) {
-    out.push_back({device.id, std::string(metric), time, v});
-  };
+  const Name dev(device.id);
+  auto add = [&](std::string_view metric, double v) { out.push_back({dev, metric, time, v}); };
   if (device.kind == "ev_charger") {
     double w = today.empty() ? 0 : today.rbegin()->second.e.ev * 4;
     add(metric::kEvPower, w);
@@ -161,7 +160,7 @@ std::vector<Sample> interval_samples(const DeviceInfo& device, bool batteries, c
     if (end <= after) continue;
     auto t = from_ms(end * 1000);
     auto add = [&](std::string_view metric, double v) {
-      out.push_back({device.id, std::string(metric), t, v, Quality::Measured});
+      out.push_back({device.id, metric, t, v, Quality::Measured});
     };
     if (ev) {
       add(metric::kEvPower, x.e.ev * 4);

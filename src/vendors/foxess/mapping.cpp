@@ -81,14 +81,15 @@ std::vector<Sample> map_real_time(const std::vector<Datum>& data, const std::str
   std::map<std::string, double> v;
   for (const auto& d : data) v[d.variable] = d.value;
   std::vector<Sample> out;
-  auto add = [&](std::string metric, double value) {
-    out.push_back({device, std::move(metric), time, value, Quality::Measured});
+  const Name dev(device);
+  auto add = [&](Name metric, double value) {
+    out.push_back({dev, metric, time, value, Quality::Measured});
   };
   auto has = [&](const char* k) { return v.contains(k); };
   std::vector<Sample> vendor;  // after the canonical metrics
   for (const auto& [name, value] : v) {
     if (auto d = direct().find(name); d != direct().end()) {
-      add(std::string(d->second.metric), value * d->second.factor);
+      add(d->second.metric, value * d->second.factor);
       continue;
     }
     // pvNVolt / pvNCurrent / pvNPower
@@ -119,21 +120,20 @@ std::vector<Sample> map_real_time(const std::vector<Datum>& data, const std::str
       }
     }
     if (name == "runningState")
-      add(std::string(metric::kDeviceState),
-          double(
-              int(value >= 0 && value <= 999 ? running_state(int(value)) : DeviceState::Unknown)));
+      add(metric::kDeviceState, double(int(value >= 0 && value <= 999 ? running_state(int(value))
+                                                                      : DeviceState::Unknown)));
     vendor.push_back({device, "vendor.foxess." + name, time, value, Quality::Measured});
   }
   if (has("gridConsumptionPower") || has("feedinPower"))
-    add(std::string(metric::kGridPower), (v["gridConsumptionPower"] - v["feedinPower"]) * 1000);
+    add(metric::kGridPower, (v["gridConsumptionPower"] - v["feedinPower"]) * 1000);
   if (has("batDischargePower") || has("batChargePower"))
-    add(std::string(metric::kBatteryPower), (v["batDischargePower"] - v["batChargePower"]) * 1000);
+    add(metric::kBatteryPower, (v["batDischargePower"] - v["batChargePower"]) * 1000);
   else if (has("invBatPower"))
-    add(std::string(metric::kBatteryPower), v["invBatPower"] * 1000);
+    add(metric::kBatteryPower, v["invBatPower"] * 1000);
   // PV yield: the AC generation with the battery's round trip taken out (exact while the
   // battery charges from PV only; grid charging counts as PV here).
   if (has("generation"))
-    add(std::string(metric::kEnergyPvYield),
+    add(metric::kEnergyPvYield,
         (v["generation"] + v["chargeEnergyToTal"] - v["dischargeEnergyToTal"]) * 1000);
   out.insert(out.end(), vendor.begin(), vendor.end());
   return out;

@@ -428,8 +428,10 @@ class ProcessDataSink final : public net::DepthSink {
         out.emplace_back();
         module_seen_ = 0;
         return true;
-      case 3:  // its values
-        return !object && key_ == ProcessData && take(module_seen_);
+      case 3:  // its values (a module has up to 16: grown once, not by doubling)
+        if (object || key_ != ProcessData || !take(module_seen_)) return false;
+        out.back().values.reserve(16);
+        return true;
       case 4:  // a value
         if (!object) return false;
         out.back().values.emplace_back();

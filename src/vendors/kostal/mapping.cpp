@@ -1,5 +1,6 @@
 #include "vendors/kostal/mapping.hpp"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -85,86 +86,114 @@ DeviceState inverter_state(int code) {
   }
 }
 
+namespace {
+
+// The indexed metrics' names, made once: a poll names its samples without building a string.
+struct IndexedNames {
+  std::array<Name, 3> phase_u, phase_i, phase_p, pv_p, pv_u, pv_i;
+};
+const IndexedNames& indexed_names() {
+  static const IndexedNames n = [] {
+    IndexedNames n;
+    for (int i = 0; i < 3; ++i) {
+      n.phase_u[i] = indexed_metric(metric::kGridPhaseVoltage, i + 1);
+      n.phase_i[i] = indexed_metric(metric::kGridPhaseCurrent, i + 1);
+      n.phase_p[i] = indexed_metric(metric::kGridPhasePower, i + 1);
+      n.pv_p[i] = indexed_metric(metric::kPvStringPower, i + 1);
+      n.pv_u[i] = indexed_metric(metric::kPvStringVoltage, i + 1);
+      n.pv_i[i] = indexed_metric(metric::kPvStringCurrent, i + 1);
+    }
+    return n;
+  }();
+  return n;
+}
+
+}  // namespace
+
 std::vector<Sample> map_process_data(const std::vector<ModuleValues>& ms, const std::string& device,
                                      TimePoint t) {
   std::vector<Sample> out;
-  auto add = [&](std::string metric, std::optional<double> v) {
-    if (v) out.push_back({device, std::move(metric), t, *v, Quality::Measured});
+  out.reserve(48);
+  const Name dev(device);
+  auto add = [&](Name metric, std::optional<double> v) {
+    if (v) out.push_back({dev, metric, t, *v, Quality::Measured});
   };
-  auto vendor = [](std::string_view field) { return "vendor.kostal." + std::string(field); };
+  const auto& idx = indexed_names();
   if (const auto* local = find_module(ms, "devices:local")) {
-    add(std::string(metric::kGridPower), local->get("Grid_P"));
-    add(std::string(metric::kLoadPower), local->get("Home_P"));
+    add(metric::kGridPower, local->get("Grid_P"));
+    add(metric::kLoadPower, local->get("Home_P"));
     if (auto s = local->get("Inverter:State")) {
       // A code outside 0..999 is no state of ours (and past int, its cast undefined).
       auto state = *s >= 0 && *s <= 999 ? inverter_state(int(*s)) : DeviceState::Unknown;
-      add(std::string(metric::kDeviceState), double(state));
-      add(vendor("inverter_state"), s);
+      add(metric::kDeviceState, double(state));
+      add("vendor.kostal.inverter_state", s);
     }
-    add(vendor("dc_power"), local->get("Dc_P"));
-    add(vendor("home_from_pv_power"), local->get("HomePv_P"));
-    add(vendor("home_from_battery_power"), local->get("HomeBat_P"));
-    add(vendor("home_from_grid_power"), local->get("HomeGrid_P"));
-    add(vendor("em_state"), local->get("EM_State"));
-    add(vendor("feed_in_limit"), local->get("LimitEvuAbs"));
+    add("vendor.kostal.dc_power", local->get("Dc_P"));
+    add("vendor.kostal.home_from_pv_power", local->get("HomePv_P"));
+    add("vendor.kostal.home_from_battery_power", local->get("HomeBat_P"));
+    add("vendor.kostal.home_from_grid_power", local->get("HomeGrid_P"));
+    add("vendor.kostal.em_state", local->get("EM_State"));
+    add("vendor.kostal.feed_in_limit", local->get("LimitEvuAbs"));
   }
   if (const auto* ac = find_module(ms, "devices:local:ac")) {
-    add(std::string(metric::kAcPower), ac->get("P"));
-    add(std::string(metric::kGridFrequency), ac->get("Frequency"));
-    add(std::string(metric::kAcVoltage), ac->get("L1_U"));
+    add(metric::kAcPower, ac->get("P"));
+    add(metric::kGridFrequency, ac->get("Frequency"));
+    add(metric::kAcVoltage, ac->get("L1_U"));
   }
   if (const auto* pm = find_module(ms, "devices:local:powermeter")) {
-    for (int i = 1; i <= 3; ++i) {
-      auto n = std::to_string(i);
-      add(indexed_metric(metric::kGridPhaseVoltage, i), pm->get("U_L" + n));
-      add(indexed_metric(metric::kGridPhaseCurrent, i), pm->get("I_L" + n));
-      add(indexed_metric(metric::kGridPhasePower, i), pm->get("P_L" + n));
+    static constexpr std::string_view u[] = {"U_L1", "U_L2", "U_L3"},
+                                      c[] = {"I_L1", "I_L2", "I_L3"},
+                                      p[] = {"P_L1", "P_L2", "P_L3"};
+    for (int i = 0; i < 3; ++i) {
+      add(idx.phase_u[i], pm->get(u[i]));
+      add(idx.phase_i[i], pm->get(c[i]));
+      add(idx.phase_p[i], pm->get(p[i]));
     }
   }
   if (const auto* b = find_module(ms, "devices:local:battery")) {
-    add(std::string(metric::kBatteryPower), b->get("P"));  // KOSTAL: + discharging already
-    add(std::string(metric::kBatterySoc), b->get("SoC"));
-    add(std::string(metric::kBatteryVoltage), b->get("U"));
-    add(std::string(metric::kBatteryCurrent), b->get("I"));
-    add(std::string(metric::kBatteryUsableCapacity), b->get("WorkCapacity"));
-    add(vendor("battery_cycles"), b->get("Cycles"));
+    add(metric::kBatteryPower, b->get("P"));  // KOSTAL: + discharging already
+    add(metric::kBatterySoc, b->get("SoC"));
+    add(metric::kBatteryVoltage, b->get("U"));
+    add(metric::kBatteryCurrent, b->get("I"));
+    add(metric::kBatteryUsableCapacity, b->get("WorkCapacity"));
+    add("vendor.kostal.battery_cycles", b->get("Cycles"));
   }
   std::optional<double> pv_total;
-  for (int i = 1; i <= 3; ++i) {
-    const auto* pv = find_module(ms, "devices:local:pv" + std::to_string(i));
+  static constexpr std::string_view pv_modules[] = {"devices:local:pv1", "devices:local:pv2",
+                                                    "devices:local:pv3"};
+  for (int i = 0; i < 3; ++i) {
+    const auto* pv = find_module(ms, pv_modules[i]);
     if (!pv) continue;
     auto p = pv->get("P");
-    add(indexed_metric(metric::kPvStringPower, i), p);
-    add(indexed_metric(metric::kPvStringVoltage, i), pv->get("U"));
-    add(indexed_metric(metric::kPvStringCurrent, i), pv->get("I"));
+    add(idx.pv_p[i], p);
+    add(idx.pv_u[i], pv->get("U"));
+    add(idx.pv_i[i], pv->get("I"));
     if (p) pv_total = pv_total.value_or(0) + *p;
   }
-  add(std::string(metric::kPvPower), pv_total);
+  add(metric::kPvPower, pv_total);
   if (const auto* ef = find_module(ms, "scb:statistic:EnergyFlow")) {
-    auto total = [&](std::string_view k) {
-      return ef->get("Statistic:" + std::string(k) + ":Total");
-    };
-    auto yield = total("Yield"), home = total("EnergyHome"), home_pv = total("EnergyHomePv"),
-         home_bat = total("EnergyHomeBat"), home_grid = total("EnergyHomeGrid"),
-         charge_pv = total("EnergyChargePv"), charge_grid = total("EnergyChargeGrid"),
-         discharge = total("EnergyDischarge");
+    auto yield = ef->get("Statistic:Yield:Total"), home = ef->get("Statistic:EnergyHome:Total"),
+         home_pv = ef->get("Statistic:EnergyHomePv:Total"),
+         home_bat = ef->get("Statistic:EnergyHomeBat:Total"),
+         home_grid = ef->get("Statistic:EnergyHomeGrid:Total"),
+         charge_pv = ef->get("Statistic:EnergyChargePv:Total"),
+         charge_grid = ef->get("Statistic:EnergyChargeGrid:Total"),
+         discharge = ef->get("Statistic:EnergyDischarge:Total");
     // Yield is the inverter's AC output: PV minus what charged the battery plus what the
     // battery gave. The grid counters follow from where the house's energy came from.
     if (yield && charge_pv && discharge)
-      add(std::string(metric::kEnergyPvYield), *yield + *charge_pv - *discharge);
-    if (home_grid && charge_grid)
-      add(std::string(metric::kEnergyGridImport), *home_grid + *charge_grid);
+      add(metric::kEnergyPvYield, *yield + *charge_pv - *discharge);
+    if (home_grid && charge_grid) add(metric::kEnergyGridImport, *home_grid + *charge_grid);
     if (yield && home_pv && home_bat)
-      add(std::string(metric::kEnergyGridExport), std::max(0.0, *yield - *home_pv - *home_bat));
-    if (charge_pv && charge_grid)
-      add(std::string(metric::kEnergyBatteryCharge), *charge_pv + *charge_grid);
-    add(std::string(metric::kEnergyBatteryDischarge), discharge);
-    add(std::string(metric::kEnergyLoad), home);
-    add(vendor("yield_total"), yield);
-    add(vendor("yield_day"), ef->get("Statistic:Yield:Day"));
-    add(vendor("home_energy_day"), ef->get("Statistic:EnergyHome:Day"));
-    add(vendor("autarky_day"), ef->get("Statistic:Autarky:Day"));
-    add(vendor("own_consumption_rate_day"), ef->get("Statistic:OwnConsumptionRate:Day"));
+      add(metric::kEnergyGridExport, std::max(0.0, *yield - *home_pv - *home_bat));
+    if (charge_pv && charge_grid) add(metric::kEnergyBatteryCharge, *charge_pv + *charge_grid);
+    add(metric::kEnergyBatteryDischarge, discharge);
+    add(metric::kEnergyLoad, home);
+    add("vendor.kostal.yield_total", yield);
+    add("vendor.kostal.yield_day", ef->get("Statistic:Yield:Day"));
+    add("vendor.kostal.home_energy_day", ef->get("Statistic:EnergyHome:Day"));
+    add("vendor.kostal.autarky_day", ef->get("Statistic:Autarky:Day"));
+    add("vendor.kostal.own_consumption_rate_day", ef->get("Statistic:OwnConsumptionRate:Day"));
   }
   return out;
 }

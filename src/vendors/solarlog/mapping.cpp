@@ -119,7 +119,7 @@ std::vector<Sample> samples_of(const Layout& layout, const Slots& slots) {
       return it == v.end() ? std::nullopt : std::optional<double>(it->second);
     };
     auto add = [&](const std::string& device, std::string_view metric, std::optional<double> x) {
-      if (x) out.push_back({device, std::string(metric), t, *x, Quality::Measured});
+      if (x) out.push_back({device, metric, t, *x, Quality::Measured});
     };
     add(dev, metric::kPvPower, get(0, "ProdPac"));
     add(dev, metric::kLoadPower, get(0, "ConsPac"));

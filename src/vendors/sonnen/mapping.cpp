@@ -9,8 +9,9 @@ namespace sb::sonnen {
 std::vector<Sample> map_status(const StatusV1& s, const std::string& device, TimePoint t) {
   std::vector<Sample> out;
   out.reserve(14);
+  const Name dev(device);
   auto add = [&](std::string_view metric, double v) {
-    out.push_back({device, std::string(metric), t, v, Quality::Measured});
+    out.push_back({dev, metric, t, v, Quality::Measured});
   };
   add(metric::kBatteryPower, s.Pac_total_W);
   // As reported: a SoC of 250 % is a fault the engine's plausibility check names, not 100 %.
