@@ -70,7 +70,7 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
   std::map<std::string, std::string> failing;  // device -> why its polls fail
   // device -> the metrics its polls give, sorted; written only when they change, since a
   // gateway keeps one per device and a poll that rebuilt it allocated a node per metric
-  std::map<std::string, std::vector<std::string>> expected;
+  std::map<std::string, std::vector<Name>> expected;  // by device: the metrics its polls give
   std::set<std::string> restarted;  // devices whose last value is from before this start
   std::vector<Gap> open;            // this connection's gaps waiting for backfill
   std::vector<Gap> unrecorded;      // gaps of dropped samples the store has not taken yet
@@ -208,10 +208,9 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  /// `metrics`: sorted, each once; they point into the caller's snapshot, which outlives this
-  /// call's first step (the only one that reads them).
+  /// `metrics`: sorted, each once.
   asio::awaitable<std::optional<Gap>> poll_succeeded(DeviceInfo d, TimePoint t,
-                                                     std::vector<std::string_view> metrics) {
+                                                     std::vector<Name> metrics) {
     auto self = shared_from_this();
     if (!metrics.empty()) {
       auto& e = expected[d.id];
@@ -248,7 +247,7 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
     auto self = shared_from_this();
     std::vector<std::string> out;
     if (auto e = expected.find(device); e != expected.end()) {
-      out = e->second;
+      out.assign(e->second.begin(), e->second.end());
     } else {
       auto op = blocking([this, device] { return deps.store.metrics(device); });
       auto stored = co_await std::move(op);
@@ -478,7 +477,7 @@ void Backfiller::poll_failed(const std::string& device, const Error& error) {
 
 asio::awaitable<std::optional<Gap>> Backfiller::poll_succeeded(const DeviceInfo& device,
                                                                const Snapshot& snapshot) {
-  std::vector<std::string_view> metrics;
+  std::vector<Name> metrics;
   metrics.reserve(snapshot.samples.size());
   for (const auto& s : snapshot.samples)
     if (tracked_metric(s.metric)) metrics.push_back(s.metric);

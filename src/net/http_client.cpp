@@ -183,6 +183,9 @@ struct HttpClient::Impl {
   void put_idle(const std::string& key, std::unique_ptr<Connection> c,
                 std::optional<std::chrono::seconds> hint) {
     c->idle_since = std::chrono::steady_clock::now();
+    // An idle connection keeps no read buffer: it held the last response (a KB or more), once
+    // for every device of a gateway between its polls. The next read allocates it again.
+    if (c->buffer.size() == 0) c->buffer.shrink_to_fit();
     c->reusable_for = options.max_idle_age;
     if (hint)
       c->reusable_for = std::min<std::chrono::milliseconds>(
