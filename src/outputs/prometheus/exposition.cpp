@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include "core/name.hpp"
 #include "net/json.hpp"
 
 namespace sb::prometheus {
@@ -374,6 +375,9 @@ std::string render(const GatewayApi& gw, const store::StoreStats& store,
   }
   w.add("sunbridge_store_batches_total", "counter", "write transactions of the store", {},
         double(store.batches));
+  w.add("sunbridge_interned_names", "gauge",
+        "device and metric names the process holds (each once, until it exits)", {},
+        double(interned_names()));
   if (fleet) {
     // A fleet worker's own share: every worker is scraped, and the sums are the fleet's.
     Labels l{{"worker", fleet->worker}};

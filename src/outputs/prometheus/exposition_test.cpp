@@ -13,6 +13,7 @@
 #include <regex>
 #include <sstream>
 
+#include "core/name.hpp"
 #include "core/test_gateway.hpp"
 
 using namespace sb;
@@ -110,6 +111,12 @@ TEST(Prometheus, DevicesConnectionsBudgetsAndTheStoreAreRendered) {
   EXPECT_TRUE(has_line(text, "sunbridge_call_budget_limit{" + conn + "} 1440"));
   EXPECT_TRUE(has_line(text, "sunbridge_store_queue_depth 7"));
   EXPECT_TRUE(has_line(text, "sunbridge_store_samples_written_total 1000"));
+  // The names this process holds: at least the test's own device and metrics.
+  auto names_at = text.find("\nsunbridge_interned_names ");
+  ASSERT_NE(names_at, std::string::npos);
+  auto names = std::stod(text.substr(names_at + 26));
+  EXPECT_GE(names, 3);
+  EXPECT_LE(names, static_cast<double>(interned_names()));
   // One HELP and TYPE per family, before its series.
   auto first = text.find("# TYPE sunbridge_poll_errors_total counter");
   ASSERT_NE(first, std::string::npos);
