@@ -70,7 +70,7 @@ struct Backfiller::Impl : std::enable_shared_from_this<Impl> {
   std::map<std::string, std::string> failing;  // device -> why its polls fail
   // device -> the metrics its polls give, sorted; written only when they change, since a
   // gateway keeps one per device and a poll that rebuilt it allocated a node per metric
-  std::map<std::string, std::vector<Name>> expected;  // by device: the metrics its polls give
+  std::map<std::string, std::vector<Name>> expected;
   std::set<std::string> restarted;  // devices whose last value is from before this start
   std::vector<Gap> open;            // this connection's gaps waiting for backfill
   std::vector<Gap> unrecorded;      // gaps of dropped samples the store has not taken yet

@@ -91,8 +91,9 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
   std::vector<std::shared_ptr<Connection>> finishing;
   mutable std::mutex mutex;  // guards connections (the list), live, devices/health, settings
   std::map<std::string, DeviceLive> live;
-  std::map<std::string, int> failures_in_a_row;                            // by device
-  std::unordered_set<store::SeriesKey, store::SeriesKeyHash> implausible;  // while values are
+  std::map<std::string, int> failures_in_a_row;  // by device
+  // The series whose latest values were implausible: one event when they turn so, not one a poll.
+  std::unordered_set<store::SeriesKey, store::SeriesKeyHash> implausible;
   std::map<std::string, DeviceSettings> settings;      // by device: as last read
   std::deque<std::pair<std::uint64_t, Event>> recent;  // the last events, for the outputs
   std::uint64_t event_seq = 0;

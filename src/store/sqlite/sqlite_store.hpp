@@ -252,9 +252,8 @@ class SqliteStore final : public QueuedStore {
   std::mutex read_mutex_;
   Stmt upsert_site_, upsert_device_, insert_series_, find_series_w_, find_series_r_, upsert_sample_,
       insert_event_, raw_history_, bucket_history_, rollup_history_, rollup_hour_;
-  // device -> metric -> series id. Looking a sample's series up builds no string (a key of
-  // device and metric joined did, for every sample), and a device's id is kept once, not once
-  // for each of its metrics.
+  // Series ids by the samples' interned device and metric: a look-up hashes two pointers and
+  // compares no string.
   SeriesMap<std::int64_t> series_cache_;
   RollupPlan plan_;
   std::vector<SeriesHour> rolled_in_txn_;  // rolled up in the open transaction: due again if
