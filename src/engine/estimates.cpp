@@ -36,6 +36,21 @@ constexpr std::array kPowerToEnergy = {
     PowerToEnergy{metric::kEvPower, metric::kEnergyEvCharge, ""},
 };
 
+// The table's metrics as names, made once: a poll's samples are matched against them by
+// pointer, not by text (5 rows, 3 names each, against every sample of every poll).
+struct RowNames {
+  Name power, positive, negative;
+};
+const std::array<RowNames, kPowerToEnergy.size()>& row_names() {
+  static const auto names = [] {
+    std::array<RowNames, kPowerToEnergy.size()> n;
+    for (std::size_t i = 0; i < n.size(); ++i)
+      n[i] = {kPowerToEnergy[i].power, kPowerToEnergy[i].positive, kPowerToEnergy[i].negative};
+    return n;
+  }();
+  return names;
+}
+
 }  // namespace
 
 std::span<const PowerToEnergy> power_to_energy() {
@@ -82,17 +97,20 @@ struct EnergyEstimator::Impl : std::enable_shared_from_this<Impl> {
     co_return &slot.integral;
   }
 
-  asio::awaitable<void> add(DeviceInfo device, std::vector<Sample>* samples, Millis max_gap) {
+  // `dev`: the device's id, interned (a copy is a pointer; the caller's DeviceInfo need not
+  // outlive the first await).
+  asio::awaitable<void> add(Name dev, std::vector<Sample>* samples, Millis max_gap) {
     auto self = shared_from_this();
     // A map's nodes stay where they are across the awaits; the id is copied only when new.
-    Slots& slots = devices.try_emplace(device.id).first->second;
-    auto measured = [&](std::string_view counter) {
+    Slots& slots = devices.try_emplace(dev.str()).first->second;
+    const auto& names = row_names();
+    auto measured = [&](const Name& counter) {
       return std::any_of(samples->begin(), samples->end(), [&](const Sample& s) {
         return s.metric == counter && s.quality != Quality::Estimated;
       });
     };
     // A counter in this poll is the device's own from now on.
-    auto own = [&](std::string_view counter, Slot& slot) {
+    auto own = [&](const Name& counter, Slot& slot) {
       if (counter.empty()) return true;
       if (!measured(counter)) return false;
       slot = Slot{Slot::State::Reported, {}};
@@ -102,42 +120,50 @@ struct EnergyEstimator::Impl : std::enable_shared_from_this<Impl> {
     // first, so that `powers` (pointers into the poll's samples) stays valid.
     std::size_t room = 0;
     for (const auto& s : *samples)
-      for (const auto& map : kPowerToEnergy) room += s.metric == map.power ? 2 : 0;
+      for (const auto& n : names) room += s.metric == n.power ? 2 : 0;
     samples->reserve(samples->size() + room);
     const std::size_t polled = samples->size();
     for (std::size_t row = 0; row < kPowerToEnergy.size(); ++row) {
       const auto& map = kPowerToEnergy[row];
+      const auto& name = names[row];
       Slot& positive = slots[2 * row];
       Slot& negative = slots[2 * row + 1];
-      bool pos = !own(map.positive, positive);
-      bool neg = !own(map.negative, negative);
+      bool pos = !own(name.positive, positive);
+      bool neg = !own(name.negative, negative);
       if (!pos && !neg) continue;
       powers.clear();
       for (std::size_t i = 0; i < polled; ++i)
-        if ((*samples)[i].metric == map.power) powers.push_back(&(*samples)[i]);
+        if ((*samples)[i].metric == name.power) powers.push_back(&(*samples)[i]);
       if (powers.empty()) continue;
       std::sort(powers.begin(), powers.end(),
                 [](const Sample* a, const Sample* b) { return a->time < b->time; });
       const TimePoint first = powers.front()->time;
+      // A counter whose state is known (every poll after a device's first) is taken without
+      // starting a coroutine.
+      auto known = [](Slot& slot) {
+        return slot.state == Slot::State::Estimated ? &slot.integral : nullptr;
+      };
       Integral* up = nullptr;
       Integral* down = nullptr;
-      if (pos) {
-        auto op = counter(positive, device.id, map.positive, first);
+      if (pos && positive.state != Slot::State::Unknown) {
+        up = known(positive);
+      } else if (pos) {
+        auto op = counter(positive, dev, map.positive, first);
         up = co_await std::move(op);
       }
-      if (neg) {
-        auto op = counter(negative, device.id, map.negative, first);
+      if (neg && negative.state != Slot::State::Unknown) {
+        down = known(negative);
+      } else if (neg) {
+        auto op = counter(negative, dev, map.negative, first);
         down = co_await std::move(op);
       }
       for (const auto* p : powers) {
         const TimePoint t = p->time;
         const double w = p->value;  // read before the pushes below
         if (up && up->add(t, std::max(0.0, w), max_gap))
-          samples->push_back(
-              {device.id, std::string(map.positive), t, up->total_wh, Quality::Estimated});
+          samples->push_back({dev, name.positive, t, up->total_wh, Quality::Estimated});
         if (down && down->add(t, std::max(0.0, -w), max_gap))
-          samples->push_back(
-              {device.id, std::string(map.negative), t, down->total_wh, Quality::Estimated});
+          samples->push_back({dev, name.negative, t, down->total_wh, Quality::Estimated});
       }
     }
   }
@@ -148,7 +174,7 @@ EnergyEstimator::EnergyEstimator(store::Store& store, asio::thread_pool& blockin
 
 asio::awaitable<void> EnergyEstimator::add(const DeviceInfo& device, std::vector<Sample>& samples,
                                            Millis max_gap) {
-  auto op = impl_->add(device, &samples, max_gap);
+  auto op = impl_->add(device.id, &samples, max_gap);
   co_await std::move(op);
 }
 
