@@ -144,10 +144,13 @@ std::span<const MetricDef> metric_catalogue() {
   return kCatalogue;
 }
 
-std::optional<MetricDef> find_metric(std::string_view id) {
+namespace {
+
+// The catalogue's row for `id` (an indexed id's "{n}" row), or null.
+const MetricDef* find_row(std::string_view id) {
   for (const auto& m : kCatalogue)
-    if (m.id == id) return m;
-  if (id.find_first_of("0123456789") == std::string_view::npos) return std::nullopt;
+    if (m.id == id) return &m;
+  if (id.find_first_of("0123456789") == std::string_view::npos) return nullptr;
   std::string pat = pattern_of(id);
   for (const auto& m : kCatalogue)
     if (m.id == pat && pat.find("{n}") != std::string::npos) {
@@ -155,10 +158,17 @@ std::optional<MetricDef> find_metric(std::string_view id) {
       for (std::size_t i = 0; i < id.size(); ++i)
         if (id[i] == '0' && (i == 0 || id[i - 1] == '.') &&
             (i + 1 == id.size() || id[i + 1] == '.'))
-          return std::nullopt;
-      return m;
+          return nullptr;
+      return &m;
     }
-  return std::nullopt;
+  return nullptr;
+}
+
+}  // namespace
+
+std::optional<MetricDef> find_metric(std::string_view id) {
+  const auto* row = find_row(id);
+  return row ? std::optional<MetricDef>(*row) : std::nullopt;
 }
 
 const MetricDef* metric_def(const Name& id) {
@@ -168,10 +178,7 @@ const MetricDef* metric_def(const Name& id) {
     std::shared_lock lock(mutex);
     if (auto it = known.find(id); it != known.end()) return it->second;
   }
-  const MetricDef* def = nullptr;
-  if (auto m = find_metric(id))
-    for (const auto& c : kCatalogue)
-      if (c.id == m->id) def = &c;
+  const MetricDef* def = find_row(id);
   std::unique_lock lock(mutex);
   known.emplace(id, def);
   return def;

@@ -315,13 +315,13 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
     {
       std::lock_guard lock(mutex);
       auto& h = c.health;
-      auto& l0 = live[d.id];
+      auto& l = live[d.id];
       // Back after it was reported offline (by its failures or by the age of its values).
       recovered = std::exchange(failures_in_a_row[d.id], 0) >= kOfflineAfter ||
-                  (!l0.online && !l0.stale && l0.last_success.has_value() && !stale_now);
-      went_stale = stale_now && !l0.stale;
-      fresh_again = !stale_now && l0.stale;
-      l0.stale = stale_now;
+                  (!l.online && !l.stale && l.last_success.has_value() && !stale_now);
+      went_stale = stale_now && !l.stale;
+      fresh_again = !stale_now && l.stale;
+      l.stale = stale_now;
       h.polls++;
       h.consecutive_failures = 0;
       h.state = "ok";
@@ -332,7 +332,6 @@ struct Gateway::Impl : std::enable_shared_from_this<Impl>, ControlHost {
       while (bucket < kPollLatencyBucketCount && seconds > kPollLatencyBuckets[bucket]) ++bucket;
       h.latency_counts[bucket]++;
       h.latency_sum_s += seconds;
-      auto& l = l0;  // one look-up: the map has an entry a device, 14 comparisons at 10,000
       l.device = d;
       l.online = !stale_now;
       l.last_success = snap.time;

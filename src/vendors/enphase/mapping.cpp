@@ -155,12 +155,13 @@ std::vector<Sample> interval_samples(const DeviceInfo& device, bool batteries, c
                                      Totals counters, std::int64_t after) {
   std::vector<Sample> out;
   bool ev = device.kind == "ev_charger";
+  const Name dev(device.id);
   for (const auto& [end, x] : q) {
     counters += x.e;
     if (end <= after) continue;
     auto t = from_ms(end * 1000);
     auto add = [&](std::string_view metric, double v) {
-      out.push_back({device.id, metric, t, v, Quality::Measured});
+      out.push_back({dev, metric, t, v, Quality::Measured});
     };
     if (ev) {
       add(metric::kEvPower, x.e.ev * 4);
